@@ -1,0 +1,1 @@
+"""The API server: request chain, registries, watch cache, discovery, OpenAPI, printers."""
