@@ -1,1 +1,1 @@
-"""server"""
+"""`kubelite up`: the all-in-one cluster, composed of the standalone components."""

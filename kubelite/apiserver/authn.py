@@ -1,0 +1,105 @@
+"""Authentication: who is making the request.
+
+Tried in order, as Kubernetes chains its authenticators:
+
+1. a client certificate verified against the cluster CA during the TLS handshake
+   (user = subject CN, groups = subject O values);
+2. a bearer token from the static token file (`token,user,uid,"group1,group2"` per line,
+   the format of kube-apiserver's --token-auth-file);
+3. otherwise the request is anonymous (`system:anonymous`), which only the public
+   paths (/version, /healthz, /livez, /readyz) accept until RBAC lands.
+
+Every authenticated user also belongs to `system:authenticated`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from kubelite.api import errors
+
+
+@dataclass(slots=True, frozen=True)
+class UserInfo:
+    name: str
+    uid: str = ""
+    groups: tuple[str, ...] = ()
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.name == "system:anonymous"
+
+
+ANONYMOUS = UserInfo("system:anonymous", groups=("system:unauthenticated",))
+PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz", "/version/", "/healthz/",
+                          "/livez/", "/readyz/"})
+
+
+@dataclass(slots=True)
+class StaticToken:
+    token: str
+    user: UserInfo
+
+
+def load_token_file(path: Path) -> list[StaticToken]:
+    out = []
+    for row in csv.reader(io.StringIO(path.read_text())):
+        if not row or row[0].startswith("#") or len(row) < 2:
+            continue
+        groups = tuple(g for g in (row[3].split(",") if len(row) > 3 else []) if g)
+        out.append(StaticToken(row[0].strip(), UserInfo(row[1].strip(), row[2].strip() if len(row) > 2
+                                                        else "", groups)))
+    return out
+
+
+class Authenticator:
+    def __init__(self, tokens: list[StaticToken] | None = None) -> None:
+        self._tokens = tokens or []
+
+    def authenticate(self, request: web.Request) -> UserInfo:
+        user = self._from_certificate(request)
+        if user is None:
+            user = self._from_token(request)
+        if user is None:
+            return ANONYMOUS
+        return UserInfo(user.name, user.uid, tuple(dict.fromkeys((*user.groups, "system:authenticated"))),
+                        user.extra)
+
+    def _from_certificate(self, request: web.Request) -> UserInfo | None:
+        transport = request.transport
+        if transport is None:
+            return None
+        sslobj: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
+        if sslobj is None:
+            return None
+        cert = sslobj.getpeercert()
+        if not cert:
+            return None
+        cn, orgs = "", []
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    cn = value
+                elif key == "organizationName":
+                    orgs.append(value)
+        return UserInfo(cn, groups=tuple(orgs)) if cn else None
+
+    def _from_token(self, request: web.Request) -> UserInfo | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            if header:
+                raise errors.Unauthorized("Unauthorized")
+            return None
+        token = header[7:].strip()
+        for st in self._tokens:
+            if hmac.compare_digest(st.token, token):
+                return st.user
+        raise errors.Unauthorized("Unauthorized")

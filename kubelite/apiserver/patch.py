@@ -1,0 +1,180 @@
+"""PATCH bodies: JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch.
+
+Strategic merge patch merges lists by the key Kubernetes declares for them
+(`x-kubernetes-patch-merge-key`), read from the kind's schema, and honours the
+`$patch`, `$retainKeys`, `$setElementOrder/` and `$deleteFromPrimitiveList/` directives.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import jsonpatch
+
+from kubelite.api import errors
+from kubelite.api.resources import ResourceType
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH)
+
+# path (tuple of field names, list items skipped) -> (strategy, merge key)
+PatchMetaLookup = Callable[[tuple[str, ...]], tuple[str, str]]
+
+
+def pinned_resource_version(ptype: str, patch: Any) -> str:
+    """A resourceVersion the patch sets turns it into a conditional update (409 if stale)."""
+    if ptype in (MERGE_PATCH, STRATEGIC_MERGE_PATCH) and isinstance(patch, dict):
+        md = patch.get("metadata")
+        if isinstance(md, dict) and isinstance(md.get("resourceVersion"), str):
+            return md["resourceVersion"]
+    return ""
+
+
+def apply_patch(ptype: str, current: dict[str, Any], patch: Any, rt: ResourceType | None) -> Any:
+    if ptype == JSON_PATCH:
+        return apply_json_patch(current, patch)
+    if ptype == MERGE_PATCH:
+        if not isinstance(patch, dict):
+            raise errors.BadRequest("a merge patch must be a JSON object")
+        return merge_patch(current, patch)
+    if ptype == STRATEGIC_MERGE_PATCH:
+        if not isinstance(patch, dict):
+            raise errors.BadRequest("a strategic merge patch must be a JSON object")
+        if rt is None:
+            return merge_patch(current, patch)
+        return strategic_merge(current, patch, patch_meta_for(rt))
+    raise errors.UnsupportedMediaType(f"unsupported patch type {ptype}")
+
+
+def apply_json_patch(current: dict[str, Any], ops: Any) -> Any:
+    if not isinstance(ops, list):
+        raise errors.BadRequest("a JSON patch must be a list of operations")
+    try:
+        return jsonpatch.JsonPatch(ops).apply(current)
+    except jsonpatch.JsonPatchTestFailed as err:
+        raise errors.Invalid(f"the server rejected our request due to an error in our request: {err}",
+                             details={"causes": [{"reason": "FieldValueInvalid",
+                                                  "message": str(err)}]}) from None
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as err:
+        raise errors.Invalid(f"the server rejected our request due to an error in our request: {err}",
+                             details={}) from None
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+# ---- strategic merge -------------------------------------------------------------------
+
+def patch_meta_for(rt: ResourceType) -> PatchMetaLookup:
+    try:
+        from kubelite.api import schema
+    except ImportError:  # pragma: no cover - schema module ships with the package
+        return _no_meta
+    lookup = getattr(schema, "patch_strategy", None)
+    if lookup is None:
+        return _no_meta
+
+    def meta(path: tuple[str, ...]) -> tuple[str, str]:
+        return lookup(rt.group, rt.version, rt.kind, path)
+    return meta
+
+
+def _no_meta(path: tuple[str, ...]) -> tuple[str, str]:
+    return ("", "")
+
+
+def strategic_merge(current: Any, patch: dict[str, Any], meta: PatchMetaLookup,
+                    path: tuple[str, ...] = ()) -> Any:
+    if not isinstance(current, dict):
+        current = {}
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if directive == "delete":
+        return None
+    out = dict(current)
+    retain = patch.get("$retainKeys")
+    for k, v in patch.items():
+        if k.startswith("$setElementOrder/") or k in ("$patch", "$retainKeys"):
+            continue
+        if k.startswith("$deleteFromPrimitiveList/"):
+            field = k.split("/", 1)[1]
+            if isinstance(out.get(field), list) and isinstance(v, list):
+                out[field] = [x for x in out[field] if x not in v]
+            continue
+        sub = path + (k,)
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict):
+            merged = strategic_merge(out.get(k), v, meta, sub)
+            if merged is None:
+                out.pop(k, None)
+            else:
+                out[k] = merged
+        elif isinstance(v, list):
+            out[k] = _merge_list(out.get(k), v, meta, sub)
+            order = patch.get(f"$setElementOrder/{k}")
+            if isinstance(order, list):
+                out[k] = _apply_order(out[k], order, meta(sub)[1])
+        else:
+            out[k] = copy.deepcopy(v)
+    if isinstance(retain, list):
+        out = {k: v for k, v in out.items() if k in retain}
+    return out
+
+
+def _merge_list(current: Any, patch: list[Any], meta: PatchMetaLookup, path: tuple[str, ...]) -> list[Any]:
+    strategy, key = meta(path)
+    if "merge" not in strategy.split(","):
+        # Atomic list: replaced whole (directives inside are dropped).
+        if any(isinstance(x, dict) and x.get("$patch") == "replace" for x in patch):
+            return [x for x in patch if not (isinstance(x, dict) and "$patch" in x)]
+        return copy.deepcopy(patch)
+    cur = list(current) if isinstance(current, list) else []
+    if any(isinstance(x, dict) and x.get("$patch") == "replace" for x in patch):
+        return [copy.deepcopy(x) for x in patch if not (isinstance(x, dict) and "$patch" in x)]
+    if not key:  # list of primitives merged as a set union, live order first
+        out = list(cur)
+        for x in patch:
+            if x not in out:
+                out.append(copy.deepcopy(x))
+        return out
+    out = [copy.deepcopy(x) for x in cur]
+    index = {x.get(key): i for i, x in enumerate(out) if isinstance(x, dict)}
+    deleted: set[Any] = set()
+    for item in patch:
+        if not isinstance(item, dict):
+            continue
+        k = item.get(key)
+        if item.get("$patch") == "delete":
+            deleted.add(k)
+            continue
+        if k in index:
+            merged = strategic_merge(out[index[k]], item, meta, path)
+            out[index[k]] = merged
+        else:
+            clean = strategic_merge({}, item, meta, path)
+            index[k] = len(out)
+            out.append(clean)
+    return [x for x in out if not (isinstance(x, dict) and x.get(key) in deleted)]
+
+
+def _apply_order(items: list[Any], order: list[Any], key: str) -> list[Any]:
+    if not key:
+        rank = {repr(v): i for i, v in enumerate(order)}
+        return sorted(items, key=lambda x: rank.get(repr(x), len(rank)))
+    rank = {o.get(key): i for i, o in enumerate(order) if isinstance(o, dict)}
+    return sorted(items, key=lambda x: rank.get(x.get(key) if isinstance(x, dict) else None, len(rank)))

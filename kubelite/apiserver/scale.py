@@ -1,0 +1,41 @@
+"""The `scale` subresource: a Scale (autoscaling/v1) view of a workload's replicas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelite.api import errors
+from kubelite.api.resources import ResourceType
+
+
+def to_scale(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    from kubelite.api.selectors import format_label_selector
+
+    md = obj["metadata"]
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    selector = spec.get("selector")
+    if rt.kind == "ReplicationController":
+        # An RC's selector is a plain map.
+        text = ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
+    else:
+        text = format_label_selector(selector or {})
+    scale_md = {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                if k in md}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": scale_md,
+        "spec": {"replicas": spec.get("replicas", 0)},
+        "status": {"replicas": status.get("replicas", 0), "selector": text},
+    }
+
+
+def replicas_from(scale: dict[str, Any]) -> int:
+    replicas = (scale.get("spec") or {}).get("replicas", 0)
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        raise errors.BadRequest("spec.replicas must be an integer")
+    if replicas < 0:
+        raise errors.invalid_object("Scale", "autoscaling", (scale.get("metadata") or {}).get("name", ""),
+                                    [errors.invalid("spec.replicas", replicas,
+                                                    "must be greater than or equal to 0")])
+    return replicas

@@ -1,0 +1,133 @@
+"""Per-kind rules the generic registry applies on create and update.
+
+Kubernetes gives every kind a "strategy": what to reset on create, which part of the
+object the main endpoint may change and which only `/status` may, when `generation`
+moves. kubelite keeps those rules as data in this module so the registry stays generic.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubelite.api.resources import ResourceType
+
+# Kinds whose metadata.generation starts at 1 and moves with every spec change.
+GENERATION_KINDS = frozenset({
+    ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
+    ("", "ReplicationController"), ("batch", "Job"), ("batch", "CronJob"),
+    ("policy", "PodDisruptionBudget"), ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"), ("networking.k8s.io", "IngressClass"),
+    ("discovery.k8s.io", "EndpointSlice"),
+})
+
+# The part of the object that counts as "spec" for the generation rule, per kind.
+_SPEC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("discovery.k8s.io", "EndpointSlice"): ("addressType", "endpoints", "ports"),
+}
+
+# What the status of a newly created object starts as (the client's status is dropped).
+_INITIAL_STATUS: dict[tuple[str, str], Any] = {
+    ("", "Pod"): {"phase": "Pending"},
+    ("", "Namespace"): {"phase": "Active"},
+    ("", "PersistentVolume"): {"phase": "Pending"},
+    ("", "PersistentVolumeClaim"): {"phase": "Pending"},
+}
+# Kinds whose client-supplied status survives create (the kubelet registers Nodes with theirs).
+_KEEP_STATUS_ON_CREATE = frozenset({("", "Node")})
+
+
+def _gk(rt: ResourceType) -> tuple[str, str]:
+    return (rt.group, rt.kind)
+
+
+def has_generation(rt: ResourceType) -> bool:
+    return _gk(rt) in GENERATION_KINDS
+
+
+def spec_of(rt: ResourceType, obj: dict[str, Any]) -> Any:
+    fields = _SPEC_FIELDS.get(_gk(rt))
+    if fields is None:
+        return obj.get("spec")
+    return tuple(obj.get(f) for f in fields)
+
+
+def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
+    md = obj["metadata"]
+    if has_generation(rt):
+        md["generation"] = 1
+    else:
+        md.pop("generation", None)
+    if rt.has_subresource("status") and _gk(rt) not in _KEEP_STATUS_ON_CREATE:
+        initial = _INITIAL_STATUS.get(_gk(rt))
+        if initial is not None:
+            obj["status"] = copy.deepcopy(initial)
+            if rt.kind == "Pod":
+                obj["status"]["qosClass"] = pod_qos_class(obj.get("spec") or {})
+        else:
+            obj.pop("status", None)
+    elif _gk(rt) in _INITIAL_STATUS and "status" not in obj:
+        obj["status"] = copy.deepcopy(_INITIAL_STATUS[_gk(rt)])
+
+
+def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
+    """Main-endpoint update: status is kept from the old object where /status owns it."""
+    if rt.has_subresource("status"):
+        if "status" in old:
+            new["status"] = old["status"]
+        else:
+            new.pop("status", None)
+    _carry_generation(rt, new, old)
+
+
+def prepare_for_status_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
+    """`/status` update: only status changes; spec and metadata stay as they were."""
+    status = new.get("status")
+    rv = new["metadata"].get("resourceVersion")
+    for k in list(new):
+        if k not in ("status", "kind", "apiVersion"):
+            del new[k]
+    for k, v in old.items():
+        if k not in ("status", "kind", "apiVersion"):
+            new[k] = copy.deepcopy(v)
+    if status is None:
+        new.pop("status", None)
+    else:
+        new["status"] = status
+    if rv is not None:
+        new["metadata"]["resourceVersion"] = rv
+
+
+def _carry_generation(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
+    md, old_md = new["metadata"], old["metadata"]
+    if not has_generation(rt):
+        md.pop("generation", None)
+        return
+    gen = old_md.get("generation", 1)
+    changed = spec_of(rt, new) != spec_of(rt, old)
+    # Setting deletionTimestamp also moves generation in Kubernetes (graceful deletion).
+    if changed or (md.get("deletionTimestamp") and not old_md.get("deletionTimestamp")):
+        gen += 1
+    md["generation"] = gen
+
+
+def pod_qos_class(spec: dict[str, Any]) -> str:
+    """Guaranteed, Burstable or BestEffort from the containers' requests and limits."""
+    from kubelite.api.quantity import parse_quantity
+
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        if req or lim:
+            any_set = True
+        for name in ("cpu", "memory"):
+            if name not in lim:
+                guaranteed = False
+            elif name in req and parse_quantity(str(req[name])) != parse_quantity(str(lim[name])):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"

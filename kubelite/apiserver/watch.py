@@ -1,0 +1,145 @@
+"""Serving a watch: a chunked HTTP response with one JSON event per line.
+
+    {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}\n
+
+resourceVersion semantics (as Kubernetes):
+    unset        consistent read, synthetic ADDED for every matching object, then changes
+    "0"          the same from the cache as it is
+    "N"          every change after N; 410 (an ERROR event) if N left the window
+    sendInitialEvents=true
+                 ADDED for the current state, a BOOKMARK annotated
+                 `k8s.io/initial-events-end: "true"`, then changes
+
+Events queued for a watcher are written together, so a busy resource costs one write
+per batch, not per event; each event's JSON is encoded once and shared by all watchers.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from kubelite.api import errors
+from kubelite.api.resources import ResourceType
+from kubelite.apiserver import conversion
+from kubelite.apiserver.registry import ListOptions, Registry
+from kubelite.apiserver.request import query_bool, query_int, table_include_object, wants_table
+from kubelite.apiserver.watchcache import CachedObject
+
+BOOKMARK_INTERVAL = 60.0
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+class _Encoder:
+    """Turns (type, object) into one line of the stream in the negotiated format."""
+
+    def __init__(self, request: web.Request, rt: ResourceType) -> None:
+        self.rt = rt
+        self.table = wants_table(request.headers.get("Accept", ""))
+        self.include = table_include_object(request.query) if self.table else ""
+        self.convert = conversion.needed(rt)
+        self._sent_columns = False
+
+    def line(self, etype: str, co: CachedObject) -> bytes:
+        if self.table:
+            return self._table_line(etype, co.obj)
+        if self.convert:
+            body = orjson.dumps(conversion.to_external(self.rt, co.obj))
+        else:
+            body = co.json()
+        return b'{"type":"' + etype.encode() + b'","object":' + body + b"}\n"
+
+    def _table_line(self, etype: str, obj: dict[str, Any]) -> bytes:
+        from kubelite.apiserver.printers import table_for
+
+        if self.convert:
+            obj = conversion.to_external(self.rt, obj)
+        table = table_for(self.rt, [obj], include_object=self.include)
+        table["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+        if self._sent_columns:
+            table["columnDefinitions"] = []
+        self._sent_columns = True
+        return orjson.dumps({"type": etype, "object": table}) + b"\n"
+
+    def bookmark(self, revision: int, annotations: dict[str, str] | None = None) -> bytes:
+        md: dict[str, Any] = {"resourceVersion": str(revision)}
+        if annotations:
+            md["annotations"] = annotations
+        obj = {"kind": self.rt.kind, "apiVersion": self.rt.api_version, "metadata": md}
+        return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
+
+
+async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType, namespace: str,
+                      opts: ListOptions) -> web.StreamResponse:
+    q = request.query
+    bookmarks = query_bool(q, "allowWatchBookmarks")
+    send_initial = q.get("sendInitialEvents")
+    initial_mode = False
+    if send_initial is not None:
+        initial_mode = query_bool(q, "sendInitialEvents")
+        if initial_mode and (opts.resource_version_match != "NotOlderThan" or not bookmarks):
+            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+                "sendInitialEvents", "sendInitialEvents is forbidden for watch unless "
+                "resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true")])
+    elif opts.resource_version_match:
+        raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
+            "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless "
+            "sendInitialEvents is provided")])
+    timeout = query_int(q, "timeoutSeconds")
+    if timeout is None or timeout <= 0:
+        timeout = random.randint(1800, 3600)  # Kubernetes closes idle watches after 30-60 min
+    deadline = time.monotonic() + timeout
+
+    # A watch from "" (or watch-list from "") starts with a consistent read.
+    if opts.resource_version == "" or (initial_mode and opts.resource_version != "0"):
+        await registry._at_least(opts.resource_version)
+
+    encoder = _Encoder(request, rt)
+    resp = web.StreamResponse(status=200)
+    resp.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io" if encoder.table \
+        else "application/json"
+    resp.headers["Cache-Control"] = "no-cache, private"
+    resp.enable_chunked_encoding()
+
+    try:
+        watcher, initial, start_rev = registry.watch(rt, namespace, opts, send_initial=initial_mode)
+    except errors.Gone as err:
+        # Kubernetes answers 200 and sends the 410 as an ERROR event.
+        await resp.prepare(request)
+        await resp.write(orjson.dumps({"type": "ERROR", "object": err.status()}) + b"\n")
+        await resp.write_eof()
+        return resp
+    try:
+        await resp.prepare(request)
+        chunk = [encoder.line(t, co) for t, co in initial]
+        if initial_mode:
+            chunk.append(encoder.bookmark(start_rev, {INITIAL_EVENTS_END: "true"}))
+        if chunk:
+            await resp.write(b"".join(chunk))
+        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
+            await watcher.wait(max(0.0, wait))
+            if watcher.closed and not watcher.queue:
+                break
+            batch = watcher.drain()
+            if batch:
+                await resp.write(b"".join(encoder.line(t, co) for t, co in batch))
+            if bookmarks and time.monotonic() >= next_bookmark:
+                await resp.write(encoder.bookmark(registry.cache.revision))
+                next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+            if watcher.closed:
+                break
+        await resp.write_eof()
+    except ConnectionResetError:
+        pass  # the client went away
+    finally:
+        registry.stop_watch(rt, watcher)
+    return resp

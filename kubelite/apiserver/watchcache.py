@@ -1,0 +1,287 @@
+"""The watch cache: every stored object in memory, fed by one watch on the store.
+
+At start the cache lists every resource prefix at one revision R and then watches the
+whole `/registry/` tree from R+1. Each store event updates the object map of the
+resource it belongs to, is appended to that resource's event window and is handed to
+the watchers of that resource. Lists, gets and watches are served from here, never from
+the store, except pages of a paged list whose snapshot has since changed.
+
+Guarantees:
+
+* `revision` is the newest store revision applied; `wait_for(rev)` returns once the
+  cache has applied every event up to `rev`, which is how a read with no
+  resourceVersion becomes a consistent read (ask the store for its current revision,
+  wait for the cache to reach it).
+* A resource's window holds its recent events; `oldest` is the revision after which the
+  window is complete. A watch from an RV older than that is answered 410 Gone.
+* Registering a watcher and copying the window happen with no await between them, so a
+  watcher sees every event after its start revision exactly once.
+* Objects held here are shared by every reader: never mutate them; copy first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import orjson
+from sortedcontainers import SortedDict
+
+from kubelite.storage.interface import Event, EventType, KeyValue, Store
+
+log = logging.getLogger("kubelite.apiserver.watchcache")
+
+DEFAULT_WINDOW = 10_000
+
+
+def decode(kv: KeyValue) -> dict[str, Any]:
+    """A stored value as an API object, with resourceVersion from the store revision."""
+    obj = orjson.loads(kv.value)
+    md = obj.get("metadata")
+    if md is None:
+        md = obj["metadata"] = {}
+    md["resourceVersion"] = str(kv.mod_revision)
+    return obj
+
+
+@dataclass(slots=True)
+class CachedObject:
+    obj: dict[str, Any]
+    revision: int
+    _json: bytes | None = None
+
+    def json(self) -> bytes:
+        """The object's JSON, encoded once and shared by every response that sends it."""
+        if self._json is None:
+            self._json = orjson.dumps(self.obj)
+        return self._json
+
+
+@dataclass(slots=True)
+class CacheEvent:
+    type: str                      # ADDED | MODIFIED | DELETED (from the resource's view)
+    key: str
+    object: CachedObject
+    prev: CachedObject | None
+    revision: int
+
+
+class Watcher:
+    """One watch stream's buffer. The dispatcher pushes; the HTTP handler drains."""
+
+    __slots__ = ("matches", "queue", "closed", "_wakeup", "overflow_limit")
+
+    def __init__(self, matches: Callable[[dict[str, Any]], bool], overflow_limit: int = 100_000) -> None:
+        self.matches = matches
+        self.queue: collections.deque[tuple[str, CachedObject]] = collections.deque()
+        self.closed = False
+        self._wakeup = asyncio.Event()
+        self.overflow_limit = overflow_limit
+
+    def offer(self, ev: CacheEvent) -> None:
+        if self.closed:
+            return
+        new_ok = ev.type != "DELETED" and self.matches(ev.object.obj)
+        old_ok = ev.prev is not None and self.matches(ev.prev.obj)
+        if ev.type == "DELETED":
+            if old_ok or (ev.prev is None and self.matches(ev.object.obj)):
+                self._push("DELETED", ev.object)
+        elif new_ok and old_ok:
+            self._push("MODIFIED", ev.object)
+        elif new_ok:
+            self._push("ADDED", ev.object)
+        elif old_ok:
+            # The object left the selector: to this watcher it is gone (with its new state).
+            self._push("DELETED", ev.object)
+
+    def _push(self, etype: str, obj: CachedObject) -> None:
+        self.queue.append((etype, obj))
+        if len(self.queue) > self.overflow_limit:
+            # A watcher this far behind is dropped, as Kubernetes drops slow watchers;
+            # the client re-watches from its last resourceVersion.
+            self.closed = True
+        self._wakeup.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wakeup.set()
+
+    async def wait(self, timeout: float | None) -> None:
+        if self.queue or self.closed:
+            return
+        self._wakeup.clear()
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    def drain(self) -> list[tuple[str, CachedObject]]:
+        items = list(self.queue)
+        self.queue.clear()
+        return items
+
+
+@dataclass
+class ResourceCache:
+    """Objects and recent events of one storage prefix (one resource)."""
+
+    prefix: str
+    window: int = DEFAULT_WINDOW
+    objects: SortedDict = field(default_factory=SortedDict)
+    events: collections.deque = field(default_factory=collections.deque)
+    oldest: int = 0                # the window holds every event with revision > oldest
+    last_change: int = 0           # newest revision that changed this resource
+    watchers: set[Watcher] = field(default_factory=set)
+
+    def apply(self, ev: Event) -> None:
+        key = ev.kv.key
+        prev = self.objects.get(key)
+        if ev.type is EventType.DELETE:
+            if prev is None:
+                return
+            del self.objects[key]
+            gone = decode(ev.kv)
+            cev = CacheEvent("DELETED", key, CachedObject(gone, ev.revision), prev, ev.revision)
+        else:
+            cur = CachedObject(decode(ev.kv), ev.revision)
+            self.objects[key] = cur
+            cev = CacheEvent("MODIFIED" if prev is not None else "ADDED", key, cur, prev, ev.revision)
+        self.last_change = ev.revision
+        self.events.append(cev)
+        if len(self.events) > self.window:
+            self.oldest = self.events.popleft().revision
+        for w in list(self.watchers):
+            if w.closed:
+                self.watchers.discard(w)
+            else:
+                w.offer(cev)
+
+    def items(self, prefix: str = "", start: str = "") -> Iterator[tuple[str, CachedObject]]:
+        """(key, object) in key order under `prefix` (a key prefix), from `start` inclusive."""
+        lo = max(prefix, start) if start else prefix
+        if not lo:
+            yield from self.objects.items()
+            return
+        hi = prefix + "\U0010ffff" if prefix else None
+        for key in self.objects.irange(minimum=lo, maximum=hi):
+            if prefix and not key.startswith(prefix):
+                break
+            yield key, self.objects[key]
+
+    def count_from(self, prefix: str, start: str) -> int:
+        lo = max(prefix, start) if start else prefix
+        hi = prefix + "\U0010ffff" if prefix else None
+        i = self.objects.bisect_left(lo) if lo else 0
+        j = self.objects.bisect_right(hi) if hi else len(self.objects)
+        return max(0, j - i)
+
+    def events_after(self, revision: int) -> list[CacheEvent]:
+        """Window events with revision > `revision` (caller checked `revision >= oldest`)."""
+        if not self.events or self.events[-1].revision <= revision:
+            return []
+        # Binary search over the deque by revision.
+        lo, hi = 0, len(self.events)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.events[mid].revision <= revision:
+                lo = mid + 1
+            else:
+                hi = mid
+        return [self.events[i] for i in range(lo, len(self.events))]
+
+
+class WatchCache:
+    """All resource caches, fed by one store watch. Start with `start()`; `stop()` ends it."""
+
+    def __init__(self, store: Store, prefixes: list[str], *, window: int = DEFAULT_WINDOW) -> None:
+        self.store = store
+        self.resources: dict[str, ResourceCache] = {p: ResourceCache(p, window) for p in prefixes}
+        self.revision = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+        self.failed: BaseException | None = None
+
+    def resource(self, prefix: str) -> ResourceCache:
+        rc = self.resources.get(prefix)
+        if rc is None:  # a prefix added at run time (CRDs)
+            rc = self.resources[prefix] = ResourceCache(prefix)
+            rc.oldest = self.revision
+        return rc
+
+    async def start(self) -> None:
+        rev = await self.store.current_revision()
+        for prefix, rc in self.resources.items():
+            await self._load(rc, rev)
+        self.revision = rev
+        self._task = asyncio.create_task(self._run(rev + 1), name="watchcache")
+        self.ready.set()
+
+    async def _load(self, rc: ResourceCache, rev: int) -> None:
+        start = ""
+        while True:
+            res = await self.store.list(rc.prefix + "/", revision=rev, limit=5000, start_key=start)
+            for kv in res.kvs:
+                rc.objects[kv.key] = CachedObject(decode(kv), kv.mod_revision)
+                rc.last_change = max(rc.last_change, kv.mod_revision)
+            if not res.more or not res.kvs:
+                break
+            start = res.kvs[-1].key + "\x00"
+        rc.oldest = rev
+
+    async def _run(self, start_revision: int) -> None:
+        try:
+            async for ev in self.store.watch("/registry/", start_revision=start_revision):
+                self._apply(ev)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:  # the store went away: readers must not wait forever
+            log.error("store watch ended", exc_info=True)
+            self.failed = err
+            for _, fut in self._waiters:
+                if not fut.done():
+                    fut.set_exception(err)
+            self._waiters.clear()
+
+    def _apply(self, ev: Event) -> None:
+        key = ev.kv.key
+        # /registry/<resource>/... : the prefix is the first two path segments.
+        cut = key.find("/", 10)
+        prefix = key[:cut] if cut > 0 else key
+        rc = self.resources.get(prefix)
+        if rc is not None:
+            rc.apply(ev)
+        self.revision = ev.revision
+        if self._waiters:
+            keep = []
+            for rev, fut in self._waiters:
+                if rev <= self.revision:
+                    if not fut.done():
+                        fut.set_result(None)
+                else:
+                    keep.append((rev, fut))
+            self._waiters = keep
+
+    async def wait_for(self, revision: int, timeout: float = 10.0) -> None:
+        """Return once every event up to `revision` has been applied."""
+        if self.failed is not None:
+            raise self.failed
+        if revision <= self.revision:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((revision, fut))
+        await asyncio.wait_for(fut, timeout)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        for rc in self.resources.values():
+            for w in rc.watchers:
+                w.close()

@@ -1,0 +1,98 @@
+"""The `kubelite` command: one subcommand per component, plus `up` for a whole cluster."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+
+def _run(coro) -> int:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency; stay usable without it
+        pass
+    try:
+        return asyncio.run(coro) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    lo, _, hi = text.partition("-")
+    return int(lo), int(hi)
+
+
+def cmd_apiserver(args: argparse.Namespace) -> int:
+    from kubelite.apiserver.server import APIServer, APIServerOptions
+
+    options = APIServerOptions(
+        store=args.store, cert_dir=Path(args.cert_dir), bind_address=args.bind_address,
+        port=args.port, advertise_address=args.advertise_address,
+        token_auth_file=Path(args.token_auth_file) if args.token_auth_file else None,
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=_port_range(args.service_node_port_range),
+        compaction_interval=args.compaction_interval,
+    )
+
+    async def main() -> int:
+        import signal
+
+        server = APIServer(options)
+        task = asyncio.create_task(server.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return 0
+    return _run(main())
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from kubelite.server.up import UpOptions, run_up
+
+    options = UpOptions(data_dir=Path(args.data_dir), port=args.port, store=args.store or "",
+                        bind_address=args.bind_address, advertise_address=args.advertise_address)
+    return _run(run_up(options))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubelite", description="The Kubernetes architecture, in Python.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run a whole cluster on this machine (foreground)")
+    up.add_argument("--data-dir", default=".kubelite", help="state, certificates and kubeconfig")
+    up.add_argument("--port", type=int, default=6443)
+    up.add_argument("--store", help="etcd://HOST:PORT[,HOST:PORT] (default: SQLite in --data-dir)")
+    up.add_argument("--bind-address", default="127.0.0.1")
+    up.add_argument("--advertise-address", default="127.0.0.1")
+    up.set_defaults(func=cmd_up)
+
+    api = sub.add_parser("apiserver", help="run the API server")
+    api.add_argument("--store", required=True, help="sqlite:///path/state.db or etcd://HOST:PORT[,...]")
+    api.add_argument("--cert-dir", required=True, help="directory with ca.crt, apiserver.crt/.key")
+    api.add_argument("--port", type=int, default=6443)
+    api.add_argument("--bind-address", default="127.0.0.1")
+    api.add_argument("--advertise-address", default="127.0.0.1")
+    api.add_argument("--token-auth-file")
+    api.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
+    api.add_argument("--service-node-port-range", default="30000-32767")
+    api.add_argument("--compaction-interval", type=float, default=300.0,
+                     help="seconds between store compactions (0 disables)")
+    api.set_defaults(func=cmd_apiserver)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)

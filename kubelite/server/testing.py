@@ -1,0 +1,124 @@
+"""A real control plane in a temporary directory, for tests and benchmarks.
+
+`LocalCluster` runs `kubelite apiserver` as a child process exactly as `kubelite up`
+would (same certificates, token file and kubeconfig), on a free loopback port, and can
+stop it gracefully, kill it with SIGKILL and start it again on the same state.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubelite.server.up import UpOptions, prepare
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalCluster:
+    data_dir: Path
+    store: str = ""                  # "" = SQLite in data_dir; or etcd://...
+    port: int = 0
+    extra_args: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.port = self.port or free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        opts = UpOptions(data_dir=self.data_dir, port=self.port, store=self.store,
+                         extra_args={"apiserver": self.extra_args})
+        self.argv = prepare(opts)[0].argv
+        self.log_path = self.data_dir / "apiserver.log"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for running kubectl against this cluster."""
+        env = dict(os.environ)
+        env["KUBECONFIG"] = str(self.kubeconfig)
+        env["HOME"] = str(self.data_dir)  # kubectl's discovery cache stays per cluster
+        return env
+
+    def start(self, timeout: float = 30.0) -> "LocalCluster":
+        assert self.log_path is not None
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        ctx = ssl.create_default_context(cafile=str(self.data_dir / "pki" / "ca.crt"))
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"apiserver exited with {self.process.returncode}; log:\n"
+                                   + self.log())
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", context=ctx, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except Exception as err:  # not up yet
+                last = err
+            time.sleep(0.05)
+        raise TimeoutError(f"apiserver not ready after {timeout}s: {last}\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        p = self.process
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: nothing gets a chance to flush or clean up."""
+        p = self.process
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def kubectl(self, *args: str, binary: str = "kubectl", input: str | None = None,
+                check: bool = True, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([binary, *args], env=self.env(), input=input, capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def __enter__(self) -> "LocalCluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

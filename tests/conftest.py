@@ -1,0 +1,38 @@
+"""Fixtures shared by the integration and end-to-end suites: a real API server process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kubelite.server.testing import LocalCluster
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """One SQLite-backed API server shared by the tests that only add their own objects."""
+    c = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def fresh_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+    """A private API server for tests that restart or kill it."""
+    c = LocalCluster(tmp_path / "cluster")
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def api_client(cluster: LocalCluster):
+    """The official `kubernetes` Python client, configured from the cluster's kubeconfig."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    yield api
+    api.close()
