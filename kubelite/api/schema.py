@@ -381,3 +381,11 @@ def known_fields(group: str, version: str, kind: str, path: str | Sequence[str] 
     while node is not None and node.type == ARRAY:
         node = node.items
     return list(node.fields) if node is not None and node.type == OBJECT else []
+
+
+def patch_strategy(group: str, version: str, kind: str,
+                   path: str | Sequence[str]) -> tuple[str, str]:
+    """(patch strategy as Kubernetes writes it, merge key), each "" when absent:
+    `("merge,retainKeys", "name")` for `spec.volumes`. The pair a strategic merge walks by."""
+    meta = patch_meta(group, version, kind, path)
+    return ",".join(meta.strategies), meta.merge_key or ""

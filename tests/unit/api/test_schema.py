@@ -169,3 +169,10 @@ def test_a_crd_schema_compiles_with_kubernetes_extensions():
     assert spec.field_meta("items").list_map_keys == ("id",)
     assert root.unknown_fields({"spec": {"items": [{"id": "a", "x": 1}]}, "status": {"free": 1}}) == [
         "spec.items[0].x"]
+
+
+def test_patch_strategy_gives_the_pair_strategic_merge_walks_by():
+    assert schema.patch_strategy("", "v1", "Pod", ("spec", "volumes")) == ("merge,retainKeys", "name")
+    assert schema.patch_strategy("apps", "v1", "Deployment",
+                                 ("spec", "template", "spec", "containers")) == ("merge", "name")
+    assert schema.patch_strategy("", "v1", "Pod", ("spec", "nodeName")) == ("", "")
