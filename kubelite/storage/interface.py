@@ -34,8 +34,9 @@ Errors::
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 
 class StorageError(Exception):
@@ -57,7 +58,7 @@ class KeyNotFoundError(StorageError):
 class RevisionMismatchError(StorageError):
     """CAS failed; `current` is the key's present value (None if it was deleted)."""
 
-    def __init__(self, key: str, current: "KeyValue | None") -> None:
+    def __init__(self, key: str, current: KeyValue | None) -> None:
         super().__init__(f"revision mismatch: {key}")
         self.key = key
         self.current = current
@@ -96,6 +97,9 @@ class EventType(enum.Enum):
 
 @dataclass(slots=True, frozen=True)
 class Event:
+    """One change. `prev` is the key's value before it; None for a create, and possibly
+    None for the event at exactly the compact revision (etcd compacts that prev away)."""
+
     type: EventType
     kv: KeyValue
     prev: KeyValue | None = None
@@ -135,7 +139,7 @@ class Store(Protocol):
         """Replace `key` if its mod_revision is `expected_revision`.
 
         KeyNotFoundError if absent; RevisionMismatchError (carrying the current value) if
-        the revision differs.
+        the revision differs. `expected_revision=0` replaces whatever value is live.
         """
 
     async def delete(self, key: str, *, expected_revision: int = 0) -> KeyValue:
