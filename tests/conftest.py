@@ -31,7 +31,7 @@ def fresh_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
 @pytest.fixture
 def api_client(cluster: LocalCluster):
     """The official `kubernetes` Python client, configured from the cluster's kubeconfig."""
-    from kubernetes import client, config
+    from kubernetes import config
 
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     yield api

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any
 
@@ -59,6 +60,11 @@ async def ensure_kubernetes_service(registry: Registry, allocator: ServiceAlloca
             await registry.create(svc_rt, "default", svc, _SYSTEM)
         except errors.AlreadyExists:
             pass
+    if ipaddress.ip_address(advertise_address).is_loopback:
+        # Kubernetes refuses loopback endpoints (pods could not reach them). An API server
+        # bound to loopback only is for this machine's own clients: no endpoints to publish.
+        log.warning("advertise address is loopback; the kubernetes Service gets no endpoints")
+        return
     ep = {"apiVersion": "v1", "kind": "Endpoints",
           "metadata": {"name": "kubernetes", "namespace": "default",
                        "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},

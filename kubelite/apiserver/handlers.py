@@ -49,8 +49,8 @@ def json_response(body: bytes, status: int = 200, ctx: RequestContext | None = N
 
 def _verb_allowed(rt: ResourceType, verb: str) -> None:
     if verb not in rt.verbs:
-        raise errors.MethodNotAllowed(f"the server does not allow this method on the requested "
-                                      f"resource", details={})
+        raise errors.MethodNotAllowed("the server does not allow this method on the requested "
+                                      "resource", details={})
 
 
 def request_context(request: web.Request, *, body_dry_run: list[str] | None = None) -> RequestContext:

@@ -30,7 +30,9 @@ from typing import Any, Callable, Iterator
 import orjson
 from sortedcontainers import SortedDict
 
-from kubelite.storage.interface import Event, EventType, KeyValue, Store
+from kubelite.storage.interface import (
+    CompactedError, Event, EventType, KeyValue, StorageError, Store, UnavailableError,
+)
 
 log = logging.getLogger("kubelite.apiserver.watchcache")
 
@@ -217,7 +219,7 @@ class WatchCache:
         for prefix, rc in self.resources.items():
             await self._load(rc, rev)
         self.revision = rev
-        self._task = asyncio.create_task(self._run(rev + 1), name="watchcache")
+        self._task = asyncio.create_task(self._run(), name="watchcache")
         self.ready.set()
 
     async def _load(self, rc: ResourceCache, rev: int) -> None:
@@ -232,19 +234,48 @@ class WatchCache:
             start = res.kvs[-1].key + "\x00"
         rc.oldest = rev
 
-    async def _run(self, start_revision: int) -> None:
-        try:
-            async for ev in self.store.watch("/registry/", start_revision=start_revision):
-                self._apply(ev)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as err:  # the store went away: readers must not wait forever
-            log.error("store watch ended", exc_info=True)
-            self.failed = err
-            for _, fut in self._waiters:
-                if not fut.done():
-                    fut.set_exception(err)
-            self._waiters.clear()
+    async def _run(self) -> None:
+        """Follow the store forever: re-watch after a lost connection, relist after compaction."""
+        backoff = 0.1
+        while True:
+            try:
+                async for ev in self.store.watch("/registry/", start_revision=self.revision + 1):
+                    self._apply(ev)
+                    backoff = 0.1
+                raise UnavailableError("store watch ended")
+            except asyncio.CancelledError:
+                raise
+            except UnavailableError:
+                log.warning("store watch lost; watching again", extra={"revision": self.revision})
+            except CompactedError:
+                log.warning("store watch fell behind compaction; relisting")
+                try:
+                    await self._relist()
+                except StorageError:
+                    log.warning("relist failed; retrying", exc_info=True)
+            except Exception as err:  # a bug: readers must not wait forever
+                log.error("store watch failed", exc_info=True)
+                self.failed = err
+                for _, fut in self._waiters:
+                    if not fut.done():
+                        fut.set_exception(err)
+                self._waiters.clear()
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _relist(self) -> None:
+        """Replace every resource's state with a fresh list; watchers must start over."""
+        rev = await self.store.current_revision()
+        for rc in self.resources.values():
+            for w in rc.watchers:
+                w.close()
+            rc.watchers.clear()
+            rc.objects.clear()
+            rc.events.clear()
+            await self._load(rc, rev)
+        self.revision = rev
+        self._wake(rev)
 
     def _apply(self, ev: Event) -> None:
         key = ev.kv.key
@@ -256,14 +287,17 @@ class WatchCache:
             rc.apply(ev)
         self.revision = ev.revision
         if self._waiters:
-            keep = []
-            for rev, fut in self._waiters:
-                if rev <= self.revision:
-                    if not fut.done():
-                        fut.set_result(None)
-                else:
-                    keep.append((rev, fut))
-            self._waiters = keep
+            self._wake(ev.revision)
+
+    def _wake(self, revision: int) -> None:
+        keep = []
+        for rev, fut in self._waiters:
+            if rev <= revision:
+                if not fut.done():
+                    fut.set_result(None)
+            else:
+                keep.append((rev, fut))
+        self._waiters = keep
 
     async def wait_for(self, revision: int, timeout: float = 10.0) -> None:
         """Return once every event up to `revision` has been applied."""
