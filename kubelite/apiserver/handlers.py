@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
-from kubelite.apiserver import conversion, patch as patching, scale
+from kubelite.apiserver import componentstatus, conversion, patch as patching, scale
 from kubelite.apiserver.registry import (
     RETURNS_DELETED_OBJECT, DeleteOptions, ListOptions, Registry, RequestContext,
 )
@@ -103,9 +104,31 @@ class ResourceHandlers:
 
     # ---- reads -------------------------------------------------------------------------
 
+    async def _store_ok(self) -> bool:
+        try:
+            await asyncio.wait_for(self.registry.store.current_revision(), 2.0)
+            return True
+        except Exception:  # any failure means unhealthy here
+            return False
+
+    async def _component_statuses(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+        if info.name:
+            items = [await componentstatus.component_status(info.name, self._store_ok)]
+        else:
+            items = await componentstatus.component_statuses(self._store_ok)
+        rv = str(self.registry.cache.revision)
+        if wants_table(request.headers.get("Accept", "")):
+            return json_response(self._table(request, info.rt, items, rv))
+        if info.name:
+            return json_response(orjson.dumps(items[0]))
+        return json_response(orjson.dumps({"kind": "ComponentStatusList", "apiVersion": "v1",
+                                           "metadata": {"resourceVersion": rv}, "items": items}))
+
     async def get(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         rt = info.rt
         _verb_allowed(rt, "get")
+        if rt.group == "" and rt.plural == "componentstatuses":
+            return await self._component_statuses(request, info)
         co = await self.registry.get(rt, info.namespace, info.name,
                                      request.query.get("resourceVersion", ""))
         if info.subresource == "scale":
@@ -141,6 +164,8 @@ class ResourceHandlers:
             _verb_allowed(rt, "watch")
             return await serve_watch(request, self.registry, rt, info.namespace, opts)
         _verb_allowed(rt, "list")
+        if rt.group == "" and rt.plural == "componentstatuses":
+            return await self._component_statuses(request, info)
         if opts.resource_version_match and opts.resource_version_match not in ("NotOlderThan", "Exact"):
             raise errors.BadRequest(f'resourceVersionMatch: Unsupported value: '
                                     f'"{opts.resource_version_match}"')

@@ -1,0 +1,62 @@
+"""`componentstatuses`: the deprecated health view `kubectl get cs` prints.
+
+Computed on each request, never stored: the store's health (`etcd-0`, as Kubernetes names
+it, whatever the backend) and the health endpoints of the scheduler and the controller
+manager on their standard local ports, probed as kube-apiserver probes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+
+from kubelite.api import errors
+
+# name -> health URL (the Kubernetes defaults for the secure ports)
+COMPONENTS = {
+    "scheduler": "https://127.0.0.1:10259/healthz",
+    "controller-manager": "https://127.0.0.1:10257/healthz",
+}
+
+
+async def _probe(url: str) -> tuple[bool, str, str]:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as s:
+            async with s.get(url, ssl=ctx) as r:
+                body = (await r.text()).strip()
+                return r.status == 200, body if r.status == 200 else "", "" if r.status == 200 else body
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as err:
+        return False, "", f"Get \"{url}\": {err}"
+
+
+def _item(name: str, healthy: bool, message: str, error: str) -> dict[str, Any]:
+    cond: dict[str, Any] = {"type": "Healthy", "status": "True" if healthy else "False"}
+    if message:
+        cond["message"] = message
+    if error:
+        cond["error"] = error
+    return {"kind": "ComponentStatus", "apiVersion": "v1", "metadata": {"name": name},
+            "conditions": [cond]}
+
+
+async def component_statuses(store_ok: Callable[[], Awaitable[bool]]) -> list[dict[str, Any]]:
+    names = list(COMPONENTS)
+    probes = await asyncio.gather(*(_probe(COMPONENTS[n]) for n in names))
+    items = [_item(n, *p) for n, p in zip(names, probes)]
+    ok = await store_ok()
+    items.append(_item("etcd-0", ok, "ok" if ok else "", "" if ok else "the store is not reachable"))
+    return items
+
+
+async def component_status(name: str, store_ok: Callable[[], Awaitable[bool]]) -> dict[str, Any]:
+    for item in await component_statuses(store_ok):
+        if item["metadata"]["name"] == name:
+            return item
+    raise errors.not_found("componentstatuses", "", name)

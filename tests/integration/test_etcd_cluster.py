@@ -1,0 +1,65 @@
+"""Several API servers sharing one etcd behave as one cluster."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from kubelite.server.testing import LocalCluster
+from kubelite.storage.testing import EtcdServer
+
+pytestmark = pytest.mark.etcd
+
+
+@pytest.fixture
+def two_apiservers(tmp_path: Path):
+    etcd = EtcdServer(tmp_path / "etcd")
+    endpoint = etcd.start()
+    a = LocalCluster(tmp_path / "a", store=f"etcd://{endpoint}").start()
+    b = LocalCluster(tmp_path / "b", store=f"etcd://{endpoint}").start()
+    yield a, b
+    a.stop()
+    b.stop()
+    etcd.stop()
+
+
+def test_a_write_on_one_api_server_is_read_and_watched_on_the_other(two_apiservers):
+    a, b = two_apiservers
+    watcher = subprocess.Popen(["kubectl", "get", "configmaps", "-w", "-o", "name",
+                                "--request-timeout=20s"], env=b.env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        a.kubectl("create", "configmap", "shared", "--from-literal=k=v")
+        got = json.loads(b.kubectl("get", "cm", "shared", "-o", "json").stdout)
+        assert got["data"] == {"k": "v"}
+        assert watcher.stdout is not None
+        line = watcher.stdout.readline()
+        assert line.strip() == "configmap/shared"
+    finally:
+        watcher.kill()
+
+
+def test_stale_updates_through_either_server_conflict(two_apiservers, tmp_path):
+    a, b = two_apiservers
+    a.kubectl("create", "configmap", "race", "--from-literal=n=0")
+    stale = json.loads(b.kubectl("get", "cm", "race", "-o", "json").stdout)
+    a.kubectl("label", "cm", "race", "by=a")
+    stale["data"]["n"] = "1"
+    f = tmp_path / "stale.json"
+    f.write_text(json.dumps(stale))
+    r = b.kubectl("replace", "-f", str(f), check=False)
+    assert r.returncode == 1 and "Conflict" in r.stderr
+
+
+def test_service_ips_are_unique_across_api_servers(two_apiservers):
+    a, b = two_apiservers
+    for i in range(10):
+        (a if i % 2 else b).kubectl("create", "service", "clusterip", f"s{i}", "--tcp=80:80")
+    out = json.loads(a.kubectl("get", "svc", "-o", "json").stdout)
+    ips = [s["spec"]["clusterIP"] for s in out["items"] if s["metadata"]["name"].startswith("s")]
+    assert len(ips) == 10 and len(set(ips)) == 10
