@@ -1,0 +1,115 @@
+"""Validation of API objects, with Kubernetes' field paths and messages.
+
+The API server calls `validate(rt, obj, old)` after `apply_defaults(rt, obj)` and turns a
+non-empty result into a 422 (`errors.invalid_object`). Every object gets its metadata
+checked (name rule per kind, scope, labels, annotations, owners, finalizers); kinds in
+`_VALIDATORS` then get their own rules, with `old` set on updates. Unknown kinds (custom
+resources) get metadata validation only.
+
+    validate ─┬─ meta.validate_object_meta[_update]
+              └─ _VALIDATORS[(group, kind)](obj, old)
+                   core.py  storage.py  pod.py (+ container.py, volumes.py)
+                   apps.py  batch.py (+ cron.py)  rbac.py  others.py
+
+Validators never raise on malformed input: a value of the wrong JSON type reads as
+empty and is reported as missing or invalid, so a bad request is a 422, not a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from kubelite.api.errors import FieldError
+from kubelite.api.resources import ResourceType
+from kubelite.api.validation import apps, batch, core, names, others, pod, rbac, storage
+from kubelite.api.validation.fields import as_dict
+from kubelite.api.validation.meta import validate_object_meta, validate_object_meta_update
+
+Validator = Callable[[dict[str, Any], "dict[str, Any] | None"], list[FieldError]]
+
+_RBAC = rbac.GROUP
+
+
+def _pod(obj: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
+    # Pods validate their own metadata (create and update differ in what else they check).
+    return pod.validate_pod(obj) if old is None else pod.validate_pod_update(obj, old)
+
+
+def _pod_template(obj: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
+    return pod.validate_pod_template_spec(obj.get("template"), "template")
+
+
+_VALIDATORS: dict[tuple[str, str], Validator] = {
+    ("", "Pod"): _pod,
+    ("", "PodTemplate"): _pod_template,
+    ("", "Service"): core.validate_service,
+    ("", "ConfigMap"): core.validate_config_map,
+    ("", "Secret"): core.validate_secret,
+    ("", "Namespace"): core.validate_namespace,
+    ("", "Node"): core.validate_node,
+    ("", "Endpoints"): core.validate_endpoints,
+    ("", "Event"): others.validate_core_event,
+    ("", "Binding"): core.validate_binding,
+    ("", "ReplicationController"): core.validate_replication_controller,
+    ("", "PersistentVolume"): storage.validate_persistent_volume,
+    ("", "PersistentVolumeClaim"): storage.validate_persistent_volume_claim,
+    ("", "ResourceQuota"): storage.validate_resource_quota,
+    ("", "LimitRange"): storage.validate_limit_range,
+    ("apps", "Deployment"): apps.validate_deployment,
+    ("apps", "ReplicaSet"): apps.validate_replica_set,
+    ("apps", "StatefulSet"): apps.validate_stateful_set,
+    ("apps", "DaemonSet"): apps.validate_daemon_set,
+    ("apps", "ControllerRevision"): apps.validate_controller_revision,
+    ("batch", "Job"): batch.validate_job,
+    ("batch", "CronJob"): batch.validate_cron_job,
+    ("coordination.k8s.io", "Lease"): others.validate_lease,
+    ("discovery.k8s.io", "EndpointSlice"): others.validate_endpoint_slice,
+    ("events.k8s.io", "Event"): others.validate_events_event,
+    ("networking.k8s.io", "Ingress"): others.validate_ingress,
+    ("networking.k8s.io", "IngressClass"): others.validate_ingress_class,
+    ("networking.k8s.io", "NetworkPolicy"): others.validate_network_policy,
+    ("policy", "PodDisruptionBudget"): others.validate_pdb,
+    ("scheduling.k8s.io", "PriorityClass"): others.validate_priority_class,
+    (_RBAC, "Role"): rbac.validate_role,
+    (_RBAC, "ClusterRole"): rbac.validate_cluster_role,
+    (_RBAC, "RoleBinding"): rbac.validate_role_binding,
+    (_RBAC, "ClusterRoleBinding"): rbac.validate_cluster_role_binding,
+}
+
+# Kinds whose metadata is not checked the usual way: Pods check their own; Bindings are
+# requests, not stored objects; core Events accept any name (clients build them from
+# the involved object's name, which may not be a DNS name).
+_OWN_METADATA = {("", "Pod"), ("", "Binding")}
+_ANY_NAME = {("", "Event")}
+
+
+def _any_name(name: str, prefix: bool = False) -> list[str]:
+    return []
+
+
+def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[FieldError]:
+    """All field errors of `obj` (an update when `old` is given), empty when it is valid."""
+    kind = (rt.group, rt.kind)
+    builtin = kind in _VALIDATORS or rt.group in ("", "apps", "batch")
+    errs: list[FieldError] = []
+    try:
+        if kind not in _OWN_METADATA:
+            name_fn = _any_name if kind in _ANY_NAME else names.name_validator(*kind)
+            if old is None:
+                errs += validate_object_meta(
+                    obj.get("metadata"), namespaced=rt.namespaced, name_fn=name_fn, builtin=builtin
+                )
+            else:
+                errs += validate_object_meta_update(
+                    obj.get("metadata"), as_dict(old).get("metadata"), builtin=builtin
+                )
+        check = _VALIDATORS.get(kind)
+        if check is not None:
+            errs += check(obj, old)
+    except (TypeError, AttributeError, KeyError, ValueError) as err:
+        # A shape no validator expected: report it instead of failing the request.
+        errs.append(FieldError("", "FieldValueTypeInvalid", f"object has an unexpected structure: {err}"))
+    return errs
+
+
+__all__ = ["validate"]
