@@ -420,9 +420,6 @@ def _namespace(ns: dict[str, Any]) -> None:
     meta = _dict(ns, "metadata")
     if meta.get("name"):
         _dict(meta, "labels")["kubernetes.io/metadata.name"] = meta["name"]
-    spec = _dict(ns, "spec")
-    if spec.get("finalizers") is None:
-        spec["finalizers"] = ["kubernetes"]  # set by the namespace registry on create
     status = _dict(ns, "status")
     if not status.get("phase"):
         status["phase"] = "Active"

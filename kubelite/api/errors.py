@@ -40,7 +40,7 @@ class FieldError:
 
     def message(self) -> str:
         label = _REASON_LABEL.get(self.reason, self.reason)
-        parts = [f"{self.field}: {label}"] if self.field else [label]
+        parts = [f"{self.field}: {label}"]
         if self.has_value:
             parts.append(_render_value(self.value))
         if self.detail:
@@ -60,6 +60,7 @@ _REASON_LABEL = {
     "FieldValueTooLong": "Too long",
     "FieldValueTooMany": "Too many",
     "FieldValueTypeInvalid": "Invalid value",
+    "FieldValueNotFound": "Not found",
     "InternalError": "Internal error",
 }
 
@@ -101,7 +102,7 @@ def forbidden(field: str, detail: str) -> FieldError:
 
 
 def too_long(field: str, value: Any, limit: int) -> FieldError:
-    return FieldError(field, "FieldValueTooLong", f"must have at most {limit} bytes", value, False)
+    return FieldError(field, "FieldValueTooLong", f"may not be more than {limit} bytes", value, False)
 
 
 class APIError(Exception):

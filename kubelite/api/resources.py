@@ -198,7 +198,7 @@ def builtin_resources() -> list[ResourceType]:
         R("", "v1", "secrets", "secret", "Secret", True, field_selectors=("type",)),
         R("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, short_names=("sa",)),
         R("", "v1", "services", "service", "Service", True, short_names=("svc",), categories=("all",),
-          subresources=(_status("Service"),)),
+          subresources=(_status("Service"),), field_selectors=("spec.clusterIP", "spec.type")),
     ]
     apps = [
         R("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", True),

@@ -155,4 +155,4 @@ class NamespaceTeardown:
             else:
                 obj.get("spec", {}).pop("finalizers", None)
             return obj
-        await self.registry.update(ns_rt, "", name, finalize, _SYSTEM)
+        await self.registry.update(ns_rt, "", name, finalize, _SYSTEM, subresource="finalize")

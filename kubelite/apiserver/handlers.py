@@ -89,13 +89,11 @@ def list_options(request: web.Request) -> ListOptions:
 
 
 def check_field_selector(rt: ResourceType, opts: ListOptions) -> None:
-    if opts.field_selector is None:
-        return
-    supported = {"metadata.name", "metadata.namespace", *rt.field_selectors}
-    for req in opts.field_selector.requirements:
-        fieldname = req[0]
-        if fieldname not in supported:
-            raise errors.BadRequest(f'field label not supported: {fieldname}')
+    """Every field must be selectable on this resource (400 as Kubernetes words it)."""
+    from kubelite.api.selectors import validate_field_selector
+
+    if opts.field_selector is not None:
+        opts.field_selector = validate_field_selector(rt, opts.field_selector)
 
 
 class ResourceHandlers:
@@ -241,7 +239,7 @@ class ResourceHandlers:
             if not finalizers:
                 cur["spec"].pop("finalizers")
             return cur
-        updated = await self.registry.update(info.rt, "", info.name, mutate, ctx)
+        updated = await self.registry.update(info.rt, "", info.name, mutate, ctx, subresource="finalize")
         return self._respond_object(info.rt, updated, 200, ctx)
 
     async def _update_scale(self, info: RequestInfo, body: dict[str, Any],
@@ -286,7 +284,7 @@ class ResourceHandlers:
             if not isinstance(patched, dict):
                 raise errors.BadRequest("the patch must produce an object")
             check_type(rt, patched)
-            patched.setdefault("metadata", {})["name"] = info.name
+            patched.setdefault("metadata", {}).setdefault("name", info.name)
             return conversion.to_internal(rt, patched) if conversion.needed(rt) else patched
         updated = await self.registry.update(rt, info.namespace, info.name, mutate, ctx,
                                              subresource=info.subresource, pinned_rv=pinned)

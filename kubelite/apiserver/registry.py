@@ -405,6 +405,9 @@ class Registry:
         if subresource == "status":
             strategy.prepare_for_status_update(rt, new, old)
             md = new["metadata"]
+        elif subresource == "finalize":
+            strategy.prepare_for_finalize(rt, new, old)
+            md = new["metadata"]
         else:
             strategy.prepare_for_update(rt, new, old)
         # Fields the server owns.

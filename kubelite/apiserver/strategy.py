@@ -54,6 +54,12 @@ def spec_of(rt: ResourceType, obj: dict[str, Any]) -> Any:
 
 def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
     md = obj["metadata"]
+    if _gk(rt) == ("batch", "Job"):
+        generate_job_selector(obj)
+    if _gk(rt) == ("", "Namespace"):
+        # The namespace registry (not defaulting) adds the finalizer that makes deleting a
+        # namespace wait until its content is gone.
+        obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
     if has_generation(rt):
         md["generation"] = 1
     else:
@@ -72,12 +78,35 @@ def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
 
 def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
     """Main-endpoint update: status is kept from the old object where /status owns it."""
+    if _gk(rt) == ("", "Namespace"):
+        # A namespace's spec.finalizers change only through the /finalize subresource.
+        old_fin = (old.get("spec") or {}).get("finalizers")
+        spec = new.setdefault("spec", {})
+        if old_fin is None:
+            spec.pop("finalizers", None)
+        else:
+            spec["finalizers"] = old_fin
     if rt.has_subresource("status"):
         if "status" in old:
             new["status"] = old["status"]
         else:
             new.pop("status", None)
     _carry_generation(rt, new, old)
+
+
+def prepare_for_finalize(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
+    """`namespaces/{name}/finalize`: only spec.finalizers changes."""
+    finalizers = (new.get("spec") or {}).get("finalizers")
+    rv = new["metadata"].get("resourceVersion")
+    new.clear()
+    new.update(copy.deepcopy(old))
+    spec = new.setdefault("spec", {})
+    if finalizers:
+        spec["finalizers"] = list(finalizers)
+    else:
+        spec.pop("finalizers", None)
+    if rv is not None:
+        new["metadata"]["resourceVersion"] = rv
 
 
 def prepare_for_status_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -131,3 +160,22 @@ def pod_qos_class(spec: dict[str, Any]) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+def generate_job_selector(job: dict[str, Any]) -> None:
+    """Label a Job's pods with its uid and select them by it, unless spec.manualSelector.
+
+    Kubernetes does this so a Job never adopts another Job's pods.
+    """
+    spec = job.get("spec")
+    if not isinstance(spec, dict) or spec.get("manualSelector") is True:
+        return
+    uid = job["metadata"]["uid"]
+    name = job["metadata"].get("name", "")
+    template = spec.setdefault("template", {})
+    if not isinstance(template, dict):
+        return
+    labels = template.setdefault("metadata", {}).setdefault("labels", {})
+    labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                   "controller-uid": uid, "job-name": name})
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}

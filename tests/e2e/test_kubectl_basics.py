@@ -193,11 +193,17 @@ def test_invalid_objects_get_field_errors(cluster, ns, tmp_path):
     assert r.returncode == 1 and "spec.containers: Required value" in r.stderr
 
 
-def test_create_existing_name_is_already_exists(cluster, ns):
+def test_create_existing_name_is_already_exists(cluster, ns, tmp_path):
     cluster.kubectl("create", "configmap", "dup", "-n", ns)
     r = cluster.kubectl("create", "configmap", "dup", "-n", ns, check=False)
     assert r.returncode == 1
-    assert 'Error from server (AlreadyExists): configmaps "dup" already exists' in r.stderr
+    assert r.stderr.strip() == 'error: failed to create configmap: configmaps "dup" already exists'
+    f = tmp_path / "dup.yaml"
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n")
+    r = cluster.kubectl("create", "-n", ns, "-f", str(f), check=False)
+    assert r.returncode == 1
+    assert 'Error from server (AlreadyExists): error when creating' in r.stderr
+    assert 'configmaps "dup" already exists' in r.stderr
 
 
 def test_create_in_missing_namespace_is_not_found(cluster):

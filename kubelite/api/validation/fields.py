@@ -113,18 +113,8 @@ def int_or_string(value: Any) -> GoValue:
     return GoValue(str(value))
 
 
-class _NotFound(FieldError):
-    """`FieldValueNotFound`, which the shared label table does not name yet."""
-
-    __slots__ = ()
-
-    def message(self) -> str:
-        base = super().message()
-        return base.replace("FieldValueNotFound", "Not found", 1)
-
-
 def not_found(path: str, value: Any) -> FieldError:
-    return _NotFound(path, "FieldValueNotFound", "", value, True)
+    return FieldError(path, "FieldValueNotFound", "", value, True)
 
 
 def nonnegative(value: Any, path: str) -> Errors:

@@ -297,7 +297,7 @@ def test_client_ip_affinity_gets_a_timeout():
 
 def test_namespace_defaults():
     ns = defaulted("", "Namespace", {"metadata": {"name": "dev"}})
-    assert ns["spec"]["finalizers"] == ["kubernetes"]
+    assert "finalizers" not in ns.get("spec", {})  # the namespace registry adds it on create
     assert ns["status"]["phase"] == "Active"
     assert ns["metadata"]["labels"]["kubernetes.io/metadata.name"] == "dev"
 

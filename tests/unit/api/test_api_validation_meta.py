@@ -73,7 +73,7 @@ def test_label_key_prefix_must_be_a_subdomain():
 def test_annotations_total_size_is_limited():
     big = {"a": "x" * (256 * 1024)}
     assert messages("", "ConfigMap", {"metadata": meta(annotations=big)}) == [
-        "metadata.annotations: Too long: must have at most 262144 bytes"
+        "metadata.annotations: Too long: may not be more than 262144 bytes"
     ]
 
 
