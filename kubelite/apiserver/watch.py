@@ -16,6 +16,7 @@ per batch, not per event; each event's JSON is encoded once and shared by all wa
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from typing import Any
@@ -31,6 +32,10 @@ from kubelite.apiserver.request import query_bool, query_int, table_include_obje
 from kubelite.apiserver.watchcache import CachedObject
 
 BOOKMARK_INTERVAL = 60.0
+# A busy watch writes at most once per this many seconds, carrying every event queued
+# meanwhile: one write per event per watcher would cost more than the events themselves
+# when many watchers follow a busy resource. An idle watch writes at once.
+MIN_WRITE_INTERVAL = 0.01
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
@@ -121,6 +126,7 @@ async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType
         if chunk:
             await resp.write(b"".join(chunk))
         next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        last_write = 0.0
         while True:
             now = time.monotonic()
             if now >= deadline:
@@ -129,9 +135,13 @@ async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType
             await watcher.wait(max(0.0, wait))
             if watcher.closed and not watcher.queue:
                 break
+            since = time.monotonic() - last_write
+            if since < MIN_WRITE_INTERVAL and not watcher.closed:
+                await asyncio.sleep(MIN_WRITE_INTERVAL - since)
             batch = watcher.drain()
             if batch:
                 await resp.write(b"".join(encoder.line(t, co) for t, co in batch))
+                last_write = time.monotonic()
             if bookmarks and time.monotonic() >= next_bookmark:
                 await resp.write(encoder.bookmark(registry.cache.revision))
                 next_bookmark = time.monotonic() + BOOKMARK_INTERVAL

@@ -239,7 +239,8 @@ class WatchCache:
         backoff = 0.1
         while True:
             try:
-                async for ev in self.store.watch("/registry/", start_revision=self.revision + 1):
+                watch = getattr(self.store, "watch_threaded", self.store.watch)
+                async for ev in watch("/registry/", start_revision=self.revision + 1):
                     self._apply(ev)
                     backoff = 0.1
                 raise UnavailableError("store watch ended")

@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import grpc
 from aetcd import rpc
 
+from .etcd_watch import ThreadedWatch
 from .interface import (
     CompactedError,
     Event,
@@ -67,6 +68,7 @@ class EtcdStore:
         self._kv: rpc.KVStub | None = None
         self._watch: rpc.WatchStub | None = None
         self._streams: set[grpc.aio.StreamStreamCall] = set()
+        self._threaded: set[ThreadedWatch] = set()
         self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -93,6 +95,8 @@ class EtcdStore:
         self._closed = True
         for stream in list(self._streams):
             stream.cancel()
+        for reader in list(self._threaded):
+            reader.close()
         await self._channel.close()
 
     # -- writes ------------------------------------------------------------------------
@@ -178,6 +182,27 @@ class EtcdStore:
     def watch(self, prefix: str, *, start_revision: int) -> AsyncIterator[Event]:
         name = prefix.encode()
         return self._watch_stream(name or b"\0", _prefix_end(name), start_revision)
+
+    async def watch_threaded(self, prefix: str, *, start_revision: int) -> AsyncIterator[Event]:
+        """`watch`, read on a thread of its own: for one long, busy stream (the watch cache).
+
+        Same contract as `watch`; see etcd_watch.py for why a thread.
+        """
+        self._stub()  # refuse when not started or closed
+        name = prefix.encode()
+        reader = ThreadedWatch(_grpc_target(self.endpoints), name or b"\0", _prefix_end(name),
+                               start_revision, _event)
+        self._threaded.add(reader)
+        try:
+            async for ev in reader.events():
+                yield ev
+        except UnavailableError:
+            if self._closed:
+                return
+            raise
+        finally:
+            reader.close()
+            self._threaded.discard(reader)
 
     # -- helpers -----------------------------------------------------------------------
 
