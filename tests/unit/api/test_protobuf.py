@@ -105,7 +105,8 @@ def test_int_or_string_keeps_its_json_type() -> None:
 def test_micro_time_keeps_microseconds_and_time_keeps_seconds() -> None:
     lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"},
              "spec": {"holderIdentity": "node-1", "leaseDurationSeconds": 40,
-                      "renewTime": "2024-05-06T07:08:09.123456Z", "acquireTime": "1970-01-01T00:00:00.000000Z"}}
+                      "renewTime": "2024-05-06T07:08:09.123456Z",
+                      "acquireTime": "1970-01-01T00:00:00.000000Z"}}
     assert protobuf.decode(encode_object(lease)) == lease
     # Time drops nanoseconds, as Go's JSON for metav1.Time does.
     time_with_nanos = key(1, 0) + varint(1_700_000_000) + key(2, 0) + varint(999_999_999)
@@ -321,8 +322,9 @@ class RecordingAPIServer:
             return web.json_response({"major": "1", "minor": "32", "gitVersion": "v1.32.4",
                                       "platform": "linux/amd64"})
         if path == "/api":
-            return web.json_response({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}]})
+            cidrs = [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}]
+            return web.json_response({"kind": "APIVersions", "versions": ["v1"],
+                                      "serverAddressByClientCIDRs": cidrs})
         if path == "/apis":
             return web.json_response(_groups())
         gv = path.removeprefix("/api/").removeprefix("/apis/")

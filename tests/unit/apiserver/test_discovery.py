@@ -180,7 +180,8 @@ def test_the_same_kind_in_two_groups_is_listed_in_each(catalog):
 
 
 def test_a_group_with_two_versions_lists_the_first_as_preferred():
-    make = lambda version: ResourceType("demo.io", version, "widgets", "widget", "Widget", True)
+    def make(version):
+        return ResourceType("demo.io", version, "widgets", "widget", "Widget", True)
     catalog = ResourceCatalog([make("v2"), make("v1")])
     group = discovery.api_group_list(catalog)["groups"][0]
     assert group["preferredVersion"]["version"] == "v2"

@@ -307,7 +307,8 @@ def test_a_resource_without_a_schema_keeps_unknown_fields():
 
 
 def test_a_changed_catalogue_rebuilds_the_document():
-    make = lambda plural, kind: ResourceType("demo.example.com", "v1", plural, plural[:-1], kind, True)
+    def make(plural, kind):
+        return ResourceType("demo.example.com", "v1", plural, plural[:-1], kind, True)
     catalog = ResourceCatalog([make("widgets", "Widget")])
     before = openapi.document_hash(catalog, "demo.example.com", "v1")
     catalog.add(make("gadgets", "Gadget"))
