@@ -32,8 +32,12 @@ async def _probe(url: str) -> tuple[bool, str, str]:
             async with s.get(url, ssl=ctx) as r:
                 body = (await r.text()).strip()
                 return r.status == 200, body if r.status == 200 else "", "" if r.status == 200 else body
+    except aiohttp.ClientConnectorError as err:
+        reason = "connection refused" if isinstance(err.os_error, ConnectionRefusedError) \
+            else (err.os_error.strerror or str(err.os_error)).lower()
+        return False, "", f'Get "{url}": dial tcp {err.host}:{err.port}: connect: {reason}'
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as err:
-        return False, "", f"Get \"{url}\": {err}"
+        return False, "", f'Get "{url}": {err or type(err).__name__}'
 
 
 def _item(name: str, healthy: bool, message: str, error: str) -> dict[str, Any]:
