@@ -1,0 +1,130 @@
+"""The REST transport: one connection pool, authentication, rate limits, Status errors.
+
+`Client` owns one aiohttp session (keep-alive connections are reused by every request and
+watch of the process), adds the bearer token or presents the client certificate, waits on
+the client-side token bucket (QPS/burst) before each request, and turns error replies into
+the APIError tree (`kubelite.client.errors`). Typed access per resource is
+`client.resource("deployments", group="apps")` (`kubelite.client.resource`).
+
+    async with Client(load_kubeconfig(path)) as client:
+        pods = client.resource("pods")
+        await pods.create({"metadata": {"name": "p"}, "spec": ...}, namespace="default")
+
+A 429 with Retry-After is retried a few times after the wait the server asked for, as
+client-go does; other errors go to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, AsyncIterator, Mapping
+
+import aiohttp
+import orjson
+
+from kubelite.api.errors import TooManyRequests
+from kubelite.client.config import ClientConfig
+from kubelite.client.errors import error_from_response, retry_after
+from kubelite.client.flowcontrol import TokenBucket, Unlimited
+from kubelite.client.resource import APIResource, ResourceClient, find_resource
+from kubelite.client.watch import WatchEvent, read_events
+from kubelite.util.clock import Clock, RealClock
+
+Params = Mapping[str, str | int | bool | None]
+_MAX_429_RETRIES = 3
+
+
+def _query(params: Params | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None or value == "":
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+class Client:
+    """An async Kubernetes API client; use as `async with` or call `close()`."""
+
+    def __init__(self, config: ClientConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or RealClock()
+        self.limiter: TokenBucket | Unlimited = (
+            TokenBucket(config.qps, config.burst, clock=self.clock) if config.qps > 0 else Unlimited())
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.config.namespace
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self.config.ssl_context(), limit=0,
+                                             keepalive_timeout=60)
+            headers = {"User-Agent": self.config.user_agent, "Accept": "application/json",
+                       **self.config.extra_headers}
+            self._session = aiohttp.ClientSession(self.config.server, connector=connector,
+                                                  headers=headers, json_serialize=lambda o:
+                                                  orjson.dumps(o).decode())
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> ResourceClient:
+        """Typed access to one resource of the built-in catalogue (`pods`, `leases`, ...)."""
+        return ResourceClient(self, find_resource(plural, group=group, version=version))
+
+    def for_resource(self, resource: APIResource) -> ResourceClient:
+        """Access to a resource described by hand (a custom resource, say)."""
+        return ResourceClient(self, resource)
+
+    def _headers(self, content_type: str | None) -> dict[str, str]:
+        headers = {}
+        token = self.config.bearer_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    async def request(self, method: str, path: str, *, params: Params | None = None,
+                      body: Any = None, content_type: str = "application/json") -> Any:
+        """One request; returns the decoded JSON reply or raises its APIError."""
+        data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        for attempt in range(_MAX_429_RETRIES + 1):
+            await self.limiter.wait()
+            async with self.session().request(
+                    method, path, params=_query(params), data=data, timeout=timeout,
+                    headers=self._headers(content_type if data is not None else None)) as resp:
+                raw = await resp.read()
+                if resp.status < 400:
+                    return orjson.loads(raw) if raw else None
+                err = error_from_response(resp.status, raw, dict(resp.headers))
+            wait = retry_after(err)
+            if not isinstance(err, TooManyRequests) or wait is None or attempt == _MAX_429_RETRIES:
+                raise err
+            await self.clock.sleep(wait)
+        raise AssertionError("unreachable")
+
+    @contextlib.asynccontextmanager
+    async def watch_stream(self, path: str, params: Params | None = None
+                           ) -> AsyncIterator[AsyncIterator[WatchEvent]]:
+        """Open a watch; yields the event iterator and closes the stream on exit."""
+        await self.limiter.wait()
+        query = _query({**(params or {}), "watch": True})
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.config.timeout)
+        async with self.session().get(path, params=query, timeout=timeout,
+                                      headers=self._headers(None)) as resp:
+            if resp.status >= 400:
+                raise error_from_response(resp.status, await resp.read(), dict(resp.headers))
+            yield read_events(resp)
