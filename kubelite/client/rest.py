@@ -100,20 +100,32 @@ class Client:
                       body: Any = None, content_type: str = "application/json") -> Any:
         """One request; returns the decoded JSON reply or raises its APIError."""
         data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
-        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         for attempt in range(_MAX_429_RETRIES + 1):
             await self.limiter.wait()
-            async with self.session().request(
-                    method, path, params=_query(params), data=data, timeout=timeout,
-                    headers=self._headers(content_type if data is not None else None)) as resp:
-                raw = await resp.read()
-                if resp.status < 400:
-                    return orjson.loads(raw) if raw else None
-                err = error_from_response(resp.status, raw, dict(resp.headers))
+            code, raw, headers = await self._send(method, path, params, data, content_type)
+            if code < 400:
+                return orjson.loads(raw) if raw else None
+            err = error_from_response(code, raw, headers)
             wait = retry_after(err)
             if not isinstance(err, TooManyRequests) or wait is None or attempt == _MAX_429_RETRIES:
                 raise err
             await self.clock.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, params: Params | None, data: bytes | None,
+                    content_type: str) -> tuple[int, bytes, dict[str, str]]:
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        headers = self._headers(content_type if data is not None else None)
+        for attempt in (1, 2):
+            try:
+                async with self.session().request(method, path, params=_query(params), data=data,
+                                                  timeout=timeout, headers=headers) as resp:
+                    return resp.status, await resp.read(), dict(resp.headers)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                # A pooled keep-alive connection the server closed (it restarted, or idled it
+                # out) fails on first use; like Go's transport, try once on a new connection.
+                if attempt == 2:
+                    raise
         raise AssertionError("unreachable")
 
     @contextlib.asynccontextmanager
