@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--compaction-interval", type=float, default=300.0,
                      help="seconds between store compactions (0 disables)")
     api.set_defaults(func=cmd_apiserver)
+
+    from kubelite.runtime.cli import add_subcommands as add_runtime_subcommands
+    add_runtime_subcommands(sub, _run)
     return p
 
 
