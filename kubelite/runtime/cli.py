@@ -1,0 +1,81 @@
+"""The runtime's subcommands, registered into `kubelite`'s parser by `kubelite/cli.py`.
+
+`kubelite runtime --root DIR --socket PATH` runs the CRI server; `kubelite image import
+FILE --root DIR` adds an image from an OCI layout or archive without a registry.
+Imports of the heavy modules happen when a command runs, not when the parser is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any, Callable
+
+
+def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
+    from kubelite.runtime.server import RuntimeOptions, RuntimeServer
+
+    options = RuntimeOptions(
+        root=Path(args.root),
+        socket=Path(args.socket),
+        cni_conf_dir=Path(args.cni_conf_dir),
+        cni_bin_dirs=tuple(Path(p) for p in args.cni_bin_dir),
+        runc=args.runc,
+        insecure_registries=frozenset(args.insecure_registry),
+        cgroup_parent=args.cgroup_parent,
+    )
+
+    async def main() -> int:
+        task = asyncio.create_task(RuntimeServer(options).run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return 0
+
+    return run(main())
+
+
+def cmd_image_import(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
+    from kubelite.image.importer import import_path
+    from kubelite.image.store import ImageStore
+
+    async def main() -> int:
+        store = ImageStore(Path(args.root) / "images")
+        for rec in await asyncio.to_thread(import_path, store, Path(args.file), args.tag):
+            print(rec.id, " ".join(rec.repo_tags))
+        return 0
+
+    return run(main())
+
+
+def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
+    rt = sub.add_parser("runtime", help="run the CRI container runtime (runc + CNI)")
+    rt.add_argument(
+        "--root", default="/var/lib/kubelite/runtime", help="state: images, sandboxes, containers"
+    )
+    rt.add_argument("--socket", default="/run/kubelite/runtime.sock", help="the CRI unix socket")
+    rt.add_argument("--cni-conf-dir", default="/etc/cni/net.d")
+    rt.add_argument("--cni-bin-dir", action="append", default=["/usr/lib/cni", "/opt/cni/bin"])
+    rt.add_argument("--runc", default="runc")
+    rt.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        help="registry host[:port] spoken to over plain HTTP (loopback ones always are)",
+    )
+    rt.add_argument("--cgroup-parent", default="/kubelite", help="cgroup for pods that name none")
+    rt.set_defaults(func=lambda a: cmd_runtime(a, run))
+
+    img = sub.add_parser("image", help="manage the runtime's images offline")
+    isub = img.add_subparsers(dest="image_command", required=True)
+    imp = isub.add_parser("import", help="import an OCI layout directory or a docker/OCI archive")
+    imp.add_argument("file")
+    imp.add_argument("--root", default="/var/lib/kubelite/runtime")
+    imp.add_argument("--tag", default="", help="name for an image the archive does not name")
+    imp.set_defaults(func=lambda a: cmd_image_import(a, run))

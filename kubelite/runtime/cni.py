@@ -1,0 +1,151 @@
+"""Pod networking through CNI plugins, as the CNI specification defines the calls.
+
+The network is the first `*.conflist` (or `*.conf`) in the configuration directory, in
+name order. ADD runs each plugin of the list in order on the sandbox's network
+namespace, passing the previous plugin's result as `prevResult`; the final result (the
+pod's IPs) is saved with the sandbox, because DEL must hand the same configuration to
+the plugins in reverse order, and DEL is what releases the IP (host-local). Plugins that
+declare the `portMappings` capability get the pod's host ports in `runtimeConfig`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubelite.cri import api_pb2 as pb
+
+IFNAME = "eth0"
+
+
+class CNIError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class NetworkConfig:
+    name: str
+    cni_version: str
+    plugins: list[dict[str, Any]]
+    source: Path
+
+
+def load(conf_dir: Path) -> NetworkConfig:
+    files = sorted(p for p in conf_dir.glob("*") if p.suffix in (".conflist", ".conf", ".json"))
+    if not files:
+        raise CNIError(f"no CNI network configuration in {conf_dir}")
+    data = json.loads(files[0].read_text())
+    plugins = data["plugins"] if "plugins" in data else [data]
+    return NetworkConfig(
+        name=data["name"], cni_version=data.get("cniVersion", "0.4.0"), plugins=plugins, source=files[0]
+    )
+
+
+def _port_mappings(ports: list[pb.PortMapping]) -> list[dict[str, Any]]:
+    names = {pb.TCP: "tcp", pb.UDP: "udp", pb.SCTP: "sctp"}
+    return [
+        {
+            "hostPort": p.host_port,
+            "containerPort": p.container_port,
+            "protocol": names[p.protocol],
+            **({"hostIP": p.host_ip} if p.host_ip else {}),
+        }
+        for p in ports
+        if p.host_port
+    ]
+
+
+class CNI:
+    def __init__(self, conf_dir: Path, bin_dirs: tuple[Path, ...]) -> None:
+        self.conf_dir = conf_dir
+        self.bin_dirs = bin_dirs
+
+    def ready(self) -> tuple[bool, str]:
+        try:
+            load(self.conf_dir)
+        except (CNIError, OSError, ValueError, KeyError) as err:
+            return False, str(err)
+        return True, ""
+
+    def _plugin(self, kind: str) -> Path:
+        for d in self.bin_dirs:
+            if (d / kind).is_file():
+                return d / kind
+        raise CNIError(f"CNI plugin {kind!r} not found in {', '.join(map(str, self.bin_dirs))}")
+
+    async def _exec(
+        self,
+        command: str,
+        net: NetworkConfig,
+        plugin: dict[str, Any],
+        container_id: str,
+        netns: Path,
+        prev: dict[str, Any] | None,
+        ports: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        conf = {**plugin, "cniVersion": net.cni_version, "name": net.name}
+        if prev is not None:
+            conf["prevResult"] = prev
+        if ports and plugin.get("capabilities", {}).get("portMappings"):
+            conf["runtimeConfig"] = {"portMappings": ports}
+        env = {
+            **os.environ,
+            "CNI_COMMAND": command,
+            "CNI_CONTAINERID": container_id,
+            "CNI_NETNS": str(netns),
+            "CNI_IFNAME": IFNAME,
+            "CNI_PATH": os.pathsep.join(map(str, self.bin_dirs)),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            str(self._plugin(plugin["type"])),
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate(json.dumps(conf).encode())
+        if proc.returncode != 0:
+            try:
+                msg = json.loads(out).get("msg", "")
+            except ValueError:
+                msg = (out or err).decode(errors="replace").strip()
+            raise CNIError(f"CNI {command} {plugin['type']}: {msg}")
+        return json.loads(out) if out.strip() else (prev or {})
+
+    async def add(self, container_id: str, netns: Path, ports: list[pb.PortMapping]) -> dict[str, Any]:
+        """Attach the namespace to the network; return the saved state for del_()."""
+        net = load(self.conf_dir)
+        mappings = _port_mappings(ports)
+        prev: dict[str, Any] | None = None
+        for plugin in net.plugins:
+            prev = await self._exec("ADD", net, plugin, container_id, netns, prev, mappings)
+        return {
+            "network": {"name": net.name, "cniVersion": net.cni_version, "plugins": net.plugins},
+            "result": prev or {},
+            "ports": mappings,
+        }
+
+    async def delete(self, container_id: str, netns: Path, saved: dict[str, Any]) -> None:
+        """Detach and release the IP; plugins treat a repeated DEL as success."""
+        n = saved["network"]
+        net = NetworkConfig(name=n["name"], cni_version=n["cniVersion"], plugins=n["plugins"], source=Path())
+        errors = []
+        for plugin in reversed(net.plugins):
+            try:
+                await self._exec(
+                    "DEL", net, plugin, container_id, netns, saved.get("result"), saved.get("ports", [])
+                )
+            except CNIError as err:
+                errors.append(str(err))
+        if errors:
+            raise CNIError("; ".join(errors))
+
+
+def pod_ip(result: dict[str, Any]) -> tuple[str, list[str]]:
+    """The primary pod IP and any others, from a CNI result (0.3.0+ `ips` list)."""
+    ips = [entry["address"].split("/")[0] for entry in result.get("ips", [])]
+    return (ips[0] if ips else ""), ips[1:]

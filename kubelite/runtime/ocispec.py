@@ -1,0 +1,279 @@
+"""The OCI runtime spec (a bundle's config.json) written from a CRI CreateContainer request.
+
+What comes from where:
+
+| spec field               | source                                                        |
+|--------------------------|---------------------------------------------------------------|
+| process.args             | CRI command, else image Entrypoint; + CRI args, else image Cmd  |
+| process.env              | image Env, then HOSTNAME, then CRI envs (later wins)          |
+| process.cwd              | CRI working_dir, else image WorkingDir, else /                |
+| process.user             | run_as_user/run_as_group, else image User (resolved in /etc/passwd) |
+| process.capabilities     | the default set + add − drop; everything when privileged      |
+| root                     | the container's overlay; read-only if readonly_rootfs         |
+| mounts                   | /proc, /dev, /sys…, the sandbox's hostname/hosts/resolv.conf, CRI mounts |
+| linux.namespaces         | the sandbox's net/ipc/uts by path (none for host network), own pid and mount |
+| linux.resources          | CRI memory limit (no swap), cpu shares/quota/period, cpuset   |
+| linux.cgroupsPath        | the sandbox's cgroup parent / kubelite-<container id>         |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kubelite.cri import api_pb2 as pb
+
+DEFAULT_CAPS = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+]
+ALL_CAPS = DEFAULT_CAPS + [
+    "CAP_DAC_READ_SEARCH",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_LEASE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+]
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+MASKED = [
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+]
+READONLY = ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+def _caps(name: str) -> str:
+    name = name.upper()
+    return name if name.startswith("CAP_") else f"CAP_{name}"
+
+
+def process_args(config: pb.ContainerConfig, image: dict[str, Any]) -> list[str]:
+    entrypoint = list(config.command) or list(image.get("Entrypoint") or [])
+    if config.args:
+        cmd = list(config.args)
+    elif config.command:
+        cmd = []  # an explicit command drops the image's Cmd, as Kubernetes does
+    else:
+        cmd = list(image.get("Cmd") or [])
+    args = entrypoint + cmd
+    if not args:
+        raise ValueError("no command: the request and the image both leave it empty")
+    return args
+
+
+def merge_env(image: dict[str, Any], config: pb.ContainerConfig, hostname: str) -> list[str]:
+    env: dict[str, str] = {}
+    for item in [DEFAULT_PATH, *(image.get("Env") or []), f"HOSTNAME={hostname}"]:
+        k, _, v = item.partition("=")
+        env[k] = v
+    for kv in config.envs:
+        env[kv.key] = kv.value.decode() if isinstance(kv.value, bytes) else kv.value
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def resolve_user(rootfs: Path, sc: pb.LinuxContainerSecurityContext, image_user: str) -> dict[str, Any]:
+    name, _, group = (image_user or "").partition(":")
+    uid = gid = 0
+    if sc.HasField("run_as_user"):
+        uid = sc.run_as_user.value
+        name = ""
+    elif sc.run_as_username:
+        name = sc.run_as_username
+    if name:
+        if name.isdigit():
+            uid = int(name)
+        else:
+            for line in _read(rootfs / "etc/passwd"):
+                f = line.split(":")
+                if len(f) > 3 and f[0] == name:
+                    uid, gid = int(f[2]), int(f[3])
+                    break
+            else:
+                raise ValueError(f"user {name!r} not found in the image's /etc/passwd")
+    if group.isdigit():
+        gid = int(group)
+    if sc.HasField("run_as_group"):
+        gid = sc.run_as_group.value
+    return {"uid": uid, "gid": gid, "additionalGids": list(sc.supplemental_groups)}
+
+
+def _read(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except OSError:
+        return []
+
+
+def resources(res: pb.LinuxContainerResources) -> dict[str, Any]:
+    out: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    if res.memory_limit_in_bytes > 0:
+        # no swap beyond the limit, so a container over its limit is OOM-killed
+        swap = res.memory_swap_limit_in_bytes or res.memory_limit_in_bytes
+        out["memory"] = {"limit": res.memory_limit_in_bytes, "swap": swap}
+    cpu = {
+        k: v
+        for k, v in (
+            ("shares", res.cpu_shares),
+            ("quota", res.cpu_quota),
+            ("period", res.cpu_period),
+            ("cpus", res.cpuset_cpus),
+            ("mems", res.cpuset_mems),
+        )
+        if v
+    }
+    if cpu:
+        out["cpu"] = cpu
+    return out
+
+
+def base_mounts() -> list[dict[str, Any]]:
+    return [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+        {
+            "destination": "/dev",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+            "destination": "/dev/pts",
+            "type": "devpts",
+            "source": "devpts",
+            "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        },
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"],
+        },
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+        },
+    ]
+
+
+def cri_mount(m: pb.Mount) -> dict[str, Any]:
+    opts = ["rbind", "ro" if m.readonly else "rw"]
+    opts.append(
+        {
+            pb.PROPAGATION_PRIVATE: "rprivate",
+            pb.PROPAGATION_HOST_TO_CONTAINER: "rslave",
+            pb.PROPAGATION_BIDIRECTIONAL: "rshared",
+        }[m.propagation]
+    )
+    return {"destination": m.container_path, "type": "bind", "source": m.host_path, "options": opts}
+
+
+def build(
+    *,
+    config: pb.ContainerConfig,
+    image_config: dict[str, Any],
+    rootfs: Path,
+    sandbox_files: dict[str, Path],
+    namespaces: dict[str, Path],
+    hostname: str,
+    cgroups_path: str,
+) -> dict[str, Any]:
+    """The config.json for one container (see the table in the module docstring)."""
+    sc = config.linux.security_context
+    privileged = sc.privileged
+    caps = (
+        ALL_CAPS
+        if privileged
+        else [
+            c
+            for c in dict.fromkeys(DEFAULT_CAPS + [_caps(c) for c in sc.capabilities.add_capabilities])
+            if c not in {_caps(d) for d in sc.capabilities.drop_capabilities}
+        ]
+    )
+    if "CAP_ALL" in {_caps(d) for d in sc.capabilities.drop_capabilities}:
+        caps = [_caps(c) for c in sc.capabilities.add_capabilities]
+    process = {
+        "terminal": False,
+        "user": resolve_user(rootfs, sc, str(image_config.get("User", ""))),
+        "args": process_args(config, image_config),
+        "env": merge_env(image_config, config, hostname),
+        "cwd": config.working_dir or image_config.get("WorkingDir") or "/",
+        "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
+        "noNewPrivileges": sc.no_new_privs,
+        "oomScoreAdj": config.linux.resources.oom_score_adj,
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1048576, "soft": 1048576}],
+    }
+    mounts = base_mounts()
+    for dest, src in sandbox_files.items():
+        mounts.append({"destination": dest, "type": "bind", "source": str(src), "options": ["rbind", "rw"]})
+    mounts += [cri_mount(m) for m in config.mounts]
+    ns: list[dict[str, Any]] = [{"type": "pid"}, {"type": "mount"}]
+    for kind, oci in (("net", "network"), ("ipc", "ipc"), ("uts", "uts")):
+        if kind in namespaces:
+            ns.append({"type": oci, "path": str(namespaces[kind])})
+    linux: dict[str, Any] = {
+        "namespaces": ns,
+        "cgroupsPath": cgroups_path,
+        "resources": resources(config.linux.resources),
+    }
+    if not privileged:
+        linux["maskedPaths"] = MASKED + list(sc.masked_paths)
+        linux["readonlyPaths"] = READONLY + list(sc.readonly_paths)
+    return {
+        "ociVersion": "1.0.2",
+        "process": process,
+        "root": {"path": str(rootfs), "readonly": sc.readonly_rootfs},
+        "mounts": mounts,
+        "linux": linux,
+        "annotations": dict(config.annotations),
+    }

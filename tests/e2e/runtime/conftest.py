@@ -1,0 +1,258 @@
+"""Fixtures for the runtime's end-to-end tests: real runc, CNI plugins and registry.
+
+A session registry (Debian's docker-registry on 127.0.0.1) holds a busybox image built
+here from Debian's busybox-static with umoci and pushed with skopeo. Each test gets its
+own runtime process (own root, socket, CNI bridge and subnet) and everything it made is
+torn down afterwards, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kubelite.cri.client import RemoteRuntime
+
+NEEDED = {
+    "runc": "runc",
+    "umoci": "umoci",
+    "skopeo": "skopeo",
+    "docker-registry": "docker-registry",
+    "unshare": "util-linux",
+    "/usr/lib/cni/bridge": "containernetworking-plugins",
+    "/usr/lib/cni/host-local": "containernetworking-plugins",
+}
+BUSYBOX = "/bin/busybox"
+_counter = itertools.count(1)
+
+
+def _require() -> None:
+    if os.geteuid() != 0:
+        pytest.fail("the runtime's e2e tests must run as root (runc, mounts, network namespaces)")
+    missing = sorted(
+        {
+            pkg
+            for binary, pkg in NEEDED.items()
+            if not (os.path.exists(binary) if binary.startswith("/") else shutil.which(binary))
+        }
+    )
+    if not os.path.exists(BUSYBOX):
+        missing.append("busybox-static")
+    if missing:
+        pytest.fail(f"missing tools; run ./scripts/install-deps or apt-get install {' '.join(missing)}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
+
+
+def build_busybox_layout(work: Path) -> Path:
+    """An OCI layout with one image, busybox:latest: the static busybox and its applets."""
+    layout, bundle = work / "layout", work / "bundle"
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+    run("umoci", "init", "--layout", str(layout))
+    run("umoci", "new", "--image", f"{layout}:latest")
+    run("umoci", "unpack", "--image", f"{layout}:latest", str(bundle))
+    rootfs = bundle / "rootfs"
+    for d in ("bin", "etc", "tmp", "root"):
+        (rootfs / d).mkdir(exist_ok=True)
+    shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    run("umoci", "repack", "--image", f"{layout}:latest", str(bundle))
+    run(
+        "umoci",
+        "config",
+        "--image",
+        f"{layout}:latest",
+        "--config.cmd",
+        "sh",
+        "--config.env",
+        "PATH=/bin",
+        "--config.workingdir",
+        "/",
+    )
+    return layout
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory):
+    """host:port of a local registry holding busybox:latest."""
+    _require()
+    work = tmp_path_factory.mktemp("registry")
+    port = _free_port()
+    (work / "config.yml").write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n"
+    )
+    proc = subprocess.Popen(
+        ["docker-registry", "serve", str(work / "config.yml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_port(port)
+        layout = build_busybox_layout(work)
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--dest-tls-verify=false",
+                f"oci:{layout}:latest",
+                f"docker://127.0.0.1:{port}/busybox:latest",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class RuntimeProcess:
+    """A `kubelite runtime` child process with its own root, socket and CNI network."""
+
+    def __init__(self, root: Path, index: int) -> None:
+        self.root = root
+        self.index = index
+        self.socket = root / "cri.sock"
+        self.net_d = root / "net.d"
+        self.bridge = f"kl-br{os.getpid() % 1000}-{index}"[:15]
+        self.subnet = f"10.{200 + (os.getpid() % 50)}.{index % 250}.0/24"
+        self.net_d.mkdir(parents=True)
+        (self.net_d / "10-kubelite.conflist").write_text(
+            json.dumps(
+                {
+                    "cniVersion": "0.4.0",
+                    "name": f"kubelite-test-{index}",
+                    "plugins": [
+                        {
+                            "type": "bridge",
+                            "bridge": self.bridge,
+                            "isGateway": True,
+                            "ipMasq": False,
+                            "ipam": {
+                                "type": "host-local",
+                                "ranges": [[{"subnet": self.subnet}]],
+                                "dataDir": str(root / "ipam"),
+                            },
+                        },
+                        {"type": "loopback"},
+                    ],
+                }
+            )
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kubelite",
+                "runtime",
+                "--root",
+                str(self.root / "state"),
+                "--socket",
+                str(self.socket),
+                "--cni-conf-dir",
+                str(self.net_d),
+                "--cgroup-parent",
+                f"/kubelite-test-{os.getpid()}-{self.index}",
+            ],
+            stdout=open(self.root / "runtime.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while not self.socket.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "runtime did not start: " + (self.root / "runtime.log").read_text()[-2000:]
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self) -> None:
+        """Kill every container, release namespaces and mounts, delete the bridge."""
+        self.stop()
+        state = self.root / "state"
+        runc_root = state / "runc"
+        if runc_root.is_dir():
+            for cid in os.listdir(runc_root):
+                subprocess.run(
+                    ["runc", "--root", str(runc_root), "delete", "--force", cid], capture_output=True
+                )
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f]
+        for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+        for ctl in ("memory", "cpu", "cpuacct", "pids", "cpuset", "devices", "freezer", "blkio", "systemd"):
+            base = Path(f"/sys/fs/cgroup/{ctl}/kubelite-test-{os.getpid()}-{self.index}")
+            for d in (
+                sorted(base.rglob("*"), key=lambda p: len(str(p)), reverse=True) if base.exists() else []
+            ):
+                if d.is_dir():
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
+            try:
+                base.rmdir()
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def runtime_process(tmp_path: Path, registry: str):
+    rt = RuntimeProcess(tmp_path, next(_counter) + (os.getpid() % 7) * 20)
+    rt.start()
+    try:
+        yield rt
+    finally:
+        rt.cleanup()
+
+
+@pytest.fixture
+async def cri(runtime_process: RuntimeProcess):
+    client = RemoteRuntime(str(runtime_process.socket))
+    try:
+        yield client
+    finally:
+        await client.close()
