@@ -251,7 +251,6 @@ def build(
         "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
         "noNewPrivileges": sc.no_new_privs,
         "oomScoreAdj": config.linux.resources.oom_score_adj,
-        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1048576, "soft": 1048576}],
     }
     mounts = base_mounts()
     for dest, src in sandbox_files.items():

@@ -1,0 +1,48 @@
+"""Building CRI requests for the runtime's e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from kubelite.cri import api_pb2 as pb
+
+
+def sandbox_config(name: str, log_dir: str = "", host_network: bool = False) -> pb.PodSandboxConfig:
+    cfg = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name=name, namespace="default", uid=str(uuid.uuid4())),
+        hostname=name,
+        log_directory=log_dir,
+        labels={"app": name},
+    )
+    if host_network:
+        cfg.linux.security_context.namespace_options.network = pb.NODE
+    return cfg
+
+
+def container_config(name: str, image: str, *args: str, memory: int = 0) -> pb.ContainerConfig:
+    cfg = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name=name),
+        image=pb.ImageSpec(image=image),
+        command=["sh", "-c"],
+        args=list(args),
+        log_path=f"{name}.log",
+    )
+    if memory:
+        cfg.linux.resources.memory_limit_in_bytes = memory
+    return cfg
+
+
+async def run_container(cri, sid: str, sandbox: pb.PodSandboxConfig, config: pb.ContainerConfig) -> str:
+    cid = await cri.create_container(sid, config, sandbox)
+    await cri.start_container(cid)
+    return cid
+
+
+async def wait_exited(cri, cid: str, timeout: float = 20) -> pb.ContainerStatus:
+    for _ in range(int(timeout / 0.05)):
+        st = (await cri.container_status(cid)).status
+        if st.state == pb.CONTAINER_EXITED:
+            return st
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"container {cid} did not exit")
