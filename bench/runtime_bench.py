@@ -1,0 +1,97 @@
+"""Sandbox + container start latency of `kubelite runtime`, over N pods, image present.
+
+Run as root with the runtime's e2e tools installed (scripts/install-deps):
+    python bench/runtime_bench.py [--pods 50]
+Starts a local registry and a runtime (the e2e fixtures' helpers), pulls busybox once,
+then for each pod times RunPodSandbox + CreateContainer + StartContainer, and prints
+p50/p99 (target: p50 <= 0.5 s, p99 <= 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kubelite.cri import api_pb2 as pb  # noqa: E402
+from kubelite.cri.client import RemoteRuntime  # noqa: E402
+from tests.e2e.runtime.conftest import RuntimeProcess, _free_port, _wait_port, build_busybox_layout  # noqa: E402
+from tests.e2e.runtime.helpers import container_config, sandbox_config  # noqa: E402
+
+
+def start_registry(work: Path) -> tuple[object, str]:
+    import subprocess
+
+    port = _free_port()
+    (work / "config.yml").write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n"
+    )
+    proc = subprocess.Popen(
+        ["docker-registry", "serve", str(work / "config.yml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_port(port)
+    layout = build_busybox_layout(work)
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--dest-tls-verify=false",
+            f"oci:{layout}:latest",
+            f"docker://127.0.0.1:{port}/busybox:latest",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return proc, f"127.0.0.1:{port}"
+
+
+async def bench(pods: int, work: Path, registry: str) -> list[float]:
+    rt = RuntimeProcess(work / "rt", 240)
+    rt.start()
+    try:
+        async with RemoteRuntime(str(rt.socket)) as cri:
+            image = f"{registry}/busybox:latest"
+            await cri.pull_image(pb.ImageSpec(image=image))
+            times, sandboxes = [], []
+            for i in range(pods):
+                cfg = sandbox_config(f"bench-{i}")
+                t0 = time.perf_counter()
+                sid = await cri.run_pod_sandbox(cfg)
+                cid = await cri.create_container(sid, container_config("c", image, "exec sleep 600"), cfg)
+                await cri.start_container(cid)
+                times.append(time.perf_counter() - t0)
+                sandboxes.append(sid)
+            for sid in sandboxes:
+                await cri.remove_pod_sandbox(sid)
+            return times
+    finally:
+        rt.cleanup()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--pods", type=int, default=50)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        reg, registry = start_registry(work)
+        try:
+            times = asyncio.run(bench(args.pods, work, registry))
+        finally:
+            reg.terminate()  # type: ignore[attr-defined]
+    q = statistics.quantiles(times, n=100)
+    print(f"{'pods':>6} {'p50 s':>8} {'p99 s':>8} {'max s':>8}")
+    print(f"{len(times):>6} {q[49]:>8.3f} {q[98]:>8.3f} {max(times):>8.3f}")
+
+
+if __name__ == "__main__":
+    main()
