@@ -112,10 +112,7 @@ class EventCorrelator:
         if bucket is None:
             bucket = TokenBucket(self.spam_qps, self.spam_burst, clock=self.clock)
         self._spam.touch(key, bucket)
-        if bucket.reserve() > 0:
-            bucket._tokens += 1  # refused: give the token back, nothing was sent
-            return False
-        return True
+        return bucket.try_take()
 
     def _aggregate(self, event: Obj) -> tuple[Obj, tuple[Any, ...]]:
         """The event to dedupe and its dedupe key: with its message, unless combined."""

@@ -30,6 +30,13 @@ class TokenBucket:
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self.qps
 
+    def try_take(self) -> bool:
+        """Take a token if one is available now; never goes into debt."""
+        if self.reserve() > 0:
+            self._tokens += 1.0  # refused: return the token reserve() took
+            return False
+        return True
+
     async def wait(self) -> None:
         """Wait for a token (FIFO among waiters, since each reserves its own slot)."""
         delay = self.reserve()

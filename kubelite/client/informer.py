@@ -209,7 +209,7 @@ class SharedInformerFactory:
                                  use_watch_list=self.use_watch_list)
             self._informers[key] = inf
         for name, func in (indexers or {}).items():
-            if name not in inf.indexer._funcs:
+            if not inf.indexer.has_index(name):
                 inf.add_indexer(name, func)
         return inf
 

@@ -95,7 +95,7 @@ class Controller:
             self.queue.shut_down()
             await asyncio.shield(self._drain(workers))
 
-    async def _drain(self, workers: list[asyncio.Future[None]]) -> None:
+    async def _drain(self, workers: list[asyncio.Task[None]]) -> None:
         try:
             await asyncio.wait_for(self.queue.drain(), self.drain_timeout)
         except asyncio.TimeoutError:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kubelite.client.watch import WatchEvent
 
 Obj = dict[str, Any]
+Objs = list[Obj]  # `list[...]` inside ResourceClient would name its list method
 
 
 class PatchType(str, Enum):
@@ -118,9 +119,9 @@ class ResourceClient:
         path = self.resource.path(namespace if self.resource.namespaced else None)
         return await self.client.request("GET", path, params=params)
 
-    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[list[Obj], str]:
+    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objs, str]:
         """Every item across pages, and the list's resourceVersion (the first page's snapshot)."""
-        items: list[Obj] = []
+        items: Objs = []
         async for page in self.pages(page_size=page_size, **kwargs):
             items.extend(page["items"])
             rv = page["metadata"].get("resourceVersion", "")

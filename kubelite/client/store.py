@@ -19,6 +19,9 @@ from kubelite.api.selectors import LabelSelector
 
 Obj = dict[str, Any]
 IndexFunc = Callable[[Obj], list[str]]
+# Aliases: inside classes with a `list` method, `list[...]` would name the method.
+Objs = list[Obj]
+Keys = list[str]
 
 NAMESPACE_INDEX = "namespace"
 NODE_NAME_INDEX = "spec.nodeName"
@@ -61,6 +64,9 @@ class Indexer:
         self._indices: dict[str, dict[str, set[str]]] = {}
         for name, func in (indexers or {}).items():
             self.add_indexer(name, func)
+
+    def has_index(self, name: str) -> bool:
+        return name in self._funcs
 
     def add_indexer(self, name: str, func: IndexFunc) -> None:
         """Add an index; existing objects are filed under it at once."""
@@ -120,10 +126,10 @@ class Indexer:
     def get(self, key: str) -> Obj | None:
         return self._items.get(key)
 
-    def keys(self) -> list[str]:
+    def keys(self) -> Keys:
         return list(self._items)
 
-    def list(self) -> list[Obj]:
+    def list(self) -> Objs:
         return list(self._items.values())
 
     def __len__(self) -> int:
@@ -132,15 +138,15 @@ class Indexer:
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
-    def index_keys(self, index: str, value: str) -> list[str]:
+    def index_keys(self, index: str, value: str) -> Keys:
         if index not in self._indices:
             raise KeyError(f"no indexer named {index!r}")
         return sorted(self._indices[index].get(value, ()))
 
-    def by_index(self, index: str, value: str) -> list[Obj]:
+    def by_index(self, index: str, value: str) -> Objs:
         return [self._items[k] for k in self.index_keys(index, value)]
 
-    def index_values(self, index: str) -> list[str]:
+    def index_values(self, index: str) -> Keys:
         return list(self._indices[index])
 
 
@@ -153,10 +159,10 @@ class Lister:
     def get(self, name: str, namespace: str | None = None) -> Obj | None:
         return self._indexer.get(f"{namespace}/{name}" if namespace else name)
 
-    def list(self, namespace: str | None = None, selector: LabelSelector | None = None) -> list[Obj]:
+    def list(self, namespace: str | None = None, selector: LabelSelector | None = None) -> Objs:
         if namespace is None:
             objs = self._indexer.list()
-        elif NAMESPACE_INDEX in self._indexer._funcs:
+        elif self._indexer.has_index(NAMESPACE_INDEX):
             objs = self._indexer.by_index(NAMESPACE_INDEX, namespace)
         else:
             objs = [o for o in self._indexer.list() if o["metadata"].get("namespace") == namespace]
@@ -164,5 +170,5 @@ class Lister:
             objs = [o for o in objs if selector.matches(o["metadata"].get("labels") or {})]
         return objs
 
-    def by_index(self, index: str, value: str) -> list[Obj]:
+    def by_index(self, index: str, value: str) -> Objs:
         return self._indexer.by_index(index, value)
