@@ -23,8 +23,9 @@ def _kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.Com
 def _wait_ready(kubeconfig: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if kubeconfig.exists() and _kubectl(kubeconfig, "get", "--raw", "/readyz", check=False).returncode == 0:
-            return
+        if kubeconfig.exists():
+            if _kubectl(kubeconfig, "get", "--raw", "/readyz", check=False).returncode == 0:
+                return
         time.sleep(0.2)
     raise AssertionError("cluster did not become ready")
 
