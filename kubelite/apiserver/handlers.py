@@ -21,7 +21,7 @@ from aiohttp import web
 
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
-from kubelite.apiserver import componentstatus, conversion, patch as patching, scale
+from kubelite.apiserver import componentstatus, conversion, fieldvalidation, scale
 from kubelite.apiserver.registry import (
     RETURNS_DELETED_OBJECT, DeleteOptions, ListOptions, Registry, RequestContext,
 )
@@ -29,6 +29,7 @@ from kubelite.apiserver.request import (
     JSON, RequestInfo, check_type, decode_body, decode_object, media_type, query_bool, query_int,
     table_include_object, wants_table,
 )
+from kubelite.apiserver.managedfields import default_manager
 from kubelite.apiserver.watch import serve_watch
 from kubelite.apiserver.watchcache import CachedObject
 
@@ -40,12 +41,18 @@ _VALIDATION_MODES = ("Strict", "Warn", "Ignore")
 def json_response(body: bytes, status: int = 200, ctx: RequestContext | None = None) -> web.Response:
     headers = None
     if ctx is not None and ctx.warnings:
-        headers = [("Warning", f'299 - "{w}"') for w in ctx.warnings]
+        headers = [("Warning", warning_header(w)) for w in ctx.warnings]
     resp = web.Response(body=body, status=status, content_type=JSON)
     if headers:
         for k, v in headers:
             resp.headers.add(k, v)
     return resp
+
+
+def warning_header(text: str) -> str:
+    """`299 - "text"` with the text as an HTTP quoted-string, as Kubernetes sends warnings."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{quoted}"'
 
 
 def _verb_allowed(rt: ResourceType, verb: str) -> None:
@@ -65,8 +72,13 @@ def request_context(request: web.Request, *, body_dry_run: list[str] | None = No
         raise errors.BadRequest(f'Invalid fieldValidation value: "{mode}": supported values: '
                                 '"Ignore", "Strict", "Warn"')
     user = request.get("user")
+    manager = q.get("fieldManager", "")
+    if len(manager) > 128:
+        raise errors.BadRequest("fieldManager: Too long: may not be more than 128 bytes")
     return RequestContext(user=getattr(user, "name", ""), groups=getattr(user, "groups", ()),
-                          dry_run=bool(dry), field_manager=q.get("fieldManager", ""))
+                          dry_run=bool(dry),
+                          field_manager=manager or default_manager(request.headers.get("User-Agent", "")),
+                          field_validation=mode or "Warn")
 
 
 def list_options(request: web.Request) -> ListOptions:
@@ -189,7 +201,7 @@ class ResourceHandlers:
             return await self.bind(request, info)
         _verb_allowed(rt, "create")
         ctx = request_context(request)
-        body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+        body = self._decode_checked(rt, await request.read(), request.headers.get("Content-Type", ""), ctx)
         check_type(rt, body)
         body_ns = body["metadata"].get("namespace")
         if rt.namespaced and body_ns and body_ns != info.namespace:
@@ -198,6 +210,16 @@ class ResourceHandlers:
         obj = conversion.to_internal(rt, body) if conversion.needed(rt) else body
         created = await self.registry.create(rt, info.namespace, obj, ctx)
         return self._respond_object(rt, created, 201, ctx)
+
+    def _decode_checked(self, rt: ResourceType, raw: bytes, content_type: str,
+                        ctx: RequestContext) -> dict[str, Any]:
+        """The body, with unknown and duplicate fields handled as fieldValidation says."""
+        body = decode_object(raw, content_type)
+        dups = [] if ctx.field_validation == "Ignore" else \
+            fieldvalidation.duplicate_fields(raw, media_type(content_type))
+        fieldvalidation.check(rt, body, ctx.field_validation, ctx.warnings, duplicates=dups,
+                              prefix=fieldvalidation.decode_prefix(rt))
+        return body
 
     def _respond_object(self, rt: ResourceType, obj: dict[str, Any], status: int,
                         ctx: RequestContext | None = None) -> web.Response:
@@ -209,7 +231,11 @@ class ResourceHandlers:
         rt = info.rt
         _verb_allowed(rt, "update")
         ctx = request_context(request)
-        body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+        raw, ctype = await request.read(), request.headers.get("Content-Type", "")
+        if info.subresource in ("scale", "finalize"):
+            body = decode_object(raw, ctype)
+        else:
+            body = self._decode_checked(rt, raw, ctype, ctx)
         if info.subresource == "scale":
             return await self._update_scale(info, body, ctx)
         if info.subresource == "finalize":
@@ -252,43 +278,13 @@ class ResourceHandlers:
             cur.setdefault("spec", {})["replicas"] = replicas
             return cur
         updated = await self.registry.update(info.rt, info.namespace, info.name, mutate, ctx,
-                                             pinned_rv=pinned)
-        return json_response(orjson.dumps(scale.to_scale(info.rt, updated)))
+                                             subresource="scale", pinned_rv=pinned)
+        return json_response(orjson.dumps(scale.to_scale(info.rt, updated)), 200, ctx)
 
     async def patch(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
-        rt = info.rt
-        _verb_allowed(rt, "patch")
-        ctx = request_context(request)
-        ptype = media_type(request.headers.get("Content-Type", ""))
-        if ptype not in patching.PATCH_TYPES:
-            raise errors.UnsupportedMediaType(f'the body of the request was in an unknown format - '
-                                              f'accepted media types include: '
-                                              f'{", ".join(patching.PATCH_TYPES)}')
-        raw = await request.read()
-        patch_doc = decode_body(raw, ptype)
-        pinned = patching.pinned_resource_version(ptype, patch_doc)
+        from kubelite.apiserver.patchhandler import handle_patch
 
-        if info.subresource == "scale":
-            def mutate_scale(cur: dict[str, Any]) -> dict[str, Any]:
-                current_scale = scale.to_scale(rt, cur)
-                patched = patching.apply_patch(ptype, current_scale, patch_doc, None)
-                cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
-                return cur
-            updated = await self.registry.update(rt, info.namespace, info.name, mutate_scale, ctx,
-                                                 pinned_rv=pinned)
-            return json_response(orjson.dumps(scale.to_scale(rt, updated)))
-
-        def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-            external = conversion.to_external(rt, cur) if conversion.needed(rt) else cur
-            patched = patching.apply_patch(ptype, external, patch_doc, rt)
-            if not isinstance(patched, dict):
-                raise errors.BadRequest("the patch must produce an object")
-            check_type(rt, patched)
-            patched.setdefault("metadata", {}).setdefault("name", info.name)
-            return conversion.to_internal(rt, patched) if conversion.needed(rt) else patched
-        updated = await self.registry.update(rt, info.namespace, info.name, mutate, ctx,
-                                             subresource=info.subresource, pinned_rv=pinned)
-        return self._respond_object(rt, updated, 200, ctx)
+        return await handle_patch(self, request, info)
 
     async def bind(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         ctx = request_context(request)

@@ -55,13 +55,24 @@ def apply_json_patch(current: dict[str, Any], ops: Any) -> Any:
         raise errors.BadRequest("a JSON patch must be a list of operations")
     try:
         return jsonpatch.JsonPatch(ops).apply(current)
-    except jsonpatch.JsonPatchTestFailed as err:
-        raise errors.Invalid(f"the server rejected our request due to an error in our request: {err}",
-                             details={"causes": [{"reason": "FieldValueInvalid",
-                                                  "message": str(err)}]}) from None
+    except jsonpatch.JsonPatchTestFailed:
+        failed = next((op.get("path", "") for op in ops if isinstance(op, dict) and op.get("op") == "test"
+                       and not _test_passes(current, op)), "")
+        raise errors.Invalid("the server rejected our request due to an error in our request",
+                             details={"causes": [{"reason": "UnexpectedServerResponse",
+                                                  "message": f"testing value {failed} failed: test failed"}]}
+                             ) from None
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as err:
         raise errors.Invalid(f"the server rejected our request due to an error in our request: {err}",
                              details={}) from None
+
+
+def _test_passes(doc: Any, op: dict[str, Any]) -> bool:
+    try:
+        jsonpatch.JsonPatch([op]).apply(doc)
+        return True
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError):
+        return False
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

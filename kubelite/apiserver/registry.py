@@ -29,7 +29,7 @@ import orjson
 
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceCatalog, ResourceType
-from kubelite.apiserver import strategy
+from kubelite.apiserver import managedfields, strategy
 from kubelite.apiserver.watchcache import CachedObject, WatchCache, Watcher, decode
 from kubelite.storage.interface import (
     CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, Store,
@@ -52,6 +52,8 @@ class RequestContext:
     dry_run: bool = False
     field_manager: str = ""
     warnings: list[str] = field(default_factory=list)
+    field_validation: str = "Warn"  # Strict | Warn | Ignore
+    operation: str = "Update"       # "Apply" when managedFields were computed by apply.py
 
 
 @dataclass(slots=True)
@@ -327,6 +329,8 @@ class Registry:
         strategy.prepare_for_create(rt, obj)
         if self._defaults:
             self._defaults(rt, obj)
+        if ctx.operation != managedfields.APPLY:
+            managedfields.record_update(rt, obj, None, ctx.field_manager)
         self._check(rt, obj, None)
         for a in self.admission:
             await a.on_create(rt, obj, ctx)
@@ -421,6 +425,8 @@ class Registry:
         md.pop("selfLink", None)
         if self._defaults:
             self._defaults(rt, new)
+        if ctx.operation != managedfields.APPLY:
+            managedfields.record_update(rt, new, old, ctx.field_manager, subresource)
         self._check(rt, new, old)
         for a in self.admission:
             await a.on_update(rt, new, old, ctx)

@@ -110,21 +110,32 @@ def prepare_for_finalize(rt: ResourceType, new: dict[str, Any], old: dict[str, A
 
 
 def prepare_for_status_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
-    """`/status` update: only status changes; spec and metadata stay as they were."""
-    status = new.get("status")
-    rv = new["metadata"].get("resourceVersion")
+    """`/status` update: status and most metadata change; spec stays as it was.
+
+    As in Kubernetes' status strategies: the workload kinds also keep their labels, pods
+    their ownerReferences; the registry keeps the server-owned metadata fields.
+    """
+    keep = ("status", "kind", "apiVersion", "metadata")
     for k in list(new):
-        if k not in ("status", "kind", "apiVersion"):
+        if k not in keep:
             del new[k]
     for k, v in old.items():
-        if k not in ("status", "kind", "apiVersion"):
+        if k not in keep:
             new[k] = copy.deepcopy(v)
-    if status is None:
-        new.pop("status", None)
-    else:
-        new["status"] = status
-    if rv is not None:
-        new["metadata"]["resourceVersion"] = rv
+    md, old_md = new["metadata"], old["metadata"]
+    for name in _STATUS_KEEPS_METADATA.get(_gk(rt), ()):
+        if name in old_md:
+            md[name] = copy.deepcopy(old_md[name])
+        else:
+            md.pop(name, None)
+
+
+# Metadata a `/status` write may not change, per kind (everything else it may).
+_STATUS_KEEPS_METADATA: dict[tuple[str, str], tuple[str, ...]] = {
+    ("apps", "Deployment"): ("labels",), ("apps", "ReplicaSet"): ("labels",),
+    ("apps", "StatefulSet"): ("labels",), ("apps", "DaemonSet"): ("labels",),
+    ("", "Pod"): ("ownerReferences",),
+}
 
 
 def _carry_generation(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:

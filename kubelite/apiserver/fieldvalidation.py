@@ -1,0 +1,121 @@
+"""`fieldValidation=Strict|Warn|Ignore`: unknown and duplicate fields in request bodies.
+
+Kubernetes decodes a body into its typed struct; fields the type does not declare and
+keys repeated in one JSON object are dropped (the last duplicate wins). What it then does
+depends on the request's `fieldValidation`:
+
+    Ignore   drop them silently
+    Warn     drop them and send one `Warning: 299 - "unknown field \\"spec.foo\\""` header
+             each (the default when the parameter is absent)
+    Strict   400 BadRequest: `strict decoding error: unknown field "spec.foo", duplicate
+             field "spec.replicas"` (every problem, in document order)
+
+orjson keeps the last duplicate without saying so, so duplicates are found with a second
+parse, only when the mode asks for them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubelite.api import errors, schema
+from kubelite.api.resources import ResourceType
+
+STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
+
+
+class _Pairs(dict):
+    """A decoded JSON object that remembers which of its keys appeared twice."""
+
+    __slots__ = ("duplicates",)
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = _Pairs(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dups = []
+        for k, _ in pairs:
+            if k in seen and k not in dups:
+                dups.append(k)
+            seen.add(k)
+        out.duplicates = dups
+    else:
+        out.duplicates = []
+    return out
+
+
+def duplicate_fields(raw: bytes, content_type: str) -> list[str]:
+    """Paths of keys repeated inside one JSON object of the body (JSON bodies only)."""
+    if "json" not in content_type and content_type not in ("", "*/*"):
+        return []
+    if raw.count(b'"') < 4:
+        return []
+    try:
+        tree = json.loads(raw, object_pairs_hook=_object_pairs)
+    except ValueError:
+        return []
+    out: list[str] = []
+    _walk_duplicates(tree, "", out)
+    return out
+
+
+def _walk_duplicates(value: Any, path: str, out: list[str]) -> None:
+    if isinstance(value, _Pairs):
+        for key in value.duplicates:
+            out.append(f"{path}.{key}" if path else key)
+        for key, child in value.items():
+            _walk_duplicates(child, f"{path}.{key}" if path else key, out)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _walk_duplicates(child, f"{path}[{i}]", out)
+
+
+def check(rt: ResourceType, obj: dict[str, Any], mode: str, warnings: list[str], *,
+          duplicates: list[str] = (), prefix: str = "") -> None:
+    """Report unknown (and given duplicate) fields of `obj` by `mode`, then drop the unknown.
+
+    `prefix` starts Strict's message (`Deployment in version "v1" cannot be handled as a
+    Deployment: ` on create and update).
+    """
+    if mode == IGNORE:
+        prune_unknown(rt, obj)
+        return
+    unknown = schema.unknown_fields(rt.group, rt.version, rt.kind, obj)
+    problems = [f'duplicate field "{d}"' for d in duplicates]
+    problems += [f'unknown field "{u}"' for u in unknown if u not in duplicates]
+    if not problems:
+        return
+    if mode == STRICT:
+        raise errors.BadRequest(prefix + "strict decoding error: " + ", ".join(problems))
+    warnings.extend(problems)
+    prune_unknown(rt, obj)
+
+
+def decode_prefix(rt: ResourceType) -> str:
+    return f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+
+
+def prune_unknown(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """Drop fields the kind's schema does not declare, as decoding into a type does."""
+    root = schema.kind_schema(rt.group, rt.version, rt.kind)
+    if root is not None:
+        _prune(root, obj)
+
+
+def _prune(node: schema.Node, value: Any) -> None:
+    if node.type == schema.OBJECT and isinstance(value, dict):
+        for key in list(value):
+            child = node.fields.get(key)
+            if child is None:
+                if not node.preserve_unknown:
+                    del value[key]
+            elif value[key] is not None:
+                _prune(child, value[key])
+    elif node.type == schema.ARRAY and isinstance(value, list) and node.items is not None:
+        for item in value:
+            _prune(node.items, item)
+    elif node.type == schema.MAP and isinstance(value, dict) and node.values is not None:
+        for item in value.values():
+            _prune(node.values, item)

@@ -1,0 +1,113 @@
+"""PATCH requests: the four patch types Kubernetes accepts, on objects and subresources.
+
+    application/json-patch+json             RFC 6902 operations        } patch.py
+    application/merge-patch+json            RFC 7386                    } (Update in
+    application/strategic-merge-patch+json  merge keys and directives   }  managedFields)
+    application/apply-patch+yaml            server-side apply           apply.py
+
+Every type may target `/status`; json and merge patches may target `/scale`. The patched
+object goes through fieldValidation and then the registry's update path like a PUT. An
+apply patch on a missing object creates it (201).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from kubelite.api import errors
+from kubelite.apiserver import apply as ssa
+from kubelite.apiserver import conversion, fieldvalidation, scale
+from kubelite.apiserver import patch as patching
+from kubelite.apiserver.handlers import _verb_allowed, json_response, request_context
+from kubelite.apiserver.registry import RequestContext
+from kubelite.apiserver.request import RequestInfo, check_type, decode_body, media_type, query_bool
+
+if TYPE_CHECKING:
+    from kubelite.apiserver.handlers import ResourceHandlers
+
+ACCEPTED = patching.PATCH_TYPES + (patching.APPLY_PATCH,)
+
+
+async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    rt = info.rt
+    _verb_allowed(rt, "patch")
+    ctx = request_context(request)
+    ptype = media_type(request.headers.get("Content-Type", ""))
+    if ptype not in ACCEPTED:
+        raise errors.UnsupportedMediaType(f'the body of the request was in an unknown format - '
+                                          f'accepted media types include: {", ".join(ACCEPTED)}')
+    raw = await request.read()
+    dups = []
+    if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
+        dups = fieldvalidation.duplicate_fields(raw, "application/json")
+    if ptype == patching.APPLY_PATCH:
+        return await _apply(h, request, info, ctx, raw, dups)
+    patch_doc = decode_body(raw, ptype)
+    pinned = patching.pinned_resource_version(ptype, patch_doc)
+
+    if info.subresource == "scale":
+        def mutate_scale(cur: dict[str, Any]) -> dict[str, Any]:
+            current_scale = scale.to_scale(rt, cur)
+            patched = patching.apply_patch(ptype, current_scale, patch_doc, None)
+            cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
+            return cur
+        updated = await h.registry.update(rt, info.namespace, info.name, mutate_scale, ctx,
+                                          subresource="scale", pinned_rv=pinned)
+        return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
+
+    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
+        external = conversion.to_external(rt, cur) if conversion.needed(rt) else cur
+        patched = patching.apply_patch(ptype, external, patch_doc, rt)
+        if not isinstance(patched, dict):
+            raise errors.BadRequest("the patch must produce an object")
+        check_type(rt, patched)
+        patched.setdefault("metadata", {}).setdefault("name", info.name)
+        fieldvalidation.check(rt, patched, ctx.field_validation, ctx.warnings, duplicates=dups)
+        return conversion.to_internal(rt, patched) if conversion.needed(rt) else patched
+    updated = await h.registry.update(rt, info.namespace, info.name, mutate, ctx,
+                                      subresource=info.subresource, pinned_rv=pinned)
+    return h._respond_object(rt, updated, 200, ctx)
+
+
+async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, ctx: RequestContext,
+                 raw: bytes, dups: list[str]) -> web.StreamResponse:
+    rt = info.rt
+    if info.subresource not in ("", "status"):
+        raise errors.UnsupportedMediaType(f"apply patches are not supported on {rt.plural}/"
+                                          f"{info.subresource}")
+    config = ssa.check_request(decode_body(raw, patching.APPLY_PATCH),
+                               request.query.get("fieldManager", ""))
+    force = query_bool(request.query, "force")
+    check_type(rt, config)
+    md = config["metadata"]
+    if md.get("name") and md["name"] != info.name:
+        raise errors.BadRequest(f"the name of the object ({md['name']}) does not match the name on "
+                                f"the URL ({info.name})")
+    if rt.namespaced and md.get("namespace") and md["namespace"] != info.namespace:
+        raise errors.BadRequest("the namespace of the provided object does not match the namespace "
+                                "sent on the request")
+    md["name"] = info.name
+    fieldvalidation.check(rt, config, ctx.field_validation, ctx.warnings, duplicates=dups)
+    pinned = md.get("resourceVersion") if isinstance(md.get("resourceVersion"), str) else ""
+    ctx.operation = "Apply"
+
+    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
+        external = conversion.to_external(rt, cur) if conversion.needed(rt) else cur
+        merged = ssa.apply(rt, external, config, manager=ctx.field_manager, force=force,
+                           subresource=info.subresource)
+        return conversion.to_internal(rt, merged) if conversion.needed(rt) else merged
+    try:
+        updated = await h.registry.update(rt, info.namespace, info.name, mutate, ctx,
+                                          subresource=info.subresource, pinned_rv=pinned or "")
+        return h._respond_object(rt, updated, 200, ctx)
+    except errors.NotFound:
+        if info.subresource or pinned:
+            raise
+    new = ssa.apply(rt, None, config, manager=ctx.field_manager, force=force)
+    if conversion.needed(rt):
+        new = conversion.to_internal(rt, new)
+    created = await h.registry.create(rt, info.namespace, new, ctx)
+    return h._respond_object(rt, created, 201, ctx)
