@@ -71,6 +71,10 @@ async def test_status_and_scale_subresources(client):
     scale["spec"]["replicas"] = 3
     await deps.update(scale, namespace="cl-sub", subresource="scale")
     assert (await deps.get("d", namespace="cl-sub"))["spec"]["replicas"] == 3
+    applied = await deps.patch("d", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n"
+                               "spec:\n  replicas: 4\n", patch_type=PatchType.APPLY,
+                               namespace="cl-sub", field_manager="test", force=True)
+    assert applied["spec"]["replicas"] == 4
 
 
 async def test_list_follows_continue_tokens_across_pages(client):
