@@ -168,7 +168,7 @@ class APIApp:
         if method == "GET":
             return await (h.get(request, info) if info.name else h.list(request, info))
         if method == "POST":
-            if info.name and info.subresource != "binding":
+            if info.name and info.subresource not in ("binding", "eviction"):
                 raise errors.MethodNotAllowed(
                     "the server does not allow this method on the requested resource", details={})
             return await h.create(request, info)

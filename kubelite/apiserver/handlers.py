@@ -199,6 +199,10 @@ class ResourceHandlers:
         rt = info.rt
         if info.subresource == "binding" or (rt.plural == "bindings" and rt.group == ""):
             return await self.bind(request, info)
+        if info.subresource == "eviction":
+            from kubelite.apiserver.eviction import evict
+
+            return await evict(self, request, info)
         _verb_allowed(rt, "create")
         ctx = request_context(request)
         body = self._decode_checked(rt, await request.read(), request.headers.get("Content-Type", ""), ctx)
@@ -358,7 +362,6 @@ class ResourceHandlers:
 
 
 async def _delete_options(request: web.Request) -> tuple[DeleteOptions, list[str]]:
-    q = request.query
     body: dict[str, Any] = {}
     raw = await request.read()
     if raw:
@@ -366,6 +369,12 @@ async def _delete_options(request: web.Request) -> tuple[DeleteOptions, list[str
         if decoded is not None and not isinstance(decoded, dict):
             raise errors.BadRequest("DeleteOptions must be an object")
         body = decoded or {}
+    return delete_options_from(body, request.query)
+
+
+def delete_options_from(body: dict[str, Any], q: Any = None) -> tuple[DeleteOptions, list[str]]:
+    """DeleteOptions from a body (and query parameters, which win), plus its dryRun list."""
+    q = q or {}
     grace = body.get("gracePeriodSeconds")
     qgrace = query_int(q, "gracePeriodSeconds")
     if qgrace is not None:

@@ -464,9 +464,10 @@ class Registry:
             obj = orjson.loads(cur.json())
             md = obj["metadata"]
             grace = _grace_period(rt, obj, opts)
+            gc_changed = _garbage_collection_finalizers(obj, opts.propagation_policy)
             pending = bool(md.get("finalizers")) or _namespace_finalizers(rt, obj) or grace > 0
             if pending:
-                if not _mark_deleting(rt, obj, grace):
+                if not _mark_deleting(rt, obj, grace) and not gc_changed:
                     return obj, False
                 if ctx.dry_run:
                     return obj, False
@@ -551,6 +552,32 @@ def _grace_period(rt: ResourceType, obj: dict[str, Any], opts: DeleteOptions) ->
     else:
         grace = spec.get("terminationGracePeriodSeconds", 30)
     return max(0, int(grace))
+
+
+_ORPHAN, _FOREGROUND = "orphan", "foregroundDeletion"
+
+
+def _garbage_collection_finalizers(obj: dict[str, Any], policy: str | None) -> bool:
+    """Record the propagation policy as Kubernetes does, in the garbage collector's finalizers:
+    Orphan adds `orphan`, Foreground adds `foregroundDeletion`, Background drops both.
+    True when the finalizers changed. (The garbage collector removes them; see
+    docs/compatibility.md until kubelite has one.)"""
+    if not policy:
+        return False
+    md = obj["metadata"]
+    before = list(md.get("finalizers") or [])
+    after = [f for f in before if f not in (_ORPHAN, _FOREGROUND)]
+    if policy == "Orphan":
+        after.append(_ORPHAN)
+    elif policy == "Foreground":
+        after.append(_FOREGROUND)
+    if after == before:
+        return False
+    if after:
+        md["finalizers"] = after
+    else:
+        md.pop("finalizers", None)
+    return True
 
 
 def _mark_deleting(rt: ResourceType, obj: dict[str, Any], grace: int) -> bool:

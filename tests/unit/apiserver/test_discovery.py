@@ -107,8 +107,9 @@ def test_bindings_and_componentstatuses_are_listed_as_kubernetes_does(catalog):
 
 def test_only_catalogued_subresources_are_listed(catalog):
     resources = by_name(discovery.api_resource_list(catalog, "", "v1"))
-    assert "pods/eviction" not in resources
+    assert "pods/log" not in resources
     assert "pods/status" in resources
+    assert (resources["pods/eviction"]["group"], resources["pods/eviction"]["version"]) == ("policy", "v1")
 
 
 def test_storage_version_hash_is_the_kubernetes_value():
@@ -137,7 +138,7 @@ def test_aggregated_core_is_one_item_named_empty(catalog):
     assert pods["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert pods["scope"] == "Namespaced" and pods["singularResource"] == "pod"
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
-    assert [s["subresource"] for s in pods["subresources"]] == ["binding", "status"]
+    assert [s["subresource"] for s in pods["subresources"]] == ["binding", "eviction", "status"]
     nodes = aggregated_resources(body, "", "v1")["nodes"]
     assert nodes["scope"] == "Cluster"
 

@@ -182,7 +182,9 @@ def test_status_and_binding_subresources(catalog):
     assert status["patch"]["x-kubernetes-group-version-kind"]["kind"] == "Pod"
     binding = paths["/api/v1/namespaces/{namespace}/pods/{name}/binding"]
     assert binding["post"]["x-kubernetes-group-version-kind"]["kind"] == "Binding"
-    assert "/api/v1/namespaces/{namespace}/pods/{name}/eviction" not in paths
+    eviction = paths["/api/v1/namespaces/{namespace}/pods/{name}/eviction"]
+    assert eviction["post"]["x-kubernetes-group-version-kind"] == {"group": "policy", "version": "v1",
+                                                                   "kind": "Eviction"}
 
 
 def test_every_operation_is_complete_and_operation_ids_are_unique(catalog):
