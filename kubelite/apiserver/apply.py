@@ -68,7 +68,7 @@ def apply(rt: ResourceType, live: dict[str, Any] | None, config: dict[str, Any],
     for e in others:
         e.fields -= contested
     previous = mine.fields if mine is not None else set()
-    for path in sorted(previous - new_set, key=len, reverse=True):
+    for path in sorted(previous - new_set, key=len):
         # Kept while anyone, the applier included, still owns it or something below it.
         if not fieldpath.under(path, new_set) and not any(fieldpath.under(path, e.fields) for e in others):
             remove_path(node, merged, path)
