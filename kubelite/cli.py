@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from kubelite.runtime.cli import add_subcommands as add_runtime_subcommands
     add_runtime_subcommands(sub, _run)
+    from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
+    add_kubelet_subcommands(sub, _run)
     return p
 
 
