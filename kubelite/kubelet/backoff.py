@@ -1,0 +1,80 @@
+"""Per-key exponential back-off on an injected clock (client-go's flowcontrol.Backoff).
+
+`next(key)` doubles the key's delay (from `initial` up to `maximum`) and records when it
+was asked; `in_backoff(key)` says whether that delay has not yet passed. A key left alone
+for `reset_after` seconds starts again from `initial`: a container that crashed once an
+hour is not punished like one crashing every second. The kubelet keys container restarts
+by pod uid and container name (CrashLoopBackOff) and image pulls by image (ImagePullBackOff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable
+
+from kubelite.util.clock import Clock
+
+
+@dataclass(slots=True)
+class _Entry:
+    delay: float
+    last: float
+
+
+class Backoff:
+    def __init__(self, clock: Clock, *, initial: float, maximum: float,
+                 reset_after: float | None = None) -> None:
+        self.clock = clock
+        self.initial = initial
+        self.maximum = maximum
+        self.reset_after = reset_after if reset_after is not None else 2 * maximum
+        self._entries: dict[Hashable, _Entry] = {}
+
+    def next(self, key: Hashable) -> float:
+        """Record a failure of `key` now and return the delay before it may be retried."""
+        now = self.clock.now()
+        e = self._entries.get(key)
+        if e is None or now - e.last > self.reset_after:
+            e = self._entries[key] = _Entry(self.initial, now)
+        else:
+            e.delay = min(e.delay * 2, self.maximum)
+            e.last = now
+        return e.delay
+
+    def get(self, key: Hashable) -> float:
+        e = self._entries.get(key)
+        return e.delay if e else 0.0
+
+    def in_backoff(self, key: Hashable) -> bool:
+        """True while the delay recorded by the last `next(key)` has not passed."""
+        return self.remaining(key) > 0
+
+    def remaining(self, key: Hashable) -> float:
+        e = self._entries.get(key)
+        if e is None:
+            return 0.0
+        return max(0.0, e.last + e.delay - self.clock.now())
+
+    def reset(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
+
+    def forget_where(self, pred: "object") -> None:
+        for k in [k for k in self._entries if pred(k)]:  # type: ignore[operator]
+            del self._entries[k]
+
+
+class RetryDelay:
+    """A single retry loop's delay: `initial` doubling to `maximum`, reset on success."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self._next = initial
+
+    def failure(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay
+
+    def success(self) -> None:
+        self._next = self.initial

@@ -1,0 +1,92 @@
+"""`kubelite kubelet`, registered into `kubelite`'s parser by `kubelite/cli.py`.
+
+    kubelite kubelet --kubeconfig FILE [--container-runtime-endpoint unix:///run/...sock]
+                     [--node-name N] [--pod-manifest-path DIR]
+    kubelite kubelet --kubeconfig FILE --simulated 100 [--simulated-start-latency 1.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any, Callable
+
+
+def _labels(text: str) -> dict[str, str]:
+    return dict(kv.split("=", 1) for kv in text.split(",") if kv)
+
+
+def _reserved(text: str) -> dict[str, str]:
+    return _labels(text)
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    from kubelite.kubelet.options import BackOffOptions, KubeletOptions
+
+    return KubeletOptions(
+        node_name=args.node_name, kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
+        container_runtime_endpoint=args.container_runtime_endpoint, node_labels=_labels(args.node_labels),
+        node_ip=args.node_ip, max_pods=args.max_pods, system_reserved=_reserved(args.system_reserved),
+        kube_reserved=_reserved(args.kube_reserved),
+        node_status_update_frequency=args.node_status_update_frequency,
+        lease_renew_interval=args.lease_renew_interval,
+        pod_log_dir=Path(args.pod_log_dir),
+        crash_loop_backoff=BackOffOptions(args.crash_loop_backoff_initial, args.crash_loop_backoff_max),
+        image_pull_backoff=BackOffOptions(args.image_pull_backoff_initial, args.image_pull_backoff_max),
+        pod_manifest_path=Path(args.pod_manifest_path) if args.pod_manifest_path else None,
+        file_check_frequency=args.file_check_frequency, default_pod_cidr=args.default_pod_cidr,
+        simulated=args.simulated, simulated_start_latency=args.simulated_start_latency,
+        simulated_name_prefix=args.simulated_name_prefix,
+        simulated_stages_file=Path(args.simulated_stages) if args.simulated_stages else None,
+        pleg_relist_period=args.pleg_relist_period,
+    )
+
+
+def cmd_kubelet(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
+    from kubelite.kubelet.server import run_kubelet
+
+    options = options_from_args(args)
+
+    async def main() -> int:
+        task = asyncio.create_task(run_kubelet(options))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return 0
+
+    return run(main())
+
+
+def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
+    p = sub.add_parser("kubelet", help="run the node agent (or --simulated N nodes)")
+    p.add_argument("--kubeconfig", help="how to reach the API server (default: $KUBECONFIG, ~/.kube/config)")
+    p.add_argument("--container-runtime-endpoint", default="unix:///run/kubelite/runtime.sock")
+    p.add_argument("--node-name", default="", help="default: the host name")
+    p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
+    p.add_argument("--node-ip", default="")
+    p.add_argument("--max-pods", type=int, default=110)
+    p.add_argument("--system-reserved", default="", help="cpu=100m,memory=100Mi")
+    p.add_argument("--kube-reserved", default="")
+    p.add_argument("--node-status-update-frequency", type=float, default=10.0)
+    p.add_argument("--lease-renew-interval", type=float, default=10.0)
+    p.add_argument("--pod-log-dir", default="/var/log/pods")
+    p.add_argument("--pod-manifest-path", default="", help="folder of static pod manifests")
+    p.add_argument("--file-check-frequency", type=float, default=20.0)
+    p.add_argument("--default-pod-cidr", default="10.88.0.0/16",
+                   help="pod IPs when the Node has no spec.podCIDR")
+    p.add_argument("--crash-loop-backoff-initial", type=float, default=10.0)
+    p.add_argument("--crash-loop-backoff-max", type=float, default=300.0)
+    p.add_argument("--image-pull-backoff-initial", type=float, default=10.0)
+    p.add_argument("--image-pull-backoff-max", type=float, default=300.0)
+    p.add_argument("--pleg-relist-period", type=float, default=1.0)
+    p.add_argument("--simulated", type=int, default=0, metavar="N", help="run N simulated nodes instead")
+    p.add_argument("--simulated-name-prefix", default="sim-node-")
+    p.add_argument("--simulated-start-latency", type=float, default=0.0, help="seconds before a pod runs")
+    p.add_argument("--simulated-stages", default="", help="YAML file of pod stages (default: kwok's)")
+    p.set_defaults(func=lambda a: cmd_kubelet(a, run))

@@ -1,0 +1,103 @@
+"""Fakes for testing the kubelet without an API server or a container runtime.
+
+`FakeAPI` keeps objects in memory behind the few verbs the kubelet uses (get, create,
+update with resourceVersion checks, merge patch, delete), with a switch that makes every
+call fail as an unreachable API server would. `FakeRuntime` (`kubelite.kubelet.fakeruntime`)
+is an in-memory CRI runtime whose containers run on the test's clock.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubelite.api.errors import AlreadyExists, Conflict, NotFound, ServiceUnavailable
+
+Obj = dict[str, Any]
+
+
+def _merge(base: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(base) if isinstance(base, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = _merge(out.get(k), v)
+    return out
+
+
+class FakeAPI:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str], Obj] = {}   # (plural, namespace, name)
+        self.revision = 0
+        self.unreachable = False
+        self.calls: list[tuple[str, str, str]] = []          # (verb, plural, name)
+
+    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> "FakeResource":
+        return FakeResource(self, plural)
+
+
+class FakeResource:
+    def __init__(self, api: FakeAPI, plural: str) -> None:
+        self.api = api
+        self.plural = plural
+
+    def _check(self, verb: str, name: str) -> None:
+        self.api.calls.append((verb, self.plural, name))
+        if self.api.unreachable:
+            raise ServiceUnavailable("the API server is unreachable")
+
+    def _key(self, name: str, namespace: str | None) -> tuple[str, str, str]:
+        return (self.plural, namespace or "", name)
+
+    def _store(self, key: tuple[str, str, str], obj: Obj) -> Obj:
+        self.api.revision += 1
+        obj["metadata"]["resourceVersion"] = str(self.api.revision)
+        self.api.objects[key] = obj
+        return copy.deepcopy(obj)
+
+    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
+        self._check("get", name)
+        obj = self.api.objects.get(self._key(name, namespace))
+        if obj is None:
+            raise NotFound(f'{self.plural} "{name}" not found')
+        return copy.deepcopy(obj)
+
+    async def create(self, obj: Obj, *, namespace: str | None = None, **_: Any) -> Obj:
+        name = obj["metadata"]["name"]
+        self._check("create", name)
+        key = self._key(name, namespace or obj["metadata"].get("namespace"))
+        if key in self.api.objects:
+            raise AlreadyExists(f'{self.plural} "{name}" already exists')
+        obj = copy.deepcopy(obj)
+        obj["metadata"].setdefault("uid", f"uid-{self.plural}-{name}")
+        return self._store(key, obj)
+
+    async def update(self, obj: Obj, *, namespace: str | None = None, **_: Any) -> Obj:
+        name = obj["metadata"]["name"]
+        self._check("update", name)
+        key = self._key(name, namespace or obj["metadata"].get("namespace"))
+        cur = self.api.objects.get(key)
+        if cur is None:
+            raise NotFound(f'{self.plural} "{name}" not found')
+        if obj["metadata"].get("resourceVersion") != cur["metadata"]["resourceVersion"]:
+            raise Conflict(f'the object has been modified: {self.plural} "{name}"')
+        return self._store(key, copy.deepcopy(obj))
+
+    async def patch(self, name: str, patch: Any, *, namespace: str | None = None, **_: Any) -> Obj:
+        self._check("patch", name)
+        key = self._key(name, namespace)
+        cur = self.api.objects.get(key)
+        if cur is None:
+            raise NotFound(f'{self.plural} "{name}" not found')
+        return self._store(key, _merge(cur, patch))
+
+    async def delete(self, name: str, *, namespace: str | None = None, **_: Any) -> Obj:
+        self._check("delete", name)
+        obj = self.api.objects.pop(self._key(name, namespace), None)
+        if obj is None:
+            raise NotFound(f'{self.plural} "{name}" not found')
+        return obj
