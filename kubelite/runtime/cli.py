@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 from pathlib import Path
 from typing import Any, Callable
 
 
 def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
+    # The runtime forks plugins, runc and monitors all the time; gRPC's fork handlers, run
+    # in those children between fork and exec, crashed some of them (SIGSEGV). Off before
+    # grpc is imported.
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
     from kubelite.runtime.server import RuntimeOptions, RuntimeServer
 
     options = RuntimeOptions(
@@ -25,6 +30,7 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
         runc=args.runc,
         insecure_registries=frozenset(args.insecure_registry),
         cgroup_parent=args.cgroup_parent,
+        streaming_address=args.streaming_address,
     )
 
     async def main() -> int:
@@ -70,6 +76,11 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
         help="registry host[:port] spoken to over plain HTTP (loopback ones always are)",
     )
     rt.add_argument("--cgroup-parent", default="/kubelite", help="cgroup for pods that name none")
+    rt.add_argument(
+        "--streaming-address",
+        default="127.0.0.1:0",
+        help="host:port of the exec/attach/port-forward server (port 0: any free port)",
+    )
     rt.set_defaults(func=lambda a: cmd_runtime(a, run))
 
     img = sub.add_parser("image", help="manage the runtime's images offline")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,20 +101,25 @@ class CNI:
             "CNI_IFNAME": IFNAME,
             "CNI_PATH": os.pathsep.join(map(str, self.bin_dirs)),
         }
-        proc = await asyncio.create_subprocess_exec(
-            str(self._plugin(plugin["type"])),
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate(json.dumps(conf).encode())
+        # The configuration goes in through a file rather than a pipe we keep writing to:
+        # uvloop may have closed a pipe to a quick child before the first write.
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(json.dumps(conf).encode())
+            stdin.seek(0)
+            proc = await asyncio.create_subprocess_exec(
+                str(self._plugin(plugin["type"])),
+                env=env,
+                stdin=stdin,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await proc.communicate()
         if proc.returncode != 0:
             try:
                 msg = json.loads(out).get("msg", "")
             except ValueError:
                 msg = (out or err).decode(errors="replace").strip()
-            raise CNIError(f"CNI {command} {plugin['type']}: {msg}")
+            raise CNIError(f"CNI {command} {plugin['type']} (exit {proc.returncode}): {msg}")
         return json.loads(out) if out.strip() else (prev or {})
 
     async def add(self, container_id: str, netns: Path, ports: list[pb.PortMapping]) -> dict[str, Any]:

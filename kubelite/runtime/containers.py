@@ -90,6 +90,10 @@ class ContainerOps:
     def container_config(self, cid: str) -> pb.ContainerConfig:
         return pb.ContainerConfig.FromString((self.container_dir(cid) / "config.pb").read_bytes())
 
+    def exit_code(self, rec: ContainerRecord) -> int | None:
+        info = _exit_info(self.container_dir(rec.id))
+        return None if info is None else int(info["exit_code"])
+
     def state(self, rec: ContainerRecord) -> int:
         d = self.container_dir(rec.id)
         if _exit_info(d) is not None:
@@ -113,7 +117,8 @@ class ContainerOps:
         d = self.container_dir(cid)
         d.mkdir(parents=True)
         log_dir = self.sandbox_config(sandbox.id).log_directory  # type: ignore[attr-defined]
-        log_path = os.path.join(log_dir, config.log_path) if config.log_path and log_dir else config.log_path
+        # log_path is relative to the sandbox's log directory; without one there is no log
+        log_path = os.path.join(log_dir, config.log_path) if config.log_path and log_dir else ""
         sig = (
             signal.Signals[pb.Signal.Name(config.stop_signal).removeprefix("SIGNAL_")]
             if config.stop_signal
@@ -174,6 +179,8 @@ class ContainerOps:
                     "runc_root": str(self.root / "runc"),
                     "log_path": rec.log_path,
                     "cgroup": rec.cgroup,
+                    "stdin": config.stdin,
+                    "stdin_once": config.stdin_once,
                 }
             )
         )
@@ -364,21 +371,6 @@ class ContainerOps:
             code, _, err = await _run(self.runc_cmd("update", *args, rec.id))
             if code != 0:
                 raise CRIError(f"updating resources: {err.strip()}")
-
-    async def exec(self, request: pb.ExecRequest) -> pb.ExecResponse:
-        from kubelite.cri.errors import Unimplemented
-
-        raise Unimplemented("streaming exec is not implemented yet; use ExecSync")
-
-    async def attach(self, request: pb.AttachRequest) -> pb.AttachResponse:
-        from kubelite.cri.errors import Unimplemented
-
-        raise Unimplemented("attach is not implemented yet")
-
-    async def port_forward(self, request: pb.PortForwardRequest) -> pb.PortForwardResponse:
-        from kubelite.cri.errors import Unimplemented
-
-        raise Unimplemented("port-forward is not implemented yet")
 
 
 def _image_stop_signal(config: dict[str, Any]) -> signal.Signals:

@@ -10,8 +10,12 @@ its own, it:
 3. copies both pipes to the container's log in the CRI format
    (`2024-01-02T03:04:05.123456789Z stdout F message`; `P` marks a partial line),
    reopening the file on SIGUSR1 (ReopenContainerLog);
-4. when init exits, records `exit.json` (exit code, finish time, whether the memory
-   cgroup OOM-killed it), runs `runc delete` and exits.
+4. serves attach sessions on `attach.sock` (protocol in `streaming/attach.py`): output
+   is copied to every attached client as well, and a container created with `stdin`
+   gets a pipe that attached clients write to; with `stdin_once` it is closed when the
+   first client sends EOF or leaves;
+5. when init exits, records `exit.json` (exit code, finish time, whether the memory
+   cgroup OOM-killed it), disconnects attached clients, runs `runc delete` and exits.
 
 The runtime only reads these files, so it can stop and start again at any time in
 between and see the same container.
@@ -23,6 +27,8 @@ import ctypes
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -32,6 +38,11 @@ from typing import Any, BinaryIO
 
 PR_SET_CHILD_SUBREAPER = 36
 CHUNK = 16 * 1024
+# the attach protocol; the monitor uses only the standard library, so these repeat
+# kubelite.runtime.streaming.attach's
+ATTACH_SOCKET = "attach.sock"
+HEADER = struct.Struct(">BI")
+STDIN, STDOUT, STDERR, CLOSE = 0, 1, 2, 255
 
 
 def timestamp(ns: int) -> str:
@@ -68,11 +79,102 @@ class CRILog:
                 self._file.write(record)
 
 
-def copy(pipe: int, stream: str, log: CRILog) -> None:
+class Attachments:
+    """The attached clients: output fans out to all of them; their stdin goes to the
+    container's stdin pipe (if it has one)."""
+
+    def __init__(self, stdin: int | None, stdin_once: bool) -> None:
+        self._lock = threading.Lock()
+        self._clients: list[socket.socket] = []
+        self._stdin = stdin
+        self._stdin_once = stdin_once
+
+    def serve(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.settimeout(5)  # a client that stops reading is dropped, not waited for
+            with self._lock:
+                self._clients.append(conn)
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        try:
+            while header := _recv_exactly(conn, HEADER.size):
+                channel, size = HEADER.unpack(header)
+                payload = _recv_exactly(conn, size) if size else b""
+                if payload is None:
+                    break
+                if channel == STDIN and payload:
+                    self._write_stdin(payload)
+                elif channel == CLOSE and self._stdin_once:
+                    self._close_stdin()
+        except OSError:
+            pass
+        self._drop(conn)
+        if self._stdin_once:
+            self._close_stdin()
+
+    def _write_stdin(self, data: bytes) -> None:
+        with self._lock:
+            fd = self._stdin
+        if fd is not None:
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
+
+    def _close_stdin(self) -> None:
+        with self._lock:
+            fd, self._stdin = self._stdin, None
+        if fd is not None:
+            os.close(fd)
+
+    def _drop(self, conn: socket.socket) -> None:
+        with self._lock:
+            if conn in self._clients:
+                self._clients.remove(conn)
+        conn.close()
+
+    def broadcast(self, channel: int, data: bytes) -> None:
+        with self._lock:
+            clients = list(self._clients)
+        for conn in clients:
+            try:
+                conn.sendall(HEADER.pack(channel, len(data)) + data)
+            except OSError:
+                self._drop(conn)
+
+    def close_all(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for conn in clients:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = conn.recv(size - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def copy(pipe: int, stream: str, log: CRILog, attached: Attachments) -> None:
+    channel = STDOUT if stream == "stdout" else STDERR
     with os.fdopen(pipe, "rb", buffering=0) as f:
         reader = f  # raw reads; split into lines ourselves
         pending = b""
         while chunk := reader.read(CHUNK):
+            attached.broadcast(channel, chunk)
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
@@ -103,22 +205,34 @@ def oom_killed(cgroup: str) -> bool:
 
 
 def main(state_dir: str) -> int:
-    state = Path(state_dir)
+    state = Path(state_dir).resolve()
+    os.chdir(state)  # so the attach socket's address is short (paths may pass 108 bytes)
     cfg = json.loads((state / "monitor.json").read_text())
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     log = CRILog(cfg["log_path"])
     signal.signal(signal.SIGUSR1, lambda *_: log.reopen())
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    in_r, in_w = os.pipe() if cfg.get("stdin") else (None, None)
+    attached = Attachments(in_w, bool(cfg.get("stdin_once")))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.exists(ATTACH_SOCKET):
+        os.unlink(ATTACH_SOCKET)
+    listener.bind(ATTACH_SOCKET)
+    os.chmod(ATTACH_SOCKET, 0o600)
+    listener.listen(16)
+    threading.Thread(target=attached.serve, args=(listener,), daemon=True).start()
     runc = [cfg["runc"], "--root", cfg["runc_root"], "--log", str(state / "runc.log"), "--log-format", "json"]
     create = subprocess.run(
         [*runc, "create", "--bundle", cfg["bundle"], "--pid-file", str(state / "pid"), cfg["id"]],
-        stdin=subprocess.DEVNULL,
+        stdin=in_r if in_r is not None else subprocess.DEVNULL,
         stdout=out_w,
         stderr=err_w,
     )
     os.close(out_w)
     os.close(err_w)
+    if in_r is not None:
+        os.close(in_r)
     if create.returncode != 0:
         write_json(
             state / "exit.json",
@@ -133,7 +247,7 @@ def main(state_dir: str) -> int:
     pid = int((state / "pid").read_text())
     (state / "created").touch()
     copiers = [
-        threading.Thread(target=copy, args=(fd, name, log), daemon=True)
+        threading.Thread(target=copy, args=(fd, name, log, attached), daemon=True)
         for fd, name in ((out_r, "stdout"), (err_r, "stderr"))
     ]
     for t in copiers:
@@ -154,6 +268,8 @@ def main(state_dir: str) -> int:
             "message": "",
         },
     )
+    listener.close()
+    attached.close_all()
     subprocess.run([*runc, "delete", "--force", cfg["id"]], capture_output=True)
     return 0
 

@@ -2,7 +2,9 @@
 
 Serves `runtime.v1` RuntimeService and ImageService on a unix socket, backed by
 `service.Runtime` (sandboxes + containers, runc, CNI) and `kubelite.image.ImageManager`.
-Everything the runtime knows lives under `--root`, and each container's monitor is a
+Exec, attach and port-forward sessions are served on a second, HTTP listener (the
+streaming server, `--streaming-address`, loopback by default) whose URLs the CRI calls
+hand out. Everything the runtime knows lives under `--root`, and each container's monitor is a
 process of its own, so stopping this server (or a crash) leaves containers running; the
 next server finds them again from `--root` (see `service.Runtime.recover`).
 """
@@ -33,6 +35,7 @@ class RuntimeOptions:
     runc: str = "runc"
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     cgroup_parent: str = "/kubelite"
+    streaming_address: str = "127.0.0.1:0"  # the exec/attach/port-forward server; 0: any free port
 
 
 class RuntimeServer:
@@ -44,6 +47,7 @@ class RuntimeServer:
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         await self.runtime.recover()
+        await self.runtime.streaming.start()
         server = grpc.aio.server()
         add_to_server(server, self.runtime, self.images)
         sock = self.options.socket
@@ -60,3 +64,4 @@ class RuntimeServer:
             await server.wait_for_termination()
         finally:
             await asyncio.shield(server.stop(grace=2))
+            await asyncio.shield(self.runtime.streaming.stop())

@@ -1,9 +1,10 @@
 """The runtime proper: kubelite's implementation of the CRI RuntimeService.
 
 `Runtime` is assembled from one part per CRI role, each in its own module:
-`sandboxes.SandboxOps` (PodSandboxManager), `containers.ContainerOps` (ContainerManager)
-and, here, version, status, stats and restart recovery. All of them share the records
-under the root directory (`records.py`) and the in-memory index of them.
+`sandboxes.SandboxOps` (PodSandboxManager), `containers.ContainerOps` (ContainerManager),
+`streams.StreamOps` (Exec, Attach and PortForward, served by `streaming/`) and, here,
+version, status, stats and restart recovery. All of them share the records under the
+root directory (`records.py`) and the in-memory index of them.
 
 Recovery: at start the index is rebuilt from ROOT/sandboxes and ROOT/containers. Nothing
 is restarted or killed: a container whose monitor is still running keeps running and is
@@ -24,6 +25,8 @@ from kubelite.runtime.containers import ContainerOps
 from kubelite.runtime.namespaces import ensure_private_dir
 from kubelite.runtime.records import ContainerRecord, SandboxRecord, load_all
 from kubelite.runtime.sandboxes import SandboxOps
+from kubelite.runtime.streaming.server import StreamingOptions, StreamingServer
+from kubelite.runtime.streams import StreamOps
 
 if TYPE_CHECKING:
     from kubelite.runtime.server import RuntimeOptions
@@ -33,7 +36,7 @@ RUNTIME_VERSION = "0.1.0"
 CRI_VERSION = "v1"
 
 
-class Runtime(SandboxOps, ContainerOps):
+class Runtime(SandboxOps, ContainerOps, StreamOps):
     def __init__(self, options: RuntimeOptions, images: ImageManager) -> None:
         self.root = options.root
         self.runc = options.runc
@@ -43,6 +46,7 @@ class Runtime(SandboxOps, ContainerOps):
         self.sandboxes: dict[str, SandboxRecord] = {}
         self.containers: dict[str, ContainerRecord] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.streaming = StreamingServer(StreamingOptions(address=options.streaming_address), self)
 
     async def recover(self) -> None:
         for sub in ("sandboxes", "containers", "runc"):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelite.cri import api_pb2 as pb
 from kubelite.cri.client import RemoteRuntime
 
 NEEDED = {
@@ -256,3 +257,11 @@ async def cri(runtime_process: RuntimeProcess):
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def image(cri, registry):
+    """busybox:latest, pulled into the test's runtime."""
+    ref = f"{registry}/busybox:latest"
+    await cri.pull_image(pb.ImageSpec(image=ref))
+    return ref

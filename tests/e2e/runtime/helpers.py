@@ -20,13 +20,17 @@ def sandbox_config(name: str, log_dir: str = "", host_network: bool = False) -> 
     return cfg
 
 
-def container_config(name: str, image: str, *args: str, memory: int = 0) -> pb.ContainerConfig:
+def container_config(
+    name: str, image: str, *args: str, memory: int = 0, stdin: bool = False, stdin_once: bool = False
+) -> pb.ContainerConfig:
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name),
         image=pb.ImageSpec(image=image),
         command=["sh", "-c"],
         args=list(args),
         log_path=f"{name}.log",
+        stdin=stdin,
+        stdin_once=stdin_once,
     )
     if memory:
         cfg.linux.resources.memory_limit_in_bytes = memory

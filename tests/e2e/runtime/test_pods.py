@@ -16,13 +16,6 @@ from .helpers import container_config, run_container, sandbox_config, wait_exite
 SERVE = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"
 
 
-@pytest.fixture
-async def image(cri, registry):
-    ref = f"{registry}/busybox:latest"
-    await cri.pull_image(pb.ImageSpec(image=ref))
-    return ref
-
-
 async def test_containers_of_a_pod_share_localhost_and_other_pods_reach_it_by_ip(cri, image, tmp_path):
     web_cfg = sandbox_config("web", str(tmp_path / "logs-web"))
     web = await cri.run_pod_sandbox(web_cfg)

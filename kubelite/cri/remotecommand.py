@@ -1,0 +1,191 @@
+"""The remotecommand stream protocol (exec and attach) over WebSocket, and its client.
+
+A CRI `Exec` or `Attach` call answers with a URL on the runtime's streaming server; the
+session itself runs over a WebSocket opened on that URL. Every message is binary and its
+first byte names the channel:
+
+```
+ 0 stdin    client → server          3 status   server → client, a metav1.Status JSON
+ 1 stdout   server → client          4 resize   client → server, {"Width": w, "Height": h}
+ 2 stderr   server → client (no tty) 255 close  client → server, [255, ch]: channel ch
+                                                 reached EOF (v5.channel.k8s.io only)
+```
+
+The session ends with one status message, then a normal close: `{"status": "Success"}`,
+or a `Failure` whose reason `NonZeroExitCode` carries the exit code as a cause `ExitCode`.
+`v4.channel.k8s.io` is the same without the close channel (stdin cannot be half-closed).
+
+`RemoteCommand` is the client end, used by kubelite's kubelet (to relay `kubectl exec`)
+and by tests: write stdin, close it, resize, read output, wait for the exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
+V5, V4 = "v5.channel.k8s.io", "v4.channel.k8s.io"
+PROTOCOLS = (V5, V4)
+
+NON_ZERO_EXIT = "NonZeroExitCode"
+EXIT_CODE_CAUSE = "ExitCode"
+
+
+def success_status() -> dict[str, Any]:
+    return {"metadata": {}, "status": "Success"}
+
+
+def exit_status(code: int) -> dict[str, Any]:
+    """The status message that ends a session whose command exited with `code`."""
+    if code == 0:
+        return success_status()
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: error executing command, exit status {code}",
+        "reason": NON_ZERO_EXIT,
+        "details": {"causes": [{"reason": EXIT_CODE_CAUSE, "message": str(code)}]},
+    }
+
+
+def error_status(message: str) -> dict[str, Any]:
+    """The status for a session that failed for another reason (no such container...)."""
+    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError", "code": 500}
+
+
+def exit_code_of(status: dict[str, Any]) -> int | None:
+    """0 for Success, the cause's code for NonZeroExitCode, None for any other failure."""
+    if status.get("status") == "Success":
+        return 0
+    if status.get("reason") == NON_ZERO_EXIT:
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == EXIT_CODE_CAUSE:
+                return int(cause["message"])
+    return None
+
+
+def frame(channel: int, data: bytes = b"") -> bytes:
+    return bytes([channel]) + data
+
+
+def resize_message(width: int, height: int) -> bytes:
+    return frame(RESIZE, json.dumps({"Width": width, "Height": height}).encode())
+
+
+@dataclass(slots=True)
+class ExecResult:
+    exit_code: int | None  # None when the session failed without a command exit
+    stdout: bytes = b""
+    stderr: bytes = b""
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+class RemoteCommand:
+    """One exec/attach session on a streaming URL; use as `async with RemoteCommand(url)`.
+
+    Reading and writing may happen from different tasks. `wait()` reads to the end and
+    returns the collected output and exit code; `read()` gives one (channel, bytes) at a
+    time for interactive use (tty sessions, attach)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        protocols: tuple[str, ...] = PROTOCOLS,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.url = url
+        self._protocols = protocols
+        self._own_session = session is None
+        self._session = session
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.status: dict[str, Any] | None = None
+
+    @property
+    def protocol(self) -> str:
+        assert self._ws is not None
+        return self._ws.protocol or ""
+
+    async def __aenter__(self) -> RemoteCommand:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        try:
+            self._ws = await self._session.ws_connect(self.url, protocols=self._protocols, heartbeat=None)
+        except BaseException:
+            await self._close_session()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        await self._close_session()
+
+    async def _close_session(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+
+    @property
+    def ws(self) -> aiohttp.ClientWebSocketResponse:
+        if self._ws is None:
+            raise RuntimeError("the session is not open (use `async with`)")
+        return self._ws
+
+    async def write_stdin(self, data: bytes) -> None:
+        if data:
+            await self.ws.send_bytes(frame(STDIN, data))
+
+    async def close_stdin(self) -> None:
+        """Signal stdin EOF; v5 only (on v4 the command sees EOF only when the session ends)."""
+        if self.protocol == V5:
+            await self.ws.send_bytes(frame(CLOSE, bytes([STDIN])))
+
+    async def resize(self, width: int, height: int) -> None:
+        await self.ws.send_bytes(resize_message(width, height))
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next output message as (channel, payload); None at the end of the session.
+        A status message is kept in `.status` and returned like the others."""
+        while True:
+            msg = await self.ws.receive()
+            if msg.type == aiohttp.WSMsgType.BINARY and msg.data:
+                channel, payload = msg.data[0], bytes(msg.data[1:])
+                if channel == ERROR and payload:
+                    self.status = json.loads(payload)
+                return channel, payload
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return None
+
+    async def wait(self) -> ExecResult:
+        out, err = bytearray(), bytearray()
+        while (item := await self.read()) is not None:
+            channel, payload = item
+            if channel == STDOUT:
+                out += payload
+            elif channel == STDERR:
+                err += payload
+        status = self.status or error_status("the stream ended without a status")
+        return ExecResult(exit_code_of(status), bytes(out), bytes(err), status)
+
+
+async def run(url: str, stdin: bytes | None = None, *, protocols: tuple[str, ...] = PROTOCOLS) -> ExecResult:
+    """Run the session at `url` to its end: send `stdin` (then EOF), collect the output."""
+    async with RemoteCommand(url, protocols=protocols) as rc:
+        writer = None
+        if stdin is not None:
+
+            async def feed() -> None:
+                await rc.write_stdin(stdin)
+                await rc.close_stdin()
+
+            writer = asyncio.create_task(feed())
+        try:
+            return await rc.wait()
+        finally:
+            if writer is not None:
+                writer.cancel()
