@@ -371,6 +371,10 @@ class ContainerOps:
             code, _, err = await _run(self.runc_cmd("update", *args, rec.id))
             if code != 0:
                 raise CRIError(f"updating resources: {err.strip()}")
+        # ContainerStatus reports the resources from the stored config: keep it current
+        cfg = self.container_config(rec.id)
+        cfg.linux.resources.MergeFrom(resources)
+        (self.container_dir(rec.id) / "config.pb").write_bytes(cfg.SerializeToString())
 
 
 def _image_stop_signal(config: dict[str, Any]) -> signal.Signals:

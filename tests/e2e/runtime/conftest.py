@@ -52,7 +52,11 @@ def _require() -> None:
         pytest.fail(f"missing tools; run ./scripts/install-deps or apt-get install {' '.join(missing)}")
 
 
-def _free_port() -> int:
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cni_plugins(*plugins): extra CNI plugins for the test's runtime")
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -103,11 +107,17 @@ def build_busybox_layout(work: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory):
-    """host:port of a local registry holding busybox:latest."""
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OCI layout directory holding busybox:latest."""
     _require()
+    return build_busybox_layout(tmp_path_factory.mktemp("busybox"))
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path):
+    """host:port of a local registry holding busybox:latest."""
     work = tmp_path_factory.mktemp("registry")
-    port = _free_port()
+    port = free_port()
     (work / "config.yml").write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
         f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n"
@@ -119,7 +129,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory):
     )
     try:
         _wait_port(port)
-        layout = build_busybox_layout(work)
+        layout = busybox_layout
         subprocess.run(
             [
                 "skopeo",
@@ -140,7 +150,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory):
 class RuntimeProcess:
     """A `kubelite runtime` child process with its own root, socket and CNI network."""
 
-    def __init__(self, root: Path, index: int) -> None:
+    def __init__(self, root: Path, index: int, extra_plugins: tuple[dict, ...] = ()) -> None:
         self.root = root
         self.index = index
         self.socket = root / "cri.sock"
@@ -166,6 +176,7 @@ class RuntimeProcess:
                             },
                         },
                         {"type": "loopback"},
+                        *extra_plugins,
                     ],
                 }
             )
@@ -240,9 +251,15 @@ class RuntimeProcess:
                 pass
 
 
+def new_runtime(tmp_path: Path, extra_plugins: tuple[dict, ...] = ()) -> RuntimeProcess:
+    return RuntimeProcess(tmp_path, next(_counter) + (os.getpid() % 7) * 20, extra_plugins)
+
+
 @pytest.fixture
-def runtime_process(tmp_path: Path, registry: str):
-    rt = RuntimeProcess(tmp_path, next(_counter) + (os.getpid() % 7) * 20)
+def runtime_process(tmp_path: Path, registry: str, request: pytest.FixtureRequest):
+    """The test's runtime; `@pytest.mark.cni_plugins({...})` appends plugins to its network."""
+    marker = request.node.get_closest_marker("cni_plugins")
+    rt = new_runtime(tmp_path, marker.args if marker else ())
     rt.start()
     try:
         yield rt
