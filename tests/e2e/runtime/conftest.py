@@ -62,7 +62,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_port(port: int, timeout: float = 15) -> None:
+def wait_port(port: int, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -128,7 +128,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port)
+        wait_port(port)
         layout = busybox_layout
         subprocess.run(
             [

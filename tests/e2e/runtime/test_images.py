@@ -1,8 +1,21 @@
-"""Images through the CRI: pull from a local registry, list, inspect, remove, fs usage."""
+"""Images through the CRI: pull from a local registry (also behind bearer-token auth), list,
+inspect, remove, fs usage; images imported from docker and OCI archives."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+
 from kubelite.cri import api_pb2 as pb
+from kubelite.cri.errors import CRIError
+from kubelite.image.testing import TokenIssuer
+
+from .conftest import free_port, wait_port
+from .helpers import container_config, run_container, sandbox_config, wait_exited
 
 
 async def test_version_and_status_report_a_ready_runtime(cri):
@@ -26,3 +39,85 @@ async def test_pulled_image_is_listed_inspected_and_removed(cri, registry):
     await cri.remove_image(pb.ImageSpec(image=ref))
     assert not (await cri.image_status(pb.ImageSpec(image=ref))).HasField("image")
     await cri.remove_image(pb.ImageSpec(image=ref))  # idempotent
+
+
+async def _run(*argv: str) -> None:
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0, out.decode()
+
+
+async def test_pull_through_registry_bearer_token_auth(cri, busybox_layout, tmp_path):
+    """Docker's registry with `auth: token`, trusting a small token issuer of ours."""
+    issuer = TokenIssuer(username="alice", password="s3cret")
+    await issuer.start()
+    port = free_port()
+    (tmp_path / "issuer.pem").write_bytes(issuer.cert_pem)
+    config = {
+        "version": 0.1,
+        "storage": {"filesystem": {"rootdirectory": str(tmp_path / "data")}},
+        "http": {"addr": f"127.0.0.1:{port}"},
+        "log": {"level": "error"},
+        "auth": issuer.registry_auth_config(str(tmp_path / "issuer.pem")),
+    }
+    (tmp_path / "registry.yml").write_text(json.dumps(config))  # YAML is a superset of JSON
+    registry = await asyncio.create_subprocess_exec(
+        "docker-registry",
+        "serve",
+        str(tmp_path / "registry.yml"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.to_thread(wait_port, port)
+        ref = f"127.0.0.1:{port}/private/busybox:v1"
+        await _run(
+            "skopeo",
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            "alice:s3cret",
+            f"oci:{busybox_layout}:latest",
+            f"docker://{ref}",
+        )
+        for auth in (None, pb.AuthConfig(username="alice", password="wrong")):
+            with pytest.raises(CRIError):
+                await cri.pull_image(pb.ImageSpec(image=ref), auth=auth)
+        issued = issuer.issued
+        image_id = await cri.pull_image(
+            pb.ImageSpec(image=ref), pb.AuthConfig(username="alice", password="s3cret")
+        )
+        assert issuer.issued > issued
+        assert (await cri.image_status(pb.ImageSpec(image=ref))).image.id == image_id
+    finally:
+        registry.terminate()
+        await registry.wait()
+        await issuer.stop()
+
+
+async def test_imported_docker_and_oci_archives_run_containers(
+    cri, runtime_process, busybox_layout, tmp_path
+):
+    docker_tar, oci_tar = tmp_path / "docker.tar", tmp_path / "oci.tar"
+    await _run(
+        "skopeo",
+        "copy",
+        f"oci:{busybox_layout}:latest",
+        f"docker-archive:{docker_tar}:example.com/tools/bb:v1",
+    )
+    await _run("skopeo", "copy", f"oci:{busybox_layout}:latest", f"oci-archive:{oci_tar}:v2")
+    state = str(runtime_process.root / "state")
+    kubelite = (sys.executable, "-m", "kubelite", "image", "import", "--root", state)
+    await _run(*kubelite, str(docker_tar))
+    await _run(*kubelite, str(oci_tar), "--tag", "example.com/tools/bb:v2")
+
+    cfg = sandbox_config("imported")
+    sid = await cri.run_pod_sandbox(cfg)
+    for tag in ("v1", "v2"):
+        ref = f"example.com/tools/bb:{tag}"
+        assert (await cri.image_status(pb.ImageSpec(image=ref))).HasField("image")
+        cid = await run_container(
+            cri, sid, cfg, container_config(f"c-{tag}", ref, f"echo from-{tag}; exit 4")
+        )
+        assert (await wait_exited(cri, cid)).exit_code == 4
+    await cri.remove_pod_sandbox(sid)

@@ -32,8 +32,11 @@ async def _read_until(session: remotecommand.RemoteCommand, needle: bytes, seen:
 async def test_exec_pipes_stdin_in_and_returns_stdout_stderr_and_the_exit_code(cri, image):
     sid, cid = await _pod(cri, image, "exec-pipes", "exec sleep 300")
     req = pb.ExecRequest(
-        container_id=cid, cmd=["sh", "-c", "tr a-z A-Z; echo oops >&2; exit 3"],
-        stdin=True, stdout=True, stderr=True,
+        container_id=cid,
+        cmd=["sh", "-c", "tr a-z A-Z; echo oops >&2; exit 3"],
+        stdin=True,
+        stdout=True,
+        stderr=True,
     )
     url = (await cri.exec(req)).url
     assert url.startswith("http://127.0.0.1:")
