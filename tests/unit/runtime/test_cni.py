@@ -1,0 +1,116 @@
+"""The CNI call sequence: which plugins run, in what order, with what configuration."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from kubelite.cri import api_pb2 as pb
+from kubelite.runtime.cni import CNI, CNIError, pod_ip
+
+# A plugin that records how it was called and answers like a real one: ADD returns the
+# previous result with its own name added (the first one allocates an IP), DEL nothing.
+FAKE_PLUGIN = """#!{python}
+import json, os, sys
+conf = json.load(sys.stdin)
+with open({log!r}, "a") as log:
+    env = {{k: v for k, v in os.environ.items() if k.startswith("CNI_")}}
+    log.write(json.dumps({{"plugin": os.path.basename(sys.argv[0]), "env": env, "conf": conf}}) + "\\n")
+if conf.get("fail"):
+    print(json.dumps({{"code": 7, "msg": "no luck"}}))
+    sys.exit(1)
+if env["CNI_COMMAND"] == "ADD":
+    result = conf.get("prevResult") or {{"cniVersion": conf["cniVersion"], "ips": [{{"address": "10.9.0.7/24"}}]}}
+    result.setdefault("seen", []).append(os.path.basename(sys.argv[0]))
+    print(json.dumps(result))
+"""
+
+
+@pytest.fixture
+def cni(tmp_path: Path) -> tuple[CNI, Path]:
+    bin_dir, conf_dir, log = tmp_path / "bin", tmp_path / "net.d", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    conf_dir.mkdir()
+    for name in ("first", "second", "ports"):
+        plugin = bin_dir / name
+        plugin.write_text(FAKE_PLUGIN.format(python=sys.executable, log=str(log)))
+        plugin.chmod(0o755)
+    network = {
+        "cniVersion": "1.0.0",
+        "name": "podnet",
+        "plugins": [
+            {"type": "first", "bridge": "br0"},
+            {"type": "second"},
+            {"type": "ports", "capabilities": {"portMappings": True}},
+        ],
+    }
+    (conf_dir / "20-later.conflist").write_text(json.dumps({**network, "name": "ignored"}))
+    (conf_dir / "10-podnet.conflist").write_text(json.dumps(network))
+    return CNI(conf_dir, (tmp_path / "missing", bin_dir)), log
+
+
+def _calls(log: Path) -> list[dict]:
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    log.unlink()
+    return calls
+
+
+async def test_add_runs_the_first_network_plugins_in_order_chaining_results(cni):
+    runtime_cni, log = cni
+    ports = [
+        pb.PortMapping(protocol=pb.TCP, container_port=80, host_port=8080),
+        pb.PortMapping(protocol=pb.UDP, container_port=53),  # no host port: not mapped
+    ]
+    saved = await runtime_cni.add("sandbox-1", Path("/run/ns/net"), ports)
+    calls = _calls(log)
+    assert [c["plugin"] for c in calls] == ["first", "second", "ports"]
+    for c in calls:
+        assert c["env"]["CNI_COMMAND"] == "ADD"
+        assert (c["env"]["CNI_CONTAINERID"], c["env"]["CNI_NETNS"]) == ("sandbox-1", "/run/ns/net")
+        assert c["env"]["CNI_IFNAME"] == "eth0"
+        assert (c["conf"]["name"], c["conf"]["cniVersion"]) == ("podnet", "1.0.0")
+    assert "prevResult" not in calls[0]["conf"]
+    assert calls[1]["conf"]["prevResult"]["seen"] == ["first"]
+    assert "runtimeConfig" not in calls[1]["conf"]  # only plugins declaring the capability
+    assert calls[2]["conf"]["runtimeConfig"] == {
+        "portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]
+    }
+    assert saved["result"]["seen"] == ["first", "second", "ports"]
+    assert pod_ip(saved["result"]) == ("10.9.0.7", [])
+
+
+async def test_del_runs_the_saved_plugins_in_reverse_with_the_saved_result(cni, tmp_path):
+    runtime_cni, log = cni
+    saved = await runtime_cni.add("sandbox-1", Path("/run/ns/net"), [])
+    _calls(log)
+    (tmp_path / "net.d" / "10-podnet.conflist").unlink()  # DEL must not need today's config
+    await runtime_cni.delete("sandbox-1", Path("/run/ns/net"), saved)
+    calls = _calls(log)
+    assert [c["plugin"] for c in calls] == ["ports", "second", "first"]
+    assert all(c["env"]["CNI_COMMAND"] == "DEL" for c in calls)
+    assert all(c["conf"]["prevResult"] == saved["result"] for c in calls)
+
+
+async def test_a_failing_plugin_stops_add_with_its_message_and_del_tries_every_plugin(cni, tmp_path):
+    runtime_cni, log = cni
+    conf = tmp_path / "net.d" / "10-podnet.conflist"
+    network = json.loads(conf.read_text())
+    network["plugins"][1]["fail"] = True
+    conf.write_text(json.dumps(network))
+    with pytest.raises(CNIError, match="no luck"):
+        await runtime_cni.add("sandbox-2", Path("/run/ns/net"), [])
+    assert [c["plugin"] for c in _calls(log)] == ["first", "second"]
+
+    saved = {"network": network, "result": {}, "ports": []}
+    with pytest.raises(CNIError, match="no luck"):
+        await runtime_cni.delete("sandbox-2", Path("/run/ns/net"), saved)
+    assert [c["plugin"] for c in _calls(log)] == ["ports", "second", "first"]
+
+
+def test_network_readiness_needs_a_configuration(tmp_path):
+    assert CNI(tmp_path, ()).ready()[0] is False
+    (tmp_path / "10-x.conflist").write_text(json.dumps({"name": "x", "plugins": []}))
+    assert CNI(tmp_path, ()).ready() == (True, "")
