@@ -23,7 +23,8 @@ if conf.get("fail"):
     print(json.dumps({{"code": 7, "msg": "no luck"}}))
     sys.exit(1)
 if env["CNI_COMMAND"] == "ADD":
-    result = conf.get("prevResult") or {{"cniVersion": conf["cniVersion"], "ips": [{{"address": "10.9.0.7/24"}}]}}
+    first = {{"cniVersion": conf["cniVersion"], "ips": [{{"address": "10.9.0.7/24"}}]}}
+    result = conf.get("prevResult") or first
     result.setdefault("seen", []).append(os.path.basename(sys.argv[0]))
     print(json.dumps(result))
 """
