@@ -21,14 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubelite.cri import api_pb2 as pb  # noqa: E402
 from kubelite.cri.client import RemoteRuntime  # noqa: E402
-from tests.e2e.runtime.conftest import RuntimeProcess, _free_port, _wait_port, build_busybox_layout  # noqa: E402
+from tests.e2e.runtime.conftest import RuntimeProcess, free_port, wait_port, build_busybox_layout  # noqa: E402
 from tests.e2e.runtime.helpers import container_config, sandbox_config  # noqa: E402
 
 
 def start_registry(work: Path) -> tuple[object, str]:
     import subprocess
 
-    port = _free_port()
+    port = free_port()
     (work / "config.yml").write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
         f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n"
@@ -38,7 +38,7 @@ def start_registry(work: Path) -> tuple[object, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait_port(port)
+    wait_port(port)
     layout = build_busybox_layout(work)
     subprocess.run(
         [
