@@ -42,8 +42,11 @@ class Backoff:
         return e.delay
 
     def get(self, key: Hashable) -> float:
+        """The key's current delay; 0 if it has none or it was quiet for `reset_after`."""
         e = self._entries.get(key)
-        return e.delay if e else 0.0
+        if e is None or self.clock.now() - e.last > self.reset_after:
+            return 0.0
+        return e.delay
 
     def in_backoff(self, key: Hashable) -> bool:
         """True while the delay recorded by the last `next(key)` has not passed."""

@@ -20,12 +20,20 @@ import asyncio
 import logging
 from typing import Any
 
+from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
+from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.hostinfo import HostInfo, probe_host
 from kubelite.kubelet.lease import NodeLease
 from kubelite.kubelet.node import NodeHealth, node_facts
 from kubelite.kubelet.nodestatus import NodeAgent
 from kubelite.kubelet.options import KubeletOptions
+from kubelite.kubelet.pleg import PLEG
+from kubelite.kubelet.podutil import is_mirror
+from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_pod_status
+from kubelite.kubelet.prober.manager import ProbeManager
+from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.kubelet")
@@ -46,7 +54,7 @@ class Kubelet:
         self.lease: NodeLease | None = None
         self.pods_informer = SharedInformer(client.resource("pods"), clock=self.clock,
                                             field_selector=f"spec.nodeName={self.node_name}")
-        self.pod_workers: Any = None  # set by the pod path (kubelite.kubelet.pods)
+        self.pod_workers: Any = None    # built once the Node is registered (_build_pod_path)
 
     async def _runtime_version(self) -> str:
         while True:
@@ -66,6 +74,36 @@ class Kubelet:
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.node_name})
 
+    def _build_pod_path(self, runtime_name: str) -> None:
+        o = self.options
+        pods = self.client.resource("pods")
+        self.recorder = EventRecorder(self.client, component="kubelet", host=self.node_name, clock=self.clock)
+        self.probes = ProbeManager(self.runtime, self.clock, on_change=lambda uid: self.pod_workers.wake(uid))
+        host_ip = self.host.addresses[0]["address"] if self.host.addresses else ""
+        record = self.recorder.event
+        syncer = PodSyncer(self.runtime, clock=self.clock, probes=self.probes, record=record,
+                           crash_backoff=Backoff(self.clock, initial=o.crash_loop_backoff.initial,
+                                                 maximum=o.crash_loop_backoff.maximum,
+                                                 reset_after=o.backoff_reset_after),
+                           pull_backoff=Backoff(self.clock, initial=o.image_pull_backoff.initial,
+                                                maximum=o.image_pull_backoff.maximum),
+                           log_root=o.pod_log_dir, host_ip=host_ip)
+        self.pod_workers = PodWorkers(
+            runtime=self.runtime, syncer=syncer, probes=self.probes, clock=self.clock, record=record,
+            status_writer=lambda pod, status: write_pod_status(pods, pod, status),
+            delete_pod=lambda pod: delete_pod_object(pods, pod), host_ip=host_ip,
+            runtime_name=runtime_name, sync_frequency=o.sync_frequency)
+        self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
+
+    async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
+        """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
+        cidr = agent.pod_cidr or self.options.default_pod_cidr
+        try:
+            await self.runtime.update_runtime_config(pb.RuntimeConfig(
+                network_config=pb.NetworkConfig(pod_cidr=cidr)))
+        except Exception as err:
+            log.warning("could not pass the pod CIDR to the runtime: %s", err, extra={"cidr": cidr})
+
     async def run(self, ready: asyncio.Event | None = None) -> None:
         o = self.options
         version = await self._runtime_version()
@@ -81,15 +119,27 @@ class Kubelet:
                                renew_interval=o.lease_renew_interval, retry_initial=o.lease_retry_initial,
                                retry_max=o.lease_retry_max, node_uid=lambda: agent.uid)
         await agent.register()
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(self.lease.run())
-            tg.create_task(self._status_loop(agent))
-            if self.pod_workers is not None:
-                self.pods_informer.add_event_handler(Handlers(
-                    add=self.pod_workers.update, update=lambda old, new: self.pod_workers.update(new),
-                    delete=self.pod_workers.deleted))
+        await self._configure_pod_cidr(agent)
+        self._build_pod_path(version.split("://", 1)[0])
+        workers = self.pod_workers
+        # Mirror pods only show static pods in the API; the static pod itself comes from its file.
+        self.pods_informer.add_event_handler(Handlers(
+            add=lambda p: None if is_mirror(p) else workers.update(p),
+            update=lambda old, new: None if is_mirror(new) else workers.update(new),
+            delete=lambda p: None if is_mirror(p) else workers.deleted(p)))
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.lease.run())
+                tg.create_task(self._status_loop(agent))
+                tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
-                tg.create_task(self.pod_workers.run(agent))
+                tg.create_task(self.pleg.run())
+                if o.pod_manifest_path is not None:
+                    from kubelite.kubelet.static_pods import StaticPods
+                    self.static_pods = StaticPods(self.client, o, facts.name, agent, workers, self.clock)
+                    tg.create_task(self.static_pods.run())
                 await self.pods_informer.wait_for_sync()
-            if ready is not None:
-                ready.set()
+                if ready is not None:
+                    ready.set()
+        finally:
+            await asyncio.shield(workers.shutdown())

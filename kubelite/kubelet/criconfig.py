@@ -1,0 +1,140 @@
+"""Translating a pod's spec into CRI requests: the sandbox config and container configs.
+
+Labels on sandboxes and containers are Kubernetes' own (`io.kubernetes.pod.uid`, ...), so
+the kubelet finds a pod's sandboxes and containers again after a restart by asking the
+runtime, and tools like crictl show familiar names. A container's `attempt` is its restart
+count; its log goes to `<pod log dir>/<namespace>_<name>_<uid>/<container>/<attempt>.log`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kubelite.api.quantity import parse_quantity
+from kubelite.cri import api_pb2 as pb
+
+Obj = dict[str, Any]
+
+POD_NAME = "io.kubernetes.pod.name"
+POD_NAMESPACE = "io.kubernetes.pod.namespace"
+POD_UID = "io.kubernetes.pod.uid"
+CONTAINER_NAME = "io.kubernetes.container.name"
+RESTART_COUNT = "io.kubernetes.container.restartCount"
+CONTAINER_HASH = "io.kubernetes.container.hash"
+INIT_CONTAINER = "kubelite.io/init-container"
+
+_PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
+
+
+def pod_labels(pod: Obj) -> dict[str, str]:
+    md = pod["metadata"]
+    return {**(md.get("labels") or {}), POD_NAME: md["name"], POD_NAMESPACE: md.get("namespace", "default"),
+            POD_UID: md.get("uid", "")}
+
+
+def log_directory(pod: Obj, root: Path) -> str:
+    md = pod["metadata"]
+    return str(root / f"{md.get('namespace', 'default')}_{md['name']}_{md.get('uid', '')}")
+
+
+def sandbox_config(pod: Obj, attempt: int, *, log_root: Path,
+                   cgroup_parent: str = "") -> pb.PodSandboxConfig:
+    md, spec = pod["metadata"], pod.get("spec") or {}
+    cfg = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name=md["name"], namespace=md.get("namespace", "default"),
+                                       uid=md.get("uid", ""), attempt=attempt),
+        hostname=spec.get("hostname") or md["name"][:63],
+        log_directory=log_directory(pod, log_root),
+        labels=pod_labels(pod),
+        annotations={k: v for k, v in (md.get("annotations") or {}).items() if isinstance(v, str)},
+    )
+    for c in spec.get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("hostPort"):
+                cfg.port_mappings.append(pb.PortMapping(
+                    protocol=_PROTOCOLS.get(p.get("protocol", "TCP"), pb.TCP),
+                    container_port=p["containerPort"],
+                    host_port=p["hostPort"], host_ip=p.get("hostIP", "")))
+    if spec.get("hostNetwork"):
+        cfg.linux.security_context.namespace_options.network = pb.NODE
+    if cgroup_parent:
+        cfg.linux.cgroup_parent = cgroup_parent
+    dns = spec.get("dnsConfig") or {}
+    if dns:
+        cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.get("nameservers") or [],
+                                             searches=dns.get("searches") or [],
+                                             options=[o["name"] + (f":{o['value']}" if o.get("value") else "")
+                                                      for o in dns.get("options") or []]))
+    return cfg
+
+
+def _field_value(pod: Obj, path: str, pod_ip: str, host_ip: str) -> str:
+    md, spec = pod["metadata"], pod.get("spec") or {}
+    values = {"metadata.name": md["name"], "metadata.namespace": md.get("namespace", "default"),
+              "metadata.uid": md.get("uid", ""), "spec.nodeName": spec.get("nodeName", ""),
+              "spec.serviceAccountName": spec.get("serviceAccountName", ""), "status.podIP": pod_ip,
+              "status.hostIP": host_ip}
+    if path.startswith("metadata.labels['"):
+        return (md.get("labels") or {}).get(path[17:-2], "")
+    if path.startswith("metadata.annotations['"):
+        return (md.get("annotations") or {}).get(path[22:-2], "")
+    return values.get(path, "")
+
+
+def _envs(pod: Obj, c: Obj, pod_ip: str, host_ip: str) -> list[pb.KeyValue]:
+    out: dict[str, str] = {}
+    for e in c.get("env") or []:
+        src = e.get("valueFrom") or {}
+        if "fieldRef" in src:
+            out[e["name"]] = _field_value(pod, src["fieldRef"].get("fieldPath", ""), pod_ip, host_ip)
+        elif "value" in e or not src:
+            out[e["name"]] = str(e.get("value", ""))
+        # configMapKeyRef / secretKeyRef / resourceFieldRef: not yet (volumes and env sources come later)
+    return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
+
+
+def _resources(c: Obj) -> pb.LinuxContainerResources:
+    r = c.get("resources") or {}
+    limits, requests = r.get("limits") or {}, {**(r.get("limits") or {}), **(r.get("requests") or {})}
+    res = pb.LinuxContainerResources()
+    if "cpu" in requests:  # shares: 1024 per cpu, at least 2 (Kubernetes' MilliCPUToShares)
+        res.cpu_shares = max(2, parse_quantity(requests["cpu"]).milli_value() * 1024 // 1000)
+    else:
+        res.cpu_shares = 2
+    if "cpu" in limits:
+        res.cpu_period = 100_000
+        res.cpu_quota = max(1000, parse_quantity(limits["cpu"]).milli_value() * 100_000 // 1000)
+    if "memory" in limits:
+        res.memory_limit_in_bytes = parse_quantity(limits["memory"]).value()
+    return res
+
+
+def container_config(pod: Obj, c: Obj, attempt: int, *, image_ref: str, pod_ip: str = "",
+                     host_ip: str = "", init: bool = False, spec_hash: str = "") -> pb.ContainerConfig:
+    cfg = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name=c["name"], attempt=attempt),
+        image=pb.ImageSpec(image=image_ref or c.get("image", "")),
+        command=c.get("command") or [], args=c.get("args") or [], working_dir=c.get("workingDir", ""),
+        envs=_envs(pod, c, pod_ip, host_ip),
+        labels={POD_NAME: pod["metadata"]["name"], POD_NAMESPACE: pod["metadata"].get("namespace", "default"),
+                POD_UID: pod["metadata"].get("uid", ""), CONTAINER_NAME: c["name"]},
+        annotations={RESTART_COUNT: str(attempt), CONTAINER_HASH: spec_hash,
+                     **({INIT_CONTAINER: "true"} if init else {})},
+        log_path=f"{c['name']}/{attempt}.log", stdin=bool(c.get("stdin")),
+        stdin_once=bool(c.get("stdinOnce")),
+        tty=bool(c.get("tty")),
+    )
+    cfg.linux.resources.CopyFrom(_resources(c))
+    sc = {**((pod.get("spec") or {}).get("securityContext") or {}), **(c.get("securityContext") or {})}
+    if sc.get("runAsUser") is not None:
+        cfg.linux.security_context.run_as_user.value = int(sc["runAsUser"])
+    if sc.get("runAsGroup") is not None:
+        cfg.linux.security_context.run_as_group.value = int(sc["runAsGroup"])
+    if sc.get("privileged"):
+        cfg.linux.security_context.privileged = True
+    if sc.get("readOnlyRootFilesystem"):
+        cfg.linux.security_context.readonly_rootfs = True
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        cfg.linux.security_context.namespace_options.network = pb.NODE
+    return cfg

@@ -1,0 +1,143 @@
+"""Static pods: manifests in a folder that run without the API server, with mirror pods.
+
+Every `file_check_frequency` seconds the folder is read (`*.yaml`, `*.yml`, `*.json`; one
+Pod each). A static pod is named `<name>-<node>`, bound to this node, and gets a uid
+derived from its content and the node, so an edited file is a new pod: the old one is
+stopped and the new one started. A removed file stops its pod.
+
+The pod runs from the file alone; so that the cluster can see it, the kubelet keeps a
+*mirror pod* in the API: the same pod with the annotation `kubernetes.io/config.mirror`
+(the content hash) and the Node as its owner. Its status is the static pod's. A mirror
+that does not match a current manifest (edited, removed, or deleted by a user) is
+deleted and created again, as Kubernetes' mirror client does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubelite.api.errors import AlreadyExists, APIError, NotFound
+from kubelite.kubelet.options import KubeletOptions
+from kubelite.kubelet.podutil import CONFIG_HASH, CONFIG_MIRROR, CONFIG_SEEN, CONFIG_SOURCE, content_hash
+from kubelite.util.clock import Clock
+
+log = logging.getLogger("kubelite.kubelet.static")
+Obj = dict[str, Any]
+
+
+def read_manifests(folder: Path, node: str) -> dict[str, Obj]:
+    """uid → static pod, for every readable Pod manifest in `folder`."""
+    out: dict[str, Obj] = {}
+    for f in sorted(folder.glob("*")):
+        if f.suffix not in (".yaml", ".yml", ".json") or f.name.startswith("."):
+            continue
+        try:
+            doc = yaml.safe_load(f.read_text())
+        except (OSError, yaml.YAMLError) as err:
+            log.warning("cannot read static pod manifest: %s", err, extra={"file": str(f)})
+            continue
+        if not isinstance(doc, dict) or doc.get("kind") != "Pod":
+            continue
+        pod = static_pod(doc, node, str(f))
+        out[pod["metadata"]["uid"]] = pod
+    return out
+
+
+def static_pod(doc: Obj, node: str, source: str) -> Obj:
+    pod = copy.deepcopy(doc)
+    md = pod.setdefault("metadata", {})
+    spec = pod.setdefault("spec", {})
+    h = content_hash({"pod": doc, "node": node})
+    md["name"] = f"{md.get('name', 'static')}-{node}"
+    md.setdefault("namespace", "default")
+    md["uid"] = h
+    md["annotations"] = {**(md.get("annotations") or {}), CONFIG_SOURCE: "file", CONFIG_HASH: h,
+                         CONFIG_SEEN: source}
+    spec["nodeName"] = node
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+    return pod
+
+
+def mirror_of(pod: Obj, node_uid: str) -> Obj:
+    m = copy.deepcopy(pod)
+    md = m["metadata"]
+    md.pop("uid", None)
+    md["annotations"] = {**md["annotations"], CONFIG_MIRROR: md["annotations"][CONFIG_HASH]}
+    if node_uid:
+        md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": pod["spec"]["nodeName"],
+                                  "uid": node_uid, "controller": True}]
+    m["apiVersion"], m["kind"] = "v1", "Pod"
+    m.pop("status", None)
+    return m
+
+
+class StaticPods:
+    def __init__(self, client: Any, options: KubeletOptions, node: str, agent: Any, workers: Any,
+                 clock: Clock) -> None:
+        assert options.pod_manifest_path is not None
+        self.folder = options.pod_manifest_path
+        self.period = options.file_check_frequency
+        self.pods_api = client.resource("pods")
+        self.node = node
+        self.agent = agent
+        self.workers = workers
+        self.clock = clock
+        self.current: dict[str, Obj] = {}
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception as err:
+                log.warning("static pod check failed: %s", err)
+            await self.clock.sleep(self.period)
+
+    async def check(self) -> None:
+        found = read_manifests(self.folder, self.node) if self.folder.is_dir() else {}
+        for uid, pod in self.current.items():
+            if uid not in found:
+                self.workers.deleted(pod)  # the file changed or went away: stop that pod
+        for uid, pod in found.items():
+            self.workers.update(pod)
+        self.current = found
+        await self.sync_mirrors()
+
+    async def sync_mirrors(self) -> None:
+        wanted = {p["metadata"]["name"]: p for p in self.current.values()}
+        listed = await self.pods_api.list(field_selector=f"spec.nodeName={self.node}")
+        mirrors = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in listed["items"]
+                   if CONFIG_MIRROR in (p["metadata"].get("annotations") or {})}
+        for (ns, name), m in mirrors.items():
+            want = wanted.get(name)
+            if want is None or want["metadata"]["namespace"] != ns or \
+                    m["metadata"]["annotations"][CONFIG_MIRROR] != want["metadata"]["uid"] or \
+                    m["metadata"].get("deletionTimestamp"):
+                await self._delete(m)
+                mirrors[(ns, name)] = {}
+        for name, pod in wanted.items():
+            key = (pod["metadata"]["namespace"], name)
+            if not mirrors.get(key):
+                try:
+                    await self.pods_api.create(mirror_of(pod, self.agent.uid),
+                                               namespace=pod["metadata"]["namespace"])
+                except AlreadyExists:
+                    pass
+                except APIError as err:
+                    log.warning("cannot create mirror pod: %s", err, extra={"pod": name})
+
+    async def _delete(self, m: Obj) -> None:
+        try:
+            await self.pods_api.delete(m["metadata"]["name"], namespace=m["metadata"]["namespace"],
+                                       grace_period_seconds=0, preconditions={"uid": m["metadata"]["uid"]})
+        except (NotFound, APIError):
+            pass
+        await asyncio.sleep(0)

@@ -1,0 +1,180 @@
+"""The pod status the kubelet reports, computed from the runtime's state, as Kubernetes does.
+
+    phase       Pending   an init container has not succeeded, or a container has never run
+                Running   a container runs, or one exited and will be restarted
+                Succeeded every container exited 0 and none will be restarted
+                Failed    every container exited, one failed, and none will be restarted
+    conditions  PodReadyToStartContainers (sandbox with network), Initialized (init
+                containers done), ContainersReady (every container ready), Ready (the
+                same; readiness gates come later), PodScheduled (always True here)
+    containerStatuses / initContainerStatuses
+                state (waiting with a reason / running / terminated), lastState (the
+                previous instance's termination), restartCount (the instance's attempt),
+                ready (running and readiness passed), started (startup probe passed),
+                image, imageID, containerID (`<runtime>://<id>`)
+
+Condition transition times are kept from the previous status while a condition keeps its
+status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from kubelite.api.meta import format_time
+from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.podutil import qos_class, restart_policy
+from kubelite.kubelet.runtime_state import PodRuntimeState
+
+Obj = dict[str, Any]
+
+
+def _ts(ns: int) -> str:
+    return format_time(dt.datetime.fromtimestamp(ns / 1e9, dt.timezone.utc)) if ns else ""
+
+
+@dataclass(slots=True)
+class StatusInputs:
+    runtime_name: str
+    host_ip: str
+    start_time: str
+    now: str
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)   # name -> (reason, message)
+    ready: Callable[[str, Obj], bool] = lambda cid, c: True
+    started: Callable[[str, Obj], bool] = lambda cid, c: True
+    terminating: bool = False
+
+
+def _terminated(c: pb.ContainerStatus, runtime: str) -> Obj:
+    t: Obj = {"exitCode": c.exit_code, "reason": c.reason or ("Completed" if c.exit_code == 0 else "Error"),
+              "startedAt": _ts(c.started_at) or None, "finishedAt": _ts(c.finished_at) or None,
+              "containerID": f"{runtime}://{c.id}"}
+    if c.message:
+        t["message"] = c.message
+    return t
+
+
+def will_restart(pod: Obj, c: pb.ContainerStatus | None, init: bool = False) -> bool:
+    """Whether an exited container instance is to be started again."""
+    if c is None or c.state != pb.CONTAINER_EXITED:
+        return False
+    policy = restart_policy(pod)
+    if init:
+        return c.exit_code != 0 and policy != "Never"
+    return policy == "Always" or (policy == "OnFailure" and c.exit_code != 0)
+
+
+def container_status(pod: Obj, spec: Obj, state: PodRuntimeState, inp: StatusInputs, init: bool) -> Obj:
+    name = spec["name"]
+    latest, prev = state.latest(name), state.previous(name)
+    st: Obj = {"name": name, "image": spec.get("image", ""), "imageID": "", "ready": False,
+               "restartCount": 0, "started": False, "state": {}, "lastState": {}}
+    waiting = inp.waiting.get(name)
+    if latest is None:
+        reason, message = waiting or ("PodInitializing" if init or not state.ready_sandbox else
+                                      "ContainerCreating", "")
+        st["state"] = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+        return st
+    st["restartCount"] = latest.metadata.attempt
+    st["imageID"] = latest.image_ref
+    st["containerID"] = f"{inp.runtime_name}://{latest.id}"
+    if latest.state == pb.CONTAINER_RUNNING:
+        st["state"] = {"running": {"startedAt": _ts(latest.started_at)}}
+        st["started"] = inp.started(latest.id, spec)
+        st["ready"] = st["started"] and inp.ready(latest.id, spec) and not inp.terminating
+        if prev is not None and prev.state == pb.CONTAINER_EXITED:
+            st["lastState"] = {"terminated": _terminated(prev, inp.runtime_name)}
+    elif latest.state == pb.CONTAINER_EXITED:
+        if will_restart(pod, latest, init) and not inp.terminating:
+            reason, message = waiting or ("CrashLoopBackOff" if latest.exit_code else "Completed", "")
+            st["state"] = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+            st["lastState"] = {"terminated": _terminated(latest, inp.runtime_name)}
+        else:
+            st["state"] = {"terminated": _terminated(latest, inp.runtime_name)}
+            if prev is not None and prev.state == pb.CONTAINER_EXITED:
+                st["lastState"] = {"terminated": _terminated(prev, inp.runtime_name)}
+    else:  # created, not yet running
+        reason, message = waiting or ("ContainerCreating", "")
+        st["state"] = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+    return st
+
+
+def _phase(pod: Obj, init_statuses: list[Obj], statuses: list[Obj], terminating: bool) -> str:
+    policy = "Never" if terminating else restart_policy(pod)  # a stopped pod restarts nothing
+    for s in init_statuses:
+        t = s["state"].get("terminated")
+        if t and t["exitCode"] != 0 and policy == "Never":
+            return "Failed"
+        if not (t and t["exitCode"] == 0):
+            return "Pending"
+    running = waiting = succeeded = failed = 0
+    for s in statuses:
+        if "running" in s["state"]:
+            running += 1
+        elif "terminated" in s["state"]:
+            if s["state"]["terminated"]["exitCode"] == 0:
+                succeeded += 1
+            else:
+                failed += 1
+        elif s["lastState"].get("terminated"):
+            running += 1  # exited and waiting to restart: the pod is still Running
+        else:
+            waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if failed:
+        return "Running" if policy == "Always" else ("Failed" if policy == "Never" else "Running")
+    if succeeded:
+        return "Running" if policy == "Always" else "Succeeded"
+    return "Pending"
+
+
+def _condition(old: Obj, ctype: str, ok: bool, now: str, reason: str = "", message: str = "") -> Obj:
+    status = "True" if ok else "False"
+    prev = next((c for c in old.get("conditions") or [] if c.get("type") == ctype), None)
+    since = prev["lastTransitionTime"] if prev and prev.get("status") == status and \
+        prev.get("lastTransitionTime") else now
+    c: Obj = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+    if not ok and reason:
+        c["reason"] = reason
+        if message:
+            c["message"] = message
+    return c
+
+
+def pod_status(pod: Obj, state: PodRuntimeState, inp: StatusInputs) -> Obj:
+    spec = pod.get("spec") or {}
+    old = pod.get("status") or {}
+    inits = [container_status(pod, c, state, inp, True) for c in spec.get("initContainers") or []]
+    mains = [container_status(pod, c, state, inp, False) for c in spec.get("containers") or []]
+    phase = _phase(pod, inits, mains, inp.terminating)
+    if old.get("phase") in ("Succeeded", "Failed"):
+        phase = old["phase"]  # terminal phases never change
+    not_init = [s["name"] for s in inits if (s["state"].get("terminated") or {}).get("exitCode") != 0]
+    unready = [s["name"] for s in mains if not s["ready"]]
+    done = phase in ("Succeeded", "Failed")
+    now = inp.now
+    ready_reason = "PodCompleted" if done else "ContainersNotReady"
+    ready_msg = "" if done else f"containers with unready status: [{' '.join(unready)}]"
+    conditions = [
+        _condition(old, "PodReadyToStartContainers", state.ready_sandbox is not None, now),
+        _condition(old, "Initialized", not not_init, now, "ContainersNotInitialized",
+                   f"containers with incomplete status: [{' '.join(not_init)}]"),
+        _condition(old, "Ready", not unready and not done, now, ready_reason, ready_msg),
+        _condition(old, "ContainersReady", not unready and not done, now, ready_reason, ready_msg),
+        _condition(old, "PodScheduled", True, now),
+    ]
+    pod_ip = state.pod_ip or (inp.host_ip if spec.get("hostNetwork") and state.ready_sandbox else "")
+    if not pod_ip and old.get("podIP") and done:
+        pod_ip = old["podIP"]
+    status: Obj = {"phase": phase, "conditions": conditions, "hostIP": inp.host_ip,
+                   "hostIPs": [{"ip": inp.host_ip}] if inp.host_ip else [],
+                   "podIP": pod_ip or None, "podIPs": [{"ip": pod_ip}] if pod_ip else None,
+                   "startTime": inp.start_time, "containerStatuses": mains, "qosClass": qos_class(pod)}
+    if inits:
+        status["initContainerStatuses"] = inits
+    return status

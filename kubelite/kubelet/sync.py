@@ -1,0 +1,198 @@
+"""SyncPod: one level-based step that drives a pod's containers toward its spec.
+
+Each call compares the spec with what the runtime holds (`runtime_state.fetch`) and does
+the next thing needed, then returns; the pod worker calls it again when something changes
+(a PLEG event, a probe result, a back-off expiring, a new spec):
+
+    1. no ready sandbox → stop the old one (if any), run a new one (attempt + 1)
+    2. init containers, in order: the first not yet succeeded is started (or restarted,
+       with back-off) and the step ends there: one at a time, each to completion
+    3. containers: a running one whose liveness (or startup) probe failed is killed;
+       an exited one is restarted if the restart policy says so, after its back-off
+       (CrashLoopBackOff, 10 s doubling to 5 min, forgotten after 10 min of running);
+       one never started is started: image (pull policy), create, start, postStart
+
+Waiting reasons the status must show (ErrImagePull, CrashLoopBackOff, ...) are returned
+in `SyncResult.waiting`; `SyncResult.retry_in` says when a back-off ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from kubelite.cri import api_pb2 as pb
+from kubelite.cri.errors import CRIError
+from kubelite.kubelet.backoff import Backoff
+from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.images import ImagePuller, PullFailure
+from kubelite.kubelet.lifecycle import HookError, run_handler
+from kubelite.kubelet.podutil import content_hash, full_name
+from kubelite.kubelet.prober.manager import ProbeManager
+from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
+from kubelite.kubelet.status import will_restart
+from kubelite.util.clock import Clock
+
+log = logging.getLogger("kubelite.kubelet.sync")
+Obj = dict[str, Any]
+Recorder = Callable[[Obj, str, str, str], None]   # (pod, type, reason, message)
+
+
+@dataclass(slots=True)
+class SyncResult:
+    state: PodRuntimeState
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
+    retry_in: float | None = None
+
+    def retry_after(self, seconds: float) -> None:
+        self.retry_in = seconds if self.retry_in is None else min(self.retry_in, seconds)
+
+
+class PodSyncer:
+    def __init__(self, runtime: Any, *, clock: Clock, probes: ProbeManager, record: Recorder,
+                 crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.probes = probes
+        self.record = record
+        self.crash_backoff = crash_backoff
+        self.images = ImagePuller(runtime, pull_backoff)
+        self.log_root = log_root
+        self.host_ip = host_ip
+
+    # ---- the step -------------------------------------------------------------------------
+
+    async def sync(self, pod: Obj) -> SyncResult:
+        uid = pod["metadata"]["uid"]
+        state = await fetch(self.runtime, uid)
+        if state.ready_sandbox is None:
+            await self._new_sandbox(pod, state)
+            state = await fetch(self.runtime, uid)
+        result = SyncResult(state)
+        sandbox = state.ready_sandbox
+        if sandbox is None:
+            return result
+        sb_config = sandbox_config(pod, sandbox.metadata.attempt, log_root=self.log_root)
+        spec = pod.get("spec") or {}
+        for c in spec.get("initContainers") or []:
+            latest = state.latest(c["name"])
+            if latest is not None and latest.state == pb.CONTAINER_EXITED and latest.exit_code == 0:
+                continue
+            if latest is None or will_restart(pod, latest, init=True):
+                await self._start(pod, c, latest, sandbox.id, sb_config, result, init=True)
+            return result   # one init container at a time, each to completion
+        for c in spec.get("containers") or []:
+            latest = state.latest(c["name"])
+            if latest is not None and latest.state == pb.CONTAINER_RUNNING:
+                why = self.probes.liveness_failed(latest.id) or self.probes.startup_failed(latest.id)
+                if why is None:
+                    continue
+                kind = "liveness" if self.probes.liveness_failed(latest.id) else "startup"
+                self.record(pod, "Normal", "Killing",
+                            f"Container {c['name']} failed {kind} probe, will be restarted")
+                await self.stop_container(pod, c, latest, grace=_probe_grace(pod, c, kind))
+                latest = (await self.runtime.container_status(latest.id)).status
+                result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
+            if latest is None or will_restart(pod, latest):
+                await self._start(pod, c, latest, sandbox.id, sb_config, result, init=False)
+        return result
+
+    async def _new_sandbox(self, pod: Obj, state: PodRuntimeState) -> None:
+        attempt = 0
+        if state.sandboxes:
+            attempt = state.sandboxes[0].metadata.attempt + 1
+            for s in state.sandboxes:
+                if s.state == pb.SANDBOX_READY:
+                    continue
+                await self.runtime.stop_pod_sandbox(s.id)
+        if attempt:
+            self.record(pod, "Normal", "SandboxChanged",
+                        "Pod sandbox changed, it will be killed and re-created.")
+        try:
+            await self.runtime.run_pod_sandbox(sandbox_config(pod, attempt, log_root=self.log_root))
+        except CRIError as err:
+            self.record(pod, "Warning", "FailedCreatePodSandBox",
+                        f"Failed to create pod sandbox: {err.message}")
+            raise
+
+    async def _start(self, pod: Obj, c: Obj, latest: pb.ContainerStatus | None, sandbox_id: str,
+                     sb_config: pb.PodSandboxConfig, result: SyncResult, *, init: bool) -> None:
+        name = c["name"]
+        attempt = 0 if latest is None else latest.metadata.attempt + 1
+        if latest is not None:
+            key = (pod["metadata"]["uid"], name)
+            delay = self.crash_backoff.get(key)
+            finished = latest.finished_at / 1e9 if latest.finished_at else self.clock.wall()
+            finished_ago = max(0.0, self.clock.wall() - finished)
+            if delay and finished_ago < delay:
+                result.waiting[name] = ("CrashLoopBackOff", f"back-off {delay:g}s restarting failed "
+                                        f"container={name} pod={full_name(pod)}({pod['metadata']['uid']})")
+                self.record(pod, "Warning", "BackOff", "Back-off restarting failed container "
+                            f"{name} in pod {full_name(pod)}")
+                result.retry_after(delay - finished_ago)
+                return
+            self.crash_backoff.next(key)
+        try:
+            image_ref = await self.images.ensure(pod, c, sb_config,
+                                                 lambda t, r, m: self.record(pod, t, r, m))
+        except PullFailure as err:
+            result.waiting[name] = (err.reason, err.message)
+            key = (pod["metadata"]["uid"], c.get("image", ""))
+            result.retry_after(max(0.05, self.images.backoff.remaining(key)))
+            return
+        cfg = container_config(pod, c, attempt, image_ref=image_ref, pod_ip=result.state.pod_ip,
+                               host_ip=self.host_ip, init=init, spec_hash=content_hash(c))
+        try:
+            cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
+            self.record(pod, "Normal", "Created", f"Created container {name}")
+            await self.runtime.start_container(cid)
+        except CRIError as err:
+            result.waiting[name] = ("CreateContainerError", err.message)
+            self.record(pod, "Warning", "Failed", f"Error: {err.message}")
+            result.retry_after(1.0)
+            return
+        self.record(pod, "Normal", "Started", f"Started container {name}")
+        hook = ((c.get("lifecycle") or {}).get("postStart"))
+        if hook:
+            try:
+                await run_handler(hook, runtime=self.runtime, container_id=cid, pod_ip=result.state.pod_ip,
+                                  clock=self.clock, timeout=30)
+            except HookError as err:
+                self.record(pod, "Warning", "FailedPostStartHook", str(err))
+                await self.runtime.stop_container(cid, 0)
+        await self._prune(pod, name, result.state)
+
+    async def _prune(self, pod: Obj, name: str, state: PodRuntimeState) -> None:
+        """Keep the current and the previous instance of a container; remove older ones."""
+        for old in state.attempts(name)[1:]:
+            if old.state == pb.CONTAINER_EXITED:
+                try:
+                    await self.runtime.remove_container(old.id)
+                except CRIError:
+                    pass
+
+    # ---- stopping -------------------------------------------------------------------------
+
+    async def stop_container(self, pod: Obj, c: Obj | None, st: pb.ContainerStatus, *, grace: int,
+                             run_pre_stop: bool = True) -> None:
+        """preStop (within the grace period), then stop with what is left of it."""
+        started = self.clock.now()
+        hook = ((c or {}).get("lifecycle") or {}).get("preStop") if run_pre_stop else None
+        if hook and st.state == pb.CONTAINER_RUNNING:
+            try:
+                await asyncio.wait_for(run_handler(hook, runtime=self.runtime, container_id=st.id,
+                                                   pod_ip="", clock=self.clock, timeout=grace), max(grace, 1))
+            except (HookError, TimeoutError) as err:
+                self.record(pod, "Warning", "FailedPreStopHook", f"PreStopHook failed: {err}")
+        left = max(0, int(round(grace - (self.clock.now() - started))))
+        await self.runtime.stop_container(st.id, left)
+
+
+def _probe_grace(pod: Obj, c: Obj, kind: str) -> int:
+    probe = c.get(f"{kind}Probe") or {}
+    if probe.get("terminationGracePeriodSeconds") is not None:
+        return int(probe["terminationGracePeriodSeconds"])
+    g = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+    return 30 if g is None else int(g)

@@ -1,0 +1,72 @@
+"""Fixtures for the kubelet's end-to-end tests: a real API server, a real runtime (runc,
+CNI) serving the tests' busybox image from a local registry, and a kubelet in-process with
+short back-offs and probe-friendly intervals (options only; defaults untouched)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from runtime.conftest import *  # noqa: E402,F401,F403  (the registry, runtime_process fixtures)
+from runtime.conftest import RuntimeProcess  # noqa: E402
+
+from kubelite.client.config import load_kubeconfig  # noqa: E402
+from kubelite.client.rest import Client  # noqa: E402
+from kubelite.cri.client import RemoteRuntime  # noqa: E402
+from kubelite.kubelet.kubelet import Kubelet  # noqa: E402
+from kubelite.kubelet.options import BackOffOptions, KubeletOptions  # noqa: E402
+
+_nodes = itertools.count(1)
+
+
+@pytest.fixture
+async def api(cluster):
+    async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200)) as client:
+        yield client
+
+
+@pytest.fixture
+async def kubelet(cluster, runtime_process: RuntimeProcess, tmp_path):
+    name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
+    options = KubeletOptions(
+        node_name=name, container_runtime_endpoint=str(runtime_process.socket),
+        lease_renew_interval=1.0, node_status_update_frequency=1.0, pleg_relist_period=0.2,
+        crash_loop_backoff=BackOffOptions(1.0, 4.0), image_pull_backoff=BackOffOptions(1.0, 4.0),
+        pod_log_dir=tmp_path / "pods", pod_manifest_path=tmp_path / "manifests", file_check_frequency=0.5)
+    (tmp_path / "manifests").mkdir()
+    client = Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200))
+    runtime = RemoteRuntime(str(runtime_process.socket))
+    k = Kubelet(client, runtime, options)
+    ready = asyncio.Event()
+    task = asyncio.create_task(k.run(ready))
+    await asyncio.wait([task, asyncio.ensure_future(ready.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
+    try:
+        yield k
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+        await runtime.close()
+
+
+async def wait_for(fn, timeout: float = 30.0, what: str = "condition"):
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            last = await fn()
+        except Exception as err:  # not there yet
+            last = err
+        else:
+            if last:
+                return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")

@@ -1,0 +1,160 @@
+"""The kubelet against a real API server and kubelite's runtime: registration, a pod of the
+busybox image that runs, restarts with growing back-off, is restarted by its liveness
+probe, becomes Ready only when its readiness probe passes; init containers in order;
+graceful deletion with a preStop hook; a static pod and its mirror."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .conftest import wait_for
+
+
+def _pod(name, node, containers, **spec):
+    return {"metadata": {"name": name, "namespace": "default"},
+            "spec": {"nodeName": node, "terminationGracePeriodSeconds": 5, "containers": containers, **spec}}
+
+
+def _c(name, image, script, **extra):
+    return {"name": name, "image": image, "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", script],
+            **extra}
+
+
+async def test_node_registers_ready_and_renews_its_lease(api, kubelet):
+    node = await api.resource("nodes").get(kubelet.node_name)
+    conds = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+    assert conds["Ready"] == "True"
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("kubelite://")
+    assert node["metadata"]["labels"]["kubernetes.io/hostname"] == kubelet.node_name
+    assert int(node["status"]["capacity"]["pods"]) == 110
+    leases = api.resource("leases", group="coordination.k8s.io")
+    first = (await leases.get(kubelet.node_name, namespace="kube-node-lease"))["spec"]["renewTime"]
+
+    async def renewed():
+        lease = await leases.get(kubelet.node_name, namespace="kube-node-lease")
+        return lease["spec"]["renewTime"] != first
+    await wait_for(renewed, what="a lease renewal")
+
+
+async def test_pod_runs_restarts_with_backoff_and_follows_its_probes(api, kubelet, registry):
+    image = f"{registry}/busybox:latest"
+    node = kubelet.node_name
+    pods = api.resource("pods")
+    containers = [
+        _c("ready-later", image, "sleep 2; touch /tmp/ready; exec sleep 300",
+           readinessProbe={"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}),
+        _c("live", image, "touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 300",
+           livenessProbe={"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1,
+                          "failureThreshold": 1}),
+    ]
+    await pods.create(_pod("probed", node, containers), namespace="default")
+    await pods.create(_pod("crasher", node, [_c("crash", image, "echo bye; exit 3")]), namespace="default")
+
+    messages: set[str] = set()
+    seen: list = []
+
+    async def backed_off_growing():
+        p = await pods.get("crasher", namespace="default")
+        c = p["status"]["containerStatuses"][0]
+        waiting = c["state"].get("waiting") or {}
+        if waiting.get("reason") == "CrashLoopBackOff":
+            messages.add(waiting["message"].split(" restarting")[0])
+            assert c["lastState"]["terminated"]["exitCode"] == 3
+        if c["restartCount"] >= 3 and {"back-off 1s", "back-off 2s"} <= messages:
+            return True
+        seen.append((c["restartCount"], c["state"], sorted(messages)))
+        return None
+    try:
+        await wait_for(backed_off_growing, timeout=40, what="CrashLoopBackOff with growing back-off")
+    except AssertionError:
+        raise AssertionError(seen[-3:]) from None
+    async def running():
+        p = await pods.get("probed", namespace="default")
+        return p if p["status"].get("phase") == "Running" else None
+    p = await wait_for(running, what="the probed pod to run")
+    st = p["status"]
+    assert st["podIP"] and st["hostIP"] and st["startTime"] and st["qosClass"] == "BestEffort"
+    cs = {c["name"]: c for c in st["containerStatuses"]}
+    assert cs["ready-later"]["ready"] is False          # its readiness probe has not passed yet
+    assert cs["ready-later"]["containerID"].startswith("kubelite://")
+
+    async def ready():
+        p = await pods.get("probed", namespace="default")
+        cond = {c["type"]: c["status"] for c in p["status"]["conditions"]}
+        c = {c["name"]: c for c in p["status"]["containerStatuses"]}["ready-later"]
+        return p if c["ready"] and cond["ContainersReady"] in ("True", "False") else None
+    await wait_for(ready, what="readiness")
+
+    async def liveness_restarted():
+        p = await pods.get("probed", namespace="default")
+        c = {c["name"]: c for c in p["status"]["containerStatuses"]}["live"]
+        return c if c["restartCount"] >= 1 else None
+    live = await wait_for(liveness_restarted, what="a liveness restart")
+    assert live["lastState"]["terminated"]["exitCode"] in (137, 143)
+
+    crasher = await pods.get("crasher", namespace="default")
+    assert crasher["status"]["phase"] == "Running"
+    for name in ("probed", "crasher"):
+        await pods.delete(name, namespace="default", grace_period_seconds=1)
+
+
+async def test_init_containers_run_in_order_then_graceful_deletion_runs_prestop(api, kubelet, registry,
+                                                                               tmp_path):
+    image = f"{registry}/busybox:latest"
+    pods = api.resource("pods")
+    script = "trap 'echo got-term; exit 0' TERM; echo started; while true; do sleep 0.1; done"
+    main = _c("main", image, script,
+              lifecycle={"preStop": {"exec": {"command": ["sh", "-c", "echo prestop > /proc/1/fd/1"]}}})
+    pod = _pod("ordered", kubelet.node_name, [main],
+               initContainers=[_c("init-1", image, "sleep 0.5"), _c("init-2", image, "true")])
+    created = await pods.create(pod, namespace="default")
+
+    async def running():
+        p = await pods.get("ordered", namespace="default")
+        return p if p["status"].get("phase") == "Running" else None
+    p = await wait_for(running, what="the pod to run after its init containers")
+    i1, i2 = (s["state"]["terminated"] for s in p["status"]["initContainerStatuses"])
+    assert i1["exitCode"] == i2["exitCode"] == 0 and i1["finishedAt"] <= i2["startedAt"]
+    assert {c["type"]: c["status"] for c in p["status"]["conditions"]}["Initialized"] == "True"
+
+    await pods.delete("ordered", namespace="default")
+
+    async def gone():
+        try:
+            await pods.get("ordered", namespace="default")
+            return False
+        except Exception:
+            return True
+    await wait_for(gone, what="the pod object to be deleted by the kubelet")
+    uid = created["metadata"]["uid"]
+    log = (tmp_path / "pods" / f"default_ordered_{uid}" / "main" / "0.log").read_text()
+    lines = [line.split(" ", 3)[-1] for line in log.splitlines()]
+    assert lines.index("prestop") < lines.index("got-term")
+
+
+async def test_static_pod_runs_with_a_mirror_and_stops_when_its_file_goes(api, kubelet, registry, tmp_path):
+    import yaml
+
+    manifest = tmp_path / "manifests" / "web.yaml"
+    manifest.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "static-web"},
+                                        "spec": {"containers": [_c("web", f"{registry}/busybox:latest",
+                                                                   "exec sleep 300")]}}))
+    pods = api.resource("pods")
+    name = f"static-web-{kubelet.node_name}"
+
+    async def mirror_running():
+        p = await pods.get(name, namespace="default")
+        return p if p.get("status", {}).get("phase") == "Running" else None
+    m = await wait_for(mirror_running, what="the mirror pod to show the static pod running")
+    assert "kubernetes.io/config.mirror" in m["metadata"]["annotations"]
+    assert m["metadata"]["ownerReferences"][0]["kind"] == "Node"
+    manifest.unlink()
+
+    async def mirror_gone():
+        try:
+            await pods.get(name, namespace="default")
+            return False
+        except Exception:
+            return True
+    await wait_for(mirror_gone, what="the mirror pod to go")
+    await asyncio.sleep(0)
