@@ -181,6 +181,7 @@ class ContainerOps:
                     "cgroup": rec.cgroup,
                     "stdin": config.stdin,
                     "stdin_once": config.stdin_once,
+                    "tty": config.tty,
                 }
             )
         )

@@ -14,6 +14,9 @@ its own, it:
    is copied to every attached client as well, and a container created with `stdin`
    gets a pipe that attached clients write to; with `stdin_once` it is closed when the
    first client sends EOF or leaves;
+   a container created with `tty` runs on a terminal whose master runc hands over on
+   `console.sock`: its output is the container's stdout, stdin goes to it, and attached
+   clients may resize it;
 5. when init exits, records `exit.json` (exit code, finish time, whether the memory
    cgroup OOM-killed it), disconnects attached clients, runs `runc delete` and exits.
 
@@ -24,13 +27,17 @@ between and see the same container.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
+import termios
 import threading
 import time
 from pathlib import Path
@@ -42,7 +49,8 @@ CHUNK = 16 * 1024
 # kubelite.runtime.streaming.attach's
 ATTACH_SOCKET = "attach.sock"
 HEADER = struct.Struct(">BI")
-STDIN, STDOUT, STDERR, CLOSE = 0, 1, 2, 255
+STDIN, STDOUT, STDERR, RESIZE, CLOSE = 0, 1, 2, 4, 255
+CONSOLE_SOCKET = "console.sock"
 
 
 def timestamp(ns: int) -> str:
@@ -83,11 +91,12 @@ class Attachments:
     """The attached clients: output fans out to all of them; their stdin goes to the
     container's stdin pipe (if it has one)."""
 
-    def __init__(self, stdin: int | None, stdin_once: bool) -> None:
+    def __init__(self, stdin: int | None, stdin_once: bool, terminal: int | None = None) -> None:
         self._lock = threading.Lock()
         self._clients: list[socket.socket] = []
         self._stdin = stdin
         self._stdin_once = stdin_once
+        self.terminal = terminal  # the terminal's master, once runc handed it over
 
     def serve(self, listener: socket.socket) -> None:
         while True:
@@ -109,6 +118,9 @@ class Attachments:
                     break
                 if channel == STDIN and payload:
                     self._write_stdin(payload)
+                elif channel == RESIZE and len(payload) == 4 and self.terminal is not None:
+                    width, height = struct.unpack(">HH", payload)
+                    fcntl.ioctl(self.terminal, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
                 elif channel == CLOSE and self._stdin_once:
                     self._close_stdin()
         except OSError:
@@ -116,6 +128,12 @@ class Attachments:
         self._drop(conn)
         if self._stdin_once:
             self._close_stdin()
+
+    def use_terminal(self, master: int, *, stdin: bool) -> None:
+        with self._lock:
+            self.terminal = master
+            if stdin:
+                self._stdin = master
 
     def _write_stdin(self, data: bytes) -> None:
         with self._lock:
@@ -129,7 +147,9 @@ class Attachments:
     def _close_stdin(self) -> None:
         with self._lock:
             fd, self._stdin = self._stdin, None
-        if fd is not None:
+        if fd is not None and fd == self.terminal:
+            os.write(fd, b"\x04")  # a terminal stays open: end-of-file is ^D
+        elif fd is not None:
             os.close(fd)
 
     def _drop(self, conn: socket.socket) -> None:
@@ -173,7 +193,13 @@ def copy(pipe: int, stream: str, log: CRILog, attached: Attachments) -> None:
     with os.fdopen(pipe, "rb", buffering=0) as f:
         reader = f  # raw reads; split into lines ourselves
         pending = b""
-        while chunk := reader.read(CHUNK):
+        while True:
+            try:
+                chunk = reader.read(CHUNK)
+            except OSError:  # EIO from a terminal whose other side is gone
+                break
+            if not chunk:
+                break
             attached.broadcast(channel, chunk)
             pending += chunk
             while b"\n" in pending:
@@ -213,8 +239,16 @@ def main(state_dir: str) -> int:
     signal.signal(signal.SIGUSR1, lambda *_: log.reopen())
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    in_r, in_w = os.pipe() if cfg.get("stdin") else (None, None)
+    tty = bool(cfg.get("tty"))
+    in_r, in_w = os.pipe() if cfg.get("stdin") and not tty else (None, None)
     attached = Attachments(in_w, bool(cfg.get("stdin_once")))
+    console, console_path = None, ""
+    if tty:
+        # runc needs an address it can dial from its own directory: a short absolute one
+        console_path = os.path.join(tempfile.mkdtemp(prefix="kubelite-console-"), CONSOLE_SOCKET)
+        console = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        console.bind(console_path)
+        console.listen(1)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(ATTACH_SOCKET):
         os.unlink(ATTACH_SOCKET)
@@ -223,8 +257,9 @@ def main(state_dir: str) -> int:
     listener.listen(16)
     threading.Thread(target=attached.serve, args=(listener,), daemon=True).start()
     runc = [cfg["runc"], "--root", cfg["runc_root"], "--log", str(state / "runc.log"), "--log-format", "json"]
+    console_args = ["--console-socket", console_path] if console is not None else []
     create = subprocess.run(
-        [*runc, "create", "--bundle", cfg["bundle"], "--pid-file", str(state / "pid"), cfg["id"]],
+        [*runc, "create", *console_args, "--bundle", cfg["bundle"], "--pid-file", "pid", cfg["id"]],
         stdin=in_r if in_r is not None else subprocess.DEVNULL,
         stdout=out_w,
         stderr=err_w,
@@ -234,6 +269,8 @@ def main(state_dir: str) -> int:
     if in_r is not None:
         os.close(in_r)
     if create.returncode != 0:
+        if console_path:
+            shutil.rmtree(os.path.dirname(console_path), ignore_errors=True)
         write_json(
             state / "exit.json",
             {
@@ -245,10 +282,14 @@ def main(state_dir: str) -> int:
         )
         return 1
     pid = int((state / "pid").read_text())
+    outputs = [(out_r, "stdout"), (err_r, "stderr")]
+    if console is not None:
+        master = receive_terminal(console, console_path)
+        attached.use_terminal(master, stdin=bool(cfg.get("stdin")))
+        outputs.append((master, "stdout"))
     (state / "created").touch()
     copiers = [
-        threading.Thread(target=copy, args=(fd, name, log, attached), daemon=True)
-        for fd, name in ((out_r, "stdout"), (err_r, "stderr"))
+        threading.Thread(target=copy, args=(fd, name, log, attached), daemon=True) for fd, name in outputs
     ]
     for t in copiers:
         t.start()
@@ -272,6 +313,16 @@ def main(state_dir: str) -> int:
     attached.close_all()
     subprocess.run([*runc, "delete", "--force", cfg["id"]], capture_output=True)
     return 0
+
+
+def receive_terminal(console: socket.socket, path: str) -> int:
+    """The terminal master runc sent over the console socket during `runc create`."""
+    conn, _ = console.accept()
+    with conn:
+        _, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+    console.close()
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    return fds[0]
 
 
 def wait_for(pid: int) -> int:

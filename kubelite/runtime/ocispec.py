@@ -4,6 +4,7 @@ What comes from where:
 
 | spec field               | source                                                        |
 |--------------------------|---------------------------------------------------------------|
+| process.terminal         | CRI tty (the monitor receives the terminal from runc)         |
 | process.args             | CRI command, else image Entrypoint; + CRI args, else image Cmd  |
 | process.env              | image Env, then HOSTNAME, then CRI envs (later wins)          |
 | process.cwd              | CRI working_dir, else image WorkingDir, else /                |
@@ -243,7 +244,7 @@ def build(
     if "CAP_ALL" in {_caps(d) for d in sc.capabilities.drop_capabilities}:
         caps = [_caps(c) for c in sc.capabilities.add_capabilities]
     process = {
-        "terminal": False,
+        "terminal": config.tty,
         "user": resolve_user(rootfs, sc, str(image_config.get("User", ""))),
         "args": process_args(config, image_config),
         "env": merge_env(image_config, config, hostname),

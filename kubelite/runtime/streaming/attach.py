@@ -7,7 +7,8 @@ state directory. Attaching connects there and exchanges frames:
 ```
 [channel: 1 byte][length: 4 bytes big-endian][payload]
   monitor → client: 1 stdout, 2 stderr
-  client → monitor: 0 stdin, 255 stdin EOF (honoured when the container has stdin_once)
+  client → monitor: 0 stdin, 4 resize (width, height: 2 bytes each, big-endian; for a
+                    container with a terminal), 255 stdin EOF (honoured with stdin_once)
 ```
 
 The monitor closes the connection when the container exits; the session then reports the
@@ -71,7 +72,8 @@ class Attach:
         await self._send(rc.CLOSE, b"")
 
     def resize(self, width: int, height: int) -> None:
-        return None  # containers run without a terminal
+        if not self._writer.is_closing():  # the monitor ignores it without a terminal
+            self._writer.write(HEADER.pack(rc.RESIZE, 4) + struct.pack(">HH", width, height))
 
     async def read(self) -> tuple[int, bytes] | None:
         try:

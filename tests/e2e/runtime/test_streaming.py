@@ -130,3 +130,23 @@ async def test_port_forward_reaches_a_port_inside_the_pod_network_namespace(cri,
         async with PortForwardStream(url, 7001) as stream:
             await stream.read()
     await cri.remove_pod_sandbox(sid)
+
+
+async def test_attach_to_a_container_on_a_terminal_resizes_it(cri, image, tmp_path):
+    cfg = sandbox_config("attach-tty", str(tmp_path / "logs"))
+    sid = await cri.run_pod_sandbox(cfg)
+    script = "tty -s && echo on-a-'tty'; while read l; do [ $l = size ] && stty size; echo got-$l; done"
+    config = container_config("main", image, script, stdin=True)
+    config.tty = True
+    cid = await run_container(cri, sid, cfg, config)
+    req = pb.AttachRequest(container_id=cid, stdin=True, stdout=True, tty=True)
+    async with remotecommand.RemoteCommand((await cri.attach(req)).url) as session:
+        seen = bytearray()
+        await session.resize(91, 21)
+        await session.write_stdin(b"size\n")
+        await _read_until(session, b"got-size", seen)
+        assert b"21 91\r\n" in seen  # a terminal: output lines end in CRLF
+    log = (tmp_path / "logs" / "main.log").read_text()
+    assert "stdout F on-a-tty" in log
+    assert (await cri.container_status(cid)).status.state == pb.CONTAINER_RUNNING  # detaching leaves it be
+    await cri.remove_pod_sandbox(sid)
