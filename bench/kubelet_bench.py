@@ -1,0 +1,152 @@
+"""Kubelet benchmarks: pod startup latency on the real runtime, and simulated-node heartbeats.
+
+    python bench/kubelet_bench.py startup [--pods 100]      (root; scripts/install-deps tools)
+        A real API server, kubelite's runtime, a kubelet; busybox pulled once (image present),
+        then N pods created at once; prints p50/p99 of created → Running (status.phase seen by
+        a watch). Target p99 <= 2 s (Kubernetes' SLO is 5 s).
+    python bench/kubelet_bench.py heartbeats [--nodes 5000] [--seconds 60]
+        One simulated kubelet process with N nodes against a real API server; prints how many
+        nodes renewed their Lease on time (every gap between renewals <= 10 s + 2 s) after
+        registration. Target: 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kubelite.api.meta import parse_time  # noqa: E402
+from kubelite.client.config import load_kubeconfig  # noqa: E402
+from kubelite.client.rest import Client  # noqa: E402
+from kubelite.server.testing import LocalCluster  # noqa: E402
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def startup(pods: int, work: Path) -> None:
+    from runtime_bench import start_registry
+
+    from kubelite.cri import api_pb2 as pb
+    from kubelite.cri.client import RemoteRuntime
+    from kubelite.kubelet.kubelet import Kubelet
+    from kubelite.kubelet.options import KubeletOptions
+    from tests.e2e.runtime.conftest import RuntimeProcess
+
+    (work / "registry").mkdir()
+    reg_proc, registry = start_registry(work / "registry")
+    cluster = LocalCluster(work / "cluster").start()
+    rt = RuntimeProcess(work / "rt", 241)
+    rt.start()
+    image = f"{registry}/busybox:latest"
+    try:
+        async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 1000)) as client, \
+                RemoteRuntime(str(rt.socket)) as runtime:
+            await runtime.pull_image(pb.ImageSpec(image=image))
+            options = KubeletOptions(node_name="bench-node", container_runtime_endpoint=str(rt.socket),
+                                     pod_log_dir=work / "pods", qps=500, burst=1000, max_pods=pods + 10)
+            kubelet = Kubelet(client, runtime, options)
+            ready = asyncio.Event()
+            task = asyncio.create_task(kubelet.run(ready))
+            await ready.wait()
+            api = client.resource("pods")
+            created: dict[str, float] = {}
+            running: dict[str, float] = {}
+            for i in range(pods):
+                name = f"bench-{i}"
+                await api.create({"metadata": {"name": name}, "spec": {
+                    "nodeName": "bench-node", "terminationGracePeriodSeconds": 1, "containers": [
+                        {"name": "c", "image": image, "imagePullPolicy": "IfNotPresent",
+                         "command": ["sleep", "3600"]}]}}, namespace="default")
+                created[name] = time.time()
+            deadline = time.time() + 120
+            while len(running) < pods and time.time() < deadline:
+                for p in (await api.list(namespace="default"))["items"]:
+                    n = p["metadata"]["name"]
+                    if n in created and n not in running and p.get("status", {}).get("phase") == "Running":
+                        running[n] = time.time()
+                await asyncio.sleep(0.05)
+            lat = [running[n] - created[n] for n in running]
+            print(f"{'pods':>6} {'running':>8} {'p50 s':>7} {'p99 s':>7} {'max s':>7}")
+            print(f"{pods:>6} {len(lat):>8} {statistics.median(lat):>7.2f} {_pct(lat, 0.99):>7.2f} "
+                  f"{max(lat):>7.2f}")
+            for i in range(pods):
+                await api.delete(f"bench-{i}", namespace="default", grace_period_seconds=0)
+            await asyncio.sleep(3)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        rt.cleanup()
+        cluster.stop()
+        reg_proc.terminate()
+
+
+async def heartbeats(nodes: int, seconds: float, work: Path) -> None:
+    import subprocess
+
+    cluster = LocalCluster(work / "cluster").start()
+    proc = subprocess.Popen([sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig",
+                             str(cluster.kubeconfig), "--simulated", str(nodes)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(0, 0)) as client:
+            leases = client.resource("leases", group="coordination.k8s.io")
+            t0 = time.time()
+            while True:
+                items, _ = await leases.list_all(namespace="kube-node-lease")
+                if len(items) >= nodes or time.time() - t0 > 600:
+                    break
+                await asyncio.sleep(2)
+            registered = time.time() - t0
+            last: dict[str, float] = {}
+            worst: dict[str, float] = {}
+            start = time.time()
+            while time.time() - start < seconds:
+                items, _ = await leases.list_all(namespace="kube-node-lease")
+                now = time.time()
+                for lease in items:
+                    name = lease["metadata"]["name"]
+                    renew = parse_time(lease["spec"]["renewTime"]).timestamp()
+                    prev = last.get(name)
+                    if prev is not None and renew != prev:
+                        worst[name] = max(worst.get(name, 0.0), renew - prev)
+                    last[name] = renew
+                    worst[name] = max(worst.get(name, 0.0), now - renew)
+                await asyncio.sleep(2)
+            on_time = sum(1 for n in worst.values() if n <= 12.0 + 2.0)   # + our 2 s sampling period
+            print(f"{'nodes':>6} {'register s':>10} {'on time':>8} {'worst gap s':>11}")
+            print(f"{nodes:>6} {registered:>10.1f} {on_time:>8} {max(worst.values()):>11.1f}")
+    finally:
+        proc.kill()
+        proc.wait()
+        cluster.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("startup")
+    s.add_argument("--pods", type=int, default=100)
+    h = sub.add_parser("heartbeats")
+    h.add_argument("--nodes", type=int, default=5000)
+    h.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kubelet-bench-") as tmp:
+        if args.what == "startup":
+            asyncio.run(startup(args.pods, Path(tmp)))
+        else:
+            asyncio.run(heartbeats(args.nodes, args.seconds, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
