@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -16,7 +17,7 @@ from aiohttp import web
 import kubelite
 from kubelite.api import errors
 from kubelite.api.resources import ResourceCatalog
-from kubelite.apiserver import discovery, openapi
+from kubelite.apiserver import discovery, openapi, openapi_v2
 from kubelite.apiserver.authn import PUBLIC_PATHS, Authenticator
 from kubelite.apiserver.handlers import ResourceHandlers, json_response
 from kubelite.apiserver.registry import Registry
@@ -98,6 +99,7 @@ class APIApp:
         r.add_get("/api/", self.api)
         r.add_get("/apis", self.apis)
         r.add_get("/apis/", self.apis)
+        r.add_get("/openapi/v2", self.openapi_v2)
         r.add_get("/openapi/v3", self.openapi_index)
         r.add_get("/openapi/v3/", self.openapi_index)
         r.add_get("/openapi/v3/{gv:.+}", self.openapi_document)
@@ -138,6 +140,24 @@ class APIApp:
         if discovery.wants_aggregated(request.headers.get("Accept")):
             return _aggregated(discovery.aggregated_groups(self.catalog))
         return json_response(orjson.dumps(discovery.api_group_list(self.catalog)))
+
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        content_type = openapi_v2.negotiate(request.headers.get("Accept"))
+        if content_type is None:
+            return web.Response(status=406, headers={"Vary": "Accept"})
+        doc = await asyncio.to_thread(openapi_v2.encoded, self.catalog)
+        headers = {"ETag": doc.etag, "Vary": "Accept"}
+        if doc.etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+        if content_type == openapi_v2.PROTOBUF:
+            body = doc.protobuf_gzip if gzipped else doc.protobuf
+        else:
+            body = doc.json_gzip if gzipped else doc.json
+        resp = web.Response(body=body, headers={"Content-Type": content_type, **headers})
+        if gzipped:
+            resp.headers["Content-Encoding"] = "gzip"
+        return resp
 
     async def openapi_index(self, request: web.Request) -> web.Response:
         return json_response(orjson.dumps(openapi.index(self.catalog)))

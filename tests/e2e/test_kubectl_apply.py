@@ -44,7 +44,7 @@ def apply_file(cluster, tmp_path, ns, obj, binary, *extra, check=True):
     return cluster.kubectl("apply", "-n", ns, "-f", str(path), *extra, binary=binary, check=check)
 
 
-@pytest.mark.parametrize("binary", BINARIES)
+@pytest.mark.parametrize("binary", [*BINARIES, OLDEST])
 def test_client_side_apply_follows_the_file_and_keeps_fields_set_by_others(cluster, ns, tmp_path, binary):
     d = deployment("web")
     assert apply_file(cluster, tmp_path, ns, d, binary).stdout.strip() == "deployment.apps/web created"
@@ -65,7 +65,7 @@ def test_client_side_apply_follows_the_file_and_keeps_fields_set_by_others(clust
     assert env == {"A": "1", "B": "22", "EXTRA": "x"}
 
 
-@pytest.mark.parametrize("binary", BINARIES)
+@pytest.mark.parametrize("binary", [*BINARIES, OLDEST])
 def test_diff_and_server_dry_run_change_nothing(cluster, ns, tmp_path, binary):
     d = deployment("dry")
     apply_file(cluster, tmp_path, ns, d, binary)

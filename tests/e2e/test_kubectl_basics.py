@@ -276,9 +276,8 @@ def test_componentstatuses_report_what_is_running(cluster):
     assert "connect: connection refused" in cluster.kubectl("get", "cs", "scheduler").stdout
 
 
-# kubectl 1.27 and 1.28 validate `create -f` with the protobuf /openapi/v2 document, which
-# kubelite does not serve yet (docs/compatibility.md); 1.29 is the oldest that uses v3.
-@pytest.mark.parametrize("binary", [f"{KUBECTL_DIR}/kubectl.1.29", f"{KUBECTL_DIR}/kubectl.1.33"])
+# kubectl 1.27 and 1.28 download the protobuf /openapi/v2 document before `create -f`.
+@pytest.mark.parametrize("binary", [f"{KUBECTL_DIR}/kubectl.1.{v}" for v in (27, 28, 33)])
 def test_older_and_newest_kubectl_get_create_delete(cluster, binary, tmp_path):
     name = "v-" + uuid.uuid4().hex[:6]
     f = tmp_path / "cm.yaml"

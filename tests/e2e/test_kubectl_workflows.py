@@ -92,7 +92,8 @@ def test_describe_shows_events_found_by_involved_object(cluster, ns):
     assert "Replicas:" in out and "Events:" in out
 
 
-def test_edit_round_trips_through_an_editor(cluster, ns, tmp_path):
+@pytest.mark.parametrize("binary", [BINARIES[0], BINARIES[2]])
+def test_edit_round_trips_through_an_editor(cluster, ns, tmp_path, binary):
     cluster.kubectl("create", "configmap", "ed", "--from-literal=color=blue", "-n", ns)
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/color: blue/color: green/' \"$1\"\n")
@@ -101,7 +102,7 @@ def test_edit_round_trips_through_an_editor(cluster, ns, tmp_path):
     env["KUBE_EDITOR"] = str(editor)
     import subprocess
 
-    res = subprocess.run(["kubectl", "edit", "cm/ed", "-n", ns], env=env, capture_output=True,
+    res = subprocess.run([binary, "edit", "cm/ed", "-n", ns], env=env, capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "configmap/ed edited"
@@ -128,12 +129,14 @@ def test_eviction_is_refused_when_the_disruption_budget_has_no_room(cluster, ns)
     assert [p["metadata"]["name"] for p in pods if p["metadata"].get("deletionTimestamp")] == ["a"]
 
 
-def test_drain_evicts_pods_through_the_eviction_subresource(cluster, ns):
+@pytest.mark.parametrize("binary", [BINARIES[0], BINARIES[2]])
+def test_drain_evicts_pods_through_the_eviction_subresource(cluster, ns, binary):
     node = "drain-" + ns
     create(cluster, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
     running_pod(cluster, ns, "only", node, {"app": "solo"})
     cluster.kubectl("create", "pdb", "solo", "-n", ns, "--selector=app=solo", "--max-unavailable=1")
-    res = cluster.kubectl("drain", node, "--force", "--grace-period=0", "--timeout=20s")
+    res = cluster.kubectl("drain", node, "--force", "--grace-period=0", "--timeout=20s",
+                          binary=binary)
     assert f"evicting pod {ns}/only" in res.stdout and f"node/{node} drained" in res.stdout
     assert cluster.kubectl("get", "pod/only", "-n", ns, check=False).returncode == 1
     node_obj = json.loads(cluster.kubectl("get", "node", node, "-o", "json").stdout)

@@ -10,6 +10,8 @@ A message on the wire is a flat run of fields; each starts with a varint key
 
 `fields()` yields `(number, wire_type, value)` and knows nothing about
 types; the descriptor tables (`descriptors.py`) say what each number means.
+The writers at the end (`varint`, `field_*`) produce the same format; the
+API server uses them for the one message it sends, the OpenAPI v2 document.
 
 Why hand-written instead of the installed `protobuf` package: that package
 decodes only messages it has descriptors for, so we would have to ship the
@@ -109,3 +111,34 @@ def float32(data: bytes | memoryview) -> float:
     if len(data) != 4:
         raise WireError("a float needs 4 bytes")
     return float(struct.unpack("<f", data)[0])
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def varint(value: int) -> bytes:
+    """`value` as a varint; negative numbers as their 64-bit two's complement (10 bytes)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def field_varint(number: int, value: int) -> bytes:
+    """An int32, int64 or bool field."""
+    return varint(number << 3 | VARINT) + varint(value)
+
+
+def field_bytes(number: int, data: bytes) -> bytes:
+    """A length-delimited field: bytes, an encoded message, or (`field_string`) a string."""
+    return varint(number << 3 | LENGTH_DELIMITED) + varint(len(data)) + data
+
+
+def field_string(number: int, value: str) -> bytes:
+    return field_bytes(number, value.encode())
+
+
+def field_double(number: int, value: float) -> bytes:
+    return varint(number << 3 | FIXED64) + struct.pack("<d", value)
