@@ -187,3 +187,27 @@ def test_get_sort_by_custom_columns_and_label_columns(cluster, ns):
     out = cluster.kubectl("get", "cm", "-n", ns, "-l", "size",
                           "-o", "custom-columns=N:.metadata.name,S:.data.size").stdout.splitlines()
     assert out[0].split() == ["N", "S"] and ["c1", "3"] in [line.split() for line in out]
+
+
+@pytest.mark.parametrize("binary", [BINARIES[0], BINARIES[2]])
+def test_replace_without_defaulted_fields_keeps_the_generation(cluster, ns, tmp_path, binary):
+    # The manifest leaves out strategy, revisionHistoryLimit, progressDeadlineSeconds and the
+    # container defaults; the server fills them in before comparing specs, as Kubernetes does.
+    manifest = {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "same", "namespace": ns},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "same"}},
+                         "template": {"metadata": {"labels": {"app": "same"}},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    path = tmp_path / "same.json"
+    path.write_text(json.dumps(manifest))
+    cluster.kubectl("create", "-f", str(path), binary=binary)
+    out = cluster.kubectl("replace", "-f", str(path), binary=binary).stdout
+    assert out.strip() == "deployment.apps/same replaced"
+    live = json.loads(cluster.kubectl("get", "deploy/same", "-n", ns, "-o", "json").stdout)
+    assert live["metadata"]["generation"] == 1
+    assert live["spec"]["revisionHistoryLimit"] == 10
+    manifest["spec"]["replicas"] = 2
+    path.write_text(json.dumps(manifest))
+    cluster.kubectl("replace", "-f", str(path), binary=binary)
+    live = json.loads(cluster.kubectl("get", "deploy/same", "-n", ns, "-o", "json").stdout)
+    assert live["metadata"]["generation"] == 2
