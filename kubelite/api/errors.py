@@ -38,17 +38,20 @@ class FieldError:
     value: Any = None
     has_value: bool = False
 
-    def message(self) -> str:
-        label = _REASON_LABEL.get(self.reason, self.reason)
-        parts = [f"{self.field}: {label}"]
+    def body(self) -> str:
+        """The message without the field path: what a Status cause carries beside `field`."""
+        parts = [_REASON_LABEL.get(self.reason, self.reason)]
         if self.has_value:
             parts.append(_render_value(self.value))
         if self.detail:
             parts.append(self.detail)
         return ": ".join(parts)
 
+    def message(self) -> str:
+        return f"{self.field}: {self.body()}"
+
     def cause(self) -> dict[str, str]:
-        return {"reason": self.reason, "message": self.message(), "field": self.field}
+        return {"reason": self.reason, "message": self.body(), "field": self.field}
 
 
 _REASON_LABEL = {

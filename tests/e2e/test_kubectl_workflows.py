@@ -92,6 +92,74 @@ def test_describe_shows_events_found_by_involved_object(cluster, ns):
     assert "Replicas:" in out and "Events:" in out
 
 
+def event(ns: str, name: str, involved: dict, reason: str, message: str) -> dict:
+    when = "2024-01-01T00:00:00Z"
+    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": ns},
+            "involvedObject": involved, "reason": reason, "message": message, "type": "Normal",
+            "source": {"component": "kubelet"}, "count": 1, "firstTimestamp": when,
+            "lastTimestamp": when}
+
+
+def test_describe_node_shows_status_pods_lease_and_both_event_queries(cluster, ns):
+    node = "dn-" + ns
+    create(cluster, {"apiVersion": "v1", "kind": "Node",
+                     "metadata": {"name": node, "labels": {"node-role.kubernetes.io/worker": ""}},
+                     "status": {
+                         "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                         "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                         "message": "kubelet is posting ready status",
+                                         "lastHeartbeatTime": "2024-01-01T00:00:00Z",
+                                         "lastTransitionTime": "2024-01-01T00:00:00Z"}],
+                         "addresses": [{"type": "InternalIP", "address": "10.0.0.5"}],
+                         "nodeInfo": {"kubeletVersion": "v1.32.0", "osImage": "kubelite",
+                                      "containerRuntimeVersion": "kubelite://0.1",
+                                      "operatingSystem": "linux", "architecture": "amd64"}}})
+    create(cluster, {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                     "metadata": {"name": node, "namespace": "kube-node-lease"},
+                     "spec": {"holderIdentity": node, "leaseDurationSeconds": 40}})
+    create(cluster, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "on-node", "namespace": ns},
+                     "spec": {"nodeName": node, "containers": [{
+                         "name": "c", "image": "nginx",
+                         "resources": {"requests": {"cpu": "400m", "memory": "1Gi"}}}]}})
+    uid = json.loads(cluster.kubectl("get", "node", node, "-o", "json").stdout)["metadata"]["uid"]
+    # Kubernetes' node controllers name the node by uid; the kubelet puts the node name there.
+    # Node events live in `default`, with an empty involvedObject.namespace.
+    create(cluster, event("default", node + ".a", {"kind": "Node", "name": node, "uid": uid},
+                          "RegisteredNode", "Node registered"))
+    create(cluster, event("default", node + ".b", {"kind": "Node", "name": node, "uid": node},
+                          "Starting", "Starting kubelet."))
+    out = cluster.kubectl("describe", "node", node).stdout
+    assert "Roles:              worker" in out
+    assert f"HolderIdentity:  {node}" in out
+    assert "KubeletReady" in out and "InternalIP:  10.0.0.5" in out
+    assert "Kubelet Version:            v1.32.0" in out
+    assert "Non-terminated Pods:          (1 in total)" in out and "on-node" in out
+    assert "cpu                400m (10%)" in out and "memory             1Gi (12%)" in out
+    events = out.split("Events:", 1)[1]
+    assert "RegisteredNode" in events and "Starting kubelet." in events
+
+
+def test_describe_service_shows_endpoints_from_its_slices_and_events(cluster, ns):
+    cluster.kubectl("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns)
+    create(cluster, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                     "metadata": {"name": "web-x", "namespace": ns,
+                                  "labels": {"kubernetes.io/service-name": "web"}},
+                     "addressType": "IPv4",
+                     "ports": [{"name": "80-8080", "port": 8080, "protocol": "TCP"}],
+                     "endpoints": [{"addresses": ["10.244.1.7"], "conditions": {"ready": True}},
+                                   {"addresses": ["10.244.1.8"], "conditions": {"ready": True}}]})
+    svc = json.loads(cluster.kubectl("get", "svc/web", "-n", ns, "-o", "json").stdout)
+    create(cluster, event(ns, "web.1", {"kind": "Service", "namespace": ns, "name": "web",
+                                        "uid": svc["metadata"]["uid"], "apiVersion": "v1"},
+                          "EnsuringLoadBalancer", "Ensuring load balancer"))
+    out = cluster.kubectl("describe", "svc", "web", "-n", ns).stdout
+    assert "Type:                     ClusterIP" in out
+    assert "Endpoints:                10.244.1.7:8080,10.244.1.8:8080" in out
+    assert "TargetPort:               8080/TCP" in out
+    assert "EnsuringLoadBalancer" in out.split("Events:", 1)[1]
+
+
 @pytest.mark.parametrize("binary", [BINARIES[0], BINARIES[2]])
 def test_edit_round_trips_through_an_editor(cluster, ns, tmp_path, binary):
     cluster.kubectl("create", "configmap", "ed", "--from-literal=color=blue", "-n", ns)

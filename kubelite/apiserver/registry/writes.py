@@ -25,7 +25,7 @@ import orjson
 
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
-from kubelite.apiserver import managedfields, strategy
+from kubelite.apiserver import conversion, managedfields, strategy
 from kubelite.apiserver.registry.core import RegistryCore, encode_for_store, namespace_finalizers
 from kubelite.apiserver.registry.options import RequestContext
 from kubelite.storage.interface import KeyExistsError, KeyNotFoundError, RevisionMismatchError
@@ -115,6 +115,11 @@ class Writes(RegistryCore):
     def _check(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         if self._validate is None:
             return
+        if conversion.needed(rt):
+            # Validators read the version the client wrote (events.k8s.io's `regarding`,
+            # `note`, ...), not the stored core/v1 shape.
+            obj = conversion.to_external(rt, obj)
+            old = None if old is None else conversion.to_external(rt, old)
         errs = self._validate(rt, obj, old)
         if errs:
             raise errors.invalid_object(rt.kind, rt.group, meta.name_of(obj), errs)
