@@ -5,9 +5,10 @@
     application/strategic-merge-patch+json  merge keys and directives   }  managedFields)
     application/apply-patch+yaml            server-side apply           apply.py
 
-Every type may target `/status`; json and merge patches may target `/scale`. The patched
-object goes through fieldValidation and then the registry's update path like a PUT. An
-apply patch on a missing object creates it (201).
+Every type may target `/status`; json, merge and apply patches may target `/scale` (an
+apply there is the manager applying the workload's `spec.replicas`). The patched object
+goes through fieldValidation and then the registry's update path like a PUT. An apply
+patch on a missing object creates it (201).
 """
 
 from __future__ import annotations
@@ -75,13 +76,17 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
 async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, ctx: RequestContext,
                  raw: bytes, dups: list[str]) -> web.StreamResponse:
     rt = info.rt
-    if info.subresource not in ("", "status"):
+    if info.subresource not in ("", "status", "scale"):
         raise errors.UnsupportedMediaType(f"apply patches are not supported on {rt.plural}/"
                                           f"{info.subresource}")
     config = ssa.check_request(decode_body(raw, patching.APPLY_PATCH),
                                request.query.get("fieldManager", ""))
     force = query_bool(request.query, "force")
-    check_type(rt, config)
+    to_scale = info.subresource == "scale"
+    if to_scale:
+        config = scale.parent_config(rt, config)
+    else:
+        check_type(rt, config)
     md = config["metadata"]
     if md.get("name") and md["name"] != info.name:
         raise errors.BadRequest(f"the name of the object ({md['name']}) does not match the name on "
@@ -102,6 +107,8 @@ async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, c
     try:
         updated = await h.registry.update(rt, info.namespace, info.name, mutate, ctx,
                                           subresource=info.subresource, pinned_rv=pinned or "")
+        if to_scale:
+            return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
         return h._respond_object(rt, updated, 200, ctx)
     except errors.NotFound:
         if info.subresource or pinned:

@@ -39,3 +39,20 @@ def replicas_from(scale: dict[str, Any]) -> int:
                                     [errors.invalid("spec.replicas", replicas,
                                                     "must be greater than or equal to 0")])
     return replicas
+
+
+def parent_config(rt: ResourceType, config: dict[str, Any]) -> dict[str, Any]:
+    """An apply configuration sent to `/scale` (a Scale), as the same intent for the parent
+    object: the manager applies `spec.replicas` of the workload, recorded on the workload
+    with subresource `scale` (as Kubernetes records it)."""
+    api_version, kind = config.get("apiVersion"), config.get("kind")
+    if (api_version, kind) != ("autoscaling/v1", "Scale"):
+        raise errors.BadRequest(f"the API version in the data ({api_version}) and the kind "
+                                f"({kind}) do not match autoscaling/v1 Scale")
+    md = config.get("metadata") or {}
+    out: dict[str, Any] = {"apiVersion": rt.api_version, "kind": rt.kind,
+                           "metadata": {k: md[k] for k in ("name", "namespace", "resourceVersion")
+                                        if k in md}}
+    if "replicas" in (config.get("spec") or {}):
+        out["spec"] = {"replicas": replicas_from(config)}
+    return out

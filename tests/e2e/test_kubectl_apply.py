@@ -217,3 +217,27 @@ def test_python_client_server_side_apply_and_conflict(api_client, cluster, ns):
         core.patch_namespaced_config_map("py", ns, cm, _content_type="application/apply-patch+yaml")
     assert err.value.status == 422
 
+
+
+def test_apply_on_the_scale_subresource_owns_replicas_of_the_workload(api_client, cluster, ns,
+                                                                      tmp_path):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    apply_file(cluster, tmp_path, ns, deployment("sc", replicas=2), DEFAULT, "--server-side")
+    apps = client.AppsV1Api(api_client)
+    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "sc"},
+             "spec": {"replicas": 4}}
+    with pytest.raises(ApiException) as err:   # kubectl's apply owns spec.replicas
+        apps.patch_namespaced_deployment_scale("sc", ns, scale, field_manager="hpa",
+                                               _content_type="application/apply-patch+yaml")
+    assert err.value.status == 409
+    assert json.loads(err.value.body)["details"]["causes"][0]["field"] == ".spec.replicas"
+    out = apps.patch_namespaced_deployment_scale("sc", ns, scale, field_manager="hpa", force=True,
+                                                 _content_type="application/apply-patch+yaml")
+    assert out.kind == "Scale" and out.spec.replicas == 4
+    live = get(cluster, ns, "deploy/sc")
+    assert live["spec"]["replicas"] == 4
+    hpa = [m for m in live["metadata"]["managedFields"] if m["manager"] == "hpa"]
+    assert [(m["operation"], m["subresource"]) for m in hpa] == [("Apply", "scale")]
+    assert hpa[0]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
