@@ -54,6 +54,7 @@ async def startup(pods: int, work: Path) -> None:
                 RemoteRuntime(str(rt.socket)) as runtime:
             await runtime.pull_image(pb.ImageSpec(image=image))
             options = KubeletOptions(node_name="bench-node", container_runtime_endpoint=str(rt.socket),
+                                     default_pod_cidr=rt.subnet,
                                      pod_log_dir=work / "pods", qps=500, burst=1000, max_pods=pods + 10)
             kubelet = Kubelet(client, runtime, options)
             ready = asyncio.Event()

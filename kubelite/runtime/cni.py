@@ -6,6 +6,13 @@ namespace, passing the previous plugin's result as `prevResult`; the final resul
 pod's IPs) is saved with the sandbox, because DEL must hand the same configuration to
 the plugins in reverse order, and DEL is what releases the IP (host-local). Plugins that
 declare the `portMappings` capability get the pod's host ports in `runtimeConfig`.
+
+The pod CIDR: the kubelet passes the node's range (UpdateRuntimeConfig) and the network
+follows it: every `host-local` IPAM section of the configuration is rewritten to allocate
+from that range. A directory with no configuration at all gets a default bridge network
+(bridge, host-local, portmap, loopback) on that range, as containerd does from its
+configuration template; until then the network is not ready. Configurations without
+host-local IPAM (an overlay that allocates its own IPs) are left as they are.
 """
 
 from __future__ import annotations
@@ -46,6 +53,48 @@ def load(conf_dir: Path) -> NetworkConfig:
     )
 
 
+DEFAULT_FILE = "10-kubelite.conflist"
+DEFAULT_BRIDGE = "kubelite0"
+
+
+def default_network(cidr: str) -> dict[str, Any]:
+    """The bridge network written when the configuration directory has none."""
+    return {
+        "cniVersion": "0.4.0",
+        "name": "kubelite",
+        "plugins": [
+            {"type": "bridge", "bridge": DEFAULT_BRIDGE, "isGateway": True, "ipMasq": True,
+             "hairpinMode": True, "ipam": {"type": "host-local", "ranges": [[{"subnet": cidr}]],
+                                           "routes": [{"dst": "0.0.0.0/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+            {"type": "loopback"},
+        ],
+    }
+
+
+def with_pod_cidr(data: dict[str, Any], cidr: str) -> bool:
+    """Point every host-local IPAM section of a network at `cidr`; False if none changed."""
+    changed = False
+    for plugin in data["plugins"] if "plugins" in data else [data]:
+        ipam = plugin.get("ipam")
+        if not isinstance(ipam, dict) or ipam.get("type") != "host-local":
+            continue
+        want = [[{"subnet": cidr}]]
+        if ipam.get("ranges") == want and "subnet" not in ipam:
+            continue
+        for key in ("subnet", "rangeStart", "rangeEnd", "gateway"):  # the old, single-range form
+            ipam.pop(key, None)
+        ipam["ranges"] = want
+        changed = True
+    return changed
+
+
+def _write_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def _port_mappings(ports: list[pb.PortMapping]) -> list[dict[str, Any]]:
     names = {pb.TCP: "tcp", pb.UDP: "udp", pb.SCTP: "sctp"}
     return [
@@ -71,6 +120,18 @@ class CNI:
         except (CNIError, OSError, ValueError, KeyError) as err:
             return False, str(err)
         return True, ""
+
+    def set_pod_cidr(self, cidr: str) -> None:
+        """Make the network allocate pod IPs from `cidr` (see the module docstring)."""
+        try:
+            net = load(self.conf_dir)
+        except CNIError:
+            self.conf_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.conf_dir / DEFAULT_FILE, default_network(cidr))
+            return
+        data = json.loads(net.source.read_text())
+        if with_pod_cidr(data, cidr):
+            _write_atomically(net.source, data)
 
     def _plugin(self, kind: str) -> Path:
         for d in self.bin_dirs:

@@ -291,7 +291,10 @@ class ContainerOps:
     async def list_containers(self, filter: pb.ContainerFilter | None = None) -> list[pb.Container]:
         out = []
         for rec in list(self.containers.values()):
-            st = self._status(rec)
+            try:
+                st = self._status(rec)
+            except FileNotFoundError:  # removed while we were listing: it is no longer there
+                continue
             if filter is not None:
                 if filter.id and not rec.id.startswith(filter.id):
                     continue

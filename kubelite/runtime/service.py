@@ -90,7 +90,10 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         )
 
     async def update_runtime_config(self, config: pb.RuntimeConfig) -> None:
-        return None  # the pod CIDR comes from the CNI configuration, as with CRI-O
+        """The kubelet passes the node's pod CIDR; the pod network's IPs follow it."""
+        cidr = config.network_config.pod_cidr
+        if cidr:
+            await asyncio.to_thread(self.cni.set_pod_cidr, cidr)
 
     def _container_stats(self, rec: ContainerRecord) -> pb.ContainerStats:
         cfg = self.container_config(rec.id)
@@ -117,7 +120,10 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
                     continue
                 if filter.pod_sandbox_id and not rec.sandbox_id.startswith(filter.pod_sandbox_id):
                     continue
-            out.append(self._container_stats(rec))
+            try:
+                out.append(self._container_stats(rec))
+            except FileNotFoundError:  # removed while we were listing
+                continue
         return out
 
     async def pod_sandbox_stats(self, pod_sandbox_id: str) -> pb.PodSandboxStats:

@@ -5,6 +5,7 @@ short back-offs and probe-friendly intervals (options only; defaults untouched).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import os
 import sys
@@ -31,6 +32,12 @@ async def api(cluster):
         yield client
 
 
+def _pod_cidr(rt: RuntimeProcess) -> str:
+    """The upper half of the runtime's own subnet: unique to this test, and not the range
+    its CNI configuration starts with, so pod IPs show the runtime followed the kubelet."""
+    return str(list(ipaddress.ip_network(rt.subnet).subnets())[1])
+
+
 @pytest.fixture
 async def kubelet(cluster, runtime_process: RuntimeProcess, tmp_path):
     name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
@@ -38,6 +45,7 @@ async def kubelet(cluster, runtime_process: RuntimeProcess, tmp_path):
         node_name=name, container_runtime_endpoint=str(runtime_process.socket),
         lease_renew_interval=1.0, node_status_update_frequency=1.0, pleg_relist_period=0.2,
         crash_loop_backoff=BackOffOptions(1.0, 4.0), image_pull_backoff=BackOffOptions(1.0, 4.0),
+        default_pod_cidr=_pod_cidr(runtime_process),
         pod_log_dir=tmp_path / "pods", pod_manifest_path=tmp_path / "manifests", file_check_frequency=0.5)
     (tmp_path / "manifests").mkdir()
     client = Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200))

@@ -6,6 +6,7 @@ graceful deletion with a preStop hook; a static pod and its mirror."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 from .conftest import wait_for
 
@@ -47,6 +48,24 @@ async def test_pod_runs_restarts_with_backoff_and_follows_its_probes(api, kubele
            livenessProbe={"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1,
                           "failureThreshold": 1}),
     ]
+    # Every status the API server stores for ready-later, in order: readiness must come from
+    # the probe, so a running-but-not-ready status precedes the first ready one.
+    transitions: list[tuple[bool, bool]] = []
+    watching = asyncio.Event()
+
+    async def record_transitions():
+        async with pods.watch(namespace="default", allow_bookmarks=False) as events:
+            watching.set()
+            async for event in events:
+                if event.object["metadata"]["name"] != "probed":
+                    continue
+                for c in event.object.get("status", {}).get("containerStatuses", []):
+                    if c["name"] == "ready-later":
+                        seen_state = ("running" in c["state"], bool(c["ready"]))
+                        if not transitions or transitions[-1] != seen_state:
+                            transitions.append(seen_state)
+    recorder = asyncio.create_task(record_transitions())
+    await asyncio.wait_for(watching.wait(), 10)
     await pods.create(_pod("probed", node, containers), namespace="default")
     await pods.create(_pod("crasher", node, [_c("crash", image, "echo bye; exit 3")]), namespace="default")
 
@@ -75,8 +94,8 @@ async def test_pod_runs_restarts_with_backoff_and_follows_its_probes(api, kubele
     st = p["status"]
     assert st["podIP"] and st["hostIP"] and st["startTime"] and st["qosClass"] == "BestEffort"
     cs = {c["name"]: c for c in st["containerStatuses"]}
-    assert cs["ready-later"]["ready"] is False          # its readiness probe has not passed yet
     assert cs["ready-later"]["containerID"].startswith("kubelite://")
+    assert ipaddress.ip_address(st["podIP"]) in ipaddress.ip_network(kubelet.options.default_pod_cidr)
 
     async def ready():
         p = await pods.get("probed", namespace="default")
@@ -84,6 +103,14 @@ async def test_pod_runs_restarts_with_backoff_and_follows_its_probes(api, kubele
         c = {c["name"]: c for c in p["status"]["containerStatuses"]}["ready-later"]
         return p if c["ready"] and cond["ContainersReady"] in ("True", "False") else None
     await wait_for(ready, what="readiness")
+
+    async def watched_ready():
+        return (True, True) in transitions
+    await wait_for(watched_ready, timeout=10, what=f"the watch to see readiness; saw {transitions}")
+    recorder.cancel()
+    await asyncio.gather(recorder, return_exceptions=True)
+    first_ready = transitions.index((True, True))
+    assert (True, False) in transitions[:first_ready], transitions  # not ready until the probe passed
 
     async def liveness_restarted():
         p = await pods.get("probed", namespace="default")

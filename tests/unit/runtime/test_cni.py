@@ -115,3 +115,39 @@ def test_network_readiness_needs_a_configuration(tmp_path):
     assert CNI(tmp_path, ()).ready()[0] is False
     (tmp_path / "10-x.conflist").write_text(json.dumps({"name": "x", "plugins": []}))
     assert CNI(tmp_path, ()).ready() == (True, "")
+
+
+def test_the_pod_cidr_rewrites_host_local_ranges_and_keeps_everything_else(tmp_path):
+    conf = tmp_path / "10-net.conflist"
+    network = {"cniVersion": "0.4.0", "name": "net", "plugins": [
+        {"type": "bridge", "bridge": "br9", "ipam": {"type": "host-local", "subnet": "10.1.0.0/24",
+                                                     "rangeStart": "10.1.0.10", "dataDir": "/x"}},
+        {"type": "portmap", "capabilities": {"portMappings": True}}]}
+    conf.write_text(json.dumps(network))
+    CNI(tmp_path, ()).set_pod_cidr("10.244.3.0/24")
+    bridge, portmap = json.loads(conf.read_text())["plugins"]
+    assert bridge["ipam"] == {"type": "host-local", "ranges": [[{"subnet": "10.244.3.0/24"}]],
+                              "dataDir": "/x"}
+    assert bridge["bridge"] == "br9" and portmap == network["plugins"][1]
+    before = conf.stat().st_mtime_ns
+    CNI(tmp_path, ()).set_pod_cidr("10.244.3.0/24")  # the same range again: file untouched
+    assert conf.stat().st_mtime_ns == before
+
+
+def test_a_network_without_host_local_ipam_is_left_alone(tmp_path):
+    conf = tmp_path / "10-overlay.conflist"
+    text = json.dumps({"name": "o", "plugins": [{"type": "flannel", "delegate": {}}]})
+    conf.write_text(text)
+    CNI(tmp_path, ()).set_pod_cidr("10.244.0.0/24")
+    assert conf.read_text() == text
+
+
+def test_an_empty_directory_gets_a_default_bridge_network_on_the_pod_cidr(tmp_path):
+    net_d = tmp_path / "net.d"
+    cni = CNI(net_d, ())
+    assert cni.ready()[0] is False
+    cni.set_pod_cidr("10.88.0.0/16")
+    assert cni.ready() == (True, "")
+    plugins = json.loads((net_d / "10-kubelite.conflist").read_text())["plugins"]
+    assert [p["type"] for p in plugins] == ["bridge", "portmap", "loopback"]
+    assert plugins[0]["ipam"]["ranges"] == [[{"subnet": "10.88.0.0/16"}]]
