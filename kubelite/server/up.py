@@ -2,13 +2,18 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-and the components that later issues add), so they use every core and one crashing does
-not take the others down: a crashed component is restarted, and `up` says so.
+then a local node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py`; and
+`kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
+crashing does not take the others down: a crashed component is restarted, and `up` says
+so. Each starts only once the one before it is ready (the API server answers /readyz, the
+runtime its socket). A machine that cannot run pods (not root, no runc, no CNI plugins)
+gets the control plane only, with a message naming what is missing and how to install it.
 
     DIR/pki/          cluster CA, API server serving cert, admin client cert
     DIR/tokens.csv    static bearer tokens (admin)
     DIR/state.db      the SQLite store (unless --store etcd://...)
     DIR/kubeconfig    admin kubeconfig for kubectl and clients
+    DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
 
 Stopping (SIGINT/SIGTERM) stops every component; starting again resumes from DIR.
 """
@@ -21,13 +26,16 @@ import logging
 import os
 import secrets
 import signal
+import ssl
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Awaitable, Callable
 
+from kubelite.server import localnode
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.pki import ensure_cluster_pki
+from kubelite.util.pki import CertPair, ensure_cluster_pki
 
 log = logging.getLogger("kubelite.up")
 
@@ -39,6 +47,8 @@ class UpOptions:
     store: str = ""                 # default: sqlite in data_dir
     bind_address: str = "127.0.0.1"
     advertise_address: str = "127.0.0.1"
+    local_node: bool = True
+    simulated_nodes: int = 0
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -46,6 +56,7 @@ class UpOptions:
 class Component:
     name: str
     argv: list[str]
+    ready: Callable[[], Awaitable[bool]] | None = None   # None: ready once started
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
 
@@ -78,7 +89,63 @@ def prepare(options: UpOptions) -> list[Component]:
                  "--bind-address", options.bind_address,
                  "--advertise-address", options.advertise_address,
                  "--token-auth-file", str(tokens), *options.extra_args.get("apiserver", [])]
-    return [Component("apiserver", apiserver)]
+    server = f"https://{host}:{options.port}"
+    components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
+    extra = options.extra_args
+    if options.local_node:
+        if lacking := localnode.missing():
+            print(localnode.explain(lacking), file=sys.stderr, flush=True)
+        else:
+            name = localnode.node_name()
+            kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
+            components += [
+                Component("runtime", localnode.runtime_argv(d, extra.get("runtime", [])),
+                          _socket_ready(d / "runtime.sock")),
+                Component("kubelet", localnode.kubelet_argv(d, kubeconfig, name, extra.get("kubelet", []))),
+            ]
+    if options.simulated_nodes:
+        components.append(Component("simulated-nodes", localnode.simulated_argv(
+            d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", []))))
+    return components
+
+
+def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:
+    def get() -> bool:
+        import urllib.request
+
+        context = ssl.create_default_context(cafile=str(ca))
+        context.load_cert_chain(str(admin.cert), str(admin.key))
+        try:
+            with urllib.request.urlopen(f"{server}/readyz", context=context, timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    return lambda: asyncio.to_thread(get)
+
+
+def _socket_ready(path: Path) -> Callable[[], Awaitable[bool]]:
+    async def connect() -> bool:
+        try:
+            _, writer = await asyncio.open_unix_connection(str(path))
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    return connect
+
+
+async def _until_ready(c: Component, stopping: asyncio.Event) -> None:
+    """Wait for `c` to be ready (or for `up` to be stopped); say so when it is slow."""
+    started = time.monotonic()
+    warned = False
+    while c.ready is not None and not stopping.is_set() and not await c.ready():
+        if not warned and time.monotonic() - started > 30:
+            print(f"kubelite up: still waiting for {c.name} to be ready", file=sys.stderr, flush=True)
+            warned = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), 0.2)
 
 
 async def _supervise(c: Component, stopping: asyncio.Event) -> None:
@@ -121,7 +188,10 @@ async def run_up(options: UpOptions) -> int:
     kubeconfig = options.data_dir.resolve() / "kubeconfig"
     print(f"kubelite up: starting; kubeconfig at {kubeconfig}", file=sys.stderr, flush=True)
     print(f"  export KUBECONFIG={kubeconfig}", file=sys.stderr, flush=True)
-    tasks = [asyncio.create_task(_supervise(c, stopping), name=c.name) for c in components]
+    tasks = []
+    for c in components:  # in order, each once the one before is ready, as k3s does
+        tasks.append(asyncio.create_task(_supervise(c, stopping), name=c.name))
+        await _until_ready(c, stopping)
     await stopping.wait()
     print("kubelite up: stopping", file=sys.stderr, flush=True)
     await asyncio.gather(*(_stop(c) for c in reversed(components)))

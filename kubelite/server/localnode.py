@@ -1,0 +1,103 @@
+"""The local node `kubelite up` runs next to the control plane: a runtime and a kubelet.
+
+Both get exactly the command lines they would be given standalone; everything they keep
+lives under the data directory:
+
+    DIR/runtime/            the runtime's root (images, sandboxes, containers)
+    DIR/runtime.sock        its CRI socket, the kubelet's --container-runtime-endpoint
+    DIR/net.d/              its CNI configuration; empty at first, the runtime writes a
+                            bridge network on the pod CIDR the kubelet passes
+    DIR/pki/kubelet.*       the kubelet's client certificate from the cluster CA
+                            (system:node:NAME in system:nodes), as a node would get it
+    DIR/kubelet.kubeconfig  the kubelet's kubeconfig with that certificate
+    DIR/pods/, DIR/manifests/   pod logs and static pod manifests
+
+A real node needs root, runc and the CNI plugins; `missing()` says which of them this
+machine lacks, so `up` can tell the user what to install instead of failing later.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from kubelite.util.kubeconfig import write_kubeconfig
+from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key
+
+CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
+CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
+INSTALL = "apt-get install -y runc containernetworking-plugins"
+
+
+@dataclass(slots=True, frozen=True)
+class Missing:
+    what: str
+    package: str = ""
+
+
+def missing(runc: str = "runc", cni_bin_dirs: tuple[Path, ...] = CNI_BIN_DIRS) -> list[Missing]:
+    """What this machine lacks to run pods; empty when it has everything."""
+    out = []
+    if os.geteuid() != 0:
+        out.append(Missing("root: the runtime creates namespaces, cgroups and mounts"))
+    if shutil.which(runc) is None:
+        out.append(Missing(f"{runc} on PATH", "runc"))
+    for plugin in CNI_PLUGINS:
+        if not any((d / plugin).is_file() for d in cni_bin_dirs):
+            out.append(Missing(f"CNI plugin {plugin!r} in {' or '.join(map(str, cni_bin_dirs))}",
+                               "containernetworking-plugins"))
+    return out
+
+
+def explain(lacking: list[Missing]) -> str:
+    """The message `up` prints: each missing thing, then how to install it."""
+    lines = ["kubelite up: not starting the local node; this machine lacks:"]
+    lines += [f"  - {m.what}" for m in lacking]
+    packages = list(dict.fromkeys(m.package for m in lacking if m.package))
+    if packages:
+        lines.append(f"  install with: apt-get install -y {' '.join(packages)}")
+    if any(not m.package for m in lacking):
+        lines.append("  run `kubelite up` as root")
+    lines.append("  (the control plane runs without it; --no-local-node hides this message)")
+    return "\n".join(lines)
+
+
+def node_name() -> str:
+    return socket.gethostname().lower()
+
+
+def kubelet_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str) -> Path:
+    """A client certificate for the node from the cluster CA, and a kubeconfig with it."""
+    cert, key = d / "pki" / "kubelet.crt", d / "pki" / "kubelet.key"
+    if not cert.exists() or not key.exists():
+        c, k = issue(load_cert(pki.ca.cert), load_key(pki.ca.key), common_name=f"system:node:{name}",
+                     organizations=("system:nodes",), client=True)
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+        cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+    return write_kubeconfig(d / "kubelet.kubeconfig", server=server, ca_cert=pki.ca.cert,
+                            client_cert=cert, client_key=key, user=f"system:node:{name}")
+
+
+def runtime_argv(d: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "kubelite", "runtime", "--root", str(d / "runtime"),
+            "--socket", str(d / "runtime.sock"), "--cni-conf-dir", str(d / "net.d"), *extra]
+
+
+def kubelet_argv(d: Path, kubeconfig: Path, name: str, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(kubeconfig),
+            "--container-runtime-endpoint", f"unix://{d / 'runtime.sock'}", "--node-name", name,
+            "--pod-log-dir", str(d / "pods"), "--pod-manifest-path", str(d / "manifests"), *extra]
+
+
+def simulated_argv(kubeconfig: Path, count: int, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(kubeconfig),
+            "--simulated", str(count), *extra]
