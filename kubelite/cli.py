@@ -59,7 +59,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from kubelite.server.up import UpOptions, run_up
 
     options = UpOptions(data_dir=Path(args.data_dir), port=args.port, store=args.store or "",
-                        bind_address=args.bind_address, advertise_address=args.advertise_address)
+                        bind_address=args.bind_address, advertise_address=args.advertise_address,
+                        local_node=not args.no_local_node, simulated_nodes=args.simulated_nodes)
     return _run(run_up(options))
 
 
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--store", help="etcd://HOST:PORT[,HOST:PORT] (default: SQLite in --data-dir)")
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
+    up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="run the API server")
