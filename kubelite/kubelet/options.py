@@ -43,6 +43,7 @@ class KubeletOptions:
     pod_log_dir: Path = Path("/var/log/pods")
     pleg_relist_period: float = 1.0
     sync_frequency: float = 60.0              # every pod is synced at least this often
+    parallel_pod_starts: int = 4              # pods started (sandbox + containers) at once
     crash_loop_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     image_pull_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     # A container that ran this long without exiting has its back-off forgotten (2 × max).

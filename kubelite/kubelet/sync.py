@@ -12,6 +12,9 @@ the next thing needed, then returns; the pod worker calls it again when somethin
        (CrashLoopBackOff, 10 s doubling to 5 min, forgotten after 10 min of running);
        one never started is started: image (pull policy), create, start, postStart
 
+A pod with no ready sandbox takes steps 1-3 in one go while holding a start slot (at
+most `parallel_pod_starts` pods start at once; see `sync`).
+
 Waiting reasons the status must show (ErrImagePull, CrashLoopBackOff, ...) are returned
 in `SyncResult.waiting`; `SyncResult.retry_in` says when a back-off ends.
 """
@@ -52,8 +55,10 @@ class SyncResult:
 
 class PodSyncer:
     def __init__(self, runtime: Any, *, clock: Clock, probes: ProbeManager, record: Recorder,
-                 crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str) -> None:
+                 crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str,
+                 parallel_pod_starts: int = 4) -> None:
         self.runtime = runtime
+        self._starting = asyncio.Semaphore(parallel_pod_starts)
         self.clock = clock
         self.probes = probes
         self.record = record
@@ -68,8 +73,16 @@ class PodSyncer:
         uid = pod["metadata"]["uid"]
         state = await fetch(self.runtime, uid)
         if state.ready_sandbox is None:
-            await self._new_sandbox(pod, state)
-            state = await fetch(self.runtime, uid)
+            # A pod starting (sandbox, then its containers) holds one of a few start slots
+            # for that whole step, so a burst of pods comes up one after another instead of
+            # every pod sharing the node's CPU and all of them finishing last. Kubernetes'
+            # kubelet does not bound this; its runtimes do the same work in less CPU.
+            async with self._starting:
+                await self._new_sandbox(pod, state)
+                return await self._sync_containers(pod, await fetch(self.runtime, uid))
+        return await self._sync_containers(pod, state)
+
+    async def _sync_containers(self, pod: Obj, state: PodRuntimeState) -> SyncResult:
         result = SyncResult(state)
         sandbox = state.ready_sandbox
         if sandbox is None:

@@ -51,6 +51,7 @@ class SandboxOps:
     cni: CNI
     cgroup_root: str
     sandboxes: dict[str, SandboxRecord]
+    sandbox_configs: dict[str, pb.PodSandboxConfig]
     _locks: dict[str, asyncio.Lock]
 
     def sandbox_dir(self, sid: str) -> Path:
@@ -65,7 +66,13 @@ class SandboxOps:
         raise NotFound(f"pod sandbox {sid!r} not found")
 
     def sandbox_config(self, sid: str) -> pb.PodSandboxConfig:
-        return pb.PodSandboxConfig.FromString((self.sandbox_dir(sid) / "config.pb").read_bytes())
+        """The sandbox's CRI config; it never changes, so it is read from disk once (listing
+        every sandbox on each kubelet sync would otherwise parse N files per call)."""
+        cfg = self.sandbox_configs.get(sid)
+        if cfg is None:
+            cfg = pb.PodSandboxConfig.FromString((self.sandbox_dir(sid) / "config.pb").read_bytes())
+            self.sandbox_configs[sid] = cfg
+        return cfg
 
     def sandbox_files(self, sid: str) -> dict[str, Path]:
         d = self.sandbox_dir(sid)
@@ -108,6 +115,8 @@ class SandboxOps:
             await asyncio.shield(self._tear_down(rec))
             shutil.rmtree(d, ignore_errors=True)
             raise
+        self.sandbox_configs[sid] = pb.PodSandboxConfig()
+        self.sandbox_configs[sid].CopyFrom(config)
         self.sandboxes[sid] = rec
         return sid
 
@@ -161,6 +170,7 @@ class SandboxOps:
             await self.remove_container(c.id)  # type: ignore[attr-defined]
         shutil.rmtree(self.sandbox_dir(rec.id), ignore_errors=True)
         self.sandboxes.pop(rec.id, None)
+        self.sandbox_configs.pop(rec.id, None)
 
     def _sandbox_status(self, rec: SandboxRecord) -> pb.PodSandboxStatus:
         cfg = self.sandbox_config(rec.id)
@@ -201,22 +211,24 @@ class SandboxOps:
     async def list_pod_sandbox(self, filter: pb.PodSandboxFilter | None = None) -> list[pb.PodSandbox]:
         out = []
         for rec in list(self.sandboxes.values()):
-            st = self._sandbox_status(rec)
+            # filter on what is in memory first: the kubelet lists one pod's sandboxes by label
+            cfg = self.sandbox_config(rec.id)
+            state = pb.SANDBOX_READY if rec.ready else pb.SANDBOX_NOTREADY
             if filter is not None:
                 if filter.id and not rec.id.startswith(filter.id):
                     continue
-                if filter.HasField("state") and filter.state.state != st.state:
+                if filter.HasField("state") and filter.state.state != state:
                     continue
-                if any(st.labels.get(k) != v for k, v in filter.label_selector.items()):
+                if any(cfg.labels.get(k) != v for k, v in filter.label_selector.items()):
                     continue
             out.append(
                 pb.PodSandbox(
                     id=rec.id,
-                    metadata=st.metadata,
-                    state=st.state,
-                    created_at=st.created_at,
-                    labels=st.labels,
-                    annotations=st.annotations,
+                    metadata=cfg.metadata,
+                    state=state,
+                    created_at=rec.created_at,
+                    labels=cfg.labels,
+                    annotations=cfg.annotations,
                     runtime_handler=rec.runtime_handler,
                 )
             )

@@ -45,6 +45,8 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         self.cni = CNI(options.cni_conf_dir, options.cni_bin_dirs)
         self.sandboxes: dict[str, SandboxRecord] = {}
         self.containers: dict[str, ContainerRecord] = {}
+        self.sandbox_configs: dict[str, pb.PodSandboxConfig] = {}
+        self.container_configs: dict[str, pb.ContainerConfig] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.streaming = StreamingServer(StreamingOptions(address=options.streaming_address), self)
 
