@@ -64,6 +64,41 @@ def _mount_rootfs(lower: Path, d: Path) -> Path:
     return rootfs
 
 
+class MonitorLauncher:
+    """Starts container monitors through the monitor's fork server (see `monitor.py`),
+    starting the server on first use and again if it died."""
+
+    def __init__(self) -> None:
+        self._server: subprocess.Popen[bytes] | None = None
+
+    def launch(self, state_dir: Path) -> None:
+        for _ in range(2):
+            if self._server is None or self._server.poll() is not None:
+                # -I -S: the monitor needs only the standard library (no site, no .pth files)
+                self._server = subprocess.Popen(
+                    [sys.executable, "-I", "-S", str(MONITOR), "--fork-server"],
+                    start_new_session=True,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    close_fds=True,
+                )
+            assert self._server.stdin is not None
+            try:
+                self._server.stdin.write(f"{state_dir}\n".encode())
+                self._server.stdin.flush()
+                return
+            except OSError:  # it died since we looked: start another
+                self._server = None
+        raise CRIError("could not start the container monitor")
+
+    def close(self) -> None:
+        if self._server is not None and self._server.stdin is not None:
+            self._server.stdin.close()  # the server exits at end of input
+            self._server.wait()
+            self._server = None
+
+
 class ContainerOps:
     """The ContainerManager half of `service.Runtime` (state lives on the Runtime)."""
 
@@ -73,6 +108,7 @@ class ContainerOps:
     sandboxes: dict[str, SandboxRecord]
     containers: dict[str, ContainerRecord]
     container_configs: dict[str, pb.ContainerConfig]
+    monitors: MonitorLauncher
 
     def container_dir(self, cid: str) -> Path:
         return self.root / "containers" / cid
@@ -196,17 +232,7 @@ class ContainerOps:
         )
 
     async def _start_monitor(self, d: Path, rec: ContainerRecord) -> None:
-        # The monitor needs only the standard library: -I (isolated) and -S (no site, so no
-        # .pth files such as editable-install finders) halve its start-up, which is most of
-        # CreateContainer's CPU time.
-        subprocess.Popen(
-            [sys.executable, "-I", "-S", str(MONITOR), str(d)],
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            close_fds=True,
-        )
+        self.monitors.launch(d)
         delay = 0.002
         for _ in range(2000):
             if (d / "created").exists():
@@ -221,11 +247,21 @@ class ContainerOps:
         rec = self.find_container(container_id)
         if self.state(rec) != pb.CONTAINER_CREATED:
             raise FailedPrecondition(f"container {rec.id} is not in state CREATED")
+        # stamped before `runc start`: a quick process may exit (and its monitor record the
+        # finish time) before runc returns, and a container never finishes before it starts
+        started = time.time_ns()
         out = await _run(self.runc_cmd("start", rec.id))
-        if out[0] != 0:
+        if out[0] != 0 and not self._ran(rec):
             raise CRIError(f"starting container: {out[2].strip()}")
-        rec.started_at = time.time_ns()
+        rec.started_at = started
         save(self.container_dir(rec.id), rec)
+
+    def _ran(self, rec: ContainerRecord) -> bool:
+        """The process ran and exited already: a command that exits at once may be reaped,
+        and its state deleted by the monitor, while `runc start` is still returning (it then
+        fails to remove its exec.fifo)."""
+        info = _exit_info(self.container_dir(rec.id))
+        return info is not None and info.get("reason") != "ContainerCannotRun"
 
     async def _wait_exit(self, rec: ContainerRecord, timeout: float) -> bool:
         d = self.container_dir(rec.id)

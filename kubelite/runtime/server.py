@@ -65,3 +65,4 @@ class RuntimeServer:
         finally:
             await asyncio.shield(server.stop(grace=2))
             await asyncio.shield(self.runtime.streaming.stop())
+            self.runtime.monitors.close()  # running monitors stay: they are not its children

@@ -21,7 +21,7 @@ from kubelite.cri import api_pb2 as pb
 from kubelite.image.manager import ImageManager
 from kubelite.runtime import stats
 from kubelite.runtime.cni import CNI
-from kubelite.runtime.containers import ContainerOps
+from kubelite.runtime.containers import ContainerOps, MonitorLauncher
 from kubelite.runtime.namespaces import ensure_private_dir
 from kubelite.runtime.records import ContainerRecord, SandboxRecord, load_all
 from kubelite.runtime.sandboxes import SandboxOps
@@ -47,6 +47,7 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         self.containers: dict[str, ContainerRecord] = {}
         self.sandbox_configs: dict[str, pb.PodSandboxConfig] = {}
         self.container_configs: dict[str, pb.ContainerConfig] = {}
+        self.monitors = MonitorLauncher()
         self._locks: dict[str, asyncio.Lock] = {}
         self.streaming = StreamingServer(StreamingOptions(address=options.streaming_address), self)
 
