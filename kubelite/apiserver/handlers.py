@@ -220,7 +220,7 @@ class ResourceHandlers:
         """The body, with unknown and duplicate fields handled as fieldValidation says."""
         body = decode_object(raw, content_type)
         dups = [] if ctx.field_validation == "Ignore" else \
-            fieldvalidation.duplicate_fields(raw, media_type(content_type))
+            fieldvalidation.duplicate_fields(raw, media_type(content_type), body)
         fieldvalidation.check(rt, body, ctx.field_validation, ctx.warnings, duplicates=dups,
                               prefix=fieldvalidation.decode_prefix(rt))
         return body

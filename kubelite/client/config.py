@@ -47,6 +47,10 @@ class ClientConfig:
     burst: int = 10
     user_agent: str = "kubelite-client"
     timeout: float = 30.0
+    # Keep-alive connections for requests (watches get their own, one each). A bounded pool
+    # makes a burst of requests wait for a free connection rather than open hundreds more,
+    # whose TLS handshakes cost the API server more than the requests themselves.
+    max_connections: int = 64
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def with_rate_limits(self, qps: float, burst: int) -> "ClientConfig":

@@ -1,7 +1,9 @@
 """The REST transport: one connection pool, authentication, rate limits, Status errors.
 
-`Client` owns one aiohttp session (keep-alive connections are reused by every request and
-watch of the process), adds the bearer token or presents the client certificate, waits on
+`Client` owns two aiohttp sessions: requests share a pool of at most
+`config.max_connections` keep-alive connections (a request waits for a free one rather
+than opening more), and each watch holds a connection of its own, unbounded, so long-lived
+watches can never starve requests. It adds the bearer token or presents the client certificate, waits on
 the client-side token bucket (QPS/burst) before each request, and turns error replies into
 the APIError tree (`kubelite.client.errors`). Typed access per resource is
 `client.resource("deployments", group="apps")` (`kubelite.client.resource`).
@@ -52,26 +54,36 @@ class Client:
         self.limiter: TokenBucket | Unlimited = (
             TokenBucket(config.qps, config.burst, clock=self.clock) if config.qps > 0 else Unlimited())
         self._session: aiohttp.ClientSession | None = None
+        self._watch_session: aiohttp.ClientSession | None = None
 
     @property
     def namespace(self) -> str:
         return self.config.namespace
 
     def session(self) -> aiohttp.ClientSession:
+        """The session for requests: a bounded pool of keep-alive connections."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=self.config.ssl_context(), limit=0,
-                                             keepalive_timeout=60)
-            headers = {"User-Agent": self.config.user_agent, "Accept": "application/json",
-                       **self.config.extra_headers}
-            self._session = aiohttp.ClientSession(self.config.server, connector=connector,
-                                                  headers=headers, json_serialize=lambda o:
-                                                  orjson.dumps(o).decode())
+            self._session = self._new_session(self.config.max_connections)
         return self._session
 
+    def _watches(self) -> aiohttp.ClientSession:
+        """The session for watches: one connection per watch, as many as there are watches."""
+        if self._watch_session is None or self._watch_session.closed:
+            self._watch_session = self._new_session(0)
+        return self._watch_session
+
+    def _new_session(self, limit: int) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(ssl=self.config.ssl_context(), limit=limit, keepalive_timeout=60)
+        headers = {"User-Agent": self.config.user_agent, "Accept": "application/json",
+                   **self.config.extra_headers}
+        return aiohttp.ClientSession(self.config.server, connector=connector, headers=headers,
+                                     json_serialize=lambda o: orjson.dumps(o).decode())
+
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._watch_session):
+            if session is not None:
+                await session.close()
+        self._session = self._watch_session = None
 
     async def __aenter__(self) -> "Client":
         return self
@@ -135,7 +147,7 @@ class Client:
         await self.limiter.wait()
         query = _query({**(params or {}), "watch": True})
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.config.timeout)
-        async with self.session().get(path, params=query, timeout=timeout,
+        async with self._watches().get(path, params=query, timeout=timeout,
                                       headers=self._headers(None)) as resp:
             if resp.status >= 400:
                 raise error_from_response(resp.status, await resp.read(), dict(resp.headers))

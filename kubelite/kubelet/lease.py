@@ -7,9 +7,14 @@ resourceVersion), so a renewal costs one request; after a failure the Lease is r
 (or created) and the renewal retried after 200 ms, doubling to 7 s, as Kubernetes' lease
 controller does. The Lease is owned by its Node, so deleting the Node deletes the Lease.
 
-    start ──► ensure (get, or create) ──► renew every interval ──► ...
+    start ──► ensure (create, or get) ──► renew every interval ──► ...
                   ▲                            │ failure
                   └──── back-off 0.2 s … 7 s ◄─┘
+
+Renewals keep a fixed rate: each is due `interval` after the previous one was due, not
+after it finished, so the time a request takes (or a busy event loop) does not stretch the
+gaps between renewTimes, and nodes whose renewals were spread over the interval (the
+simulated kubelet's `first_delay`) stay spread instead of drifting into bursts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import datetime as dt
 import logging
 from typing import Any, Callable
 
-from kubelite.api.errors import APIError, NotFound
+from kubelite.api.errors import AlreadyExists, APIError
 from kubelite.api.meta import format_micro_time
 from kubelite.kubelet.backoff import RetryDelay
 from kubelite.util.clock import Clock
@@ -60,12 +65,13 @@ class NodeLease:
     async def renew_once(self) -> None:
         """Write a fresh renewTime; raises the API error when it cannot."""
         if self._lease is None:
+            # A new node's Lease does not exist yet: create first, read only when it does.
             try:
-                self._lease = await self.leases.get(self.node_name, namespace=NODE_LEASE_NAMESPACE)
-            except NotFound:
                 self._lease = await self.leases.create(self._new(), namespace=NODE_LEASE_NAMESPACE)
                 self._renewed()
                 return
+            except AlreadyExists:
+                self._lease = await self.leases.get(self.node_name, namespace=NODE_LEASE_NAMESPACE)
         lease = {**self._lease, "spec": {**self._lease.get("spec", {}), "holderIdentity": self.node_name,
                                           "leaseDurationSeconds": self.duration,
                                           "renewTime": micro_time(self.clock)}}
@@ -84,14 +90,17 @@ class NodeLease:
         self.last_renew = self.clock.now()
         self.retry.success()
 
-    async def run(self) -> None:
-        """Renew until cancelled."""
+    async def run(self, *, first_delay: float = 0.0) -> None:
+        """Renew until cancelled, the first time after `first_delay`, then at a fixed rate."""
+        due = self.clock.now() + first_delay
         while True:
+            await self.clock.sleep(due - self.clock.now())
             try:
                 await self.renew_once()
-                delay = self.interval
+                # Late (a slow request, a busy loop)? Renew at once, but never in a burst.
+                due = max(due + self.interval, self.clock.now())
             except Exception as err:  # API errors, connection errors: all retried
                 delay = self.retry.failure()
                 log.warning("failed to renew the node lease, retrying: %s", err,
                             extra={"node": self.node_name, "retry_in": delay})
-            await self.clock.sleep(delay)
+                due = self.clock.now() + delay

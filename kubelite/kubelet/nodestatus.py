@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -155,9 +154,13 @@ class NodeAgent:
         self._note_posted(status)
         return True
 
-    async def run_status_loop(self) -> None:
+    async def run_status_loop(self, *, first_delay: float | None = None) -> None:
+        """Check the status every `update_frequency` (first after `first_delay`, default one
+        period), at a fixed rate so nodes spread over the period stay spread."""
+        due = self.clock.now() + (self.update_frequency if first_delay is None else first_delay)
         while True:
-            await self.clock.sleep(self.update_frequency)
+            await self.clock.sleep(due - self.clock.now())
+            due = max(due + self.update_frequency, self.clock.now())
             try:
                 await self.post_status()
             except asyncio.CancelledError:
@@ -179,7 +182,7 @@ class NodeAgent:
 
 
 def _without_heartbeats(status: Obj) -> Obj:
-    s = copy.deepcopy(status)
-    for c in s.get("conditions", []):
-        c.pop("lastHeartbeatTime", None)
-    return s
+    """`status` for comparing with the last one posted: conditions without their heartbeat
+    times (copied; the rest is shared, as build_status makes a fresh status every time)."""
+    conds = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in status.get("conditions", [])]
+    return {**status, "conditions": conds}

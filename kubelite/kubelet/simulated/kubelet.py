@@ -1,8 +1,10 @@
 """The simulated kubelet: N nodes heartbeating from one process, pods moved by stages.
 
     for each node:  NodeAgent (register, status every 10 s, posted on change / 5 min)
-                    NodeLease (renew every 10 s; starts spread over one interval so N
-                               renewals do not arrive at once)
+                    NodeLease (created right after the Node, renewed every 10 s)
+                    node i of N renews in the slot i/N of each interval, and checks its
+                    status half an interval later: 5,000 nodes make a steady 500 renewals a
+                    second, never a burst (both loops keep a fixed rate, so slots hold)
     pods:           one informer of every bound pod (spec.nodeName!=""); its handlers
                     enqueue the keys of pods on our nodes; reconcile(key) finds the pod's
                     current stage and, once the stage's delay has passed, patches the
@@ -17,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import random
 from typing import Any
 
 import kubelite
@@ -52,6 +53,12 @@ def simulated_facts(name: str, index: int, options: KubeletOptions) -> NodeFacts
                      addresses=[{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
                      node_info=info, taints=list(options.register_with_taints),
                      annotations={"kubelite.io/simulated": "true"})
+
+
+def slot_delay(index: int, count: int, start: float, period: float, now: float) -> float:
+    """Seconds from `now` until node `index`'s next slot. Node i of N owns the instants
+    start + (i/N + k) × period, so N nodes' requests arrive evenly, not in bursts."""
+    return (start + period * index / count - now) % period
 
 
 class _IPs:
@@ -106,30 +113,34 @@ class SimulatedKubelet:
             return []
         return [f"{pod['metadata'].get('namespace', 'default')}/{pod['metadata']['name']}"]
 
-    async def _register_all(self, concurrency: int = 64) -> None:
-        sem = asyncio.Semaphore(concurrency)
-
-        async def one(agent: NodeAgent) -> None:
-            async with sem:
-                await agent.register()
-                if agent.pod_cidr:
-                    self.ips[agent.facts.name] = _IPs(agent.pod_cidr)
-
-        await asyncio.gather(*(one(a) for a in self.agents.values()))
-
-    async def _lease_after(self, lease: NodeLease, delay: float) -> None:
-        await self.clock.sleep(delay)
-        await lease.run()
+    async def _start_node(self, tg: asyncio.TaskGroup, index: int, agent: NodeAgent, start: float) -> None:
+        """Register the Node, create its Lease, then heartbeat in the node's slot."""
+        await agent.register()
+        if agent.pod_cidr:
+            self.ips[agent.facts.name] = _IPs(agent.pod_cidr)
+        lease = self.leases[agent.facts.name]
+        try:
+            await lease.renew_once()
+        except Exception as err:  # the lease loop retries it in the node's slot
+            log.warning("unable to create the node lease: %s", err, extra={"node": agent.facts.name})
+        n, now = len(self.agents), self.clock.now()
+        interval, status_every = self.options.lease_renew_interval, agent.update_frequency
+        tg.create_task(lease.run(first_delay=slot_delay(index, n, start, interval, now)))
+        # Status checks in the middle of the node's lease slots, so the two do not coincide.
+        tg.create_task(agent.run_status_loop(
+            first_delay=slot_delay(index, n, start + status_every / 2, status_every, now)))
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
-        await self._register_all()
-        log.info("simulated nodes registered", extra={"nodes": len(self.agents)})
-        interval = self.options.lease_renew_interval
+        start = self.clock.now()
+        sem = asyncio.Semaphore(64)   # registrations in flight
+
+        async def one(tg: asyncio.TaskGroup, index: int, agent: NodeAgent) -> None:
+            async with sem:
+                await self._start_node(tg, index, agent, start)
+
         async with asyncio.TaskGroup() as tg:
-            for name, agent in self.agents.items():
-                tg.create_task(self._lease_after(self.leases[name], random.uniform(0, interval) if
-                                                 len(self.agents) > 1 else 0.0))
-                tg.create_task(agent.run_status_loop())
+            await asyncio.gather(*(one(tg, i, a) for i, a in enumerate(self.agents.values())))
+            log.info("simulated nodes registered", extra={"nodes": len(self.agents)})
             tg.create_task(self.informer.run())
             tg.create_task(self.controller.run(ready))
 
