@@ -71,22 +71,28 @@ class MonitorLauncher:
     def __init__(self) -> None:
         self._server: subprocess.Popen[bytes] | None = None
 
+    def start(self) -> subprocess.Popen[bytes]:
+        """The running server, started if there is none (the runtime starts it at once, so
+        that the first container does not wait for an interpreter)."""
+        if self._server is None or self._server.poll() is not None:
+            # -I -S: the monitor needs only the standard library (no site, no .pth files)
+            self._server = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(MONITOR), "--fork-server"],
+                start_new_session=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        return self._server
+
     def launch(self, state_dir: Path) -> None:
         for _ in range(2):
-            if self._server is None or self._server.poll() is not None:
-                # -I -S: the monitor needs only the standard library (no site, no .pth files)
-                self._server = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(MONITOR), "--fork-server"],
-                    start_new_session=True,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    close_fds=True,
-                )
-            assert self._server.stdin is not None
+            stdin = self.start().stdin
+            assert stdin is not None
             try:
-                self._server.stdin.write(f"{state_dir}\n".encode())
-                self._server.stdin.flush()
+                stdin.write(f"{state_dir}\n".encode())
+                stdin.flush()
                 return
             except OSError:  # it died since we looked: start another
                 self._server = None

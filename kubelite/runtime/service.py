@@ -55,6 +55,7 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         for sub in ("sandboxes", "containers", "runc"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(ensure_private_dir, self.root / "sandboxes")
+        self.monitors.start()
         self.sandboxes = load_all(self.root / "sandboxes", SandboxRecord)
         self.containers = load_all(self.root / "containers", ContainerRecord)
         for cid, rec in list(self.containers.items()):
