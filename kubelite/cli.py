@@ -39,20 +39,9 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         compaction_interval=args.compaction_interval,
     )
 
-    async def main() -> int:
-        import signal
+    from kubelite.util.process import run_until_signalled
 
-        server = APIServer(options)
-        task = asyncio.create_task(server.run())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        return 0
-    return _run(main())
+    return _run(run_until_signalled(APIServer(options).run()))
 
 
 def cmd_up(args: argparse.Namespace) -> int:

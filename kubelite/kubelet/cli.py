@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 from pathlib import Path
 from typing import Any, Callable
+
+from kubelite.util.process import run_until_signalled
 
 
 def _labels(text: str) -> dict[str, str]:
@@ -49,18 +49,7 @@ def cmd_kubelet(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
 
     options = options_from_args(args)
 
-    async def main() -> int:
-        task = asyncio.create_task(run_kubelet(options))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        return 0
-
-    return run(main())
+    return run(run_until_signalled(run_kubelet(options)))
 
 
 def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 from pathlib import Path
 from typing import Any, Callable
+
+from kubelite.util.process import run_until_signalled
 
 
 def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
@@ -33,18 +34,7 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
         streaming_address=args.streaming_address,
     )
 
-    async def main() -> int:
-        task = asyncio.create_task(RuntimeServer(options).run())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        return 0
-
-    return run(main())
+    return run(run_until_signalled(RuntimeServer(options).run()))
 
 
 def cmd_image_import(args: argparse.Namespace, run: Callable[[Any], int]) -> int:

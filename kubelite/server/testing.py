@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -18,12 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelite.server.up import UpOptions, prepare
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from kubelite.util.net import free_port
 
 
 @dataclass

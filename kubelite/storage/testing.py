@@ -19,13 +19,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+from kubelite.util.net import free_port
 
 ETCD_BINARY = "/usr/bin/etcd"
 INSTALL_HINT = "the etcd binary is missing: install it with `apt-get install etcd-server`"
@@ -37,12 +38,6 @@ def etcd_binary() -> str:
     if not found:
         raise RuntimeError(INSTALL_HINT)
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EtcdServer:

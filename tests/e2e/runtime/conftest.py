@@ -22,6 +22,7 @@ import pytest
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.client import RemoteRuntime
+from kubelite.util.net import free_port
 
 NEEDED = {
     "runc": "runc",
@@ -54,12 +55,6 @@ def _require() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cni_plugins(*plugins): extra CNI plugins for the test's runtime")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 15) -> None:
