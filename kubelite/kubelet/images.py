@@ -8,6 +8,12 @@ A failed pull is reported as the container's waiting reason ErrImagePull; while 
 image's back-off (10 s doubling to 5 min) runs, further starts do not pull and report
 ImagePullBackOff, as Kubernetes does. Defaults: Always for `:latest` or no tag, else
 IfNotPresent (the API server's defaulting usually filled it in already).
+
+Pulls run in parallel, as Kubernetes' kubelet with `serializeImagePulls: false` (its
+default is true: one pull at a time per node, so a hanging pull blocks every other pod's
+pull). kubelite's runtime pulls a reference once at a time (a second pull of it waits,
+then finds its layers stored). Pulls are made outside the kubelet's start slots (sync.py),
+so they never hold up the starts of pods whose images are present.
 """
 
 from __future__ import annotations

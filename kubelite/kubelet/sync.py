@@ -13,7 +13,9 @@ the next thing needed, then returns; the pod worker calls it again when somethin
        one never started is started: image (pull policy), create, start, postStart
 
 A pod with no ready sandbox takes steps 1-3 in one go while holding a start slot (at
-most `parallel_pod_starts` pods start at once; see `sync`).
+most `parallel_pod_starts` pods start at once, earliest first; `start_slots.py`). Its
+images are pulled before it takes the slot, and any pull inside the step lets the slot
+go meanwhile: a slow or failing pull delays only its own pod.
 
 Waiting reasons the status must show (ErrImagePull, CrashLoopBackOff, ...) are returned
 in `SyncResult.waiting`; `SyncResult.retry_in` says when a back-off ends.
@@ -22,6 +24,7 @@ in `SyncResult.waiting`; `SyncResult.retry_in` says when a back-off ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,12 +38,14 @@ from kubelite.kubelet.lifecycle import HookError, run_handler
 from kubelite.kubelet.podutil import content_hash, full_name
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
+from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.sync")
 Obj = dict[str, Any]
 Recorder = Callable[[Obj, str, str, str], None]   # (pod, type, reason, message)
+Pulled = dict[str, str | PullFailure]              # container name → image ref, or why not
 
 
 @dataclass(slots=True)
@@ -58,7 +63,7 @@ class PodSyncer:
                  crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str,
                  parallel_pod_starts: int = 4) -> None:
         self.runtime = runtime
-        self._starting = asyncio.Semaphore(parallel_pod_starts)
+        self.start_slots = StartSlots(parallel_pod_starts)
         self.clock = clock
         self.probes = probes
         self.record = record
@@ -74,15 +79,35 @@ class PodSyncer:
         state = await fetch(self.runtime, uid)
         if state.ready_sandbox is None:
             # A pod starting (sandbox, then its containers) holds one of a few start slots
-            # for that whole step, so a burst of pods comes up one after another instead of
-            # every pod sharing the node's CPU and all of them finishing last. Kubernetes'
-            # kubelet does not bound this; its runtimes do the same work in less CPU.
-            async with self._starting:
+            # for that step, so a burst of pods comes up one after another instead of every
+            # pod sharing the node's CPU and all of them finishing last. Its images are
+            # pulled first, outside the slot: a pull can take minutes, or hang.
+            ticket = self.start_slots.ticket()
+            pulled = await self._pull_first(pod, state)
+            async with self.start_slots.claim(ticket) as slot:
                 await self._new_sandbox(pod, state)
-                return await self._sync_containers(pod, await fetch(self.runtime, uid))
+                return await self._sync_containers(pod, await fetch(self.runtime, uid), slot, pulled)
         return await self._sync_containers(pod, state)
 
-    async def _sync_containers(self, pod: Obj, state: PodRuntimeState) -> SyncResult:
+    async def _pull_first(self, pod: Obj, state: PodRuntimeState) -> Pulled:
+        """The images of the containers a new pod's first step starts (its first init
+        container, else all of them), pulled at once; nothing for a pod that ran before."""
+        if state.containers or state.sandboxes:
+            return {}
+        spec = pod.get("spec") or {}
+        first = (spec.get("initContainers") or [])[:1] or spec.get("containers") or []
+        sb_config = sandbox_config(pod, 0, log_root=self.log_root)
+
+        async def pull(c: Obj) -> str | PullFailure:
+            try:
+                return await self.images.ensure(pod, c, sb_config, lambda t, r, m: self.record(pod, t, r, m))
+            except PullFailure as err:
+                return err
+        refs = await asyncio.gather(*(pull(c) for c in first))
+        return {c["name"]: ref for c, ref in zip(first, refs)}
+
+    async def _sync_containers(self, pod: Obj, state: PodRuntimeState, slot: SlotClaim | None = None,
+                               pulled: Pulled | None = None) -> SyncResult:
         result = SyncResult(state)
         sandbox = state.ready_sandbox
         if sandbox is None:
@@ -94,7 +119,7 @@ class PodSyncer:
             if latest is not None and latest.state == pb.CONTAINER_EXITED and latest.exit_code == 0:
                 continue
             if latest is None or will_restart(pod, latest, init=True):
-                await self._start(pod, c, latest, sandbox.id, sb_config, result, init=True)
+                await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=True)
             return result   # one init container at a time, each to completion
         for c in spec.get("containers") or []:
             latest = state.latest(c["name"])
@@ -109,7 +134,7 @@ class PodSyncer:
                 latest = (await self.runtime.container_status(latest.id)).status
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
             if latest is None or will_restart(pod, latest):
-                await self._start(pod, c, latest, sandbox.id, sb_config, result, init=False)
+                await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
         return result
 
     async def _new_sandbox(self, pod: Obj, state: PodRuntimeState) -> None:
@@ -131,7 +156,8 @@ class PodSyncer:
             raise
 
     async def _start(self, pod: Obj, c: Obj, latest: pb.ContainerStatus | None, sandbox_id: str,
-                     sb_config: pb.PodSandboxConfig, result: SyncResult, *, init: bool) -> None:
+                     sb_config: pb.PodSandboxConfig, result: SyncResult, slot: SlotClaim | None,
+                     pulled: Pulled | None, *, init: bool) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
         if latest is not None:
@@ -147,10 +173,11 @@ class PodSyncer:
                 result.retry_after(delay - finished_ago)
                 return
             self.crash_backoff.next(key)
-        try:
-            image_ref = await self.images.ensure(pod, c, sb_config,
-                                                 lambda t, r, m: self.record(pod, t, r, m))
-        except PullFailure as err:
+        image_ref = (pulled or {}).pop(name, None)
+        if image_ref is None:
+            image_ref = await self._ensure_image(pod, c, sb_config, slot)
+        if isinstance(image_ref, PullFailure):
+            err = image_ref
             result.waiting[name] = (err.reason, err.message)
             key = (pod["metadata"]["uid"], c.get("image", ""))
             result.retry_after(max(0.05, self.images.backoff.remaining(key)))
@@ -176,6 +203,14 @@ class PodSyncer:
                 self.record(pod, "Warning", "FailedPostStartHook", str(err))
                 await self.runtime.stop_container(cid, 0)
         await self._prune(pod, name, result.state)
+
+    async def _ensure_image(self, pod: Obj, c: Obj, sb_config: pb.PodSandboxConfig,
+                            slot: SlotClaim | None) -> str | PullFailure:
+        async with slot.released() if slot is not None else contextlib.nullcontext():
+            try:
+                return await self.images.ensure(pod, c, sb_config, lambda t, r, m: self.record(pod, t, r, m))
+            except PullFailure as err:
+                return err
 
     async def _prune(self, pod: Obj, name: str, state: PodRuntimeState) -> None:
         """Keep the current and the previous instance of a container; remove older ones."""
