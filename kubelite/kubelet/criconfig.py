@@ -33,6 +33,22 @@ def pod_labels(pod: Obj) -> dict[str, str]:
             POD_UID: md.get("uid", "")}
 
 
+def namespace_options(pod: Obj) -> pb.NamespaceOption:
+    """Which Linux namespaces the pod's containers share, as Kubernetes asks for them: network
+    and IPC are the pod's (or the node's for hostNetwork/hostIPC); PID is each container's own
+    unless the pod asks to share one (shareProcessNamespace) or uses the node's (hostPID).
+    The CRI's zero value for every mode is POD, so PID must be set explicitly."""
+    spec = pod.get("spec") or {}
+    if spec.get("hostPID"):
+        pid = pb.NODE
+    elif spec.get("shareProcessNamespace"):
+        pid = pb.POD
+    else:
+        pid = pb.CONTAINER
+    return pb.NamespaceOption(network=pb.NODE if spec.get("hostNetwork") else pb.POD,
+                              ipc=pb.NODE if spec.get("hostIPC") else pb.POD, pid=pid)
+
+
 def log_directory(pod: Obj, root: Path) -> str:
     md = pod["metadata"]
     return str(root / f"{md.get('namespace', 'default')}_{md['name']}_{md.get('uid', '')}")
@@ -56,8 +72,7 @@ def sandbox_config(pod: Obj, attempt: int, *, log_root: Path,
                     protocol=_PROTOCOLS.get(p.get("protocol", "TCP"), pb.TCP),
                     container_port=p["containerPort"],
                     host_port=p["hostPort"], host_ip=p.get("hostIP", "")))
-    if spec.get("hostNetwork"):
-        cfg.linux.security_context.namespace_options.network = pb.NODE
+    cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
     dns = spec.get("dnsConfig") or {}
@@ -135,6 +150,5 @@ def container_config(pod: Obj, c: Obj, attempt: int, *, image_ref: str, pod_ip: 
         cfg.linux.security_context.privileged = True
     if sc.get("readOnlyRootFilesystem"):
         cfg.linux.security_context.readonly_rootfs = True
-    if (pod.get("spec") or {}).get("hostNetwork"):
-        cfg.linux.security_context.namespace_options.network = pb.NODE
+    cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     return cfg
