@@ -49,7 +49,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     options = UpOptions(data_dir=Path(args.data_dir), port=args.port, store=args.store or "",
                         bind_address=args.bind_address, advertise_address=args.advertise_address,
-                        local_node=not args.no_local_node, simulated_nodes=args.simulated_nodes)
+                        local_node=not args.no_local_node, simulated_nodes=args.simulated_nodes,
+                        container_runtime_endpoint=args.container_runtime_endpoint)
     return _run(run_up(options))
 
 
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument("--container-runtime-endpoint", default="", metavar="ENDPOINT",
+                    help="run the local node's pods on this CRI runtime (e.g. unix:///run/containerd/"
+                         "containerd.sock) instead of starting kubelite's own")
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
     up.set_defaults(func=cmd_up)
 

@@ -92,9 +92,9 @@ def runtime_argv(d: Path, extra: list[str]) -> list[str]:
             "--socket", str(d / "runtime.sock"), "--cni-conf-dir", str(d / "net.d"), *extra]
 
 
-def kubelet_argv(d: Path, kubeconfig: Path, name: str, extra: list[str]) -> list[str]:
+def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(kubeconfig),
-            "--container-runtime-endpoint", f"unix://{d / 'runtime.sock'}", "--node-name", name,
+            "--container-runtime-endpoint", runtime_endpoint, "--node-name", name,
             "--pod-log-dir", str(d / "pods"), "--pod-manifest-path", str(d / "manifests"), *extra]
 
 

@@ -2,7 +2,8 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-then a local node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py`; and
+then a local node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only
+the kubelet, on another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
@@ -48,6 +49,9 @@ class UpOptions:
     bind_address: str = "127.0.0.1"
     advertise_address: str = "127.0.0.1"
     local_node: bool = True
+    # The local node's CRI runtime: empty starts kubelite's own (`kubelite runtime`); an
+    # endpoint (e.g. unix:///run/containerd/containerd.sock) uses that runtime instead.
+    container_runtime_endpoint: str = ""
     simulated_nodes: int = 0
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
@@ -93,16 +97,18 @@ def prepare(options: UpOptions) -> list[Component]:
     components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
     extra = options.extra_args
     if options.local_node:
-        if lacking := localnode.missing():
+        endpoint = options.container_runtime_endpoint
+        if not endpoint and (lacking := localnode.missing()):
             print(localnode.explain(lacking), file=sys.stderr, flush=True)
         else:
             name = localnode.node_name()
             kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
-            components += [
-                Component("runtime", localnode.runtime_argv(d, extra.get("runtime", [])),
-                          _socket_ready(d / "runtime.sock")),
-                Component("kubelet", localnode.kubelet_argv(d, kubeconfig, name, extra.get("kubelet", []))),
-            ]
+            if not endpoint:
+                endpoint = f"unix://{d / 'runtime.sock'}"
+                components.append(Component("runtime", localnode.runtime_argv(d, extra.get("runtime", [])),
+                                            _socket_ready(d / "runtime.sock")))
+            components.append(Component("kubelet", localnode.kubelet_argv(
+                d, kubeconfig, name, endpoint, extra.get("kubelet", []))))
     if options.simulated_nodes:
         components.append(Component("simulated-nodes", localnode.simulated_argv(
             d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", []))))

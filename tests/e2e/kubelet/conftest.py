@@ -73,23 +73,28 @@ async def _remove_all_sandboxes(endpoint: str) -> None:
         await rt.close()
 
 
-@pytest.fixture(params=["kubelite", "containerd"])
-async def node_runtime(request: pytest.FixtureRequest, tmp_path: Path, registry: str):
-    if request.param == "kubelite":
-        rt: RuntimeProcess = request.getfixturevalue("runtime_process")
-        yield NodeRuntime("kubelite", str(rt.socket), _pod_cidr(rt))
-        return
+@pytest.fixture
+async def containerd_process(tmp_path: Path, registry: str, pause_image: str):
+    """A containerd of the test's own; every sandbox it made is removed afterwards."""
     if containerd.missing():
         pytest.fail("containerd is missing; run ./scripts/install-deps or apt-get install containerd")
-    index = next(_nodes)
-    ctd = containerd.ContainerdProcess(tmp_path / "containerd", index=index, registry=registry,
-                                       sandbox_image=request.getfixturevalue("pause_image"))
+    ctd = containerd.ContainerdProcess(tmp_path / "containerd", index=next(_nodes), registry=registry,
+                                       sandbox_image=pause_image)
     ctd.start()
     try:
-        yield NodeRuntime("containerd", ctd.endpoint, f"10.{150 + os.getpid() % 50}.{index % 250}.0/24")
+        yield ctd
         await _remove_all_sandboxes(ctd.endpoint)
     finally:
         ctd.cleanup()
+
+
+@pytest.fixture(params=["kubelite", "containerd"])
+def node_runtime(request: pytest.FixtureRequest) -> NodeRuntime:
+    if request.param == "kubelite":
+        rt: RuntimeProcess = request.getfixturevalue("runtime_process")
+        return NodeRuntime("kubelite", str(rt.socket), _pod_cidr(rt))
+    ctd: containerd.ContainerdProcess = request.getfixturevalue("containerd_process")
+    return NodeRuntime("containerd", ctd.endpoint, f"10.{150 + os.getpid() % 50}.{ctd.index % 250}.0/24")
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ class ContainerdProcess:
 
     def __init__(self, root: Path, *, index: int, registry: str, sandbox_image: str) -> None:
         self.root = root
+        self.index = index
         self.socket = root / "containerd.sock"
         self.bridge = f"kl-ctd{os.getpid() % 1000}-{index}"[:15]
         self.net_d = root / "net.d"
