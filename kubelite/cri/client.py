@@ -169,6 +169,13 @@ class RemoteRuntime:
         )
         return resp.stats
 
+    async def list_pod_sandbox_stats(
+        self, filter: pb.PodSandboxStatsFilter | None = None
+    ) -> list[pb.PodSandboxStats]:
+        request = pb.ListPodSandboxStatsRequest(filter=filter)
+        resp = await self._call(self._runtime.ListPodSandboxStats, request)
+        return list(resp.stats)
+
     # ---- ImageManagerService
     async def list_images(self, filter: pb.ImageFilter | None = None) -> list[pb.Image]:
         resp = await self._call(self._images.ListImages, pb.ListImagesRequest(filter=filter))

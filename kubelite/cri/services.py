@@ -110,6 +110,13 @@ class ContainerStatsManager(Protocol):
 
     async def pod_sandbox_stats(self, pod_sandbox_id: str) -> pb.PodSandboxStats: ...
 
+    async def list_pod_sandbox_stats(
+        self, filter: pb.PodSandboxStatsFilter | None = None
+    ) -> list[pb.PodSandboxStats]:
+        """Every sandbox's stats (by id prefix and labels); a sandbox or container removed
+        while they are read is left out, never an error."""
+        ...
+
 
 class RuntimeHealth(Protocol):
     async def status(self, verbose: bool = False) -> pb.StatusResponse:

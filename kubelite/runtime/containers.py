@@ -305,9 +305,11 @@ class ContainerOps:
         rootfs = d / "bundle" / "rootfs"
         if os.path.ismount(rootfs):
             await _run(["umount", "-l", str(rootfs)])
-        await asyncio.to_thread(shutil.rmtree, d, True)
+        # out of the index before its files go: while they are deleted (in a thread) the
+        # container would read as running (no exit record) and its config as missing
         self.containers.pop(rec.id, None)
         self.container_configs.pop(rec.id, None)
+        await asyncio.to_thread(shutil.rmtree, d, True)
 
     def _status(self, rec: ContainerRecord) -> pb.ContainerStatus:
         cfg = self.container_config(rec.id)

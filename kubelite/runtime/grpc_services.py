@@ -154,11 +154,8 @@ class RuntimeServicer(pb_grpc.RuntimeServiceServicer):
 
     @_rpc
     async def ListPodSandboxStats(self, r: pb.ListPodSandboxStatsRequest) -> pb.ListPodSandboxStatsResponse:
-        items = await self.b.list_pod_sandbox()
-        wanted = r.filter.id if r.HasField("filter") else ""
-        return pb.ListPodSandboxStatsResponse(
-            stats=[await self.b.pod_sandbox_stats(s.id) for s in items if not wanted or s.id == wanted]
-        )
+        f = r.filter if r.HasField("filter") else None
+        return pb.ListPodSandboxStatsResponse(stats=await self.b.list_pod_sandbox_stats(f))
 
 
 class ImageServicer(pb_grpc.ImageServiceServicer):

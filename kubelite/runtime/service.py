@@ -18,6 +18,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.cri.errors import NotFound
 from kubelite.image.manager import ImageManager
 from kubelite.runtime import stats
 from kubelite.runtime.cni import CNI
@@ -99,18 +100,27 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         if cidr:
             await asyncio.to_thread(self.cni.set_pod_cidr, cidr)
 
-    def _container_stats(self, rec: ContainerRecord) -> pb.ContainerStats:
-        cfg = self.container_config(rec.id)
+    def _container_stats(self, rec: ContainerRecord) -> pb.ContainerStats | None:
+        """The container's stats; None if it vanished (removed) while they were read."""
+        try:
+            cfg = self.container_config(rec.id)
+        except FileNotFoundError:
+            return None
         s = pb.ContainerStats(
             attributes=pb.ContainerAttributes(
                 id=rec.id, metadata=cfg.metadata, labels=cfg.labels, annotations=cfg.annotations
             )
         )
-        stats.fill(rec.cgroup, s.cpu, s.memory)
+        if not stats.fill(rec.cgroup, s.cpu, s.memory) and self.containers.get(rec.id) is not rec:
+            return None
         return s
 
     async def container_stats(self, container_id: str) -> pb.ContainerStats:
-        return self._container_stats(self.find_container(container_id))
+        rec = self.find_container(container_id)
+        s = self._container_stats(rec)
+        if s is None:
+            raise NotFound(f"container {container_id!r} not found")
+        return s
 
     async def list_container_stats(
         self, filter: pb.ContainerStatsFilter | None = None
@@ -124,24 +134,51 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
                     continue
                 if filter.pod_sandbox_id and not rec.sandbox_id.startswith(filter.pod_sandbox_id):
                     continue
-            try:
-                out.append(self._container_stats(rec))
-            except FileNotFoundError:  # removed while we were listing
-                continue
+            if (s := self._container_stats(rec)) is not None:
+                out.append(s)
         return out
 
     async def pod_sandbox_stats(self, pod_sandbox_id: str) -> pb.PodSandboxStats:
-        rec = self.find_sandbox(pod_sandbox_id)
-        cfg = self.sandbox_config(rec.id)
+        s = self._pod_sandbox_stats(self.find_sandbox(pod_sandbox_id))
+        if s is None:
+            raise NotFound(f"pod sandbox {pod_sandbox_id!r} not found")
+        return s
+
+    async def list_pod_sandbox_stats(
+        self, filter: pb.PodSandboxStatsFilter | None = None
+    ) -> list[pb.PodSandboxStats]:
+        """Every sandbox's stats but those removed while they were read (a pod deleted
+        meanwhile is not an error: it is simply no longer listed)."""
+        out = []
+        for rec in list(self.sandboxes.values()):
+            if filter is not None and filter.id and not rec.id.startswith(filter.id):
+                continue
+            if (s := self._pod_sandbox_stats(rec)) is None:
+                continue
+            if filter is not None and any(s.attributes.labels.get(k) != v
+                                          for k, v in filter.label_selector.items()):
+                continue
+            out.append(s)
+        return out
+
+    def _pod_sandbox_stats(self, rec: SandboxRecord) -> pb.PodSandboxStats | None:
+        """The sandbox's stats and its running containers'; a container that vanished
+        between the listing and the reading of its cgroup is left out; None if the
+        sandbox itself did."""
+        try:
+            cfg = self.sandbox_config(rec.id)
+        except FileNotFoundError:
+            return None
         s = pb.PodSandboxStats(
             attributes=pb.PodSandboxAttributes(
                 id=rec.id, metadata=cfg.metadata, labels=cfg.labels, annotations=cfg.annotations
             )
         )
-        stats.fill(rec.cgroup_parent, s.linux.cpu, s.linux.memory)
-        s.linux.containers.extend(
-            self._container_stats(c)
-            for c in self.containers.values()
-            if c.sandbox_id == rec.id and self.state(c) == pb.CONTAINER_RUNNING
-        )
+        if not stats.fill(rec.cgroup_parent, s.linux.cpu, s.linux.memory) \
+                and self.sandboxes.get(rec.id) is not rec:
+            return None
+        for c in list(self.containers.values()):
+            if c.sandbox_id == rec.id and self.state(c) == pb.CONTAINER_RUNNING:
+                if (cs := self._container_stats(c)) is not None:
+                    s.linux.containers.append(cs)
         return s

@@ -52,10 +52,12 @@ def memory(cgroup: str) -> tuple[int, int] | None:
     return usage, max(usage - inactive, 0)
 
 
-def fill(cgroup: str, cpu: pb.CpuUsage, mem: pb.MemoryUsage) -> None:
+def fill(cgroup: str, cpu: pb.CpuUsage, mem: pb.MemoryUsage) -> bool:
+    """Fill in what the cgroup tells; False if it told nothing (it is gone)."""
     now = time.time_ns()
     cpu.timestamp = mem.timestamp = now
     if (ns := cpu_ns(cgroup)) is not None:
         cpu.usage_core_nano_seconds.value = ns
     if (m := memory(cgroup)) is not None:
         mem.usage_bytes.value, mem.working_set_bytes.value = m
+    return ns is not None or m is not None
