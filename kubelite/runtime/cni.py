@@ -12,7 +12,8 @@ follows it: every `host-local` IPAM section of the configuration is rewritten to
 from that range. A directory with no configuration at all gets a default bridge network
 (bridge, host-local, portmap, loopback) on that range, as containerd does from its
 configuration template; until then the network is not ready. Configurations without
-host-local IPAM (an overlay that allocates its own IPs) are left as they are.
+host-local IPAM (an overlay that allocates its own IPs) are left as they are. A bridge
+that is its pods' gateway gets the new range's gateway address (bridge.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.runtime import bridge
 
 IFNAME = "eth0"
 
@@ -113,6 +115,7 @@ class CNI:
     def __init__(self, conf_dir: Path, bin_dirs: tuple[Path, ...]) -> None:
         self.conf_dir = conf_dir
         self.bin_dirs = bin_dirs
+        self.old_gateways_kept = False    # a bridge keeps an old range's gateway for its pods
 
     def ready(self) -> tuple[bool, str]:
         try:
@@ -121,8 +124,9 @@ class CNI:
             return False, str(err)
         return True, ""
 
-    def set_pod_cidr(self, cidr: str) -> None:
-        """Make the network allocate pod IPs from `cidr` (see the module docstring)."""
+    def set_pod_cidr(self, cidr: str, in_use: Iterable[str] = ()) -> None:
+        """Make the network allocate pod IPs from `cidr` (see the module docstring);
+        `in_use`: the IPs pods have now, whose old gateway must stay."""
         try:
             net = load(self.conf_dir)
         except CNIError:
@@ -132,6 +136,18 @@ class CNI:
         data = json.loads(net.source.read_text())
         if with_pod_cidr(data, cidr):
             _write_atomically(net.source, data)
+        self.reconcile_bridges(in_use)
+
+    def reconcile_bridges(self, in_use: Iterable[str]) -> None:
+        """The gateway bridges' addresses: the configured range's gateway, then old ones
+        still used by a pod IP in `in_use` (bridge.py)."""
+        try:
+            net = load(self.conf_dir)
+        except CNIError:
+            return
+        in_use = list(in_use)
+        kept = [bridge.reconcile(b, in_use) for b in bridge.gateway_bridges(net.plugins)]
+        self.old_gateways_kept = any(kept)
 
     def _plugin(self, kind: str) -> Path:
         for d in self.bin_dirs:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from kubelite.cri.errors import AlreadyExists, CRIError, NotFound
 from kubelite.runtime import namespaces
 from kubelite.runtime.cni import CNI, pod_ip
 from kubelite.runtime.records import SandboxRecord, save
+
+log = logging.getLogger("kubelite.runtime.sandboxes")
 
 
 def _resolv_conf(dns: pb.DNSConfig) -> str:
@@ -159,6 +163,19 @@ class SandboxOps:
             await self._tear_down(rec)
             rec.ready = False
             save(self.sandbox_dir(rec.id), rec)
+        if self.cni.old_gateways_kept and not rec.host_network:
+            await self._prune_old_gateways()
+
+    def pod_ips(self) -> list[str]:
+        """The IPs pods on the network have now."""
+        return [s.ip for s in self.sandboxes.values() if s.ready and s.ip]
+
+    async def _prune_old_gateways(self) -> None:
+        """A pod left the network: an old range's gateway no pod needs any more goes."""
+        try:
+            await asyncio.to_thread(self.cni.reconcile_bridges, self.pod_ips())
+        except (OSError, subprocess.CalledProcessError) as err:
+            log.warning("could not remove an old gateway address from the bridge: %s", err)
 
     async def remove_pod_sandbox(self, pod_sandbox_id: str) -> None:
         try:

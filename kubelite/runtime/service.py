@@ -98,7 +98,7 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         """The kubelet passes the node's pod CIDR; the pod network's IPs follow it."""
         cidr = config.network_config.pod_cidr
         if cidr:
-            await asyncio.to_thread(self.cni.set_pod_cidr, cidr)
+            await asyncio.to_thread(self.cni.set_pod_cidr, cidr, self.pod_ips())
 
     def _container_stats(self, rec: ContainerRecord) -> pb.ContainerStats | None:
         """The container's stats; None if it vanished (removed) while they were read."""
