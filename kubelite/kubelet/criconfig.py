@@ -60,7 +60,9 @@ def sandbox_config(pod: Obj, attempt: int, *, log_root: Path,
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=md["name"], namespace=md.get("namespace", "default"),
                                        uid=md.get("uid", ""), attempt=attempt),
-        hostname=spec.get("hostname") or md["name"][:63],
+        # A hostNetwork pod keeps the node's hostname (its UTS namespace is the node's), as
+        # Kubernetes leaves the sandbox's hostname empty for it; runc refuses to set one.
+        hostname="" if spec.get("hostNetwork") else (spec.get("hostname") or md["name"][:63]),
         log_directory=log_directory(pod, log_root),
         labels=pod_labels(pod),
         annotations={k: v for k, v in (md.get("annotations") or {}).items() if isinstance(v, str)},

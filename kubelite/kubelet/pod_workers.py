@@ -118,7 +118,9 @@ class PodWorker:
                     c.labels.get("kubelite.io/init-container") != "true":
                 ago = max(0.0, self.owner.clock.wall() - c.started_at / 1e9)
                 running.append((by_name[c.metadata.name], c.id, ago))
-        self.owner.probes.sync(self.uid, state.pod_ip, running)
+        # Probes go to the pod's IP as its status reports it: the node's for a hostNetwork pod.
+        pod_ip = (self.last_status or {}).get("podIP") or state.pod_ip
+        self.owner.probes.sync(self.uid, pod_ip, running)
 
     async def write_status(self, state: Any, waiting: dict[str, tuple[str, str]], *,
                            terminating: bool = False) -> Obj:

@@ -84,7 +84,6 @@ class ProbeManager:
 
     def startup_failed(self, cid: str) -> str | None:
         entry = self._workers.get((cid, STARTUP))
-        if entry is not None and entry[0].result == Result.FAILURE and entry[0]._streak[1] >= int(
-                entry[0].probe.get("failureThreshold") or 3) and entry[1].done() is False:
+        if entry is not None and entry[0].result == Result.FAILURE:
             return entry[0].message or "startup probe failed"
         return None

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from kubelite.kubelet.lifecycle import http_url
 
@@ -36,11 +37,6 @@ def resolve_port(port: Any, container: Obj) -> int:
         if p.get("name") == port:
             return int(p["containerPort"])
     raise ValueError(f"port {port!r} is not a number nor a named port of the container")
-
-
-def _health_request(service: str) -> bytes:
-    data = service.encode()
-    return (b"\x0a" + bytes([len(data)]) + data) if data else b""   # field 1, string (short names)
 
 
 async def run_probe(probe: Obj, *, runtime: Any, container: Obj, container_id: str,
@@ -71,13 +67,13 @@ async def run_probe(probe: Obj, *, runtime: Any, container: Obj, container_id: s
             return Result.SUCCESS, ""
         if "grpc" in probe:
             g = probe["grpc"]
-            async with grpc.aio.insecure_channel(f"{pod_ip}:{g.get('port')}") as ch:
-                call = ch.unary_unary("/grpc.health.v1.Health/Check",
-                                      request_serializer=lambda b: b, response_deserializer=lambda b: b)
-                resp = await call(_health_request(g.get("service") or ""), timeout=timeout)
-            if resp == b"\x08\x01":
+            async with grpc.aio.insecure_channel(f"{pod_ip}:{int(g['port'])}") as ch:
+                resp = await health_pb2_grpc.HealthStub(ch).Check(
+                    health_pb2.HealthCheckRequest(service=g.get("service") or ""), timeout=timeout)
+            if resp.status == health_pb2.HealthCheckResponse.SERVING:
                 return Result.SUCCESS, ""
-            return Result.FAILURE, "service unhealthy (responded with not SERVING)"
+            status = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+            return Result.FAILURE, f'service unhealthy (responded with "{status}")'
     except (asyncio.TimeoutError, TimeoutError):
         return Result.FAILURE, f"timeout: probe did not answer within {timeout:g}s"
     except (OSError, aiohttp.ClientError, grpc.RpcError, ValueError) as err:

@@ -6,9 +6,10 @@
                                     └ the result changes → on_change()
 
 Before its first verdict a readiness worker reports FAILURE (not ready), a liveness
-worker SUCCESS (alive), a startup worker FAILURE (not started). A startup worker stops
-after its first SUCCESS; a liveness worker stops after reporting FAILURE (the container
-is killed; its successor gets a new worker).
+worker SUCCESS (alive), a startup worker UNKNOWN (not started, not failed either). A
+startup worker stops after its verdict; a liveness worker stops after reporting FAILURE
+(the container is killed; its successor gets a new worker). Every verdict that changes
+the result calls on_change, so the pod worker acts on it at once.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class ProbeWorker:
         self.clock = clock
         self.started_ago = started_ago
         self.on_change = on_change
-        self.result = Result.SUCCESS if kind == LIVENESS else Result.FAILURE
+        self.result = {LIVENESS: Result.SUCCESS, READINESS: Result.FAILURE}.get(kind, Result.UNKNOWN)
         self.message = ""
         self._streak: tuple[Result, int] = (Result.UNKNOWN, 0)
 
@@ -63,6 +64,6 @@ class ProbeWorker:
                     return
             elif result == Result.FAILURE and self._streak[1] >= failure_needed:
                 self._set(Result.FAILURE, message)
-                if self.kind == LIVENESS:
-                    return
+                if self.kind in (LIVENESS, STARTUP):
+                    return   # the container is to be killed; probing it further means nothing
             await self.clock.sleep(float(p.get("periodSeconds") or 10))
