@@ -173,6 +173,33 @@ class ResourceCache:
                 break
             yield key, self.objects[key]
 
+    def items_at(self, revision: int, prefix: str = "",
+                 start: str = "") -> Iterator[tuple[str, CachedObject]]:
+        """Like `items`, but as the resource was at `revision` (caller checked `revision >=
+        oldest`): the current objects with the window's later changes undone. The first
+        event after `revision` for a key holds, as its `prev`, what the key was then."""
+        then: dict[str, CachedObject | None] = {}
+        for ev in self.events_after(revision):
+            if ev.key not in then and ev.key.startswith(prefix) and (not start or ev.key >= start):
+                then[ev.key] = ev.prev
+        changed = sorted(then)
+        current = self.items(prefix, start)
+        i = 0
+        for key, co in current:
+            while i < len(changed) and changed[i] < key:
+                if (old := then[changed[i]]) is not None:
+                    yield changed[i], old
+                i += 1
+            if i < len(changed) and changed[i] == key:
+                if (old := then[key]) is not None:
+                    yield key, old
+                i += 1
+            else:
+                yield key, co
+        for key in changed[i:]:
+            if (old := then[key]) is not None:
+                yield key, old
+
     def count_from(self, prefix: str, start: str) -> int:
         lo = max(prefix, start) if start else prefix
         hi = prefix + "\U0010ffff" if prefix else None

@@ -90,12 +90,19 @@ def test_pagination_with_limit_and_continue(core, namespace):
     assert first.metadata.remaining_item_count == 4
     seen = [i.metadata.name for i in first.items]
     token = first.metadata._continue
-    core.create_namespaced_config_map(namespace, _cm("c9"))  # after the snapshot: not in the pages
+    # Changes after the first page do not show in the later ones: they list the snapshot.
+    core.create_namespaced_config_map(namespace, _cm("c9"))
+    core.patch_namespaced_config_map("c4", namespace, {"data": {"changed": "yes"}})
+    core.delete_namespaced_config_map("c5", namespace)
+    versions = {}
     while token:
         page = core.list_namespaced_config_map(namespace, limit=3, _continue=token)
+        assert page.metadata.resource_version == first.metadata.resource_version
         seen += [i.metadata.name for i in page.items]
+        versions.update({i.metadata.name: (i.data or {}) for i in page.items})
         token = page.metadata._continue
     assert seen == [f"c{i}" for i in range(7)]
+    assert "changed" not in versions["c4"]
 
 
 def test_a_watch_sees_every_event_in_order(core, namespace):

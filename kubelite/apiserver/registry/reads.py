@@ -1,8 +1,10 @@
 """Get, list and watch: answered from the watch cache.
 
 A list is paged with continue tokens that carry the snapshot revision; a later page comes
-from the cache while the resource has not changed since the snapshot, otherwise from the
-store at that revision (410 Gone once compacted away). A watch is registered in one step
+from the cache: as it is while the resource has not changed since the snapshot, else as it
+was then, rebuilt by undoing the window's later events (Kubernetes 1.33's list-from-cache
+snapshots play this part); only a snapshot older than the window is read from the store at
+that revision (410 Gone once compacted away). A watch is registered in one step
 with the events it must send first: the current objects (no resourceVersion, `0`, or
 `sendInitialEvents`), or the cache's window of events after the given revision (410 when
 the revision is older than the window).
@@ -42,26 +44,27 @@ class Reads(RegistryCore):
         else:
             await self._at_least(opts.resource_version)
         prefix = rt.list_prefix(namespace)
-        if snapshot and rc.last_change > snapshot:
+        changed = bool(snapshot) and rc.last_change > snapshot
+        if changed and snapshot < rc.oldest:
             return await self._list_from_store(rt, prefix, snapshot, start, opts)
         revision = snapshot or self.cache.revision
         matches = matcher(rt, opts)
         exact = _exact_key(rt, namespace, opts)
-        if exact is not None:
+        if exact is not None and not changed:
             hit = rc.objects.get(exact)
             found = [hit] if hit is not None and matches(hit.obj) else []
             return ListPage(found, revision)
         items: builtins.list[CachedObject] = []
         limit = opts.limit
         token = ""
-        for key, co in rc.items(prefix, start):
+        for key, co in (rc.items_at(snapshot, prefix, start) if changed else rc.items(prefix, start)):
             if limit and len(items) >= limit:
                 token = encode_continue(revision, key)
                 break
             if matches(co.obj):
                 items.append(co)
         remaining = None
-        if token and opts.label_selector is None and opts.field_selector is None:
+        if token and not changed and opts.label_selector is None and opts.field_selector is None:
             remaining = rc.count_from(prefix, decode_continue(token)[1])
         return ListPage(items, revision, token, remaining)
 
