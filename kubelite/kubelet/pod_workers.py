@@ -208,6 +208,14 @@ class PodWorkers:
             w.gone = True
             w.kick()
 
+    def resend_status(self, uid: str) -> None:
+        """The pod's API object was replaced (a static pod's mirror recreated): write its
+        status again even if it did not change."""
+        w = self.workers.get(uid)
+        if w is not None:
+            w.last_status = None
+            w.kick()
+
     def wake(self, uid: str) -> None:
         w = self.workers.get(uid)
         if w is not None:

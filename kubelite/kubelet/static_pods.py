@@ -3,13 +3,17 @@
 Every `file_check_frequency` seconds the folder is read (`*.yaml`, `*.yml`, `*.json`; one
 Pod each). A static pod is named `<name>-<node>`, bound to this node, and gets a uid
 derived from its content and the node, so an edited file is a new pod: the old one is
-stopped and the new one started. A removed file stops its pod.
+stopped and the new one started. A removed file stops its pod. A file that is not one valid
+Pod (bad YAML, wrong types, failing the API server's Pod validation after its defaults, a
+name another file already uses) is logged once and skipped, as if it were absent; the
+other manifests run on.
 
 The pod runs from the file alone; so that the cluster can see it, the kubelet keeps a
 *mirror pod* in the API: the same pod with the annotation `kubernetes.io/config.mirror`
 (the content hash) and the Node as its owner. Its status is the static pod's. A mirror
 that does not match a current manifest (edited, removed, or deleted by a user) is
-deleted and created again, as Kubernetes' mirror client does.
+deleted and created again, as Kubernetes' mirror client does; the pod worker then writes
+the status to the new object.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from typing import Any
 
 import yaml
 
+from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import AlreadyExists, APIError, NotFound
+from kubelite.api.resources import ResourceType
+from kubelite.api.validation.pod import validate_pod
 from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.podutil import CONFIG_HASH, CONFIG_MIRROR, CONFIG_SEEN, CONFIG_SOURCE, content_hash
 from kubelite.util.clock import Clock
@@ -31,22 +38,52 @@ log = logging.getLogger("kubelite.kubelet.static")
 Obj = dict[str, Any]
 
 
-def read_manifests(folder: Path, node: str) -> dict[str, Obj]:
-    """uid → static pod, for every readable Pod manifest in `folder`."""
+class InvalidManifest(ValueError):
+    """A manifest file that is not one valid Pod; the kubelet logs it and skips the file."""
+
+
+_POD = ResourceType("", "v1", "pods", "pod", "Pod", True)
+
+
+def read_manifests(folder: Path, node: str) -> tuple[dict[str, Obj], dict[str, str]]:
+    """(uid → static pod for every valid Pod manifest in `folder`, file → why it was skipped)."""
     out: dict[str, Obj] = {}
+    skipped: dict[str, str] = {}
+    names: dict[tuple[str, str], str] = {}
     for f in sorted(folder.glob("*")):
         if f.suffix not in (".yaml", ".yml", ".json") or f.name.startswith("."):
             continue
         try:
-            doc = yaml.safe_load(f.read_text())
-        except (OSError, yaml.YAMLError) as err:
-            log.warning("cannot read static pod manifest: %s", err, extra={"file": str(f)})
+            pod = decode_manifest(f.read_text(), node, str(f))
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if key in names:
+                raise InvalidManifest(f"pod {key[0]}/{key[1]} is already defined by {names[key]}")
+        except (OSError, yaml.YAMLError, InvalidManifest) as err:
+            skipped[str(f)] = str(err)
             continue
-        if not isinstance(doc, dict) or doc.get("kind") != "Pod":
-            continue
-        pod = static_pod(doc, node, str(f))
+        names[key] = str(f)
         out[pod["metadata"]["uid"]] = pod
-    return out
+    return out, skipped
+
+
+def decode_manifest(text: str, node: str, source: str) -> Obj:
+    """The static pod of one manifest, defaulted and validated as the API server would a Pod
+    (Kubernetes' kubelet does the same), or InvalidManifest saying why not."""
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict) or doc.get("kind") != "Pod":
+        raise InvalidManifest("not a Pod object")
+    if not isinstance(doc.get("metadata"), dict) or not isinstance(doc.get("spec"), dict):
+        raise InvalidManifest("a Pod needs metadata and spec objects")
+    try:
+        pod = static_pod(doc, node, source)
+        apply_defaults(_POD, pod)
+    except (TypeError, AttributeError, KeyError, ValueError) as err:   # fields of the wrong types
+        raise InvalidManifest(f"malformed pod: {err}") from None
+    errors = validate_pod(pod)
+    if errors:
+        raise InvalidManifest("invalid pod: " + "; ".join(f"{e.field}: {e.reason} {e.detail}".strip()
+                                                          for e in errors))
+    return pod
 
 
 def static_pod(doc: Obj, node: str, source: str) -> Obj:
@@ -63,7 +100,8 @@ def static_pod(doc: Obj, node: str, source: str) -> Obj:
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        if isinstance(c, dict):
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
     return pod
 
 
@@ -92,6 +130,7 @@ class StaticPods:
         self.workers = workers
         self.clock = clock
         self.current: dict[str, Obj] = {}
+        self._skipped: dict[str, str] = {}
 
     async def run(self) -> None:
         while True:
@@ -102,7 +141,11 @@ class StaticPods:
             await self.clock.sleep(self.period)
 
     async def check(self) -> None:
-        found = read_manifests(self.folder, self.node) if self.folder.is_dir() else {}
+        found, skipped = read_manifests(self.folder, self.node) if self.folder.is_dir() else ({}, {})
+        for f, why in skipped.items():
+            if self._skipped.get(f) != why:   # once per file and reason, not every check
+                log.warning("skipping static pod manifest: %s", why, extra={"file": f})
+        self._skipped = skipped
         for uid, pod in self.current.items():
             if uid not in found:
                 self.workers.deleted(pod)  # the file changed or went away: stop that pod
@@ -129,6 +172,8 @@ class StaticPods:
                 try:
                     await self.pods_api.create(mirror_of(pod, self.agent.uid),
                                                namespace=pod["metadata"]["namespace"])
+                    # A new API object: it shows the pod's status only once that is written again.
+                    self.workers.resend_status(pod["metadata"]["uid"])
                 except AlreadyExists:
                     pass
                 except APIError as err:

@@ -1,7 +1,7 @@
 """The kubelet against a real API server and kubelite's runtime: registration, a pod of the
 busybox image that runs, restarts with growing back-off, is restarted by its liveness
 probe, becomes Ready only when its readiness probe passes; init containers in order;
-graceful deletion with a preStop hook; a static pod and its mirror."""
+graceful deletion with a preStop hook. (Static pods: test_kubelet_static_pods.py.)"""
 
 from __future__ import annotations
 
@@ -161,31 +161,3 @@ async def test_init_containers_run_in_order_then_graceful_deletion_runs_prestop(
     log = (tmp_path / "pods" / f"default_ordered_{uid}" / "main" / "0.log").read_text()
     lines = [line.split(" ", 3)[-1] for line in log.splitlines()]
     assert lines.index("prestop") < lines.index("got-term")
-
-
-async def test_static_pod_runs_with_a_mirror_and_stops_when_its_file_goes(api, kubelet, registry, tmp_path):
-    import yaml
-
-    manifest = tmp_path / "manifests" / "web.yaml"
-    manifest.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "static-web"},
-                                        "spec": {"containers": [_c("web", f"{registry}/busybox:latest",
-                                                                   "exec sleep 300")]}}))
-    pods = api.resource("pods")
-    name = f"static-web-{kubelet.node_name}"
-
-    async def mirror_running():
-        p = await pods.get(name, namespace="default")
-        return p if p.get("status", {}).get("phase") == "Running" else None
-    m = await wait_for(mirror_running, what="the mirror pod to show the static pod running")
-    assert "kubernetes.io/config.mirror" in m["metadata"]["annotations"]
-    assert m["metadata"]["ownerReferences"][0]["kind"] == "Node"
-    manifest.unlink()
-
-    async def mirror_gone():
-        try:
-            await pods.get(name, namespace="default")
-            return False
-        except Exception:
-            return True
-    await wait_for(mirror_gone, what="the mirror pod to go")
-    await asyncio.sleep(0)
