@@ -78,7 +78,9 @@ class Kubelet:
         o = self.options
         pods = self.client.resource("pods")
         self.recorder = EventRecorder(self.client, component="kubelet", host=self.node_name, clock=self.clock)
-        self.probes = ProbeManager(self.runtime, self.clock, on_change=lambda uid: self.pod_workers.wake(uid))
+        self.probes = ProbeManager(self.runtime, self.clock, on_change=lambda uid: self.pod_workers.wake(uid),
+                                   record=self.recorder.event,
+                                   pod_of=lambda uid: getattr(self.pod_workers.workers.get(uid), "pod", None))
         host_ip = self.host.addresses[0]["address"] if self.host.addresses else ""
         record = self.recorder.event
         syncer = PodSyncer(self.runtime, clock=self.clock, probes=self.probes, record=record,
@@ -144,3 +146,4 @@ class Kubelet:
                     ready.set()
         finally:
             await asyncio.shield(workers.shutdown())
+            await asyncio.shield(self.probes.shutdown())

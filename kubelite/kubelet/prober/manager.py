@@ -2,7 +2,9 @@
 
 The pod worker calls `sync(pod, running)` after each sync with the container instances
 that are running; workers of instances that are gone are cancelled, new ones started.
-Results are kept by container id; `on_change(uid)` wakes the pod worker.
+Results are kept by container id; `on_change(uid)` wakes the pod worker. A failed probe
+is recorded as a Warning `Unhealthy` event on the pod ("Readiness probe failed: ..."),
+as Kubernetes does, when `record` and `pod_of` (the pod of a uid) are given.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ _FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "sta
 
 
 class ProbeManager:
-    def __init__(self, runtime: Any, clock: Clock, on_change: Callable[[str], None]) -> None:
+    def __init__(self, runtime: Any, clock: Clock, on_change: Callable[[str], None], *,
+                 record: Callable[[Obj, str, str, str], None] | None = None,
+                 pod_of: Callable[[str], Obj | None] = lambda uid: None) -> None:
         self.runtime = runtime
         self.clock = clock
         self.on_change = on_change
+        self.record = record
+        self.pod_of = pod_of
         self._workers: dict[tuple[str, str], tuple[ProbeWorker, asyncio.Task[None]]] = {}
         self._by_pod: dict[str, set[tuple[str, str]]] = {}
 
@@ -43,16 +49,31 @@ class ProbeManager:
                     continue  # liveness and readiness wait for the startup probe
                 w = ProbeWorker(kind, probe, runtime=self.runtime, container=container, container_id=cid,
                                 pod_ip=lambda ip=pod_ip: ip, clock=self.clock, started_ago=started_ago,
-                                on_change=lambda _w, u=uid: self.on_change(u))
+                                on_change=lambda _w, u=uid: self.on_change(u),
+                                on_failure=lambda w, message, u=uid: self._unhealthy(u, w, message))
                 self._workers[key] = (w, asyncio.create_task(w.run(), name=f"probe {kind} {cid[:12]}"))
         for key in self._by_pod.get(uid, set()) - wanted:
             self._stop(key)
         self._by_pod[uid] = wanted
 
+    def _unhealthy(self, uid: str, w: ProbeWorker, message: str) -> None:
+        pod = self.pod_of(uid)
+        if self.record is not None and pod is not None:
+            self.record(pod, "Warning", "Unhealthy", f"{w.kind} probe failed: {message}".strip())
+
     def _stop(self, key: tuple[str, str]) -> None:
         entry = self._workers.pop(key, None)
         if entry is not None:
             entry[1].cancel()
+
+    async def shutdown(self) -> None:
+        """Cancel every probe worker and wait for them (the kubelet is stopping)."""
+        tasks = [task for _, task in self._workers.values()]
+        self._workers.clear()
+        self._by_pod.clear()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def remove_pod(self, uid: str) -> None:
         for key in self._by_pod.pop(uid, set()):

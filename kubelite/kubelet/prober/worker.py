@@ -9,7 +9,9 @@ Before its first verdict a readiness worker reports FAILURE (not ready), a liven
 worker SUCCESS (alive), a startup worker UNKNOWN (not started, not failed either). A
 startup worker stops after its verdict; a liveness worker stops after reporting FAILURE
 (the container is killed; its successor gets a new worker). Every verdict that changes
-the result calls on_change, so the pod worker acts on it at once.
+the result calls on_change, so the pod worker acts on it at once; the first failure of a
+run of failures calls on_failure (Kubernetes records an event per failure and lets its
+event correlator fold them; kubelite's recorder does not fold, so it records one per run).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ LIVENESS, READINESS, STARTUP = "Liveness", "Readiness", "Startup"
 class ProbeWorker:
     def __init__(self, kind: str, probe: Obj, *, runtime: Any, container: Obj, container_id: str,
                  pod_ip: Callable[[], str], clock: Clock, started_ago: float,
-                 on_change: Callable[["ProbeWorker"], None]) -> None:
+                 on_change: Callable[["ProbeWorker"], None],
+                 on_failure: Callable[["ProbeWorker", str], None] = lambda w, message: None) -> None:
         self.kind = kind
         self.probe = probe
         self.runtime = runtime
@@ -39,6 +42,7 @@ class ProbeWorker:
         self.clock = clock
         self.started_ago = started_ago
         self.on_change = on_change
+        self.on_failure = on_failure
         self.result = {LIVENESS: Result.SUCCESS, READINESS: Result.FAILURE}.get(kind, Result.UNKNOWN)
         self.message = ""
         self._streak: tuple[Result, int] = (Result.UNKNOWN, 0)
@@ -58,6 +62,8 @@ class ProbeWorker:
                                               container_id=self.container_id, pod_ip=self.pod_ip())
             last, n = self._streak
             self._streak = (result, n + 1 if result == last else 1)
+            if result == Result.FAILURE and self._streak[1] == 1:
+                self.on_failure(self, message)   # once per run of failures: an Unhealthy event
             if result == Result.SUCCESS and self._streak[1] >= success_needed:
                 self._set(Result.SUCCESS, "")
                 if self.kind == STARTUP:

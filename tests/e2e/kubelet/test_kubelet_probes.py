@@ -84,6 +84,14 @@ class Observer:
         await self.pods.delete(self.pod, namespace="default", grace_period_seconds=0)
 
 
+async def _unhealthy_event(pod: Observer, message: str) -> None:
+    """A Warning Unhealthy event on the pod whose message starts with `message`."""
+    async def recorded():
+        return [e for e in await pod.events() if e["reason"] == "Unhealthy" and e["type"] == "Warning"
+                and e["message"].startswith(message)]
+    await wait_for(recorded, timeout=10, what=f"an Unhealthy event {message!r}")
+
+
 def running(c) -> bool:
     return "running" in c["state"]
 
@@ -147,6 +155,7 @@ async def test_http_readiness_follows_the_path_its_headers_and_its_timeout(api, 
     assert c["restartCount"] == 0 and c["started"] is True
     conditions = {x["type"]: x["status"] for x in (await pod.get())["status"]["conditions"]}
     assert conditions["Ready"] == conditions["ContainersReady"] == "False"
+    await _unhealthy_event(pod, "Readiness probe failed: HTTP probe failed with statuscode: 404")
     await pod.delete()
 
 
@@ -168,6 +177,7 @@ async def test_tcp_liveness_restarts_the_container_when_its_port_closes(api, kub
     await pod.holds("listener", lambda c: c["restartCount"] == 1, 2.5, "restarted again")
     reasons = [(e["reason"], e["message"]) for e in await pod.events()]
     assert any(r == "Killing" and "liveness" in m for r, m in reasons), reasons
+    await _unhealthy_event(pod, "Liveness probe failed: ")
     await pod.delete()
 
 
@@ -254,6 +264,7 @@ async def test_startup_probe_that_never_passes_restarts_the_container(api, kubel
     assert c["lastState"]["terminated"]["startedAt"] == first["state"]["running"]["startedAt"]
     reasons = [(e["reason"], e["message"]) for e in await pod.events()]
     assert any(r == "Killing" and "startup" in m for r, m in reasons), reasons
+    await _unhealthy_event(pod, "Startup probe failed")
     await pod.delete()
 
 
