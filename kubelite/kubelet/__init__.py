@@ -10,7 +10,8 @@
     kubelet       Kubelet: composes the above with the pod path
     server, cli   the `kubelite kubelet` process
     simulated/    N simulated nodes from one process; pod lifecycles as data (stages)
-    testing       FakeRuntime: an in-memory CRI runtime on a virtual clock, for tests
+    testing       fakes for tests: FakeAPI, and FakeRuntime (fakeruntime), an in-memory
+                  CRI runtime whose containers run on the test's clock
 
 The kubelet reaches the container runtime only over the CRI (`kubelite.cri`).
 """

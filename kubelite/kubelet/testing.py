@@ -2,8 +2,9 @@
 
 `FakeAPI` keeps objects in memory behind the few verbs the kubelet uses (get, create,
 update with resourceVersion checks, merge patch, delete), with a switch that makes every
-call fail as an unreachable API server would. `FakeRuntime` (`kubelite.kubelet.fakeruntime`)
-is an in-memory CRI runtime whose containers run on the test's clock.
+call fail as an unreachable API server would. `FakeRuntime` is an in-memory CRI runtime
+whose containers run on the test's clock; it lives in `fakeruntime.py` (its own concept)
+and is re-exported here, so tests take every kubelet fake from this module.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import copy
 from typing import Any
 
 from kubelite.api.errors import AlreadyExists, Conflict, NotFound, ServiceUnavailable
+from kubelite.kubelet.fakeruntime import Behaviour, Call, FakeRuntime
+
+__all__ = ["Behaviour", "Call", "FakeAPI", "FakeResource", "FakeRuntime"]
 
 Obj = dict[str, Any]
 
