@@ -5,6 +5,10 @@ was asked; `in_backoff(key)` says whether that delay has not yet passed. A key l
 for `reset_after` seconds starts again from `initial`: a container that crashed once an
 hour is not punished like one crashing every second. The kubelet keys container restarts
 by pod uid and container name (CrashLoopBackOff) and image pulls by image (ImagePullBackOff).
+
+Container restarts date each failure by the container's exit (`next(key, at=...)`,
+`backoff_since`), as Kubernetes does: the delay runs from the exit, and the back-off is
+forgotten when an exit comes more than `reset_after` after the previous one.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ class Backoff:
         self.reset_after = reset_after if reset_after is not None else 2 * maximum
         self._entries: dict[Hashable, _Entry] = {}
 
-    def next(self, key: Hashable) -> float:
-        """Record a failure of `key` now and return the delay before it may be retried."""
-        now = self.clock.now()
+    def next(self, key: Hashable, at: float | None = None) -> float:
+        """Record a failure of `key` at `at` (default: now) and return the delay before it
+        may be retried."""
+        now = self.clock.now() if at is None else at
         e = self._entries.get(key)
         if e is None or now - e.last > self.reset_after:
             e = self._entries[key] = _Entry(self.initial, now)
@@ -45,6 +50,15 @@ class Backoff:
         """The key's current delay; 0 if it has none or it was quiet for `reset_after`."""
         e = self._entries.get(key)
         if e is None or self.clock.now() - e.last > self.reset_after:
+            return 0.0
+        return e.delay
+
+    def backoff_since(self, key: Hashable, at: float) -> float:
+        """The key's delay while it has not passed since a failure at `at`, else 0; also 0
+        when that failure came `reset_after` after the one recorded last (client-go's
+        IsInBackOffSince)."""
+        e = self._entries.get(key)
+        if e is None or at - e.last > self.reset_after or self.clock.now() - at >= e.delay:
             return 0.0
         return e.delay
 
@@ -81,3 +95,25 @@ class RetryDelay:
 
     def success(self) -> None:
         self._next = self.initial
+
+
+def go_duration(seconds: float) -> str:
+    """`seconds` as Go's time.Duration prints it (500ms, 10s, 1m20s, 5m0s, 1h0m0s), for the
+    messages Kubernetes writes with durations in them."""
+    ns = abs(round(seconds * 1e9))
+    sign = "-" if seconds < 0 and ns else ""
+    if ns < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
+            if ns >= size:
+                return sign + _decimal(ns, size) + unit
+        return "0s"
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    return sign + (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + \
+        _decimal(rest, 10**9) + "s"
+
+
+def _decimal(n: int, unit: int) -> str:
+    whole, frac = divmod(n, unit)
+    digits = f"{frac:0{len(str(unit)) - 1}d}".rstrip("0") if frac else ""
+    return f"{whole}.{digits}" if digits else str(whole)

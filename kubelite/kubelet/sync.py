@@ -9,7 +9,8 @@ the next thing needed, then returns; the pod worker calls it again when somethin
        with back-off) and the step ends there: one at a time, each to completion
     3. containers: a running one whose liveness (or startup) probe failed is killed;
        an exited one is restarted if the restart policy says so, after its back-off
-       (CrashLoopBackOff, 10 s doubling to 5 min, forgotten after 10 min of running);
+       (CrashLoopBackOff, 10 s doubling to 5 min from its exit, forgotten when it exits
+       more than 10 min after its previous exit);
        one never started is started: image (pull policy), create, start, postStart
 
 A pod with no ready sandbox takes steps 1-3 in one go while holding a start slot (at
@@ -31,7 +32,7 @@ from typing import Any, Callable
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
-from kubelite.kubelet.backoff import Backoff
+from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.criconfig import container_config, sandbox_config
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
@@ -46,6 +47,7 @@ log = logging.getLogger("kubelite.kubelet.sync")
 Obj = dict[str, Any]
 Recorder = Callable[[Obj, str, str, str], None]   # (pod, type, reason, message)
 Pulled = dict[str, str | PullFailure]              # container name → image ref, or why not
+SHOW_ERR_IMAGE_PULL = 1.0   # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
 
 
 @dataclass(slots=True)
@@ -162,17 +164,21 @@ class PodSyncer:
         attempt = 0 if latest is None else latest.metadata.attempt + 1
         if latest is not None:
             key = (pod["metadata"]["uid"], name)
-            delay = self.crash_backoff.get(key)
             finished = latest.finished_at / 1e9 if latest.finished_at else self.clock.wall()
             finished_ago = max(0.0, self.clock.wall() - finished)
-            if delay and finished_ago < delay:
-                result.waiting[name] = ("CrashLoopBackOff", f"back-off {delay:g}s restarting failed "
-                                        f"container={name} pod={full_name(pod)}({pod['metadata']['uid']})")
-                self.record(pod, "Warning", "BackOff", "Back-off restarting failed container "
-                            f"{name} in pod {full_name(pod)}")
+            exited = self.clock.now() - finished_ago      # on the back-off's clock
+            # As Kubernetes' doBackOff: the delay runs from the exit, and it is forgotten when
+            # this exit came more than reset_after after the previous one.
+            delay = self.crash_backoff.backoff_since(key, exited)
+            if delay:
+                pod_ref = f"{full_name(pod)}({pod['metadata']['uid']})"
+                result.waiting[name] = ("CrashLoopBackOff", f"back-off {go_duration(delay)} restarting "
+                                        f"failed container={name} pod={pod_ref}")
+                self.record(pod, "Warning", "BackOff", f"Back-off restarting failed container {name} "
+                            f"in pod {pod_ref}")
                 result.retry_after(delay - finished_ago)
                 return
-            self.crash_backoff.next(key)
+            self.crash_backoff.next(key, at=exited)
         image_ref = (pulled or {}).pop(name, None)
         if image_ref is None:
             image_ref = await self._ensure_image(pod, c, sb_config, slot)
@@ -180,7 +186,12 @@ class PodSyncer:
             err = image_ref
             result.waiting[name] = (err.reason, err.message)
             key = (pod["metadata"]["uid"], c.get("image", ""))
-            result.retry_after(max(0.05, self.images.backoff.remaining(key)))
+            retry = max(0.05, self.images.backoff.remaining(key))
+            if err.reason == "ErrImagePull":
+                # A failed pull shows ErrImagePull for a moment, then ImagePullBackOff until the
+                # back-off ends and the next pull, as Kubernetes' status alternates between them.
+                retry = min(retry, SHOW_ERR_IMAGE_PULL)
+            result.retry_after(retry)
             return
         cfg = container_config(pod, c, attempt, image_ref=image_ref, pod_ip=result.state.pod_ip,
                                host_ip=self.host_ip, init=init, spec_hash=content_hash(c))

@@ -12,7 +12,7 @@ from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.start_slots import StartSlots
-from kubelite.kubelet.sync import PodSyncer
+from kubelite.kubelet.sync import SHOW_ERR_IMAGE_PULL, PodSyncer
 from kubelite.kubelet.testing import FakeRuntime
 from kubelite.util.clock import FakeClock
 
@@ -68,7 +68,8 @@ async def test_a_failed_pull_reports_err_image_pull_and_the_pod_gets_its_sandbox
     result = await syncer.sync(_pod("broken", image))
     assert result.waiting["c"][0] == "ErrImagePull"
     assert result.state.ready_sandbox is not None
-    assert result.retry_in == pytest.approx(10)
+    assert syncer.images.backoff.remaining(("uid-broken", image)) == pytest.approx(10)
+    assert result.retry_in == pytest.approx(SHOW_ERR_IMAGE_PULL)   # then ImagePullBackOff shows
     again = await syncer.sync(_pod("broken", image))      # in back-off: no second pull
     assert again.waiting["c"][0] == "ImagePullBackOff"
     assert runtime.calls_to("pull_image") == [image]
