@@ -21,6 +21,7 @@ import json
 import logging
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -126,7 +127,9 @@ class SandboxOps:
 
     async def _set_up(self, d: Path, rec: SandboxRecord, config: pb.PodSandboxConfig) -> None:
         (d / "config.pb").write_bytes(config.SerializeToString())
-        hostname = config.hostname or config.metadata.name
+        # A hostNetwork pod shares the node's UTS namespace, so its hostname is the node's
+        # (containerd's behaviour; it refuses a hostname of the pod's own there).
+        hostname = socket.gethostname() if rec.host_network else config.hostname or config.metadata.name
         (d / "hostname").write_text(hostname + "\n")
         (d / "resolv.conf").write_text(_resolv_conf(config.dns_config))
         kinds = ("ipc",) if rec.host_network else namespaces.KINDS

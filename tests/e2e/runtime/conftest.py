@@ -4,10 +4,17 @@ A session registry (Debian's docker-registry on 127.0.0.1) holds a busybox image
 here from Debian's busybox-static with umoci and pushed with skopeo. Each test gets its
 own runtime process (own root, socket, CNI bridge and subnet) and everything it made is
 torn down afterwards, even when the test fails.
+
+The tests speak only CRI (`cri`), and run twice: against kubelite's runtime and against
+the real containerd (containerd.py) - the suite is the CRI contract both must keep. A test
+that needs kubelite's runtime itself (`runtime_process`: restarting it, its CNI plugin
+list) runs against that one only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import itertools
 import json
 import os
@@ -16,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +31,8 @@ import pytest
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.client import RemoteRuntime
 from kubelite.util.net import free_port
+
+from . import containerd
 
 NEEDED = {
     "runc": "runc",
@@ -55,6 +65,17 @@ def _require() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cni_plugins(*plugins): extra CNI plugins for the test's runtime")
+    config.addinivalue_line("markers", "kubelite_only(reason): only on kubelite's runtime, for the reason")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on `cri_runtime` runs on each runtime, unless it needs kubelite's own."""
+    if "cri_runtime" in metafunc.fixturenames:
+        kubelite_only = ("runtime_process" in metafunc.fixturenames
+                         or metafunc.definition.get_closest_marker("cni_plugins") is not None
+                         or metafunc.definition.get_closest_marker("kubelite_only") is not None)
+        kinds = ["kubelite"] if kubelite_only else ["kubelite", "containerd"]
+        metafunc.parametrize("cri_runtime", kinds, indirect=True)
 
 
 def wait_port(port: int, timeout: float = 15) -> None:
@@ -262,9 +283,87 @@ def runtime_process(tmp_path: Path, registry: str, request: pytest.FixtureReques
         rt.cleanup()
 
 
+@pytest.fixture(scope="session")
+def pause_image(registry: str, busybox_layout: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sandbox image containerd is configured with, in the local registry."""
+    return containerd.push_pause_image(busybox_layout, tmp_path_factory.mktemp("pause"), registry)
+
+
+async def _remove_all_sandboxes(endpoint: str) -> None:
+    """Stop and remove every pod sandbox through the CRI, so the runtime releases network
+    namespaces, IPs and mounts itself before it is stopped."""
+    rt = RemoteRuntime(endpoint, timeout=30)
+    try:
+        for sb in await rt.list_pod_sandbox():
+            await rt.stop_pod_sandbox(sb.id)
+            await rt.remove_pod_sandbox(sb.id)
+    except Exception:
+        pass   # best effort; the process clean-up kills what is left
+    finally:
+        await rt.close()
+
+
+async def _network_ready(rt: RemoteRuntime, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conditions = {c.type: c.status for c in (await rt.status()).status.conditions}
+        if conditions.get("NetworkReady"):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("containerd's network did not become ready")
+
+
 @pytest.fixture
-async def cri(runtime_process: RuntimeProcess):
-    client = RemoteRuntime(str(runtime_process.socket))
+async def containerd_process(tmp_path: Path, registry: str, pause_image: str):
+    """A containerd of the test's own, its network configured for its pod CIDR (as the
+    kubelet would); every sandbox it made is removed afterwards."""
+    if containerd.missing():
+        pytest.fail("containerd is missing; run ./scripts/install-deps or apt-get install containerd")
+    ctd = containerd.ContainerdProcess(tmp_path / "containerd", index=next(_counter) + (os.getpid() % 7) * 20,
+                                       registry=registry, sandbox_image=pause_image)
+    ctd.start()
+    try:
+        rt = RemoteRuntime(ctd.endpoint)
+        try:
+            cidr = pb.NetworkConfig(pod_cidr=ctd.pod_cidr)
+            await rt.update_runtime_config(pb.RuntimeConfig(network_config=cidr))
+            await _network_ready(rt)
+        finally:
+            await rt.close()
+        yield ctd
+        await _remove_all_sandboxes(ctd.endpoint)
+    finally:
+        ctd.cleanup()
+
+
+@dataclass
+class CRIRuntime:
+    """The CRI runtime under a test: its endpoint, its CRI name (`containerID`s start with
+    `<name>://`) and a pod CIDR of the test's own."""
+    name: str
+    endpoint: str
+    pod_cidr: str
+
+
+def _pod_cidr(rt: RuntimeProcess) -> str:
+    """The upper half of the runtime's own subnet: unique to this test, and not the range
+    its CNI configuration starts with, so pod IPs show the runtime followed the kubelet."""
+    return str(list(ipaddress.ip_network(rt.subnet).subnets())[1])
+
+
+@pytest.fixture
+def cri_runtime(request: pytest.FixtureRequest) -> CRIRuntime:
+    """kubelite's runtime or containerd, as pytest_generate_tests parametrized the test."""
+    if request.param == "kubelite":
+        rt: RuntimeProcess = request.getfixturevalue("runtime_process")
+        return CRIRuntime("kubelite", f"unix://{rt.socket}", _pod_cidr(rt))
+    ctd: containerd.ContainerdProcess = request.getfixturevalue("containerd_process")
+    return CRIRuntime("containerd", ctd.endpoint, ctd.pod_cidr)
+
+
+@pytest.fixture
+async def cri(cri_runtime: CRIRuntime):
+    client = RemoteRuntime(cri_runtime.endpoint)
     try:
         yield client
     finally:

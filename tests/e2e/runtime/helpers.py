@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from pathlib import Path
 
 from kubelite.cri import api_pb2 as pb
 
@@ -11,12 +13,13 @@ from kubelite.cri import api_pb2 as pb
 def sandbox_config(name: str, log_dir: str = "", host_network: bool = False) -> pb.PodSandboxConfig:
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, namespace="default", uid=str(uuid.uuid4())),
-        hostname=name,
         log_directory=log_dir,
         labels={"app": name},
     )
-    if host_network:
+    if host_network:  # the node's hostname: the kubelet sends none (containerd refuses one)
         cfg.linux.security_context.namespace_options.network = pb.NODE
+    else:
+        cfg.hostname = name
     return cfg
 
 
@@ -41,6 +44,16 @@ async def run_container(cri, sid: str, sandbox: pb.PodSandboxConfig, config: pb.
     cid = await cri.create_container(sid, config, sandbox)
     await cri.start_container(cid)
     return cid
+
+
+async def cgroup_of(cri, cid: str, controller: str) -> Path:
+    """The container's cgroup directory for a (v1) controller, found from its process."""
+    pid = json.loads((await cri.container_status(cid, verbose=True)).info["info"])["pid"]
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return Path(f"/sys/fs/cgroup/{controllers}{path}")
+    raise AssertionError(f"no {controller} cgroup for container {cid}")
 
 
 async def wait_exited(cri, cid: str, timeout: float = 20) -> pb.ContainerStatus:

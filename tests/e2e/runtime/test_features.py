@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,7 @@ from kubelite.cri.errors import FailedPrecondition
 from kubelite.cri.portforward import PortForwardStream
 
 from .conftest import free_port
-from .helpers import container_config, run_container, sandbox_config
+from .helpers import cgroup_of, container_config, run_container, sandbox_config
 
 CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW = 0, 1, 12, 13
 
@@ -46,7 +44,7 @@ async def test_read_only_root_and_capabilities_added_and_dropped(cri, image):
     sc = locked.linux.security_context
     sc.readonly_rootfs = True
     sc.capabilities.add_capabilities.append("NET_ADMIN")
-    sc.capabilities.drop_capabilities.extend(["CHOWN", "CAP_NET_RAW"])
+    sc.capabilities.drop_capabilities.extend(["CHOWN", "NET_RAW"])  # CRI names: no CAP_ prefix
     locked_id = await run_container(cri, sid, cfg, locked)
     plain_id = await run_container(cri, sid, cfg, container_config("plain", image, "exec sleep 300"))
 
@@ -72,6 +70,7 @@ async def test_read_only_root_and_capabilities_added_and_dropped(cri, image):
     await cri.remove_pod_sandbox(sid)
 
 
+@pytest.mark.kubelite_only("port-forward over WebSocket to containerd hangs (see test_streaming.py)")
 async def test_host_network_pod_uses_the_node_network_and_hostname(cri, image):
     port = free_port()
     cfg = sandbox_config("hostnet", host_network=True)
@@ -109,6 +108,8 @@ async def test_host_port_mapping_is_reachable_on_the_hosts_loopback(cri, image):
         socket.create_connection(("127.0.0.1", host_port), timeout=2).close()
 
 
+@pytest.mark.kubelite_only("containerd gives pod stats only for a sandbox with a cgroup parent, which "
+                           "the kubelet does not set yet")
 async def test_resources_update_log_reopen_and_pod_stats(cri, image, tmp_path):
     cfg = sandbox_config("upkeep", str(tmp_path / "logs"))
     sid = await cri.run_pod_sandbox(cfg)
@@ -118,9 +119,9 @@ async def test_resources_update_log_reopen_and_pod_stats(cri, image, tmp_path):
     await cri.update_container_resources(
         cid, pb.LinuxContainerResources(memory_limit_in_bytes=64 << 20, cpu_quota=50000, cpu_period=100000)
     )
-    cgroup = json.loads((await cri.container_status(cid, verbose=True)).info["info"])["cgroup"]
-    assert Path(f"/sys/fs/cgroup/memory{cgroup}/memory.limit_in_bytes").read_text().strip() == str(64 << 20)
-    assert Path(f"/sys/fs/cgroup/cpu{cgroup}/cpu.cfs_quota_us").read_text().strip() == "50000"
+    memory, cpu = await cgroup_of(cri, cid, "memory"), await cgroup_of(cri, cid, "cpu")
+    assert (memory / "memory.limit_in_bytes").read_text().strip() == str(64 << 20)
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
     assert (await cri.container_status(cid)).status.resources.linux.memory_limit_in_bytes == 64 << 20
 
     log = tmp_path / "logs" / "ticker.log"

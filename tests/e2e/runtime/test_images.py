@@ -18,9 +18,9 @@ from .conftest import free_port, wait_port
 from .helpers import container_config, run_container, sandbox_config, wait_exited
 
 
-async def test_version_and_status_report_a_ready_runtime(cri):
+async def test_version_and_status_report_a_ready_runtime(cri, cri_runtime):
     v = await cri.version()
-    assert v.runtime_name == "kubelite" and v.runtime_api_version == "v1"
+    assert v.runtime_name == cri_runtime.name and v.runtime_api_version == "v1"
     conditions = {c.type: c.status for c in (await cri.status()).status.conditions}
     assert conditions == {"RuntimeReady": True, "NetworkReady": True}
 
@@ -34,7 +34,11 @@ async def test_pulled_image_is_listed_inspected_and_removed(cri, registry):
     assert ref in status.image.repo_tags
     assert status.image.repo_digests[0].startswith(f"{registry}/busybox@sha256:")
     assert [i.id for i in await cri.list_images()] == [image_id]
-    fs = await cri.image_fs_info()
+    for _ in range(100):  # containerd measures its snapshots every 10 s
+        fs = await cri.image_fs_info()
+        if fs.image_filesystems[0].used_bytes.value > 0:
+            break
+        await asyncio.sleep(0.2)
     assert fs.image_filesystems[0].used_bytes.value > 0
     await cri.remove_image(pb.ImageSpec(image=ref))
     assert not (await cri.image_status(pb.ImageSpec(image=ref))).HasField("image")

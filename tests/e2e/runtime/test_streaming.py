@@ -14,6 +14,10 @@ from kubelite.cri.portforward import PortForwardError, PortForwardStream, serve_
 
 from .helpers import container_config, run_container, sandbox_config
 
+pytestmark = pytest.mark.kubelite_only(
+    "kubelite's WebSocket stream clients do not yet complete a session with containerd's "
+    "streaming server (the session hangs): to be settled with the kubelet's streaming server")
+
 
 async def _pod(cri, image, name, script, **kw):
     cfg = sandbox_config(name)

@@ -1,4 +1,4 @@
-"""A real containerd (Debian's package) for the kubelet's end-to-end tests.
+"""A real containerd (Debian's package) for the CRI and kubelet end-to-end tests.
 
 Each test gets its own containerd: own root, state, socket and CNI network, its CRI plugin
 configured the way a node administrator would configure it for a private registry:
@@ -63,6 +63,7 @@ class ContainerdProcess:
     def __init__(self, root: Path, *, index: int, registry: str, sandbox_image: str) -> None:
         self.root = root
         self.index = index
+        self.pod_cidr = f"10.{150 + os.getpid() % 50}.{index % 250}.0/24"
         self.socket = root / "containerd.sock"
         self.bridge = f"kl-ctd{os.getpid() % 1000}-{index}"[:15]
         self.net_d = root / "net.d"
