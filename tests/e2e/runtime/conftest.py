@@ -33,6 +33,7 @@ from kubelite.cri.client import RemoteRuntime
 from kubelite.util.net import free_port
 
 from . import containerd
+from .containerd import stop_process, wait_for_socket
 
 NEEDED = {
     "runc": "runc",
@@ -218,22 +219,10 @@ class RuntimeProcess:
             stdout=open(self.root / "runtime.log", "ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 20
-        while not self.socket.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "runtime did not start: " + (self.root / "runtime.log").read_text()[-2000:]
-                )
-            time.sleep(0.05)
+        wait_for_socket(self.proc, self.socket, self.root / "runtime.log", "runtime", timeout=20)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         self.proc = None
 
     def cleanup(self) -> None:

@@ -110,20 +110,10 @@ class ContainerdProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen([CONTAINERD, "--config", str(self.root / "config.toml")],
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while not self.socket.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("containerd did not start: " + self.log.read_text()[-3000:])
-            time.sleep(0.05)
+        wait_for_socket(self.proc, self.socket, self.log, "containerd", timeout=30)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=15)
         self.proc = None
 
     def cleanup(self) -> None:
@@ -149,6 +139,26 @@ class ContainerdProcess:
         for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+
+
+def wait_for_socket(proc: subprocess.Popen, socket: Path, log: Path, what: str, timeout: float) -> None:
+    """Wait until a starting server's socket exists; fail with its log if it exits first."""
+    deadline = time.monotonic() + timeout
+    while not socket.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start: " + log.read_text()[-3000:])
+        time.sleep(0.05)
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout`."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _kill_tree(pid: int) -> None:
