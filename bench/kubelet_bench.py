@@ -1,7 +1,10 @@
 """Kubelet benchmarks: pod startup latency on the real runtime, and simulated-node heartbeats.
 
-    python bench/kubelet_bench.py startup [--pods 100] [--rate R]   (root; install-deps tools)
-        A real API server, kubelite's runtime, a kubelet; busybox pulled once (image present),
+    python bench/kubelet_bench.py startup [--pods 100] [--rate R] [--runtime kubelite|containerd]
+        (root; install-deps tools)
+        A real API server, kubelite's runtime (or Debian's containerd, configured as the e2e
+        tests configure it: the same kubelet on another CRI runtime, for comparison), a
+        kubelet; busybox pulled once (image present),
         then N pods created at once (a burst), or R pods a second with --rate (as
         ClusterLoader2 measures Kubernetes' pod-startup SLO, at 5 pods/s); prints p50/p99 of
         created → Running (status.phase seen by a watch). Target p99 <= 2 s (Kubernetes' SLO
@@ -50,27 +53,45 @@ async def _watch_running(api: object, rv: str, running: dict[str, float]) -> Non
                 running[name] = time.time()
 
 
-async def startup(pods: int, rate: float, work: Path) -> None:
+async def _network_ready(runtime: Any, cidr: str) -> None:
+    from kubelite.cri import api_pb2 as pb
+
+    await runtime.update_runtime_config(pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr)))
+    while not {c.type: c.status for c in (await runtime.status()).status.conditions}.get("NetworkReady"):
+        await asyncio.sleep(0.1)
+
+
+async def startup(pods: int, rate: float, work: Path, runtime_kind: str = "kubelite") -> None:
     from runtime_bench import start_registry
 
     from kubelite.cri import api_pb2 as pb
     from kubelite.cri.client import RemoteRuntime
     from kubelite.kubelet.kubelet import Kubelet
     from kubelite.kubelet.options import KubeletOptions
+    from tests.e2e.runtime import containerd
     from tests.e2e.runtime.conftest import RuntimeProcess
 
     (work / "registry").mkdir()
     reg_proc, registry = start_registry(work / "registry")
     cluster = LocalCluster(work / "cluster").start()
-    rt = RuntimeProcess(work / "rt", 241)
-    rt.start()
+    rt: Any
+    if runtime_kind == "containerd":
+        pause = containerd.push_pause_image(work / "registry" / "layout", work, registry)
+        rt = containerd.ContainerdProcess(work / "ctd", index=241, registry=registry, sandbox_image=pause)
+        rt.start()
+        endpoint, cidr = rt.endpoint, rt.pod_cidr
+    else:
+        rt = RuntimeProcess(work / "rt", 241)
+        rt.start()
+        endpoint, cidr = str(rt.socket), rt.subnet
     image = f"{registry}/busybox:latest"
     try:
         async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 1000)) as client, \
-                RemoteRuntime(str(rt.socket)) as runtime:
+                RemoteRuntime(endpoint) as runtime:
             await runtime.pull_image(pb.ImageSpec(image=image))
-            options = KubeletOptions(node_name="bench-node", container_runtime_endpoint=str(rt.socket),
-                                     default_pod_cidr=rt.subnet,
+            await _network_ready(runtime, cidr)
+            options = KubeletOptions(node_name="bench-node", container_runtime_endpoint=endpoint,
+                                     default_pod_cidr=cidr,
                                      pod_log_dir=work / "pods", qps=500, burst=1000, max_pods=pods + 10)
             kubelet = Kubelet(client, runtime, options)
             ready = asyncio.Event()
@@ -97,14 +118,18 @@ async def startup(pods: int, rate: float, work: Path) -> None:
             watcher.cancel()
             lat = [running[n] - created[n] for n in running if n in created]
             mode = f"{rate:g}/s" if rate else "burst"
-            print(f"{'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} {'max s':>7}")
-            print(f"{pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
+            print(f"{'runtime':>10} {'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} "
+                  f"{'max s':>7}")
+            print(f"{runtime_kind:>10} {pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
                   f"{_pct(lat, 0.99):>7.2f} {max(lat):>7.2f}")
             for i in range(pods):
                 await api.delete(f"bench-{i}", namespace="default", grace_period_seconds=0)
             await asyncio.sleep(3)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            for sb in await runtime.list_pod_sandbox():
+                await runtime.stop_pod_sandbox(sb.id)
+                await runtime.remove_pod_sandbox(sb.id)
     finally:
         rt.cleanup()
         cluster.stop()
@@ -199,6 +224,7 @@ def main() -> None:
     s.add_argument("--pods", type=int, default=100)
     s.add_argument("--rate", type=float, default=0.0,
                    help="create this many pods a second (default: all at once)")
+    s.add_argument("--runtime", choices=("kubelite", "containerd"), default="kubelite")
     h = sub.add_parser("heartbeats")
     h.add_argument("--nodes", type=int, default=5000)
     h.add_argument("--seconds", type=float, default=60)
@@ -207,7 +233,7 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="kubelet-bench-") as tmp:
         if args.what == "startup":
-            asyncio.run(startup(args.pods, args.rate, Path(tmp)))
+            asyncio.run(startup(args.pods, args.rate, Path(tmp), args.runtime))
         else:
             asyncio.run(heartbeats(args.nodes, args.seconds, Path(tmp), poll=args.poll))
 
