@@ -41,6 +41,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         simulated_name_prefix=args.simulated_name_prefix,
         simulated_stages_file=Path(args.simulated_stages) if args.simulated_stages else None,
         pleg_relist_period=args.pleg_relist_period,
+        cgroups_per_qos=args.cgroups_per_qos, cgroup_root=args.cgroup_root,
     )
 
 
@@ -74,6 +75,9 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--image-pull-backoff-initial", type=float, default=10.0)
     p.add_argument("--image-pull-backoff-max", type=float, default=300.0)
     p.add_argument("--pleg-relist-period", type=float, default=1.0)
+    p.add_argument("--cgroups-per-qos", action=argparse.BooleanOptionalAction, default=True,
+                   help="put each pod in <cgroup root>/kubepods/<qos class>/pod<uid>")
+    p.add_argument("--cgroup-root", default="/", help="where the kubepods cgroup is made")
     p.add_argument("--simulated", type=int, default=0, metavar="N", help="run N simulated nodes instead")
     p.add_argument("--simulated-name-prefix", default="sim-node-")
     p.add_argument("--simulated-start-latency", type=float, default=0.0, help="seconds before a pod runs")

@@ -90,7 +90,8 @@ class Kubelet:
                            pull_backoff=Backoff(self.clock, initial=o.image_pull_backoff.initial,
                                                 maximum=o.image_pull_backoff.maximum),
                            log_root=o.pod_log_dir, host_ip=host_ip,
-                           parallel_pod_starts=o.parallel_pod_starts)
+                           parallel_pod_starts=o.parallel_pod_starts,
+                           cgroup_root=o.cgroup_root if o.cgroups_per_qos else None)
         self.pod_workers = PodWorkers(
             runtime=self.runtime, syncer=syncer, probes=self.probes, clock=self.clock, record=record,
             status_writer=lambda pod, status: write_pod_status(pods, pod, status),

@@ -44,6 +44,9 @@ class KubeletOptions:
     pleg_relist_period: float = 1.0
     sync_frequency: float = 60.0              # every pod is synced at least this often
     parallel_pod_starts: int = 4              # pods started (sandbox + containers) at once
+    # Pod cgroups under <cgroup_root>/kubepods/<qos>/pod<uid> (cgroups.py); off: none named.
+    cgroups_per_qos: bool = True
+    cgroup_root: str = "/"
     crash_loop_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     image_pull_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     # A container that ran this long without exiting has its back-off forgotten (2 × max).

@@ -32,6 +32,7 @@ from kubelite.api.errors import APIError, NotFound
 from kubelite.client.resource import PatchType
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
+from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.kubelet.podutil import grace_period, is_deleting, is_terminal, timestamp
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import fetch
@@ -163,6 +164,8 @@ class PodWorker:
         state = await fetch(o.runtime, self.uid)
         for s in state.sandboxes:
             await o.runtime.remove_pod_sandbox(s.id)
+        if cgroup := o.syncer.pod_cgroup(self.pod):
+            await asyncio.to_thread(remove_cgroup, cgroup)
         self.gone = True
         o.forget(self.uid)
         log.info("pod terminated and removed", extra={"pod": f"{md.get('namespace')}/{md['name']}"})

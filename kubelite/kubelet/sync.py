@@ -33,6 +33,7 @@ from typing import Any, Callable
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
+from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
@@ -63,7 +64,7 @@ class SyncResult:
 class PodSyncer:
     def __init__(self, runtime: Any, *, clock: Clock, probes: ProbeManager, record: Recorder,
                  crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str,
-                 parallel_pod_starts: int = 4) -> None:
+                 parallel_pod_starts: int = 4, cgroup_root: str | None = None) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
         self.clock = clock
@@ -73,6 +74,13 @@ class PodSyncer:
         self.images = ImagePuller(runtime, pull_backoff)
         self.log_root = log_root
         self.host_ip = host_ip
+        self.cgroup_root = cgroup_root      # None: name no pod cgroup (the runtime picks)
+
+    def pod_cgroup(self, pod: Obj) -> str:
+        return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
+
+    def _sandbox_config(self, pod: Obj, attempt: int) -> pb.PodSandboxConfig:
+        return sandbox_config(pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod))
 
     # ---- the step -------------------------------------------------------------------------
 
@@ -98,7 +106,7 @@ class PodSyncer:
             return {}
         spec = pod.get("spec") or {}
         first = (spec.get("initContainers") or [])[:1] or spec.get("containers") or []
-        sb_config = sandbox_config(pod, 0, log_root=self.log_root)
+        sb_config = self._sandbox_config(pod, 0)
 
         async def pull(c: Obj) -> str | PullFailure:
             try:
@@ -114,7 +122,7 @@ class PodSyncer:
         sandbox = state.ready_sandbox
         if sandbox is None:
             return result
-        sb_config = sandbox_config(pod, sandbox.metadata.attempt, log_root=self.log_root)
+        sb_config = self._sandbox_config(pod, sandbox.metadata.attempt)
         spec = pod.get("spec") or {}
         for c in spec.get("initContainers") or []:
             latest = state.latest(c["name"])
@@ -151,7 +159,7 @@ class PodSyncer:
             self.record(pod, "Normal", "SandboxChanged",
                         "Pod sandbox changed, it will be killed and re-created.")
         try:
-            await self.runtime.run_pod_sandbox(sandbox_config(pod, attempt, log_root=self.log_root))
+            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
         except CRIError as err:
             self.record(pod, "Warning", "FailedCreatePodSandBox",
                         f"Failed to create pod sandbox: {err.message}")

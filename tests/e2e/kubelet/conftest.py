@@ -18,11 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from runtime.conftest import *  # noqa: E402,F401,F403  (registry, runtimes, cri_runtime parametrization)
-from runtime.conftest import CRIRuntime  # noqa: E402
+from runtime.conftest import CRIRuntime, _remove_all_sandboxes  # noqa: E402
 
 from kubelite.client.config import load_kubeconfig  # noqa: E402
 from kubelite.client.rest import Client  # noqa: E402
 from kubelite.cri.client import RemoteRuntime  # noqa: E402
+from kubelite.kubelet.cgroups import remove_cgroup  # noqa: E402
 from kubelite.kubelet.kubelet import Kubelet  # noqa: E402
 from kubelite.kubelet.options import BackOffOptions, KubeletOptions  # noqa: E402
 
@@ -49,7 +50,8 @@ async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
         lease_renew_interval=1.0, node_status_update_frequency=1.0, pleg_relist_period=0.2,
         crash_loop_backoff=BackOffOptions(1.0, 4.0), image_pull_backoff=BackOffOptions(1.0, 4.0),
         default_pod_cidr=node_runtime.pod_cidr,
-        pod_log_dir=tmp_path / "pods", pod_manifest_path=tmp_path / "manifests", file_check_frequency=0.5)
+        pod_log_dir=tmp_path / "pods", pod_manifest_path=tmp_path / "manifests", file_check_frequency=0.5,
+        cgroup_root=f"/kubelite-e2e-{name}")
     (tmp_path / "manifests").mkdir()
     client = Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200))
     runtime = RemoteRuntime(node_runtime.endpoint)
@@ -75,6 +77,9 @@ async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
                 pass
         await client.close()
         await runtime.close()
+        # The runtime removes its sandboxes (killing their containers), then their cgroups go.
+        await _remove_all_sandboxes(node_runtime.endpoint)
+        remove_cgroup(options.cgroup_root)
 
 
 async def wait_for(fn, timeout: float = 30.0, what: str = "condition"):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
+from pathlib import Path
 
 from .conftest import wait_for
 
@@ -161,3 +163,29 @@ async def test_init_containers_run_in_order_then_graceful_deletion_runs_prestop(
     log = (tmp_path / "pods" / f"default_ordered_{uid}" / "main" / "0.log").read_text()
     lines = [line.split(" ", 3)[-1] for line in log.splitlines()]
     assert lines.index("prestop") < lines.index("got-term")
+
+
+async def test_a_pod_runs_in_its_qos_class_cgroup_which_goes_with_the_pod(api, kubelet, registry):
+    pods = api.resource("pods")
+    main = _c("main", f"{registry}/busybox:latest", "exec sleep 300",
+              resources={"requests": {"cpu": "10m"}})
+    created = await pods.create(_pod("grouped", kubelet.node_name, [main]), namespace="default")
+    uid = created["metadata"]["uid"]
+
+    async def running():
+        p = await pods.get("grouped", namespace="default")
+        return p if p["status"].get("phase") == "Running" else None
+    p = await wait_for(running, what="the pod to run")
+    assert p["status"]["qosClass"] == "Burstable"
+    cid = p["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
+    pid = json.loads((await kubelet.runtime.container_status(cid, verbose=True)).info["info"])["pid"]
+    memory = next(line.split(":", 2)[2] for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+                  if "memory" in line.split(":")[1].split(","))
+    pod_cgroup = f"{kubelet.options.cgroup_root}/kubepods/burstable/pod{uid}"
+    assert memory.startswith(pod_cgroup + "/"), memory
+
+    await pods.delete("grouped", namespace="default", grace_period_seconds=1)
+
+    async def cgroup_gone():
+        return not Path(f"/sys/fs/cgroup/memory{pod_cgroup}").exists()
+    await wait_for(cgroup_gone, what="the pod's cgroup to be removed with the pod")

@@ -30,6 +30,7 @@ import pytest
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.client import RemoteRuntime
+from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.util.net import free_port
 
 from . import containerd
@@ -214,7 +215,7 @@ class RuntimeProcess:
                 "--cni-conf-dir",
                 str(self.net_d),
                 "--cgroup-parent",
-                f"/kubelite-test-{os.getpid()}-{self.index}",
+                self.cgroup_parent,
             ],
             stdout=open(self.root / "runtime.log", "ab"),
             stderr=subprocess.STDOUT,
@@ -240,20 +241,11 @@ class RuntimeProcess:
         for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
-        for ctl in ("memory", "cpu", "cpuacct", "pids", "cpuset", "devices", "freezer", "blkio", "systemd"):
-            base = Path(f"/sys/fs/cgroup/{ctl}/kubelite-test-{os.getpid()}-{self.index}")
-            for d in (
-                sorted(base.rglob("*"), key=lambda p: len(str(p)), reverse=True) if base.exists() else []
-            ):
-                if d.is_dir():
-                    try:
-                        d.rmdir()
-                    except OSError:
-                        pass
-            try:
-                base.rmdir()
-            except OSError:
-                pass
+        remove_cgroup(self.cgroup_parent)
+
+    @property
+    def cgroup_parent(self) -> str:
+        return f"/kubelite-test-{os.getpid()}-{self.index}"
 
 
 def new_runtime(tmp_path: Path, extra_plugins: tuple[dict, ...] = ()) -> RuntimeProcess:
@@ -328,10 +320,11 @@ async def containerd_process(tmp_path: Path, registry: str, pause_image: str):
 @dataclass
 class CRIRuntime:
     """The CRI runtime under a test: its endpoint, its CRI name (`containerID`s start with
-    `<name>://`) and a pod CIDR of the test's own."""
+    `<name>://`), a pod CIDR and a cgroup (for pods' cgroup parents) of the test's own."""
     name: str
     endpoint: str
     pod_cidr: str
+    cgroup_parent: str
 
 
 def _pod_cidr(rt: RuntimeProcess) -> str:
@@ -345,9 +338,9 @@ def cri_runtime(request: pytest.FixtureRequest) -> CRIRuntime:
     """kubelite's runtime or containerd, as pytest_generate_tests parametrized the test."""
     if request.param == "kubelite":
         rt: RuntimeProcess = request.getfixturevalue("runtime_process")
-        return CRIRuntime("kubelite", f"unix://{rt.socket}", _pod_cidr(rt))
+        return CRIRuntime("kubelite", f"unix://{rt.socket}", _pod_cidr(rt), rt.cgroup_parent)
     ctd: containerd.ContainerdProcess = request.getfixturevalue("containerd_process")
-    return CRIRuntime("containerd", ctd.endpoint, ctd.pod_cidr)
+    return CRIRuntime("containerd", ctd.endpoint, ctd.pod_cidr, ctd.cgroup_parent)
 
 
 @pytest.fixture

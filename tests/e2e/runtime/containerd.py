@@ -21,6 +21,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from kubelite.kubelet.cgroups import remove_cgroup
+
 CONTAINERD = "containerd"
 SHIM = "containerd-shim-runc-v2"
 # Plugins this machine cannot or need not run; containerd logs an error for each otherwise.
@@ -139,6 +141,7 @@ class ContainerdProcess:
         for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+        remove_cgroup(self.cgroup_parent)
 
 
 def wait_for_socket(proc: subprocess.Popen, socket: Path, log: Path, what: str, timeout: float) -> None:

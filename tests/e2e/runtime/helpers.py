@@ -10,7 +10,8 @@ from pathlib import Path
 from kubelite.cri import api_pb2 as pb
 
 
-def sandbox_config(name: str, log_dir: str = "", host_network: bool = False) -> pb.PodSandboxConfig:
+def sandbox_config(name: str, log_dir: str = "", host_network: bool = False,
+                   cgroup_parent: str = "") -> pb.PodSandboxConfig:
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, namespace="default", uid=str(uuid.uuid4())),
         log_directory=log_dir,
@@ -20,6 +21,8 @@ def sandbox_config(name: str, log_dir: str = "", host_network: bool = False) -> 
         cfg.linux.security_context.namespace_options.network = pb.NODE
     else:
         cfg.hostname = name
+    if cgroup_parent:
+        cfg.linux.cgroup_parent = cgroup_parent
     return cfg
 
 
