@@ -131,10 +131,10 @@ class ContainerdProcess:
             if cmdline.startswith(SHIM.encode()) or b"/" + SHIM.encode() in cmdline.split(b"\0")[0]:
                 if needle in cmdline:
                     _kill_tree(int(pid))
-        runc_root = self.root / "run" / "io.containerd.runtime.v2.task"
-        for ns_dir in runc_root.iterdir() if runc_root.is_dir() else ():
-            for cid in ns_dir.iterdir():
-                subprocess.run(["runc", "--root", str(self.root / "run" / "runc" / ns_dir.name), "delete",
+        tasks = self.root / "run" / "io.containerd.runtime.v2.task"
+        for ns_dir in tasks.iterdir() if tasks.is_dir() else ():
+            for cid in ns_dir.iterdir():   # the runc shim keeps runc's state in /run/containerd/runc
+                subprocess.run(["runc", "--root", f"/run/containerd/runc/{ns_dir.name}", "delete",
                                 "--force", cid.name], capture_output=True)
         with open("/proc/self/mountinfo") as f:
             mounts = [line.split()[4] for line in f]
