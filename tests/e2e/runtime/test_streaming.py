@@ -14,9 +14,12 @@ from kubelite.cri.portforward import PortForwardError, PortForwardStream, serve_
 
 from .helpers import container_config, run_container, sandbox_config
 
-pytestmark = pytest.mark.kubelite_only(
-    "kubelite's WebSocket stream clients do not yet complete a session with containerd's "
-    "streaming server (the session hangs): to be settled with the kubelet's streaming server")
+# kubelite's stream clients finish a session with containerd's streaming server on a
+# terminal (exec -t, attach -t); with pipes and for port-forward they do not yet (containerd
+# 1.6 offers WebSocket exec up to v4.channel.k8s.io, where stdin cannot be half-closed;
+# port-forward reads nothing back): to settle with the kubelet's streaming server.
+NOT_ON_CONTAINERD = pytest.mark.kubelite_only("the session with containerd's streaming server hangs or "
+                                              "reads nothing back (see above)")
 
 
 async def _pod(cri, image, name, script, **kw):
@@ -33,6 +36,7 @@ async def _read_until(session: remotecommand.RemoteCommand, needle: bytes, seen:
         seen += item[1]
 
 
+@NOT_ON_CONTAINERD
 async def test_exec_pipes_stdin_in_and_returns_stdout_stderr_and_the_exit_code(cri, image):
     sid, cid = await _pod(cri, image, "exec-pipes", "exec sleep 300")
     req = pb.ExecRequest(
@@ -85,6 +89,7 @@ async def test_exec_with_a_tty_runs_on_a_terminal_that_follows_resizes(cri, imag
     await cri.remove_pod_sandbox(sid)
 
 
+@NOT_ON_CONTAINERD
 async def test_attach_relays_a_running_containers_stdin_and_stdout(cri, image):
     script = "echo ready; while read line; do echo got:$line; done; echo bye"
     sid, cid = await _pod(cri, image, "attach", script, stdin=True, stdin_once=True)
@@ -103,6 +108,7 @@ async def test_attach_relays_a_running_containers_stdin_and_stdout(cri, image):
     await cri.remove_pod_sandbox(sid)
 
 
+@NOT_ON_CONTAINERD
 async def test_port_forward_reaches_a_port_inside_the_pod_network_namespace(cri, image):
     sid, _ = await _pod(cri, image, "forward", "exec nc -ll -p 7000 -e cat")
     url = (await cri.port_forward(pb.PortForwardRequest(pod_sandbox_id=sid))).url
