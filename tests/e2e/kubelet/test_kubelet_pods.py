@@ -101,6 +101,8 @@ async def test_pod_runs_restarts_with_backoff_and_follows_its_probes(api, kubele
     assert st["podIP"] and st["hostIP"] and st["startTime"] and st["qosClass"] == "BestEffort"
     cs = {c["name"]: c for c in st["containerStatuses"]}
     assert cs["ready-later"]["containerID"].startswith(f"{node_runtime.name}://")
+    # imageID is the digest the image was pulled by, as Kubernetes shows it on any runtime.
+    assert cs["ready-later"]["imageID"].startswith(f"{registry}/busybox@sha256:")
     assert ipaddress.ip_address(st["podIP"]) in ipaddress.ip_network(kubelet.options.default_pod_cidr)
 
     async def ready():
