@@ -13,6 +13,7 @@ from typing import Any, Callable
 import jsonpatch
 
 from kubelite.api import errors
+from kubelite.api.mergepatch import merge_patch
 from kubelite.api.resources import ResourceType
 
 JSON_PATCH = "application/json-patch+json"
@@ -73,18 +74,6 @@ def _test_passes(doc: Any, op: dict[str, Any]) -> bool:
         return True
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError):
         return False
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = merge_patch(out.get(k), v)
-    return out
 
 
 # ---- strategic merge -------------------------------------------------------------------

@@ -13,24 +13,12 @@ import copy
 from typing import Any
 
 from kubelite.api.errors import AlreadyExists, Conflict, NotFound, ServiceUnavailable
+from kubelite.api.mergepatch import merge_patch
 from kubelite.kubelet.fakeruntime import Behaviour, Call, FakeRuntime
 
 __all__ = ["Behaviour", "Call", "FakeAPI", "FakeResource", "FakeRuntime"]
 
 Obj = dict[str, Any]
-
-
-def _merge(base: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(base) if isinstance(base, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = _merge(out.get(k), v)
-    return out
 
 
 class FakeAPI:
@@ -97,7 +85,7 @@ class FakeResource:
         cur = self.api.objects.get(key)
         if cur is None:
             raise NotFound(f'{self.plural} "{name}" not found')
-        return self._store(key, _merge(cur, patch))
+        return self._store(key, merge_patch(cur, patch))
 
     async def delete(self, name: str, *, namespace: str | None = None, **_: Any) -> Obj:
         self._check("delete", name)
