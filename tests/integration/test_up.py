@@ -18,6 +18,7 @@ from kubelite.server.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from runtime.conftest import busybox_layout, registry  # noqa: E402,F401  (the local registry)
+from runtime.containerd import unmount_under  # noqa: E402
 
 
 def _kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -125,10 +126,7 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
         out, _ = up.communicate(timeout=30)
         if not bridge_existed:
             subprocess.run(["ip", "link", "del", localnode_bridge()], capture_output=True)
-        with open("/proc/self/mountinfo") as f:  # the runtime's private mounts outlive it
-            mounts = [line.split()[4] for line in f if line.split()[4].startswith(str(data))]
-        for m in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], capture_output=True)
+        unmount_under(data)
     assert up.returncode == 0, out
     assert (data / "kubelet.kubeconfig").exists() and (data / "net.d").is_dir()
 

@@ -34,7 +34,7 @@ from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.util.net import free_port
 
 from . import containerd
-from .containerd import stop_process, wait_for_socket
+from .containerd import stop_process, unmount_under, wait_for_socket
 
 NEEDED = {
     "runc": "runc",
@@ -236,10 +236,7 @@ class RuntimeProcess:
                 subprocess.run(
                     ["runc", "--root", str(runc_root), "delete", "--force", cid], capture_output=True
                 )
-        with open("/proc/self/mountinfo") as f:
-            mounts = [line.split()[4] for line in f]
-        for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], capture_output=True)
+        unmount_under(self.root)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         remove_cgroup(self.cgroup_parent)
 

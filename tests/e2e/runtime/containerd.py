@@ -136,12 +136,18 @@ class ContainerdProcess:
             for cid in ns_dir.iterdir():   # the runc shim keeps runc's state in /run/containerd/runc
                 subprocess.run(["runc", "--root", f"/run/containerd/runc/{ns_dir.name}", "delete",
                                 "--force", cid.name], capture_output=True)
-        with open("/proc/self/mountinfo") as f:
-            mounts = [line.split()[4] for line in f]
-        for m in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], capture_output=True)
+        unmount_under(self.root)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         remove_cgroup(self.cgroup_parent)
+
+
+def unmount_under(root: Path) -> None:
+    """Lazily unmount every mount under `root`, deepest first (a runtime's private mounts
+    outlive it)."""
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split()[4] for line in f]
+    for m in sorted((m for m in mounts if m.startswith(str(root))), key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
 
 
 def wait_for_socket(proc: subprocess.Popen, socket: Path, log: Path, what: str, timeout: float) -> None:
