@@ -16,7 +16,10 @@ gets the control plane only, with a message naming what is missing and how to in
     DIR/kubeconfig    admin kubeconfig for kubectl and clients
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
 
-Stopping (SIGINT/SIGTERM) stops every component; starting again resumes from DIR.
+Stopping (SIGINT/SIGTERM) stops every component; so does `up` dying any other way (SIGKILL
+included: each component gets SIGTERM from the kernel when `up` is gone). Containers keep
+running under their monitors either way, and the node adopts them when `up` starts again
+on the same DIR, which resumes from its state.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Awaitable, Callable
 from kubelite.server import localnode
 from kubelite.util.kubeconfig import write_kubeconfig
 from kubelite.util.pki import CertPair, ensure_cluster_pki
+from kubelite.util.process import exit_with_parent
 
 log = logging.getLogger("kubelite.up")
 
@@ -158,7 +162,9 @@ async def _supervise(c: Component, stopping: asyncio.Event) -> None:
     backoff = 1.0
     while not stopping.is_set():
         started = time.monotonic()
-        c.process = await asyncio.create_subprocess_exec(*c.argv, start_new_session=True)
+        # Each component dies with `up`, however `up` ends (even SIGKILL): see exit_with_parent.
+        c.process = await asyncio.create_subprocess_exec(*c.argv, start_new_session=True,
+                                                         preexec_fn=exit_with_parent())
         code = await c.process.wait()
         if stopping.is_set():
             return

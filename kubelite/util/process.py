@@ -1,11 +1,24 @@
-"""Running a component's main coroutine until SIGINT or SIGTERM asks it to stop."""
+"""Process lifetimes: running a component until a signal stops it, and tying a child's life to
+its parent's.
+
+`kubelite up` starts each component as a child process. However `up` ends - Ctrl-C, SIGTERM,
+or SIGKILL, which it cannot catch - its components must end with it, or a stale API server
+keeps the port and the store. `exit_with_parent()` is the pre-exec hook that asks the kernel to
+send the child SIGTERM when its parent dies (PR_SET_PDEATHSIG), so the child stops exactly as
+it would on a normal `up` stop. The setting survives exec and is not inherited by the child's
+own children: containers, which outlive their runtime by design, are not affected.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+_PR_SET_PDEATHSIG = 1
 
 
 async def run_until_signalled(main: Coroutine[Any, Any, Any]) -> int:
@@ -19,3 +32,21 @@ async def run_until_signalled(main: Coroutine[Any, Any, Any]) -> int:
     except asyncio.CancelledError:
         pass
     return 0
+
+
+def exit_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """A `preexec_fn` that makes the child receive `sig` when the process starting it dies.
+
+    Everything is resolved before the fork, so the child runs no more than two system calls
+    between fork and exec. If the parent died before the setting took effect, the child
+    exits at once instead of running orphaned.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec

@@ -3,9 +3,11 @@ and brings a local node (runtime + kubelet) that runs pods."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -134,3 +136,90 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
 def localnode_bridge() -> str:
     from kubelite.runtime.cni import DEFAULT_BRIDGE
     return DEFAULT_BRIDGE
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie waiting for a reaper."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every process below `pid`, with its command line."""
+    found, todo = {}, [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            with contextlib.suppress(OSError):
+                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                todo.append(child)
+    return found
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
+def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_running_container(
+        tmp_path: Path, registry: str):  # noqa: F811
+    data, port = tmp_path / "data", free_port()
+    kubeconfig = data / "kubeconfig"
+    bridge_existed = Path(f"/sys/class/net/{localnode_bridge()}").exists()
+    node = localnode.node_name()
+    up = _up(data, port)
+    again = None
+    try:
+        _wait_ready(kubeconfig)
+        _kubectl(kubeconfig, "create", "configmap", "survivor", "--from-literal=a=b")
+        _kubectl(kubeconfig, "run", "sleeper", f"--image={registry}/busybox:latest",
+                 "--image-pull-policy=IfNotPresent", f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
+                 "--", "sleep", "987654")
+
+        def container() -> tuple[str, str] | None:
+            r = _kubectl(kubeconfig, "get", "pod", "sleeper", "-o",
+                         "jsonpath={.status.containerStatuses[0].containerID} "
+                         "{.status.containerStatuses[0].state.running.startedAt}", check=False)
+            cid, _, started = r.stdout.partition(" ")
+            return (cid, started) if started else None
+        before = _wait_for(container, "the pod's container to run", timeout=90)
+        (sleep_pid,) = [int(p) for p in subprocess.run(["pgrep", "-f", "sleep 987654"], capture_output=True,
+                                                       text=True).stdout.split()]
+        components = _descendants(up.pid)
+        assert any(" apiserver " in c for c in components.values())
+        assert any(" kubelet " in c for c in components.values())
+        assert any(" runtime " in c for c in components.values())
+
+        os.kill(up.pid, signal.SIGKILL)
+        up.wait(timeout=5)
+        _wait_for(lambda: not any(_alive(p) for p in components), "every component to exit", timeout=15)
+        assert not _answers(port), "something still answers on the killed cluster's port"
+        assert _alive(sleep_pid), "the container must outlive its node's processes"
+
+        again = _up(data, port)
+        _wait_ready(kubeconfig)
+        assert _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "jsonpath={.data.a}").stdout == "b"
+
+        def same_container_reported() -> bool:
+            r = _kubectl(kubeconfig, "get", "node", node, "-o",
+                         "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False)
+            return r.stdout == "True" and container() == before
+        _wait_for(same_container_reported, "the node to be Ready again with the same container", timeout=60)
+        assert _kubectl(kubeconfig, "get", "pod", "sleeper", "-o",
+                        "jsonpath={.status.containerStatuses[0].restartCount}").stdout == "0"
+        assert _alive(sleep_pid)
+        _kubectl(kubeconfig, "delete", "pod", "sleeper", "--grace-period=1")
+        assert not _alive(sleep_pid)
+    finally:
+        for p in (up, again):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.communicate(timeout=30)
+        subprocess.run(["pkill", "-f", "sleep 987654"], capture_output=True)
+        if not bridge_existed:
+            subprocess.run(["ip", "link", "del", localnode_bridge()], capture_output=True)
+        unmount_under(data)
