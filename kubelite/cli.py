@@ -45,12 +45,19 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from kubelite.image.registry import parse_mirror
     from kubelite.server.up import UpOptions, run_up
 
+    for mirror in args.registry_mirror:  # the user's mistake to fix now, not a runtime crash loop later
+        try:
+            parse_mirror(mirror)
+        except ValueError as err:
+            raise SystemExit(f"kubelite up: --registry-mirror: {err}") from None
     options = UpOptions(data_dir=Path(args.data_dir), port=args.port, store=args.store or "",
                         bind_address=args.bind_address, advertise_address=args.advertise_address,
                         local_node=not args.no_local_node, simulated_nodes=args.simulated_nodes,
-                        container_runtime_endpoint=args.container_runtime_endpoint)
+                        container_runtime_endpoint=args.container_runtime_endpoint,
+                        registry_mirrors=tuple(args.registry_mirror))
     return _run(run_up(options))
 
 
@@ -69,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--container-runtime-endpoint", default="", metavar="ENDPOINT",
                     help="run the local node's pods on this CRI runtime (e.g. unix:///run/containerd/"
                          "containerd.sock) instead of starting kubelite's own")
+    up.add_argument("--registry-mirror", action="append", default=[], metavar="REGISTRY=ENDPOINT",
+                    help="the local node pulls REGISTRY's images from ENDPOINT first "
+                         "(e.g. docker.io=http://10.0.0.5:5000); repeatable")
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
     up.set_defaults(func=cmd_up)
 

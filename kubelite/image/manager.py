@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,11 @@ def to_cri(rec: ImageRecord) -> pb.Image:
 
 
 class ImageManager:
-    def __init__(self, root: Path, *, insecure_registries: frozenset[str] = frozenset()) -> None:
+    def __init__(self, root: Path, *, insecure_registries: frozenset[str] = frozenset(),
+                 registry_mirrors: Mapping[str, Sequence[str]] | None = None) -> None:
         self.store = ImageStore(root)
         self._insecure = insecure_registries
+        self._mirrors = registry_mirrors or {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def resolve(self, image: str) -> ImageRecord | None:
@@ -119,7 +122,8 @@ class ImageManager:
             raise InvalidArgument(str(err)) from None
         lock = self._locks.setdefault(str(ref), asyncio.Lock())
         async with lock:
-            client = RegistryClient(insecure=self._insecure, credentials=_credentials(auth))
+            client = RegistryClient(insecure=self._insecure, mirrors=self._mirrors,
+                                    credentials=_credentials(auth))
             try:
                 digest, manifest = await client.pull(ref, self.store.content)
             except RegistryError as err:

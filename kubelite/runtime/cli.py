@@ -21,7 +21,16 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
     # in those children between fork and exec, crashed some of them (SIGSEGV). Off before
     # grpc is imported.
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+    from kubelite.image.registry import parse_mirror
     from kubelite.runtime.server import RuntimeOptions, RuntimeServer
+
+    mirrors: dict[str, tuple[str, ...]] = {}
+    for text in args.registry_mirror:
+        try:
+            registry, endpoint = parse_mirror(text)
+        except ValueError as err:
+            raise SystemExit(f"kubelite runtime: --registry-mirror: {err}") from None
+        mirrors[registry] = (*mirrors.get(registry, ()), endpoint)
 
     options = RuntimeOptions(
         root=Path(args.root),
@@ -30,6 +39,7 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
         cni_bin_dirs=tuple(Path(p) for p in args.cni_bin_dir),
         runc=args.runc,
         insecure_registries=frozenset(args.insecure_registry),
+        registry_mirrors=mirrors,
         cgroup_parent=args.cgroup_parent,
         streaming_address=args.streaming_address,
     )
@@ -64,6 +74,14 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
         action="append",
         default=[],
         help="registry host[:port] spoken to over plain HTTP (loopback ones always are)",
+    )
+    rt.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="REGISTRY=ENDPOINT",
+        help="pull REGISTRY's images from ENDPOINT first (e.g. docker.io=http://10.0.0.5:5000); "
+        "repeat for several, tried in order before the registry itself",
     )
     rt.add_argument("--cgroup-parent", default="/kubelite", help="cgroup for pods that name none")
     rt.add_argument(

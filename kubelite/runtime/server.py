@@ -34,6 +34,8 @@ class RuntimeOptions:
     cni_bin_dirs: tuple[Path, ...] = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
     runc: str = "runc"
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
+    # registry (e.g. docker.io) -> mirror endpoints tried before it, in order
+    registry_mirrors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cgroup_parent: str = "/kubelite"
     streaming_address: str = "127.0.0.1:0"  # the exec/attach/port-forward server; 0: any free port
 
@@ -42,7 +44,8 @@ class RuntimeServer:
     def __init__(self, options: RuntimeOptions) -> None:
         self.options = options
         options.root.mkdir(parents=True, exist_ok=True)
-        self.images = ImageManager(options.root / "images", insecure_registries=options.insecure_registries)
+        self.images = ImageManager(options.root / "images", insecure_registries=options.insecure_registries,
+                                   registry_mirrors=options.registry_mirrors)
         self.runtime = Runtime(options, self.images)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:

@@ -87,9 +87,10 @@ def kubelet_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str) -> Path
                             client_cert=cert, client_key=key, user=f"system:node:{name}")
 
 
-def runtime_argv(d: Path, extra: list[str]) -> list[str]:
+def runtime_argv(d: Path, registry_mirrors: tuple[str, ...], extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "kubelite", "runtime", "--root", str(d / "runtime"),
-            "--socket", str(d / "runtime.sock"), "--cni-conf-dir", str(d / "net.d"), *extra]
+            "--socket", str(d / "runtime.sock"), "--cni-conf-dir", str(d / "net.d"),
+            *(f"--registry-mirror={m}" for m in registry_mirrors), *extra]
 
 
 def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, extra: list[str]) -> list[str]:

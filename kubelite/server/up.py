@@ -56,6 +56,8 @@ class UpOptions:
     # The local node's CRI runtime: empty starts kubelite's own (`kubelite runtime`); an
     # endpoint (e.g. unix:///run/containerd/containerd.sock) uses that runtime instead.
     container_runtime_endpoint: str = ""
+    # REGISTRY=ENDPOINT mirrors for kubelite's runtime (another CRI runtime has its own config)
+    registry_mirrors: tuple[str, ...] = ()
     simulated_nodes: int = 0
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
@@ -109,8 +111,8 @@ def prepare(options: UpOptions) -> list[Component]:
             kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
             if not endpoint:
                 endpoint = f"unix://{d / 'runtime.sock'}"
-                components.append(Component("runtime", localnode.runtime_argv(d, extra.get("runtime", [])),
-                                            _socket_ready(d / "runtime.sock")))
+                argv = localnode.runtime_argv(d, options.registry_mirrors, extra.get("runtime", []))
+                components.append(Component("runtime", argv, _socket_ready(d / "runtime.sock")))
             components.append(Component("kubelet", localnode.kubelet_argv(
                 d, kubeconfig, name, endpoint, extra.get("kubelet", []))))
     if options.simulated_nodes:

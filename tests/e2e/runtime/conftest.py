@@ -133,7 +133,7 @@ def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path):
-    """host:port of a local registry holding busybox:latest."""
+    """host:port of a local registry holding busybox:latest (also as library/busybox:latest)."""
     work = tmp_path_factory.mktemp("registry")
     port = free_port()
     (work / "config.yml").write_text(
@@ -147,18 +147,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path):
     )
     try:
         wait_port(port)
-        layout = busybox_layout
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--dest-tls-verify=false",
-                f"oci:{layout}:latest",
-                f"docker://127.0.0.1:{port}/busybox:latest",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        # busybox, and library/busybox for tests that use it as a mirror of docker.io
+        for name in ("busybox", "library/busybox"):
+            subprocess.run(
+                ["skopeo", "copy", "--dest-tls-verify=false", f"oci:{busybox_layout}:latest",
+                 f"docker://127.0.0.1:{port}/{name}:latest"],
+                check=True,
+                capture_output=True,
+            )
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()

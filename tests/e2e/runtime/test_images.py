@@ -125,3 +125,18 @@ async def test_imported_docker_and_oci_archives_run_containers(
         )
         assert (await wait_exited(cri, cid)).exit_code == 4
     await cri.remove_pod_sandbox(sid)
+
+
+async def test_images_of_a_mirrored_registry_come_from_its_first_mirror_that_answers(registry, tmp_path):
+    """`--registry-mirror docker.io=...`: an offline host pulls `busybox` (docker.io/library/busybox)
+    from a local registry, past a mirror that is down; the image keeps its docker.io name."""
+    from kubelite.image.manager import ImageManager
+
+    down = f"http://127.0.0.1:{free_port()}"
+    images = ImageManager(tmp_path / "images", registry_mirrors={"docker.io": (down, f"http://{registry}")})
+    image_id = await images.pull_image(pb.ImageSpec(image="busybox"))
+    status = await images.image_status(pb.ImageSpec(image="docker.io/library/busybox:latest"))
+    assert status.image.id == image_id
+    assert status.image.repo_tags == ["docker.io/library/busybox:latest"]
+    assert status.image.repo_digests[0].startswith("docker.io/library/busybox@sha256:")
+    assert (await images.image_status(pb.ImageSpec(image="busybox"))).image.id == image_id
