@@ -219,7 +219,7 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 p.communicate(timeout=30)
-        subprocess.run(["pkill", "-f", "sleep 987654"], capture_output=True)
+        subprocess.run(["pkill", "-KILL", "-f", "sleep 987654"], capture_output=True)
         if not bridge_existed:
             subprocess.run(["ip", "link", "del", localnode_bridge()], capture_output=True)
         unmount_under(data)
