@@ -39,8 +39,19 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def run_shared(cluster: LocalCluster, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, str(SHARED_BENCH), str(cluster.kubeconfig), "--creates", str(args.creates),
-           "--gets", str(args.gets), "--pods", str(args.pods), "-c", str(args.concurrency)]
+    cmd = [
+        sys.executable,
+        str(SHARED_BENCH),
+        str(cluster.kubeconfig),
+        "--creates",
+        str(args.creates),
+        "--gets",
+        str(args.gets),
+        "--pods",
+        str(args.pods),
+        "-c",
+        str(args.concurrency),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     if out.returncode != 0:
         print(out.stdout, out.stderr, file=sys.stderr)
@@ -49,6 +60,32 @@ def run_shared(cluster: LocalCluster, args: argparse.Namespace) -> dict:
     for line in lines[:-1]:
         print("   ", line)
     return json.loads(lines[-1])
+
+
+async def _count_events(r: aiohttp.ClientResponse, counts: list[int], i: int, total: int) -> None:
+    async for chunk in r.content.iter_any():
+        counts[i] += chunk.count(b"\n")
+        if counts[i] >= total:
+            return
+
+
+async def _time_events(
+    r: aiohttp.ClientResponse,
+    counts: list[int],
+    i: int,
+    total: int,
+    sent_at: dict[str, float],
+    latencies: list[float],
+) -> None:
+    async for line in r.content:
+        if not line.strip():
+            continue
+        name = json.loads(line)["object"]["metadata"]["name"]
+        if name in sent_at:
+            latencies.append(time.perf_counter() - sent_at[name])
+        counts[i] += 1
+        if counts[i] >= total:
+            return
 
 
 async def watch_fanout(cluster: LocalCluster, watchers: int, rate: int, seconds: float) -> dict:
@@ -60,8 +97,9 @@ async def watch_fanout(cluster: LocalCluster, watchers: int, rate: int, seconds:
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     counts = [0] * watchers
-    async with aiohttp.ClientSession(cluster.url, connector=conn,
-                                     timeout=aiohttp.ClientTimeout(total=None)) as s:
+    async with aiohttp.ClientSession(
+        cluster.url, connector=conn, timeout=aiohttp.ClientTimeout(total=None)
+    ) as s:
         ns = f"fanout-{int(time.time())}"
         async with s.post("/api/v1/namespaces", json={"metadata": {"name": ns}}) as r:
             assert r.status == 201, await r.text()
@@ -70,22 +108,11 @@ async def watch_fanout(cluster: LocalCluster, watchers: int, rate: int, seconds:
         async def watch(i: int) -> None:
             params = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": str(int(seconds) + 60)}
             async with s.get(f"/api/v1/namespaces/{ns}/configmaps", params=params) as r:
+                # Most watchers only count events, so the client's CPU goes to the server.
                 if i % 10:
-                    # Most watchers only count events, so the client's CPU goes to the server.
-                    async for chunk in r.content.iter_any():
-                        counts[i] += chunk.count(b"\n")
-                        if counts[i] >= total:
-                            return
-                    return
-                async for line in r.content:
-                    if not line.strip():
-                        continue
-                    name = json.loads(line)["object"]["metadata"]["name"]
-                    if name in sent_at:
-                        latencies.append(time.perf_counter() - sent_at[name])
-                    counts[i] += 1
-                    if counts[i] >= total:
-                        return
+                    await _count_events(r, counts, i, total)
+                else:
+                    await _time_events(r, counts, i, total, sent_at, latencies)
 
         tasks = [asyncio.create_task(watch(i)) for i in range(watchers)]
         await asyncio.sleep(1.0)
@@ -95,8 +122,10 @@ async def watch_fanout(cluster: LocalCluster, watchers: int, rate: int, seconds:
         async def create(n: int) -> None:
             async with sem:
                 name = f"e{n}"
-                async with s.post(f"/api/v1/namespaces/{ns}/configmaps",
-                                  json={"metadata": {"name": name}, "data": {"k": "v"}}) as r:
+                async with s.post(
+                    f"/api/v1/namespaces/{ns}/configmaps",
+                    json={"metadata": {"name": name}, "data": {"k": "v"}},
+                ) as r:
                     await r.read()
                 sent_at[name] = time.perf_counter()
 
@@ -115,10 +144,15 @@ async def watch_fanout(cluster: LocalCluster, watchers: int, rate: int, seconds:
         all_time = time.perf_counter() - start
         async with s.delete(f"/api/v1/namespaces/{ns}") as r:
             await r.read()
-    return {"watchers": watchers, "events": total, "achieved_write_rate": total / write_time,
-            "complete_watchers": sum(1 for c in counts if c >= total),
-            "delivered_per_s": sum(counts) / all_time,
-            "latency_p50_ms": pct(latencies, .5) * 1000, "latency_p99_ms": pct(latencies, .99) * 1000}
+    return {
+        "watchers": watchers,
+        "events": total,
+        "achieved_write_rate": total / write_time,
+        "complete_watchers": sum(1 for c in counts if c >= total),
+        "delivered_per_s": sum(counts) / all_time,
+        "latency_p50_ms": pct(latencies, 0.5) * 1000,
+        "latency_p99_ms": pct(latencies, 0.99) * 1000,
+    }
 
 
 def main() -> None:
@@ -153,15 +187,21 @@ def main() -> None:
                 if etcd is not None:
                     etcd.stop()
     print()
-    print(f"{'backend':<8} {'create/s':>9} {'create p99':>11} {'get/s':>8} {'get p99':>8} "
-          f"{'pod create/s':>13} {'list pods':>10} {'watch events/s':>15} {'complete':>9} {'watch p99':>10}")
+    print(
+        f"{'backend':<8} {'create/s':>9} {'create p99':>11} {'get/s':>8} {'get p99':>8} "
+        f"{'pod create/s':>13} {'list pods':>10} {'watch events/s':>15} {'complete':>9} {'watch p99':>10}"
+    )
     for backend, s, f in rows:
-        print(f"{backend:<8} {s['create_per_s']:>9.0f} {s['create_p99_ms']:>9.1f}ms {s['get_per_s']:>8.0f} "
-              f"{s['get_p99_ms']:>6.1f}ms {s.get('pod_create_per_s', 0):>13.0f} "
-              f"{s.get('list_pods_ms', 0):>8.0f}ms {f['delivered_per_s']:>15.0f} "
-              f"{f['complete_watchers']:>4}/{f['watchers']:<4} {f['latency_p99_ms']:>8.1f}ms")
-    print("targets (kube-apiserver 1.28 + etcd, same machine): 1,200-1,350 creates/s (p99 65-80 ms), "
-          "2,100-3,100 gets/s, 900 pod creates/s, list 10,000 pods 420 ms; 100 watchers x 1,000 events/s")
+        print(
+            f"{backend:<8} {s['create_per_s']:>9.0f} {s['create_p99_ms']:>9.1f}ms {s['get_per_s']:>8.0f} "
+            f"{s['get_p99_ms']:>6.1f}ms {s.get('pod_create_per_s', 0):>13.0f} "
+            f"{s.get('list_pods_ms', 0):>8.0f}ms {f['delivered_per_s']:>15.0f} "
+            f"{f['complete_watchers']:>4}/{f['watchers']:<4} {f['latency_p99_ms']:>8.1f}ms"
+        )
+    print(
+        "targets (kube-apiserver 1.28 + etcd, same machine): 1,200-1,350 creates/s (p99 65-80 ms), "
+        "2,100-3,100 gets/s, 900 pod creates/s, list 10,000 pods 420 ms; 100 watchers x 1,000 events/s"
+    )
 
 
 if __name__ == "__main__":

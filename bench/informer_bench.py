@@ -49,9 +49,13 @@ async def populate(kubeconfig: Path, count: int, concurrency: int = 64) -> float
 
         async def writer() -> None:
             for i in names:
-                await cms.create({"metadata": {"name": f"cm-{i:06d}", "labels": {"app": f"a{i % 50}"}},
-                                  "data": {"key": "value-" * 8, "index": str(i), "owner": "bench"}},
-                                 namespace=NAMESPACE)
+                await cms.create(
+                    {
+                        "metadata": {"name": f"cm-{i:06d}", "labels": {"app": f"a{i % 50}"}},
+                        "data": {"key": "value-" * 8, "index": str(i), "owner": "bench"},
+                    },
+                    namespace=NAMESPACE,
+                )
 
         await asyncio.gather(*(writer() for _ in range(concurrency)))
     return time.perf_counter() - start
@@ -62,8 +66,9 @@ async def measure(kubeconfig: str, mode: str) -> dict[str, float]:
     async with Client(config) as client:
         await client.resource("namespaces").get(NAMESPACE)  # warm the connection and imports
         before = rss_bytes()
-        informer = SharedInformer(client.resource("configmaps"), namespace=NAMESPACE,
-                                  use_watch_list=mode == "watch-list")
+        informer = SharedInformer(
+            client.resource("configmaps"), namespace=NAMESPACE, use_watch_list=mode == "watch-list"
+        )
         start = time.perf_counter()
         task = asyncio.ensure_future(informer.run())
         await informer.wait_for_sync()
@@ -71,8 +76,12 @@ async def measure(kubeconfig: str, mode: str) -> dict[str, float]:
         after = rss_bytes()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        return {"objects": len(informer.indexer), "seconds": elapsed,
-                "rss_before": before, "rss_after": after}
+        return {
+            "objects": len(informer.indexer),
+            "seconds": elapsed,
+            "rss_before": before,
+            "rss_after": after,
+        }
 
 
 def main() -> None:
@@ -85,8 +94,10 @@ def main() -> None:
         print(json.dumps(asyncio.run(measure(*args.measure))))
         return
 
-    print(f"{'objects':>8} {'mode':<11} {'fill s':>7} {'sync s':>7} {'obj/s':>8} "
-          f"{'RSS before':>11} {'RSS after':>10} {'B/object':>9}")
+    print(
+        f"{'objects':>8} {'mode':<11} {'fill s':>7} {'sync s':>7} {'obj/s':>8} "
+        f"{'RSS before':>11} {'RSS after':>10} {'B/object':>9}"
+    )
     for count in (int(c) for c in args.counts.split(",")):
         with tempfile.TemporaryDirectory(prefix="kubelite-informer-bench-") as tmp:
             cluster = LocalCluster(Path(tmp))
@@ -100,9 +111,11 @@ def main() -> None:
                     assert r["objects"] == count, r
                     per = (r["rss_after"] - r["rss_before"]) / count
                     rate = count / r["seconds"]
-                    print(f"{count:>8} {mode:<11} {fill:>7.1f} {r['seconds']:>7.2f} {rate:>8.0f} "
-                          f"{r['rss_before'] / 2**20:>9.0f}MB {r['rss_after'] / 2**20:>8.0f}MB {per:>9.0f}",
-                          flush=True)
+                    print(
+                        f"{count:>8} {mode:<11} {fill:>7.1f} {r['seconds']:>7.2f} {rate:>8.0f} "
+                        f"{r['rss_before'] / 2**20:>9.0f}MB {r['rss_after'] / 2**20:>8.0f}MB {per:>9.0f}",
+                        flush=True,
+                    )
             finally:
                 cluster.stop()
 

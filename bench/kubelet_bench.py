@@ -1,21 +1,21 @@
 """Kubelet benchmarks: pod startup latency on the real runtime, and simulated-node heartbeats.
 
-    python bench/kubelet_bench.py startup [--pods 100] [--rate R] [--runtime kubelite|containerd]
-        (root; install-deps tools)
-        A real API server, kubelite's runtime (or Debian's containerd, configured as the e2e
-        tests configure it: the same kubelet on another CRI runtime, for comparison), a
-        kubelet; busybox pulled once (image present),
-        then N pods created at once (a burst), or R pods a second with --rate (as
-        ClusterLoader2 measures Kubernetes' pod-startup SLO, at 5 pods/s); prints p50/p99 of
-        created → Running (status.phase seen by a watch). Target p99 <= 2 s (Kubernetes' SLO
-        is 5 s). A burst measures the node's throughput more than its latency: the last pod
-        waits for every earlier one.
-    python bench/kubelet_bench.py heartbeats [--nodes 5000] [--seconds 60]
-        One simulated kubelet process with N nodes against a real API server; prints how many
-        nodes renewed their Lease on time (every gap between renewals <= 10 s + 4 s) after
-        registration (every Lease exists). Renewals are read from a watch; --poll lists
-        every Lease every 2 s instead (the old way; at 5,000 the lists cost the server more
-        than the renewals do). Target: 5,000.
+python bench/kubelet_bench.py startup [--pods 100] [--rate R] [--runtime kubelite|containerd]
+    (root; install-deps tools)
+    A real API server, kubelite's runtime (or Debian's containerd, configured as the e2e
+    tests configure it: the same kubelet on another CRI runtime, for comparison), a
+    kubelet; busybox pulled once (image present),
+    then N pods created at once (a burst), or R pods a second with --rate (as
+    ClusterLoader2 measures Kubernetes' pod-startup SLO, at 5 pods/s); prints p50/p99 of
+    created → Running (status.phase seen by a watch). Target p99 <= 2 s (Kubernetes' SLO
+    is 5 s). A burst measures the node's throughput more than its latency: the last pod
+    waits for every earlier one.
+python bench/kubelet_bench.py heartbeats [--nodes 5000] [--seconds 60]
+    One simulated kubelet process with N nodes against a real API server; prints how many
+    nodes renewed their Lease on time (every gap between renewals <= 10 s + 4 s) after
+    registration (every Lease exists). Renewals are read from a watch; --poll lists
+    every Lease every 2 s instead (the old way; at 5,000 the lists cost the server more
+    than the renewals do). Target: 5,000.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kubelite.api.meta import parse_time  # noqa: E402
-from kubelite.client.config import load_kubeconfig  # noqa: E402
-from kubelite.client.rest import Client  # noqa: E402
-from kubelite.server.testing import LocalCluster  # noqa: E402
+from kubelite.api.meta import parse_time
+from kubelite.client.config import load_kubeconfig
+from kubelite.client.rest import Client
+from kubelite.server.testing import LocalCluster
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -86,13 +86,21 @@ async def startup(pods: int, rate: float, work: Path, runtime_kind: str = "kubel
         endpoint, cidr = str(rt.socket), rt.subnet
     image = f"{registry}/busybox:latest"
     try:
-        async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 1000)) as client, \
-                RemoteRuntime(endpoint) as runtime:
+        async with (
+            Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 1000)) as client,
+            RemoteRuntime(endpoint) as runtime,
+        ):
             await runtime.pull_image(pb.ImageSpec(image=image))
             await _network_ready(runtime, cidr)
-            options = KubeletOptions(node_name="bench-node", container_runtime_endpoint=endpoint,
-                                     default_pod_cidr=cidr,
-                                     pod_log_dir=work / "pods", qps=500, burst=1000, max_pods=pods + 10)
+            options = KubeletOptions(
+                node_name="bench-node",
+                container_runtime_endpoint=endpoint,
+                default_pod_cidr=cidr,
+                pod_log_dir=work / "pods",
+                qps=500,
+                burst=1000,
+                max_pods=pods + 10,
+            )
             kubelet = Kubelet(client, runtime, options)
             ready = asyncio.Event()
             task = asyncio.create_task(kubelet.run(ready))
@@ -107,10 +115,24 @@ async def startup(pods: int, rate: float, work: Path, runtime_kind: str = "kubel
                 if rate:
                     await asyncio.sleep(max(0.0, t0 + i / rate - time.time()))
                 name = f"bench-{i}"
-                await api.create({"metadata": {"name": name}, "spec": {
-                    "nodeName": "bench-node", "terminationGracePeriodSeconds": 1, "containers": [
-                        {"name": "c", "image": image, "imagePullPolicy": "IfNotPresent",
-                         "command": ["sleep", "3600"]}]}}, namespace="default")
+                await api.create(
+                    {
+                        "metadata": {"name": name},
+                        "spec": {
+                            "nodeName": "bench-node",
+                            "terminationGracePeriodSeconds": 1,
+                            "containers": [
+                                {
+                                    "name": "c",
+                                    "image": image,
+                                    "imagePullPolicy": "IfNotPresent",
+                                    "command": ["sleep", "3600"],
+                                }
+                            ],
+                        },
+                    },
+                    namespace="default",
+                )
                 created[name] = time.time()
             deadline = time.time() + 120
             while len(running) < pods and time.time() < deadline:
@@ -118,10 +140,14 @@ async def startup(pods: int, rate: float, work: Path, runtime_kind: str = "kubel
             watcher.cancel()
             lat = [running[n] - created[n] for n in running if n in created]
             mode = f"{rate:g}/s" if rate else "burst"
-            print(f"{'runtime':>10} {'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} "
-                  f"{'max s':>7}")
-            print(f"{runtime_kind:>10} {pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
-                  f"{_pct(lat, 0.99):>7.2f} {max(lat):>7.2f}")
+            print(
+                f"{'runtime':>10} {'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} "
+                f"{'max s':>7}"
+            )
+            print(
+                f"{runtime_kind:>10} {pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
+                f"{_pct(lat, 0.99):>7.2f} {max(lat):>7.2f}"
+            )
             for i in range(pods):
                 await api.delete(f"bench-{i}", namespace="default", grace_period_seconds=0)
             await asyncio.sleep(3)
@@ -173,8 +199,9 @@ async def _watch_leases(leases: Any, nodes: int, seconds: float) -> tuple[float,
     registered: float | None = None
     measuring_since = float("inf")
     while time.time() - measuring_since < seconds and time.time() - t0 < 600:
-        async with leases.watch(namespace="kube-node-lease", resource_version=rv,
-                                timeout_seconds=30) as events:
+        async with leases.watch(
+            namespace="kube-node-lease", resource_version=rv, timeout_seconds=30
+        ) as events:
             async for ev in events:
                 rv = ev.resource_version or rv
                 if ev.type not in ("ADDED", "MODIFIED"):
@@ -200,15 +227,26 @@ async def heartbeats(nodes: int, seconds: float, work: Path, *, poll: bool = Fal
     import subprocess
 
     cluster = LocalCluster(work / "cluster").start()
-    proc = subprocess.Popen([sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig",
-                             str(cluster.kubeconfig), "--simulated", str(nodes)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "kubelet",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--simulated",
+            str(nodes),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(0, 0)) as client:
             leases = client.resource("leases", group="coordination.k8s.io")
             measure = _poll_leases if poll else _watch_leases
             registered, worst = await measure(leases, nodes, seconds)
-            on_time = sum(1 for n in worst.values() if n <= 12.0 + 2.0)   # + 2 s: polling's period
+            on_time = sum(1 for n in worst.values() if n <= 12.0 + 2.0)  # + 2 s: polling's period
             print(f"{'nodes':>6} {'register s':>10} {'on time':>8} {'worst gap s':>11}")
             print(f"{nodes:>6} {registered:>10.1f} {on_time:>8} {max(worst.values()):>11.1f}")
     finally:
@@ -222,14 +260,18 @@ def main() -> None:
     sub = p.add_subparsers(dest="what", required=True)
     s = sub.add_parser("startup")
     s.add_argument("--pods", type=int, default=100)
-    s.add_argument("--rate", type=float, default=0.0,
-                   help="create this many pods a second (default: all at once)")
+    s.add_argument(
+        "--rate", type=float, default=0.0, help="create this many pods a second (default: all at once)"
+    )
     s.add_argument("--runtime", choices=("kubelite", "containerd"), default="kubelite")
     h = sub.add_parser("heartbeats")
     h.add_argument("--nodes", type=int, default=5000)
     h.add_argument("--seconds", type=float, default=60)
-    h.add_argument("--poll", action="store_true",
-                   help="measure by listing every lease every 2 s (the old way) instead of a watch")
+    h.add_argument(
+        "--poll",
+        action="store_true",
+        help="measure by listing every lease every 2 s (the old way) instead of a watch",
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="kubelet-bench-") as tmp:
         if args.what == "startup":

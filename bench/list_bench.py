@@ -45,8 +45,9 @@ async def fill(client: Client, count: int, history: int) -> None:
 
     async def writer() -> None:
         for i in names:
-            await cms.create({"metadata": {"name": f"cm-{i:06d}"}, "data": {"index": str(i)}},
-                             namespace=NAMESPACE)
+            await cms.create(
+                {"metadata": {"name": f"cm-{i:06d}"}, "data": {"index": str(i)}}, namespace=NAMESPACE
+            )
 
     await asyncio.gather(*(writer() for _ in range(32)))
     updates = iter(range(history))
@@ -126,12 +127,16 @@ def main() -> None:
             cluster.stop()
             if etcd:
                 etcd.stop()
-    print(f"\n{args.store}: paging through {args.objects} ConfigMaps ({args.history} earlier updates kept), "
-          f"{args.page} per page, {args.rounds} rounds")
+    print(
+        f"\n{args.store}: paging through {args.objects} ConfigMaps ({args.history} earlier updates kept), "
+        f"{args.page} per page, {args.rounds} rounds"
+    )
     print(f"{'while':<16} {'p50':>9} {'p99':>9} {'objects/s (p50)':>16} {'writes':>8}")
     for label, times, writes in results:
-        print(f"{label:<16} {pct(times, 0.5) * 1000:>7.0f}ms {pct(times, 0.99) * 1000:>7.0f}ms "
-              f"{args.objects / pct(times, 0.5):>16.0f} {writes:>8}")
+        print(
+            f"{label:<16} {pct(times, 0.5) * 1000:>7.0f}ms {pct(times, 0.99) * 1000:>7.0f}ms "
+            f"{args.objects / pct(times, 0.5):>16.0f} {writes:>8}"
+        )
 
 
 if __name__ == "__main__":

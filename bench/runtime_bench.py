@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kubelite.cri import api_pb2 as pb  # noqa: E402
-from kubelite.cri.client import RemoteRuntime  # noqa: E402
-from tests.e2e.runtime.conftest import RuntimeProcess, free_port, wait_port, build_busybox_layout  # noqa: E402
-from tests.e2e.runtime.helpers import container_config, sandbox_config  # noqa: E402
+from kubelite.cri import api_pb2 as pb
+from kubelite.cri.client import RemoteRuntime
+from tests.e2e.runtime.conftest import RuntimeProcess, build_busybox_layout, free_port, wait_port
+from tests.e2e.runtime.helpers import container_config, sandbox_config
 
 
 def start_registry(work: Path) -> tuple[object, str]:

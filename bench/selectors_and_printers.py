@@ -28,22 +28,47 @@ def make_pod(i: int) -> dict[str, Any]:
     last = {"terminated": {"exitCode": 1, "finishedAt": "2024-05-01T11:00:00Z"}}
     restarted = {"lastState": last} if i % 3 else {}
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"web-{i:05d}", "namespace": f"ns-{i % 20}", "uid": f"uid-{i}",
-                     "resourceVersion": str(1000 + i),
-                     "creationTimestamp": f"2024-05-01T10:{i % 60:02d}:{i % 60:02d}Z",
-                     "labels": {"app": f"app-{i % 50}", "pod-template-hash": "5d8f9c", "tier": "backend"}},
-        "spec": {"nodeName": f"node-{i % 100}", "restartPolicy": "Always", "serviceAccountName": "default",
-                 "containers": [{"name": "web", "image": "nginx:1.25"}, {"name": "proxy", "image": "envoy"}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"web-{i:05d}",
+            "namespace": f"ns-{i % 20}",
+            "uid": f"uid-{i}",
+            "resourceVersion": str(1000 + i),
+            "creationTimestamp": f"2024-05-01T10:{i % 60:02d}:{i % 60:02d}Z",
+            "labels": {"app": f"app-{i % 50}", "pod-template-hash": "5d8f9c", "tier": "backend"},
+        },
+        "spec": {
+            "nodeName": f"node-{i % 100}",
+            "restartPolicy": "Always",
+            "serviceAccountName": "default",
+            "containers": [{"name": "web", "image": "nginx:1.25"}, {"name": "proxy", "image": "envoy"}],
+        },
         "status": {
-            "phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
-            "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True"},
-                           {"type": "PodScheduled", "status": "True"}],
+            "phase": "Running",
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "conditions": [
+                {"type": "Initialized", "status": "True"},
+                {"type": "Ready", "status": "True"},
+                {"type": "PodScheduled", "status": "True"},
+            ],
             "containerStatuses": [
-                {"name": "web", "ready": True, "restartCount": i % 3,
-                 "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}}, **restarted},
-                {"name": "proxy", "ready": True, "restartCount": 0,
-                 "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}}}]},
+                {
+                    "name": "web",
+                    "ready": True,
+                    "restartCount": i % 3,
+                    "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}},
+                    **restarted,
+                },
+                {
+                    "name": "proxy",
+                    "ready": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}},
+                },
+            ],
+        },
     }
 
 

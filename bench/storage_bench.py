@@ -91,14 +91,15 @@ async def bench(url: str, keys: int, concurrency: int) -> dict[str, float]:
         async def get(i: int) -> None:
             await store.get(names[i])
 
-        result = {"creates/s": await run_workers(keys, concurrency, create),
-                  "updates/s": await run_workers(keys, concurrency, update),
-                  "gets/s": await run_workers(keys, concurrency, get)}
+        result = {
+            "creates/s": await run_workers(keys, concurrency, create),
+            "updates/s": await run_workers(keys, concurrency, update),
+            "gets/s": await run_workers(keys, concurrency, get),
+        }
         started = time.perf_counter()
         listed = await store.list("/bench/pods/")
         result[f"list {len(listed.kvs)} (ms)"] = (time.perf_counter() - started) * 1000
-        result["watch p50 (ms)"], result["watch p99 (ms)"] = await watch_latency(store,
-                                                                                 concurrency)
+        result["watch p50 (ms)"], result["watch p99 (ms)"] = await watch_latency(store, concurrency)
         result["watch p50 idle (ms)"], _ = await watch_latency(store, 1)
         return result
     finally:
@@ -116,8 +117,7 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
 async def main(args: argparse.Namespace) -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows["sqlite"] = await bench(f"sqlite://{Path(tmp) / 'bench.db'}", args.keys,
-                                     args.concurrency)
+        rows["sqlite"] = await bench(f"sqlite://{Path(tmp) / 'bench.db'}", args.keys, args.concurrency)
         try:
             etcd_binary()
         except RuntimeError as err:
@@ -129,8 +129,9 @@ async def main(args: argparse.Namespace) -> None:
                 rows["etcd"] = await bench(f"etcd://{endpoint}", args.keys, args.concurrency)
             finally:
                 server.stop()
-    print(f"\n{args.keys} keys, concurrency {args.concurrency}, {WATCHERS} watchers, "
-          f"{len(VALUE)}-byte values\n")
+    print(
+        f"\n{args.keys} keys, concurrency {args.concurrency}, {WATCHERS} watchers, {len(VALUE)}-byte values\n"
+    )
     print_table(rows)
 
 
@@ -142,5 +143,6 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.uvloop:
         import uvloop
+
         uvloop.install()
     asyncio.run(main(args))

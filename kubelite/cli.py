@@ -31,8 +31,11 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
     from kubelite.apiserver.server import APIServer, APIServerOptions
 
     options = APIServerOptions(
-        store=args.store, cert_dir=Path(args.cert_dir), bind_address=args.bind_address,
-        port=args.port, advertise_address=args.advertise_address,
+        store=args.store,
+        cert_dir=Path(args.cert_dir),
+        bind_address=args.bind_address,
+        port=args.port,
+        advertise_address=args.advertise_address,
         token_auth_file=Path(args.token_auth_file) if args.token_auth_file else None,
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=_port_range(args.service_node_port_range),
@@ -53,11 +56,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             parse_mirror(mirror)
         except ValueError as err:
             raise SystemExit(f"kubelite up: --registry-mirror: {err}") from None
-    options = UpOptions(data_dir=Path(args.data_dir), port=args.port, store=args.store or "",
-                        bind_address=args.bind_address, advertise_address=args.advertise_address,
-                        local_node=not args.no_local_node, simulated_nodes=args.simulated_nodes,
-                        container_runtime_endpoint=args.container_runtime_endpoint,
-                        registry_mirrors=tuple(args.registry_mirror))
+    options = UpOptions(
+        data_dir=Path(args.data_dir),
+        port=args.port,
+        store=args.store or "",
+        bind_address=args.bind_address,
+        advertise_address=args.advertise_address,
+        local_node=not args.no_local_node,
+        simulated_nodes=args.simulated_nodes,
+        container_runtime_endpoint=args.container_runtime_endpoint,
+        registry_mirrors=tuple(args.registry_mirror),
+    )
     return _run(run_up(options))
 
 
@@ -73,12 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
-    up.add_argument("--container-runtime-endpoint", default="", metavar="ENDPOINT",
-                    help="run the local node's pods on this CRI runtime (e.g. unix:///run/containerd/"
-                         "containerd.sock) instead of starting kubelite's own")
-    up.add_argument("--registry-mirror", action="append", default=[], metavar="REGISTRY=ENDPOINT",
-                    help="the local node pulls REGISTRY's images from ENDPOINT first "
-                         "(e.g. docker.io=http://10.0.0.5:5000); repeatable")
+    up.add_argument(
+        "--container-runtime-endpoint",
+        default="",
+        metavar="ENDPOINT",
+        help="run the local node's pods on this CRI runtime (e.g. unix:///run/containerd/"
+        "containerd.sock) instead of starting kubelite's own",
+    )
+    up.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="REGISTRY=ENDPOINT",
+        help="the local node pulls REGISTRY's images from ENDPOINT first "
+        "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
+    )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
     up.set_defaults(func=cmd_up)
 
@@ -91,19 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--token-auth-file")
     api.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
     api.add_argument("--service-node-port-range", default="30000-32767")
-    api.add_argument("--compaction-interval", type=float, default=300.0,
-                     help="seconds between store compactions (0 disables)")
+    api.add_argument(
+        "--compaction-interval",
+        type=float,
+        default=300.0,
+        help="seconds between store compactions (0 disables)",
+    )
     api.set_defaults(func=cmd_apiserver)
 
     from kubelite.runtime.cli import add_subcommands as add_runtime_subcommands
+
     add_runtime_subcommands(sub, _run)
     from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
+
     add_kubelet_subcommands(sub, _run)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     return args.func(args)

@@ -24,7 +24,8 @@ and Job selectors stay with the API server.
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.api.quantity import canonical
 from kubelite.api.resources import ResourceType
@@ -183,28 +184,31 @@ def pod_spec_defaults(spec: dict[str, Any]) -> None:
 
 def _pod(pod: dict[str, Any]) -> None:
     spec = _dict(pod, "spec")
-    for kind in ("containers", "initContainers"):
-        for c in _items(spec, kind):
-            resources = c.get("resources")
-            if not isinstance(resources, dict):
-                continue
-            limits = resources.get("limits")
-            if isinstance(limits, dict) and limits:
-                requests = _dict(resources, "requests")
-                for name, value in limits.items():
-                    requests.setdefault(name, value)
+    containers = [c for kind in ("containers", "initContainers") for c in _items(spec, kind)]
+    for c in containers:
+        _requests_from_limits(c)
     if spec.get("enableServiceLinks") is None:
         spec["enableServiceLinks"] = True
     if spec.get("hostNetwork") is True:
-        for kind in ("containers", "initContainers"):
-            for c in _items(spec, kind):
-                for port in _items(c, "ports"):
-                    if not port.get("hostPort"):
-                        port["hostPort"] = port.get("containerPort")
+        for port in (p for c in containers for p in _items(c, "ports")):
+            if not port.get("hostPort"):
+                port["hostPort"] = port.get("containerPort")
     grace = spec.get("terminationGracePeriodSeconds")
     if isinstance(grace, int) and grace < 0:
         spec["terminationGracePeriodSeconds"] = 1  # the pod registry turns a negative grace into 1s
     pod_spec_defaults(spec)
+
+
+def _requests_from_limits(container: dict[str, Any]) -> None:
+    """A resource with a limit and no request requests its limit."""
+    resources = container.get("resources")
+    if not isinstance(resources, dict):
+        return
+    limits = resources.get("limits")
+    if isinstance(limits, dict) and limits:
+        requests = _dict(resources, "requests")
+        for name, value in limits.items():
+            requests.setdefault(name, value)
 
 
 def _template_spec(holder: dict[str, Any]) -> None:
@@ -333,14 +337,7 @@ def _cron_job(cj: dict[str, Any]) -> None:
 
 def _service(svc: dict[str, Any]) -> None:
     spec = _dict(svc, "spec")
-    if not spec.get("sessionAffinity"):
-        spec["sessionAffinity"] = "None"
-    if spec["sessionAffinity"] == "None":
-        spec.pop("sessionAffinityConfig", None)
-    elif spec["sessionAffinity"] == "ClientIP":
-        client_ip = _dict(_dict(spec, "sessionAffinityConfig"), "clientIP")
-        if client_ip.get("timeoutSeconds") is None:
-            client_ip["timeoutSeconds"] = 10800
+    _session_affinity(spec)
     if not spec.get("type"):
         spec["type"] = "ClusterIP"
     kind = spec["type"]
@@ -361,6 +358,17 @@ def _service(svc: dict[str, Any]) -> None:
                 ingress["ipMode"] = "VIP"
     if kind != "ExternalName":
         _ip_families(spec)
+
+
+def _session_affinity(spec: dict[str, Any]) -> None:
+    if not spec.get("sessionAffinity"):
+        spec["sessionAffinity"] = "None"
+    if spec["sessionAffinity"] == "None":
+        spec.pop("sessionAffinityConfig", None)
+    elif spec["sessionAffinity"] == "ClientIP":
+        client_ip = _dict(_dict(spec, "sessionAffinityConfig"), "clientIP")
+        if client_ip.get("timeoutSeconds") is None:
+            client_ip["timeoutSeconds"] = 10800
 
 
 def _ip_families(spec: dict[str, Any]) -> None:

@@ -114,8 +114,9 @@ class APIError(Exception):
     code = 500
     reason = "InternalError"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
@@ -202,15 +203,19 @@ class Timeout(APIError):
 
 # ---- constructors with Kubernetes' messages -------------------------------------------------
 
+
 def qualified(resource: str, group: str) -> str:
     """`deployments.apps`, or `pods` for the core group."""
     return f"{resource}.{group}" if group else resource
 
 
 def not_found(resource: str, group: str, name: str) -> NotFound:
-    return NotFound(f'{qualified(resource, group)} "{name}" not found',
-                    details={"name": name, "group": group, "kind": resource} if group
-                    else {"name": name, "kind": resource})
+    return NotFound(
+        f'{qualified(resource, group)} "{name}" not found',
+        details={"name": name, "group": group, "kind": resource}
+        if group
+        else {"name": name, "kind": resource},
+    )
 
 
 def path_not_found() -> NotFound:
@@ -229,8 +234,9 @@ def conflict(resource: str, group: str, name: str, why: str = "") -> Conflict:
     details = {"name": name, "kind": resource}
     if group:
         details["group"] = group
-    return Conflict(f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {why}',
-                    details=details)
+    return Conflict(
+        f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {why}', details=details
+    )
 
 
 def invalid_object(kind: str, group: str, name: str, errors: list[FieldError]) -> Invalid:
@@ -249,6 +255,7 @@ def too_old(requested: int, oldest: int) -> Gone:
 
 
 # ---- predicates ---------------------------------------------------------------------------
+
 
 def is_not_found(err: BaseException) -> bool:
     return isinstance(err, NotFound)

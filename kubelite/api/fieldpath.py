@@ -20,7 +20,8 @@ does the bookkeeping.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
@@ -36,6 +37,7 @@ _KEY_DEFAULTS = {"protocol": "TCP"}
 
 
 # ---- FieldsV1 encoding --------------------------------------------------------------------
+
 
 def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
@@ -92,6 +94,7 @@ def path_string(path: Path) -> str:
 
 
 # ---- walking values with a schema ----------------------------------------------------------
+
 
 def _list_kind(meta: PatchMeta) -> tuple[str, tuple[str, ...]]:
     """("map", keys) | ("set", ()) | ("atomic", ())."""
@@ -155,8 +158,14 @@ def is_atomic_list(meta: PatchMeta) -> bool:
     return _list_kind(meta)[0] == "atomic"
 
 
-def leaves(node: Node | None, value: Any, prefix: Path = (), meta: PatchMeta = NO_PATCH_META,
-           *, markers: bool = False) -> FieldSet:
+def leaves(
+    node: Node | None,
+    value: Any,
+    prefix: Path = (),
+    meta: PatchMeta = NO_PATCH_META,
+    *,
+    markers: bool = False,
+) -> FieldSet:
     """The paths a value sets: leaves, plus associative-list elements themselves.
 
     With `markers` (what an Update records for new nodes), maps get a member mark too.
@@ -166,8 +175,7 @@ def leaves(node: Node | None, value: Any, prefix: Path = (), meta: PatchMeta = N
     return out
 
 
-def _leaves(node: Node | None, value: Any, path: Path, meta: PatchMeta, markers: bool,
-            out: FieldSet) -> None:
+def _leaves(node: Node | None, value: Any, path: Path, meta: PatchMeta, markers: bool, out: FieldSet) -> None:
     how = _granular(node, meta, value)
     if how == "struct":
         assert node is not None
@@ -189,8 +197,9 @@ def _leaves(node: Node | None, value: Any, path: Path, meta: PatchMeta, markers:
         out.add(path)
 
 
-def diff(node: Node | None, old: Any, new: Any, prefix: Path = (),
-         meta: PatchMeta = NO_PATCH_META) -> tuple[FieldSet, FieldSet]:
+def diff(
+    node: Node | None, old: Any, new: Any, prefix: Path = (), meta: PatchMeta = NO_PATCH_META
+) -> tuple[FieldSet, FieldSet]:
     """(changed, removed): paths added or modified from `old` to `new`, and paths removed."""
     changed: FieldSet = set()
     removed: FieldSet = set()
@@ -201,8 +210,9 @@ def diff(node: Node | None, old: Any, new: Any, prefix: Path = (),
 _MISSING = object()
 
 
-def _diff(node: Node | None, old: Any, new: Any, path: Path, meta: PatchMeta,
-          changed: FieldSet, removed: FieldSet) -> None:
+def _diff(
+    node: Node | None, old: Any, new: Any, path: Path, meta: PatchMeta, changed: FieldSet, removed: FieldSet
+) -> None:
     if old is _MISSING:
         _leaves(node, new, path, meta, True, changed)
         return
@@ -218,25 +228,35 @@ def _diff(node: Node | None, old: Any, new: Any, path: Path, meta: PatchMeta,
     if how_new == "struct":
         for name in list(old) + [k for k in new if k not in old]:
             sub_node, sub_meta = child(node, name)
-            _diff(sub_node, old.get(name, _MISSING), new.get(name, _MISSING), path + ("f:" + name,),
-                  sub_meta, changed, removed)
+            _diff(
+                sub_node,
+                old.get(name, _MISSING),
+                new.get(name, _MISSING),
+                path + ("f:" + name,),
+                sub_meta,
+                changed,
+                removed,
+            )
         return
+    _diff_list(node, old, new, path, meta, changed, removed)
+
+
+def _diff_list(
+    node: Node, old: Any, new: Any, path: Path, meta: PatchMeta, changed: FieldSet, removed: FieldSet
+) -> None:
+    """A granular list: elements keyed by merge key (`k:`) are compared field by field; set
+    elements (`v:`) and positional ones are added or removed whole."""
     old_items = dict(list_elements(node, meta, old))
     new_items = dict(list_elements(node, meta, new))
     for element in list(old_items) + [e for e in new_items if e not in old_items]:
         a, b = old_items.get(element, _MISSING), new_items.get(element, _MISSING)
         sub = path + (element,)
-        if not element.startswith("k:"):
-            if a is _MISSING:
-                changed.add(sub)
-            elif b is _MISSING:
-                removed.add(sub)
-            continue
         if a is _MISSING:
             changed.add(sub)
         elif b is _MISSING:
             removed.add(sub)
-        _diff(node.items, a, b, sub, node.items_meta, changed, removed)
+        if element.startswith("k:"):
+            _diff(node.items, a, b, sub, node.items_meta, changed, removed)
 
 
 def under(path: Path, paths: Iterable[Path]) -> bool:

@@ -47,17 +47,17 @@ def uid_of(obj: dict[str, Any]) -> str:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def format_time(t: dt.datetime) -> str:
     """RFC 3339 to the second, UTC: `2024-01-01T00:00:00Z` (metav1.Time)."""
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_micro_time(t: dt.datetime) -> str:
     """RFC 3339 with microseconds (metav1.MicroTime)."""
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(value: str) -> dt.datetime:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import total_ordering
 from typing import Any
 
@@ -30,7 +30,7 @@ SUFFIX_ERROR = "unable to parse quantity's suffix"
 _NANO = 10**9
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     BINARY_SI = "BinarySI"
     DECIMAL_SI = "DecimalSI"
     DECIMAL_EXPONENT = "DecimalExponent"

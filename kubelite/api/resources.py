@@ -9,8 +9,8 @@ side effect); CRDs will add entries at run time through `ResourceCatalog.add`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ_VERBS = ("get", "list", "watch")
@@ -18,10 +18,10 @@ READ_VERBS = ("get", "list", "watch")
 
 @dataclass(slots=True, frozen=True)
 class Subresource:
-    name: str                      # "status", "scale", "binding", ...
-    kind: str                      # response kind
+    name: str  # "status", "scale", "binding", ...
+    kind: str  # response kind
     verbs: tuple[str, ...]
-    group: str | None = None       # response group when it differs from the parent's
+    group: str | None = None  # response group when it differs from the parent's
     version: str | None = None
 
 
@@ -30,11 +30,11 @@ STATUS_VERBS = ("get", "patch", "update")
 
 @dataclass(slots=True, frozen=True)
 class ResourceType:
-    group: str                     # "" for the core group
+    group: str  # "" for the core group
     version: str
-    plural: str                    # "deployments"
-    singular: str                  # "deployment"
-    kind: str                      # "Deployment"
+    plural: str  # "deployments"
+    singular: str  # "deployment"
+    kind: str  # "Deployment"
     namespaced: bool
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
@@ -110,8 +110,9 @@ class ResourceCatalog:
     def add(self, rt: ResourceType) -> None:
         self._by_path[(rt.group, rt.version, rt.plural)] = rt
         self._by_kind[(rt.group, rt.version, rt.kind)] = rt
-        self._order = [t for t in self._order if (t.group, t.version, t.plural)
-                       != (rt.group, rt.version, rt.plural)] + [rt]
+        self._order = [
+            t for t in self._order if (t.group, t.version, t.plural) != (rt.group, rt.version, rt.plural)
+        ] + [rt]
 
     def remove(self, group: str, version: str, plural: str) -> None:
         rt = self._by_path.pop((group, version, plural), None)
@@ -151,16 +152,42 @@ def _status(kind: str) -> Subresource:
 
 _SCALE = Subresource("scale", "Scale", STATUS_VERBS, group="autoscaling", version="v1")
 
-_POD_FIELDS = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-               "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
-               "status.podIPs", "status.nominatedNodeName")
-_EVENT_FIELDS = ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                 "involvedObject.uid", "involvedObject.apiVersion",
-                 "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                 "reportingComponent", "source", "type")
-_EVENTSV1_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
-                    "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath",
-                    "reason", "reportingController", "type")
+_POD_FIELDS = (
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.podIPs",
+    "status.nominatedNodeName",
+)
+_EVENT_FIELDS = (
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+)
+_EVENTSV1_FIELDS = (
+    "regarding.kind",
+    "regarding.namespace",
+    "regarding.name",
+    "regarding.uid",
+    "regarding.apiVersion",
+    "regarding.resourceVersion",
+    "regarding.fieldPath",
+    "reason",
+    "reportingController",
+    "type",
+)
 
 
 def builtin_resources() -> list[ResourceType]:
@@ -168,78 +195,262 @@ def builtin_resources() -> list[ResourceType]:
     R = ResourceType
     core = [
         R("", "v1", "bindings", "binding", "Binding", True, verbs=("create",)),
-        R("", "v1", "componentstatuses", "componentstatus", "ComponentStatus", False,
-          short_names=("cs",), verbs=("get", "list")),
+        R(
+            "",
+            "v1",
+            "componentstatuses",
+            "componentstatus",
+            "ComponentStatus",
+            False,
+            short_names=("cs",),
+            verbs=("get", "list"),
+        ),
         R("", "v1", "configmaps", "configmap", "ConfigMap", True, short_names=("cm",)),
         R("", "v1", "endpoints", "endpoints", "Endpoints", True, short_names=("ep",)),
-        R("", "v1", "events", "event", "Event", True, short_names=("ev",),
-          field_selectors=_EVENT_FIELDS),
+        R("", "v1", "events", "event", "Event", True, short_names=("ev",), field_selectors=_EVENT_FIELDS),
         R("", "v1", "limitranges", "limitrange", "LimitRange", True, short_names=("limits",)),
-        R("", "v1", "namespaces", "namespace", "Namespace", False, short_names=("ns",),
-          verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-          subresources=(Subresource("finalize", "Namespace", ("update",)), _status("Namespace")),
-          field_selectors=("status.phase",)),
-        R("", "v1", "nodes", "node", "Node", False, short_names=("no",),
-          subresources=(_status("Node"),), field_selectors=("spec.unschedulable",)),
-        R("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", True,
-          short_names=("pvc",), subresources=(_status("PersistentVolumeClaim"),)),
-        R("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", False,
-          short_names=("pv",), subresources=(_status("PersistentVolume"),)),
-        R("", "v1", "pods", "pod", "Pod", True, short_names=("po",), categories=("all",),
-          subresources=(Subresource("binding", "Binding", ("create",)),
-                        Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
-                        _status("Pod")),
-          field_selectors=_POD_FIELDS),
+        R(
+            "",
+            "v1",
+            "namespaces",
+            "namespace",
+            "Namespace",
+            False,
+            short_names=("ns",),
+            verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+            subresources=(Subresource("finalize", "Namespace", ("update",)), _status("Namespace")),
+            field_selectors=("status.phase",),
+        ),
+        R(
+            "",
+            "v1",
+            "nodes",
+            "node",
+            "Node",
+            False,
+            short_names=("no",),
+            subresources=(_status("Node"),),
+            field_selectors=("spec.unschedulable",),
+        ),
+        R(
+            "",
+            "v1",
+            "persistentvolumeclaims",
+            "persistentvolumeclaim",
+            "PersistentVolumeClaim",
+            True,
+            short_names=("pvc",),
+            subresources=(_status("PersistentVolumeClaim"),),
+        ),
+        R(
+            "",
+            "v1",
+            "persistentvolumes",
+            "persistentvolume",
+            "PersistentVolume",
+            False,
+            short_names=("pv",),
+            subresources=(_status("PersistentVolume"),),
+        ),
+        R(
+            "",
+            "v1",
+            "pods",
+            "pod",
+            "Pod",
+            True,
+            short_names=("po",),
+            categories=("all",),
+            subresources=(
+                Subresource("binding", "Binding", ("create",)),
+                Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
+                _status("Pod"),
+            ),
+            field_selectors=_POD_FIELDS,
+        ),
         R("", "v1", "podtemplates", "podtemplate", "PodTemplate", True),
-        R("", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", True,
-          short_names=("rc",), categories=("all",),
-          subresources=(_SCALE, _status("ReplicationController")),
-          field_selectors=("status.replicas",)),
-        R("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", True, short_names=("quota",),
-          subresources=(_status("ResourceQuota"),)),
+        R(
+            "",
+            "v1",
+            "replicationcontrollers",
+            "replicationcontroller",
+            "ReplicationController",
+            True,
+            short_names=("rc",),
+            categories=("all",),
+            subresources=(_SCALE, _status("ReplicationController")),
+            field_selectors=("status.replicas",),
+        ),
+        R(
+            "",
+            "v1",
+            "resourcequotas",
+            "resourcequota",
+            "ResourceQuota",
+            True,
+            short_names=("quota",),
+            subresources=(_status("ResourceQuota"),),
+        ),
         R("", "v1", "secrets", "secret", "Secret", True, field_selectors=("type",)),
         R("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, short_names=("sa",)),
-        R("", "v1", "services", "service", "Service", True, short_names=("svc",), categories=("all",),
-          subresources=(_status("Service"),), field_selectors=("spec.clusterIP", "spec.type")),
+        R(
+            "",
+            "v1",
+            "services",
+            "service",
+            "Service",
+            True,
+            short_names=("svc",),
+            categories=("all",),
+            subresources=(_status("Service"),),
+            field_selectors=("spec.clusterIP", "spec.type"),
+        ),
     ]
     apps = [
         R("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", True),
-        R("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, short_names=("ds",),
-          categories=("all",), subresources=(_status("DaemonSet"),)),
-        R("apps", "v1", "deployments", "deployment", "Deployment", True, short_names=("deploy",),
-          categories=("all",), subresources=(_SCALE, _status("Deployment"))),
-        R("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, short_names=("rs",),
-          categories=("all",), subresources=(_SCALE, _status("ReplicaSet"))),
-        R("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, short_names=("sts",),
-          categories=("all",), subresources=(_SCALE, _status("StatefulSet"))),
+        R(
+            "apps",
+            "v1",
+            "daemonsets",
+            "daemonset",
+            "DaemonSet",
+            True,
+            short_names=("ds",),
+            categories=("all",),
+            subresources=(_status("DaemonSet"),),
+        ),
+        R(
+            "apps",
+            "v1",
+            "deployments",
+            "deployment",
+            "Deployment",
+            True,
+            short_names=("deploy",),
+            categories=("all",),
+            subresources=(_SCALE, _status("Deployment")),
+        ),
+        R(
+            "apps",
+            "v1",
+            "replicasets",
+            "replicaset",
+            "ReplicaSet",
+            True,
+            short_names=("rs",),
+            categories=("all",),
+            subresources=(_SCALE, _status("ReplicaSet")),
+        ),
+        R(
+            "apps",
+            "v1",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            True,
+            short_names=("sts",),
+            categories=("all",),
+            subresources=(_SCALE, _status("StatefulSet")),
+        ),
     ]
     batch = [
-        R("batch", "v1", "cronjobs", "cronjob", "CronJob", True, short_names=("cj",),
-          categories=("all",), subresources=(_status("CronJob"),)),
-        R("batch", "v1", "jobs", "job", "Job", True, categories=("all",),
-          subresources=(_status("Job"),), field_selectors=("status.successful",)),
+        R(
+            "batch",
+            "v1",
+            "cronjobs",
+            "cronjob",
+            "CronJob",
+            True,
+            short_names=("cj",),
+            categories=("all",),
+            subresources=(_status("CronJob"),),
+        ),
+        R(
+            "batch",
+            "v1",
+            "jobs",
+            "job",
+            "Job",
+            True,
+            categories=("all",),
+            subresources=(_status("Job"),),
+            field_selectors=("status.successful",),
+        ),
     ]
     others = [
         R("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
-        R("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
-          field_selectors=("addressType",)),
-        R("events.k8s.io", "v1", "events", "event", "Event", True, short_names=("ev",),
-          storage_prefix="/registry/events", storage_group="", storage_version="v1",
-          field_selectors=_EVENTSV1_FIELDS),
+        R(
+            "discovery.k8s.io",
+            "v1",
+            "endpointslices",
+            "endpointslice",
+            "EndpointSlice",
+            True,
+            field_selectors=("addressType",),
+        ),
+        R(
+            "events.k8s.io",
+            "v1",
+            "events",
+            "event",
+            "Event",
+            True,
+            short_names=("ev",),
+            storage_prefix="/registry/events",
+            storage_group="",
+            storage_version="v1",
+            field_selectors=_EVENTSV1_FIELDS,
+        ),
         R("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", False),
-        R("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, short_names=("ing",),
-          subresources=(_status("Ingress"),)),
-        R("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", True,
-          short_names=("netpol",)),
-        R("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True,
-          short_names=("pdb",), subresources=(_status("PodDisruptionBudget"),)),
-        R("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
-          "ClusterRoleBinding", False),
+        R(
+            "networking.k8s.io",
+            "v1",
+            "ingresses",
+            "ingress",
+            "Ingress",
+            True,
+            short_names=("ing",),
+            subresources=(_status("Ingress"),),
+        ),
+        R(
+            "networking.k8s.io",
+            "v1",
+            "networkpolicies",
+            "networkpolicy",
+            "NetworkPolicy",
+            True,
+            short_names=("netpol",),
+        ),
+        R(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            "poddisruptionbudget",
+            "PodDisruptionBudget",
+            True,
+            short_names=("pdb",),
+            subresources=(_status("PodDisruptionBudget"),),
+        ),
+        R(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "clusterrolebindings",
+            "clusterrolebinding",
+            "ClusterRoleBinding",
+            False,
+        ),
         R("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False),
         R("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", True),
         R("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True),
-        R("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", False,
-          short_names=("pc",)),
+        R(
+            "scheduling.k8s.io",
+            "v1",
+            "priorityclasses",
+            "priorityclass",
+            "PriorityClass",
+            False,
+            short_names=("pc",),
+        ),
     ]
     return core + apps + batch + others
 

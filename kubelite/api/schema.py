@@ -48,6 +48,7 @@ QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 # --- raw definitions -------------------------------------------------------------------
 
+
 @cache
 def definitions() -> Mapping[str, dict[str, Any]]:
     """Every definition by name. Loaded once; callers must not change what they get."""
@@ -83,6 +84,7 @@ def definition_for_kind(group: str, version: str, kind: str) -> str | None:
 
 # --- patch metadata ----------------------------------------------------------------------
 
+
 @dataclass(slots=True, frozen=True)
 class PatchMeta:
     """How a field merges: what strategic merge patch and server-side apply need to know.
@@ -117,6 +119,7 @@ NO_PATCH_META = PatchMeta()
 
 def _patch_meta(site: Mapping[str, Any], target: Mapping[str, Any]) -> PatchMeta:
     """Field-level metadata: what the field says, else what its type says."""
+
     def get(key: str) -> Any:
         return site.get(key, target.get(key))
 
@@ -134,12 +137,12 @@ def _patch_meta(site: Mapping[str, Any], target: Mapping[str, Any]) -> PatchMeta
 # --- compiled trees ----------------------------------------------------------------------
 
 # Node.type values.
-OBJECT = "object"            # a struct: known fields, anything else is unknown
-MAP = "map"                  # string keys, every value shaped like `values`
+OBJECT = "object"  # a struct: known fields, anything else is unknown
+MAP = "map"  # string keys, every value shaped like `values`
 ARRAY = "array"
-ANY = "any"                  # free-form JSON (RawExtension, FieldsV1, no schema at all)
+ANY = "any"  # free-form JSON (RawExtension, FieldsV1, no schema at all)
 INT_OR_STRING_TYPE = "int-or-string"
-QUANTITY_TYPE = "quantity"   # a string like "500m", or a number
+QUANTITY_TYPE = "quantity"  # a string like "500m", or a number
 SCALARS = frozenset({"string", "integer", "number", "boolean", INT_OR_STRING_TYPE, QUANTITY_TYPE})
 
 
@@ -153,15 +156,15 @@ class Node:
     """
 
     type: str = ANY
-    name: str = ""                                  # definition name when it has one
+    name: str = ""  # definition name when it has one
     fields: dict[str, Node] = dataclasses.field(default_factory=dict)
     meta: dict[str, PatchMeta] = dataclasses.field(default_factory=dict)
     required: tuple[str, ...] = ()
-    items: Node | None = None                       # ARRAY
-    items_meta: PatchMeta = NO_PATCH_META           # what the element type says of itself
-    values: Node | None = None                      # MAP
-    map_type: str | None = None                     # the type's own x-kubernetes-map-type
-    preserve_unknown: bool = False                  # x-kubernetes-preserve-unknown-fields
+    items: Node | None = None  # ARRAY
+    items_meta: PatchMeta = NO_PATCH_META  # what the element type says of itself
+    values: Node | None = None  # MAP
+    map_type: str | None = None  # the type's own x-kubernetes-map-type
+    preserve_unknown: bool = False  # x-kubernetes-preserve-unknown-fields
 
     def field(self, name: str) -> Node | None:
         return self.fields.get(name)
@@ -302,7 +305,7 @@ class SchemaCompiler:
         elif kind in SCALARS:
             node.type = kind
         else:
-            node.type = ANY   # object without properties, no type at all, or a union
+            node.type = ANY  # object without properties, no type at all, or a union
 
 
 @cache
@@ -383,8 +386,7 @@ def known_fields(group: str, version: str, kind: str, path: str | Sequence[str] 
     return list(node.fields) if node is not None and node.type == OBJECT else []
 
 
-def patch_strategy(group: str, version: str, kind: str,
-                   path: str | Sequence[str]) -> tuple[str, str]:
+def patch_strategy(group: str, version: str, kind: str, path: str | Sequence[str]) -> tuple[str, str]:
     """(patch strategy as Kubernetes writes it, merge key), each "" when absent:
     `("merge,retainKeys", "name")` for `spec.volumes`. The pair a strategic merge walks by."""
     meta = patch_meta(group, version, kind, path)

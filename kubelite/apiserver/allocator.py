@@ -29,8 +29,13 @@ def _is_service(rt: ResourceType) -> bool:
 
 
 class ServiceAllocator(Admission):
-    def __init__(self, store: Store, *, service_cidr: str = "10.96.0.0/12",
-                 node_port_range: tuple[int, int] = (30000, 32767)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        service_cidr: str = "10.96.0.0/12",
+        node_port_range: tuple[int, int] = (30000, 32767),
+    ) -> None:
         self.store = store
         self.network = ipaddress.ip_network(service_cidr)
         self.ports = node_port_range
@@ -54,8 +59,9 @@ class ServiceAllocator(Admission):
             spec.pop("clusterIPs", None)
         await self._assign_node_ports(spec, owner, ctx.dry_run, previous=set())
 
-    async def on_update(self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any],
-                        ctx: RequestContext) -> None:
+    async def on_update(
+        self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any], ctx: RequestContext
+    ) -> None:
         if not _is_service(rt):
             return
         spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
@@ -76,8 +82,9 @@ class ServiceAllocator(Admission):
             now = {p.get("nodePort") for p in spec.get("ports") or [] if p.get("nodePort")}
             for port in before - now:
                 await self._release(PORT_PREFIX + str(port))
-            if old_spec.get("clusterIP") not in (None, "", "None") and \
-                    spec.get("clusterIP") != old_spec.get("clusterIP"):
+            if old_spec.get("clusterIP") not in (None, "", "None") and spec.get("clusterIP") != old_spec.get(
+                "clusterIP"
+            ):
                 await self._release(IP_PREFIX + old_spec["clusterIP"])
 
     async def on_create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:
@@ -101,11 +108,13 @@ class ServiceAllocator(Admission):
             except ValueError:
                 return  # validation reports the malformed address
             if addr not in self.network:
-                raise _ip_error(wanted, f"failed to allocate IP {wanted}: the provided IP ({wanted}) "
-                                f"is not in the valid range. The range of valid IPs is {self.network}")
+                raise _ip_error(
+                    wanted,
+                    f"failed to allocate IP {wanted}: the provided IP ({wanted}) "
+                    f"is not in the valid range. The range of valid IPs is {self.network}",
+                )
             if not dry_run and not await self._reserve(IP_PREFIX + wanted, owner):
-                raise _ip_error(wanted, f"failed to allocate IP {wanted}: provided IP is already "
-                                "allocated")
+                raise _ip_error(wanted, f"failed to allocate IP {wanted}: provided IP is already allocated")
             spec["clusterIPs"] = [wanted]
             return
         size = self.network.num_addresses
@@ -124,8 +133,9 @@ class ServiceAllocator(Admission):
     async def reserve_ip(self, ip: str, owner: dict[str, Any]) -> bool:
         return await self._reserve(IP_PREFIX + ip, _owner(owner))
 
-    async def _assign_node_ports(self, spec: dict[str, Any], owner: bytes, dry_run: bool,
-                                 previous: set[int]) -> None:
+    async def _assign_node_ports(
+        self, spec: dict[str, Any], owner: bytes, dry_run: bool, previous: set[int]
+    ) -> None:
         if spec.get("type") not in _NODEPORT_TYPES:
             for p in spec.get("ports") or []:
                 p.pop("nodePort", None)
@@ -137,12 +147,30 @@ class ServiceAllocator(Admission):
                 if port in previous or dry_run:
                     continue
                 if not (lo <= port <= hi):
-                    raise errors.invalid_object("Service", "", "", [errors.invalid(
-                        f"spec.ports[{i}].nodePort", port,
-                        f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}")])
+                    raise errors.invalid_object(
+                        "Service",
+                        "",
+                        "",
+                        [
+                            errors.invalid(
+                                f"spec.ports[{i}].nodePort",
+                                port,
+                                "provided port is not in the valid range. "
+                                f"The range of valid ports is {lo}-{hi}",
+                            )
+                        ],
+                    )
                 if not await self._reserve(PORT_PREFIX + str(port), owner):
-                    raise errors.invalid_object("Service", "", "", [errors.invalid(
-                        f"spec.ports[{i}].nodePort", port, "provided port is already allocated")])
+                    raise errors.invalid_object(
+                        "Service",
+                        "",
+                        "",
+                        [
+                            errors.invalid(
+                                f"spec.ports[{i}].nodePort", port, "provided port is already allocated"
+                            )
+                        ],
+                    )
                 continue
             for _ in range(64):
                 candidate = random.randint(lo, hi)
@@ -176,8 +204,9 @@ class ServiceAllocator(Admission):
 
 
 def _owner(obj: dict[str, Any]) -> bytes:
-    return orjson.dumps({"namespace": meta.namespace_of(obj), "name": meta.name_of(obj),
-                         "uid": meta.uid_of(obj)})
+    return orjson.dumps(
+        {"namespace": meta.namespace_of(obj), "name": meta.name_of(obj), "uid": meta.uid_of(obj)}
+    )
 
 
 def _ip_error(ip: str, detail: str) -> errors.Invalid:

@@ -1,15 +1,16 @@
 """The HTTP application: routing and the outer request chain.
 
-    TLS -> authentication -> (authorization: every authenticated user, until RBAC)
-        -> route: /version, health, discovery, OpenAPI, or a resource handler
-        -> any APIError becomes its Status; anything else a 500 Status, logged once
+TLS -> authentication -> (authorization: every authenticated user, until RBAC)
+    -> route: /version, health, discovery, OpenAPI, or a resource handler
+    -> any APIError becomes its Status; anything else a 500 Status, logged once
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -31,11 +32,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def version_info() -> dict[str, str]:
     v = kubelite.KUBERNETES_VERSION
     major, minor = v.lstrip("v").split(".")[:2]
-    return {"major": major, "minor": minor, "gitVersion": v,
-            "gitCommit": "kubelite-" + kubelite.__version__, "gitTreeState": "clean",
-            "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23", "compiler": "gc",
-            "platform": "linux/amd64", "emulationMajor": major, "emulationMinor": minor,
-            "minCompatibilityMajor": major, "minCompatibilityMinor": str(int(minor) - 1)}
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": v,
+        "gitCommit": "kubelite-" + kubelite.__version__,
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.23",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+        "emulationMajor": major,
+        "emulationMinor": minor,
+        "minCompatibilityMajor": major,
+        "minCompatibilityMinor": str(int(minor) - 1),
+    }
 
 
 def status_response(err: errors.APIError) -> web.Response:
@@ -55,8 +66,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 404:
             return status_response(errors.path_not_found())
         if exc.status == 405:
-            return status_response(errors.MethodNotAllowed(
-                "the server does not allow this method on the requested resource", details={}))
+            return status_response(
+                errors.MethodNotAllowed(
+                    "the server does not allow this method on the requested resource", details={}
+                )
+            )
         raise
     except (ConnectionResetError, TimeoutError) as exc:
         if isinstance(exc, TimeoutError):
@@ -75,19 +89,27 @@ def auth_middleware(authn: Authenticator):
             raise errors.Unauthorized("Unauthorized")
         request["user"] = user
         return await handler(request)
+
     return middleware
 
 
 class APIApp:
-    def __init__(self, registry: Registry, catalog: ResourceCatalog, authn: Authenticator,
-                 server_address: str, health: Callable[[], Awaitable[dict[str, bool]]]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        catalog: ResourceCatalog,
+        authn: Authenticator,
+        server_address: str,
+        health: Callable[[], Awaitable[dict[str, bool]]],
+    ) -> None:
         self.registry = registry
         self.catalog = catalog
         self.handlers = ResourceHandlers(registry)
         self.server_address = server_address
         self.health = health
-        self.app = web.Application(middlewares=[error_middleware, auth_middleware(authn)],
-                                   client_max_size=3 * 1024 * 1024)
+        self.app = web.Application(
+            middlewares=[error_middleware, auth_middleware(authn)], client_max_size=3 * 1024 * 1024
+        )
         r = self.app.router
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
@@ -118,18 +140,23 @@ class APIApp:
             lines = [f"[{'+' if v else '-'}]{k} {'ok' if v else 'failed'}" for k, v in checks.items()]
             name = request.path.strip("/").split("/")[0]
             lines.append(f"{name} check {'passed' if ok else 'failed'}")
-            return web.Response(text="\n".join(lines) + "\n", status=200 if ok else 500,
-                                content_type="text/plain")
-        return web.Response(text="ok" if ok else "not ok", status=200 if ok else 500,
-                            content_type="text/plain")
+            return web.Response(
+                text="\n".join(lines) + "\n", status=200 if ok else 500, content_type="text/plain"
+            )
+        return web.Response(
+            text="ok" if ok else "not ok", status=200 if ok else 500, content_type="text/plain"
+        )
 
     async def healthz_check(self, request: web.Request) -> web.Response:
         checks = await self.health()
         name = request.match_info["check"]
         if name not in checks:
             raise errors.path_not_found()
-        return web.Response(text="ok" if checks[name] else "not ok", status=200 if checks[name] else 500,
-                            content_type="text/plain")
+        return web.Response(
+            text="ok" if checks[name] else "not ok",
+            status=200 if checks[name] else 500,
+            content_type="text/plain",
+        )
 
     async def api(self, request: web.Request) -> web.Response:
         if discovery.wants_aggregated(request.headers.get("Accept")):
@@ -190,24 +217,28 @@ class APIApp:
         if method == "POST":
             if info.name and info.subresource not in ("binding", "eviction"):
                 raise errors.MethodNotAllowed(
-                    "the server does not allow this method on the requested resource", details={})
+                    "the server does not allow this method on the requested resource", details={}
+                )
             return await h.create(request, info)
         if not info.name:
             if method == "DELETE":
                 return await h.delete_collection(request, info)
-            raise errors.MethodNotAllowed("the server does not allow this method on the requested "
-                                          "resource", details={})
+            raise errors.MethodNotAllowed(
+                "the server does not allow this method on the requested resource", details={}
+            )
         if method == "PUT":
             return await h.update(request, info)
         if method == "PATCH":
             return await h.patch(request, info)
         if method == "DELETE":
             if info.subresource:
-                raise errors.MethodNotAllowed("the server does not allow this method on the requested "
-                                              "resource", details={})
+                raise errors.MethodNotAllowed(
+                    "the server does not allow this method on the requested resource", details={}
+                )
             return await h.delete(request, info)
-        raise errors.MethodNotAllowed("the server does not allow this method on the requested resource",
-                                      details={})
+        raise errors.MethodNotAllowed(
+            "the server does not allow this method on the requested resource", details={}
+        )
 
     async def _discovery_or_404(self, request: web.Request) -> web.Response:
         if request.method != "GET":

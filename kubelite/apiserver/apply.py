@@ -31,11 +31,21 @@ from kubelite.apiserver import managedfields as mf
 
 def check_request(config: Any, manager: str) -> dict[str, Any]:
     if not manager:
-        raise errors.Invalid('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
-                             'is required for apply patch',
-                             details={"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{
-                                 "reason": "FieldValueRequired", "field": "fieldManager",
-                                 "message": "Required value: is required for apply patch"}]})
+        raise errors.Invalid(
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
+            "is required for apply patch",
+            details={
+                "group": "meta.k8s.io",
+                "kind": "PatchOptions",
+                "causes": [
+                    {
+                        "reason": "FieldValueRequired",
+                        "field": "fieldManager",
+                        "message": "Required value: is required for apply patch",
+                    }
+                ],
+            },
+        )
     if not isinstance(config, dict):
         raise errors.BadRequest("error decoding YAML: an apply patch must be an object")
     if not isinstance(config.get("metadata", {}), dict):
@@ -44,20 +54,25 @@ def check_request(config: Any, manager: str) -> dict[str, Any]:
     return config
 
 
-def apply(rt: ResourceType, live: dict[str, Any] | None, config: dict[str, Any], *,
-          manager: str, force: bool, subresource: str = "") -> dict[str, Any]:
+def apply(
+    rt: ResourceType,
+    live: dict[str, Any] | None,
+    config: dict[str, Any],
+    *,
+    manager: str,
+    force: bool,
+    subresource: str = "",
+) -> dict[str, Any]:
     """The object after `manager` applies `config` to `live` (None: the object is new)."""
     node = mf.kind_node(rt)
     entries = mf.decode(live)
     if live is not None and not entries:
         owned = fieldpath.leaves(node, mf.tracked(rt, live, ""), markers=True)
-        entries = [mf.Entry(mf.BEFORE_FIRST_APPLY, mf.UPDATE, rt.api_version, meta.now_rfc3339(),
-                            "", owned)]
+        entries = [mf.Entry(mf.BEFORE_FIRST_APPLY, mf.UPDATE, rt.api_version, meta.now_rfc3339(), "", owned)]
     new_set = fieldpath.leaves(node, mf.tracked(rt, config, subresource))
     base = mf.strip_managed_fields(live) if live is not None else {}
     merged = merge(node, NO_PATCH_META, base, _without_managed_fields(config))
-    changed, _ = fieldpath.diff(node, mf.tracked(rt, base, subresource),
-                                mf.tracked(rt, merged, subresource))
+    changed, _ = fieldpath.diff(node, mf.tracked(rt, base, subresource), mf.tracked(rt, merged, subresource))
     me = mf.Entry(manager, mf.APPLY, rt.api_version, meta.now_rfc3339(), subresource, set())
     mine = next((e for e in entries if e.identity == me.identity), None)
     others = [e for e in entries if e is not mine]
@@ -85,6 +100,7 @@ def _without_managed_fields(config: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- merging --------------------------------------------------------------------------------
+
 
 def merge(node: Node | None, meta_: PatchMeta, live: Any, config: Any) -> Any:
     how = fieldpath._granular(node, meta_, config)
@@ -154,9 +170,16 @@ def _remove_in_list(node: Node, meta_: PatchMeta, items: list[Any], path: Path) 
 
 # ---- conflicts ------------------------------------------------------------------------------
 
+
 def conflict_error(rt: ResourceType, name: str, conflicts: list[tuple[mf.Entry, Path]]) -> errors.Conflict:
-    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {e.describe()}",
-               "field": fieldpath.path_string(p)} for e, p in conflicts]
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {e.describe()}",
+            "field": fieldpath.path_string(p),
+        }
+        for e, p in conflicts
+    ]
     if len(conflicts) == 1:
         e, p = conflicts[0]
         message = f"Apply failed with 1 conflict: conflict with {e.describe()}: {fieldpath.path_string(p)}"

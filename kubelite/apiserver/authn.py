@@ -39,8 +39,9 @@ class UserInfo:
 
 
 ANONYMOUS = UserInfo("system:anonymous", groups=("system:unauthenticated",))
-PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz", "/version/", "/healthz/",
-                          "/livez/", "/readyz/"})
+PUBLIC_PATHS = frozenset(
+    {"/version", "/healthz", "/livez", "/readyz", "/version/", "/healthz/", "/livez/", "/readyz/"}
+)
 
 
 @dataclass(slots=True)
@@ -55,8 +56,11 @@ def load_token_file(path: Path) -> list[StaticToken]:
         if not row or row[0].startswith("#") or len(row) < 2:
             continue
         groups = tuple(g for g in (row[3].split(",") if len(row) > 3 else []) if g)
-        out.append(StaticToken(row[0].strip(), UserInfo(row[1].strip(), row[2].strip() if len(row) > 2
-                                                        else "", groups)))
+        out.append(
+            StaticToken(
+                row[0].strip(), UserInfo(row[1].strip(), row[2].strip() if len(row) > 2 else "", groups)
+            )
+        )
     return out
 
 
@@ -70,8 +74,9 @@ class Authenticator:
             user = self._from_token(request)
         if user is None:
             return ANONYMOUS
-        return UserInfo(user.name, user.uid, tuple(dict.fromkeys((*user.groups, "system:authenticated"))),
-                        user.extra)
+        return UserInfo(
+            user.name, user.uid, tuple(dict.fromkeys((*user.groups, "system:authenticated"))), user.extra
+        )
 
     def _from_certificate(self, request: web.Request) -> UserInfo | None:
         transport = request.transport

@@ -38,24 +38,35 @@ async def ensure_system_namespaces(registry: Registry) -> None:
     for name in SYSTEM_NAMESPACES:
         if registry.peek(ns, "", name) is None:
             try:
-                await registry.create(ns, "", {"apiVersion": "v1", "kind": "Namespace",
-                                               "metadata": {"name": name}}, _SYSTEM)
+                await registry.create(
+                    ns, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, _SYSTEM
+                )
             except errors.AlreadyExists:
                 pass
 
 
-async def ensure_kubernetes_service(registry: Registry, allocator: ServiceAllocator,
-                                    advertise_address: str, port: int) -> None:
+async def ensure_kubernetes_service(
+    registry: Registry, allocator: ServiceAllocator, advertise_address: str, port: int
+) -> None:
     svc_rt = _rt(registry, "", "services")
     ip = allocator.first_ip
     if registry.peek(svc_rt, "default", "kubernetes") is None:
-        svc = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": "kubernetes", "namespace": "default",
-                            "labels": {"component": "apiserver", "provider": "kubernetes"}},
-               "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip],
-                        "sessionAffinity": "None",
-                        "ports": [{"name": "https", "port": 443, "protocol": "TCP",
-                                   "targetPort": port}]}}
+        svc = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kubernetes",
+                "namespace": "default",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": ip,
+                "clusterIPs": [ip],
+                "sessionAffinity": "None",
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+            },
+        }
         try:
             await registry.create(svc_rt, "default", svc, _SYSTEM)
         except errors.AlreadyExists:
@@ -65,20 +76,37 @@ async def ensure_kubernetes_service(registry: Registry, allocator: ServiceAlloca
         # bound to loopback only is for this machine's own clients: no endpoints to publish.
         log.warning("advertise address is loopback; the kubernetes Service gets no endpoints")
         return
-    ep = {"apiVersion": "v1", "kind": "Endpoints",
-          "metadata": {"name": "kubernetes", "namespace": "default",
-                       "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-          "subsets": [{"addresses": [{"ip": advertise_address}],
-                       "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]}
+    ep = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+        },
+        "subsets": [
+            {
+                "addresses": [{"ip": advertise_address}],
+                "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+            }
+        ],
+    }
     await _put(registry, _rt(registry, "", "endpoints"), "default", ep)
-    slice_ = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-              "metadata": {"name": "kubernetes", "namespace": "default",
-                           "labels": {"kubernetes.io/service-name": "kubernetes",
-                                      "endpointslice.kubernetes.io/managed-by":
-                                          "endpointslicemirroring-controller.k8s.io"}},
-              "addressType": "IPv4",
-              "endpoints": [{"addresses": [advertise_address], "conditions": {"ready": True}}],
-              "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}
+    slice_ = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {
+                "kubernetes.io/service-name": "kubernetes",
+                "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
+            },
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [advertise_address], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    }
     await _put(registry, _rt(registry, "discovery.k8s.io", "endpointslices"), "default", slice_)
 
 
@@ -97,6 +125,7 @@ async def _put(registry: Registry, rt: ResourceType, namespace: str, obj: dict[s
                 cur[k] = v
         cur["metadata"].setdefault("labels", {}).update(obj["metadata"].get("labels", {}))
         return cur
+
     await registry.update(rt, namespace, name, mutate, _SYSTEM)
 
 
@@ -112,14 +141,16 @@ class NamespaceTeardown:
         ns_rt = _rt(self.registry, "", "namespaces")
         rc = self.registry.cache.resource(ns_rt.key_prefix)
         while True:
-            terminating = [co.obj["metadata"]["name"] for co in list(rc.objects.values())
-                           if co.obj["metadata"].get("deletionTimestamp")]
+            terminating = [
+                co.obj["metadata"]["name"]
+                for co in list(rc.objects.values())
+                if co.obj["metadata"].get("deletionTimestamp")
+            ]
             for name in terminating:
                 try:
                     await self._teardown(ns_rt, name)
                 except errors.APIError as err:
-                    log.info("namespace teardown will retry", extra={"namespace": name,
-                                                                     "error": err.message})
+                    log.info("namespace teardown will retry", extra={"namespace": name, "error": err.message})
                 except Exception:
                     log.exception("namespace teardown failed", extra={"namespace": name})
             await asyncio.sleep(self.interval)
@@ -134,12 +165,13 @@ class NamespaceTeardown:
             page = await self.registry.list(rt, name, ListOptions(resource_version="0"))
             for co in page.items:
                 remaining += 1
-                if co.obj["metadata"].get("deletionTimestamp") and \
-                        co.obj["metadata"].get("deletionGracePeriodSeconds", 0) == 0:
+                if (
+                    co.obj["metadata"].get("deletionTimestamp")
+                    and co.obj["metadata"].get("deletionGracePeriodSeconds", 0) == 0
+                ):
                     continue  # waiting on its finalizers
                 try:
-                    await self.registry.delete(rt, name, co.obj["metadata"]["name"], DeleteOptions(),
-                                               _SYSTEM)
+                    await self.registry.delete(rt, name, co.obj["metadata"]["name"], DeleteOptions(), _SYSTEM)
                 except errors.NotFound:
                     pass
         if remaining:
@@ -155,4 +187,5 @@ class NamespaceTeardown:
             else:
                 obj.get("spec", {}).pop("finalizers", None)
             return obj
+
         await self.registry.update(ns_rt, "", name, finalize, _SYSTEM, subresource="finalize")

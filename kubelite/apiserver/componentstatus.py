@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -33,10 +34,13 @@ async def _probe(url: str) -> tuple[bool, str, str]:
                 body = (await r.text()).strip()
                 return r.status == 200, body if r.status == 200 else "", "" if r.status == 200 else body
     except aiohttp.ClientConnectorError as err:
-        reason = "connection refused" if isinstance(err.os_error, ConnectionRefusedError) \
+        reason = (
+            "connection refused"
+            if isinstance(err.os_error, ConnectionRefusedError)
             else (err.os_error.strerror or str(err.os_error)).lower()
+        )
         return False, "", f'Get "{url}": dial tcp {err.host}:{err.port}: connect: {reason}'
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as err:
+    except (TimeoutError, aiohttp.ClientError, OSError) as err:
         return False, "", f'Get "{url}": {err or type(err).__name__}'
 
 
@@ -46,14 +50,13 @@ def _item(name: str, healthy: bool, message: str, error: str) -> dict[str, Any]:
         cond["message"] = message
     if error:
         cond["error"] = error
-    return {"kind": "ComponentStatus", "apiVersion": "v1", "metadata": {"name": name},
-            "conditions": [cond]}
+    return {"kind": "ComponentStatus", "apiVersion": "v1", "metadata": {"name": name}, "conditions": [cond]}
 
 
 async def component_statuses(store_ok: Callable[[], Awaitable[bool]]) -> list[dict[str, Any]]:
     names = list(COMPONENTS)
     probes = await asyncio.gather(*(_probe(COMPONENTS[n]) for n in names))
-    items = [_item(n, *p) for n, p in zip(names, probes)]
+    items = [_item(n, *p) for n, p in zip(names, probes, strict=True)]
     ok = await store_ok()
     items.append(_item("etcd-0", ok, "ok" if ok else "", "" if ok else "the store is not reachable"))
     return items

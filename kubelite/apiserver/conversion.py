@@ -46,15 +46,17 @@ def to_internal(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _core_to_events(ev: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "Event", "apiVersion": "events.k8s.io/v1",
-                           "metadata": ev.get("metadata", {})}
+    out: dict[str, Any] = {
+        "kind": "Event",
+        "apiVersion": "events.k8s.io/v1",
+        "metadata": ev.get("metadata", {}),
+    }
     for core, new in _RENAMES:
         if core in ev:
             out[new] = ev[core]
     series = ev.get("series")
     if series:
-        out["series"] = {"count": series.get("count", 0),
-                         "lastObservedTime": series.get("lastObservedTime")}
+        out["series"] = {"count": series.get("count", 0), "lastObservedTime": series.get("lastObservedTime")}
     if not out.get("reportingController") and (ev.get("source") or {}).get("component"):
         out["reportingController"] = ev["source"]["component"]
     if not out.get("reportingInstance") and (ev.get("source") or {}).get("host"):

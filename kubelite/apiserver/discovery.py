@@ -33,21 +33,24 @@ _AGGREGATED_PARAMS = {"g": "apidiscovery.k8s.io", "v": "v2", "as": "APIGroupDisc
 
 # --- legacy discovery --------------------------------------------------------------------
 
+
 def api_versions(catalog: ResourceCatalog, server_address: str) -> dict[str, Any]:
     """`GET /api`. `server_address` is `host:port` as clients reach this server."""
     return {
         "kind": "APIVersions",
         "versions": _versions(catalog, ""),
         # Required by the Python client's models even though nothing else reads it.
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                        "serverAddress": server_address}],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
     }
 
 
 def api_group_list(catalog: ResourceCatalog) -> dict[str, Any]:
     """`GET /apis`: every named group, in catalogue order (the core group is not one)."""
-    return {"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [_group(catalog, g) for g in _groups(catalog)]}
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(catalog, g) for g in _groups(catalog)],
+    }
 
 
 def api_group(catalog: ResourceCatalog, group: str) -> dict[str, Any] | None:
@@ -67,8 +70,12 @@ def api_resource_list(catalog: ResourceCatalog, group: str, version: str) -> dic
         entries.append(_api_resource(rt))
         entries.extend(_api_subresource(rt, sub) for sub in rt.subresources)
     entries.sort(key=lambda e: e["name"])
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": _group_version(group, version), "resources": entries}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": _group_version(group, version),
+        "resources": entries,
+    }
 
 
 def _groups(catalog: ResourceCatalog) -> list[str]:
@@ -85,8 +92,7 @@ def _group_version(group: str, version: str) -> str:
 
 
 def _group(catalog: ResourceCatalog, group: str) -> dict[str, Any]:
-    versions = [{"groupVersion": _group_version(group, v), "version": v}
-                for v in _versions(catalog, group)]
+    versions = [{"groupVersion": _group_version(group, v), "version": v} for v in _versions(catalog, group)]
     return {"name": group, "versions": versions, "preferredVersion": versions[0]}
 
 
@@ -104,22 +110,28 @@ def _is_stored(rt: ResourceType) -> bool:
 
 
 def _api_resource(rt: ResourceType) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": rt.plural, "singularName": rt.singular,
-                             "namespaced": rt.namespaced, "kind": rt.kind,
-                             "verbs": sorted(rt.verbs)}
+    entry: dict[str, Any] = {
+        "name": rt.plural,
+        "singularName": rt.singular,
+        "namespaced": rt.namespaced,
+        "kind": rt.kind,
+        "verbs": sorted(rt.verbs),
+    }
     if rt.short_names:
         entry["shortNames"] = list(rt.short_names)
     if rt.categories:
         entry["categories"] = list(rt.categories)
     if _is_stored(rt):
-        entry["storageVersionHash"] = storage_version_hash(rt.stored_group, rt.stored_version,
-                                                           rt.kind)
+        entry["storageVersionHash"] = storage_version_hash(rt.stored_group, rt.stored_version, rt.kind)
     return entry
 
 
 def _api_subresource(rt: ResourceType, sub: Subresource) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": f"{rt.plural}/{sub.name}", "singularName": "",
-                             "namespaced": rt.namespaced}
+    entry: dict[str, Any] = {
+        "name": f"{rt.plural}/{sub.name}",
+        "singularName": "",
+        "namespaced": rt.namespaced,
+    }
     if sub.group is not None or sub.version is not None:
         entry["group"] = rt.group if sub.group is None else sub.group
         entry["version"] = sub.version or rt.version
@@ -129,6 +141,7 @@ def _api_subresource(rt: ResourceType, sub: Subresource) -> dict[str, Any]:
 
 
 # --- aggregated discovery (apidiscovery.k8s.io/v2) ---------------------------------------
+
 
 def aggregated_core(catalog: ResourceCatalog) -> dict[str, Any]:
     """`GET /api` in aggregated form: one item, the core group, whose name is ""."""
@@ -142,17 +155,25 @@ def aggregated_groups(catalog: ResourceCatalog) -> dict[str, Any]:
 
 
 def _discovery_list(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": AGGREGATED_API_VERSION,
-            "metadata": {}, "items": items}
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": AGGREGATED_API_VERSION,
+        "metadata": {},
+        "items": items,
+    }
 
 
 def _discovery_group(catalog: ResourceCatalog, group: str) -> dict[str, Any]:
     versions = []
     for version in _versions(catalog, group):
         types = sorted(catalog.in_group_version(group, version), key=lambda t: t.plural)
-        versions.append({"version": version,
-                         "resources": [_discovery_resource(rt) for rt in types],
-                         "freshness": "Current"})
+        versions.append(
+            {
+                "version": version,
+                "resources": [_discovery_resource(rt) for rt in types],
+                "freshness": "Current",
+            }
+        )
     return {"metadata": {"name": group}, "versions": versions}
 
 
@@ -175,15 +196,20 @@ def _discovery_resource(rt: ResourceType) -> dict[str, Any]:
         entry["categories"] = list(rt.categories)
     if rt.subresources:
         entry["subresources"] = [
-            {"subresource": sub.name,
-             "responseKind": _response_kind(rt.group if sub.group is None else sub.group,
-                                            sub.version or rt.version, sub.kind),
-             "verbs": sorted(sub.verbs)}
-            for sub in sorted(rt.subresources, key=lambda s: s.name)]
+            {
+                "subresource": sub.name,
+                "responseKind": _response_kind(
+                    rt.group if sub.group is None else sub.group, sub.version or rt.version, sub.kind
+                ),
+                "verbs": sorted(sub.verbs),
+            }
+            for sub in sorted(rt.subresources, key=lambda s: s.name)
+        ]
     return entry
 
 
 # --- content negotiation -----------------------------------------------------------------
+
 
 def _media_ranges(accept: str) -> list[tuple[float, int, str, dict[str, str]]]:
     """(q, position, type/subtype, params) for each range, lower-cased type."""

@@ -45,8 +45,13 @@ async def evict(h: ResourceHandlers, request: web.Request, info: RequestInfo) ->
     if _counts_against_budgets(pod):
         await _check_budgets(h, info.namespace, pod)
     await registry.delete(info.rt, info.namespace, name, opts, ctx)
-    return json_response(orjson.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                       "status": "Success", "code": 201}), 201, ctx)
+    return json_response(
+        orjson.dumps(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+        ),
+        201,
+        ctx,
+    )
 
 
 def _counts_against_budgets(pod: dict[str, Any]) -> bool:
@@ -57,8 +62,10 @@ def _counts_against_budgets(pod: dict[str, Any]) -> bool:
 def _healthy(pod: dict[str, Any]) -> bool:
     if pod["metadata"].get("deletionTimestamp"):
         return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 async def _check_budgets(h: ResourceHandlers, namespace: str, pod: dict[str, Any]) -> None:
@@ -81,20 +88,31 @@ async def _check_budgets(h: ResourceHandlers, namespace: str, pod: dict[str, Any
     if not matching:
         return
     if len(matching) > 1:
-        raise errors.InternalError("This pod has more than one PodDisruptionBudget, which the "
-                                   "eviction subresource does not support.")
+        raise errors.InternalError(
+            "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+        )
     pdb, selector = matching[0]
-    members = [co.obj for co in (await registry.list(pods, namespace, ListOptions())).items
-               if selector.matches(meta.labels_of(co.obj))]
+    members = [
+        co.obj
+        for co in (await registry.list(pods, namespace, ListOptions())).items
+        if selector.matches(meta.labels_of(co.obj))
+    ]
     allowed = disruptions_allowed(pdb, members)
     if allowed <= 0:
         raise errors.TooManyRequests(
             "Cannot evict pod as it would violate the pod's disruption budget.",
-            details={"causes": [{"reason": "DisruptionBudget", "message":
-                                 f"The disruption budget {meta.name_of(pdb)} needs "
-                                 f"{_desired_healthy(pdb, len(members))} healthy pods and has "
-                                 f"{sum(map(_healthy, members))} currently"}]},
-            headers={"Retry-After": "5"})
+            details={
+                "causes": [
+                    {
+                        "reason": "DisruptionBudget",
+                        "message": f"The disruption budget {meta.name_of(pdb)} needs "
+                        f"{_desired_healthy(pdb, len(members))} healthy pods and has "
+                        f"{sum(map(_healthy, members))} currently",
+                    }
+                ]
+            },
+            headers={"Retry-After": "5"},
+        )
 
 
 def _desired_healthy(pdb: dict[str, Any], expected: int) -> int:

@@ -80,8 +80,15 @@ def _walk_duplicates(value: Any, path: str, out: list[str]) -> None:
             _walk_duplicates(child, f"{path}[{i}]", out)
 
 
-def check(rt: ResourceType, obj: dict[str, Any], mode: str, warnings: list[str], *,
-          duplicates: list[str] = (), prefix: str = "") -> None:
+def check(
+    rt: ResourceType,
+    obj: dict[str, Any],
+    mode: str,
+    warnings: list[str],
+    *,
+    duplicates: list[str] = (),
+    prefix: str = "",
+) -> None:
     """Report unknown (and given duplicate) fields of `obj` by `mode`, then drop the unknown.
 
     `prefix` starts Strict's message (`Deployment in version "v1" cannot be handled as a

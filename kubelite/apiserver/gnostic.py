@@ -31,29 +31,31 @@ import orjson
 
 from kubelite.api.protobuf.wire import field_bytes, field_double, field_string, field_varint
 
-_PARAMETER_COMMON = ("1 required:bool, 2 in, 3 description, 4 name, {t} type, {f} format, "
-                     "{d} default:any, {u} uniqueItems:bool, {e} enum:[]any, {x} x-")
+_PARAMETER_COMMON = (
+    "1 required:bool, 2 in, 3 description, 4 name, {t} type, {f} format, "
+    "{d} default:any, {u} uniqueItems:bool, {e} enum:[]any, {x} x-"
+)
 
 MESSAGES: dict[str, str] = {
     "Document": "1 swagger, 2 info:Info, 3 host, 4 basePath, 5 schemes:[]str, "
-                "6 consumes:[]str, 7 produces:[]str, 8 paths:Paths, 9 definitions:Definitions, "
-                "12 security:[]SecurityRequirement, 13 securityDefinitions:SecurityDefinitions, "
-                "14 tags:[]Tag, 16 x-",
+    "6 consumes:[]str, 7 produces:[]str, 8 paths:Paths, 9 definitions:Definitions, "
+    "12 security:[]SecurityRequirement, 13 securityDefinitions:SecurityDefinitions, "
+    "14 tags:[]Tag, 16 x-",
     "Info": "1 title, 2 version, 3 description, 7 x-",
     "Tag": "1 name, 2 description, 4 x-",
     "Paths": "1 x-, 2 *:{}PathItem",
     "PathItem": "1 $ref, 2 get:Operation, 3 put:Operation, 4 post:Operation, "
-                "5 delete:Operation, 6 options:Operation, 7 head:Operation, 8 patch:Operation, "
-                "9 parameters:[]ParametersItem, 10 x-",
+    "5 delete:Operation, 6 options:Operation, 7 head:Operation, 8 patch:Operation, "
+    "9 parameters:[]ParametersItem, 10 x-",
     "Operation": "1 tags:[]str, 2 summary, 3 description, 5 operationId, 6 produces:[]str, "
-                 "7 consumes:[]str, 8 parameters:[]ParametersItem, 9 responses:Responses, "
-                 "10 schemes:[]str, 11 deprecated:bool, 13 x-",
+    "7 consumes:[]str, 8 parameters:[]ParametersItem, 9 responses:Responses, "
+    "10 schemes:[]str, 11 deprecated:bool, 13 x-",
     "BodyParameter": "1 description, 2 name, 3 in, 4 required:bool, 5 schema:Schema, 6 x-",
     "HeaderParameterSubSchema": _PARAMETER_COMMON.format(t=5, f=6, d=9, u=19, e=20, x=22),
     "FormDataParameterSubSchema": "5 allowEmptyValue:bool, "
-        + _PARAMETER_COMMON.format(t=6, f=7, d=10, u=20, e=21, x=23),
+    + _PARAMETER_COMMON.format(t=6, f=7, d=10, u=20, e=21, x=23),
     "QueryParameterSubSchema": "5 allowEmptyValue:bool, "
-        + _PARAMETER_COMMON.format(t=6, f=7, d=10, u=20, e=21, x=23),
+    + _PARAMETER_COMMON.format(t=6, f=7, d=10, u=20, e=21, x=23),
     "PathParameterSubSchema": _PARAMETER_COMMON.format(t=5, f=6, d=9, u=19, e=20, x=22),
     "JsonReference": "1 $ref, 2 description",
     "Responses": "1 *:{}ResponseValue, 2 x-",
@@ -61,13 +63,13 @@ MESSAGES: dict[str, str] = {
     "Definitions": "1 *:{}Schema",
     "Properties": "1 *:{}Schema",
     "Schema": "1 $ref, 2 format, 3 title, 4 description, 5 default:any, 6 multipleOf:f64, "
-              "7 maximum:f64, 8 exclusiveMaximum:bool, 9 minimum:f64, 10 exclusiveMinimum:bool, "
-              "11 maxLength:i64, 12 minLength:i64, 13 pattern, 14 maxItems:i64, "
-              "15 minItems:i64, 16 uniqueItems:bool, 17 maxProperties:i64, "
-              "18 minProperties:i64, 19 required:[]str, 20 enum:[]any, "
-              "21 additionalProperties:AdditionalPropertiesItem, 22 type:TypeItem, "
-              "23 items:ItemsItem, 24 allOf:[]Schema, 25 properties:Properties, "
-              "26 discriminator, 27 readOnly:bool, 30 example:any, 31 x-",
+    "7 maximum:f64, 8 exclusiveMaximum:bool, 9 minimum:f64, 10 exclusiveMinimum:bool, "
+    "11 maxLength:i64, 12 minLength:i64, 13 pattern, 14 maxItems:i64, "
+    "15 minItems:i64, 16 uniqueItems:bool, 17 maxProperties:i64, "
+    "18 minProperties:i64, 19 required:[]str, 20 enum:[]any, "
+    "21 additionalProperties:AdditionalPropertiesItem, 22 type:TypeItem, "
+    "23 items:ItemsItem, 24 allOf:[]Schema, 25 properties:Properties, "
+    "26 discriminator, 27 readOnly:bool, 30 example:any, 31 x-",
     "SecurityDefinitions": "1 *:{}SecurityDefinitionsItem",
     "BasicAuthenticationSecurity": "1 type, 2 description, 3 x-",
     "ApiKeySecurity": "1 type, 2 name, 3 in, 4 description, 5 x-",
@@ -77,8 +79,12 @@ MESSAGES: dict[str, str] = {
     "ItemsItem": "[]Schema",
 }
 
-_NON_BODY = {"header": (1, "HeaderParameterSubSchema"), "formData": (2, "FormDataParameterSubSchema"),
-             "query": (3, "QueryParameterSubSchema"), "path": (4, "PathParameterSubSchema")}
+_NON_BODY = {
+    "header": (1, "HeaderParameterSubSchema"),
+    "formData": (2, "FormDataParameterSubSchema"),
+    "query": (3, "QueryParameterSubSchema"),
+    "path": (4, "PathParameterSubSchema"),
+}
 
 
 def _choice(message: str, value: Any) -> tuple[int, str] | None:
@@ -96,13 +102,21 @@ def _choice(message: str, value: Any) -> tuple[int, str] | None:
     if message == "AdditionalPropertiesItem":
         return (2, "bool") if isinstance(value, bool) else (1, "Schema")
     if message == "SecurityDefinitionsItem":
-        return (1, "BasicAuthenticationSecurity") if value.get("type") == "basic" \
-            else (2, "ApiKeySecurity")
+        return (1, "BasicAuthenticationSecurity") if value.get("type") == "basic" else (2, "ApiKeySecurity")
     raise KeyError(message)
 
 
-_CHOICES = frozenset({"ParametersItem", "ResponseValue", "Parameter", "NonBodyParameter",
-                      "SchemaItem", "AdditionalPropertiesItem", "SecurityDefinitionsItem"})
+_CHOICES = frozenset(
+    {
+        "ParametersItem",
+        "ResponseValue",
+        "Parameter",
+        "NonBodyParameter",
+        "SchemaItem",
+        "AdditionalPropertiesItem",
+        "SecurityDefinitionsItem",
+    }
+)
 
 
 @functools.cache
@@ -138,8 +152,10 @@ def _value(number: int, type_: str, value: Any) -> bytes:
         items = value if isinstance(value, list) else [value]
         return b"".join(_value(number, type_[2:], item) for item in items)
     if type_.startswith("{}"):
-        return b"".join(field_bytes(number, field_string(1, key) + _value(2, type_[2:], item))
-                        for key, item in value.items())
+        return b"".join(
+            field_bytes(number, field_string(1, key) + _value(2, type_[2:], item))
+            for key, item in value.items()
+        )
     if value is None:
         return b""
     encode: Callable[[int, Any], bytes] | None = _SCALARS.get(type_)

@@ -1,13 +1,13 @@
 """REST handlers: one function per verb, turning HTTP into registry calls.
 
-    GET    collection            list (or watch with ?watch=true)
-    GET    object[/status|scale] get
-    POST   collection            create
-    POST   object/binding        bind a pod to a node
-    PUT    object[/status|scale] update
-    PATCH  object[/status|scale] patch (json, merge, strategic-merge)
-    DELETE object                delete
-    DELETE collection            deletecollection
+GET    collection            list (or watch with ?watch=true)
+GET    object[/status|scale] get
+POST   collection            create
+POST   object/binding        bind a pod to a node
+PUT    object[/status|scale] update
+PATCH  object[/status|scale] patch (json, merge, strategic-merge)
+DELETE object                delete
+DELETE collection            deletecollection
 """
 
 from __future__ import annotations
@@ -22,14 +22,26 @@ from aiohttp import web
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import componentstatus, conversion, fieldvalidation, scale
+from kubelite.apiserver.managedfields import default_manager
 from kubelite.apiserver.registry import (
-    RETURNS_DELETED_OBJECT, DeleteOptions, ListOptions, Registry, RequestContext,
+    RETURNS_DELETED_OBJECT,
+    DeleteOptions,
+    ListOptions,
+    Registry,
+    RequestContext,
 )
 from kubelite.apiserver.request import (
-    JSON, RequestInfo, check_type, decode_body, decode_object, media_type, query_bool, query_int,
-    table_include_object, wants_table,
+    JSON,
+    RequestInfo,
+    check_type,
+    decode_body,
+    decode_object,
+    media_type,
+    query_bool,
+    query_int,
+    table_include_object,
+    wants_table,
 )
-from kubelite.apiserver.managedfields import default_manager
 from kubelite.apiserver.watch import serve_watch
 from kubelite.apiserver.watchcache import CachedObject
 
@@ -57,8 +69,9 @@ def warning_header(text: str) -> str:
 
 def _verb_allowed(rt: ResourceType, verb: str) -> None:
     if verb not in rt.verbs:
-        raise errors.MethodNotAllowed("the server does not allow this method on the requested "
-                                      "resource", details={})
+        raise errors.MethodNotAllowed(
+            "the server does not allow this method on the requested resource", details={}
+        )
 
 
 def request_context(request: web.Request, *, body_dry_run: list[str] | None = None) -> RequestContext:
@@ -69,16 +82,20 @@ def request_context(request: web.Request, *, body_dry_run: list[str] | None = No
             raise errors.BadRequest(f'Invalid dry run value: "{d}": supported values: "All"')
     mode = q.get("fieldValidation", "")
     if mode and mode not in _VALIDATION_MODES:
-        raise errors.BadRequest(f'Invalid fieldValidation value: "{mode}": supported values: '
-                                '"Ignore", "Strict", "Warn"')
+        raise errors.BadRequest(
+            f'Invalid fieldValidation value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
+        )
     user = request.get("user")
     manager = q.get("fieldManager", "")
     if len(manager) > 128:
         raise errors.BadRequest("fieldManager: Too long: may not be more than 128 bytes")
-    return RequestContext(user=getattr(user, "name", ""), groups=getattr(user, "groups", ()),
-                          dry_run=bool(dry),
-                          field_manager=manager or default_manager(request.headers.get("User-Agent", "")),
-                          field_validation=mode or "Warn")
+    return RequestContext(
+        user=getattr(user, "name", ""),
+        groups=getattr(user, "groups", ()),
+        dry_run=bool(dry),
+        field_manager=manager or default_manager(request.headers.get("User-Agent", "")),
+        field_validation=mode or "Warn",
+    )
 
 
 def list_options(request: web.Request) -> ListOptions:
@@ -131,16 +148,23 @@ class ResourceHandlers:
             return json_response(self._table(request, info.rt, items, rv))
         if info.name:
             return json_response(orjson.dumps(items[0]))
-        return json_response(orjson.dumps({"kind": "ComponentStatusList", "apiVersion": "v1",
-                                           "metadata": {"resourceVersion": rv}, "items": items}))
+        return json_response(
+            orjson.dumps(
+                {
+                    "kind": "ComponentStatusList",
+                    "apiVersion": "v1",
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                }
+            )
+        )
 
     async def get(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         rt = info.rt
         _verb_allowed(rt, "get")
         if rt.group == "" and rt.plural == "componentstatuses":
             return await self._component_statuses(request, info)
-        co = await self.registry.get(rt, info.namespace, info.name,
-                                     request.query.get("resourceVersion", ""))
+        co = await self.registry.get(rt, info.namespace, info.name, request.query.get("resourceVersion", ""))
         if info.subresource == "scale":
             return json_response(orjson.dumps(scale.to_scale(rt, co.obj)))
         obj_json = self._external_json(rt, co)
@@ -153,8 +177,15 @@ class ResourceHandlers:
             return orjson.dumps(conversion.to_external(rt, co.obj))
         return co.json()
 
-    def _table(self, request: web.Request, rt: ResourceType, objects: list[dict[str, Any]],
-               rv: str, cont: str = "", remaining: int | None = None) -> bytes:
+    def _table(
+        self,
+        request: web.Request,
+        rt: ResourceType,
+        objects: list[dict[str, Any]],
+        rv: str,
+        cont: str = "",
+        remaining: int | None = None,
+    ) -> bytes:
         from kubelite.apiserver.printers import table_for
 
         table = table_for(rt, objects, include_object=table_include_object(request.query))
@@ -177,8 +208,9 @@ class ResourceHandlers:
         if rt.group == "" and rt.plural == "componentstatuses":
             return await self._component_statuses(request, info)
         if opts.resource_version_match and opts.resource_version_match not in ("NotOlderThan", "Exact"):
-            raise errors.BadRequest(f'resourceVersionMatch: Unsupported value: '
-                                    f'"{opts.resource_version_match}"')
+            raise errors.BadRequest(
+                f'resourceVersionMatch: Unsupported value: "{opts.resource_version_match}"'
+            )
         page = await self.registry.list(rt, info.namespace, opts)
         rv = str(page.resource_version)
         if wants_table(request.headers.get("Accept", "")):
@@ -209,24 +241,36 @@ class ResourceHandlers:
         check_type(rt, body)
         body_ns = body["metadata"].get("namespace")
         if rt.namespaced and body_ns and body_ns != info.namespace:
-            raise errors.BadRequest("the namespace of the provided object does not match the "
-                                    "namespace sent on the request")
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         obj = conversion.to_internal(rt, body) if conversion.needed(rt) else body
         created = await self.registry.create(rt, info.namespace, obj, ctx)
         return self._respond_object(rt, created, 201, ctx)
 
-    def _decode_checked(self, rt: ResourceType, raw: bytes, content_type: str,
-                        ctx: RequestContext) -> dict[str, Any]:
+    def _decode_checked(
+        self, rt: ResourceType, raw: bytes, content_type: str, ctx: RequestContext
+    ) -> dict[str, Any]:
         """The body, with unknown and duplicate fields handled as fieldValidation says."""
         body = decode_object(raw, content_type)
-        dups = [] if ctx.field_validation == "Ignore" else \
-            fieldvalidation.duplicate_fields(raw, media_type(content_type), body)
-        fieldvalidation.check(rt, body, ctx.field_validation, ctx.warnings, duplicates=dups,
-                              prefix=fieldvalidation.decode_prefix(rt))
+        dups = (
+            []
+            if ctx.field_validation == "Ignore"
+            else fieldvalidation.duplicate_fields(raw, media_type(content_type), body)
+        )
+        fieldvalidation.check(
+            rt,
+            body,
+            ctx.field_validation,
+            ctx.warnings,
+            duplicates=dups,
+            prefix=fieldvalidation.decode_prefix(rt),
+        )
         return body
 
-    def _respond_object(self, rt: ResourceType, obj: dict[str, Any], status: int,
-                        ctx: RequestContext | None = None) -> web.Response:
+    def _respond_object(
+        self, rt: ResourceType, obj: dict[str, Any], status: int, ctx: RequestContext | None = None
+    ) -> web.Response:
         if conversion.needed(rt):
             obj = conversion.to_external(rt, obj)
         return json_response(orjson.dumps(obj), status, ctx)
@@ -247,21 +291,31 @@ class ResourceHandlers:
         check_type(rt, body)
         md = body["metadata"]
         if md.get("name") and md["name"] != info.name:
-            raise errors.BadRequest(f"the name of the object ({md['name']}) does not match the name "
-                                    f"on the URL ({info.name})")
+            raise errors.BadRequest(
+                f"the name of the object ({md['name']}) does not match the name on the URL ({info.name})"
+            )
         md["name"] = info.name
         body_ns = md.get("namespace")
         if rt.namespaced and body_ns and body_ns != info.namespace:
-            raise errors.BadRequest("the namespace of the provided object does not match the "
-                                    "namespace sent on the request")
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         new = conversion.to_internal(rt, body) if conversion.needed(rt) else body
         pinned = md.get("resourceVersion", "")
-        updated = await self.registry.update(rt, info.namespace, info.name, lambda _cur: new, ctx,
-                                             subresource=info.subresource, pinned_rv=pinned)
+        updated = await self.registry.update(
+            rt,
+            info.namespace,
+            info.name,
+            lambda _cur: new,
+            ctx,
+            subresource=info.subresource,
+            pinned_rv=pinned,
+        )
         return self._respond_object(rt, updated, 200, ctx)
 
-    async def _finalize(self, info: RequestInfo, body: dict[str, Any],
-                        ctx: RequestContext) -> web.StreamResponse:
+    async def _finalize(
+        self, info: RequestInfo, body: dict[str, Any], ctx: RequestContext
+    ) -> web.StreamResponse:
         finalizers = (body.get("spec") or {}).get("finalizers") or []
 
         def mutate(cur: dict[str, Any]) -> dict[str, Any]:
@@ -269,11 +323,13 @@ class ResourceHandlers:
             if not finalizers:
                 cur["spec"].pop("finalizers")
             return cur
+
         updated = await self.registry.update(info.rt, "", info.name, mutate, ctx, subresource="finalize")
         return self._respond_object(info.rt, updated, 200, ctx)
 
-    async def _update_scale(self, info: RequestInfo, body: dict[str, Any],
-                            ctx: RequestContext) -> web.StreamResponse:
+    async def _update_scale(
+        self, info: RequestInfo, body: dict[str, Any], ctx: RequestContext
+    ) -> web.StreamResponse:
         check_type(info.rt, body, kind="Scale", api_version="autoscaling/v1")
         replicas = scale.replicas_from(body)
         pinned = body["metadata"].get("resourceVersion", "")
@@ -281,8 +337,10 @@ class ResourceHandlers:
         def mutate(cur: dict[str, Any]) -> dict[str, Any]:
             cur.setdefault("spec", {})["replicas"] = replicas
             return cur
-        updated = await self.registry.update(info.rt, info.namespace, info.name, mutate, ctx,
-                                             subresource="scale", pinned_rv=pinned)
+
+        updated = await self.registry.update(
+            info.rt, info.namespace, info.name, mutate, ctx, subresource="scale", pinned_rv=pinned
+        )
         return json_response(orjson.dumps(scale.to_scale(info.rt, updated)), 200, ctx)
 
     async def patch(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
@@ -296,30 +354,44 @@ class ResourceHandlers:
         pod_name = info.name or meta.name_of(body)
         target = (body.get("target") or {}).get("name")
         if not target:
-            raise errors.invalid_object("Binding", "", pod_name,
-                                        [errors.required("target.name")])
+            raise errors.invalid_object("Binding", "", pod_name, [errors.required("target.name")])
         pods = self.registry.catalog.get("", "v1", "pods")
         assert pods is not None
 
         def mutate(cur: dict[str, Any]) -> dict[str, Any]:
             spec = cur.setdefault("spec", {})
             if cur["metadata"].get("deletionTimestamp"):
-                raise errors.conflict("pods", "", pod_name, "pod is being deleted, cannot be assigned "
-                                      "to a host")
+                raise errors.conflict(
+                    "pods", "", pod_name, "pod is being deleted, cannot be assigned to a host"
+                )
             if spec.get("nodeName"):
-                raise errors.conflict("pods/binding", "", pod_name,
-                                      f"pod {pod_name} is already assigned to node "
-                                      f'"{spec["nodeName"]}"')
+                raise errors.conflict(
+                    "pods/binding",
+                    "",
+                    pod_name,
+                    f'pod {pod_name} is already assigned to node "{spec["nodeName"]}"',
+                )
             spec["nodeName"] = target
             status = cur.setdefault("status", {})
             conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": meta.now_rfc3339()})
+            conds.append(
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": meta.now_rfc3339(),
+                }
+            )
             status["conditions"] = conds
             return cur
+
         await self.registry.update(pods, info.namespace, pod_name, mutate, ctx, subresource="")
-        return json_response(orjson.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                           "status": "Success", "code": 201}), 201)
+        return json_response(
+            orjson.dumps(
+                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+            ),
+            201,
+        )
 
     async def delete(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         rt = info.rt
@@ -329,12 +401,26 @@ class ResourceHandlers:
         opts.dry_run = ctx.dry_run
         obj, gone = await self.registry.delete(rt, info.namespace, info.name, opts, ctx)
         if gone and (rt.group, rt.plural) not in RETURNS_DELETED_OBJECT:
-            details: dict[str, Any] = {"name": info.name, "kind": rt.plural,
-                                       "uid": obj["metadata"].get("uid", "")}
+            details: dict[str, Any] = {
+                "name": info.name,
+                "kind": rt.plural,
+                "uid": obj["metadata"].get("uid", ""),
+            }
             if rt.group:
                 details["group"] = rt.group
-            return json_response(orjson.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                               "status": "Success", "details": details}), 200, ctx)
+            return json_response(
+                orjson.dumps(
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "metadata": {},
+                        "status": "Success",
+                        "details": details,
+                    }
+                ),
+                200,
+                ctx,
+            )
         return self._respond_object(rt, obj, 200, ctx)
 
     async def delete_collection(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
@@ -356,8 +442,12 @@ class ResourceHandlers:
             except errors.NotFound:
                 continue
             deleted.append(conversion.to_external(rt, obj) if conversion.needed(rt) else obj)
-        body = {"kind": rt.list_kind, "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": str(self.registry.cache.revision)}, "items": deleted}
+        body = {
+            "kind": rt.list_kind,
+            "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": str(self.registry.cache.revision)},
+            "items": deleted,
+        }
         return json_response(orjson.dumps(body), 200, ctx)
 
 
@@ -381,8 +471,10 @@ def delete_options_from(body: dict[str, Any], q: Any = None) -> tuple[DeleteOpti
         grace = qgrace
     policy = q.get("propagationPolicy") or body.get("propagationPolicy")
     if policy and policy not in ("Orphan", "Background", "Foreground"):
-        raise errors.BadRequest(f'propagationPolicy: Unsupported value: "{policy}": supported values: '
-                                '"Foreground", "Background", "Orphan"')
+        raise errors.BadRequest(
+            f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+            '"Foreground", "Background", "Orphan"'
+        )
     if body.get("orphanDependents") is True and not policy:
         policy = "Orphan"
     if grace is not None and not isinstance(grace, int):
@@ -390,5 +482,6 @@ def delete_options_from(body: dict[str, Any], q: Any = None) -> tuple[DeleteOpti
     if grace is not None and grace < 0:
         grace = 1  # Kubernetes treats a negative grace period as the shortest graceful one
     dry = body.get("dryRun") or []
-    return DeleteOptions(grace_period_seconds=grace, propagation_policy=policy,
-                         preconditions=body.get("preconditions")), list(dry)
+    return DeleteOptions(
+        grace_period_seconds=grace, propagation_policy=policy, preconditions=body.get("preconditions")
+    ), list(dry)

@@ -30,9 +30,19 @@ UPDATE = "Update"
 APPLY = "Apply"
 BEFORE_FIRST_APPLY = "before-first-apply"
 
-_UNTRACKED_METADATA = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp",
-                       "selfLink", "generation", "managedFields", "deletionTimestamp",
-                       "deletionGracePeriodSeconds", "generateName")
+_UNTRACKED_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "selfLink",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generateName",
+)
 
 
 @dataclass(slots=True)
@@ -66,9 +76,16 @@ def decode(obj: dict[str, Any] | None) -> list[Entry]:
     for raw in obj.get("metadata", {}).get("managedFields") or []:
         if not isinstance(raw, dict) or not raw.get("manager"):
             continue
-        out.append(Entry(raw["manager"], raw.get("operation", UPDATE), raw.get("apiVersion", ""),
-                         raw.get("time", ""), raw.get("subresource", ""),
-                         fieldpath.from_fields_v1(raw.get("fieldsV1"))))
+        out.append(
+            Entry(
+                raw["manager"],
+                raw.get("operation", UPDATE),
+                raw.get("apiVersion", ""),
+                raw.get("time", ""),
+                raw.get("subresource", ""),
+                fieldpath.from_fields_v1(raw.get("fieldsV1")),
+            )
+        )
     return out
 
 
@@ -77,9 +94,14 @@ def encode(entries: list[Entry]) -> list[dict[str, Any]]:
     kept.sort(key=lambda e: (e.operation, e.time, e.manager, e.api_version, e.subresource))
     out = []
     for e in kept:
-        raw: dict[str, Any] = {"manager": e.manager, "operation": e.operation,
-                               "apiVersion": e.api_version, "time": e.time,
-                               "fieldsType": "FieldsV1", "fieldsV1": fieldpath.to_fields_v1(e.fields)}
+        raw: dict[str, Any] = {
+            "manager": e.manager,
+            "operation": e.operation,
+            "apiVersion": e.api_version,
+            "time": e.time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fieldpath.to_fields_v1(e.fields),
+        }
         if e.subresource:
             raw["subresource"] = e.subresource
         out.append(raw)
@@ -129,13 +151,15 @@ def _base_entries(new: dict[str, Any], old: dict[str, Any] | None) -> list[Entry
     return decode(new)
 
 
-def record_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any] | None,
-                  manager: str, subresource: str = "") -> None:
+def record_update(
+    rt: ResourceType, new: dict[str, Any], old: dict[str, Any] | None, manager: str, subresource: str = ""
+) -> None:
     """Update `new`'s managedFields for a non-apply write by `manager` (old None: create)."""
     entries = _base_entries(new, old)
     node = kind_node(rt)
-    changed, removed = fieldpath.diff(node, tracked(rt, old, subresource) if old else
-                                      fieldpath._MISSING, tracked(rt, new, subresource))
+    changed, removed = fieldpath.diff(
+        node, tracked(rt, old, subresource) if old else fieldpath._MISSING, tracked(rt, new, subresource)
+    )
     changed.discard(())
     if changed or removed:
         me = Entry(manager or "unknown", UPDATE, rt.api_version, meta.now_rfc3339(), subresource, set())

@@ -42,8 +42,14 @@ PATCH_BODY = META + "Patch"
 OBJECT_META = META + "ObjectMeta"
 LIST_META = META + "ListMeta"
 # Published in every document whatever its kinds reach, as upstream does.
-ALWAYS_INCLUDED = (STATUS, DELETE_OPTIONS, LIST_META, META + "WatchEvent",
-                   META + "APIResourceList", PATCH_BODY)
+ALWAYS_INCLUDED = (
+    STATUS,
+    DELETE_OPTIONS,
+    LIST_META,
+    META + "WatchEvent",
+    META + "APIResourceList",
+    PATCH_BODY,
+)
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -59,14 +65,14 @@ APPLY_PATCH = "application/apply-patch+yaml"
 # The source data has no description for these two; upstream's are the Go doc comments.
 _INT_OR_STRING_SCHEMA: dict[str, Any] = {
     "description": "An integer or a string (for example a port number or a port name, "
-                   "or a count or a percentage).",
+    "or a count or a percentage).",
     "format": "int-or-string",
     "oneOf": [{"type": "integer"}, {"type": "string"}],
     "x-kubernetes-int-or-string": True,
 }
 _QUANTITY_SCHEMA: dict[str, Any] = {
     "description": "A fixed-point amount written as a string with an optional suffix "
-                   "(\"100m\", \"2Gi\", \"1.5\", \"1e3\"); a plain number is accepted too.",
+    '("100m", "2Gi", "1.5", "1e3"); a plain number is accepted too.',
     "oneOf": [{"type": "string"}, {"type": "number"}],
 }
 _SPECIAL = {schema.INT_OR_STRING: _INT_OR_STRING_SCHEMA, schema.QUANTITY: _QUANTITY_SCHEMA}
@@ -91,13 +97,13 @@ def convert_schema(raw: dict[str, Any], *, drop_enum: bool = False) -> dict[str,
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "type":
-            single = value if isinstance(value, str) else next(
-                (t for t in value if t != "null"), None)
+            single = value if isinstance(value, str) else next((t for t in value if t != "null"), None)
             if single is not None:
                 out["type"] = single
         elif key == "properties":
-            out[key] = {name: convert_schema(sub, drop_enum=name in _TYPE_META_FIELDS)
-                        for name, sub in value.items()}
+            out[key] = {
+                name: convert_schema(sub, drop_enum=name in _TYPE_META_FIELDS) for name, sub in value.items()
+            }
         elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
             out[key] = convert_schema(value)
         elif key in _SCHEMA_LISTS:
@@ -105,7 +111,7 @@ def convert_schema(raw: dict[str, Any], *, drop_enum: bool = False) -> dict[str,
         elif key == "enum" and drop_enum:
             continue
         else:
-            out[key] = value   # description, required, format, x-kubernetes-*, ...
+            out[key] = value  # description, required, format, x-kubernetes-*, ...
     return out
 
 
@@ -160,6 +166,7 @@ def reachable(roots: Iterable[str]) -> list[str]:
 
 # --- kinds with and without a published schema ------------------------------------------
 
+
 def _gvk(group: str, version: str, kind: str) -> dict[str, str]:
     return {"group": group, "kind": kind, "version": version}
 
@@ -177,8 +184,7 @@ def _open_kind_schema(group: str, version: str, kind: str) -> dict[str, Any]:
         "properties": {
             "apiVersion": {"description": "The versioned schema of this object.", "type": "string"},
             "kind": {"description": "The REST resource this object represents.", "type": "string"},
-            "metadata": {"allOf": [_component_ref(OBJECT_META)],
-                         "description": "Standard object metadata."},
+            "metadata": {"allOf": [_component_ref(OBJECT_META)], "description": "Standard object metadata."},
         },
         "x-kubernetes-preserve-unknown-fields": True,
         "x-kubernetes-group-version-kind": [_gvk(group, version, kind)],
@@ -191,11 +197,13 @@ def _list_schema(group: str, version: str, kind: str, item_ref: str) -> dict[str
         "type": "object",
         "properties": {
             "apiVersion": {"description": "The versioned schema of this list.", "type": "string"},
-            "items": {"description": f"The {kind} objects.", "type": "array",
-                      "items": _component_ref(item_ref)},
+            "items": {
+                "description": f"The {kind} objects.",
+                "type": "array",
+                "items": _component_ref(item_ref),
+            },
             "kind": {"description": "The REST resource this object represents.", "type": "string"},
-            "metadata": {"allOf": [_component_ref(LIST_META)],
-                         "description": "Standard list metadata."},
+            "metadata": {"allOf": [_component_ref(LIST_META)], "description": "Standard list metadata."},
         },
         "required": ["items"],
         "x-kubernetes-group-version-kind": [_gvk(group, version, kind + "List")],
@@ -237,14 +245,24 @@ class _Schemas:
 
 # --- paths and operations ----------------------------------------------------------------
 
+
 def _query(name: str, description: str, type_: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "description": description,
-            "schema": {"type": type_, "uniqueItems": True}}
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": type_, "uniqueItems": True},
+    }
 
 
 def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "description": description, "required": True,
-            "schema": {"type": "string", "uniqueItems": True}}
+    return {
+        "name": name,
+        "in": "path",
+        "description": description,
+        "required": True,
+        "schema": {"type": "string", "uniqueItems": True},
+    }
 
 
 PRETTY = _query("pretty", "If 'true', the output is indented.")
@@ -255,17 +273,17 @@ FIELD_MANAGER = _query("fieldManager", "Who is making the change; recorded in ma
 FIELD_VALIDATION = _query(
     "fieldValidation",
     "What to do with unknown or duplicate fields in the body: 'Ignore' drops them, 'Warn' "
-    "answers with a warning for each, 'Strict' fails the request.")
-FORCE = _query("force", "For apply patches: take ownership of fields other managers own.",
-               "boolean")
+    "answers with a warning for each, 'Strict' fails the request.",
+)
+FORCE = _query("force", "For apply patches: take ownership of fields other managers own.", "boolean")
 WRITE_PARAMS = (DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION)
 PATCH_PARAMS = (DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION, FORCE)
 DELETE_PARAMS = (
-    _query("gracePeriodSeconds", "Seconds before the object is deleted; 0 deletes at once.",
-           "integer"),
+    _query("gracePeriodSeconds", "Seconds before the object is deleted; 0 deletes at once.", "integer"),
     _query("orphanDependents", "Deprecated: use propagationPolicy.", "boolean"),
-    _query("propagationPolicy", "How dependents are garbage collected: 'Orphan', "
-                                "'Background' or 'Foreground'."),
+    _query(
+        "propagationPolicy", "How dependents are garbage collected: 'Orphan', 'Background' or 'Foreground'."
+    ),
     DRY_RUN,
 )
 LIST_PARAMS = (
@@ -273,13 +291,11 @@ LIST_PARAMS = (
     _query("fieldSelector", "Only objects whose fields match this selector."),
     _query("watch", "Stream changes (ADDED, MODIFIED, DELETED) instead of listing.", "boolean"),
     _query("allowWatchBookmarks", "Ask for BOOKMARK events during a watch.", "boolean"),
-    _query("sendInitialEvents", "Start a watch with the current objects as ADDED events.",
-           "boolean"),
+    _query("sendInitialEvents", "Start a watch with the current objects as ADDED events.", "boolean"),
     _query("resourceVersion", "Which resource version the answer may be served from."),
     _query("resourceVersionMatch", "How resourceVersion applies: 'Exact' or 'NotOlderThan'."),
     _query("timeoutSeconds", "Upper bound on the duration of the call.", "integer"),
-    _query("limit", "At most this many objects per page; continue with the `continue` token.",
-           "integer"),
+    _query("limit", "At most this many objects per page; continue with the `continue` token.", "integer"),
     _query("continue", "The token from a previous page, to get the next one."),
 )
 
@@ -293,8 +309,7 @@ def _content(ref: str, *types: str) -> dict[str, Any]:
 
 def _responses(ref: str, codes: dict[str, str], watchable: bool = False) -> dict[str, Any]:
     types = (JSON, YAML, WATCH_STREAM) if watchable else (JSON, YAML)
-    return {code: {"description": text, "content": _content(ref, *types)}
-            for code, text in codes.items()}
+    return {code: {"description": text, "content": _content(ref, *types)} for code, text in codes.items()}
 
 
 def _body(ref: str, *types: str) -> dict[str, Any]:
@@ -330,11 +345,25 @@ class _PathBuilder:
     def _item(self, path: str, *params: dict[str, Any]) -> dict[str, Any]:
         return self.paths.setdefault(path, {"parameters": [*params, PRETTY]})
 
-    def _operation(self, *, op_id: str, action: str, gvk: dict[str, str], description: str,
-                   params: Iterable[dict[str, Any]] = (), **rest: Any) -> dict[str, Any]:
-        return {"description": description, "operationId": op_id, "tags": self.tags,
-                "parameters": list(params), **rest,
-                "x-kubernetes-action": action, "x-kubernetes-group-version-kind": gvk}
+    def _operation(
+        self,
+        *,
+        op_id: str,
+        action: str,
+        gvk: dict[str, str],
+        description: str,
+        params: Iterable[dict[str, Any]] = (),
+        **rest: Any,
+    ) -> dict[str, Any]:
+        return {
+            "description": description,
+            "operationId": op_id,
+            "tags": self.tags,
+            "parameters": list(params),
+            **rest,
+            "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": gvk,
+        }
 
     def add_resource(self, rt: ResourceType) -> None:
         verbs = set(rt.verbs)
@@ -343,8 +372,11 @@ class _PathBuilder:
         scoped = "Namespaced" if rt.namespaced else ""
         name_id = f"{self.op_prefix}{scoped}{rt.kind}"
         ns_params = (NAMESPACE,) if rt.namespaced else ()
-        collection = (f"{self.prefix}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced
-                      else f"{self.prefix}/{rt.plural}")
+        collection = (
+            f"{self.prefix}/namespaces/{{namespace}}/{rt.plural}"
+            if rt.namespaced
+            else f"{self.prefix}/{rt.plural}"
+        )
         item = f"{collection}/{{name}}"
 
         if verbs & {"list", "create", "deletecollection"}:
@@ -352,24 +384,31 @@ class _PathBuilder:
             if "list" in verbs:
                 path["get"] = self._list(rt, f"list{name_id}", gvk)
             if "create" in verbs:
-                path["post"] = self._write("post", f"create{name_id}", gvk, kind_ref,
-                                           f"create a {rt.kind}")
+                path["post"] = self._write("post", f"create{name_id}", gvk, kind_ref, f"create a {rt.kind}")
             if "deletecollection" in verbs:
                 path["delete"] = self._operation(
                     op_id=f"delete{self.op_prefix}Collection{scoped}{rt.kind}",
-                    action="deletecollection", gvk=gvk,
+                    action="deletecollection",
+                    gvk=gvk,
                     description=f"delete a collection of {rt.kind}",
                     params=(*DELETE_PARAMS, *LIST_PARAMS),
                     requestBody={"content": _content(DELETE_OPTIONS, JSON)},
-                    responses=_responses(STATUS, {"200": "OK"}))
+                    responses=_responses(STATUS, {"200": "OK"}),
+                )
         if rt.namespaced and "list" in verbs:
             path = self._item(f"{self.prefix}/{rt.plural}")
             path["get"] = self._list(rt, f"list{self.op_prefix}{rt.kind}ForAllNamespaces", gvk)
         object_verbs = verbs & {"get", "update", "patch", "delete"}
         if object_verbs:
-            self._object_operations(self._item(item, NAME, *ns_params), object_verbs, name_id,
-                                    gvk, kind_ref, rt.kind,
-                                    smp=self._has_schema(rt.group, rt.version, rt.kind))
+            self._object_operations(
+                self._item(item, NAME, *ns_params),
+                object_verbs,
+                name_id,
+                gvk,
+                kind_ref,
+                rt.kind,
+                smp=self._has_schema(rt.group, rt.version, rt.kind),
+            )
         for sub in rt.subresources:
             self._add_subresource(rt, sub, f"{item}/{sub.name}", name_id, ns_params)
 
@@ -377,8 +416,14 @@ class _PathBuilder:
         # Strategic merge patch needs patch metadata: built-in kinds only (as upstream).
         return schema.definition_for_kind(group, version, kind) is not None
 
-    def _add_subresource(self, rt: ResourceType, sub: Subresource, path_str: str,
-                         name_id: str, ns_params: tuple[dict[str, Any], ...]) -> None:
+    def _add_subresource(
+        self,
+        rt: ResourceType,
+        sub: Subresource,
+        path_str: str,
+        name_id: str,
+        ns_params: tuple[dict[str, Any], ...],
+    ) -> None:
         group = rt.group if sub.group is None else sub.group
         version = sub.version or rt.version
         kind_ref = self.schemas.kind(group, version, sub.kind)
@@ -388,63 +433,105 @@ class _PathBuilder:
         if not verbs:
             return
         path = self._item(path_str, NAME, *ns_params)
-        self._object_operations(path, verbs, op_name, gvk, kind_ref, sub.kind,
-                                smp=self._has_schema(group, version, sub.kind),
-                                what=f"{sub.name} of the specified {rt.kind}")
+        self._object_operations(
+            path,
+            verbs,
+            op_name,
+            gvk,
+            kind_ref,
+            sub.kind,
+            smp=self._has_schema(group, version, sub.kind),
+            what=f"{sub.name} of the specified {rt.kind}",
+        )
 
-    def _object_operations(self, path: dict[str, Any], verbs: set[str], name_id: str,
-                           gvk: dict[str, str], kind_ref: str, kind: str, *, smp: bool,
-                           what: str = "") -> None:
+    def _object_operations(
+        self,
+        path: dict[str, Any],
+        verbs: set[str],
+        name_id: str,
+        gvk: dict[str, str],
+        kind_ref: str,
+        kind: str,
+        *,
+        smp: bool,
+        what: str = "",
+    ) -> None:
         what = what or f"the specified {kind}"
         if "get" in verbs:
             path["get"] = self._operation(
-                op_id=f"read{name_id}", action="get", gvk=gvk, description=f"read {what}",
-                responses=_responses(kind_ref, {"200": "OK"}))
-        if "create" in verbs:   # subresources such as pods/binding
-            path["post"] = self._write("post", f"create{name_id}", gvk, kind_ref,
-                                       f"create {what}")
+                op_id=f"read{name_id}",
+                action="get",
+                gvk=gvk,
+                description=f"read {what}",
+                responses=_responses(kind_ref, {"200": "OK"}),
+            )
+        if "create" in verbs:  # subresources such as pods/binding
+            path["post"] = self._write("post", f"create{name_id}", gvk, kind_ref, f"create {what}")
         if "update" in verbs:
-            path["put"] = self._write("put", f"replace{name_id}", gvk, kind_ref,
-                                      f"replace {what}")
+            path["put"] = self._write("put", f"replace{name_id}", gvk, kind_ref, f"replace {what}")
         if "patch" in verbs:
             types = [JSON_PATCH, MERGE_PATCH] + ([STRATEGIC_MERGE_PATCH] if smp else [])
             path["patch"] = self._operation(
-                op_id=f"patch{name_id}", action="patch", gvk=gvk,
-                description=f"partially update {what}", params=PATCH_PARAMS,
+                op_id=f"patch{name_id}",
+                action="patch",
+                gvk=gvk,
+                description=f"partially update {what}",
+                params=PATCH_PARAMS,
                 requestBody=_body(PATCH_BODY, *types, APPLY_PATCH),
-                responses=_responses(kind_ref, {"200": "OK", "201": "Created"}))
+                responses=_responses(kind_ref, {"200": "OK", "201": "Created"}),
+            )
         if "delete" in verbs:
             path["delete"] = self._operation(
-                op_id=f"delete{name_id}", action="delete", gvk=gvk, description=f"delete {what}",
+                op_id=f"delete{name_id}",
+                action="delete",
+                gvk=gvk,
+                description=f"delete {what}",
                 params=DELETE_PARAMS,
                 requestBody={"content": _content(DELETE_OPTIONS, JSON)},
-                responses=_responses(STATUS, {"200": "OK", "202": "Accepted"}))
+                responses=_responses(STATUS, {"200": "OK", "202": "Accepted"}),
+            )
 
-    def _write(self, method: str, op_id: str, gvk: dict[str, str], kind_ref: str,
-               description: str) -> dict[str, Any]:
+    def _write(
+        self, method: str, op_id: str, gvk: dict[str, str], kind_ref: str, description: str
+    ) -> dict[str, Any]:
         """A POST or PUT; upstream names the action after the HTTP method."""
         codes = {"200": "OK", "201": "Created"}
         if method == "post":
             codes["202"] = "Accepted"
-        return self._operation(op_id=op_id, action=method, gvk=gvk, description=description,
-                               params=WRITE_PARAMS, requestBody=_body(kind_ref),
-                               responses=_responses(kind_ref, codes))
+        return self._operation(
+            op_id=op_id,
+            action=method,
+            gvk=gvk,
+            description=description,
+            params=WRITE_PARAMS,
+            requestBody=_body(kind_ref),
+            responses=_responses(kind_ref, codes),
+        )
 
     def _list(self, rt: ResourceType, op_id: str, gvk: dict[str, str]) -> dict[str, Any]:
         list_ref = self.schemas.list_of(rt.group, rt.version, rt.kind)
         return self._operation(
-            op_id=op_id, action="list", gvk=gvk, params=LIST_PARAMS,
+            op_id=op_id,
+            action="list",
+            gvk=gvk,
+            params=LIST_PARAMS,
             description=f"list or watch objects of kind {rt.kind}",
-            responses=_responses(list_ref, {"200": "OK"}, watchable=True))
+            responses=_responses(list_ref, {"200": "OK"}, watchable=True),
+        )
 
     def add_resource_list(self) -> None:
-        self.paths[self.prefix + "/"] = {"get": {
-            "description": "get available resources",
-            "operationId": f"get{self.op_prefix}APIResources", "tags": self.tags,
-            "responses": _responses(META + "APIResourceList", {"200": "OK"})}}
+        self.paths[self.prefix + "/"] = {
+            "get": {
+                "description": "get available resources",
+                "operationId": f"get{self.op_prefix}APIResources",
+                "tags": self.tags,
+                "responses": _responses(META + "APIResourceList", {"200": "OK"}),
+            }
+        }
 
 
 # --- documents ---------------------------------------------------------------------------
+
 
 def build_document(resources: Iterable[ResourceType], group: str, version: str) -> dict[str, Any]:
     """The OpenAPI v3 document (as a dict) for one group-version's resources."""
@@ -459,9 +546,14 @@ def build_document(resources: Iterable[ResourceType], group: str, version: str) 
         "paths": dict(sorted(builder.paths.items())),
         "components": {
             "schemas": schemas.components(),
-            "securitySchemes": {"BearerToken": {
-                "type": "apiKey", "in": "header", "name": "authorization",
-                "description": "A bearer token in the Authorization header."}},
+            "securitySchemes": {
+                "BearerToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "authorization",
+                    "description": "A bearer token in the Authorization header.",
+                }
+            },
         },
         "security": [{"BearerToken": []}],
     }

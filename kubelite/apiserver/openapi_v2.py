@@ -50,6 +50,7 @@ _V2_SPECIAL: dict[str, dict[str, Any]] = {
 
 # --- schemas -----------------------------------------------------------------------------
 
+
 def convert_schema(node: dict[str, Any]) -> dict[str, Any]:
     """One OpenAPI 3.0 schema node from a v3 document, in Swagger 2.0 form."""
     ref = node.get("$ref")
@@ -68,7 +69,7 @@ def convert_schema(node: dict[str, Any]) -> dict[str, Any]:
         elif key == "allOf":
             out[key] = [convert_schema(sub) for sub in value]
         elif key in ("oneOf", "anyOf", "not", "nullable"):
-            continue   # no Swagger 2.0 form; only IntOrString and Quantity use oneOf
+            continue  # no Swagger 2.0 form; only IntOrString and Quantity use oneOf
         else:
             out[key] = value
     return out
@@ -82,6 +83,7 @@ def _definition(name: str, v3_schema: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- operations ----------------------------------------------------------------------------
+
 
 def _parameter(param: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in param.items() if k != "schema"}
@@ -104,8 +106,15 @@ def convert_operation(op: dict[str, Any]) -> dict[str, Any]:
     if body is not None:
         out["consumes"] = list(body["content"])
         body_schema = _first_schema(body["content"])
-        params.insert(0, {"name": "body", "in": "body", "required": body.get("required", False),
-                          **({"schema": body_schema} if body_schema else {})})
+        params.insert(
+            0,
+            {
+                "name": "body",
+                "in": "body",
+                "required": body.get("required", False),
+                **({"schema": body_schema} if body_schema else {}),
+            },
+        )
     if params:
         out["parameters"] = params
     produces: list[str] = []
@@ -138,6 +147,7 @@ def convert_path_item(item: dict[str, Any]) -> dict[str, Any]:
 
 # --- the document ------------------------------------------------------------------------
 
+
 def build_document(catalog: ResourceCatalog) -> dict[str, Any]:
     """The Swagger 2.0 document (as a dict) for every served group-version."""
     paths: dict[str, Any] = {}
@@ -157,9 +167,14 @@ def build_document(catalog: ResourceCatalog) -> dict[str, Any]:
         "info": {"title": "Kubernetes", "version": schema.SCHEMA_VERSION},
         "paths": dict(sorted(paths.items())),
         "definitions": dict(sorted(definitions.items())),
-        "securityDefinitions": {"BearerToken": {
-            "description": "A bearer token in the Authorization header.",
-            "type": "apiKey", "name": "authorization", "in": "header"}},
+        "securityDefinitions": {
+            "BearerToken": {
+                "description": "A bearer token in the Authorization header.",
+                "type": "apiKey",
+                "name": "authorization",
+                "in": "header",
+            }
+        },
         "security": [{"BearerToken": []}],
     }
 

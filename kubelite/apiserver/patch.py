@@ -8,7 +8,8 @@ Strategic merge patch merges lists by the key Kubernetes declares for them
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jsonpatch
 
@@ -57,15 +58,29 @@ def apply_json_patch(current: dict[str, Any], ops: Any) -> Any:
     try:
         return jsonpatch.JsonPatch(ops).apply(current)
     except jsonpatch.JsonPatchTestFailed:
-        failed = next((op.get("path", "") for op in ops if isinstance(op, dict) and op.get("op") == "test"
-                       and not _test_passes(current, op)), "")
-        raise errors.Invalid("the server rejected our request due to an error in our request",
-                             details={"causes": [{"reason": "UnexpectedServerResponse",
-                                                  "message": f"testing value {failed} failed: test failed"}]}
-                             ) from None
+        failed = next(
+            (
+                op.get("path", "")
+                for op in ops
+                if isinstance(op, dict) and op.get("op") == "test" and not _test_passes(current, op)
+            ),
+            "",
+        )
+        raise errors.Invalid(
+            "the server rejected our request due to an error in our request",
+            details={
+                "causes": [
+                    {
+                        "reason": "UnexpectedServerResponse",
+                        "message": f"testing value {failed} failed: test failed",
+                    }
+                ]
+            },
+        ) from None
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as err:
-        raise errors.Invalid(f"the server rejected our request due to an error in our request: {err}",
-                             details={}) from None
+        raise errors.Invalid(
+            f"the server rejected our request due to an error in our request: {err}", details={}
+        ) from None
 
 
 def _test_passes(doc: Any, op: dict[str, Any]) -> bool:
@@ -78,6 +93,7 @@ def _test_passes(doc: Any, op: dict[str, Any]) -> bool:
 
 # ---- strategic merge -------------------------------------------------------------------
 
+
 def patch_meta_for(rt: ResourceType) -> PatchMetaLookup:
     try:
         from kubelite.api import schema
@@ -89,6 +105,7 @@ def patch_meta_for(rt: ResourceType) -> PatchMetaLookup:
 
     def meta(path: tuple[str, ...]) -> tuple[str, str]:
         return lookup(rt.group, rt.version, rt.kind, path)
+
     return meta
 
 
@@ -96,8 +113,9 @@ def _no_meta(path: tuple[str, ...]) -> tuple[str, str]:
     return ("", "")
 
 
-def strategic_merge(current: Any, patch: dict[str, Any], meta: PatchMetaLookup,
-                    path: tuple[str, ...] = ()) -> Any:
+def strategic_merge(
+    current: Any, patch: dict[str, Any], meta: PatchMetaLookup, path: tuple[str, ...] = ()
+) -> Any:
     if not isinstance(current, dict):
         current = {}
     directive = patch.get("$patch")
@@ -115,25 +133,32 @@ def strategic_merge(current: Any, patch: dict[str, Any], meta: PatchMetaLookup,
             if isinstance(out.get(field), list) and isinstance(v, list):
                 out[field] = [x for x in out[field] if x not in v]
             continue
-        sub = path + (k,)
-        if v is None:
-            out.pop(k, None)
-        elif isinstance(v, dict):
-            merged = strategic_merge(out.get(k), v, meta, sub)
-            if merged is None:
-                out.pop(k, None)
-            else:
-                out[k] = merged
-        elif isinstance(v, list):
-            out[k] = _merge_list(out.get(k), v, meta, sub)
-            order = patch.get(f"$setElementOrder/{k}")
-            if isinstance(order, list):
-                out[k] = _apply_order(out[k], order, meta(sub)[1])
-        else:
-            out[k] = copy.deepcopy(v)
+        _merge_field(out, k, v, patch, meta, path + (k,))
     if isinstance(retain, list):
         out = {k: v for k, v in out.items() if k in retain}
     return out
+
+
+def _merge_field(
+    out: dict[str, Any], k: str, v: Any, patch: dict[str, Any], meta: PatchMetaLookup, sub: tuple[str, ...]
+) -> None:
+    """Merge the patch's value `v` of field `k` into `out`: null deletes, maps merge
+    recursively, lists merge by their strategy (then take `$setElementOrder`), values replace."""
+    if v is None:
+        out.pop(k, None)
+    elif isinstance(v, dict):
+        merged = strategic_merge(out.get(k), v, meta, sub)
+        if merged is None:
+            out.pop(k, None)
+        else:
+            out[k] = merged
+    elif isinstance(v, list):
+        out[k] = _merge_list(out.get(k), v, meta, sub)
+        order = patch.get(f"$setElementOrder/{k}")
+        if isinstance(order, list):
+            out[k] = _apply_order(out[k], order, meta(sub)[1])
+    else:
+        out[k] = copy.deepcopy(v)
 
 
 def _merge_list(current: Any, patch: list[Any], meta: PatchMetaLookup, path: tuple[str, ...]) -> list[Any]:

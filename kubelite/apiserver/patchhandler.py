@@ -38,8 +38,10 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
     ctx = request_context(request)
     ptype = media_type(request.headers.get("Content-Type", ""))
     if ptype not in ACCEPTED:
-        raise errors.UnsupportedMediaType(f'the body of the request was in an unknown format - '
-                                          f'accepted media types include: {", ".join(ACCEPTED)}')
+        raise errors.UnsupportedMediaType(
+            f"the body of the request was in an unknown format - "
+            f"accepted media types include: {', '.join(ACCEPTED)}"
+        )
     raw = await request.read()
     dups = []
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
@@ -50,13 +52,16 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
     pinned = patching.pinned_resource_version(ptype, patch_doc)
 
     if info.subresource == "scale":
+
         def mutate_scale(cur: dict[str, Any]) -> dict[str, Any]:
             current_scale = scale.to_scale(rt, cur)
             patched = patching.apply_patch(ptype, current_scale, patch_doc, None)
             cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
             return cur
-        updated = await h.registry.update(rt, info.namespace, info.name, mutate_scale, ctx,
-                                          subresource="scale", pinned_rv=pinned)
+
+        updated = await h.registry.update(
+            rt, info.namespace, info.name, mutate_scale, ctx, subresource="scale", pinned_rv=pinned
+        )
         return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
 
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:
@@ -68,19 +73,27 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
         patched.setdefault("metadata", {}).setdefault("name", info.name)
         fieldvalidation.check(rt, patched, ctx.field_validation, ctx.warnings, duplicates=dups)
         return conversion.to_internal(rt, patched) if conversion.needed(rt) else patched
-    updated = await h.registry.update(rt, info.namespace, info.name, mutate, ctx,
-                                      subresource=info.subresource, pinned_rv=pinned)
+
+    updated = await h.registry.update(
+        rt, info.namespace, info.name, mutate, ctx, subresource=info.subresource, pinned_rv=pinned
+    )
     return h._respond_object(rt, updated, 200, ctx)
 
 
-async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, ctx: RequestContext,
-                 raw: bytes, dups: list[str]) -> web.StreamResponse:
+async def _apply(
+    h: ResourceHandlers,
+    request: web.Request,
+    info: RequestInfo,
+    ctx: RequestContext,
+    raw: bytes,
+    dups: list[str],
+) -> web.StreamResponse:
     rt = info.rt
     if info.subresource not in ("", "status", "scale"):
-        raise errors.UnsupportedMediaType(f"apply patches are not supported on {rt.plural}/"
-                                          f"{info.subresource}")
-    config = ssa.check_request(decode_body(raw, patching.APPLY_PATCH),
-                               request.query.get("fieldManager", ""))
+        raise errors.UnsupportedMediaType(
+            f"apply patches are not supported on {rt.plural}/{info.subresource}"
+        )
+    config = ssa.check_request(decode_body(raw, patching.APPLY_PATCH), request.query.get("fieldManager", ""))
     force = query_bool(request.query, "force")
     to_scale = info.subresource == "scale"
     if to_scale:
@@ -89,11 +102,13 @@ async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, c
         check_type(rt, config)
     md = config["metadata"]
     if md.get("name") and md["name"] != info.name:
-        raise errors.BadRequest(f"the name of the object ({md['name']}) does not match the name on "
-                                f"the URL ({info.name})")
+        raise errors.BadRequest(
+            f"the name of the object ({md['name']}) does not match the name on the URL ({info.name})"
+        )
     if rt.namespaced and md.get("namespace") and md["namespace"] != info.namespace:
-        raise errors.BadRequest("the namespace of the provided object does not match the namespace "
-                                "sent on the request")
+        raise errors.BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
     md["name"] = info.name
     fieldvalidation.check(rt, config, ctx.field_validation, ctx.warnings, duplicates=dups)
     pinned = md.get("resourceVersion") if isinstance(md.get("resourceVersion"), str) else ""
@@ -101,12 +116,15 @@ async def _apply(h: ResourceHandlers, request: web.Request, info: RequestInfo, c
 
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:
         external = conversion.to_external(rt, cur) if conversion.needed(rt) else cur
-        merged = ssa.apply(rt, external, config, manager=ctx.field_manager, force=force,
-                           subresource=info.subresource)
+        merged = ssa.apply(
+            rt, external, config, manager=ctx.field_manager, force=force, subresource=info.subresource
+        )
         return conversion.to_internal(rt, merged) if conversion.needed(rt) else merged
+
     try:
-        updated = await h.registry.update(rt, info.namespace, info.name, mutate, ctx,
-                                          subresource=info.subresource, pinned_rv=pinned or "")
+        updated = await h.registry.update(
+            rt, info.namespace, info.name, mutate, ctx, subresource=info.subresource, pinned_rv=pinned or ""
+        )
         if to_scale:
             return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
         return h._respond_object(rt, updated, 200, ctx)

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 import yaml
@@ -100,22 +101,27 @@ def decode_body(raw: bytes, content_type: str) -> Any:
         from kubelite.api import protobuf
 
         return protobuf.decode(raw)
-    if mt in (JSON, "*/*", "application/merge-patch+json", "application/json-patch+json",
-              "application/strategic-merge-patch+json"):
+    if mt in (
+        JSON,
+        "*/*",
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "application/strategic-merge-patch+json",
+    ):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as err:
-            raise errors.BadRequest(f"the body of the request could not be decoded as JSON: {err}") \
-                from None
+            raise errors.BadRequest(f"the body of the request could not be decoded as JSON: {err}") from None
     if mt in (YAML, "application/apply-patch+yaml", "text/yaml", "application/x-yaml"):
         try:
             return yaml.safe_load(raw)
         except yaml.YAMLError as err:
-            raise errors.BadRequest(f"the body of the request could not be decoded as YAML: {err}") \
-                from None
-    raise errors.UnsupportedMediaType(f'the body of the request was in an unknown format - accepted '
-                                      f'media types include: application/json, application/yaml, '
-                                      f'application/vnd.kubernetes.protobuf; got "{mt}"')
+            raise errors.BadRequest(f"the body of the request could not be decoded as YAML: {err}") from None
+    raise errors.UnsupportedMediaType(
+        f"the body of the request was in an unknown format - accepted "
+        f"media types include: application/json, application/yaml, "
+        f'application/vnd.kubernetes.protobuf; got "{mt}"'
+    )
 
 
 def decode_object(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -130,18 +136,19 @@ def decode_object(raw: bytes, content_type: str) -> dict[str, Any]:
     return body
 
 
-def check_type(rt: ResourceType, obj: dict[str, Any], kind: str | None = None,
-               api_version: str | None = None) -> None:
+def check_type(
+    rt: ResourceType, obj: dict[str, Any], kind: str | None = None, api_version: str | None = None
+) -> None:
     """The body's apiVersion and kind must be the endpoint's (when given)."""
     want_kind = kind or rt.kind
     want_av = api_version or rt.api_version
     av, k = obj.get("apiVersion"), obj.get("kind")
     if av and av != want_av:
-        raise errors.BadRequest(f"the API version in the data ({av}) does not match the expected "
-                                f"API version ({want_av})")
+        raise errors.BadRequest(
+            f"the API version in the data ({av}) does not match the expected API version ({want_av})"
+        )
     if k and k != want_kind:
-        raise errors.BadRequest(f"the kind in the data ({k}) does not match the expected kind "
-                                f"({want_kind})")
+        raise errors.BadRequest(f"the kind in the data ({k}) does not match the expected kind ({want_kind})")
     obj["apiVersion"], obj["kind"] = want_av, want_kind
 
 
@@ -152,8 +159,9 @@ def wants_table(accept: str) -> bool:
 def table_include_object(query: Mapping[str, str]) -> str:
     value = query.get("includeObject", "Metadata") or "Metadata"
     if value not in ("None", "Metadata", "Object"):
-        raise errors.BadRequest(f'includeObject: Unsupported value: "{value}": supported values: '
-                                '"Metadata", "None", "Object"')
+        raise errors.BadRequest(
+            f'includeObject: Unsupported value: "{value}": supported values: "Metadata", "None", "Object"'
+        )
     return value
 
 

@@ -19,8 +19,9 @@ def to_scale(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         text = ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
     else:
         text = format_label_selector(selector or {})
-    scale_md = {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                if k in md}
+    scale_md = {
+        k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md
+    }
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -35,9 +36,12 @@ def replicas_from(scale: dict[str, Any]) -> int:
     if not isinstance(replicas, int) or isinstance(replicas, bool):
         raise errors.BadRequest("spec.replicas must be an integer")
     if replicas < 0:
-        raise errors.invalid_object("Scale", "autoscaling", (scale.get("metadata") or {}).get("name", ""),
-                                    [errors.invalid("spec.replicas", replicas,
-                                                    "must be greater than or equal to 0")])
+        raise errors.invalid_object(
+            "Scale",
+            "autoscaling",
+            (scale.get("metadata") or {}).get("name", ""),
+            [errors.invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+        )
     return replicas
 
 
@@ -47,12 +51,16 @@ def parent_config(rt: ResourceType, config: dict[str, Any]) -> dict[str, Any]:
     with subresource `scale` (as Kubernetes records it)."""
     api_version, kind = config.get("apiVersion"), config.get("kind")
     if (api_version, kind) != ("autoscaling/v1", "Scale"):
-        raise errors.BadRequest(f"the API version in the data ({api_version}) and the kind "
-                                f"({kind}) do not match autoscaling/v1 Scale")
+        raise errors.BadRequest(
+            f"the API version in the data ({api_version}) and the kind "
+            f"({kind}) do not match autoscaling/v1 Scale"
+        )
     md = config.get("metadata") or {}
-    out: dict[str, Any] = {"apiVersion": rt.api_version, "kind": rt.kind,
-                           "metadata": {k: md[k] for k in ("name", "namespace", "resourceVersion")
-                                        if k in md}}
+    out: dict[str, Any] = {
+        "apiVersion": rt.api_version,
+        "kind": rt.kind,
+        "metadata": {k: md[k] for k in ("name", "namespace", "resourceVersion") if k in md},
+    }
     if "replicas" in (config.get("spec") or {}):
         out["spec"] = {"replicas": replicas_from(config)}
     return out

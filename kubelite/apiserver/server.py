@@ -37,15 +37,15 @@ log = logging.getLogger("kubelite.apiserver")
 
 @dataclass(slots=True)
 class APIServerOptions:
-    store: str                              # sqlite:///path/state.db or etcd://h:p[,h:p]
-    cert_dir: Path                          # ca.crt, apiserver.crt/.key (see util/pki.py)
+    store: str  # sqlite:///path/state.db or etcd://h:p[,h:p]
+    cert_dir: Path  # ca.crt, apiserver.crt/.key (see util/pki.py)
     bind_address: str = "127.0.0.1"
     port: int = 6443
     advertise_address: str = "127.0.0.1"
     token_auth_file: Path | None = None
     service_cluster_ip_range: str = "10.96.0.0/12"
     service_node_port_range: tuple[int, int] = (30000, 32767)
-    compaction_interval: float = 300.0      # seconds; 0 disables (Kubernetes: 5 min)
+    compaction_interval: float = 300.0  # seconds; 0 disables (Kubernetes: 5 min)
     watch_cache_window: int = 10_000
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
 
@@ -67,12 +67,22 @@ class APIServer:
         self.options = options
         self.store = store or open_store(options.store)
         self.catalog = default_catalog()
-        self.cache = WatchCache(self.store, list(self.catalog.storage_prefixes()),
-                                window=options.watch_cache_window)
-        self.allocator = ServiceAllocator(self.store, service_cidr=options.service_cluster_ip_range,
-                                          node_port_range=options.service_node_port_range)
-        self.registry = Registry(self.store, self.cache, self.catalog, admission=[self.allocator],
-                                 defaults=_defaults(), validate=_validator())
+        self.cache = WatchCache(
+            self.store, list(self.catalog.storage_prefixes()), window=options.watch_cache_window
+        )
+        self.allocator = ServiceAllocator(
+            self.store,
+            service_cidr=options.service_cluster_ip_range,
+            node_port_range=options.service_node_port_range,
+        )
+        self.registry = Registry(
+            self.store,
+            self.cache,
+            self.catalog,
+            admission=[self.allocator],
+            defaults=_defaults(),
+            validate=_validator(),
+        )
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"
@@ -80,8 +90,12 @@ class APIServer:
         self.port = options.port
 
     async def health(self) -> dict[str, bool]:
-        checks = {"ping": True, "etcd": True, "informer-sync": self.cache.ready.is_set(),
-                  "poststarthook/bootstrap-controller": True}
+        checks = {
+            "ping": True,
+            "etcd": True,
+            "informer-sync": self.cache.ready.is_set(),
+            "poststarthook/bootstrap-controller": True,
+        }
         try:
             await asyncio.wait_for(self.store.current_revision(), 2.0)
         except Exception:
@@ -111,13 +125,19 @@ class APIServer:
         runner: web.AppRunner | None = None
         try:
             await bootstrap.ensure_system_namespaces(self.registry)
-            await bootstrap.ensure_kubernetes_service(self.registry, self.allocator,
-                                                      self.options.advertise_address, self.options.port)
-            runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False,
-                                   shutdown_timeout=1.0)
+            await bootstrap.ensure_kubernetes_service(
+                self.registry, self.allocator, self.options.advertise_address, self.options.port
+            )
+            runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
-            site = web.TCPSite(runner, self.options.bind_address, self.options.port,
-                               ssl_context=self.ssl_context(), backlog=1024, reuse_address=True)
+            site = web.TCPSite(
+                runner,
+                self.options.bind_address,
+                self.options.port,
+                ssl_context=self.ssl_context(),
+                backlog=1024,
+                reuse_address=True,
+            )
             await site.start()
             if self.options.port == 0:
                 self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

@@ -13,13 +13,22 @@ from typing import Any
 from kubelite.api.resources import ResourceType
 
 # Kinds whose metadata.generation starts at 1 and moves with every spec change.
-GENERATION_KINDS = frozenset({
-    ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
-    ("", "ReplicationController"), ("batch", "Job"), ("batch", "CronJob"),
-    ("policy", "PodDisruptionBudget"), ("networking.k8s.io", "Ingress"),
-    ("networking.k8s.io", "NetworkPolicy"), ("networking.k8s.io", "IngressClass"),
-    ("discovery.k8s.io", "EndpointSlice"),
-})
+GENERATION_KINDS = frozenset(
+    {
+        ("apps", "Deployment"),
+        ("apps", "ReplicaSet"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("", "ReplicationController"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("policy", "PodDisruptionBudget"),
+        ("networking.k8s.io", "Ingress"),
+        ("networking.k8s.io", "NetworkPolicy"),
+        ("networking.k8s.io", "IngressClass"),
+        ("discovery.k8s.io", "EndpointSlice"),
+    }
+)
 
 # The part of the object that counts as "spec" for the generation rule, per kind.
 _SPEC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -132,8 +141,10 @@ def prepare_for_status_update(rt: ResourceType, new: dict[str, Any], old: dict[s
 
 # Metadata a `/status` write may not change, per kind (everything else it may).
 _STATUS_KEEPS_METADATA: dict[tuple[str, str], tuple[str, ...]] = {
-    ("apps", "Deployment"): ("labels",), ("apps", "ReplicaSet"): ("labels",),
-    ("apps", "StatefulSet"): ("labels",), ("apps", "DaemonSet"): ("labels",),
+    ("apps", "Deployment"): ("labels",),
+    ("apps", "ReplicaSet"): ("labels",),
+    ("apps", "StatefulSet"): ("labels",),
+    ("apps", "DaemonSet"): ("labels",),
     ("", "Pod"): ("ownerReferences",),
 }
 
@@ -187,6 +198,12 @@ def generate_job_selector(job: dict[str, Any]) -> None:
     if not isinstance(template, dict):
         return
     labels = template.setdefault("metadata", {}).setdefault("labels", {})
-    labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
-                   "controller-uid": uid, "job-name": name})
+    labels.update(
+        {
+            "batch.kubernetes.io/controller-uid": uid,
+            "batch.kubernetes.io/job-name": name,
+            "controller-uid": uid,
+            "job-name": name,
+        }
+    )
     spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}

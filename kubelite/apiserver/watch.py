@@ -29,7 +29,7 @@ from kubelite.api.resources import ResourceType
 from kubelite.apiserver import conversion
 from kubelite.apiserver.registry import ListOptions, Registry
 from kubelite.apiserver.request import query_bool, query_int, table_include_object, wants_table
-from kubelite.apiserver.watchcache import CachedObject
+from kubelite.apiserver.watchcache import CachedObject, Watcher
 
 BOOKMARK_INTERVAL = 60.0
 # A busy watch writes at most once per this many seconds, carrying every event queued
@@ -78,22 +78,35 @@ class _Encoder:
         return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
 
-async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType, namespace: str,
-                      opts: ListOptions) -> web.StreamResponse:
+def _initial_events_requested(q: Any, opts: ListOptions, bookmarks: bool) -> bool:
+    """Whether this is a watch-list (`sendInitialEvents=true`), refusing what Kubernetes refuses."""
+    if q.get("sendInitialEvents") is None:
+        if opts.resource_version_match:
+            raise _forbidden_option(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )
+        return False
+    initial = query_bool(q, "sendInitialEvents")
+    if initial and (opts.resource_version_match != "NotOlderThan" or not bookmarks):
+        raise _forbidden_option(
+            "sendInitialEvents",
+            "sendInitialEvents is forbidden for watch unless "
+            "resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true",
+        )
+    return initial
+
+
+def _forbidden_option(field: str, message: str) -> errors.APIError:
+    return errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(field, message)])
+
+
+async def serve_watch(
+    request: web.Request, registry: Registry, rt: ResourceType, namespace: str, opts: ListOptions
+) -> web.StreamResponse:
     q = request.query
     bookmarks = query_bool(q, "allowWatchBookmarks")
-    send_initial = q.get("sendInitialEvents")
-    initial_mode = False
-    if send_initial is not None:
-        initial_mode = query_bool(q, "sendInitialEvents")
-        if initial_mode and (opts.resource_version_match != "NotOlderThan" or not bookmarks):
-            raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
-                "sendInitialEvents", "sendInitialEvents is forbidden for watch unless "
-                "resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true")])
-    elif opts.resource_version_match:
-        raise errors.invalid_object("ListOptions", "meta.k8s.io", "", [errors.forbidden(
-            "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless "
-            "sendInitialEvents is provided")])
+    initial_mode = _initial_events_requested(q, opts, bookmarks)
     timeout = query_int(q, "timeoutSeconds")
     if timeout is None or timeout <= 0:
         timeout = random.randint(1800, 3600)  # Kubernetes closes idle watches after 30-60 min
@@ -105,8 +118,9 @@ async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType
 
     encoder = _Encoder(request, rt)
     resp = web.StreamResponse(status=200)
-    resp.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io" if encoder.table \
-        else "application/json"
+    resp.content_type = (
+        "application/json;as=Table;v=v1;g=meta.k8s.io" if encoder.table else "application/json"
+    )
     resp.headers["Cache-Control"] = "no-cache, private"
     resp.enable_chunked_encoding()
 
@@ -125,31 +139,41 @@ async def serve_watch(request: web.Request, registry: Registry, rt: ResourceType
             chunk.append(encoder.bookmark(start_rev, {INITIAL_EVENTS_END: "true"}))
         if chunk:
             await resp.write(b"".join(chunk))
-        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
-        last_write = 0.0
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
-            await watcher.wait(max(0.0, wait))
-            if watcher.closed and not watcher.queue:
-                break
-            since = time.monotonic() - last_write
-            if since < MIN_WRITE_INTERVAL and not watcher.closed:
-                await asyncio.sleep(MIN_WRITE_INTERVAL - since)
-            batch = watcher.drain()
-            if batch:
-                await resp.write(b"".join(encoder.line(t, co) for t, co in batch))
-                last_write = time.monotonic()
-            if bookmarks and time.monotonic() >= next_bookmark:
-                await resp.write(encoder.bookmark(registry.cache.revision))
-                next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
-            if watcher.closed:
-                break
+        await _stream(resp, watcher, encoder, registry, deadline, bookmarks)
         await resp.write_eof()
     except ConnectionResetError:
         pass  # the client went away
     finally:
         registry.stop_watch(rt, watcher)
     return resp
+
+
+async def _stream(
+    resp: web.StreamResponse,
+    watcher: Watcher,
+    encoder: _Encoder,
+    registry: Registry,
+    deadline: float,
+    bookmarks: bool,
+) -> None:
+    """Write the watcher's events as they come (at most one write per MIN_WRITE_INTERVAL, so a
+    burst goes out in one chunk), and a bookmark every BOOKMARK_INTERVAL when asked for, until
+    the deadline or until the watcher is closed."""
+    next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+    last_write = 0.0
+    while (now := time.monotonic()) < deadline:
+        wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
+        await watcher.wait(max(0.0, wait))
+        if watcher.closed and not watcher.queue:
+            return
+        since = time.monotonic() - last_write
+        if since < MIN_WRITE_INTERVAL and not watcher.closed:
+            await asyncio.sleep(MIN_WRITE_INTERVAL - since)
+        if batch := watcher.drain():
+            await resp.write(b"".join(encoder.line(t, co) for t, co in batch))
+            last_write = time.monotonic()
+        if bookmarks and time.monotonic() >= next_bookmark:
+            await resp.write(encoder.bookmark(registry.cache.revision))
+            next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        if watcher.closed:
+            return

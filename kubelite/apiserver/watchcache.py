@@ -24,14 +24,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import orjson
 from sortedcontainers import SortedDict
 
 from kubelite.storage.interface import (
-    CompactedError, Event, EventType, KeyValue, StorageError, Store, UnavailableError,
+    CompactedError,
+    Event,
+    EventType,
+    KeyValue,
+    StorageError,
+    Store,
+    UnavailableError,
 )
 
 log = logging.getLogger("kubelite.apiserver.watchcache")
@@ -64,7 +71,7 @@ class CachedObject:
 
 @dataclass(slots=True)
 class CacheEvent:
-    type: str                      # ADDED | MODIFIED | DELETED (from the resource's view)
+    type: str  # ADDED | MODIFIED | DELETED (from the resource's view)
     key: str
     object: CachedObject
     prev: CachedObject | None
@@ -134,8 +141,8 @@ class ResourceCache:
     window: int = DEFAULT_WINDOW
     objects: SortedDict = field(default_factory=SortedDict)
     events: collections.deque = field(default_factory=collections.deque)
-    oldest: int = 0                # the window holds every event with revision > oldest
-    last_change: int = 0           # newest revision that changed this resource
+    oldest: int = 0  # the window holds every event with revision > oldest
+    last_change: int = 0  # newest revision that changed this resource
     watchers: set[Watcher] = field(default_factory=set)
 
     def apply(self, ev: Event) -> None:
@@ -173,8 +180,9 @@ class ResourceCache:
                 break
             yield key, self.objects[key]
 
-    def items_at(self, revision: int, prefix: str = "",
-                 start: str = "") -> Iterator[tuple[str, CachedObject]]:
+    def items_at(
+        self, revision: int, prefix: str = "", start: str = ""
+    ) -> Iterator[tuple[str, CachedObject]]:
         """Like `items`, but as the resource was at `revision` (caller checked `revision >=
         oldest`): the current objects with the window's later changes undone. The first
         event after `revision` for a key holds, as its `prev`, what the key was then."""
@@ -243,7 +251,7 @@ class WatchCache:
 
     async def start(self) -> None:
         rev = await self.store.current_revision()
-        for prefix, rc in self.resources.items():
+        for rc in self.resources.values():
             await self._load(rc, rev)
         self.revision = rev
         self._task = asyncio.create_task(self._run(), name="watchcache")

@@ -25,8 +25,24 @@ from kubelite.client.store import Indexer, Lister, object_key, split_key
 from kubelite.client.watch import EventType, WatchEvent
 
 __all__ = [
-    "APIResource", "Client", "ClientConfig", "ConfigError", "EventHandler", "EventType", "Handlers",
-    "Indexer", "Lister", "PatchType", "ResourceClient", "SharedInformer", "SharedInformerFactory",
-    "WatchEvent", "find_resource", "in_cluster_config", "load_config", "load_kubeconfig", "object_key",
+    "APIResource",
+    "Client",
+    "ClientConfig",
+    "ConfigError",
+    "EventHandler",
+    "EventType",
+    "Handlers",
+    "Indexer",
+    "Lister",
+    "PatchType",
+    "ResourceClient",
+    "SharedInformer",
+    "SharedInformerFactory",
+    "WatchEvent",
+    "find_resource",
+    "in_cluster_config",
+    "load_config",
+    "load_kubeconfig",
+    "object_key",
     "split_key",
 ]

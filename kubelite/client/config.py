@@ -53,7 +53,7 @@ class ClientConfig:
     max_connections: int = 64
     extra_headers: dict[str, str] = field(default_factory=dict)
 
-    def with_rate_limits(self, qps: float, burst: int) -> "ClientConfig":
+    def with_rate_limits(self, qps: float, burst: int) -> ClientConfig:
         return replace(self, qps=qps, burst=burst)
 
     def bearer_token(self) -> str | None:
@@ -86,6 +86,7 @@ class ClientConfig:
 
 
 # ---- kubeconfig -----------------------------------------------------------------------------
+
 
 def kubeconfig_paths(explicit: str | os.PathLike[str] | None = None) -> list[Path]:
     if explicit:
@@ -120,16 +121,19 @@ def _data(entry: dict[str, Any], data_key: str, file_key: str) -> bytes | None:
     return None
 
 
-def load_kubeconfig(path: str | os.PathLike[str] | None = None, *, context: str | None = None
-                    ) -> ClientConfig:
+def load_kubeconfig(
+    path: str | os.PathLike[str] | None = None, *, context: str | None = None
+) -> ClientConfig:
     """Resolve one context of the kubeconfig files into a `ClientConfig`."""
     docs = []
     for p in kubeconfig_paths(path):
         if p.exists():
             docs.append((p.parent, yaml.safe_load(p.read_text()) or {}))
     if not docs:
-        raise ConfigError(f"no kubeconfig found at {', '.join(map(str, kubeconfig_paths(path)))}; "
-                          "set KUBECONFIG or pass a path")
+        raise ConfigError(
+            f"no kubeconfig found at {', '.join(map(str, kubeconfig_paths(path)))}; "
+            "set KUBECONFIG or pass a path"
+        )
     merged = _merge(docs)
     name = context or merged["current-context"]
     ctx = merged["contexts"].get(name)
@@ -159,14 +163,15 @@ def load_kubeconfig(path: str | os.PathLike[str] | None = None, *, context: str 
 
 # ---- in-cluster -----------------------------------------------------------------------------
 
-def in_cluster_config(sa_dir: Path = SERVICE_ACCOUNT_DIR,
-                      env: dict[str, str] | None = None) -> ClientConfig:
+
+def in_cluster_config(sa_dir: Path = SERVICE_ACCOUNT_DIR, env: dict[str, str] | None = None) -> ClientConfig:
     """The config a pod gets: the `kubernetes` Service address and its service-account mount."""
     env = dict(os.environ) if env is None else env
     host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
     if not host or not port:
-        raise ConfigError("not running in a cluster: KUBERNETES_SERVICE_HOST and "
-                          "KUBERNETES_SERVICE_PORT must be set")
+        raise ConfigError(
+            "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"
+        )
     token_file = sa_dir / "token"
     if not token_file.exists():
         raise ConfigError(f"no service-account token at {token_file}")
@@ -183,8 +188,9 @@ def in_cluster_config(sa_dir: Path = SERVICE_ACCOUNT_DIR,
     )
 
 
-def load_config(kubeconfig: str | os.PathLike[str] | None = None, *, context: str | None = None
-                ) -> ClientConfig:
+def load_config(
+    kubeconfig: str | os.PathLike[str] | None = None, *, context: str | None = None
+) -> ClientConfig:
     """An explicit kubeconfig if given; else in-cluster when in a pod; else the kubeconfig."""
     if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
         try:

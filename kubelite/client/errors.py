@@ -17,12 +17,25 @@ from kubelite.api import errors as api_errors
 from kubelite.api.errors import APIError
 
 _BY_REASON: dict[str, type[APIError]] = {
-    cls.reason: cls for cls in (
-        api_errors.BadRequest, api_errors.Unauthorized, api_errors.Forbidden, api_errors.NotFound,
-        api_errors.MethodNotAllowed, api_errors.NotAcceptable, api_errors.AlreadyExists,
-        api_errors.Conflict, api_errors.Gone, api_errors.RequestEntityTooLarge,
-        api_errors.UnsupportedMediaType, api_errors.Invalid, api_errors.TooManyRequests,
-        api_errors.InternalError, api_errors.ServiceUnavailable, api_errors.Timeout)
+    cls.reason: cls
+    for cls in (
+        api_errors.BadRequest,
+        api_errors.Unauthorized,
+        api_errors.Forbidden,
+        api_errors.NotFound,
+        api_errors.MethodNotAllowed,
+        api_errors.NotAcceptable,
+        api_errors.AlreadyExists,
+        api_errors.Conflict,
+        api_errors.Gone,
+        api_errors.RequestEntityTooLarge,
+        api_errors.UnsupportedMediaType,
+        api_errors.Invalid,
+        api_errors.TooManyRequests,
+        api_errors.InternalError,
+        api_errors.ServiceUnavailable,
+        api_errors.Timeout,
+    )
 }
 _BY_REASON["Gone"] = api_errors.Gone  # Kubernetes uses both "Gone" and "Expired" for 410
 
@@ -32,15 +45,19 @@ for _cls in _BY_REASON.values():
 _BY_CODE[409] = api_errors.Conflict
 
 
-def error_from_status(status: dict[str, Any], code: int | None = None,
-                      headers: dict[str, str] | None = None) -> APIError:
+def error_from_status(
+    status: dict[str, Any], code: int | None = None, headers: dict[str, str] | None = None
+) -> APIError:
     """The APIError subclass for a Status body (or for `code` when the body says little)."""
     code = int(status.get("code") or code or 500)
     cls = _BY_REASON.get(str(status.get("reason") or "")) or _BY_CODE.get(code)
     if cls is None:
         cls = api_errors.InternalError if code >= 500 else api_errors.BadRequest
-    err = cls(str(status.get("message") or f"the server responded with status {code}"),
-              details=status.get("details"), headers=headers)
+    err = cls(
+        str(status.get("message") or f"the server responded with status {code}"),
+        details=status.get("details"),
+        headers=headers,
+    )
     err.code = code  # keep the server's code even when the class is a fallback
     err.body = status  # type: ignore[attr-defined]
     return err

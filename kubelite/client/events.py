@@ -67,15 +67,30 @@ class _Similar:
 
 def _object_key(ev: Obj) -> tuple[Any, ...]:
     io, src = ev["involvedObject"], ev.get("source", {})
-    return (src.get("component"), src.get("host"), io.get("kind"), io.get("namespace"), io.get("name"),
-            io.get("uid"), io.get("apiVersion"), io.get("fieldPath"))
+    return (
+        src.get("component"),
+        src.get("host"),
+        io.get("kind"),
+        io.get("namespace"),
+        io.get("name"),
+        io.get("uid"),
+        io.get("apiVersion"),
+        io.get("fieldPath"),
+    )
 
 
 class EventCorrelator:
     """Decides, per event, whether to create, update (count+1) or drop. Pure: no I/O."""
 
-    def __init__(self, clock: Clock, *, max_similar: int = 10, window: float = 600.0,
-                 spam_burst: int = 25, spam_qps: float = 1 / 300) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        max_similar: int = 10,
+        window: float = 600.0,
+        spam_burst: int = 25,
+        spam_qps: float = 1 / 300,
+    ) -> None:
         self.clock = clock
         self.max_similar = max_similar
         self.window = window
@@ -91,8 +106,10 @@ class EventCorrelator:
         event, key = self._aggregate(event)
         seen = self._seen.get(key)
         if seen is None:
-            self._seen.touch(key, _Seen(event["metadata"]["name"], event["metadata"]["namespace"], 1,
-                                        event["firstTimestamp"]))
+            self._seen.touch(
+                key,
+                _Seen(event["metadata"]["name"], event["metadata"]["namespace"], 1, event["firstTimestamp"]),
+            )
             return event, False
         seen.count += 1
         self._seen.touch(key, seen)
@@ -133,16 +150,28 @@ class EventCorrelator:
 def reference(obj: Obj) -> Obj:
     """The `involvedObject` for an API object."""
     meta = obj.get("metadata", {})
-    ref = {"kind": obj.get("kind", ""), "apiVersion": obj.get("apiVersion", ""), "name": meta.get("name", ""),
-           "uid": meta.get("uid", ""), "resourceVersion": meta.get("resourceVersion", "")}
+    ref = {
+        "kind": obj.get("kind", ""),
+        "apiVersion": obj.get("apiVersion", ""),
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "resourceVersion": meta.get("resourceVersion", ""),
+    }
     if meta.get("namespace"):
         ref["namespace"] = meta["namespace"]
     return {k: v for k, v in ref.items() if v}
 
 
 class EventRecorder:
-    def __init__(self, client: Any, *, component: str, host: str = "", clock: Clock | None = None,
-                 queue_size: int = 1000) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        component: str,
+        host: str = "",
+        clock: Clock | None = None,
+        queue_size: int = 1000,
+    ) -> None:
         self.events = client.resource("events")
         self.component = component
         self.host = host
@@ -154,15 +183,25 @@ class EventRecorder:
     def event(self, obj: Obj, type_: str, reason: str, message: str) -> None:
         """Record that `reason` happened to `obj`; returns at once."""
         ref = reference(obj)
-        now = dt.datetime.fromtimestamp(self.clock.wall(), dt.timezone.utc)
+        now = dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC)
         stamp = format_time(now)
         namespace = ref.get("namespace") or "default"
         name = f"{ref.get('name', 'unknown')}.{int(self.clock.wall() * 1e9):x}"
-        ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
-              "involvedObject": ref, "reason": reason, "message": message, "type": type_,
-              "source": {"component": self.component, **({"host": self.host} if self.host else {})},
-              "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
-              "reportingComponent": self.component, "reportingInstance": self.host}
+        ev = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": ref,
+            "reason": reason,
+            "message": message,
+            "type": type_,
+            "source": {"component": self.component, **({"host": self.host} if self.host else {})},
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "reportingComponent": self.component,
+            "reportingInstance": self.host,
+        }
         try:
             self._queue.put_nowait(ev)
         except asyncio.QueueFull:
@@ -192,8 +231,9 @@ class EventRecorder:
         if is_update:
             patch = {"count": ev["count"], "lastTimestamp": ev["lastTimestamp"], "message": ev["message"]}
             try:
-                await self.events.patch(ev["metadata"]["name"], patch, namespace=ns,
-                                        patch_type=PatchType.STRATEGIC)
+                await self.events.patch(
+                    ev["metadata"]["name"], patch, namespace=ns, patch_type=PatchType.STRATEGIC
+                )
                 return
             except NotFound:
                 pass  # deleted (events have a TTL): write it anew under the same name

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from kubelite.client.reflector import Reflector
 from kubelite.client.resource import ResourceClient
-from kubelite.client.store import NAMESPACE_INDEX, IndexFunc, Indexer, Lister, by_namespace, object_key
+from kubelite.client.store import NAMESPACE_INDEX, Indexer, IndexFunc, Lister, by_namespace, object_key
 from kubelite.client.watch import EventType, WatchEvent
 from kubelite.util.clock import Clock, RealClock
 
@@ -75,17 +76,31 @@ class _Registration:
 
 
 class SharedInformer:
-    def __init__(self, resources: ResourceClient, *, namespace: str | None = None,
-                 label_selector: str | None = None, field_selector: str | None = None,
-                 indexers: Mapping[str, IndexFunc] | None = None, clock: Clock | None = None,
-                 use_watch_list: bool = False, resync_check_period: float = 1.0) -> None:
+    def __init__(
+        self,
+        resources: ResourceClient,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        indexers: Mapping[str, IndexFunc] | None = None,
+        clock: Clock | None = None,
+        use_watch_list: bool = False,
+        resync_check_period: float = 1.0,
+    ) -> None:
         self.clock = clock or RealClock()
         default = {NAMESPACE_INDEX: by_namespace} if resources.resource.namespaced else {}
         self.indexer = Indexer({**default, **(indexers or {})})
         self.lister = Lister(self.indexer)
-        self.reflector = Reflector(resources, self, namespace=namespace, label_selector=label_selector,
-                                   field_selector=field_selector, clock=self.clock,
-                                   use_watch_list=use_watch_list)
+        self.reflector = Reflector(
+            resources,
+            self,
+            namespace=namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            clock=self.clock,
+            use_watch_list=use_watch_list,
+        )
         self.resync_check_period = resync_check_period
         self._handlers: list[_Registration] = []
         self._synced = asyncio.Event()
@@ -193,20 +208,33 @@ class SharedInformerFactory:
     _informers: dict[_InformerKey, SharedInformer] = field(default_factory=dict)
     _tasks: dict[_InformerKey, asyncio.Task[None]] = field(default_factory=dict)
 
-    def informer(self, plural: str, *, group: str = "", version: str | None = None,
-                 indexers: Mapping[str, IndexFunc] | None = None) -> SharedInformer:
+    def informer(
+        self,
+        plural: str,
+        *,
+        group: str = "",
+        version: str | None = None,
+        indexers: Mapping[str, IndexFunc] | None = None,
+    ) -> SharedInformer:
         return self.for_resource(self.client.resource(plural, group=group, version=version), indexers)
 
-    def for_resource(self, resources: ResourceClient,
-                     indexers: Mapping[str, IndexFunc] | None = None) -> SharedInformer:
+    def for_resource(
+        self, resources: ResourceClient, indexers: Mapping[str, IndexFunc] | None = None
+    ) -> SharedInformer:
         r = resources.resource
-        key = _InformerKey(r.group, r.version, r.plural, self.namespace, self.label_selector,
-                           self.field_selector)
+        key = _InformerKey(
+            r.group, r.version, r.plural, self.namespace, self.label_selector, self.field_selector
+        )
         inf = self._informers.get(key)
         if inf is None:
-            inf = SharedInformer(resources, namespace=self.namespace, label_selector=self.label_selector,
-                                 field_selector=self.field_selector, clock=self.clock,
-                                 use_watch_list=self.use_watch_list)
+            inf = SharedInformer(
+                resources,
+                namespace=self.namespace,
+                label_selector=self.label_selector,
+                field_selector=self.field_selector,
+                clock=self.clock,
+                use_watch_list=self.use_watch_list,
+            )
             self._informers[key] = inf
         for name, func in (indexers or {}).items():
             if not inf.indexer.has_index(name):

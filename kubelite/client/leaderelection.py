@@ -28,8 +28,9 @@ import asyncio
 import datetime as dt
 import logging
 import random
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, Coroutine, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -46,7 +47,7 @@ JITTER_FACTOR = 1.2
 class LeaderElectionRecord:
     holder_identity: str
     lease_duration_seconds: int
-    acquire_time: float      # wall-clock seconds; informational, never used to decide expiry
+    acquire_time: float  # wall-clock seconds; informational, never used to decide expiry
     renew_time: float
     leader_transitions: int
 
@@ -101,40 +102,60 @@ class LeaseResourceLock:
         return record_from_spec(lease.get("spec") or {}), lease["metadata"]["resourceVersion"]
 
     async def create(self, record: LeaderElectionRecord) -> str:
-        lease = {"metadata": {"name": self.name, "namespace": self.namespace},
-                 "spec": spec_from_record(record)}
+        lease = {
+            "metadata": {"name": self.name, "namespace": self.namespace},
+            "spec": spec_from_record(record),
+        }
         return (await self.leases.create(lease, namespace=self.namespace))["metadata"]["resourceVersion"]
 
     async def update(self, record: LeaderElectionRecord, version: str) -> str:
-        lease = {"metadata": {"name": self.name, "namespace": self.namespace, "resourceVersion": version},
-                 "spec": spec_from_record(record)}
+        lease = {
+            "metadata": {"name": self.name, "namespace": self.namespace, "resourceVersion": version},
+            "spec": spec_from_record(record),
+        }
         return (await self.leases.update(lease))["metadata"]["resourceVersion"]
 
 
 def _micro(t: float) -> str:
-    return format_micro_time(dt.datetime.fromtimestamp(t, dt.timezone.utc))
+    return format_micro_time(dt.datetime.fromtimestamp(t, dt.UTC))
 
 
 def spec_from_record(r: LeaderElectionRecord) -> dict[str, Any]:
-    return {"holderIdentity": r.holder_identity, "leaseDurationSeconds": r.lease_duration_seconds,
-            "acquireTime": _micro(r.acquire_time), "renewTime": _micro(r.renew_time),
-            "leaseTransitions": r.leader_transitions}
+    return {
+        "holderIdentity": r.holder_identity,
+        "leaseDurationSeconds": r.lease_duration_seconds,
+        "acquireTime": _micro(r.acquire_time),
+        "renewTime": _micro(r.renew_time),
+        "leaseTransitions": r.leader_transitions,
+    }
 
 
 def record_from_spec(spec: dict[str, Any]) -> LeaderElectionRecord:
     def ts(key: str) -> float:
         return parse_time(spec[key]).timestamp() if spec.get(key) else 0.0
-    return LeaderElectionRecord(spec.get("holderIdentity") or "", int(spec.get("leaseDurationSeconds") or 0),
-                                ts("acquireTime"), ts("renewTime"), int(spec.get("leaseTransitions") or 0))
+
+    return LeaderElectionRecord(
+        spec.get("holderIdentity") or "",
+        int(spec.get("leaseDurationSeconds") or 0),
+        ts("acquireTime"),
+        ts("renewTime"),
+        int(spec.get("leaseTransitions") or 0),
+    )
 
 
 class LeaderElector:
     """Runs one candidate. `await run()` returns after this candidate stopped leading."""
 
-    def __init__(self, config: LeaderElectionConfig, lock: LeaseLock, *,
-                 on_started_leading: Callable[[], Coroutine[Any, Any, None]],
-                 on_stopped_leading: Callable[[], None] | None = None,
-                 on_new_leader: Callable[[str], None] | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: LeaderElectionConfig,
+        lock: LeaseLock,
+        *,
+        on_started_leading: Callable[[], Coroutine[Any, Any, None]],
+        on_stopped_leading: Callable[[], None] | None = None,
+        on_new_leader: Callable[[str], None] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
         self.lock = lock
         self.clock = clock or RealClock()
@@ -168,8 +189,9 @@ class LeaderElector:
             for task in (work, renewing):
                 task.cancel()
             await asyncio.gather(work, renewing, return_exceptions=True)
-            log.info("stopped leading",
-                     extra={"lease": self.lock.describe(), "identity": self.config.identity})
+            log.info(
+                "stopped leading", extra={"lease": self.lock.describe(), "identity": self.config.identity}
+            )
             if self.on_stopped_leading:
                 self.on_stopped_leading()
             if self.config.release_on_cancel:
@@ -185,8 +207,10 @@ class LeaderElector:
             deadline = self.clock.now() + self.config.renew_deadline
             while not await self._within(deadline, self._try_acquire_or_renew()):
                 if self.clock.now() >= deadline:
-                    log.warning("failed to renew the lease in time, stepping down",
-                                extra={"lease": self.lock.describe()})
+                    log.warning(
+                        "failed to renew the lease in time, stepping down",
+                        extra={"lease": self.lock.describe()},
+                    )
                     return
                 await self.clock.sleep(min(self.config.retry_period, deadline - self.clock.now()))
             await self.clock.sleep(self.config.retry_period)
@@ -220,14 +244,16 @@ class LeaderElector:
             if old.holder_identity and old.holder_identity != me and not expired:
                 return False
             if old.holder_identity == me:
-                record = replace(old, renew_time=now_wall,
-                                 lease_duration_seconds=int(self.config.lease_duration))
+                record = replace(
+                    old, renew_time=now_wall, lease_duration_seconds=int(self.config.lease_duration)
+                )
             else:
-                record = LeaderElectionRecord(me, int(self.config.lease_duration), now_wall, now_wall,
-                                              old.leader_transitions + 1)
+                record = LeaderElectionRecord(
+                    me, int(self.config.lease_duration), now_wall, now_wall, old.leader_transitions + 1
+                )
             self._observe(record, await self.lock.update(record, version))
             return True
-        except (APIError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as err:
+        except (TimeoutError, APIError, aiohttp.ClientError, OSError) as err:
             log.debug("lease attempt failed: %s", err, extra={"lease": self.lock.describe()})
             return False
 

@@ -14,7 +14,8 @@ and waits for the longer of the two (`MaxOf`).
 
 from __future__ import annotations
 
-from typing import Hashable, Protocol
+from collections.abc import Hashable
+from typing import Protocol
 
 from kubelite.client.flowcontrol import TokenBucket
 from kubelite.util.clock import Clock
@@ -45,7 +46,7 @@ class ItemExponentialFailureRateLimiter:
         self._failures[item] = exp + 1
         if exp > 64:  # 2**64 * base overflows any sensible maximum
             return self.max_delay
-        return min(self.base_delay * (2 ** exp), self.max_delay)
+        return min(self.base_delay * (2**exp), self.max_delay)
 
     def forget(self, item: Hashable) -> None:
         self._failures.pop(item, None)
@@ -88,5 +89,6 @@ class MaxOfRateLimiter:
 
 
 def default_controller_rate_limiter(clock: Clock | None = None) -> RateLimiter:
-    return MaxOfRateLimiter(ItemExponentialFailureRateLimiter(0.005, 1000.0),
-                            BucketRateLimiter(10.0, 100, clock=clock))
+    return MaxOfRateLimiter(
+        ItemExponentialFailureRateLimiter(0.005, 1000.0), BucketRateLimiter(10.0, 100, clock=clock)
+    )

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
@@ -56,8 +57,16 @@ Reconcile = Callable[[str], Awaitable[Requeue | None]]
 
 
 class Controller:
-    def __init__(self, name: str, reconcile: Reconcile, *, workers: int = 1, clock: Clock | None = None,
-                 rate_limiter: RateLimiter | None = None, drain_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        reconcile: Reconcile,
+        *,
+        workers: int = 1,
+        clock: Clock | None = None,
+        rate_limiter: RateLimiter | None = None,
+        drain_timeout: float = 10.0,
+    ) -> None:
         self.name = name
         self.reconcile = reconcile
         self.workers = workers
@@ -73,11 +82,12 @@ class Controller:
         self._informers.append(informer)
 
         def enqueue(obj: Obj) -> None:
-            for key in (key_of(obj) if key_of else (object_key(obj),)):
+            for key in key_of(obj) if key_of else (object_key(obj),):
                 self.queue.add(key)
 
-        informer.add_event_handler(Handlers(add=enqueue, update=lambda old, new: enqueue(new),
-                                            delete=enqueue))
+        informer.add_event_handler(
+            Handlers(add=enqueue, update=lambda old, new: enqueue(new), delete=enqueue)
+        )
 
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
@@ -98,9 +108,10 @@ class Controller:
     async def _drain(self, workers: list[asyncio.Task[None]]) -> None:
         try:
             await asyncio.wait_for(self.queue.drain(), self.drain_timeout)
-        except asyncio.TimeoutError:
-            self.log.warning("workers did not finish in time",
-                             extra={"keys": sorted(self.queue.processing())})
+        except TimeoutError:
+            self.log.warning(
+                "workers did not finish in time", extra={"keys": sorted(self.queue.processing())}
+            )
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
@@ -127,9 +138,13 @@ class Controller:
             raise
         except Exception as err:
             level = logging.INFO if isinstance(err, TemporaryError) else logging.WARNING
-            self.log.log(level, "reconcile failed, will retry: %s", err,
-                         extra={"key": key, "retries": self.queue.num_requeues(key)},
-                         exc_info=not isinstance(err, TemporaryError))
+            self.log.log(
+                level,
+                "reconcile failed, will retry: %s",
+                err,
+                extra={"key": key, "retries": self.queue.num_requeues(key)},
+                exc_info=not isinstance(err, TemporaryError),
+            )
             self.queue.add_rate_limited(key)
         else:
             self.queue.forget(key)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -51,11 +52,21 @@ class ReflectorSink(Protocol):
 
 
 class Reflector:
-    def __init__(self, resources: ResourceClient, sink: ReflectorSink, *, namespace: str | None = None,
-                 label_selector: str | None = None, field_selector: str | None = None,
-                 page_size: int = 500, use_watch_list: bool = False, clock: Clock | None = None,
-                 min_watch_timeout: float = 300.0, backoff_initial: float = 0.8,
-                 backoff_max: float = 30.0) -> None:
+    def __init__(
+        self,
+        resources: ResourceClient,
+        sink: ReflectorSink,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+        use_watch_list: bool = False,
+        clock: Clock | None = None,
+        min_watch_timeout: float = 300.0,
+        backoff_initial: float = 0.8,
+        backoff_max: float = 30.0,
+    ) -> None:
         self.resources = resources
         self.sink = sink
         self.namespace = namespace
@@ -95,8 +106,11 @@ class Reflector:
         await self.clock.sleep(self._backoff)
 
     def _selectors(self) -> dict[str, Any]:
-        return {"namespace": self.namespace, "label_selector": self.label_selector,
-                "field_selector": self.field_selector}
+        return {
+            "namespace": self.namespace,
+            "label_selector": self.label_selector,
+            "field_selector": self.field_selector,
+        }
 
     async def _list(self) -> None:
         items, rv = await self.resources.list_all(page_size=self.page_size, **self._selectors())
@@ -106,8 +120,9 @@ class Reflector:
 
     async def _watch_list(self) -> None:
         items: list[Obj] = []
-        async with self.resources.watch(send_initial_events=True, allow_bookmarks=True,
-                                        **self._selectors()) as events:
+        async with self.resources.watch(
+            send_initial_events=True, allow_bookmarks=True, **self._selectors()
+        ) as events:
             async for event in events:
                 if event.is_initial_events_end():
                     self.sink.replace(items, event.resource_version)
@@ -122,9 +137,12 @@ class Reflector:
 
     async def _watch(self) -> None:
         timeout = int(self.min_watch_timeout * (1 + random.random()))
-        async with self.resources.watch(resource_version=self.last_sync_resource_version,
-                                        allow_bookmarks=True, timeout_seconds=timeout,
-                                        **self._selectors()) as events:
+        async with self.resources.watch(
+            resource_version=self.last_sync_resource_version,
+            allow_bookmarks=True,
+            timeout_seconds=timeout,
+            **self._selectors(),
+        ) as events:
             await self._consume(events)
 
     async def _consume(self, events: AsyncIterator[WatchEvent]) -> None:

@@ -11,10 +11,11 @@ deletecollection, and the object's own namespace (else the client's default) for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from kubelite.api.resources import ResourceType, default_catalog
 
@@ -26,7 +27,7 @@ Obj = dict[str, Any]
 Objs = list[Obj]  # `list[...]` inside ResourceClient would name its list method
 
 
-class PatchType(str, Enum):
+class PatchType(StrEnum):
     """The patch formats, by their Content-Type."""
 
     JSON = "application/json-patch+json"
@@ -47,8 +48,9 @@ class APIResource:
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    def path(self, namespace: str | None = None, name: str | None = None,
-             subresource: str | None = None) -> str:
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
             base += f"/namespaces/{namespace}"
@@ -60,7 +62,7 @@ class APIResource:
         return base
 
     @classmethod
-    def from_type(cls, rt: ResourceType) -> "APIResource":
+    def from_type(cls, rt: ResourceType) -> APIResource:
         return cls(rt.group, rt.version, rt.plural, rt.kind, rt.namespaced)
 
 
@@ -85,7 +87,7 @@ def _selector(value: str | dict[str, str] | None) -> str | None:
 
 
 class ResourceClient:
-    def __init__(self, client: "Client", resource: APIResource) -> None:
+    def __init__(self, client: Client, resource: APIResource) -> None:
         self.client = client
         self.resource = resource
 
@@ -104,18 +106,29 @@ class ResourceClient:
 
     # ---- reads ----
 
-    async def get(self, name: str, *, namespace: str | None = None,
-                  subresource: str | None = None) -> Obj:
+    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
         return await self.client.request("GET", self.resource.path(self._ns(namespace), name, subresource))
 
-    async def list(self, *, namespace: str | None = None, label_selector: str | dict[str, str] | None = None,
-                   field_selector: str | None = None, limit: int | None = None,
-                   continue_: str | None = None, resource_version: str | None = None,
-                   resource_version_match: str | None = None) -> Obj:
+    async def list(
+        self,
+        *,
+        namespace: str | None = None,
+        label_selector: str | dict[str, str] | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: str | None = None,
+    ) -> Obj:
         """One page of a list (a `...List` object with `metadata.continue` if more remain)."""
-        params = {"labelSelector": _selector(label_selector), "fieldSelector": field_selector,
-                  "limit": limit, "continue": continue_, "resourceVersion": resource_version,
-                  "resourceVersionMatch": resource_version_match}
+        params = {
+            "labelSelector": _selector(label_selector),
+            "fieldSelector": field_selector,
+            "limit": limit,
+            "continue": continue_,
+            "resourceVersion": resource_version,
+            "resourceVersionMatch": resource_version_match,
+        }
         path = self.resource.path(namespace if self.resource.namespaced else None)
         return await self.client.request("GET", path, params=params)
 
@@ -139,16 +152,25 @@ class ResourceClient:
             kwargs.pop("resource_version", None)  # the continue token pins the snapshot
             kwargs.pop("resource_version_match", None)
 
-    def watch(self, *, namespace: str | None = None, resource_version: str | None = None,
-              label_selector: str | dict[str, str] | None = None, field_selector: str | None = None,
-              allow_bookmarks: bool = True, timeout_seconds: int | None = None,
-              send_initial_events: bool | None = None
-              ) -> AbstractAsyncContextManager[AsyncIterator["WatchEvent"]]:
+    def watch(
+        self,
+        *,
+        namespace: str | None = None,
+        resource_version: str | None = None,
+        label_selector: str | dict[str, str] | None = None,
+        field_selector: str | None = None,
+        allow_bookmarks: bool = True,
+        timeout_seconds: int | None = None,
+        send_initial_events: bool | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[WatchEvent]]:
         """An async context manager yielding `WatchEvent`s: `async with r.watch() as events`."""
         params: dict[str, Any] = {
-            "resourceVersion": resource_version, "labelSelector": _selector(label_selector),
-            "fieldSelector": field_selector, "allowWatchBookmarks": allow_bookmarks or None,
-            "timeoutSeconds": timeout_seconds}
+            "resourceVersion": resource_version,
+            "labelSelector": _selector(label_selector),
+            "fieldSelector": field_selector,
+            "allowWatchBookmarks": allow_bookmarks or None,
+            "timeoutSeconds": timeout_seconds,
+        }
         if send_initial_events:
             params.update(sendInitialEvents=True, resourceVersionMatch="NotOlderThan")
         path = self.resource.path(namespace if self.resource.namespaced else None)
@@ -156,9 +178,16 @@ class ResourceClient:
 
     # ---- writes ----
 
-    async def create(self, obj: Obj, *, namespace: str | None = None, subresource: str | None = None,
-                     name: str | None = None, dry_run: bool = False,
-                     field_manager: str | None = None) -> Obj:
+    async def create(
+        self,
+        obj: Obj,
+        *,
+        namespace: str | None = None,
+        subresource: str | None = None,
+        name: str | None = None,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+    ) -> Obj:
         """POST; with `subresource` (e.g. binding, eviction) the parent's `name` is required."""
         ns = self._ns(namespace, obj)
         path = self.resource.path(ns, name, subresource) if subresource else self.resource.path(ns)
@@ -166,34 +195,66 @@ class ResourceClient:
         params = _write_params(dry_run, field_manager)
         return await self.client.request("POST", path, body=body, params=params)
 
-    async def update(self, obj: Obj, *, namespace: str | None = None, subresource: str | None = None,
-                     dry_run: bool = False, field_manager: str | None = None) -> Obj:
+    async def update(
+        self,
+        obj: Obj,
+        *,
+        namespace: str | None = None,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+    ) -> Obj:
         """PUT; carries metadata.resourceVersion, so a stale object is a 409 Conflict."""
         name = obj["metadata"]["name"]
         path = self.resource.path(self._ns(namespace, obj), name, subresource)
-        return await self.client.request("PUT", path, body=self._with_type(obj),
-                                         params=_write_params(dry_run, field_manager))
+        return await self.client.request(
+            "PUT", path, body=self._with_type(obj), params=_write_params(dry_run, field_manager)
+        )
 
-    async def patch(self, name: str, patch: Any, *, patch_type: PatchType = PatchType.MERGE,
-                    namespace: str | None = None, subresource: str | None = None,
-                    field_manager: str | None = None, force: bool | None = None,
-                    dry_run: bool = False) -> Obj:
+    async def patch(
+        self,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: PatchType = PatchType.MERGE,
+        namespace: str | None = None,
+        subresource: str | None = None,
+        field_manager: str | None = None,
+        force: bool | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         params = {**_write_params(dry_run, field_manager), "force": force}
         body = patch.encode() if isinstance(patch, str) else patch
-        return await self.client.request("PATCH", self.resource.path(self._ns(namespace), name, subresource),
-                                         body=body, params=params, content_type=patch_type.value)
+        return await self.client.request(
+            "PATCH",
+            self.resource.path(self._ns(namespace), name, subresource),
+            body=body,
+            params=params,
+            content_type=patch_type.value,
+        )
 
-    async def delete(self, name: str, *, namespace: str | None = None,
-                     grace_period_seconds: int | None = None, propagation_policy: str | None = None,
-                     preconditions: dict[str, str] | None = None, dry_run: bool = False) -> Obj:
+    async def delete(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        grace_period_seconds: int | None = None,
+        propagation_policy: str | None = None,
+        preconditions: dict[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         """DELETE; returns the deleted object, or the object still finalizing, or a Status."""
         body = _delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run)
         return await self.client.request("DELETE", self.resource.path(self._ns(namespace), name), body=body)
 
-    async def delete_collection(self, *, namespace: str | None = None,
-                                label_selector: str | dict[str, str] | None = None,
-                                field_selector: str | None = None,
-                                propagation_policy: str | None = None) -> Obj:
+    async def delete_collection(
+        self,
+        *,
+        namespace: str | None = None,
+        label_selector: str | dict[str, str] | None = None,
+        field_selector: str | None = None,
+        propagation_policy: str | None = None,
+    ) -> Obj:
         params = {"labelSelector": _selector(label_selector), "fieldSelector": field_selector}
         body = _delete_options(None, propagation_policy, None, False)
         path = self.resource.path(namespace if self.resource.namespaced else None)
@@ -204,8 +265,9 @@ def _write_params(dry_run: bool, field_manager: str | None) -> dict[str, Any]:
     return {"dryRun": "All" if dry_run else None, "fieldManager": field_manager}
 
 
-def _delete_options(grace: int | None, propagation: str | None, preconditions: dict[str, str] | None,
-                    dry_run: bool) -> Obj | None:
+def _delete_options(
+    grace: int | None, propagation: str | None, preconditions: dict[str, str] | None, dry_run: bool
+) -> Obj | None:
     opts: Obj = {}
     if grace is not None:
         opts["gracePeriodSeconds"] = grace

@@ -19,7 +19,8 @@ client-go does; other errors go to the caller.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import aiohttp
 import orjson
@@ -52,7 +53,8 @@ class Client:
         self.config = config
         self.clock = clock or RealClock()
         self.limiter: TokenBucket | Unlimited = (
-            TokenBucket(config.qps, config.burst, clock=self.clock) if config.qps > 0 else Unlimited())
+            TokenBucket(config.qps, config.burst, clock=self.clock) if config.qps > 0 else Unlimited()
+        )
         self._session: aiohttp.ClientSession | None = None
         self._watch_session: aiohttp.ClientSession | None = None
 
@@ -74,10 +76,17 @@ class Client:
 
     def _new_session(self, limit: int) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=self.config.ssl_context(), limit=limit, keepalive_timeout=60)
-        headers = {"User-Agent": self.config.user_agent, "Accept": "application/json",
-                   **self.config.extra_headers}
-        return aiohttp.ClientSession(self.config.server, connector=connector, headers=headers,
-                                     json_serialize=lambda o: orjson.dumps(o).decode())
+        headers = {
+            "User-Agent": self.config.user_agent,
+            "Accept": "application/json",
+            **self.config.extra_headers,
+        }
+        return aiohttp.ClientSession(
+            self.config.server,
+            connector=connector,
+            headers=headers,
+            json_serialize=lambda o: orjson.dumps(o).decode(),
+        )
 
     async def close(self) -> None:
         for session in (self._session, self._watch_session):
@@ -85,7 +94,7 @@ class Client:
                 await session.close()
         self._session = self._watch_session = None
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -108,8 +117,15 @@ class Client:
             headers["Content-Type"] = content_type
         return headers
 
-    async def request(self, method: str, path: str, *, params: Params | None = None,
-                      body: Any = None, content_type: str = "application/json") -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
         """One request; returns the decoded JSON reply or raises its APIError."""
         data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
         for attempt in range(_MAX_429_RETRIES + 1):
@@ -124,14 +140,16 @@ class Client:
             await self.clock.sleep(wait)
         raise AssertionError("unreachable")
 
-    async def _send(self, method: str, path: str, params: Params | None, data: bytes | None,
-                    content_type: str) -> tuple[int, bytes, dict[str, str]]:
+    async def _send(
+        self, method: str, path: str, params: Params | None, data: bytes | None, content_type: str
+    ) -> tuple[int, bytes, dict[str, str]]:
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         headers = self._headers(content_type if data is not None else None)
         for attempt in (1, 2):
             try:
-                async with self.session().request(method, path, params=_query(params), data=data,
-                                                  timeout=timeout, headers=headers) as resp:
+                async with self.session().request(
+                    method, path, params=_query(params), data=data, timeout=timeout, headers=headers
+                ) as resp:
                     return resp.status, await resp.read(), dict(resp.headers)
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 # A pooled keep-alive connection the server closed (it restarted, or idled it
@@ -141,14 +159,16 @@ class Client:
         raise AssertionError("unreachable")
 
     @contextlib.asynccontextmanager
-    async def watch_stream(self, path: str, params: Params | None = None
-                           ) -> AsyncIterator[AsyncIterator[WatchEvent]]:
+    async def watch_stream(
+        self, path: str, params: Params | None = None
+    ) -> AsyncIterator[AsyncIterator[WatchEvent]]:
         """Open a watch; yields the event iterator and closes the stream on exit."""
         await self.limiter.wait()
         query = _query({**(params or {}), "watch": True})
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.config.timeout)
-        async with self._watches().get(path, params=query, timeout=timeout,
-                                      headers=self._headers(None)) as resp:
+        async with self._watches().get(
+            path, params=query, timeout=timeout, headers=self._headers(None)
+        ) as resp:
             if resp.status >= 400:
                 raise error_from_response(resp.status, await resp.read(), dict(resp.headers))
             yield read_events(resp)

@@ -13,7 +13,8 @@ copy it (`copy.deepcopy`) before building an update.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from kubelite.api.selectors import LabelSelector
 

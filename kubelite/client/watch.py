@@ -13,9 +13,10 @@ than its buffer limit: one event carries a whole object and objects can be large
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, AsyncIterator
+from enum import StrEnum
+from typing import Any
 
 import aiohttp
 import orjson
@@ -25,7 +26,7 @@ from kubelite.client.errors import error_from_status
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     ADDED = "ADDED"
     MODIFIED = "MODIFIED"
     DELETED = "DELETED"

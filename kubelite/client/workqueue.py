@@ -27,7 +27,8 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
-from typing import Generic, Hashable, TypeVar
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 from kubelite.client.ratelimit import RateLimiter, default_controller_rate_limiter
 from kubelite.util.clock import Clock, RealClock
@@ -44,8 +45,9 @@ class QueueEmpty(Exception):
 
 
 class WorkQueue(Generic[T]):
-    def __init__(self, *, rate_limiter: RateLimiter | None = None, clock: Clock | None = None,
-                 name: str = "") -> None:
+    def __init__(
+        self, *, rate_limiter: RateLimiter | None = None, clock: Clock | None = None, name: str = ""
+    ) -> None:
         self.name = name
         self.clock = clock or RealClock()
         self.rate_limiter = rate_limiter or default_controller_rate_limiter(self.clock)

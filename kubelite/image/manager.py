@@ -80,8 +80,13 @@ def to_cri(rec: ImageRecord) -> pb.Image:
 
 
 class ImageManager:
-    def __init__(self, root: Path, *, insecure_registries: frozenset[str] = frozenset(),
-                 registry_mirrors: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        insecure_registries: frozenset[str] = frozenset(),
+        registry_mirrors: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.store = ImageStore(root)
         self._insecure = insecure_registries
         self._mirrors = registry_mirrors or {}
@@ -122,8 +127,9 @@ class ImageManager:
             raise InvalidArgument(str(err)) from None
         lock = self._locks.setdefault(str(ref), asyncio.Lock())
         async with lock:
-            client = RegistryClient(insecure=self._insecure, mirrors=self._mirrors,
-                                    credentials=_credentials(auth))
+            client = RegistryClient(
+                insecure=self._insecure, mirrors=self._mirrors, credentials=_credentials(auth)
+            )
             try:
                 digest, manifest = await client.pull(ref, self.store.content)
             except RegistryError as err:

@@ -98,7 +98,7 @@ class RegistryClient:
         self._mirrors = mirrors or {}
         self._creds = credentials or Credentials()
         self._session = session
-        self._tokens: dict[str, str] = {}   # base URL of a repository -> bearer token
+        self._tokens: dict[str, str] = {}  # base URL of a repository -> bearer token
 
     def endpoints(self, ref: Reference) -> list[str]:
         """The base URLs of `ref`'s repository to try, in order: mirrors, then the registry."""
@@ -123,8 +123,9 @@ class RegistryClient:
             await self._authenticate(session, ref, base, challenge)
         raise RegistryError(f"{url}: unauthorized")
 
-    async def _authenticate(self, session: aiohttp.ClientSession, ref: Reference, base: str,
-                            challenge: str) -> None:
+    async def _authenticate(
+        self, session: aiohttp.ClientSession, ref: Reference, base: str, challenge: str
+    ) -> None:
         if self._creds.token:
             self._tokens[base] = self._creds.token
             return

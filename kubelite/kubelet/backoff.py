@@ -13,8 +13,8 @@ forgotten when an exit comes more than `reset_after` after the previous one.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable
 
 from kubelite.util.clock import Clock
 
@@ -26,8 +26,9 @@ class _Entry:
 
 
 class Backoff:
-    def __init__(self, clock: Clock, *, initial: float, maximum: float,
-                 reset_after: float | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, initial: float, maximum: float, reset_after: float | None = None
+    ) -> None:
         self.clock = clock
         self.initial = initial
         self.maximum = maximum
@@ -75,7 +76,7 @@ class Backoff:
     def reset(self, key: Hashable) -> None:
         self._entries.pop(key, None)
 
-    def forget_where(self, pred: "object") -> None:
+    def forget_where(self, pred: object) -> None:
         for k in [k for k in self._entries if pred(k)]:  # type: ignore[operator]
             del self._entries[k]
 
@@ -109,8 +110,13 @@ def go_duration(seconds: float) -> str:
         return "0s"
     hours, rest = divmod(ns, 3600 * 10**9)
     minutes, rest = divmod(rest, 60 * 10**9)
-    return sign + (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + \
-        _decimal(rest, 10**9) + "s"
+    return (
+        sign
+        + (f"{hours}h" if hours else "")
+        + (f"{minutes}m" if hours or minutes else "")
+        + _decimal(rest, 10**9)
+        + "s"
+    )
 
 
 def _decimal(n: int, unit: int) -> str:

@@ -1,15 +1,16 @@
 """`kubelite kubelet`, registered into `kubelite`'s parser by `kubelite/cli.py`.
 
-    kubelite kubelet --kubeconfig FILE [--container-runtime-endpoint unix:///run/...sock]
-                     [--node-name N] [--pod-manifest-path DIR]
-    kubelite kubelet --kubeconfig FILE --simulated 100 [--simulated-start-latency 1.5]
+kubelite kubelet --kubeconfig FILE [--container-runtime-endpoint unix:///run/...sock]
+                 [--node-name N] [--pod-manifest-path DIR]
+kubelite kubelet --kubeconfig FILE --simulated 100 [--simulated-start-latency 1.5]
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kubelite.util.process import run_until_signalled
 
@@ -26,9 +27,13 @@ def options_from_args(args: argparse.Namespace) -> Any:
     from kubelite.kubelet.options import BackOffOptions, KubeletOptions
 
     return KubeletOptions(
-        node_name=args.node_name, kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
-        container_runtime_endpoint=args.container_runtime_endpoint, node_labels=_labels(args.node_labels),
-        node_ip=args.node_ip, max_pods=args.max_pods, system_reserved=_reserved(args.system_reserved),
+        node_name=args.node_name,
+        kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
+        container_runtime_endpoint=args.container_runtime_endpoint,
+        node_labels=_labels(args.node_labels),
+        node_ip=args.node_ip,
+        max_pods=args.max_pods,
+        system_reserved=_reserved(args.system_reserved),
         kube_reserved=_reserved(args.kube_reserved),
         node_status_update_frequency=args.node_status_update_frequency,
         lease_renew_interval=args.lease_renew_interval,
@@ -36,12 +41,15 @@ def options_from_args(args: argparse.Namespace) -> Any:
         crash_loop_backoff=BackOffOptions(args.crash_loop_backoff_initial, args.crash_loop_backoff_max),
         image_pull_backoff=BackOffOptions(args.image_pull_backoff_initial, args.image_pull_backoff_max),
         pod_manifest_path=Path(args.pod_manifest_path) if args.pod_manifest_path else None,
-        file_check_frequency=args.file_check_frequency, default_pod_cidr=args.default_pod_cidr,
-        simulated=args.simulated, simulated_start_latency=args.simulated_start_latency,
+        file_check_frequency=args.file_check_frequency,
+        default_pod_cidr=args.default_pod_cidr,
+        simulated=args.simulated,
+        simulated_start_latency=args.simulated_start_latency,
         simulated_name_prefix=args.simulated_name_prefix,
         simulated_stages_file=Path(args.simulated_stages) if args.simulated_stages else None,
         pleg_relist_period=args.pleg_relist_period,
-        cgroups_per_qos=args.cgroups_per_qos, cgroup_root=args.cgroup_root,
+        cgroups_per_qos=args.cgroups_per_qos,
+        cgroup_root=args.cgroup_root,
     )
 
 
@@ -68,15 +76,20 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--pod-log-dir", default="/var/log/pods")
     p.add_argument("--pod-manifest-path", default="", help="folder of static pod manifests")
     p.add_argument("--file-check-frequency", type=float, default=20.0)
-    p.add_argument("--default-pod-cidr", default="10.88.0.0/16",
-                   help="pod IPs when the Node has no spec.podCIDR")
+    p.add_argument(
+        "--default-pod-cidr", default="10.88.0.0/16", help="pod IPs when the Node has no spec.podCIDR"
+    )
     p.add_argument("--crash-loop-backoff-initial", type=float, default=10.0)
     p.add_argument("--crash-loop-backoff-max", type=float, default=300.0)
     p.add_argument("--image-pull-backoff-initial", type=float, default=10.0)
     p.add_argument("--image-pull-backoff-max", type=float, default=300.0)
     p.add_argument("--pleg-relist-period", type=float, default=1.0)
-    p.add_argument("--cgroups-per-qos", action=argparse.BooleanOptionalAction, default=True,
-                   help="put each pod in <cgroup root>/kubepods/<qos class>/pod<uid>")
+    p.add_argument(
+        "--cgroups-per-qos",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="put each pod in <cgroup root>/kubepods/<qos class>/pod<uid>",
+    )
     p.add_argument("--cgroup-root", default="/", help="where the kubepods cgroup is made")
     p.add_argument("--simulated", type=int, default=0, metavar="N", help="run N simulated nodes instead")
     p.add_argument("--simulated-name-prefix", default="sim-node-")

@@ -29,8 +29,12 @@ _PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
 
 def pod_labels(pod: Obj) -> dict[str, str]:
     md = pod["metadata"]
-    return {**(md.get("labels") or {}), POD_NAME: md["name"], POD_NAMESPACE: md.get("namespace", "default"),
-            POD_UID: md.get("uid", "")}
+    return {
+        **(md.get("labels") or {}),
+        POD_NAME: md["name"],
+        POD_NAMESPACE: md.get("namespace", "default"),
+        POD_UID: md.get("uid", ""),
+    }
 
 
 def namespace_options(pod: Obj) -> pb.NamespaceOption:
@@ -45,8 +49,11 @@ def namespace_options(pod: Obj) -> pb.NamespaceOption:
         pid = pb.POD
     else:
         pid = pb.CONTAINER
-    return pb.NamespaceOption(network=pb.NODE if spec.get("hostNetwork") else pb.POD,
-                              ipc=pb.NODE if spec.get("hostIPC") else pb.POD, pid=pid)
+    return pb.NamespaceOption(
+        network=pb.NODE if spec.get("hostNetwork") else pb.POD,
+        ipc=pb.NODE if spec.get("hostIPC") else pb.POD,
+        pid=pid,
+    )
 
 
 def log_directory(pod: Obj, root: Path) -> str:
@@ -54,12 +61,12 @@ def log_directory(pod: Obj, root: Path) -> str:
     return str(root / f"{md.get('namespace', 'default')}_{md['name']}_{md.get('uid', '')}")
 
 
-def sandbox_config(pod: Obj, attempt: int, *, log_root: Path,
-                   cgroup_parent: str = "") -> pb.PodSandboxConfig:
+def sandbox_config(pod: Obj, attempt: int, *, log_root: Path, cgroup_parent: str = "") -> pb.PodSandboxConfig:
     md, spec = pod["metadata"], pod.get("spec") or {}
     cfg = pb.PodSandboxConfig(
-        metadata=pb.PodSandboxMetadata(name=md["name"], namespace=md.get("namespace", "default"),
-                                       uid=md.get("uid", ""), attempt=attempt),
+        metadata=pb.PodSandboxMetadata(
+            name=md["name"], namespace=md.get("namespace", "default"), uid=md.get("uid", ""), attempt=attempt
+        ),
         # A hostNetwork pod keeps the node's hostname (its UTS namespace is the node's), as
         # Kubernetes leaves the sandbox's hostname empty for it; runc refuses to set one.
         hostname="" if spec.get("hostNetwork") else (spec.get("hostname") or md["name"][:63]),
@@ -70,28 +77,42 @@ def sandbox_config(pod: Obj, attempt: int, *, log_root: Path,
     for c in spec.get("containers") or []:
         for p in c.get("ports") or []:
             if p.get("hostPort"):
-                cfg.port_mappings.append(pb.PortMapping(
-                    protocol=_PROTOCOLS.get(p.get("protocol", "TCP"), pb.TCP),
-                    container_port=p["containerPort"],
-                    host_port=p["hostPort"], host_ip=p.get("hostIP", "")))
+                cfg.port_mappings.append(
+                    pb.PortMapping(
+                        protocol=_PROTOCOLS.get(p.get("protocol", "TCP"), pb.TCP),
+                        container_port=p["containerPort"],
+                        host_port=p["hostPort"],
+                        host_ip=p.get("hostIP", ""),
+                    )
+                )
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
     dns = spec.get("dnsConfig") or {}
     if dns:
-        cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.get("nameservers") or [],
-                                             searches=dns.get("searches") or [],
-                                             options=[o["name"] + (f":{o['value']}" if o.get("value") else "")
-                                                      for o in dns.get("options") or []]))
+        cfg.dns_config.CopyFrom(
+            pb.DNSConfig(
+                servers=dns.get("nameservers") or [],
+                searches=dns.get("searches") or [],
+                options=[
+                    o["name"] + (f":{o['value']}" if o.get("value") else "") for o in dns.get("options") or []
+                ],
+            )
+        )
     return cfg
 
 
 def _field_value(pod: Obj, path: str, pod_ip: str, host_ip: str) -> str:
     md, spec = pod["metadata"], pod.get("spec") or {}
-    values = {"metadata.name": md["name"], "metadata.namespace": md.get("namespace", "default"),
-              "metadata.uid": md.get("uid", ""), "spec.nodeName": spec.get("nodeName", ""),
-              "spec.serviceAccountName": spec.get("serviceAccountName", ""), "status.podIP": pod_ip,
-              "status.hostIP": host_ip}
+    values = {
+        "metadata.name": md["name"],
+        "metadata.namespace": md.get("namespace", "default"),
+        "metadata.uid": md.get("uid", ""),
+        "spec.nodeName": spec.get("nodeName", ""),
+        "spec.serviceAccountName": spec.get("serviceAccountName", ""),
+        "status.podIP": pod_ip,
+        "status.hostIP": host_ip,
+    }
     if path.startswith("metadata.labels['"):
         return (md.get("labels") or {}).get(path[17:-2], "")
     if path.startswith("metadata.annotations['"):
@@ -127,18 +148,37 @@ def _resources(c: Obj) -> pb.LinuxContainerResources:
     return res
 
 
-def container_config(pod: Obj, c: Obj, attempt: int, *, image_ref: str, pod_ip: str = "",
-                     host_ip: str = "", init: bool = False, spec_hash: str = "") -> pb.ContainerConfig:
+def container_config(
+    pod: Obj,
+    c: Obj,
+    attempt: int,
+    *,
+    image_ref: str,
+    pod_ip: str = "",
+    host_ip: str = "",
+    init: bool = False,
+    spec_hash: str = "",
+) -> pb.ContainerConfig:
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=c["name"], attempt=attempt),
         image=pb.ImageSpec(image=image_ref or c.get("image", "")),
-        command=c.get("command") or [], args=c.get("args") or [], working_dir=c.get("workingDir", ""),
+        command=c.get("command") or [],
+        args=c.get("args") or [],
+        working_dir=c.get("workingDir", ""),
         envs=_envs(pod, c, pod_ip, host_ip),
-        labels={POD_NAME: pod["metadata"]["name"], POD_NAMESPACE: pod["metadata"].get("namespace", "default"),
-                POD_UID: pod["metadata"].get("uid", ""), CONTAINER_NAME: c["name"]},
-        annotations={RESTART_COUNT: str(attempt), CONTAINER_HASH: spec_hash,
-                     **({INIT_CONTAINER: "true"} if init else {})},
-        log_path=f"{c['name']}/{attempt}.log", stdin=bool(c.get("stdin")),
+        labels={
+            POD_NAME: pod["metadata"]["name"],
+            POD_NAMESPACE: pod["metadata"].get("namespace", "default"),
+            POD_UID: pod["metadata"].get("uid", ""),
+            CONTAINER_NAME: c["name"],
+        },
+        annotations={
+            RESTART_COUNT: str(attempt),
+            CONTAINER_HASH: spec_hash,
+            **({INIT_CONTAINER: "true"} if init else {}),
+        },
+        log_path=f"{c['name']}/{attempt}.log",
+        stdin=bool(c.get("stdin")),
         stdin_once=bool(c.get("stdinOnce")),
         tty=bool(c.get("tty")),
     )

@@ -35,17 +35,18 @@ import asyncio
 import hashlib
 import ipaddress
 import itertools
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import AlreadyExists, CRIError, FailedPrecondition, NotFound, Unavailable
 from kubelite.util.clock import Clock
 
-Hook = Callable[[str], Awaitable[None]]                            # awaited with the image / pod name
-ExecHook = Callable[[str, list[str]], Awaitable[pb.ExecSyncResponse]]   # (container id, cmd)
+Hook = Callable[[str], Awaitable[None]]  # awaited with the image / pod name
+ExecHook = Callable[[str, list[str]], Awaitable[pb.ExecSyncResponse]]  # (container id, cmd)
 
-POD_NAME = "io.kubernetes.pod.name"     # the kubelet's labels (criconfig.py), for readable records
+POD_NAME = "io.kubernetes.pod.name"  # the kubelet's labels (criconfig.py), for readable records
 SIGTERM_EXIT, SIGKILL_EXIT = 143, 137
 
 
@@ -53,10 +54,10 @@ SIGTERM_EXIT, SIGKILL_EXIT = 143, 137
 class Behaviour:
     """What a container does once started."""
 
-    runs_for: float | None = None   # seconds of the clock until it exits; None: until stopped
+    runs_for: float | None = None  # seconds of the clock until it exits; None: until stopped
     exit_code: int = 0
-    reason: str = ""                # default: Completed for exit 0, else Error
-    ignores_sigterm: bool = False   # stopping it takes the whole timeout, then SIGKILL (137)
+    reason: str = ""  # default: Completed for exit 0, else Error
+    ignores_sigterm: bool = False  # stopping it takes the whole timeout, then SIGKILL (137)
 
 
 def behaviour_of(argv: list[str]) -> Behaviour:
@@ -71,14 +72,14 @@ def behaviour_of(argv: list[str]) -> Behaviour:
 
 
 class Call(NamedTuple):
-    at: float       # the clock's now()
-    method: str     # e.g. "start_container"
-    subject: str    # the pod name (sandboxes), "pod/container" (containers), the image (pulls)
+    at: float  # the clock's now()
+    method: str  # e.g. "start_container"
+    subject: str  # the pod name (sandboxes), "pod/container" (containers), the image (pulls)
 
 
 @dataclass(slots=True)
 class _Exit:
-    at: float       # on the clock's now() scale
+    at: float  # on the clock's now() scale
     code: int
     reason: str
 
@@ -87,7 +88,7 @@ class _Exit:
 class _Sandbox:
     id: str
     config: pb.PodSandboxConfig
-    created_at: int                 # wall clock, ns
+    created_at: int  # wall clock, ns
     ip: str
     ready: bool = True
 
@@ -100,30 +101,36 @@ class _Container:
     image_ref: str
     created_at: int
     behaviour: Behaviour = field(default_factory=Behaviour)
-    started: float | None = None    # clock.now() at start
+    started: float | None = None  # clock.now() at start
     exit: _Exit | None = None
 
 
 class FakeRuntime:
-    def __init__(self, clock: Clock, *, images: Iterable[str] = (), pod_cidr: str = "10.88.0.0/16",
-                 interleave: bool = False) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        images: Iterable[str] = (),
+        pod_cidr: str = "10.88.0.0/16",
+        interleave: bool = False,
+    ) -> None:
         self.clock = clock
         self.interleave = interleave
         self.runtime_ready = True
         self.network_ready = True
         self.pod_cidr = pod_cidr
-        self.behaviours: dict[str, Behaviour] = {}      # container name or image → behaviour
-        self.pull_hooks: dict[str, Hook] = {}           # image → awaited before the pull is done
-        self.sandbox_hooks: dict[str, Hook] = {}        # pod name → awaited before its sandbox runs
-        self.exec_hook: ExecHook | None = None          # default: exit 0, no output
+        self.behaviours: dict[str, Behaviour] = {}  # container name or image → behaviour
+        self.pull_hooks: dict[str, Hook] = {}  # image → awaited before the pull is done
+        self.sandbox_hooks: dict[str, Hook] = {}  # pod name → awaited before its sandbox runs
+        self.exec_hook: ExecHook | None = None  # default: exit 0, no output
         self.calls: list[Call] = []
         self.starting = 0
         self.most_starting = 0
-        self.images: dict[str, pb.Image] = {}           # reference → image
+        self.images: dict[str, pb.Image] = {}  # reference → image
         self.sandboxes: dict[str, _Sandbox] = {}
         self.containers: dict[str, _Container] = {}
         self._ids = itertools.count(1)
-        self._starting: set[str] = set()                # sandbox ids counted in `starting`
+        self._starting: set[str] = set()  # sandbox ids counted in `starting`
         for ref in images:
             self.add_image(ref)
 
@@ -141,13 +148,16 @@ class FakeRuntime:
 
         async def wait(_: str) -> None:
             await event.wait()
+
         self.pull_hooks[image] = wait
         return event
 
     def fail_pull(self, image: str, error: CRIError | None = None) -> None:
         """Pulls of `image` fail with `error` (default: the registry is unreachable)."""
+
         async def fail(_: str) -> None:
             raise error or Unavailable(f"pull {image}: connection refused")
+
         self.pull_hooks[image] = fail
 
     def hold_sandbox(self, pod_name: str) -> asyncio.Event:
@@ -156,6 +166,7 @@ class FakeRuntime:
 
         async def wait(_: str) -> None:
             await event.wait()
+
         self.sandbox_hooks[pod_name] = wait
         return event
 
@@ -214,10 +225,10 @@ class FakeRuntime:
 
     def _allocate_ip(self, cfg: pb.PodSandboxConfig) -> str:
         if cfg.linux.security_context.namespace_options.network == pb.NODE:
-            return ""   # hostNetwork: the pod has the node's addresses
+            return ""  # hostNetwork: the pod has the node's addresses
         used = {s.ip for s in self.sandboxes.values() if s.ready}
         hosts = ipaddress.ip_network(self.pod_cidr).hosts()
-        next(hosts, None)   # the first address is the bridge's gateway
+        next(hosts, None)  # the first address is the bridge's gateway
         for ip in hosts:
             if str(ip) not in used:
                 return str(ip)
@@ -232,19 +243,27 @@ class FakeRuntime:
 
     async def version(self, api_version: str = "v1") -> pb.VersionResponse:
         await self._enter("version", "")
-        return pb.VersionResponse(version="0.1.0", runtime_name="fake", runtime_version="0.1.0",
-                                  runtime_api_version="v1")
+        return pb.VersionResponse(
+            version="0.1.0", runtime_name="fake", runtime_version="0.1.0", runtime_api_version="v1"
+        )
 
     async def status(self, verbose: bool = False) -> pb.StatusResponse:
         await self._enter("status", "")
         conditions = [
-            pb.RuntimeCondition(type="RuntimeReady", status=self.runtime_ready,
-                                reason="" if self.runtime_ready else "RuntimeNotReady"),
-            pb.RuntimeCondition(type="NetworkReady", status=self.network_ready,
-                                reason="" if self.network_ready else "NetworkPluginNotReady"),
+            pb.RuntimeCondition(
+                type="RuntimeReady",
+                status=self.runtime_ready,
+                reason="" if self.runtime_ready else "RuntimeNotReady",
+            ),
+            pb.RuntimeCondition(
+                type="NetworkReady",
+                status=self.network_ready,
+                reason="" if self.network_ready else "NetworkPluginNotReady",
+            ),
         ]
-        return pb.StatusResponse(status=pb.RuntimeStatus(conditions=conditions),
-                                 runtime_handlers=[pb.RuntimeHandler(name="")])
+        return pb.StatusResponse(
+            status=pb.RuntimeStatus(conditions=conditions), runtime_handlers=[pb.RuntimeHandler(name="")]
+        )
 
     async def update_runtime_config(self, config: pb.RuntimeConfig) -> None:
         await self._enter("update_runtime_config", config.network_config.pod_cidr)
@@ -291,14 +310,22 @@ class FakeRuntime:
         self.sandboxes.pop(pod_sandbox_id, None)
         self._end_start(pod_sandbox_id)
 
-    async def pod_sandbox_status(self, pod_sandbox_id: str,
-                                 verbose: bool = False) -> pb.PodSandboxStatusResponse:
+    async def pod_sandbox_status(
+        self, pod_sandbox_id: str, verbose: bool = False
+    ) -> pb.PodSandboxStatusResponse:
         await self._enter("pod_sandbox_status", pod_sandbox_id)
         s = self._sandbox(pod_sandbox_id)
-        return pb.PodSandboxStatusResponse(status=pb.PodSandboxStatus(
-            id=s.id, metadata=s.config.metadata, state=pb.SANDBOX_READY if s.ready else pb.SANDBOX_NOTREADY,
-            created_at=s.created_at, network=pb.PodSandboxNetworkStatus(ip=s.ip),
-            labels=s.config.labels, annotations=s.config.annotations))
+        return pb.PodSandboxStatusResponse(
+            status=pb.PodSandboxStatus(
+                id=s.id,
+                metadata=s.config.metadata,
+                state=pb.SANDBOX_READY if s.ready else pb.SANDBOX_NOTREADY,
+                created_at=s.created_at,
+                network=pb.PodSandboxNetworkStatus(ip=s.ip),
+                labels=s.config.labels,
+                annotations=s.config.annotations,
+            )
+        )
 
     async def list_pod_sandbox(self, filter: pb.PodSandboxFilter | None = None) -> list[pb.PodSandbox]:
         await self._enter("list_pod_sandbox", "")
@@ -306,18 +333,29 @@ class FakeRuntime:
         out = []
         for s in self.sandboxes.values():
             state = pb.SANDBOX_READY if s.ready else pb.SANDBOX_NOTREADY
-            if (f.id and not s.id.startswith(f.id)) or (f.HasField("state") and f.state.state != state) or \
-                    any(s.config.labels.get(k) != v for k, v in f.label_selector.items()):
+            if (
+                (f.id and not s.id.startswith(f.id))
+                or (f.HasField("state") and f.state.state != state)
+                or any(s.config.labels.get(k) != v for k, v in f.label_selector.items())
+            ):
                 continue
-            out.append(pb.PodSandbox(id=s.id, metadata=s.config.metadata, state=state,
-                                     created_at=s.created_at, labels=s.config.labels,
-                                     annotations=s.config.annotations))
+            out.append(
+                pb.PodSandbox(
+                    id=s.id,
+                    metadata=s.config.metadata,
+                    state=state,
+                    created_at=s.created_at,
+                    labels=s.config.labels,
+                    annotations=s.config.annotations,
+                )
+            )
         return out
 
     # ---- ContainerManager -------------------------------------------------------------------
 
-    async def create_container(self, pod_sandbox_id: str, config: pb.ContainerConfig,
-                               sandbox_config: pb.PodSandboxConfig) -> str:
+    async def create_container(
+        self, pod_sandbox_id: str, config: pb.ContainerConfig, sandbox_config: pb.PodSandboxConfig
+    ) -> str:
         await self._enter("create_container", f"{config.labels.get(POD_NAME, '')}/{config.metadata.name}")
         s = self._sandbox(pod_sandbox_id)
         if not s.ready:
@@ -344,7 +382,7 @@ class FakeRuntime:
         c = self._container(container_id)
         await self._enter("stop_container", self._subject(c))
         if self._state(c) == pb.CONTAINER_CREATED:
-            c.started = self.clock.now()    # never ran: it ends without running
+            c.started = self.clock.now()  # never ran: it ends without running
             c.exit = _Exit(c.started, 0, "Completed")
         if self._state(c) != pb.CONTAINER_RUNNING:
             return
@@ -365,32 +403,53 @@ class FakeRuntime:
         out = []
         for c in self.containers.values():
             state = self._state(c)
-            if (f.id and not c.id.startswith(f.id)) or \
-                    (f.pod_sandbox_id and not c.sandbox_id.startswith(f.pod_sandbox_id)) or \
-                    (f.HasField("state") and f.state.state != state) or \
-                    any(c.config.labels.get(k) != v for k, v in f.label_selector.items()):
+            if (
+                (f.id and not c.id.startswith(f.id))
+                or (f.pod_sandbox_id and not c.sandbox_id.startswith(f.pod_sandbox_id))
+                or (f.HasField("state") and f.state.state != state)
+                or any(c.config.labels.get(k) != v for k, v in f.label_selector.items())
+            ):
                 continue
-            out.append(pb.Container(id=c.id, pod_sandbox_id=c.sandbox_id, metadata=c.config.metadata,
-                                    image=c.config.image, image_ref=c.image_ref, image_id=c.image_ref,
-                                    state=state, created_at=c.created_at, labels=c.config.labels,
-                                    annotations=c.config.annotations))
+            out.append(
+                pb.Container(
+                    id=c.id,
+                    pod_sandbox_id=c.sandbox_id,
+                    metadata=c.config.metadata,
+                    image=c.config.image,
+                    image_ref=c.image_ref,
+                    image_id=c.image_ref,
+                    state=state,
+                    created_at=c.created_at,
+                    labels=c.config.labels,
+                    annotations=c.config.annotations,
+                )
+            )
         return out
 
     async def container_status(self, container_id: str, verbose: bool = False) -> pb.ContainerStatusResponse:
         await self._enter("container_status", container_id)
         c = self._container(container_id)
-        st = pb.ContainerStatus(id=c.id, metadata=c.config.metadata, state=self._state(c),
-                                created_at=c.created_at, image=c.config.image, image_ref=c.image_ref,
-                                image_id=c.image_ref, labels=c.config.labels,
-                                annotations=c.config.annotations, log_path=c.config.log_path)
+        st = pb.ContainerStatus(
+            id=c.id,
+            metadata=c.config.metadata,
+            state=self._state(c),
+            created_at=c.created_at,
+            image=c.config.image,
+            image_ref=c.image_ref,
+            image_id=c.image_ref,
+            labels=c.config.labels,
+            annotations=c.config.annotations,
+            log_path=c.config.log_path,
+        )
         if c.started is not None:
             st.started_at = self._ns(c.started)
         if c.exit is not None:
             st.finished_at, st.exit_code, st.reason = self._ns(c.exit.at), c.exit.code, c.exit.reason
         return pb.ContainerStatusResponse(status=st)
 
-    async def update_container_resources(self, container_id: str,
-                                         resources: pb.LinuxContainerResources) -> None:
+    async def update_container_resources(
+        self, container_id: str, resources: pb.LinuxContainerResources
+    ) -> None:
         await self._enter("update_container_resources", container_id)
         self._container(container_id).config.linux.resources.CopyFrom(resources)
 
@@ -418,8 +477,12 @@ class FakeRuntime:
         found = self._find_image(image.image)
         return pb.ImageStatusResponse(image=found) if found is not None else pb.ImageStatusResponse()
 
-    async def pull_image(self, image: pb.ImageSpec, auth: pb.AuthConfig | None = None,
-                         sandbox_config: pb.PodSandboxConfig | None = None) -> str:
+    async def pull_image(
+        self,
+        image: pb.ImageSpec,
+        auth: pb.AuthConfig | None = None,
+        sandbox_config: pb.PodSandboxConfig | None = None,
+    ) -> str:
         await self._enter("pull_image", image.image)
         hook = self.pull_hooks.get(image.image)
         if hook is not None:

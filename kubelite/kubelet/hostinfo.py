@@ -76,19 +76,29 @@ def probe_host(node_ip: str = "", state_dir: str = "/var/lib") -> HostInfo:
     except OSError:
         storage = 0
     return HostInfo(
-        hostname=hostname, cpus=os.cpu_count() or 1, memory_bytes=_memory_bytes(),
+        hostname=hostname,
+        cpus=os.cpu_count() or 1,
+        memory_bytes=_memory_bytes(),
         ephemeral_storage_bytes=storage,
         addresses=[{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": hostname}],
-        kernel_version=platform.release(), os_image=_os_image(),
-        machine_id=_read("/etc/machine-id"), system_uuid=_read("/sys/class/dmi/id/product_uuid"),
+        kernel_version=platform.release(),
+        os_image=_os_image(),
+        machine_id=_read("/etc/machine-id"),
+        system_uuid=_read("/sys/class/dmi/id/product_uuid"),
         boot_id=_read("/proc/sys/kernel/random/boot_id"),
-        architecture=_ARCH.get(platform.machine(), platform.machine()))
+        architecture=_ARCH.get(platform.machine(), platform.machine()),
+    )
 
 
 def capacity(info: HostInfo, max_pods: int) -> dict[str, str]:
-    return {"cpu": str(info.cpus), "memory": f"{info.memory_bytes // 1024}Ki",
-            "ephemeral-storage": f"{info.ephemeral_storage_bytes // 1024}Ki",
-            "pods": str(max_pods), "hugepages-2Mi": "0", "hugepages-1Gi": "0"}
+    return {
+        "cpu": str(info.cpus),
+        "memory": f"{info.memory_bytes // 1024}Ki",
+        "ephemeral-storage": f"{info.ephemeral_storage_bytes // 1024}Ki",
+        "pods": str(max_pods),
+        "hugepages-2Mi": "0",
+        "hugepages-1Gi": "0",
+    }
 
 
 def allocatable(cap: dict[str, str], reserved: list[dict[str, str]], eviction_memory: str) -> dict[str, str]:

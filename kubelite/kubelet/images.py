@@ -19,8 +19,9 @@ so they never hold up the starts of pods whose images are present.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
@@ -33,7 +34,7 @@ Recorder = Callable[[str, str, str], None]  # (type, reason, message)
 
 @dataclass(slots=True)
 class PullFailure(Exception):
-    reason: str     # ErrImagePull, ImagePullBackOff, ErrImageNeverPull
+    reason: str  # ErrImagePull, ImagePullBackOff, ErrImageNeverPull
     message: str
 
 
@@ -50,8 +51,9 @@ class ImagePuller:
         self.images = images
         self.backoff = backoff
 
-    async def ensure(self, pod: Obj, container: Obj, sandbox: pb.PodSandboxConfig | None,
-                     record: Recorder) -> str:
+    async def ensure(
+        self, pod: Obj, container: Obj, sandbox: pb.PodSandboxConfig | None, record: Recorder
+    ) -> str:
         """The image reference to create the container with; raises PullFailure."""
         image = container.get("image", "")
         policy = pull_policy(container)

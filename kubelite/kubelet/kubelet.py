@@ -30,8 +30,8 @@ from kubelite.kubelet.node import NodeHealth, node_facts
 from kubelite.kubelet.nodestatus import NodeAgent
 from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.pleg import PLEG
-from kubelite.kubelet.podutil import is_mirror
 from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_pod_status
+from kubelite.kubelet.podutil import is_mirror
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
@@ -41,8 +41,15 @@ Obj = dict[str, Any]
 
 
 class Kubelet:
-    def __init__(self, client: Any, runtime: Any, options: KubeletOptions, *, clock: Clock | None = None,
-                 host: HostInfo | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        runtime: Any,
+        options: KubeletOptions,
+        *,
+        clock: Clock | None = None,
+        host: HostInfo | None = None,
+    ) -> None:
         self.client = client
         self.runtime = runtime
         self.options = options
@@ -52,9 +59,10 @@ class Kubelet:
         self.health = NodeHealth(runtime, options)
         self.agent: NodeAgent | None = None
         self.lease: NodeLease | None = None
-        self.pods_informer = SharedInformer(client.resource("pods"), clock=self.clock,
-                                            field_selector=f"spec.nodeName={self.node_name}")
-        self.pod_workers: Any = None    # built once the Node is registered (_build_pod_path)
+        self.pods_informer = SharedInformer(
+            client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
+        )
+        self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
 
     async def _runtime_version(self) -> str:
         while True:
@@ -78,33 +86,55 @@ class Kubelet:
         o = self.options
         pods = self.client.resource("pods")
         self.recorder = EventRecorder(self.client, component="kubelet", host=self.node_name, clock=self.clock)
-        self.probes = ProbeManager(self.runtime, self.clock, on_change=lambda uid: self.pod_workers.wake(uid),
-                                   record=self.recorder.event,
-                                   pod_of=lambda uid: getattr(self.pod_workers.workers.get(uid), "pod", None))
+        self.probes = ProbeManager(
+            self.runtime,
+            self.clock,
+            on_change=lambda uid: self.pod_workers.wake(uid),
+            record=self.recorder.event,
+            pod_of=lambda uid: getattr(self.pod_workers.workers.get(uid), "pod", None),
+        )
         host_ip = self.host.addresses[0]["address"] if self.host.addresses else ""
         record = self.recorder.event
-        syncer = PodSyncer(self.runtime, clock=self.clock, probes=self.probes, record=record,
-                           crash_backoff=Backoff(self.clock, initial=o.crash_loop_backoff.initial,
-                                                 maximum=o.crash_loop_backoff.maximum,
-                                                 reset_after=o.backoff_reset_after),
-                           pull_backoff=Backoff(self.clock, initial=o.image_pull_backoff.initial,
-                                                maximum=o.image_pull_backoff.maximum),
-                           log_root=o.pod_log_dir, host_ip=host_ip,
-                           parallel_pod_starts=o.parallel_pod_starts,
-                           cgroup_root=o.cgroup_root if o.cgroups_per_qos else None)
+        syncer = PodSyncer(
+            self.runtime,
+            clock=self.clock,
+            probes=self.probes,
+            record=record,
+            crash_backoff=Backoff(
+                self.clock,
+                initial=o.crash_loop_backoff.initial,
+                maximum=o.crash_loop_backoff.maximum,
+                reset_after=o.backoff_reset_after,
+            ),
+            pull_backoff=Backoff(
+                self.clock, initial=o.image_pull_backoff.initial, maximum=o.image_pull_backoff.maximum
+            ),
+            log_root=o.pod_log_dir,
+            host_ip=host_ip,
+            parallel_pod_starts=o.parallel_pod_starts,
+            cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
+        )
         self.pod_workers = PodWorkers(
-            runtime=self.runtime, syncer=syncer, probes=self.probes, clock=self.clock, record=record,
+            runtime=self.runtime,
+            syncer=syncer,
+            probes=self.probes,
+            clock=self.clock,
+            record=record,
             status_writer=lambda pod, status: write_pod_status(pods, pod, status),
-            delete_pod=lambda pod: delete_pod_object(pods, pod), host_ip=host_ip,
-            runtime_name=runtime_name, sync_frequency=o.sync_frequency)
+            delete_pod=lambda pod: delete_pod_object(pods, pod),
+            host_ip=host_ip,
+            runtime_name=runtime_name,
+            sync_frequency=o.sync_frequency,
+        )
         self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
 
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
         cidr = agent.pod_cidr or self.options.default_pod_cidr
         try:
-            await self.runtime.update_runtime_config(pb.RuntimeConfig(
-                network_config=pb.NetworkConfig(pod_cidr=cidr)))
+            await self.runtime.update_runtime_config(
+                pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr))
+            )
         except Exception as err:
             log.warning("could not pass the pod CIDR to the runtime: %s", err, extra={"cidr": cidr})
 
@@ -113,24 +143,38 @@ class Kubelet:
         version = await self._runtime_version()
         await self.health.refresh()
         facts = node_facts(o, self.host, version)
-        self.agent = agent = NodeAgent(self.client, facts, clock=self.clock,
-                                       conditions=self.health.conditions,
-                                       update_frequency=o.node_status_update_frequency,
-                                       report_frequency=o.node_status_report_frequency,
-                                       retry_initial=o.lease_retry_initial, retry_max=o.lease_retry_max)
-        self.lease = NodeLease(self.client, facts.name, clock=self.clock,
-                               duration_seconds=o.node_lease_duration_seconds,
-                               renew_interval=o.lease_renew_interval, retry_initial=o.lease_retry_initial,
-                               retry_max=o.lease_retry_max, node_uid=lambda: agent.uid)
+        self.agent = agent = NodeAgent(
+            self.client,
+            facts,
+            clock=self.clock,
+            conditions=self.health.conditions,
+            update_frequency=o.node_status_update_frequency,
+            report_frequency=o.node_status_report_frequency,
+            retry_initial=o.lease_retry_initial,
+            retry_max=o.lease_retry_max,
+        )
+        self.lease = NodeLease(
+            self.client,
+            facts.name,
+            clock=self.clock,
+            duration_seconds=o.node_lease_duration_seconds,
+            renew_interval=o.lease_renew_interval,
+            retry_initial=o.lease_retry_initial,
+            retry_max=o.lease_retry_max,
+            node_uid=lambda: agent.uid,
+        )
         await agent.register()
         await self._configure_pod_cidr(agent)
         self._build_pod_path(version.split("://", 1)[0])
         workers = self.pod_workers
         # Mirror pods only show static pods in the API; the static pod itself comes from its file.
-        self.pods_informer.add_event_handler(Handlers(
-            add=lambda p: None if is_mirror(p) else workers.update(p),
-            update=lambda old, new: None if is_mirror(new) else workers.update(new),
-            delete=lambda p: None if is_mirror(p) else workers.deleted(p)))
+        self.pods_informer.add_event_handler(
+            Handlers(
+                add=lambda p: None if is_mirror(p) else workers.update(p),
+                update=lambda old, new: None if is_mirror(new) else workers.update(new),
+                delete=lambda p: None if is_mirror(p) else workers.deleted(p),
+            )
+        )
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.lease.run())
@@ -140,6 +184,7 @@ class Kubelet:
                 tg.create_task(self.pleg.run())
                 if o.pod_manifest_path is not None:
                     from kubelite.kubelet.static_pods import StaticPods
+
                     self.static_pods = StaticPods(self.client, o, facts.name, agent, workers, self.clock)
                     tg.create_task(self.static_pods.run())
                 await self.pods_informer.wait_for_sync()

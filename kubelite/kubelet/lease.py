@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
 from kubelite.api.meta import format_micro_time
@@ -35,13 +36,22 @@ Obj = dict[str, Any]
 
 
 def micro_time(clock: Clock) -> str:
-    return format_micro_time(dt.datetime.fromtimestamp(clock.wall(), dt.timezone.utc))
+    return format_micro_time(dt.datetime.fromtimestamp(clock.wall(), dt.UTC))
 
 
 class NodeLease:
-    def __init__(self, client: Any, node_name: str, *, clock: Clock, duration_seconds: int = 40,
-                 renew_interval: float = 10.0, retry_initial: float = 0.2, retry_max: float = 7.0,
-                 node_uid: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        node_name: str,
+        *,
+        clock: Clock,
+        duration_seconds: int = 40,
+        renew_interval: float = 10.0,
+        retry_initial: float = 0.2,
+        retry_max: float = 7.0,
+        node_uid: Callable[[], str] | None = None,
+    ) -> None:
         self.leases = client.resource("leases", group="coordination.k8s.io")
         self.node_name = node_name
         self.clock = clock
@@ -50,7 +60,7 @@ class NodeLease:
         self.retry = RetryDelay(retry_initial, retry_max)
         self.node_uid = node_uid or (lambda: "")
         self.renewals = 0
-        self.last_renew: float | None = None    # clock.now() of the last successful renewal
+        self.last_renew: float | None = None  # clock.now() of the last successful renewal
         self._lease: Obj | None = None
 
     def _new(self) -> Obj:
@@ -58,9 +68,16 @@ class NodeLease:
         uid = self.node_uid()
         if uid:
             md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": uid}]
-        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": md,
-                "spec": {"holderIdentity": self.node_name, "leaseDurationSeconds": self.duration,
-                         "renewTime": micro_time(self.clock)}}
+        return {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": md,
+            "spec": {
+                "holderIdentity": self.node_name,
+                "leaseDurationSeconds": self.duration,
+                "renewTime": micro_time(self.clock),
+            },
+        }
 
     async def renew_once(self) -> None:
         """Write a fresh renewTime; raises the API error when it cannot."""
@@ -72,9 +89,15 @@ class NodeLease:
                 return
             except AlreadyExists:
                 self._lease = await self.leases.get(self.node_name, namespace=NODE_LEASE_NAMESPACE)
-        lease = {**self._lease, "spec": {**self._lease.get("spec", {}), "holderIdentity": self.node_name,
-                                          "leaseDurationSeconds": self.duration,
-                                          "renewTime": micro_time(self.clock)}}
+        lease = {
+            **self._lease,
+            "spec": {
+                **self._lease.get("spec", {}),
+                "holderIdentity": self.node_name,
+                "leaseDurationSeconds": self.duration,
+                "renewTime": micro_time(self.clock),
+            },
+        }
         if not lease["metadata"].get("ownerReferences") and self.node_uid():
             owners = self._new()["metadata"]["ownerReferences"]
             lease["metadata"] = {**lease["metadata"], "ownerReferences": owners}
@@ -101,6 +124,9 @@ class NodeLease:
                 due = max(due + self.interval, self.clock.now())
             except Exception as err:  # API errors, connection errors: all retried
                 delay = self.retry.failure()
-                log.warning("failed to renew the node lease, retrying: %s", err,
-                            extra={"node": self.node_name, "retry_in": delay})
+                log.warning(
+                    "failed to renew the node lease, retrying: %s",
+                    err,
+                    extra={"node": self.node_name, "retry_in": delay},
+                )
                 due = self.clock.now() + delay

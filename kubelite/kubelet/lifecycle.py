@@ -9,7 +9,6 @@ preStop runs within the termination grace period and its failure only makes an e
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -23,8 +22,9 @@ class HookError(Exception):
     pass
 
 
-async def run_handler(handler: Obj, *, runtime: Any, container_id: str, pod_ip: str, clock: Clock,
-                      timeout: float) -> None:
+async def run_handler(
+    handler: Obj, *, runtime: Any, container_id: str, pod_ip: str, clock: Clock, timeout: float
+) -> None:
     """Run one hook handler; raises HookError when it fails."""
     if "exec" in handler:
         cmd = handler["exec"].get("command") or []
@@ -33,8 +33,10 @@ async def run_handler(handler: Obj, *, runtime: Any, container_id: str, pod_ip: 
         except Exception as err:
             raise HookError(f"exec {cmd}: {err}") from None
         if r.exit_code != 0:
-            raise HookError(f"command {cmd!r} exited with {r.exit_code}: {r.stdout.decode(errors='replace')}"
-                            f"{r.stderr.decode(errors='replace')}")
+            raise HookError(
+                f"command {cmd!r} exited with {r.exit_code}: {r.stdout.decode(errors='replace')}"
+                f"{r.stderr.decode(errors='replace')}"
+            )
     elif "httpGet" in handler:
         h = handler["httpGet"]
         url = http_url(h, pod_ip)
@@ -43,7 +45,7 @@ async def run_handler(handler: Obj, *, runtime: Any, container_id: str, pod_ip: 
                 async with s.get(url, headers=_headers(h)) as resp:
                     if resp.status >= 400:
                         raise HookError(f"HTTP {url}: status {resp.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        except (TimeoutError, aiohttp.ClientError) as err:
             raise HookError(f"HTTP {url}: {err}") from None
     elif "sleep" in handler:
         await clock.sleep(float(handler["sleep"].get("seconds", 0)))

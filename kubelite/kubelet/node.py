@@ -23,21 +23,40 @@ log = logging.getLogger("kubelite.kubelet.node")
 
 def node_facts(options: KubeletOptions, host: HostInfo, runtime_version: str) -> NodeFacts:
     name = options.node_name or host.hostname
-    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": host.operating_system,
-              "kubernetes.io/arch": host.architecture, "beta.kubernetes.io/os": host.operating_system,
-              "beta.kubernetes.io/arch": host.architecture, **options.node_labels}
+    labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": host.operating_system,
+        "kubernetes.io/arch": host.architecture,
+        "beta.kubernetes.io/os": host.operating_system,
+        "beta.kubernetes.io/arch": host.architecture,
+        **options.node_labels,
+    }
     cap = capacity(host, options.max_pods)
     alloc = allocatable(cap, [options.system_reserved, options.kube_reserved], options.eviction_hard_memory)
-    info = {"machineID": host.machine_id, "systemUUID": host.system_uuid, "bootID": host.boot_id,
-            "kernelVersion": host.kernel_version, "osImage": host.os_image,
-            "containerRuntimeVersion": runtime_version, "kubeletVersion": kubelite.KUBERNETES_VERSION,
-            "kubeProxyVersion": "", "operatingSystem": host.operating_system,
-            "architecture": host.architecture}
+    info = {
+        "machineID": host.machine_id,
+        "systemUUID": host.system_uuid,
+        "bootID": host.boot_id,
+        "kernelVersion": host.kernel_version,
+        "osImage": host.os_image,
+        "containerRuntimeVersion": runtime_version,
+        "kubeletVersion": kubelite.KUBERNETES_VERSION,
+        "kubeProxyVersion": "",
+        "operatingSystem": host.operating_system,
+        "architecture": host.architecture,
+    }
     addresses = [dict(a) for a in host.addresses]
     if addresses and addresses[-1]["type"] == "Hostname":
         addresses[-1]["address"] = name
-    return NodeFacts(name=name, labels=labels, capacity=cap, allocatable=alloc, addresses=addresses,
-                     node_info=info, taints=list(options.register_with_taints))
+    return NodeFacts(
+        name=name,
+        labels=labels,
+        capacity=cap,
+        allocatable=alloc,
+        addresses=addresses,
+        node_info=info,
+        taints=list(options.register_with_taints),
+    )
 
 
 def _mem_available() -> int | None:
@@ -65,8 +84,9 @@ class NodeHealth:
             st = await self.runtime.status()
             bad = [c for c in st.status.conditions if not c.status]
             self.runtime_ok = not bad
-            self.runtime_message = "; ".join(f"{c.type}=false reason:{c.reason} message:{c.message}"
-                                             for c in bad)
+            self.runtime_message = "; ".join(
+                f"{c.type}=false reason:{c.reason} message:{c.message}" for c in bad
+            )
         except Exception as err:
             self.runtime_ok, self.runtime_message = False, f"container runtime is down: {err}"
 
@@ -75,8 +95,11 @@ class NodeHealth:
         avail = _mem_available()
         threshold = parse_quantity(self.options.eviction_hard_memory).value()
         if avail is not None and avail < threshold:
-            conds["MemoryPressure"] = ("True", "KubeletHasInsufficientMemory",
-                                       "kubelet has insufficient memory available")
+            conds["MemoryPressure"] = (
+                "True",
+                "KubeletHasInsufficientMemory",
+                "kubelet has insufficient memory available",
+            )
         try:
             du = shutil.disk_usage(str(self.options.pod_log_dir.parent))
             if du.free < du.total * 0.10:

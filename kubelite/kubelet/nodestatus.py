@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
 from kubelite.api.meta import format_time
@@ -59,10 +60,18 @@ class NodeFacts:
 
 
 class NodeAgent:
-    def __init__(self, client: Any, facts: NodeFacts, *, clock: Clock,
-                 conditions: Callable[[], Conditions] = healthy_conditions,
-                 update_frequency: float = 10.0, report_frequency: float = 300.0,
-                 retry_initial: float = 0.2, retry_max: float = 7.0) -> None:
+    def __init__(
+        self,
+        client: Any,
+        facts: NodeFacts,
+        *,
+        clock: Clock,
+        conditions: Callable[[], Conditions] = healthy_conditions,
+        update_frequency: float = 10.0,
+        report_frequency: float = 300.0,
+        retry_initial: float = 0.2,
+        retry_max: float = 7.0,
+    ) -> None:
         self.nodes = client.resource("nodes")
         self.facts = facts
         self.clock = clock
@@ -70,7 +79,7 @@ class NodeAgent:
         self.update_frequency = update_frequency
         self.report_frequency = report_frequency
         self.retry = RetryDelay(retry_initial, retry_max)
-        self.node: Obj | None = None         # the Node as last read or written
+        self.node: Obj | None = None  # the Node as last read or written
         self.posts = 0
         self._last_posted: Obj | None = None  # status without heartbeat times
         self._last_post_at = -1e18
@@ -85,24 +94,38 @@ class NodeAgent:
         return (self.node or {}).get("spec", {}).get("podCIDR", "")
 
     def _stamp(self) -> str:
-        return format_time(dt.datetime.fromtimestamp(self.clock.wall(), dt.timezone.utc))
+        return format_time(dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC))
 
     def build_status(self) -> Obj:
         """The status to post now (heartbeat times filled in)."""
         now = self._stamp()
         conds = []
         for ctype, (status, reason, message) in sorted(
-                self.conditions().items(), key=lambda kv: CONDITION_ORDER.index(kv[0])
-                if kv[0] in CONDITION_ORDER else 99):
+            self.conditions().items(),
+            key=lambda kv: CONDITION_ORDER.index(kv[0]) if kv[0] in CONDITION_ORDER else 99,
+        ):
             prev = self._transitions.get(ctype)
             since = prev[1] if prev and prev[0] == status else now
             self._transitions[ctype] = (status, since)
-            conds.append({"type": ctype, "status": status, "reason": reason, "message": message,
-                          "lastHeartbeatTime": now, "lastTransitionTime": since})
+            conds.append(
+                {
+                    "type": ctype,
+                    "status": status,
+                    "reason": reason,
+                    "message": message,
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": since,
+                }
+            )
         f = self.facts
-        return {"capacity": dict(f.capacity), "allocatable": dict(f.allocatable), "conditions": conds,
-                "addresses": [dict(a) for a in f.addresses], "nodeInfo": dict(f.node_info),
-                "daemonEndpoints": {"kubeletEndpoint": {"Port": f.kubelet_port}}}
+        return {
+            "capacity": dict(f.capacity),
+            "allocatable": dict(f.allocatable),
+            "conditions": conds,
+            "addresses": [dict(a) for a in f.addresses],
+            "nodeInfo": dict(f.node_info),
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": f.kubelet_port}},
+        }
 
     def initial_node(self) -> Obj:
         f = self.facts
@@ -110,8 +133,13 @@ class NodeAgent:
         if f.annotations:
             md["annotations"] = dict(f.annotations)
         spec: Obj = {"taints": [dict(t) for t in f.taints]} if f.taints else {}
-        return {"apiVersion": "v1", "kind": "Node", "metadata": md, "spec": spec,
-                "status": self.build_status()}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": md,
+            "spec": spec,
+            "status": self.build_status(),
+        }
 
     async def register(self) -> Obj:
         """Create or adopt the Node; retries until it succeeds (or the task is cancelled)."""
@@ -120,8 +148,11 @@ class NodeAgent:
                 return await self._register_once()
             except Exception as err:  # API or connection errors: the API server may be starting
                 delay = self.retry.failure()
-                log.warning("unable to register the node, retrying: %s", err,
-                            extra={"node": self.facts.name, "retry_in": delay})
+                log.warning(
+                    "unable to register the node, retrying: %s",
+                    err,
+                    extra={"node": self.facts.name, "retry_in": delay},
+                )
                 await self.clock.sleep(delay)
 
     async def _register_once(self) -> Obj:
@@ -149,8 +180,9 @@ class NodeAgent:
         due = self.clock.now() - self._last_post_at >= self.report_frequency
         if not force and not due and _without_heartbeats(status) == self._last_posted:
             return False
-        self.node = await self.nodes.patch(self.facts.name, {"status": status}, subresource="status",
-                                           patch_type=PatchType.MERGE)
+        self.node = await self.nodes.patch(
+            self.facts.name, {"status": status}, subresource="status", patch_type=PatchType.MERGE
+        )
         self._note_posted(status)
         return True
 

@@ -20,13 +20,13 @@ class BackOffOptions:
 
 @dataclass(slots=True)
 class KubeletOptions:
-    node_name: str = ""                       # default: the host name, lowercased
+    node_name: str = ""  # default: the host name, lowercased
     kubeconfig: Path | None = None
     container_runtime_endpoint: str = "unix:///run/kubelite/runtime.sock"
     runtime_request_timeout: float = 120.0
     # Node lease and status (seeds: renew every 10 s, status on change or every 5 min).
     node_lease_duration_seconds: int = 40
-    lease_renew_interval: float = 10.0        # 0.25 × the lease duration, as Kubernetes
+    lease_renew_interval: float = 10.0  # 0.25 × the lease duration, as Kubernetes
     lease_retry_initial: float = 0.2
     lease_retry_max: float = 7.0
     node_status_update_frequency: float = 10.0  # how often status is computed
@@ -35,15 +35,15 @@ class KubeletOptions:
     register_with_taints: list[dict[str, str]] = field(default_factory=list)
     node_ip: str = ""
     max_pods: int = 110
-    system_reserved: dict[str, str] = field(default_factory=dict)   # {"cpu": "100m", "memory": "100Mi"}
+    system_reserved: dict[str, str] = field(default_factory=dict)  # {"cpu": "100m", "memory": "100Mi"}
     kube_reserved: dict[str, str] = field(default_factory=dict)
-    eviction_hard_memory: str = "100Mi"       # subtracted from allocatable memory, as Kubernetes
-    default_pod_cidr: str = "10.88.0.0/16"    # when the Node has no spec.podCIDR
+    eviction_hard_memory: str = "100Mi"  # subtracted from allocatable memory, as Kubernetes
+    default_pod_cidr: str = "10.88.0.0/16"  # when the Node has no spec.podCIDR
     # Pods.
     pod_log_dir: Path = Path("/var/log/pods")
     pleg_relist_period: float = 1.0
-    sync_frequency: float = 60.0              # every pod is synced at least this often
-    parallel_pod_starts: int = 4              # pods started (sandbox + containers) at once
+    sync_frequency: float = 60.0  # every pod is synced at least this often
+    parallel_pod_starts: int = 4  # pods started (sandbox + containers) at once
     # Pod cgroups under <cgroup_root>/kubepods/<qos>/pod<uid> (cgroups.py); off: none named.
     cgroups_per_qos: bool = True
     cgroup_root: str = "/"

@@ -9,7 +9,8 @@ container is noticed without a watch on the runtime, as in Kubernetes' generic P
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.criconfig import POD_UID
@@ -19,8 +20,9 @@ log = logging.getLogger("kubelite.kubelet.pleg")
 
 
 class PLEG:
-    def __init__(self, runtime: Any, clock: Clock, on_change: Callable[[str], None],
-                 period: float = 1.0) -> None:
+    def __init__(
+        self, runtime: Any, clock: Clock, on_change: Callable[[str], None], period: float = 1.0
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.on_change = on_change

@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.api.errors import APIError, NotFound
 from kubelite.client.resource import PatchType
@@ -51,12 +52,12 @@ class WorkerState(enum.Enum):
 
 
 class PodWorker:
-    def __init__(self, owner: "PodWorkers", pod: Obj) -> None:
+    def __init__(self, owner: PodWorkers, pod: Obj) -> None:
         self.owner = owner
         self.pod = pod
         self.uid: str = pod["metadata"]["uid"]
         self.state = WorkerState.SYNCING
-        self.gone = False                   # the API object is gone (or the static file removed)
+        self.gone = False  # the API object is gone (or the static file removed)
         self.wake = asyncio.Event()
         self.start_time = pod.get("status", {}).get("startTime") or timestamp(owner.clock)
         self.last_status: Obj | None = None
@@ -73,8 +74,12 @@ class PodWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as err:
-                log.warning("pod sync failed, will retry: %s", err, extra={"pod": self.uid},
-                            exc_info=not isinstance(err, (APIError, CRIError)))
+                log.warning(
+                    "pod sync failed, will retry: %s",
+                    err,
+                    extra={"pod": self.uid},
+                    exc_info=not isinstance(err, (APIError, CRIError)),
+                )
                 retry_in = 1.0
             if self.state is WorkerState.TERMINATED and self.gone:
                 return
@@ -115,20 +120,31 @@ class PodWorker:
         spec = self.pod.get("spec") or {}
         by_name = {c["name"]: c for c in spec.get("containers") or []}
         for c in state.containers:
-            if c.state == pb.CONTAINER_RUNNING and c.metadata.name in by_name and \
-                    c.labels.get("kubelite.io/init-container") != "true":
+            if (
+                c.state == pb.CONTAINER_RUNNING
+                and c.metadata.name in by_name
+                and c.labels.get("kubelite.io/init-container") != "true"
+            ):
                 ago = max(0.0, self.owner.clock.wall() - c.started_at / 1e9)
                 running.append((by_name[c.metadata.name], c.id, ago))
         # Probes go to the pod's IP as its status reports it: the node's for a hostNetwork pod.
         pod_ip = (self.last_status or {}).get("podIP") or state.pod_ip
         self.owner.probes.sync(self.uid, pod_ip, running)
 
-    async def write_status(self, state: Any, waiting: dict[str, tuple[str, str]], *,
-                           terminating: bool = False) -> Obj:
+    async def write_status(
+        self, state: Any, waiting: dict[str, tuple[str, str]], *, terminating: bool = False
+    ) -> Obj:
         o = self.owner
-        inputs = StatusInputs(runtime_name=o.runtime_name, host_ip=o.host_ip, start_time=self.start_time,
-                              now=timestamp(o.clock), waiting=waiting, ready=o.probes.ready,
-                              started=o.probes.started, terminating=terminating)
+        inputs = StatusInputs(
+            runtime_name=o.runtime_name,
+            host_ip=o.host_ip,
+            start_time=self.start_time,
+            now=timestamp(o.clock),
+            waiting=waiting,
+            ready=o.probes.ready,
+            started=o.probes.started,
+            terminating=terminating,
+        )
         base = self.pod if self.last_status is None else {**self.pod, "status": self.last_status}
         status = pod_status(base, state, inputs)
         if status != self.last_status and not self.gone:
@@ -143,13 +159,15 @@ class PodWorker:
         state = await fetch(o.runtime, self.uid)
         grace = grace_period(pod)
         spec = pod.get("spec") or {}
-        by_name = {c["name"]: c for c in [*(spec.get("containers") or []),
-                                          *(spec.get("initContainers") or [])]}
+        by_name = {
+            c["name"]: c for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+        }
         running = state.running()
         for c in running:
             o.record(pod, "Normal", "Killing", f"Stopping container {c.metadata.name}")
-        await asyncio.gather(*(o.syncer.stop_container(pod, by_name.get(c.metadata.name), c, grace=grace)
-                               for c in running))
+        await asyncio.gather(
+            *(o.syncer.stop_container(pod, by_name.get(c.metadata.name), c, grace=grace) for c in running)
+        )
         for s in state.sandboxes:
             await o.runtime.stop_pod_sandbox(s.id)
         if not self.gone:
@@ -175,10 +193,20 @@ StatusWriter = Callable[[Obj, Obj], Any]
 
 
 class PodWorkers:
-    def __init__(self, *, runtime: Any, syncer: PodSyncer, probes: ProbeManager, clock: Clock,
-                 record: Callable[[Obj, str, str, str], None], status_writer: StatusWriter,
-                 delete_pod: Callable[[Obj], Any], host_ip: str, runtime_name: str = "kubelite",
-                 sync_frequency: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        runtime: Any,
+        syncer: PodSyncer,
+        probes: ProbeManager,
+        clock: Clock,
+        record: Callable[[Obj, str, str, str], None],
+        status_writer: StatusWriter,
+        delete_pod: Callable[[Obj], Any],
+        host_ip: str,
+        runtime_name: str = "kubelite",
+        sync_frequency: float = 60.0,
+    ) -> None:
         self.runtime = runtime
         self.syncer = syncer
         self.probes = probes
@@ -239,8 +267,13 @@ async def write_pod_status(pods: Any, pod: Obj, status: Obj) -> None:
     """Merge-patch /status; a pod deleted meanwhile is not an error."""
     md = pod["metadata"]
     try:
-        await pods.patch(md["name"], {"status": status}, namespace=md.get("namespace"), subresource="status",
-                         patch_type=PatchType.MERGE)
+        await pods.patch(
+            md["name"],
+            {"status": status},
+            namespace=md.get("namespace"),
+            subresource="status",
+            patch_type=PatchType.MERGE,
+        )
     except NotFound:
         pass
 
@@ -248,7 +281,11 @@ async def write_pod_status(pods: Any, pod: Obj, status: Obj) -> None:
 async def delete_pod_object(pods: Any, pod: Obj) -> None:
     md = pod["metadata"]
     try:
-        await pods.delete(md["name"], namespace=md.get("namespace"), grace_period_seconds=0,
-                          preconditions={"uid": md.get("uid", "")})
+        await pods.delete(
+            md["name"],
+            namespace=md.get("namespace"),
+            grace_period_seconds=0,
+            preconditions={"uid": md.get("uid", "")},
+        )
     except NotFound:
         pass

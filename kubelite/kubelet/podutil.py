@@ -62,11 +62,12 @@ def grace_period(pod: Obj) -> int:
 
 
 def timestamp(clock: Clock) -> str:
-    return format_time(dt.datetime.fromtimestamp(clock.wall(), dt.timezone.utc))
+    return format_time(dt.datetime.fromtimestamp(clock.wall(), dt.UTC))
 
 
 def content_hash(obj: Any) -> str:
     import orjson
+
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 

@@ -19,8 +19,8 @@ from kubelite.kubelet.criconfig import POD_UID
 
 @dataclass(slots=True)
 class PodRuntimeState:
-    sandboxes: list[pb.PodSandbox] = field(default_factory=list)      # newest first
-    sandbox_status: pb.PodSandboxStatus | None = None                 # of the newest
+    sandboxes: list[pb.PodSandbox] = field(default_factory=list)  # newest first
+    sandbox_status: pb.PodSandboxStatus | None = None  # of the newest
     containers: list[pb.ContainerStatus] = field(default_factory=list)
 
     @property
@@ -35,8 +35,11 @@ class PodRuntimeState:
 
     def attempts(self, name: str) -> list[pb.ContainerStatus]:
         """Every instance of container `name`, newest attempt first."""
-        return sorted((c for c in self.containers if c.metadata.name == name),
-                      key=lambda c: (c.metadata.attempt, c.created_at), reverse=True)
+        return sorted(
+            (c for c in self.containers if c.metadata.name == name),
+            key=lambda c: (c.metadata.attempt, c.created_at),
+            reverse=True,
+        )
 
     def latest(self, name: str) -> pb.ContainerStatus | None:
         a = self.attempts(name)

@@ -28,6 +28,8 @@ async def run_kubelet(options: KubeletOptions, ready: asyncio.Event | None = Non
     from kubelite.cri.client import RemoteRuntime
     from kubelite.kubelet.kubelet import Kubelet
 
-    async with Client(config) as client, RemoteRuntime(options.container_runtime_endpoint,
-                                                       timeout=options.runtime_request_timeout) as runtime:
+    async with (
+        Client(config) as client,
+        RemoteRuntime(options.container_runtime_endpoint, timeout=options.runtime_request_timeout) as runtime,
+    ):
         await Kubelet(client, runtime, options).run(ready)

@@ -21,14 +21,14 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 
 class StartSlots:
     def __init__(self, slots: int) -> None:
         self._free = slots
-        self._waiting: list[tuple[int, asyncio.Future[None]]] = []   # a heap by ticket
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []  # a heap by ticket
         self._tickets = itertools.count()
 
     def ticket(self) -> int:
@@ -40,12 +40,12 @@ class StartSlots:
         """How many pods wait for a slot."""
         return sum(1 for _, fut in self._waiting if not fut.done())
 
-    def claim(self, ticket: int) -> "SlotClaim":
+    def claim(self, ticket: int) -> SlotClaim:
         """`async with` holds a slot for the block (waiting for one in ticket order)."""
         return SlotClaim(self, ticket)
 
     async def _acquire(self, ticket: int) -> None:
-        if self._free > 0:          # then nobody waits: a release hands its slot to a waiter
+        if self._free > 0:  # then nobody waits: a release hands its slot to a waiter
             self._free -= 1
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -54,7 +54,7 @@ class StartSlots:
             await fut
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
-                self._release()     # granted just as we were cancelled: pass it on
+                self._release()  # granted just as we were cancelled: pass it on
             elif (ticket, fut) in self._waiting:
                 self._waiting.remove((ticket, fut))
                 heapq.heapify(self._waiting)
@@ -63,7 +63,7 @@ class StartSlots:
     def _release(self) -> None:
         while self._waiting:
             _, fut = heapq.heappop(self._waiting)
-            if not fut.done():      # done: its waiter was cancelled
+            if not fut.done():  # done: its waiter was cancelled
                 fut.set_result(None)
                 return
         self._free += 1
@@ -77,7 +77,7 @@ class SlotClaim:
         self._ticket = ticket
         self.held = False
 
-    async def __aenter__(self) -> "SlotClaim":
+    async def __aenter__(self) -> SlotClaim:
         await self._slots._acquire(self._ticket)
         self.held = True
         return self

@@ -77,12 +77,13 @@ def decode_manifest(text: str, node: str, source: str) -> Obj:
     try:
         pod = static_pod(doc, node, source)
         apply_defaults(_POD, pod)
-    except (TypeError, AttributeError, KeyError, ValueError) as err:   # fields of the wrong types
+    except (TypeError, AttributeError, KeyError, ValueError) as err:  # fields of the wrong types
         raise InvalidManifest(f"malformed pod: {err}") from None
     errors = validate_pod(pod)
     if errors:
-        raise InvalidManifest("invalid pod: " + "; ".join(f"{e.field}: {e.reason} {e.detail}".strip()
-                                                          for e in errors))
+        raise InvalidManifest(
+            "invalid pod: " + "; ".join(f"{e.field}: {e.reason} {e.detail}".strip() for e in errors)
+        )
     return pod
 
 
@@ -94,8 +95,12 @@ def static_pod(doc: Obj, node: str, source: str) -> Obj:
     md["name"] = f"{md.get('name', 'static')}-{node}"
     md.setdefault("namespace", "default")
     md["uid"] = h
-    md["annotations"] = {**(md.get("annotations") or {}), CONFIG_SOURCE: "file", CONFIG_HASH: h,
-                         CONFIG_SEEN: source}
+    md["annotations"] = {
+        **(md.get("annotations") or {}),
+        CONFIG_SOURCE: "file",
+        CONFIG_HASH: h,
+        CONFIG_SEEN: source,
+    }
     spec["nodeName"] = node
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -111,16 +116,24 @@ def mirror_of(pod: Obj, node_uid: str) -> Obj:
     md.pop("uid", None)
     md["annotations"] = {**md["annotations"], CONFIG_MIRROR: md["annotations"][CONFIG_HASH]}
     if node_uid:
-        md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": pod["spec"]["nodeName"],
-                                  "uid": node_uid, "controller": True}]
+        md["ownerReferences"] = [
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "name": pod["spec"]["nodeName"],
+                "uid": node_uid,
+                "controller": True,
+            }
+        ]
     m["apiVersion"], m["kind"] = "v1", "Pod"
     m.pop("status", None)
     return m
 
 
 class StaticPods:
-    def __init__(self, client: Any, options: KubeletOptions, node: str, agent: Any, workers: Any,
-                 clock: Clock) -> None:
+    def __init__(
+        self, client: Any, options: KubeletOptions, node: str, agent: Any, workers: Any, clock: Clock
+    ) -> None:
         assert options.pod_manifest_path is not None
         self.folder = options.pod_manifest_path
         self.period = options.file_check_frequency
@@ -143,13 +156,13 @@ class StaticPods:
     async def check(self) -> None:
         found, skipped = read_manifests(self.folder, self.node) if self.folder.is_dir() else ({}, {})
         for f, why in skipped.items():
-            if self._skipped.get(f) != why:   # once per file and reason, not every check
+            if self._skipped.get(f) != why:  # once per file and reason, not every check
                 log.warning("skipping static pod manifest: %s", why, extra={"file": f})
         self._skipped = skipped
         for uid, pod in self.current.items():
             if uid not in found:
                 self.workers.deleted(pod)  # the file changed or went away: stop that pod
-        for uid, pod in found.items():
+        for pod in found.values():
             self.workers.update(pod)
         self.current = found
         await self.sync_mirrors()
@@ -157,21 +170,28 @@ class StaticPods:
     async def sync_mirrors(self) -> None:
         wanted = {p["metadata"]["name"]: p for p in self.current.values()}
         listed = await self.pods_api.list(field_selector=f"spec.nodeName={self.node}")
-        mirrors = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in listed["items"]
-                   if CONFIG_MIRROR in (p["metadata"].get("annotations") or {})}
+        mirrors = {
+            (p["metadata"]["namespace"], p["metadata"]["name"]): p
+            for p in listed["items"]
+            if CONFIG_MIRROR in (p["metadata"].get("annotations") or {})
+        }
         for (ns, name), m in mirrors.items():
             want = wanted.get(name)
-            if want is None or want["metadata"]["namespace"] != ns or \
-                    m["metadata"]["annotations"][CONFIG_MIRROR] != want["metadata"]["uid"] or \
-                    m["metadata"].get("deletionTimestamp"):
+            if (
+                want is None
+                or want["metadata"]["namespace"] != ns
+                or m["metadata"]["annotations"][CONFIG_MIRROR] != want["metadata"]["uid"]
+                or m["metadata"].get("deletionTimestamp")
+            ):
                 await self._delete(m)
                 mirrors[(ns, name)] = {}
         for name, pod in wanted.items():
             key = (pod["metadata"]["namespace"], name)
             if not mirrors.get(key):
                 try:
-                    await self.pods_api.create(mirror_of(pod, self.agent.uid),
-                                               namespace=pod["metadata"]["namespace"])
+                    await self.pods_api.create(
+                        mirror_of(pod, self.agent.uid), namespace=pod["metadata"]["namespace"]
+                    )
                     # A new API object: it shows the pod's status only once that is written again.
                     self.workers.resend_status(pod["metadata"]["uid"])
                 except AlreadyExists:
@@ -181,8 +201,12 @@ class StaticPods:
 
     async def _delete(self, m: Obj) -> None:
         try:
-            await self.pods_api.delete(m["metadata"]["name"], namespace=m["metadata"]["namespace"],
-                                       grace_period_seconds=0, preconditions={"uid": m["metadata"]["uid"]})
+            await self.pods_api.delete(
+                m["metadata"]["name"],
+                namespace=m["metadata"]["namespace"],
+                grace_period_seconds=0,
+                preconditions={"uid": m["metadata"]["uid"]},
+            )
         except (NotFound, APIError):
             pass
         await asyncio.sleep(0)

@@ -20,8 +20,10 @@ status.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kubelite.api.meta import format_time
 from kubelite.cri import api_pb2 as pb
@@ -32,7 +34,7 @@ Obj = dict[str, Any]
 
 
 def _ts(ns: int) -> str:
-    return format_time(dt.datetime.fromtimestamp(ns / 1e9, dt.timezone.utc)) if ns else ""
+    return format_time(dt.datetime.fromtimestamp(ns / 1e9, dt.UTC)) if ns else ""
 
 
 @dataclass(slots=True)
@@ -41,16 +43,20 @@ class StatusInputs:
     host_ip: str
     start_time: str
     now: str
-    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)   # name -> (reason, message)
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (reason, message)
     ready: Callable[[str, Obj], bool] = lambda cid, c: True
     started: Callable[[str, Obj], bool] = lambda cid, c: True
     terminating: bool = False
 
 
 def _terminated(c: pb.ContainerStatus, runtime: str) -> Obj:
-    t: Obj = {"exitCode": c.exit_code, "reason": c.reason or ("Completed" if c.exit_code == 0 else "Error"),
-              "startedAt": _ts(c.started_at) or None, "finishedAt": _ts(c.finished_at) or None,
-              "containerID": f"{runtime}://{c.id}"}
+    t: Obj = {
+        "exitCode": c.exit_code,
+        "reason": c.reason or ("Completed" if c.exit_code == 0 else "Error"),
+        "startedAt": _ts(c.started_at) or None,
+        "finishedAt": _ts(c.finished_at) or None,
+        "containerID": f"{runtime}://{c.id}",
+    }
     if c.message:
         t["message"] = c.message
     return t
@@ -69,12 +75,22 @@ def will_restart(pod: Obj, c: pb.ContainerStatus | None, init: bool = False) -> 
 def container_status(pod: Obj, spec: Obj, state: PodRuntimeState, inp: StatusInputs, init: bool) -> Obj:
     name = spec["name"]
     latest, prev = state.latest(name), state.previous(name)
-    st: Obj = {"name": name, "image": spec.get("image", ""), "imageID": "", "ready": False,
-               "restartCount": 0, "started": False, "state": {}, "lastState": {}}
+    st: Obj = {
+        "name": name,
+        "image": spec.get("image", ""),
+        "imageID": "",
+        "ready": False,
+        "restartCount": 0,
+        "started": False,
+        "state": {},
+        "lastState": {},
+    }
     waiting = inp.waiting.get(name)
     if latest is None:
-        reason, message = waiting or ("PodInitializing" if init or not state.ready_sandbox else
-                                      "ContainerCreating", "")
+        reason, message = waiting or (
+            "PodInitializing" if init or not state.ready_sandbox else "ContainerCreating",
+            "",
+        )
         st["state"] = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
         return st
     st["restartCount"] = latest.metadata.attempt
@@ -109,35 +125,38 @@ def _phase(pod: Obj, init_statuses: list[Obj], statuses: list[Obj], terminating:
             return "Failed"
         if not (t and t["exitCode"] == 0):
             return "Pending"
-    running = waiting = succeeded = failed = 0
-    for s in statuses:
-        if "running" in s["state"]:
-            running += 1
-        elif "terminated" in s["state"]:
-            if s["state"]["terminated"]["exitCode"] == 0:
-                succeeded += 1
-            else:
-                failed += 1
-        elif s["lastState"].get("terminated"):
-            running += 1  # exited and waiting to restart: the pod is still Running
-        else:
-            waiting += 1
-    if waiting:
+    counts = Counter(_container_outcome(s) for s in statuses)
+    if counts["waiting"]:
         return "Pending"
-    if running:
+    if counts["running"]:
         return "Running"
-    if failed:
-        return "Running" if policy == "Always" else ("Failed" if policy == "Never" else "Running")
-    if succeeded:
+    if counts["failed"]:
+        return "Failed" if policy == "Never" else "Running"
+    if counts["succeeded"]:
         return "Running" if policy == "Always" else "Succeeded"
     return "Pending"
+
+
+def _container_outcome(s: Obj) -> str:
+    """running, succeeded, failed or waiting: what one app container adds to the pod's phase."""
+    state = s["state"]
+    if "running" in state:
+        return "running"
+    if "terminated" in state:
+        return "succeeded" if state["terminated"]["exitCode"] == 0 else "failed"
+    if s["lastState"].get("terminated"):
+        return "running"  # exited and waiting to restart: the pod is still Running
+    return "waiting"
 
 
 def _condition(old: Obj, ctype: str, ok: bool, now: str, reason: str = "", message: str = "") -> Obj:
     status = "True" if ok else "False"
     prev = next((c for c in old.get("conditions") or [] if c.get("type") == ctype), None)
-    since = prev["lastTransitionTime"] if prev and prev.get("status") == status and \
-        prev.get("lastTransitionTime") else now
+    since = (
+        prev["lastTransitionTime"]
+        if prev and prev.get("status") == status and prev.get("lastTransitionTime")
+        else now
+    )
     c: Obj = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
     if not ok and reason:
         c["reason"] = reason
@@ -162,8 +181,14 @@ def pod_status(pod: Obj, state: PodRuntimeState, inp: StatusInputs) -> Obj:
     ready_msg = "" if done else f"containers with unready status: [{' '.join(unready)}]"
     conditions = [
         _condition(old, "PodReadyToStartContainers", state.ready_sandbox is not None, now),
-        _condition(old, "Initialized", not not_init, now, "ContainersNotInitialized",
-                   f"containers with incomplete status: [{' '.join(not_init)}]"),
+        _condition(
+            old,
+            "Initialized",
+            not not_init,
+            now,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(not_init)}]",
+        ),
         _condition(old, "Ready", not unready and not done, now, ready_reason, ready_msg),
         _condition(old, "ContainersReady", not unready and not done, now, ready_reason, ready_msg),
         _condition(old, "PodScheduled", True, now),
@@ -171,10 +196,17 @@ def pod_status(pod: Obj, state: PodRuntimeState, inp: StatusInputs) -> Obj:
     pod_ip = state.pod_ip or (inp.host_ip if spec.get("hostNetwork") and state.ready_sandbox else "")
     if not pod_ip and old.get("podIP") and done:
         pod_ip = old["podIP"]
-    status: Obj = {"phase": phase, "conditions": conditions, "hostIP": inp.host_ip,
-                   "hostIPs": [{"ip": inp.host_ip}] if inp.host_ip else [],
-                   "podIP": pod_ip or None, "podIPs": [{"ip": pod_ip}] if pod_ip else None,
-                   "startTime": inp.start_time, "containerStatuses": mains, "qosClass": qos_class(pod)}
+    status: Obj = {
+        "phase": phase,
+        "conditions": conditions,
+        "hostIP": inp.host_ip,
+        "hostIPs": [{"ip": inp.host_ip}] if inp.host_ip else [],
+        "podIP": pod_ip or None,
+        "podIPs": [{"ip": pod_ip}] if pod_ip else None,
+        "startTime": inp.start_time,
+        "containerStatuses": mains,
+        "qosClass": qos_class(pod),
+    }
     if inits:
         status["initContainerStatuses"] = inits
     return status

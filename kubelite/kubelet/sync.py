@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
@@ -46,9 +47,9 @@ from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.sync")
 Obj = dict[str, Any]
-Recorder = Callable[[Obj, str, str, str], None]   # (pod, type, reason, message)
-Pulled = dict[str, str | PullFailure]              # container name → image ref, or why not
-SHOW_ERR_IMAGE_PULL = 1.0   # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
+Recorder = Callable[[Obj, str, str, str], None]  # (pod, type, reason, message)
+Pulled = dict[str, str | PullFailure]  # container name → image ref, or why not
+SHOW_ERR_IMAGE_PULL = 1.0  # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
 
 
 @dataclass(slots=True)
@@ -62,9 +63,20 @@ class SyncResult:
 
 
 class PodSyncer:
-    def __init__(self, runtime: Any, *, clock: Clock, probes: ProbeManager, record: Recorder,
-                 crash_backoff: Backoff, pull_backoff: Backoff, log_root: Any, host_ip: str,
-                 parallel_pod_starts: int = 4, cgroup_root: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Any,
+        *,
+        clock: Clock,
+        probes: ProbeManager,
+        record: Recorder,
+        crash_backoff: Backoff,
+        pull_backoff: Backoff,
+        log_root: Any,
+        host_ip: str,
+        parallel_pod_starts: int = 4,
+        cgroup_root: str | None = None,
+    ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
         self.clock = clock
@@ -74,7 +86,7 @@ class PodSyncer:
         self.images = ImagePuller(runtime, pull_backoff)
         self.log_root = log_root
         self.host_ip = host_ip
-        self.cgroup_root = cgroup_root      # None: name no pod cgroup (the runtime picks)
+        self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
 
     def pod_cgroup(self, pod: Obj) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
@@ -113,11 +125,13 @@ class PodSyncer:
                 return await self.images.ensure(pod, c, sb_config, lambda t, r, m: self.record(pod, t, r, m))
             except PullFailure as err:
                 return err
-        refs = await asyncio.gather(*(pull(c) for c in first))
-        return {c["name"]: ref for c, ref in zip(first, refs)}
 
-    async def _sync_containers(self, pod: Obj, state: PodRuntimeState, slot: SlotClaim | None = None,
-                               pulled: Pulled | None = None) -> SyncResult:
+        refs = await asyncio.gather(*(pull(c) for c in first))
+        return {c["name"]: ref for c, ref in zip(first, refs, strict=True)}
+
+    async def _sync_containers(
+        self, pod: Obj, state: PodRuntimeState, slot: SlotClaim | None = None, pulled: Pulled | None = None
+    ) -> SyncResult:
         result = SyncResult(state)
         sandbox = state.ready_sandbox
         if sandbox is None:
@@ -130,7 +144,7 @@ class PodSyncer:
                 continue
             if latest is None or will_restart(pod, latest, init=True):
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=True)
-            return result   # one init container at a time, each to completion
+            return result  # one init container at a time, each to completion
         for c in spec.get("containers") or []:
             latest = state.latest(c["name"])
             if latest is not None and latest.state == pb.CONTAINER_RUNNING:
@@ -138,8 +152,9 @@ class PodSyncer:
                 if why is None:
                     continue
                 kind = "liveness" if self.probes.liveness_failed(latest.id) else "startup"
-                self.record(pod, "Normal", "Killing",
-                            f"Container {c['name']} failed {kind} probe, will be restarted")
+                self.record(
+                    pod, "Normal", "Killing", f"Container {c['name']} failed {kind} probe, will be restarted"
+                )
                 await self.stop_container(pod, c, latest, grace=_probe_grace(pod, c, kind))
                 latest = (await self.runtime.container_status(latest.id)).status
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
@@ -156,34 +171,49 @@ class PodSyncer:
                     continue
                 await self.runtime.stop_pod_sandbox(s.id)
         if attempt:
-            self.record(pod, "Normal", "SandboxChanged",
-                        "Pod sandbox changed, it will be killed and re-created.")
+            self.record(
+                pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
+            )
         try:
             await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
         except CRIError as err:
-            self.record(pod, "Warning", "FailedCreatePodSandBox",
-                        f"Failed to create pod sandbox: {err.message}")
+            self.record(
+                pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {err.message}"
+            )
             raise
 
-    async def _start(self, pod: Obj, c: Obj, latest: pb.ContainerStatus | None, sandbox_id: str,
-                     sb_config: pb.PodSandboxConfig, result: SyncResult, slot: SlotClaim | None,
-                     pulled: Pulled | None, *, init: bool) -> None:
+    async def _start(
+        self,
+        pod: Obj,
+        c: Obj,
+        latest: pb.ContainerStatus | None,
+        sandbox_id: str,
+        sb_config: pb.PodSandboxConfig,
+        result: SyncResult,
+        slot: SlotClaim | None,
+        pulled: Pulled | None,
+        *,
+        init: bool,
+    ) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
         if latest is not None:
             key = (pod["metadata"]["uid"], name)
             finished = latest.finished_at / 1e9 if latest.finished_at else self.clock.wall()
             finished_ago = max(0.0, self.clock.wall() - finished)
-            exited = self.clock.now() - finished_ago      # on the back-off's clock
+            exited = self.clock.now() - finished_ago  # on the back-off's clock
             # As Kubernetes' doBackOff: the delay runs from the exit, and it is forgotten when
             # this exit came more than reset_after after the previous one.
             delay = self.crash_backoff.backoff_since(key, exited)
             if delay:
                 pod_ref = f"{full_name(pod)}({pod['metadata']['uid']})"
-                result.waiting[name] = ("CrashLoopBackOff", f"back-off {go_duration(delay)} restarting "
-                                        f"failed container={name} pod={pod_ref}")
-                self.record(pod, "Warning", "BackOff", f"Back-off restarting failed container {name} "
-                            f"in pod {pod_ref}")
+                result.waiting[name] = (
+                    "CrashLoopBackOff",
+                    f"back-off {go_duration(delay)} restarting failed container={name} pod={pod_ref}",
+                )
+                self.record(
+                    pod, "Warning", "BackOff", f"Back-off restarting failed container {name} in pod {pod_ref}"
+                )
                 result.retry_after(delay - finished_ago)
                 return
             self.crash_backoff.next(key, at=exited)
@@ -201,8 +231,16 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        cfg = container_config(pod, c, attempt, image_ref=image_ref, pod_ip=result.state.pod_ip,
-                               host_ip=self.host_ip, init=init, spec_hash=content_hash(c))
+        cfg = container_config(
+            pod,
+            c,
+            attempt,
+            image_ref=image_ref,
+            pod_ip=result.state.pod_ip,
+            host_ip=self.host_ip,
+            init=init,
+            spec_hash=content_hash(c),
+        )
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
             self.record(pod, "Normal", "Created", f"Created container {name}")
@@ -213,18 +251,25 @@ class PodSyncer:
             result.retry_after(1.0)
             return
         self.record(pod, "Normal", "Started", f"Started container {name}")
-        hook = ((c.get("lifecycle") or {}).get("postStart"))
+        hook = (c.get("lifecycle") or {}).get("postStart")
         if hook:
             try:
-                await run_handler(hook, runtime=self.runtime, container_id=cid, pod_ip=result.state.pod_ip,
-                                  clock=self.clock, timeout=30)
+                await run_handler(
+                    hook,
+                    runtime=self.runtime,
+                    container_id=cid,
+                    pod_ip=result.state.pod_ip,
+                    clock=self.clock,
+                    timeout=30,
+                )
             except HookError as err:
                 self.record(pod, "Warning", "FailedPostStartHook", str(err))
                 await self.runtime.stop_container(cid, 0)
         await self._prune(pod, name, result.state)
 
-    async def _ensure_image(self, pod: Obj, c: Obj, sb_config: pb.PodSandboxConfig,
-                            slot: SlotClaim | None) -> str | PullFailure:
+    async def _ensure_image(
+        self, pod: Obj, c: Obj, sb_config: pb.PodSandboxConfig, slot: SlotClaim | None
+    ) -> str | PullFailure:
         async with slot.released() if slot is not None else contextlib.nullcontext():
             try:
                 return await self.images.ensure(pod, c, sb_config, lambda t, r, m: self.record(pod, t, r, m))
@@ -242,15 +287,25 @@ class PodSyncer:
 
     # ---- stopping -------------------------------------------------------------------------
 
-    async def stop_container(self, pod: Obj, c: Obj | None, st: pb.ContainerStatus, *, grace: int,
-                             run_pre_stop: bool = True) -> None:
+    async def stop_container(
+        self, pod: Obj, c: Obj | None, st: pb.ContainerStatus, *, grace: int, run_pre_stop: bool = True
+    ) -> None:
         """preStop (within the grace period), then stop with what is left of it."""
         started = self.clock.now()
         hook = ((c or {}).get("lifecycle") or {}).get("preStop") if run_pre_stop else None
         if hook and st.state == pb.CONTAINER_RUNNING:
             try:
-                await asyncio.wait_for(run_handler(hook, runtime=self.runtime, container_id=st.id,
-                                                   pod_ip="", clock=self.clock, timeout=grace), max(grace, 1))
+                await asyncio.wait_for(
+                    run_handler(
+                        hook,
+                        runtime=self.runtime,
+                        container_id=st.id,
+                        pod_ip="",
+                        clock=self.clock,
+                        timeout=grace,
+                    ),
+                    max(grace, 1),
+                )
             except (HookError, TimeoutError) as err:
                 self.record(pod, "Warning", "FailedPreStopHook", f"PreStopHook failed: {err}")
         left = max(0, int(round(grace - (self.clock.now() - started))))

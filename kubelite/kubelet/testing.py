@@ -23,12 +23,12 @@ Obj = dict[str, Any]
 
 class FakeAPI:
     def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], Obj] = {}   # (plural, namespace, name)
+        self.objects: dict[tuple[str, str, str], Obj] = {}  # (plural, namespace, name)
         self.revision = 0
         self.unreachable = False
-        self.calls: list[tuple[str, str, str]] = []          # (verb, plural, name)
+        self.calls: list[tuple[str, str, str]] = []  # (verb, plural, name)
 
-    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> "FakeResource":
+    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> FakeResource:
         return FakeResource(self, plural)
 
 

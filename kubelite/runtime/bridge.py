@@ -25,8 +25,9 @@ import ipaddress
 import json
 import logging
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 log = logging.getLogger("kubelite.runtime.bridge")
 Interface = ipaddress.IPv4Interface
@@ -68,8 +69,12 @@ def addresses(bridge: str) -> list[Interface] | None:
         links = json.loads(_ip("-j", "-4", "addr", "show", "dev", bridge) or "[]")
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
-    return [Interface(f"{a['local']}/{a['prefixlen']}") for link in links for a in link.get("addr_info", [])
-            if a.get("family") == "inet"]
+    return [
+        Interface(f"{a['local']}/{a['prefixlen']}")
+        for link in links
+        for a in link.get("addr_info", [])
+        if a.get("family") == "inet"
+    ]
 
 
 def reconcile(bridge: GatewayBridge, in_use: Iterable[str]) -> bool:
@@ -91,6 +96,8 @@ def reconcile(bridge: GatewayBridge, in_use: Iterable[str]) -> bool:
         _ip("addr", "add", str(bridge.gateway), "dev", bridge.name)
     for a in keep:
         _ip("addr", "add", str(a), "dev", bridge.name)
-    log.info("bridge addresses follow the pod CIDR",
-             extra={"bridge": bridge.name, "addresses": [str(a) for a in want]})
+    log.info(
+        "bridge addresses follow the pod CIDR",
+        extra={"bridge": bridge.name, "addresses": [str(a) for a in want]},
+    )
     return bool(keep)

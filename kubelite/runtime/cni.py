@@ -22,9 +22,10 @@ import asyncio
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.runtime import bridge
@@ -65,9 +66,18 @@ def default_network(cidr: str) -> dict[str, Any]:
         "cniVersion": "0.4.0",
         "name": "kubelite",
         "plugins": [
-            {"type": "bridge", "bridge": DEFAULT_BRIDGE, "isGateway": True, "ipMasq": True,
-             "hairpinMode": True, "ipam": {"type": "host-local", "ranges": [[{"subnet": cidr}]],
-                                           "routes": [{"dst": "0.0.0.0/0"}]}},
+            {
+                "type": "bridge",
+                "bridge": DEFAULT_BRIDGE,
+                "isGateway": True,
+                "ipMasq": True,
+                "hairpinMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": cidr}]],
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                },
+            },
             {"type": "portmap", "capabilities": {"portMappings": True}},
             {"type": "loopback"},
         ],
@@ -115,7 +125,7 @@ class CNI:
     def __init__(self, conf_dir: Path, bin_dirs: tuple[Path, ...]) -> None:
         self.conf_dir = conf_dir
         self.bin_dirs = bin_dirs
-        self.old_gateways_kept = False    # a bridge keeps an old range's gateway for its pods
+        self.old_gateways_kept = False  # a bridge keeps an old range's gateway for its pods
 
     def ready(self) -> tuple[bool, str]:
         try:

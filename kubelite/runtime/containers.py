@@ -411,7 +411,7 @@ class ContainerOps:
         )
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout or None)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             raise DeadlineExceeded(f"command {cmd!r} timed out after {timeout}s") from None

@@ -51,7 +51,7 @@ class ContainerRecord:
     image_id: str
     created_at: int
     log_path: str = ""
-    image_ref: str = ""   # the image's repo digest (what Kubernetes shows as imageID); "": image_id
+    image_ref: str = ""  # the image's repo digest (what Kubernetes shows as imageID); "": image_id
     cgroup: str = ""
     started_at: int = 0
     stop_signal: int = 15

@@ -44,8 +44,11 @@ class RuntimeServer:
     def __init__(self, options: RuntimeOptions) -> None:
         self.options = options
         options.root.mkdir(parents=True, exist_ok=True)
-        self.images = ImageManager(options.root / "images", insecure_registries=options.insecure_registries,
-                                   registry_mirrors=options.registry_mirrors)
+        self.images = ImageManager(
+            options.root / "images",
+            insecure_registries=options.insecure_registries,
+            registry_mirrors=options.registry_mirrors,
+        )
         self.runtime = Runtime(options, self.images)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:

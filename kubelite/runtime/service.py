@@ -59,7 +59,7 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         self.monitors.start()
         self.sandboxes = load_all(self.root / "sandboxes", SandboxRecord)
         self.containers = load_all(self.root / "containers", ContainerRecord)
-        for cid, rec in list(self.containers.items()):
+        for rec in list(self.containers.values()):
             if rec.sandbox_id not in self.sandboxes:  # a half-removed sandbox's leftovers
                 await self._destroy(rec)
 
@@ -155,8 +155,9 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
                 continue
             if (s := self._pod_sandbox_stats(rec)) is None:
                 continue
-            if filter is not None and any(s.attributes.labels.get(k) != v
-                                          for k, v in filter.label_selector.items()):
+            if filter is not None and any(
+                s.attributes.labels.get(k) != v for k, v in filter.label_selector.items()
+            ):
                 continue
             out.append(s)
         return out
@@ -174,8 +175,10 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
                 id=rec.id, metadata=cfg.metadata, labels=cfg.labels, annotations=cfg.annotations
             )
         )
-        if not stats.fill(rec.cgroup_parent, s.linux.cpu, s.linux.memory) \
-                and self.sandboxes.get(rec.id) is not rec:
+        if (
+            not stats.fill(rec.cgroup_parent, s.linux.cpu, s.linux.memory)
+            and self.sandboxes.get(rec.id) is not rec
+        ):
             return None
         for c in list(self.containers.values()):
             if c.sandbox_id == rec.id and self.state(c) == pb.CONTAINER_RUNNING:

@@ -50,8 +50,12 @@ def missing(runc: str = "runc", cni_bin_dirs: tuple[Path, ...] = CNI_BIN_DIRS) -
         out.append(Missing(f"{runc} on PATH", "runc"))
     for plugin in CNI_PLUGINS:
         if not any((d / plugin).is_file() for d in cni_bin_dirs):
-            out.append(Missing(f"CNI plugin {plugin!r} in {' or '.join(map(str, cni_bin_dirs))}",
-                               "containernetworking-plugins"))
+            out.append(
+                Missing(
+                    f"CNI plugin {plugin!r} in {' or '.join(map(str, cni_bin_dirs))}",
+                    "containernetworking-plugins",
+                )
+            )
     return out
 
 
@@ -76,29 +80,79 @@ def kubelet_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str) -> Path
     """A client certificate for the node from the cluster CA, and a kubeconfig with it."""
     cert, key = d / "pki" / "kubelet.crt", d / "pki" / "kubelet.key"
     if not cert.exists() or not key.exists():
-        c, k = issue(load_cert(pki.ca.cert), load_key(pki.ca.key), common_name=f"system:node:{name}",
-                     organizations=("system:nodes",), client=True)
+        c, k = issue(
+            load_cert(pki.ca.cert),
+            load_key(pki.ca.key),
+            common_name=f"system:node:{name}",
+            organizations=("system:nodes",),
+            client=True,
+        )
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
+            f.write(
+                k.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
         cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
-    return write_kubeconfig(d / "kubelet.kubeconfig", server=server, ca_cert=pki.ca.cert,
-                            client_cert=cert, client_key=key, user=f"system:node:{name}")
+    return write_kubeconfig(
+        d / "kubelet.kubeconfig",
+        server=server,
+        ca_cert=pki.ca.cert,
+        client_cert=cert,
+        client_key=key,
+        user=f"system:node:{name}",
+    )
 
 
 def runtime_argv(d: Path, registry_mirrors: tuple[str, ...], extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "kubelite", "runtime", "--root", str(d / "runtime"),
-            "--socket", str(d / "runtime.sock"), "--cni-conf-dir", str(d / "net.d"),
-            *(f"--registry-mirror={m}" for m in registry_mirrors), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "runtime",
+        "--root",
+        str(d / "runtime"),
+        "--socket",
+        str(d / "runtime.sock"),
+        "--cni-conf-dir",
+        str(d / "net.d"),
+        *(f"--registry-mirror={m}" for m in registry_mirrors),
+        *extra,
+    ]
 
 
 def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(kubeconfig),
-            "--container-runtime-endpoint", runtime_endpoint, "--node-name", name,
-            "--pod-log-dir", str(d / "pods"), "--pod-manifest-path", str(d / "manifests"), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "kubelet",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--container-runtime-endpoint",
+        runtime_endpoint,
+        "--node-name",
+        name,
+        "--pod-log-dir",
+        str(d / "pods"),
+        "--pod-manifest-path",
+        str(d / "manifests"),
+        *extra,
+    ]
 
 
 def simulated_argv(kubeconfig: Path, count: int, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(kubeconfig),
-            "--simulated", str(count), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "kubelet",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--simulated",
+        str(count),
+        *extra,
+    ]

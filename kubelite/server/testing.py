@@ -23,7 +23,7 @@ from kubelite.util.net import free_port
 @dataclass
 class LocalCluster:
     data_dir: Path
-    store: str = ""                  # "" = SQLite in data_dir; or etcd://...
+    store: str = ""  # "" = SQLite in data_dir; or etcd://...
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
@@ -32,8 +32,12 @@ class LocalCluster:
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        opts = UpOptions(data_dir=self.data_dir, port=self.port, store=self.store,
-                         extra_args={"apiserver": self.extra_args})
+        opts = UpOptions(
+            data_dir=self.data_dir,
+            port=self.port,
+            store=self.store,
+            extra_args={"apiserver": self.extra_args},
+        )
         self.argv = prepare(opts)[0].argv
         self.log_path = self.data_dir / "apiserver.log"
 
@@ -52,11 +56,12 @@ class LocalCluster:
         env["HOME"] = str(self.data_dir)  # kubectl's discovery cache stays per cluster
         return env
 
-    def start(self, timeout: float = 30.0) -> "LocalCluster":
+    def start(self, timeout: float = 30.0) -> LocalCluster:
         assert self.log_path is not None
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.wait_ready(timeout)
         return self
 
@@ -66,8 +71,7 @@ class LocalCluster:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"apiserver exited with {self.process.returncode}; log:\n"
-                                   + self.log())
+                raise RuntimeError(f"apiserver exited with {self.process.returncode}; log:\n" + self.log())
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", context=ctx, timeout=2) as r:
                     if r.status == 200:
@@ -102,16 +106,24 @@ class LocalCluster:
         self.stop()
         self.start()
 
-    def kubectl(self, *args: str, binary: str = "kubectl", input: str | None = None,
-                check: bool = True, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([binary, *args], env=self.env(), input=input, capture_output=True,
-                                text=True, timeout=timeout)
+    def kubectl(
+        self,
+        *args: str,
+        binary: str = "kubectl",
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 60.0,
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [binary, *args], env=self.env(), input=input, capture_output=True, text=True, timeout=timeout
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
-                                 f"{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
-    def __enter__(self) -> "LocalCluster":
+    def __enter__(self) -> LocalCluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -33,9 +33,9 @@ import signal
 import ssl
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from kubelite.server import localnode
 from kubelite.util.kubeconfig import write_kubeconfig
@@ -49,7 +49,7 @@ log = logging.getLogger("kubelite.up")
 class UpOptions:
     data_dir: Path
     port: int = 6443
-    store: str = ""                 # default: sqlite in data_dir
+    store: str = ""  # default: sqlite in data_dir
     bind_address: str = "127.0.0.1"
     advertise_address: str = "127.0.0.1"
     local_node: bool = True
@@ -66,7 +66,7 @@ class UpOptions:
 class Component:
     name: str
     argv: list[str]
-    ready: Callable[[], Awaitable[bool]] | None = None   # None: ready once started
+    ready: Callable[[], Awaitable[bool]] | None = None  # None: ready once started
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
 
@@ -91,14 +91,33 @@ def prepare(options: UpOptions) -> list[Component]:
     tokens = d / "tokens.csv"
     _admin_token(tokens)
     host = options.advertise_address if options.bind_address in ("0.0.0.0", "::") else options.bind_address
-    write_kubeconfig(d / "kubeconfig", server=f"https://{host}:{options.port}", ca_cert=pki.ca.cert,
-                     client_cert=pki.admin.cert, client_key=pki.admin.key)
+    write_kubeconfig(
+        d / "kubeconfig",
+        server=f"https://{host}:{options.port}",
+        ca_cert=pki.ca.cert,
+        client_cert=pki.admin.cert,
+        client_key=pki.admin.key,
+    )
     store = options.store or f"sqlite://{d / 'state.db'}"
-    apiserver = [sys.executable, "-m", "kubelite", "apiserver", "--store", store,
-                 "--cert-dir", str(d / "pki"), "--port", str(options.port),
-                 "--bind-address", options.bind_address,
-                 "--advertise-address", options.advertise_address,
-                 "--token-auth-file", str(tokens), *options.extra_args.get("apiserver", [])]
+    apiserver = [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "apiserver",
+        "--store",
+        store,
+        "--cert-dir",
+        str(d / "pki"),
+        "--port",
+        str(options.port),
+        "--bind-address",
+        options.bind_address,
+        "--advertise-address",
+        options.advertise_address,
+        "--token-auth-file",
+        str(tokens),
+        *options.extra_args.get("apiserver", []),
+    ]
     server = f"https://{host}:{options.port}"
     components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
     extra = options.extra_args
@@ -113,11 +132,20 @@ def prepare(options: UpOptions) -> list[Component]:
                 endpoint = f"unix://{d / 'runtime.sock'}"
                 argv = localnode.runtime_argv(d, options.registry_mirrors, extra.get("runtime", []))
                 components.append(Component("runtime", argv, _socket_ready(d / "runtime.sock")))
-            components.append(Component("kubelet", localnode.kubelet_argv(
-                d, kubeconfig, name, endpoint, extra.get("kubelet", []))))
+            components.append(
+                Component(
+                    "kubelet", localnode.kubelet_argv(d, kubeconfig, name, endpoint, extra.get("kubelet", []))
+                )
+            )
     if options.simulated_nodes:
-        components.append(Component("simulated-nodes", localnode.simulated_argv(
-            d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", []))))
+        components.append(
+            Component(
+                "simulated-nodes",
+                localnode.simulated_argv(
+                    d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", [])
+                ),
+            )
+        )
     return components
 
 
@@ -165,15 +193,15 @@ async def _supervise(c: Component, stopping: asyncio.Event) -> None:
     while not stopping.is_set():
         started = time.monotonic()
         # Each component dies with `up`, however `up` ends (even SIGKILL): see exit_with_parent.
-        c.process = await asyncio.create_subprocess_exec(*c.argv, start_new_session=True,
-                                                         preexec_fn=exit_with_parent())
+        c.process = await asyncio.create_subprocess_exec(
+            *c.argv, start_new_session=True, preexec_fn=exit_with_parent()
+        )
         code = await c.process.wait()
         if stopping.is_set():
             return
         c.restarts += 1
         log.error("%s exited with code %s; restarting it (restart %d)", c.name, code, c.restarts)
-        print(f"kubelite up: {c.name} exited with code {code}; restarting it", file=sys.stderr,
-              flush=True)
+        print(f"kubelite up: {c.name} exited with code {code}; restarting it", file=sys.stderr, flush=True)
         backoff = 1.0 if time.monotonic() - started > 30 else min(backoff * 2, 30.0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), backoff)

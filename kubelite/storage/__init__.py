@@ -20,9 +20,11 @@ def open_store(url: str) -> Store:
     scheme, sep, rest = url.partition("://")
     if not sep:
         from .sqlite import SQLiteStore
+
         return SQLiteStore(url)
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
+
         parts = urlsplit(url)
         path = parts.netloc + parts.path
         if not path:
@@ -30,6 +32,7 @@ def open_store(url: str) -> Store:
         return SQLiteStore(path)
     if scheme == "etcd":
         from .etcd import EtcdStore
+
         endpoints = [e for e in rest.split("/", 1)[0].split(",") if e]
         if not endpoints:
             raise ValueError(f"no etcd endpoint in {url!r}")

@@ -76,10 +76,13 @@ class EtcdStore:
     async def start(self) -> None:
         if self._channel is not None:
             return
-        self._channel = rpc.insecure_channel(_grpc_target(self.endpoints), options=[
-            ("grpc.max_receive_message_length", 512 * 1024 * 1024),
-            ("grpc.keepalive_time_ms", 30_000),
-        ])
+        self._channel = rpc.insecure_channel(
+            _grpc_target(self.endpoints),
+            options=[
+                ("grpc.max_receive_message_length", 512 * 1024 * 1024),
+                ("grpc.keepalive_time_ms", 30_000),
+            ],
+        )
         self._kv = rpc.KVStub(self._channel)
         self._watch = rpc.WatchStub(self._channel)
         try:
@@ -104,9 +107,9 @@ class EtcdStore:
     async def create(self, key: str, value: bytes) -> KeyValue:
         name = key.encode()
         resp = await self._txn(
-            rpc.Compare(key=name, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
-                        create_revision=0),
-            rpc.RequestOp(request_put=rpc.PutRequest(key=name, value=value)))
+            rpc.Compare(key=name, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL, create_revision=0),
+            rpc.RequestOp(request_put=rpc.PutRequest(key=name, value=value)),
+        )
         if not resp.succeeded:
             raise KeyExistsError(key)
         rev = resp.header.revision
@@ -117,7 +120,8 @@ class EtcdStore:
         resp = await self._txn(
             _expect(name, expected_revision),
             rpc.RequestOp(request_put=rpc.PutRequest(key=name, value=value, prev_kv=True)),
-            rpc.RequestOp(request_range=rpc.RangeRequest(key=name)))
+            rpc.RequestOp(request_range=rpc.RangeRequest(key=name)),
+        )
         if not resp.succeeded:
             _raise_cas_failure(key, resp)
         prev = resp.responses[0].response_put.prev_kv
@@ -128,7 +132,8 @@ class EtcdStore:
         resp = await self._txn(
             _expect(name, expected_revision),
             rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=name, prev_kv=True)),
-            rpc.RequestOp(request_range=rpc.RangeRequest(key=name)))
+            rpc.RequestOp(request_range=rpc.RangeRequest(key=name)),
+        )
         if not resp.succeeded:
             _raise_cas_failure(key, resp)
         (prev,) = resp.responses[0].response_delete_range.prev_kvs
@@ -150,9 +155,12 @@ class EtcdStore:
         """etcd has no call for it: a read at revision 1 fails once anything was compacted,
         and a watch from revision 1 is then cancelled with the compact revision."""
         try:
-            await self._unary(self._stub().Range,
-                              rpc.RangeRequest(key=b"\0", revision=1, count_only=True),
-                              revision=1, probing=True)
+            await self._unary(
+                self._stub().Range,
+                rpc.RangeRequest(key=b"\0", revision=1, count_only=True),
+                revision=1,
+                probing=True,
+            )
             return 0
         except CompactedError:
             pass
@@ -164,20 +172,27 @@ class EtcdStore:
         raise StorageError("etcd did not report its compact revision")
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue | None:
-        resp = await self._unary(self._stub().Range,
-                                 rpc.RangeRequest(key=key.encode(), revision=revision),
-                                 revision=revision)
+        resp = await self._unary(
+            self._stub().Range, rpc.RangeRequest(key=key.encode(), revision=revision), revision=revision
+        )
         return _kv(resp.kvs[0]) if resp.kvs else None
 
-    async def list(self, prefix: str, *, revision: int = 0, limit: int = 0,
-                   start_key: str = "") -> ListResult:
-        request = rpc.RangeRequest(key=max(prefix, start_key).encode() or b"\0",
-                                   range_end=_prefix_end(prefix.encode()),
-                                   revision=revision, limit=limit)
+    async def list(
+        self, prefix: str, *, revision: int = 0, limit: int = 0, start_key: str = ""
+    ) -> ListResult:
+        request = rpc.RangeRequest(
+            key=max(prefix, start_key).encode() or b"\0",
+            range_end=_prefix_end(prefix.encode()),
+            revision=revision,
+            limit=limit,
+        )
         resp = await self._unary(self._stub().Range, request, revision=revision)
-        return ListResult(kvs=[_kv(kv) for kv in resp.kvs],
-                          revision=revision or resp.header.revision,
-                          more=resp.more, count=resp.count)
+        return ListResult(
+            kvs=[_kv(kv) for kv in resp.kvs],
+            revision=revision or resp.header.revision,
+            more=resp.more,
+            count=resp.count,
+        )
 
     def watch(self, prefix: str, *, start_revision: int) -> AsyncIterator[Event]:
         name = prefix.encode()
@@ -190,8 +205,9 @@ class EtcdStore:
         """
         self._stub()  # refuse when not started or closed
         name = prefix.encode()
-        reader = ThreadedWatch(_grpc_target(self.endpoints), name or b"\0", _prefix_end(name),
-                               start_revision, _event)
+        reader = ThreadedWatch(
+            _grpc_target(self.endpoints), name or b"\0", _prefix_end(name), start_revision, _event
+        )
         self._threaded.add(reader)
         try:
             async for ev in reader.events():
@@ -213,21 +229,19 @@ class EtcdStore:
             raise UnavailableError("etcd store is closed")
         return self._kv
 
-    async def _txn(self, compare: rpc.Compare, success: rpc.RequestOp,
-                   failure: rpc.RequestOp | None = None) -> rpc.TxnResponse:
-        request = rpc.TxnRequest(compare=[compare], success=[success],
-                                 failure=[failure] if failure else [])
+    async def _txn(
+        self, compare: rpc.Compare, success: rpc.RequestOp, failure: rpc.RequestOp | None = None
+    ) -> rpc.TxnResponse:
+        request = rpc.TxnRequest(compare=[compare], success=[success], failure=[failure] if failure else [])
         return await self._unary(self._stub().Txn, request)
 
-    async def _unary(self, method: Any, request: Any, *, revision: int = 0,
-                     probing: bool = False) -> Any:
+    async def _unary(self, method: Any, request: Any, *, revision: int = 0, probing: bool = False) -> Any:
         try:
             return await method(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as err:
             await self._raise_from(err, revision, probing)
 
-    async def _raise_from(self, err: grpc.aio.AioRpcError, revision: int,
-                          probing: bool) -> NoReturn:
+    async def _raise_from(self, err: grpc.aio.AioRpcError, revision: int, probing: bool) -> NoReturn:
         """Turn a gRPC failure into the contract's errors."""
         code, detail = err.code(), err.details() or ""
         if code in _UNREACHABLE:
@@ -239,15 +253,19 @@ class EtcdStore:
             raise FutureRevisionError(revision, await self.current_revision()) from err
         raise StorageError(f"etcd: {code.name}: {detail}") from err
 
-    async def _watch_stream(self, key: bytes, range_end: bytes,
-                            start_revision: int) -> AsyncIterator[Event]:
+    async def _watch_stream(self, key: bytes, range_end: bytes, start_revision: int) -> AsyncIterator[Event]:
         self._stub()  # refuse when not started or closed
         assert self._watch
         stream = self._watch.Watch()
         self._streams.add(stream)
         try:
-            await stream.write(rpc.WatchRequest(create_request=rpc.WatchCreateRequest(
-                key=key, range_end=range_end, start_revision=start_revision, prev_kv=True)))
+            await stream.write(
+                rpc.WatchRequest(
+                    create_request=rpc.WatchCreateRequest(
+                        key=key, range_end=range_end, start_revision=start_revision, prev_kv=True
+                    )
+                )
+            )
             while True:
                 resp = await stream.read()
                 if resp is grpc.aio.EOF:
@@ -275,10 +293,10 @@ class EtcdStore:
 def _expect(name: bytes, expected_revision: int) -> rpc.Compare:
     """The CAS condition: the key's mod_revision, or (0) merely that the key is live."""
     if expected_revision:
-        return rpc.Compare(key=name, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
-                           mod_revision=expected_revision)
-    return rpc.Compare(key=name, target=rpc.Compare.CREATE, result=rpc.Compare.GREATER,
-                       create_revision=0)
+        return rpc.Compare(
+            key=name, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL, mod_revision=expected_revision
+        )
+    return rpc.Compare(key=name, target=rpc.Compare.CREATE, result=rpc.Compare.GREATER, create_revision=0)
 
 
 def _raise_cas_failure(key: str, resp: rpc.TxnResponse) -> NoReturn:
@@ -296,8 +314,12 @@ def _event(event: rpc.Event) -> Event:
     prev = _kv(event.prev_kv) if event.HasField("prev_kv") else None
     if event.type == rpc.Event.DELETE:
         # etcd's delete event carries only the key and revision; the value is in prev_kv.
-        kv = KeyValue(event.kv.key.decode(), prev.value if prev else b"",
-                      prev.create_revision if prev else 0, event.kv.mod_revision)
+        kv = KeyValue(
+            event.kv.key.decode(),
+            prev.value if prev else b"",
+            prev.create_revision if prev else 0,
+            event.kv.mod_revision,
+        )
         return Event(EventType.DELETE, kv, prev)
     return Event(EventType.PUT, _kv(event.kv), prev)
 
@@ -313,7 +335,7 @@ def _prefix_end(prefix: bytes) -> bytes:
 def _strip_scheme(endpoint: str) -> str:
     for scheme in ("http://", "https://", "etcd://"):
         if endpoint.startswith(scheme):
-            return endpoint[len(scheme):].rstrip("/")
+            return endpoint[len(scheme) :].rstrip("/")
     return endpoint.rstrip("/")
 
 

@@ -28,10 +28,14 @@ _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 class ThreadedWatch:
-    def __init__(self, target: str, key: bytes, range_end: bytes, start_revision: int,
-                 convert: Callable[[Any], Event]) -> None:
-        self._request = rpc.WatchRequest(create_request=rpc.WatchCreateRequest(
-            key=key, range_end=range_end, start_revision=start_revision, prev_kv=True))
+    def __init__(
+        self, target: str, key: bytes, range_end: bytes, start_revision: int, convert: Callable[[Any], Event]
+    ) -> None:
+        self._request = rpc.WatchRequest(
+            create_request=rpc.WatchCreateRequest(
+                key=key, range_end=range_end, start_revision=start_revision, prev_kv=True
+            )
+        )
         self._start_revision = start_revision
         self._convert = convert
         self._target = target

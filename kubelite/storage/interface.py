@@ -91,7 +91,7 @@ class KeyValue:
 
 
 class EventType(enum.Enum):
-    PUT = "PUT"        # create or update; `prev` is None for a create
+    PUT = "PUT"  # create or update; `prev` is None for a create
     DELETE = "DELETE"  # `kv.value` is the last value; `kv.mod_revision` the deletion's revision
 
 
@@ -112,9 +112,9 @@ class Event:
 @dataclass(slots=True, frozen=True)
 class ListResult:
     kvs: list[KeyValue]
-    revision: int     # the snapshot the list was read at
-    more: bool        # more keys under the prefix after the last one returned
-    count: int        # number of keys under the prefix at or after the start key
+    revision: int  # the snapshot the list was read at
+    more: bool  # more keys under the prefix after the last one returned
+    count: int  # number of keys under the prefix at or after the start key
 
 
 class Store(Protocol):
@@ -149,8 +149,9 @@ class Store(Protocol):
         whose value is the last value. KeyNotFoundError / RevisionMismatchError as update.
         """
 
-    async def list(self, prefix: str, *, revision: int = 0, limit: int = 0,
-                   start_key: str = "") -> ListResult:
+    async def list(
+        self, prefix: str, *, revision: int = 0, limit: int = 0, start_key: str = ""
+    ) -> ListResult:
         """Live keys under `prefix` at `revision` (0 = newest), in key order.
 
         `start_key` (inclusive) resumes a paged read; `limit` 0 means all.

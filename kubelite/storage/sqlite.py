@@ -54,8 +54,9 @@ Events = list[Event]  # spelled once here: inside the class, `list` is the metho
 class SQLiteStore:
     """The Store contract (interface.py) over one SQLite database file at `path`."""
 
-    def __init__(self, path: str, *, watch_buffer: int = WATCH_BUFFER,
-                 durable_power_loss: bool = False) -> None:
+    def __init__(
+        self, path: str, *, watch_buffer: int = WATCH_BUFFER, durable_power_loss: bool = False
+    ) -> None:
         self.path = path
         self._watch_buffer = watch_buffer
         self._durable_power_loss = durable_power_loss
@@ -81,16 +82,16 @@ class SQLiteStore:
 
     async def _open(self) -> None:
         try:
-            self._revision, self._compacted = await asyncio.to_thread(
-                sqlite_log.init_schema, self.path)
+            self._revision, self._compacted = await asyncio.to_thread(sqlite_log.init_schema, self.path)
         except sqlite3.Error as err:
             raise UnavailableError(f"cannot open sqlite database {self.path}: {err}") from err
         self._loop = asyncio.get_running_loop()
         self._hub = WatchHub(self._revision, buffer_limit=self._watch_buffer)
         self._reader = sqlite_log.connect(self.path)
         self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="kubelite-sqlite-read")
-        self._writer = LogWriter(self.path, self._revision, self._on_commit,
-                                 durable_power_loss=self._durable_power_loss)
+        self._writer = LogWriter(
+            self.path, self._revision, self._on_commit, durable_power_loss=self._durable_power_loss
+        )
         self._writer.start()
 
     async def close(self) -> None:
@@ -136,16 +137,14 @@ class SQLiteStore:
         self._writer.submit(op, future)
         return await future
 
-    def _on_commit(self, outcomes: sqlite_log.Outcomes, events: list[Event],
-                   revision: int) -> None:
+    def _on_commit(self, outcomes: sqlite_log.Outcomes, events: list[Event], revision: int) -> None:
         assert self._loop
         try:
             self._loop.call_soon_threadsafe(self._committed, outcomes, events, revision)
         except RuntimeError:  # the loop is gone: nobody is left to tell
             pass
 
-    def _committed(self, outcomes: sqlite_log.Outcomes, events: list[Event],
-                   revision: int) -> None:
+    def _committed(self, outcomes: sqlite_log.Outcomes, events: list[Event], revision: int) -> None:
         """On the loop thread, in commit order: revision, then watchers, then callers."""
         assert self._hub
         self._revision = max(self._revision, revision)
@@ -176,14 +175,17 @@ class SQLiteStore:
         self._check_revision(revision)
         row = self._reader.execute(
             "SELECT id, create_revision, deleted, value FROM log "
-            "WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1", (key, revision)).fetchone()
+            "WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1",
+            (key, revision),
+        ).fetchone()
         self._check_compacted(revision)  # a compaction may have run while we read
         if row is None or row[2]:
             return None
         return KeyValue(key, row[3], row[1], row[0])
 
-    async def list(self, prefix: str, *, revision: int = 0, limit: int = 0,
-                   start_key: str = "") -> ListResult:
+    async def list(
+        self, prefix: str, *, revision: int = 0, limit: int = 0, start_key: str = ""
+    ) -> ListResult:
         self._check_open()
         if revision:
             self._check_compacted(revision)  # the future check needs the read's snapshot
@@ -192,8 +194,7 @@ class SQLiteStore:
     def watch(self, prefix: str, *, start_revision: int) -> AsyncIterator[Event]:
         self._check_open()
         assert self._hub
-        return watch_stream(self._hub, prefix, start_revision, self._read_log,
-                            lambda: self._compacted)
+        return watch_stream(self._hub, prefix, start_revision, self._read_log, lambda: self._compacted)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -213,8 +214,7 @@ class SQLiteStore:
             # A commit may be in the database a moment before the loop hears of it (a list
             # can already have returned its revision), so ask the database before refusing.
             assert self._reader
-            (newest,) = self._reader.execute(
-                "SELECT value FROM meta WHERE name = 'revision'").fetchone()
+            (newest,) = self._reader.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
             if revision > newest:
                 raise FutureRevisionError(revision, newest)
 
@@ -246,19 +246,23 @@ class SQLiteStore:
         if revision:
             self._check_compacted(revision)
         kvs = [KeyValue(name, value, created, modified) for name, value, created, modified in rows]
-        return ListResult(kvs=kvs, revision=revision or snapshot, more=count > len(kvs),
-                          count=count)
+        return ListResult(kvs=kvs, revision=revision or snapshot, more=count > len(kvs), count=count)
 
     async def _read_log(self, prefix: str, start: int, end: int) -> tuple[Events, int]:
         return await self._in_pool(self._read_log_sync, prefix, start, end)
 
     def _read_log_sync(self, prefix: str, start: int, end: int) -> tuple[Events, int]:
         bounds, params = _key_range(prefix, "", column="l.name")
-        rows = self._conn().execute(
-            "SELECT l.id, l.name, l.create_revision, l.prev_revision, l.deleted, l.value, p.value "
-            "FROM log l LEFT JOIN log p ON p.id = l.prev_revision AND l.deleted = 0 "
-            f"WHERE l.id >= ? AND l.id <= ? AND {bounds} ORDER BY l.id LIMIT ?",
-            (start, end, *params, REPLAY_CHUNK)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT l.id, l.name, l.create_revision, l.prev_revision, l.deleted, l.value, p.value "
+                "FROM log l LEFT JOIN log p ON p.id = l.prev_revision AND l.deleted = 0 "
+                f"WHERE l.id >= ? AND l.id <= ? AND {bounds} ORDER BY l.id LIMIT ?",
+                (start, end, *params, REPLAY_CHUNK),
+            )
+            .fetchall()
+        )
         events = [_event_from_row(*row) for row in rows]
         read_to = rows[-1][0] + 1 if len(rows) == REPLAY_CHUNK else end + 1
         return events, read_to
@@ -282,13 +286,13 @@ def _prefix_end(prefix: str) -> str | None:
     return chars[:-1] + chr(ord(chars[-1]) + 1)
 
 
-def _list_current(conn: sqlite3.Connection, prefix: str, start_key: str,
-                  limit: int) -> tuple[list[Any], int]:
+def _list_current(conn: sqlite3.Connection, prefix: str, start_key: str, limit: int) -> tuple[list[Any], int]:
     bounds, params = _key_range(prefix, start_key, column="c.name")
     rows = conn.execute(
         "SELECT c.name, l.value, c.create_revision, c.mod_revision FROM current c "
         f"JOIN log l ON l.id = c.mod_revision WHERE {bounds} ORDER BY c.name LIMIT ?",
-        (*params, limit or -1)).fetchall()
+        (*params, limit or -1),
+    ).fetchall()
     if not limit or len(rows) < limit:
         return rows, len(rows)
     (count,) = conn.execute(f"SELECT count(*) FROM current c WHERE {bounds}", params).fetchone()
@@ -299,27 +303,32 @@ def _list_current(conn: sqlite3.Connection, prefix: str, start_key: str,
 _NEWEST_AT = "SELECT MAX(id) AS id FROM log WHERE {bounds} AND id <= ? GROUP BY name"
 
 
-def _list_history(conn: sqlite3.Connection, prefix: str, start_key: str, revision: int,
-                  limit: int) -> tuple[list[Any], int]:
+def _list_history(
+    conn: sqlite3.Connection, prefix: str, start_key: str, revision: int, limit: int
+) -> tuple[list[Any], int]:
     bounds, params = _key_range(prefix, start_key)
     newest = _NEWEST_AT.format(bounds=bounds)
     rows = conn.execute(
         f"SELECT l.name, l.value, l.create_revision, l.id FROM log l JOIN ({newest}) n "
         "ON l.id = n.id WHERE l.deleted = 0 ORDER BY l.name LIMIT ?",
-        (*params, revision, limit or -1)).fetchall()
+        (*params, revision, limit or -1),
+    ).fetchall()
     if not limit or len(rows) < limit:
         return rows, len(rows)
     (count,) = conn.execute(
         f"SELECT count(*) FROM log l JOIN ({newest}) n ON l.id = n.id WHERE l.deleted = 0",
-        (*params, revision)).fetchone()
+        (*params, revision),
+    ).fetchone()
     return rows, count
 
 
-def _event_from_row(rev: int, name: str, created: int, prev_rev: int, deleted: int,
-                    value: bytes, prev_value: bytes | None) -> Event:
+def _event_from_row(
+    rev: int, name: str, created: int, prev_rev: int, deleted: int, value: bytes, prev_value: bytes | None
+) -> Event:
     if deleted:  # a tombstone carries the last value
-        return Event(EventType.DELETE, KeyValue(name, value, created, rev),
-                     KeyValue(name, value, created, prev_rev))
+        return Event(
+            EventType.DELETE, KeyValue(name, value, created, rev), KeyValue(name, value, created, prev_rev)
+        )
     kv = KeyValue(name, value, created, rev)
     if created == rev or prev_value is None:  # a create, or its prev was compacted
         return Event(EventType.PUT, kv)

@@ -156,8 +156,7 @@ class Update:
     def apply(self, tx: _Tx) -> tuple[KeyValue, Event]:
         prev = tx.live(self.key, self.expected_revision)
         rev = tx.next_revision()
-        tx.conn.execute(INSERT_LOG, (rev, self.key, prev.create_revision, prev.mod_revision, 0,
-                                     self.value))
+        tx.conn.execute(INSERT_LOG, (rev, self.key, prev.create_revision, prev.mod_revision, 0, self.value))
         tx.conn.execute("UPDATE current SET mod_revision = ? WHERE name = ?", (rev, self.key))
         kv = KeyValue(self.key, self.value, prev.create_revision, rev)
         return kv, Event(EventType.PUT, kv, prev)
@@ -171,8 +170,7 @@ class Delete:
     def apply(self, tx: _Tx) -> tuple[KeyValue, Event]:
         prev = tx.live(self.key, self.expected_revision)
         rev = tx.next_revision()
-        tx.conn.execute(INSERT_LOG, (rev, self.key, prev.create_revision, prev.mod_revision, 1,
-                                     prev.value))
+        tx.conn.execute(INSERT_LOG, (rev, self.key, prev.create_revision, prev.mod_revision, 1, prev.value))
         tx.conn.execute("DELETE FROM current WHERE name = ?", (self.key,))
         kv = KeyValue(self.key, prev.value, prev.create_revision, rev)
         return kv, Event(EventType.DELETE, kv, prev)
@@ -183,8 +181,10 @@ class SetCompactRevision:
     revision: int
 
     def apply(self, tx: _Tx) -> tuple[None, None]:
-        tx.conn.execute("UPDATE meta SET value = ? WHERE name = 'compact_revision' AND value < ?",
-                        (self.revision, self.revision))
+        tx.conn.execute(
+            "UPDATE meta SET value = ? WHERE name = 'compact_revision' AND value < ?",
+            (self.revision, self.revision),
+        )
         return None, None
 
 
@@ -204,13 +204,15 @@ class CompactStep:
     def apply(self, tx: _Tx) -> tuple[int, None]:
         row = tx.conn.execute(
             "SELECT id FROM log WHERE id >= ? AND id < ? ORDER BY id LIMIT 1 OFFSET ?",
-            (self.cursor, self.revision, COMPACT_STEP_ROWS)).fetchone()
+            (self.cursor, self.revision, COMPACT_STEP_ROWS),
+        ).fetchone()
         upper = row[0] if row else self.revision
         tx.conn.execute(
             "DELETE FROM log WHERE id >= ?1 AND id < ?2 AND (deleted = 1 OR EXISTS ("
             "  SELECT 1 FROM log AS newer"
             "  WHERE newer.name = log.name AND newer.id > log.id AND newer.id < ?3))",
-            (self.cursor, upper, self.revision))
+            (self.cursor, upper, self.revision),
+        )
         return (upper if row else 0), None
 
 
@@ -227,15 +229,15 @@ class LogWriter:
     the writer thread after each commit (or failed batch); it must hand off quickly.
     """
 
-    def __init__(self, path: str, revision: int, on_commit: OnCommit, *,
-                 durable_power_loss: bool = False) -> None:
+    def __init__(
+        self, path: str, revision: int, on_commit: OnCommit, *, durable_power_loss: bool = False
+    ) -> None:
         self._path = path
         self._revision = revision
         self._on_commit = on_commit
         self._durable_power_loss = durable_power_loss
         self._queue: queue.SimpleQueue[tuple[Op, Any] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="kubelite-sqlite-writer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="kubelite-sqlite-writer", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

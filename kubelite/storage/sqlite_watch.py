@@ -44,7 +44,7 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._limit = limit
         self.dropped = False  # fell too far behind: catch up from the log
-        self.closed = False   # the store closed: the watch ends
+        self.closed = False  # the store closed: the watch ends
 
     def offer(self, events: list[Event]) -> bool:
         """Buffer the events under our prefix; False when over the limit (drop me)."""
@@ -117,8 +117,9 @@ class WatchHub:
         self._subs.clear()
 
 
-async def watch_stream(hub: WatchHub, prefix: str, start_revision: int, read_log: ReadLog,
-                       compact_revision: Callable[[], int]) -> AsyncIterator[Event]:
+async def watch_stream(
+    hub: WatchHub, prefix: str, start_revision: int, read_log: ReadLog, compact_revision: Callable[[], int]
+) -> AsyncIterator[Event]:
     """Every event under `prefix` from `start_revision` (0 = from now) on; see module doc."""
     next_rev = start_revision or hub.published + 1
     while True:

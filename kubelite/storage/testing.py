@@ -64,12 +64,31 @@ class EtcdServer:
         peer = f"http://127.0.0.1:{self.peer_port}"
         with open(self.workdir / "etcd.log", "ab") as log_file:
             self._proc = subprocess.Popen(
-                [etcd_binary(), "--name", "kubelite-test", "--data-dir", str(self.data_dir),
-                 "--listen-client-urls", client, "--advertise-client-urls", client,
-                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                 "--initial-cluster", f"kubelite-test={peer}",
-                 "--logger", "zap", "--log-level", "warn"],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+                [
+                    etcd_binary(),
+                    "--name",
+                    "kubelite-test",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--listen-client-urls",
+                    client,
+                    "--advertise-client-urls",
+                    client,
+                    "--listen-peer-urls",
+                    peer,
+                    "--initial-advertise-peer-urls",
+                    peer,
+                    "--initial-cluster",
+                    f"kubelite-test={peer}",
+                    "--logger",
+                    "zap",
+                    "--log-level",
+                    "warn",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+            )
         try:
             self._wait_healthy()
         except BaseException:
@@ -99,8 +118,9 @@ class EtcdServer:
         url = f"http://127.0.0.1:{self.client_port}/health"
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"etcd exited with {self._proc.returncode}; "
-                                   f"see {self.workdir / 'etcd.log'}")
+                raise RuntimeError(
+                    f"etcd exited with {self._proc.returncode}; see {self.workdir / 'etcd.log'}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=1) as resp:
                     if json.load(resp).get("health") == "true":
@@ -108,8 +128,7 @@ class EtcdServer:
             except (OSError, urllib.error.URLError, ValueError):
                 pass
             time.sleep(0.02)
-        raise RuntimeError(f"etcd not healthy after {self.startup_timeout}s; "
-                           f"see {self.workdir / 'etcd.log'}")
+        raise RuntimeError(f"etcd not healthy after {self.startup_timeout}s; see {self.workdir / 'etcd.log'}")
 
 
 def start_etcd(workdir: str | os.PathLike[str]) -> tuple[str, Callable[[], None]]:

@@ -13,10 +13,18 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
-def write_kubeconfig(path: Path, *, server: str, ca_cert: Path, client_cert: Path | None = None,
-                     client_key: Path | None = None, token: str | None = None,
-                     cluster: str = "kubelite", user: str = "kubelite-admin",
-                     namespace: str | None = None) -> Path:
+def write_kubeconfig(
+    path: Path,
+    *,
+    server: str,
+    ca_cert: Path,
+    client_cert: Path | None = None,
+    client_key: Path | None = None,
+    token: str | None = None,
+    cluster: str = "kubelite",
+    user: str = "kubelite-admin",
+    namespace: str | None = None,
+) -> Path:
     """A kubeconfig with embedded data, so the file works wherever it is copied."""
     user_entry: dict[str, str] = {}
     if client_cert and client_key:
@@ -30,8 +38,9 @@ def write_kubeconfig(path: Path, *, server: str, ca_cert: Path, client_cert: Pat
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {"server": server,
-                                                    "certificate-authority-data": _b64(ca_cert)}}],
+        "clusters": [
+            {"name": cluster, "cluster": {"server": server, "certificate-authority-data": _b64(ca_cert)}}
+        ],
         "users": [{"name": user, "user": user_entry}],
         "contexts": [{"name": cluster, "context": context}],
         "current-context": cluster,

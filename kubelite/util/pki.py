@@ -50,8 +50,9 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    data = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     _write_private(path, data)
 
 
@@ -83,33 +84,51 @@ def _name(cn: str, orgs: tuple[str, ...] = ()) -> x509.Name:
 
 def make_ca(common_name: str = "kubelite-ca") -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = _new_key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     name = _name(common_name)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name)
+        .subject_name(name)
+        .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + _YEARS_10)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
     return cert, key
 
 
-def issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, *, common_name: str,
-          organizations: tuple[str, ...] = (), hosts: tuple[str, ...] = (), server: bool = False,
-          client: bool = False, validity: dt.timedelta = _YEAR,
-          ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def issue(
+    ca_cert: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    *,
+    common_name: str,
+    organizations: tuple[str, ...] = (),
+    hosts: tuple[str, ...] = (),
+    server: bool = False,
+    client: bool = False,
+    validity: dt.timedelta = _YEAR,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """A leaf certificate signed by the CA. `hosts` become DNS or IP SANs."""
     key = _new_key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     usages = []
     if server:
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
@@ -117,19 +136,31 @@ def issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, *, comm
         usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name, organizations)).issuer_name(ca_cert.subject)
+        .subject_name(_name(common_name, organizations))
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False,
-                                     content_commitment=False, data_encipherment=False,
-                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=False,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
     )
     if hosts:
         sans: list[x509.GeneralName] = []
@@ -145,13 +176,23 @@ def issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, *, comm
 def apiserver_hosts(extra: tuple[str, ...], service_ip: str) -> tuple[str, ...]:
     import socket
 
-    names = ["localhost", "127.0.0.1", "::1", socket.gethostname(), "kubernetes", "kubernetes.default",
-             "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", service_ip]
+    names = [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        socket.gethostname(),
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        service_ip,
+    ]
     return tuple(dict.fromkeys([*names, *extra]))
 
 
-def ensure_cluster_pki(directory: Path, *, hosts: tuple[str, ...] = (),
-                       service_ip: str = "10.96.0.1") -> ClusterPKI:
+def ensure_cluster_pki(
+    directory: Path, *, hosts: tuple[str, ...] = (), service_ip: str = "10.96.0.1"
+) -> ClusterPKI:
     """Create the cluster's certificates under `directory` unless they exist; return paths."""
     directory.mkdir(parents=True, exist_ok=True)
     pki = ClusterPKI(
@@ -172,8 +213,9 @@ def ensure_cluster_pki(directory: Path, *, hosts: tuple[str, ...] = (),
         _write_key(pki.apiserver.key, key)
         _write_cert(pki.apiserver.cert, cert)
     if not pki.admin.cert.exists():
-        cert, key = issue(ca_cert, ca_key, common_name="kubernetes-admin",
-                          organizations=("system:masters",), client=True)
+        cert, key = issue(
+            ca_cert, ca_key, common_name="kubernetes-admin", organizations=("system:masters",), client=True
+        )
         _write_key(pki.admin.key, key)
         _write_cert(pki.admin.cert, cert)
     if not pki.service_account_key.exists():

@@ -83,13 +83,16 @@ async def test_revision_only_grows_and_is_shared_across_keys(store: Store, backe
     a2 = await store.update(backend.ns + "a", b"2", expected_revision=a.mod_revision)
     gone = await store.delete(backend.ns + "b")
     assert [a.mod_revision, b.mod_revision, a2.mod_revision, gone.mod_revision] == [
-        start + 1, start + 2, start + 3, start + 4]
+        start + 1,
+        start + 2,
+        start + 3,
+        start + 4,
+    ]
     assert await store.current_revision() == start + 4
     assert (a.create_revision, a2.create_revision) == (start + 1, start + 1)
 
 
-async def test_create_fails_on_a_live_key_and_succeeds_again_after_delete(store: Store,
-                                                                          backend: Backend):
+async def test_create_fails_on_a_live_key_and_succeeds_again_after_delete(store: Store, backend: Backend):
     key = backend.ns + "k"
     first = await store.create(key, b"v1")
     with pytest.raises(KeyExistsError) as err:
@@ -120,8 +123,7 @@ async def test_update_is_compare_and_swap_on_mod_revision(store: Store, backend:
         await store.update(backend.ns + "missing", b"v", expected_revision=0)
 
 
-async def test_delete_returns_the_last_value_at_the_deletion_revision(store: Store,
-                                                                      backend: Backend):
+async def test_delete_returns_the_last_value_at_the_deletion_revision(store: Store, backend: Backend):
     key = backend.ns + "k"
     created = await store.create(key, b"v1")
     updated = await store.update(key, b"v2", expected_revision=created.mod_revision)
@@ -154,12 +156,12 @@ async def test_get_reads_the_newest_and_older_revisions(store: Store, backend: B
         await store.get(key, revision=deleted.mod_revision + 100)
 
 
-async def test_concurrent_writes_are_all_acknowledged_with_distinct_revisions(
-        store: Store, backend: Backend):
+async def test_concurrent_writes_are_all_acknowledged_with_distinct_revisions(store: Store, backend: Backend):
     keys = [f"{backend.ns}{i:03}" for i in range(200)]
     created = await asyncio.gather(*(store.create(k, b"v") for k in keys))
-    updated = await asyncio.gather(*(
-        store.update(kv.key, b"w", expected_revision=kv.mod_revision) for kv in created))
+    updated = await asyncio.gather(
+        *(store.update(kv.key, b"w", expected_revision=kv.mod_revision) for kv in created)
+    )
     revisions = [kv.mod_revision for kv in created + updated]
     assert len(set(revisions)) == 400
     assert max(revisions) == await store.current_revision()
@@ -169,23 +171,25 @@ async def test_concurrent_writes_are_all_acknowledged_with_distinct_revisions(
 
 async def test_concurrent_updates_of_one_key_let_exactly_one_win(store: Store, backend: Backend):
     created = await store.create(backend.ns + "k", b"v")
-    results = await asyncio.gather(*(
-        store.update(created.key, b"%d" % i, expected_revision=created.mod_revision)
-        for i in range(20)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(store.update(created.key, b"%d" % i, expected_revision=created.mod_revision) for i in range(20)),
+        return_exceptions=True,
+    )
     winners = [r for r in results if isinstance(r, KeyValue)]
     assert len(winners) == 1
-    assert all(isinstance(r, RevisionMismatchError) and r.current == winners[0]
-               for r in results if r is not winners[0])
+    assert all(
+        isinstance(r, RevisionMismatchError) and r.current == winners[0]
+        for r in results
+        if r is not winners[0]
+    )
 
 
 # -- list ----------------------------------------------------------------------------------
 
 
-async def test_list_returns_live_keys_under_the_prefix_in_key_order(store: Store,
-                                                                    backend: Backend):
+async def test_list_returns_live_keys_under_the_prefix_in_key_order(store: Store, backend: Backend):
     ns = backend.ns
-    await create_many(store, [ns + "pods/b", ns + "pods/a", ns + "pods/c", ns + "podsx",
-                              ns + "svc/a"])
+    await create_many(store, [ns + "pods/b", ns + "pods/a", ns + "pods/c", ns + "podsx", ns + "svc/a"])
     await store.delete(ns + "pods/c")
     result = await store.list(ns + "pods/")
     assert [kv.key for kv in result.kvs] == [ns + "pods/a", ns + "pods/b"]
@@ -194,8 +198,7 @@ async def test_list_returns_live_keys_under_the_prefix_in_key_order(store: Store
     assert [kv.value for kv in result.kvs] == [b"%spods/a" % ns.encode(), b"%spods/b" % ns.encode()]
 
 
-async def test_list_pages_through_a_snapshot_while_writes_continue(store: Store,
-                                                                   backend: Backend):
+async def test_list_pages_through_a_snapshot_while_writes_continue(store: Store, backend: Backend):
     ns = backend.ns
     keys = [f"{ns}{i:02}" for i in range(25)]
     await create_many(store, keys)
@@ -204,7 +207,7 @@ async def test_list_pages_through_a_snapshot_while_writes_continue(store: Store,
     assert (first.count, first.more) == (25, True)
 
     # Writes after the snapshot: an update, a delete, and a new key.
-    victim = (await store.get(keys[15]))
+    victim = await store.get(keys[15])
     await store.update(keys[12], b"new", expected_revision=(await store.get(keys[12])).mod_revision)
     await store.delete(keys[15], expected_revision=victim.mod_revision)
     await store.create(f"{ns}99", b"late")
@@ -225,8 +228,7 @@ async def test_list_pages_through_a_snapshot_while_writes_continue(store: Store,
     assert now.count == 25 and now.revision == first.revision + 3
 
 
-async def test_list_at_an_old_revision_sees_deleted_keys_and_old_values(store: Store,
-                                                                        backend: Backend):
+async def test_list_at_an_old_revision_sees_deleted_keys_and_old_values(store: Store, backend: Backend):
     ns = backend.ns
     a, b = await create_many(store, [ns + "a", ns + "b"])
     before = await store.current_revision()
@@ -252,17 +254,17 @@ async def test_watch_from_now_sees_later_writes_with_prev(store: Store, backend:
         updated = await store.update(ns + "k", b"v2", expected_revision=created.mod_revision)
         deleted = await store.delete(ns + "old")
         got = await events.take(3)
-        assert got == [Event(EventType.PUT, created),
-                       Event(EventType.PUT, updated, prev=created),
-                       Event(EventType.DELETE, deleted, prev=old)]
-        assert [e.revision for e in got] == [created.mod_revision, updated.mod_revision,
-                                             deleted.mod_revision]
+        assert got == [
+            Event(EventType.PUT, created),
+            Event(EventType.PUT, updated, prev=created),
+            Event(EventType.DELETE, deleted, prev=old),
+        ]
+        assert [e.revision for e in got] == [created.mod_revision, updated.mod_revision, deleted.mod_revision]
     finally:
         await events.aclose()
 
 
-async def test_watch_from_a_past_revision_replays_then_goes_live_without_gaps(
-        store: Store, backend: Backend):
+async def test_watch_from_a_past_revision_replays_then_goes_live_without_gaps(store: Store, backend: Backend):
     ns = backend.ns
     start = await store.current_revision() + 1
     stop = asyncio.Event()
@@ -302,18 +304,22 @@ async def test_watch_from_a_past_revision_replays_then_goes_live_without_gaps(
 async def test_concurrent_watchers_see_only_their_prefix(store: Store, backend: Backend):
     ns = backend.ns
     rev = await store.current_revision() + 1
-    watches = {name: Tail(store.watch(ns + name + "/", start_revision=rev))
-               for name in ("pods", "services", "nodes")}
+    watches = {
+        name: Tail(store.watch(ns + name + "/", start_revision=rev)) for name in ("pods", "services", "nodes")
+    }
     whole = Tail(store.watch(ns, start_revision=rev))
     try:
-        written = await asyncio.gather(*(
-            store.create(f"{ns}{name}/{i}", b"v")
-            for i in range(10) for name in ("pods", "services", "nodes")))
+        written = await asyncio.gather(
+            *(
+                store.create(f"{ns}{name}/{i}", b"v")
+                for i in range(10)
+                for name in ("pods", "services", "nodes")
+            )
+        )
         in_order = sorted(written, key=lambda kv: kv.mod_revision)
         for name, events in watches.items():
             got = await events.take(10)
-            assert [e.kv for e in got] == [
-                kv for kv in in_order if kv.key.startswith(ns + name + "/")]
+            assert [e.kv for e in got] == [kv for kv in in_order if kv.key.startswith(ns + name + "/")]
             await events.nothing_more()
         assert [e.kv for e in await whole.take(30)] == in_order
     finally:
@@ -334,8 +340,7 @@ async def test_close_ends_pending_watches(backend: Backend):
 # -- compaction ----------------------------------------------------------------------------
 
 
-async def test_compaction_forgets_old_history_and_keeps_newest_values(store: Store,
-                                                                      backend: Backend):
+async def test_compaction_forgets_old_history_and_keeps_newest_values(store: Store, backend: Backend):
     ns = backend.ns
     a = await store.create(ns + "a", b"1")
     old = await store.current_revision()
@@ -384,8 +389,7 @@ async def test_compaction_is_idempotent_and_refuses_the_future(store: Store, bac
 # -- restarts and durability ---------------------------------------------------------------
 
 
-async def test_restart_keeps_data_compaction_and_revision_keeps_growing(store: Store,
-                                                                         backend: Backend):
+async def test_restart_keeps_data_compaction_and_revision_keeps_growing(store: Store, backend: Backend):
     ns = backend.ns
     kvs = await create_many(store, [ns + "a", ns + "b", ns + "c"])
     deleted = await store.delete(ns + "c")
@@ -401,8 +405,7 @@ async def test_restart_keeps_data_compaction_and_revision_keeps_growing(store: S
     assert created.mod_revision == rev + 1
 
 
-async def test_revisions_are_never_reused_after_compacting_deleted_keys(store: Store,
-                                                                         backend: Backend):
+async def test_revisions_are_never_reused_after_compacting_deleted_keys(store: Store, backend: Backend):
     kv = await store.create(backend.ns + "a", b"1")
     gone = await store.delete(backend.ns + "a", expected_revision=kv.mod_revision)
     marker = await store.create(backend.ns + "marker", b"m")
@@ -431,8 +434,8 @@ WRITER = textwrap.dedent("""
 
 async def test_acknowledged_writes_survive_kill_9_of_the_writer(backend: Backend):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WRITER, backend.url, backend.ns,
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-c", WRITER, backend.url, backend.ns, stdout=asyncio.subprocess.PIPE
+    )
     acknowledged: list[str] = []
     try:
         while len(acknowledged) < 300:

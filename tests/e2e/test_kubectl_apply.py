@@ -21,16 +21,31 @@ def ns(cluster):
     return name
 
 
-def deployment(name: str, *, replicas: int = 2, env: dict[str, str] | None = None,
-               labels: dict[str, str] | None = None) -> dict:
+def deployment(
+    name: str, *, replicas: int = 2, env: dict[str, str] | None = None, labels: dict[str, str] | None = None
+) -> dict:
     env = {"A": "1", "B": "2"} if env is None else env
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "labels": labels or {"app": name, "tier": "web"}},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{
-                                      "name": "c", "image": "nginx:1.27",
-                                      "env": [{"name": k, "value": v} for k, v in env.items()]}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels or {"app": name, "tier": "web"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "nginx:1.27",
+                            "env": [{"name": k, "value": v} for k, v in env.items()],
+                        }
+                    ]
+                },
+            },
+        },
+    }
 
 
 def get(cluster, ns: str, what: str) -> dict:
@@ -106,19 +121,28 @@ def test_server_side_apply_owns_fields_and_reports_conflicts(cluster, ns, tmp_pa
 
 
 def test_server_side_apply_removes_what_the_manager_stopped_applying(cluster, ns, tmp_path):
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
-          "data": {"a": "1", "b": "2"}}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1", "b": "2"}}
     apply_file(cluster, tmp_path, ns, cm, DEFAULT, "--server-side")
     other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"c": "3"}}
-    cluster.kubectl("apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-",
-                    input=json.dumps(other))
+    cluster.kubectl(
+        "apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-", input=json.dumps(other)
+    )
     del cm["data"]["b"]
     apply_file(cluster, tmp_path, ns, cm, DEFAULT, "--server-side")
     assert get(cluster, ns, "cm/cfg")["data"] == {"a": "1", "c": "3"}
 
     other["data"]["a"] = "9"
-    res = cluster.kubectl("apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-",
-                          input=json.dumps(other), check=False)
+    res = cluster.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "-n",
+        ns,
+        "-f",
+        "-",
+        input=json.dumps(other),
+        check=False,
+    )
     assert 'Apply failed with 1 conflict: conflict with "kubectl": .data.a' in res.stderr
 
 
@@ -140,10 +164,11 @@ def test_unknown_and_duplicate_fields_are_reported_as_kubernetes_reports_them(cl
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     res = cluster.kubectl("create", "-n", ns, "-f", str(path), binary=binary, check=False)
     assert res.returncode == 1
-    assert ('Error from server (BadRequest): error when creating "' + str(path) + '": Deployment in '
-            'version "v1" cannot be handled as a Deployment: strict decoding error: unknown field '
-            '"spec.replicaz", unknown field "spec.template.spec.containers[0].imagePullPolicyy"'
-            ) in res.stderr
+    assert (
+        'Error from server (BadRequest): error when creating "' + str(path) + '": Deployment in '
+        'version "v1" cannot be handled as a Deployment: strict decoding error: unknown field '
+        '"spec.replicaz", unknown field "spec.template.spec.containers[0].imagePullPolicyy"'
+    ) in res.stderr
 
     res = cluster.kubectl("create", "-n", ns, "-f", str(path), "--validate=warn", binary=binary)
     assert 'Warning: unknown field "spec.replicaz"' in res.stderr
@@ -151,41 +176,82 @@ def test_unknown_and_duplicate_fields_are_reported_as_kubernetes_reports_them(cl
     assert "replicaz" not in live["spec"]
 
     dup = tmp_path / "dup.json"
-    dup.write_text('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},'
-                   '"data":{"a":"1","a":"2"}}')
-    res = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict",
-                          "-f", str(dup), binary=binary, check=False)
+    dup.write_text(
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}'
+    )
+    res = cluster.kubectl(
+        "create",
+        "--raw",
+        f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict",
+        "-f",
+        str(dup),
+        binary=binary,
+        check=False,
+    )
     assert 'strict decoding error: duplicate field "data.a"' in res.stderr
 
 
 def test_field_validation_modes_over_the_raw_api(cluster, ns):
-    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "raw"},
-                       "bogus": 1})
-    res = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict",
-                          "-f", "-", input=body, check=False)
-    assert 'strict decoding error: unknown field \\"bogus\\"' in res.stderr or \
-        'strict decoding error: unknown field "bogus"' in res.stderr
-    res = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Ignore",
-                          "-f", "-", input=body)
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "raw"}, "bogus": 1})
+    res = cluster.kubectl(
+        "create",
+        "--raw",
+        f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict",
+        "-f",
+        "-",
+        input=body,
+        check=False,
+    )
+    assert (
+        'strict decoding error: unknown field \\"bogus\\"' in res.stderr
+        or 'strict decoding error: unknown field "bogus"' in res.stderr
+    )
+    res = cluster.kubectl(
+        "create", "--raw", f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Ignore", "-f", "-", input=body
+    )
     assert "bogus" not in res.stdout and "Warning" not in res.stderr
 
 
 def test_kubectl_patch_types_and_strategic_directives(cluster, ns, tmp_path):
     apply_file(cluster, tmp_path, ns, deployment("p", env={"A": "1", "B": "2", "C": "3"}), DEFAULT)
-    patch = {"spec": {"template": {"spec": {"containers": [{
-        "name": "c", "env": [{"name": "B", "$patch": "delete"}, {"name": "D", "value": "4"}]}]}}}}
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "c", "env": [{"name": "B", "$patch": "delete"}, {"name": "D", "value": "4"}]}
+                    ]
+                }
+            }
+        }
+    }
     cluster.kubectl("patch", "deploy/p", "-n", ns, "-p", json.dumps(patch))
     env = get(cluster, ns, "deploy/p")["spec"]["template"]["spec"]["containers"][0]["env"]
     assert [e["name"] for e in env] == ["A", "C", "D"]
     cluster.kubectl("patch", "deploy/p", "-n", ns, "--type=merge", "-p", '{"spec":{"replicas":4}}')
-    cluster.kubectl("patch", "deploy/p", "-n", ns, "--type=json",
-                    "-p", '[{"op":"add","path":"/spec/minReadySeconds","value":5}]')
+    cluster.kubectl(
+        "patch",
+        "deploy/p",
+        "-n",
+        ns,
+        "--type=json",
+        "-p",
+        '[{"op":"add","path":"/spec/minReadySeconds","value":5}]',
+    )
     live = get(cluster, ns, "deploy/p")
     assert live["spec"]["replicas"] == 4 and live["spec"]["minReadySeconds"] == 5
     managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
     assert ("kubectl-patch", "Update") in managers
-    res = cluster.kubectl("patch", "deploy/p", "-n", ns, "--type=json",
-                          "-p", '[{"op":"test","path":"/spec/replicas","value":9}]', check=False)
+    res = cluster.kubectl(
+        "patch",
+        "deploy/p",
+        "-n",
+        ns,
+        "--type=json",
+        "-p",
+        '[{"op":"test","path":"/spec/replicas","value":9}]',
+        check=False,
+    )
     assert res.returncode != 0
     assert "The request is invalid" in res.stderr
     assert "testing value /spec/replicas failed: test failed" in res.stderr
@@ -197,20 +263,24 @@ def test_python_client_server_side_apply_and_conflict(api_client, cluster, ns):
 
     core = client.CoreV1Api(api_client)
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "py"}, "data": {"k": "v"}}
-    created = core.patch_namespaced_config_map("py", ns, cm, field_manager="py-a",
-                                               _content_type="application/apply-patch+yaml")
+    created = core.patch_namespaced_config_map(
+        "py", ns, cm, field_manager="py-a", _content_type="application/apply-patch+yaml"
+    )
     assert created.data == {"k": "v"}
     assert created.metadata.managed_fields[0].manager == "py-a"
     cm["data"]["k"] = "w"
     with pytest.raises(ApiException) as err:
-        core.patch_namespaced_config_map("py", ns, cm, field_manager="py-b",
-                                         _content_type="application/apply-patch+yaml")
+        core.patch_namespaced_config_map(
+            "py", ns, cm, field_manager="py-b", _content_type="application/apply-patch+yaml"
+        )
     assert err.value.status == 409
     status = json.loads(err.value.body)
-    assert status["details"]["causes"] == [{"reason": "FieldManagerConflict",
-                                            "message": 'conflict with "py-a"', "field": ".data.k"}]
-    forced = core.patch_namespaced_config_map("py", ns, cm, field_manager="py-b", force=True,
-                                              _content_type="application/apply-patch+yaml")
+    assert status["details"]["causes"] == [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "py-a"', "field": ".data.k"}
+    ]
+    forced = core.patch_namespaced_config_map(
+        "py", ns, cm, field_manager="py-b", force=True, _content_type="application/apply-patch+yaml"
+    )
     assert forced.data == {"k": "w"}
     assert [m.manager for m in forced.metadata.managed_fields] == ["py-b"]
     with pytest.raises(ApiException) as err:
@@ -218,23 +288,27 @@ def test_python_client_server_side_apply_and_conflict(api_client, cluster, ns):
     assert err.value.status == 422
 
 
-
-def test_apply_on_the_scale_subresource_owns_replicas_of_the_workload(api_client, cluster, ns,
-                                                                      tmp_path):
+def test_apply_on_the_scale_subresource_owns_replicas_of_the_workload(api_client, cluster, ns, tmp_path):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
     apply_file(cluster, tmp_path, ns, deployment("sc", replicas=2), DEFAULT, "--server-side")
     apps = client.AppsV1Api(api_client)
-    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "sc"},
-             "spec": {"replicas": 4}}
-    with pytest.raises(ApiException) as err:   # kubectl's apply owns spec.replicas
-        apps.patch_namespaced_deployment_scale("sc", ns, scale, field_manager="hpa",
-                                               _content_type="application/apply-patch+yaml")
+    scale = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "sc"},
+        "spec": {"replicas": 4},
+    }
+    with pytest.raises(ApiException) as err:  # kubectl's apply owns spec.replicas
+        apps.patch_namespaced_deployment_scale(
+            "sc", ns, scale, field_manager="hpa", _content_type="application/apply-patch+yaml"
+        )
     assert err.value.status == 409
     assert json.loads(err.value.body)["details"]["causes"][0]["field"] == ".spec.replicas"
-    out = apps.patch_namespaced_deployment_scale("sc", ns, scale, field_manager="hpa", force=True,
-                                                 _content_type="application/apply-patch+yaml")
+    out = apps.patch_namespaced_deployment_scale(
+        "sc", ns, scale, field_manager="hpa", force=True, _content_type="application/apply-patch+yaml"
+    )
     assert out.kind == "Scale" and out.spec.replicas == 4
     live = get(cluster, ns, "deploy/sc")
     assert live["spec"]["replicas"] == 4

@@ -35,8 +35,15 @@ def test_api_resources_lists_served_kinds_with_short_names(cluster):
     assert "po" in lines["pods"].split()
     assert "deploy" in lines["deployments"].split()
     assert "apps/v1" in lines["deployments"]
-    for name in ("leases", "endpointslices", "poddisruptionbudgets", "priorityclasses",
-                 "clusterroles", "cronjobs", "networkpolicies"):
+    for name in (
+        "leases",
+        "endpointslices",
+        "poddisruptionbudgets",
+        "priorityclasses",
+        "clusterroles",
+        "cronjobs",
+        "networkpolicies",
+    ):
         assert name in lines
     assert "couldn't get resource list" not in cluster.kubectl("api-resources").stderr
 
@@ -52,9 +59,16 @@ def test_get_namespaces_prints_the_kubernetes_table(cluster):
 
 def test_create_from_file_then_get_in_every_output_format(cluster, ns, tmp_path):
     manifest = tmp_path / "cm.yaml"
-    manifest.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
-                                        "metadata": {"name": "settings", "labels": {"app": "web"}},
-                                        "data": {"color": "blue"}}))
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "settings", "labels": {"app": "web"}},
+                "data": {"color": "blue"},
+            }
+        )
+    )
     out = cluster.kubectl("create", "-n", ns, "-f", str(manifest)).stdout
     assert out.strip() == "configmap/settings created"
 
@@ -98,10 +112,10 @@ def test_create_generators(cluster, binary):
     name = "g-" + uuid.uuid4().hex[:6]
     cluster.kubectl("create", "namespace", name, binary=binary)
     cluster.kubectl("create", "configmap", "cfg", "-n", name, "--from-literal=a=1", binary=binary)
-    cluster.kubectl("create", "secret", "generic", "pw", "-n", name, "--from-literal=p=s3cret",
-                    binary=binary)
-    cluster.kubectl("create", "deployment", "web", "-n", name, "--image=busybox", "--replicas=2",
-                    binary=binary)
+    cluster.kubectl("create", "secret", "generic", "pw", "-n", name, "--from-literal=p=s3cret", binary=binary)
+    cluster.kubectl(
+        "create", "deployment", "web", "-n", name, "--image=busybox", "--replicas=2", binary=binary
+    )
     cluster.kubectl("create", "service", "clusterip", "web", "-n", name, "--tcp=80:8080", binary=binary)
     dep = json.loads(cluster.kubectl("get", "deploy", "web", "-n", name, "-o", "json").stdout)
     assert dep["spec"]["replicas"] == 2
@@ -143,9 +157,12 @@ def test_replace_with_a_stale_resource_version_is_a_conflict(cluster, ns, tmp_pa
     f.write_text(json.dumps(stale))
     r = cluster.kubectl("replace", "-f", str(f), check=False)
     assert r.returncode != 0
-    assert ('Error from server (Conflict): error when replacing' in r.stderr
-            and 'Operation cannot be fulfilled on configmaps "c": the object has been modified; '
-            'please apply your changes to the latest version and try again' in r.stderr)
+    assert (
+        "Error from server (Conflict): error when replacing" in r.stderr
+        and 'Operation cannot be fulfilled on configmaps "c": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+        in r.stderr
+    )
 
 
 def test_label_and_annotate(cluster, ns):
@@ -166,8 +183,7 @@ def test_label_and_annotate(cluster, ns):
 
 def test_delete_then_get_is_not_found(cluster, ns):
     cluster.kubectl("create", "configmap", "gone", "-n", ns, "--from-literal=a=1")
-    assert cluster.kubectl("delete", "cm", "gone", "-n", ns).stdout.strip() == \
-        'configmap "gone" deleted'
+    assert cluster.kubectl("delete", "cm", "gone", "-n", ns).stdout.strip() == 'configmap "gone" deleted'
     r = cluster.kubectl("get", "cm", "gone", "-n", ns, check=False)
     assert r.returncode == 1
     assert r.stderr.strip() == 'Error from server (NotFound): configmaps "gone" not found'
@@ -175,11 +191,20 @@ def test_delete_then_get_is_not_found(cluster, ns):
 
 def test_invalid_objects_get_field_errors(cluster, ns, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "metadata": {"name": "bad"},
-                                   "spec": {"replicas": -1, "selector": {"matchLabels": {"a": "b"}},
-                                            "template": {"metadata": {"labels": {"a": "b"}},
-                                                         "spec": {"containers": [{"name": "c"}]}}}}))
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "bad"},
+                "spec": {
+                    "replicas": -1,
+                    "selector": {"matchLabels": {"a": "b"}},
+                    "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}},
+                },
+            }
+        )
+    )
     r = cluster.kubectl("create", "-n", ns, "-f", str(bad), check=False)
     assert r.returncode == 1
     assert 'The Deployment "bad" is invalid' in r.stderr
@@ -187,8 +212,11 @@ def test_invalid_objects_get_field_errors(cluster, ns, tmp_path):
     assert "spec.template.spec.containers[0].image: Required value" in r.stderr
 
     pod = tmp_path / "pod.yaml"
-    pod.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                                   "spec": {"containers": []}}))
+    pod.write_text(
+        yaml.safe_dump(
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}}
+        )
+    )
     r = cluster.kubectl("create", "-n", ns, "-f", str(pod), check=False)
     assert r.returncode == 1 and "spec.containers: Required value" in r.stderr
 
@@ -202,7 +230,7 @@ def test_create_existing_name_is_already_exists(cluster, ns, tmp_path):
     f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n")
     r = cluster.kubectl("create", "-n", ns, "-f", str(f), check=False)
     assert r.returncode == 1
-    assert 'Error from server (AlreadyExists): error when creating' in r.stderr
+    assert "Error from server (AlreadyExists): error when creating" in r.stderr
     assert 'configmaps "dup" already exists' in r.stderr
 
 
@@ -214,9 +242,13 @@ def test_create_in_missing_namespace_is_not_found(cluster):
 
 def test_get_watch_prints_changes_as_they_happen(cluster, ns):
     cluster.kubectl("create", "configmap", "w", "-n", ns, "--from-literal=a=1")
-    proc = subprocess.Popen(["kubectl", "get", "configmaps", "-n", ns, "-w", "--output-watch-events",
-                             "--request-timeout=20s"], env=cluster.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["kubectl", "get", "configmaps", "-n", ns, "-w", "--output-watch-events", "--request-timeout=20s"],
+        env=cluster.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)
         cluster.kubectl("label", "cm", "w", "-n", ns, "k=v")
@@ -260,8 +292,16 @@ def test_explain_walks_the_served_openapi_with_descriptions(cluster):
 def test_deployments_print_kubernetes_columns_and_wide_columns(cluster, ns):
     cluster.kubectl("create", "deployment", "web", "-n", ns, "--image=nginx:1.25", "--replicas=2")
     header, row = cluster.kubectl("get", "deploy", "-n", ns, "-o", "wide").stdout.splitlines()
-    assert header.split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES",
-                              "SELECTOR"]
+    assert header.split() == [
+        "NAME",
+        "READY",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "AGE",
+        "CONTAINERS",
+        "IMAGES",
+        "SELECTOR",
+    ]
     cells = row.split()
     assert cells[:4] == ["web", "0/2", "0", "0"] and cells[-3:] == ["nginx", "nginx:1.25", "app=web"]
 
@@ -282,9 +322,11 @@ def test_older_and_newest_kubectl_get_create_delete(cluster, binary, tmp_path):
     name = "v-" + uuid.uuid4().hex[:6]
     f = tmp_path / "cm.yaml"
     f.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n")
-    assert cluster.kubectl("create", "-f", str(f), binary=binary).stdout.strip() == \
-        f"configmap/{name} created"
+    assert (
+        cluster.kubectl("create", "-f", str(f), binary=binary).stdout.strip() == f"configmap/{name} created"
+    )
     rows = cluster.kubectl("get", "cm", name, binary=binary).stdout.splitlines()
     assert rows[0].split() == ["NAME", "DATA", "AGE"] and rows[1].split()[:2] == [name, "1"]
-    assert cluster.kubectl("delete", "-f", str(f), binary=binary).stdout.strip() == \
-        f'configmap "{name}" deleted'
+    assert (
+        cluster.kubectl("delete", "-f", str(f), binary=binary).stdout.strip() == f'configmap "{name}" deleted'
+    )

@@ -21,93 +21,227 @@ ROLE_REF = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "nam
 CASES: dict[str, tuple[str, str, dict, list[str]]] = {
     "configmaps": ("v1", "ConfigMap", {"data": {"a": "b"}}, ["NAME", "DATA", "AGE"]),
     "endpoints": ("v1", "Endpoints", {}, ["NAME", "ENDPOINTS", "AGE"]),
-    "events": ("v1", "Event", {
-        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "{ns}"}, "reason": "R",
-        "message": "m", "type": "Normal", "firstTimestamp": WHEN, "lastTimestamp": WHEN},
-        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]),
-    "limitranges": ("v1", "LimitRange", {"spec": {"limits": [
-        {"type": "Container", "default": {"cpu": "1"}}]}}, ["NAME", "CREATED AT"]),
+    "events": (
+        "v1",
+        "Event",
+        {
+            "involvedObject": {"kind": "Pod", "name": "p", "namespace": "{ns}"},
+            "reason": "R",
+            "message": "m",
+            "type": "Normal",
+            "firstTimestamp": WHEN,
+            "lastTimestamp": WHEN,
+        },
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+    ),
+    "limitranges": (
+        "v1",
+        "LimitRange",
+        {"spec": {"limits": [{"type": "Container", "default": {"cpu": "1"}}]}},
+        ["NAME", "CREATED AT"],
+    ),
     "namespaces": ("v1", "Namespace", {}, ["NAME", "STATUS", "AGE"]),
     "nodes": ("v1", "Node", {}, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]),
-    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", {"spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
-        ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS",
-         "VOLUMEATTRIBUTESCLASS", "AGE"]),
-    "persistentvolumes": ("v1", "PersistentVolume", {"spec": {
-        "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-        "hostPath": {"path": "/tmp/k"}}},
-        ["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM",
-         "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"]),
-    "pods": ("v1", "Pod", {"spec": {"containers": CONTAINERS}},
-             ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
-    "podtemplates": ("v1", "PodTemplate", {"template": TEMPLATE},
-                     ["NAME", "CONTAINERS", "IMAGES", "POD LABELS"]),
-    "replicationcontrollers": ("v1", "ReplicationController", {"spec": {
-        "selector": {"app": "k"}, "template": TEMPLATE}},
-        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
-    "resourcequotas": ("v1", "ResourceQuota", {"spec": {"hard": {"pods": "10"}}},
-                       ["NAME", "REQUEST", "LIMIT", "AGE"]),
+    "persistentvolumeclaims": (
+        "v1",
+        "PersistentVolumeClaim",
+        {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+        [
+            "NAME",
+            "STATUS",
+            "VOLUME",
+            "CAPACITY",
+            "ACCESS MODES",
+            "STORAGECLASS",
+            "VOLUMEATTRIBUTESCLASS",
+            "AGE",
+        ],
+    ),
+    "persistentvolumes": (
+        "v1",
+        "PersistentVolume",
+        {
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "hostPath": {"path": "/tmp/k"},
+            }
+        },
+        [
+            "NAME",
+            "CAPACITY",
+            "ACCESS MODES",
+            "RECLAIM POLICY",
+            "STATUS",
+            "CLAIM",
+            "STORAGECLASS",
+            "VOLUMEATTRIBUTESCLASS",
+            "REASON",
+            "AGE",
+        ],
+    ),
+    "pods": (
+        "v1",
+        "Pod",
+        {"spec": {"containers": CONTAINERS}},
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+    ),
+    "podtemplates": (
+        "v1",
+        "PodTemplate",
+        {"template": TEMPLATE},
+        ["NAME", "CONTAINERS", "IMAGES", "POD LABELS"],
+    ),
+    "replicationcontrollers": (
+        "v1",
+        "ReplicationController",
+        {"spec": {"selector": {"app": "k"}, "template": TEMPLATE}},
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+    ),
+    "resourcequotas": (
+        "v1",
+        "ResourceQuota",
+        {"spec": {"hard": {"pods": "10"}}},
+        ["NAME", "REQUEST", "LIMIT", "AGE"],
+    ),
     "secrets": ("v1", "Secret", {"stringData": {"a": "b"}}, ["NAME", "TYPE", "DATA", "AGE"]),
     "serviceaccounts": ("v1", "ServiceAccount", {}, ["NAME", "SECRETS", "AGE"]),
-    "services": ("v1", "Service", {"spec": {"ports": [{"port": 80}]}},
-                 ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]),
-    "controllerrevisions.apps": ("apps/v1", "ControllerRevision", {"revision": 1, "data": {}},
-                                 ["NAME", "CONTROLLER", "REVISION", "AGE"]),
-    "daemonsets.apps": ("apps/v1", "DaemonSet", {"spec": {"selector": SELECTOR,
-                                                          "template": TEMPLATE}},
-                        ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE",
-                         "NODE SELECTOR", "AGE"]),
-    "deployments.apps": ("apps/v1", "Deployment", {"spec": {"selector": SELECTOR,
-                                                            "template": TEMPLATE}},
-                         ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
-    "replicasets.apps": ("apps/v1", "ReplicaSet", {"spec": {"selector": SELECTOR,
-                                                            "template": TEMPLATE}},
-                         ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
-    "statefulsets.apps": ("apps/v1", "StatefulSet", {"spec": {"selector": SELECTOR,
-                                                              "template": TEMPLATE}},
-                          ["NAME", "READY", "AGE"]),
-    "cronjobs.batch": ("batch/v1", "CronJob", {"spec": {
-        "schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
-            "restartPolicy": "OnFailure", "containers": CONTAINERS}}}}}},
-        ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]),
-    "jobs.batch": ("batch/v1", "Job", {"spec": {"template": {"spec": {
-        "restartPolicy": "Never", "containers": CONTAINERS}}}},
-        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]),
-    "leases.coordination.k8s.io": ("coordination.k8s.io/v1", "Lease", {"spec": {}},
-                                   ["NAME", "HOLDER", "AGE"]),
-    "endpointslices.discovery.k8s.io": ("discovery.k8s.io/v1", "EndpointSlice", {
-        "addressType": "IPv4", "endpoints": []},
-        ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]),
-    "events.events.k8s.io": ("events.k8s.io/v1", "Event", {
-        "eventTime": "2024-01-01T00:00:00.000000Z", "reportingController": "example.com/c",
-        "reportingInstance": "i", "action": "Act", "reason": "R", "type": "Normal",
-        "regarding": {"kind": "Pod", "name": "p", "namespace": "{ns}"}, "note": "n"},
-        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]),
-    "ingressclasses.networking.k8s.io": ("networking.k8s.io/v1", "IngressClass", {
-        "spec": {"controller": "example.com/ingress"}},
-        ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]),
-    "ingresses.networking.k8s.io": ("networking.k8s.io/v1", "Ingress", {"spec": {
-        "defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}},
-        ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]),
-    "networkpolicies.networking.k8s.io": ("networking.k8s.io/v1", "NetworkPolicy", {
-        "spec": {"podSelector": {}}}, ["NAME", "POD-SELECTOR", "AGE"]),
-    "poddisruptionbudgets.policy": ("policy/v1", "PodDisruptionBudget", {
-        "spec": {"minAvailable": 1, "selector": SELECTOR}},
-        ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"]),
+    "services": (
+        "v1",
+        "Service",
+        {"spec": {"ports": [{"port": 80}]}},
+        ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
+    ),
+    "controllerrevisions.apps": (
+        "apps/v1",
+        "ControllerRevision",
+        {"revision": 1, "data": {}},
+        ["NAME", "CONTROLLER", "REVISION", "AGE"],
+    ),
+    "daemonsets.apps": (
+        "apps/v1",
+        "DaemonSet",
+        {"spec": {"selector": SELECTOR, "template": TEMPLATE}},
+        ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+    ),
+    "deployments.apps": (
+        "apps/v1",
+        "Deployment",
+        {"spec": {"selector": SELECTOR, "template": TEMPLATE}},
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+    ),
+    "replicasets.apps": (
+        "apps/v1",
+        "ReplicaSet",
+        {"spec": {"selector": SELECTOR, "template": TEMPLATE}},
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+    ),
+    "statefulsets.apps": (
+        "apps/v1",
+        "StatefulSet",
+        {"spec": {"selector": SELECTOR, "template": TEMPLATE}},
+        ["NAME", "READY", "AGE"],
+    ),
+    "cronjobs.batch": (
+        "batch/v1",
+        "CronJob",
+        {
+            "spec": {
+                "schedule": "*/5 * * * *",
+                "jobTemplate": {
+                    "spec": {"template": {"spec": {"restartPolicy": "OnFailure", "containers": CONTAINERS}}}
+                },
+            }
+        },
+        ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"],
+    ),
+    "jobs.batch": (
+        "batch/v1",
+        "Job",
+        {"spec": {"template": {"spec": {"restartPolicy": "Never", "containers": CONTAINERS}}}},
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+    ),
+    "leases.coordination.k8s.io": (
+        "coordination.k8s.io/v1",
+        "Lease",
+        {"spec": {}},
+        ["NAME", "HOLDER", "AGE"],
+    ),
+    "endpointslices.discovery.k8s.io": (
+        "discovery.k8s.io/v1",
+        "EndpointSlice",
+        {"addressType": "IPv4", "endpoints": []},
+        ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"],
+    ),
+    "events.events.k8s.io": (
+        "events.k8s.io/v1",
+        "Event",
+        {
+            "eventTime": "2024-01-01T00:00:00.000000Z",
+            "reportingController": "example.com/c",
+            "reportingInstance": "i",
+            "action": "Act",
+            "reason": "R",
+            "type": "Normal",
+            "regarding": {"kind": "Pod", "name": "p", "namespace": "{ns}"},
+            "note": "n",
+        },
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+    ),
+    "ingressclasses.networking.k8s.io": (
+        "networking.k8s.io/v1",
+        "IngressClass",
+        {"spec": {"controller": "example.com/ingress"}},
+        ["NAME", "CONTROLLER", "PARAMETERS", "AGE"],
+    ),
+    "ingresses.networking.k8s.io": (
+        "networking.k8s.io/v1",
+        "Ingress",
+        {"spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}},
+        ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
+    ),
+    "networkpolicies.networking.k8s.io": (
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        {"spec": {"podSelector": {}}},
+        ["NAME", "POD-SELECTOR", "AGE"],
+    ),
+    "poddisruptionbudgets.policy": (
+        "policy/v1",
+        "PodDisruptionBudget",
+        {"spec": {"minAvailable": 1, "selector": SELECTOR}},
+        ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"],
+    ),
     "clusterrolebindings.rbac.authorization.k8s.io": (
-        "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {"roleRef": ROLE_REF},
-        ["NAME", "ROLE", "AGE"]),
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        {"roleRef": ROLE_REF},
+        ["NAME", "ROLE", "AGE"],
+    ),
     "clusterroles.rbac.authorization.k8s.io": (
-        "rbac.authorization.k8s.io/v1", "ClusterRole", {"rules": []}, ["NAME", "CREATED AT"]),
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        {"rules": []},
+        ["NAME", "CREATED AT"],
+    ),
     "rolebindings.rbac.authorization.k8s.io": (
-        "rbac.authorization.k8s.io/v1", "RoleBinding", {"roleRef": ROLE_REF},
-        ["NAME", "ROLE", "AGE"]),
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        {"roleRef": ROLE_REF},
+        ["NAME", "ROLE", "AGE"],
+    ),
     "roles.rbac.authorization.k8s.io": (
-        "rbac.authorization.k8s.io/v1", "Role", {"rules": []}, ["NAME", "CREATED AT"]),
-    "priorityclasses.scheduling.k8s.io": ("scheduling.k8s.io/v1", "PriorityClass",
-                                          {"value": 1000},
-                                          ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE",
-                                           "PREEMPTIONPOLICY"]),
+        "rbac.authorization.k8s.io/v1",
+        "Role",
+        {"rules": []},
+        ["NAME", "CREATED AT"],
+    ),
+    "priorityclasses.scheduling.k8s.io": (
+        "scheduling.k8s.io/v1",
+        "PriorityClass",
+        {"value": 1000},
+        ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+    ),
 }
 # Served read-only: nothing to create.
 NOT_CREATABLE = {"componentstatuses"}
@@ -119,9 +253,12 @@ def kubectl_name(plural: str, group: str) -> str:
 
 def test_every_listed_kind_has_a_case():
     catalog = default_catalog()
-    listed = {kubectl_name(rt.plural, rt.group)
-              for gv in catalog.group_versions() for rt in catalog.in_group_version(*gv)
-              if "list" in rt.verbs}
+    listed = {
+        kubectl_name(rt.plural, rt.group)
+        for gv in catalog.group_versions()
+        for rt in catalog.in_group_version(*gv)
+        if "list" in rt.verbs
+    }
     assert listed == set(CASES) | NOT_CREATABLE
 
 

@@ -23,9 +23,14 @@ def namespace(core):
 
 
 def _pod(name: str, node: str | None = None, grace: int | None = None) -> client.V1Pod:
-    return client.V1Pod(metadata=client.V1ObjectMeta(name=name),
-                        spec=client.V1PodSpec(node_name=node, termination_grace_period_seconds=grace,
-                                              containers=[client.V1Container(name="c", image="busybox")]))
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PodSpec(
+            node_name=node,
+            termination_grace_period_seconds=grace,
+            containers=[client.V1Container(name="c", image="busybox")],
+        ),
+    )
 
 
 def test_a_pod_on_a_node_is_deleted_gracefully_until_its_kubelet_confirms(core, namespace):
@@ -36,8 +41,13 @@ def test_a_pod_on_a_node_is_deleted_gracefully_until_its_kubelet_confirms(core, 
     still = core.read_namespaced_pod("p", namespace)
     assert still.metadata.deletion_timestamp is not None
     # The kubelet finishes with grace 0 and a uid precondition.
-    core.delete_namespaced_pod("p", namespace, body=client.V1DeleteOptions(
-        grace_period_seconds=0, preconditions=client.V1Preconditions(uid=still.metadata.uid)))
+    core.delete_namespaced_pod(
+        "p",
+        namespace,
+        body=client.V1DeleteOptions(
+            grace_period_seconds=0, preconditions=client.V1Preconditions(uid=still.metadata.uid)
+        ),
+    )
     with pytest.raises(ApiException) as err:
         core.read_namespaced_pod("p", namespace)
     assert err.value.status == 404
@@ -67,19 +77,27 @@ def test_finalizers_hold_an_object_until_removed(core, namespace):
 
 
 def test_delete_preconditions_conflict_when_stale(core, namespace):
-    created = core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-        metadata=client.V1ObjectMeta(name="pc")))
+    created = core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="pc"))
+    )
     with pytest.raises(ApiException) as err:
-        core.delete_namespaced_config_map("pc", namespace, body=client.V1DeleteOptions(
-            preconditions=client.V1Preconditions(uid="not-the-uid")))
+        core.delete_namespaced_config_map(
+            "pc",
+            namespace,
+            body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-the-uid")),
+        )
     assert err.value.status == 409
-    core.delete_namespaced_config_map("pc", namespace, body=client.V1DeleteOptions(
-        preconditions=client.V1Preconditions(uid=created.metadata.uid)))
+    core.delete_namespaced_config_map(
+        "pc",
+        namespace,
+        body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=created.metadata.uid)),
+    )
 
 
 def test_dry_run_persists_nothing(core, namespace):
-    core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="d")),
-                                      dry_run="All")
+    core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="d")), dry_run="All"
+    )
     with pytest.raises(ApiException) as err:
         core.read_namespaced_config_map("d", namespace)
     assert err.value.status == 404
@@ -89,8 +107,9 @@ def test_a_terminating_namespace_refuses_new_content(core):
     name = "term-" + uuid.uuid4().hex[:6]
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     # A finalizer keeps one object, and so the namespace, around for a while.
-    core.create_namespaced_config_map(name, client.V1ConfigMap(
-        metadata=client.V1ObjectMeta(name="keep", finalizers=["example.com/hold"])))
+    core.create_namespaced_config_map(
+        name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="keep", finalizers=["example.com/hold"]))
+    )
     core.delete_namespace(name)
     ns = core.read_namespace(name)
     assert ns.status.phase == "Terminating"

@@ -26,15 +26,21 @@ def _opener(cluster: LocalCluster):
     return ctx
 
 
-def _write_until_killed(cluster: LocalCluster, ctx: ssl.SSLContext, prefix: str,
-                        acknowledged: list[str], stop: threading.Event) -> None:
+def _write_until_killed(
+    cluster: LocalCluster, ctx: ssl.SSLContext, prefix: str, acknowledged: list[str], stop: threading.Event
+) -> None:
     i = 0
     while not stop.is_set():
         name = f"{prefix}-{i}"
-        body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
-                           "data": {"i": str(i)}}).encode()
-        req = urllib.request.Request(f"{cluster.url}/api/v1/namespaces/default/configmaps", data=body,
-                                     headers={"Content-Type": "application/json"}, method="POST")
+        body = json.dumps(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"i": str(i)}}
+        ).encode()
+        req = urllib.request.Request(
+            f"{cluster.url}/api/v1/namespaces/default/configmaps",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         try:
             with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
                 if r.status == 201:
@@ -48,9 +54,10 @@ def _kill_mid_write_and_check(cluster: LocalCluster) -> None:
     ctx = _opener(cluster)
     acknowledged: list[list[str]] = [[] for _ in range(4)]
     stop = threading.Event()
-    writers = [threading.Thread(target=_write_until_killed,
-                                args=(cluster, ctx, f"w{n}", acknowledged[n], stop))
-               for n in range(4)]
+    writers = [
+        threading.Thread(target=_write_until_killed, args=(cluster, ctx, f"w{n}", acknowledged[n], stop))
+        for n in range(4)
+    ]
     for t in writers:
         t.start()
     time.sleep(1.5)

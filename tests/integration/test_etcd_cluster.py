@@ -29,9 +29,13 @@ def two_apiservers(tmp_path: Path):
 
 def test_a_write_on_one_api_server_is_read_and_watched_on_the_other(two_apiservers):
     a, b = two_apiservers
-    watcher = subprocess.Popen(["kubectl", "get", "configmaps", "-w", "-o", "name",
-                                "--request-timeout=20s"], env=b.env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = subprocess.Popen(
+        ["kubectl", "get", "configmaps", "-w", "-o", "name", "--request-timeout=20s"],
+        env=b.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)
         a.kubectl("create", "configmap", "shared", "--from-literal=k=v")

@@ -24,10 +24,25 @@ async def _wait(pred, timeout: float = 20.0, what: str = "condition"):
 async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_when_killed(cluster, tmp_path):
     prefix = "simint-"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubelite", "kubelet", "--kubeconfig", str(cluster.kubeconfig),
-         "--simulated", "3", "--simulated-name-prefix", prefix, "--lease-renew-interval", "0.5",
-         "--node-status-update-frequency", "0.5"],
-        stdout=open(tmp_path / "kubelet.log", "wb"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "kubelet",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--simulated",
+            "3",
+            "--simulated-name-prefix",
+            prefix,
+            "--lease-renew-interval",
+            "0.5",
+            "--node-status-update-frequency",
+            "0.5",
+        ],
+        stdout=open(tmp_path / "kubelet.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         async with Client(load_kubeconfig(cluster.kubeconfig)) as client:
             nodes, leases = client.resource("nodes"), client.resource("leases", group="coordination.k8s.io")
@@ -35,13 +50,18 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
             async def registered():
                 items = (await nodes.list(label_selector="kubelite.io/simulated=true"))["items"]
                 return [n for n in items if n["metadata"]["name"].startswith(prefix)]
+
             got = await _wait(lambda: _len(registered, 3), what="3 simulated nodes")
             node = got[0]
             assert node["metadata"]["labels"]["kubelite.io/simulated"] == "true"
             assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("simulated://")
             ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}
-            assert ready == {"Ready": "True", "MemoryPressure": "False", "DiskPressure": "False",
-                             "PIDPressure": "False"}
+            assert ready == {
+                "Ready": "True",
+                "MemoryPressure": "False",
+                "DiskPressure": "False",
+                "PIDPressure": "False",
+            }
 
             name = f"{prefix}1"
 
@@ -50,6 +70,7 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
                     return (await leases.get(name, namespace="kube-node-lease"))["spec"]["renewTime"]
                 except Exception:
                     return None
+
             first = await _wait(renew_time, what="a lease")
             await _wait(lambda: _changed(renew_time, first), what="a renewal")
             lease = await leases.get(name, namespace="kube-node-lease")
@@ -57,12 +78,18 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
             assert lease["metadata"]["ownerReferences"][0]["kind"] == "Node"
 
             pods = client.resource("pods")
-            await pods.create({"metadata": {"name": "simpod"}, "spec": {
-                "nodeName": name, "containers": [{"name": "c", "image": "busybox"}]}}, namespace="default")
+            await pods.create(
+                {
+                    "metadata": {"name": "simpod"},
+                    "spec": {"nodeName": name, "containers": [{"name": "c", "image": "busybox"}]},
+                },
+                namespace="default",
+            )
 
             async def running():
                 p = await pods.get("simpod", namespace="default")
                 return p if p.get("status", {}).get("phase") == "Running" else None
+
             p = await _wait(running, what="the pod to run")
             assert p["status"]["containerStatuses"][0]["ready"] is True
             assert p["status"]["podIP"] and p["status"]["qosClass"] == "BestEffort"
@@ -74,6 +101,7 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
                     return False
                 except Exception:
                     return True
+
             await _wait(gone, what="the pod to be deleted")
 
             proc.kill()

@@ -17,15 +17,17 @@ def test_a_continue_token_still_pages_after_the_store_compacted_its_revision(tmp
     try:
         core = client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig)))
         for i in range(6):
-            core.create_namespaced_config_map("default", client.V1ConfigMap(
-                metadata=client.V1ObjectMeta(name=f"cm{i}"), data={"v": "old"}))
+            core.create_namespaced_config_map(
+                "default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"cm{i}"), data={"v": "old"})
+            )
         first = core.list_namespaced_config_map("default", limit=2)
         snapshot = int(first.metadata.resource_version)
         names = [i.metadata.name for i in first.items]
         core.patch_namespaced_config_map("cm3", "default", {"data": {"v": "new"}})
         core.delete_namespaced_config_map("cm4", "default")
-        core.create_namespaced_config_map("default", client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name="cm9")))
+        core.create_namespaced_config_map(
+            "default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="cm9"))
+        )
         # The compactor forgets, each second, what is older than the revision it saw a second
         # before: wait until the snapshot's revision is gone from the store.
         time.sleep(3.5)

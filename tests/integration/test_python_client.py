@@ -44,8 +44,10 @@ def test_crud_round_trip(core, namespace):
 
 
 def test_pod_create_returns_schema_exact_pod(core, namespace):
-    pod = client.V1Pod(metadata=client.V1ObjectMeta(name="p"),
-                       spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]))
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="p"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+    )
     created = core.create_namespaced_pod(namespace, pod)
     assert created.status.phase == "Pending"
     assert created.status.qos_class == "BestEffort"
@@ -112,8 +114,9 @@ def test_a_watch_sees_every_event_in_order(core, namespace):
     done = threading.Event()
 
     def consume():
-        for ev in w.stream(core.list_namespaced_config_map, namespace, resource_version=start,
-                           timeout_seconds=20):
+        for ev in w.stream(
+            core.list_namespaced_config_map, namespace, resource_version=start, timeout_seconds=20
+        ):
             events.append((ev["type"], ev["object"].metadata.name, ev["object"].metadata.resource_version))
             if len(events) == 61:
                 w.stop()
@@ -162,14 +165,17 @@ def test_errors_carry_kubernetes_status_codes(core, namespace):
 def test_services_get_a_cluster_ip_and_node_ports(core, namespace):
     svc = client.V1Service(
         metadata=client.V1ObjectMeta(name="web"),
-        spec=client.V1ServiceSpec(type="NodePort", selector={"app": "web"},
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)]))
+        spec=client.V1ServiceSpec(
+            type="NodePort", selector={"app": "web"}, ports=[client.V1ServicePort(port=80, target_port=8080)]
+        ),
+    )
     created = core.create_namespaced_service(namespace, svc)
     assert created.spec.cluster_ip.startswith("10.")
     assert 30000 <= created.spec.ports[0].node_port <= 32767
-    other = client.V1Service(metadata=client.V1ObjectMeta(name="other"),
-                             spec=client.V1ServiceSpec(cluster_ip=created.spec.cluster_ip,
-                                                       ports=[client.V1ServicePort(port=80)]))
+    other = client.V1Service(
+        metadata=client.V1ObjectMeta(name="other"),
+        spec=client.V1ServiceSpec(cluster_ip=created.spec.cluster_ip, ports=[client.V1ServicePort(port=80)]),
+    )
     with pytest.raises(ApiException) as err:
         core.create_namespaced_service(namespace, other)
     assert err.value.status == 422 and "already allocated" in err.value.body

@@ -19,8 +19,8 @@ from kubelite.server import localnode
 from kubelite.server.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from runtime.conftest import busybox_layout, registry  # noqa: E402,F401  (the local registry)
-from runtime.containerd import unmount_under  # noqa: E402
+from runtime.conftest import busybox_layout, registry  # noqa: F401  (the local registry)
+from runtime.containerd import unmount_under
 
 
 def _kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -47,9 +47,12 @@ def _children(pid: int) -> list[int]:
 
 
 def _up(data: Path, port: int, *flags: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "kubelite", "up", "--data-dir", str(data),
-                             "--port", str(port), *flags], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kubelite", "up", "--data-dir", str(data), "--port", str(port), *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path):
@@ -63,8 +66,9 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
         os.kill(apiserver, signal.SIGKILL)
         _wait_ready(kubeconfig)
         assert _children(up.pid) != [apiserver]
-        assert _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "name").stdout.strip() == \
-            "configmap/survivor"
+        assert (
+            _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "name").stdout.strip() == "configmap/survivor"
+        )
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)
@@ -102,18 +106,37 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
 
         def node_ready():
             r = _kubectl(kubeconfig, "get", "node", node, "-o", "json", check=False)
-            conds = {c["type"]: c["status"] for c in json.loads(r.stdout)["status"]["conditions"]} \
-                if r.returncode == 0 else {}
+            conds = (
+                {c["type"]: c["status"] for c in json.loads(r.stdout)["status"]["conditions"]}
+                if r.returncode == 0
+                else {}
+            )
             return conds.get("Ready") == "True"
+
         _wait_for(node_ready, "the local node to be Ready")
         # No scheduler yet: the pod names its node.
-        _kubectl(kubeconfig, "run", "hello", f"--image={registry}/busybox:latest", "--restart=Never",
-                 "--image-pull-policy=IfNotPresent", f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
-                 "--", "sh", "-c", "echo hello from kubelite")
+        _kubectl(
+            kubeconfig,
+            "run",
+            "hello",
+            f"--image={registry}/busybox:latest",
+            "--restart=Never",
+            "--image-pull-policy=IfNotPresent",
+            f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
+            "--",
+            "sh",
+            "-c",
+            "echo hello from kubelite",
+        )
 
         def succeeded():
-            return _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.status.phase}",
-                            check=False).stdout == "Succeeded"
+            return (
+                _kubectl(
+                    kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.status.phase}", check=False
+                ).stdout
+                == "Succeeded"
+            )
+
         try:
             _wait_for(succeeded, "the pod to succeed", timeout=90)
         except AssertionError:
@@ -121,8 +144,10 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")  # kubectl logs: not served yet
         assert "hello from kubelite" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")
-        _wait_for(lambda: _kubectl(kubeconfig, "get", "pod", "hello", check=False).returncode != 0,
-                  "the pod to be deleted")
+        _wait_for(
+            lambda: _kubectl(kubeconfig, "get", "pod", "hello", check=False).returncode != 0,
+            "the pod to be deleted",
+        )
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)
@@ -135,6 +160,7 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
 
 def localnode_bridge() -> str:
     from kubelite.runtime.cni import DEFAULT_BRIDGE
+
     return DEFAULT_BRIDGE
 
 
@@ -166,7 +192,9 @@ def _answers(port: int) -> bool:
 
 @pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
 def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_running_container(
-        tmp_path: Path, registry: str):  # noqa: F811
+    tmp_path: Path,
+    registry: str,  # noqa: F811  (the fixture)
+):
     data, port = tmp_path / "data", free_port()
     kubeconfig = data / "kubeconfig"
     bridge_existed = Path(f"/sys/class/net/{localnode_bridge()}").exists()
@@ -176,19 +204,39 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
     try:
         _wait_ready(kubeconfig)
         _kubectl(kubeconfig, "create", "configmap", "survivor", "--from-literal=a=b")
-        _kubectl(kubeconfig, "run", "sleeper", f"--image={registry}/busybox:latest",
-                 "--image-pull-policy=IfNotPresent", f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
-                 "--", "sleep", "987654")
+        _kubectl(
+            kubeconfig,
+            "run",
+            "sleeper",
+            f"--image={registry}/busybox:latest",
+            "--image-pull-policy=IfNotPresent",
+            f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
+            "--",
+            "sleep",
+            "987654",
+        )
 
         def container() -> tuple[str, str] | None:
-            r = _kubectl(kubeconfig, "get", "pod", "sleeper", "-o",
-                         "jsonpath={.status.containerStatuses[0].containerID} "
-                         "{.status.containerStatuses[0].state.running.startedAt}", check=False)
+            r = _kubectl(
+                kubeconfig,
+                "get",
+                "pod",
+                "sleeper",
+                "-o",
+                "jsonpath={.status.containerStatuses[0].containerID} "
+                "{.status.containerStatuses[0].state.running.startedAt}",
+                check=False,
+            )
             cid, _, started = r.stdout.partition(" ")
             return (cid, started) if started else None
+
         before = _wait_for(container, "the pod's container to run", timeout=90)
-        (sleep_pid,) = [int(p) for p in subprocess.run(["pgrep", "-f", "sleep 987654"], capture_output=True,
-                                                       text=True).stdout.split()]
+        (sleep_pid,) = [
+            int(p)
+            for p in subprocess.run(
+                ["pgrep", "-f", "sleep 987654"], capture_output=True, text=True
+            ).stdout.split()
+        ]
         components = _descendants(up.pid)
         assert any(" apiserver " in c for c in components.values())
         assert any(" kubelet " in c for c in components.values())
@@ -205,12 +253,29 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
         assert _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "jsonpath={.data.a}").stdout == "b"
 
         def same_container_reported() -> bool:
-            r = _kubectl(kubeconfig, "get", "node", node, "-o",
-                         "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False)
+            r = _kubectl(
+                kubeconfig,
+                "get",
+                "node",
+                node,
+                "-o",
+                "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+                check=False,
+            )
             return r.stdout == "True" and container() == before
+
         _wait_for(same_container_reported, "the node to be Ready again with the same container", timeout=60)
-        assert _kubectl(kubeconfig, "get", "pod", "sleeper", "-o",
-                        "jsonpath={.status.containerStatuses[0].restartCount}").stdout == "0"
+        assert (
+            _kubectl(
+                kubeconfig,
+                "get",
+                "pod",
+                "sleeper",
+                "-o",
+                "jsonpath={.status.containerStatuses[0].restartCount}",
+            ).stdout
+            == "0"
+        )
         assert _alive(sleep_pid)
         _kubectl(kubeconfig, "delete", "pod", "sleeper", "--grace-period=1")
         assert not _alive(sleep_pid)

@@ -28,8 +28,9 @@ async def _events(resp: aiohttp.ClientResponse, count: int) -> list[dict]:
 
 
 async def _create(s: aiohttp.ClientSession, ns: str, name: str) -> str:
-    async with s.post(f"/api/v1/namespaces/{ns}/configmaps",
-                      json={"metadata": {"name": name}, "data": {"a": "1"}}) as r:
+    async with s.post(
+        f"/api/v1/namespaces/{ns}/configmaps", json={"metadata": {"name": name}, "data": {"a": "1"}}
+    ) as r:
         assert r.status == 201, await r.text()
         return (await r.json())["metadata"]["resourceVersion"]
 
@@ -40,13 +41,21 @@ async def test_watch_list_sends_state_then_an_initial_events_end_bookmark(cluste
             assert r.status == 201
         await _create(s, "wl", "a")
         await _create(s, "wl", "b")
-        params = {"watch": "true", "sendInitialEvents": "true", "allowWatchBookmarks": "true",
-                  "resourceVersionMatch": "NotOlderThan", "resourceVersion": "", "timeoutSeconds": "10"}
+        params = {
+            "watch": "true",
+            "sendInitialEvents": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersionMatch": "NotOlderThan",
+            "resourceVersion": "",
+            "timeoutSeconds": "10",
+        }
         async with s.get("/api/v1/namespaces/wl/configmaps", params=params) as r:
             assert r.status == 200
             evs = await _events(r, 3)
-        assert [(e["type"], e["object"]["metadata"].get("name")) for e in evs[:2]] == \
-            [("ADDED", "a"), ("ADDED", "b")]
+        assert [(e["type"], e["object"]["metadata"].get("name")) for e in evs[:2]] == [
+            ("ADDED", "a"),
+            ("ADDED", "b"),
+        ]
         assert evs[2]["type"] == "BOOKMARK"
         assert evs[2]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
         assert evs[2]["object"]["kind"] == "ConfigMap"
@@ -73,8 +82,12 @@ async def test_watch_from_a_resource_version_replays_only_later_changes(cluster)
 
 async def test_timeout_seconds_ends_the_stream(cluster):
     async with _session(cluster) as s:
-        params = {"watch": "true", "resourceVersion": "0", "timeoutSeconds": "1",
-                  "fieldSelector": "metadata.name=nothing-here"}
+        params = {
+            "watch": "true",
+            "resourceVersion": "0",
+            "timeoutSeconds": "1",
+            "fieldSelector": "metadata.name=nothing-here",
+        }
         async with s.get("/api/v1/namespaces/default/configmaps", params=params) as r:
             body = await r.read()
         assert body == b""
@@ -84,14 +97,17 @@ async def test_label_selector_turns_a_change_out_of_the_selector_into_deleted(cl
     async with _session(cluster) as s:
         async with s.post("/api/v1/namespaces", json={"metadata": {"name": "wsel"}}) as r:
             assert r.status == 201
-        async with s.post("/api/v1/namespaces/wsel/configmaps",
-                          json={"metadata": {"name": "x", "labels": {"app": "a"}}}) as r:
+        async with s.post(
+            "/api/v1/namespaces/wsel/configmaps", json={"metadata": {"name": "x", "labels": {"app": "a"}}}
+        ) as r:
             rv = (await r.json())["metadata"]["resourceVersion"]
         params = {"watch": "true", "resourceVersion": rv, "labelSelector": "app=a", "timeoutSeconds": "5"}
         async with s.get("/api/v1/namespaces/wsel/configmaps", params=params) as r:
-            async with s.patch("/api/v1/namespaces/wsel/configmaps/x",
-                               data=json.dumps({"metadata": {"labels": {"app": "b"}}}),
-                               headers={"Content-Type": "application/merge-patch+json"}) as p:
+            async with s.patch(
+                "/api/v1/namespaces/wsel/configmaps/x",
+                data=json.dumps({"metadata": {"labels": {"app": "b"}}}),
+                headers={"Content-Type": "application/merge-patch+json"},
+            ) as p:
                 assert p.status == 200
             evs = await _events(r, 1)
         assert evs[0]["type"] == "DELETED" and evs[0]["object"]["metadata"]["labels"] == {"app": "b"}
@@ -114,26 +130,33 @@ async def test_watch_from_before_the_cache_window_is_410_gone(fresh_cluster):
 
 async def test_bad_requests_are_status_errors_not_crashes(cluster):
     async with _session(cluster) as s:
-        async with s.post("/api/v1/namespaces/default/configmaps", data=b"{not json",
-                          headers={"Content-Type": "application/json"}) as r:
+        async with s.post(
+            "/api/v1/namespaces/default/configmaps",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        ) as r:
             assert r.status == 400 and (await r.json())["kind"] == "Status"
-        async with s.get("/api/v1/namespaces/default/configmaps",
-                         params={"resourceVersion": "abc"}) as r:
+        async with s.get("/api/v1/namespaces/default/configmaps", params={"resourceVersion": "abc"}) as r:
             assert r.status == 400
         async with s.get("/api/v1/namespaces/default/configmaps", params={"limit": "x"}) as r:
             assert r.status == 400
         async with s.get("/api/v1/nosuchthings") as r:
             body = await r.json()
             assert r.status == 404 and body["reason"] == "NotFound"
-        async with s.patch("/api/v1/namespaces/default/configmaps/none", data=b"{}",
-                           headers={"Content-Type": "text/plain"}) as r:
+        async with s.patch(
+            "/api/v1/namespaces/default/configmaps/none", data=b"{}", headers={"Content-Type": "text/plain"}
+        ) as r:
             assert r.status == 415
         wrong = {"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "z"}}
         async with s.post("/api/v1/namespaces/default/configmaps", json=wrong) as r:
             message = (await r.json())["message"]
             assert r.status == 400 and "does not match the expected API version" in message
-    async with aiohttp.ClientSession(cluster.url, connector=aiohttp.TCPConnector(
-            ssl=ssl.create_default_context(cafile=str(cluster.data_dir / "pki" / "ca.crt")))) as anon:
+    async with aiohttp.ClientSession(
+        cluster.url,
+        connector=aiohttp.TCPConnector(
+            ssl=ssl.create_default_context(cafile=str(cluster.data_dir / "pki" / "ca.crt"))
+        ),
+    ) as anon:
         async with anon.get("/api/v1/namespaces") as r:
             assert r.status == 401
         async with anon.get("/api/v1/namespaces", headers={"Authorization": "Bearer wrong"}) as r:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 def test_every_runtime_import_is_a_declared_dependency():
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-m", "deptry", "--no-ansi", "."], cwd=root,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "deptry", "--no-ansi", "."], cwd=root, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr

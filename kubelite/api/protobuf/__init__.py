@@ -38,24 +38,27 @@ def decode(body: bytes) -> dict[str, Any]:
     envelope, a kind we have no table for, or a message that does not parse.
     """
     if not body.startswith(MAGIC):
-        raise errors.BadRequest("unable to decode protobuf body: it does not start with the "
-                                "Kubernetes protobuf magic bytes k8s\\x00")
-    api_version, kind, raw, content_type = _envelope(body[len(MAGIC):])
+        raise errors.BadRequest(
+            "unable to decode protobuf body: it does not start with the "
+            "Kubernetes protobuf magic bytes k8s\\x00"
+        )
+    api_version, kind, raw, content_type = _envelope(body[len(MAGIC) :])
     where = f"{api_version}/{kind}"
     msg = descriptors.lookup_kind(api_version, kind)
     if msg is None:
-        raise errors.BadRequest(f"unable to decode protobuf body for {where}: no such kind is served "
-                                f"as protobuf")
+        raise errors.BadRequest(
+            f"unable to decode protobuf body for {where}: no such kind is served as protobuf"
+        )
     if content_type and content_type.split(";")[0].strip() != PROTOBUF_CONTENT_TYPE:
-        raise errors.BadRequest(f"unable to decode protobuf body for {where}: unsupported inner "
-                                f"content type {content_type!r}")
+        raise errors.BadRequest(
+            f"unable to decode protobuf body for {where}: unsupported inner content type {content_type!r}"
+        )
     try:
         obj = decoder.decode_message(raw, msg, decode)
     except (wire.WireError, decoder.DecodeError) as err:
         raise errors.BadRequest(f"unable to decode protobuf body for {where}: {err}") from None
     except RecursionError:  # objects nested in RawExtensions, thousands deep
-        raise errors.BadRequest(f"unable to decode protobuf body for {where}: nested too deeply") \
-            from None
+        raise errors.BadRequest(f"unable to decode protobuf body for {where}: nested too deeply") from None
     return {"apiVersion": api_version, "kind": kind, **obj}
 
 
@@ -78,8 +81,10 @@ def _envelope(data: bytes) -> tuple[str, str, bytes, str]:
             elif number == 4:
                 content_type = bytes(value).decode()
             elif number == 3 and value:
-                raise errors.BadRequest("unable to decode protobuf body: content encoding "
-                                        f"{bytes(value).decode(errors='replace')!r} is not supported")
+                raise errors.BadRequest(
+                    "unable to decode protobuf body: content encoding "
+                    f"{bytes(value).decode(errors='replace')!r} is not supported"
+                )
     except (wire.WireError, UnicodeDecodeError) as err:
         raise errors.BadRequest(f"unable to decode protobuf body: malformed envelope: {err}") from None
     if not kind:

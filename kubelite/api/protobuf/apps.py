@@ -41,8 +41,7 @@ APPS_V1: dict[str, str] = {
     "ReplicaSetCondition": "1 type, 2 status, 3 lastTransitionTime:Time, 4 reason~, 5 message~",
     "ReplicaSetList": "1 metadata:ListMeta, 2 items:[]ReplicaSet",
     "ReplicaSetSpec": (
-        "1 replicas:i32, 4 minReadySeconds:i32~, 2 selector:LabelSelector, "
-        "3 template:core/v1.PodTemplateSpec"
+        "1 replicas:i32, 4 minReadySeconds:i32~, 2 selector:LabelSelector, 3 template:core/v1.PodTemplateSpec"
     ),
     "ReplicaSetStatus": (
         "1 replicas:i32, 2 fullyLabeledReplicas:i32~, 4 readyReplicas:i32~, 5 availableReplicas:i32~, "
@@ -80,16 +79,14 @@ AUTOSCALING_V1: dict[str, str] = {
     ),
     "CrossVersionObjectReference": "1 kind, 2 name, 3 apiVersion~",
     "ExternalMetricSource": (
-        "1 metricName, 2 metricSelector:LabelSelector, 3 targetValue:Quantity, "
-        "4 targetAverageValue:Quantity"
+        "1 metricName, 2 metricSelector:LabelSelector, 3 targetValue:Quantity, 4 targetAverageValue:Quantity"
     ),
     "ExternalMetricStatus": (
         "1 metricName, 2 metricSelector:LabelSelector, 3 currentValue:Quantity, "
         "4 currentAverageValue:Quantity"
     ),
     "HorizontalPodAutoscaler": (
-        "1 metadata:ObjectMeta, 2 spec:HorizontalPodAutoscalerSpec, "
-        "3 status:HorizontalPodAutoscalerStatus"
+        "1 metadata:ObjectMeta, 2 spec:HorizontalPodAutoscalerSpec, 3 status:HorizontalPodAutoscalerStatus"
     ),
     "HorizontalPodAutoscalerCondition": "1 type, 2 status, 3 lastTransitionTime:Time, 4 reason~, 5 message~",
     "HorizontalPodAutoscalerList": "1 metadata:ListMeta, 2 items:[]HorizontalPodAutoscaler",
@@ -138,8 +135,7 @@ AUTOSCALING_V2: dict[str, str] = {
         "4 tolerance:Quantity"
     ),
     "HorizontalPodAutoscaler": (
-        "1 metadata:ObjectMeta, 2 spec:HorizontalPodAutoscalerSpec, "
-        "3 status:HorizontalPodAutoscalerStatus"
+        "1 metadata:ObjectMeta, 2 spec:HorizontalPodAutoscalerSpec, 3 status:HorizontalPodAutoscalerStatus"
     ),
     "HorizontalPodAutoscalerBehavior": "1 scaleUp:HPAScalingRules, 2 scaleDown:HPAScalingRules",
     "HorizontalPodAutoscalerCondition": "1 type, 2 status, 3 lastTransitionTime:Time, 4 reason~, 5 message~",

@@ -12,8 +12,7 @@ RBAC_V1: dict[str, str] = {
     "ClusterRoleBindingList": "1 metadata:ListMeta, 2 items:[]ClusterRoleBinding",
     "ClusterRoleList": "1 metadata:ListMeta, 2 items:[]ClusterRole",
     "PolicyRule": (
-        "1 verbs:[]str, 2 apiGroups:[]str, 3 resources:[]str, 4 resourceNames:[]str, "
-        "5 nonResourceURLs:[]str"
+        "1 verbs:[]str, 2 apiGroups:[]str, 3 resources:[]str, 4 resourceNames:[]str, 5 nonResourceURLs:[]str"
     ),
     "Role": "1 metadata:ObjectMeta, 2 rules:[]PolicyRule",
     "RoleBinding": "1 metadata:ObjectMeta, 2 subjects:[]Subject, 3 roleRef:RoleRef",

@@ -118,8 +118,7 @@ CORE_V1: dict[str, str] = {
     ),
     "NodeConfigSource": "2 configMap:ConfigMapNodeConfigSource",
     "NodeConfigStatus": (
-        "1 assigned:NodeConfigSource, 2 active:NodeConfigSource, 3 lastKnownGood:NodeConfigSource, "
-        "4 error~"
+        "1 assigned:NodeConfigSource, 2 active:NodeConfigSource, 3 lastKnownGood:NodeConfigSource, 4 error~"
     ),
     "NodeDaemonEndpoints": "1 kubeletEndpoint:DaemonEndpoint",
     "NodeFeatures": "1 supplementalGroupsPolicy:bool",

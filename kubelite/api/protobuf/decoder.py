@@ -48,8 +48,7 @@ def decode_message(data: bytes | memoryview, msg: Message, nested: NestedDecoder
     return out
 
 
-def _decode_into(out: dict[str, Any], data: bytes | memoryview, msg: Message,
-                 nested: NestedDecoder) -> None:
+def _decode_into(out: dict[str, Any], data: bytes | memoryview, msg: Message, nested: NestedDecoder) -> None:
     for number, wire_type, raw in wire.fields(data):
         f = msg.fields.get(number)
         if f is None:
@@ -91,8 +90,15 @@ def _map_entry(f: Field, wire_type: int, raw: wire.Value, nested: NestedDecoder)
 
 
 def _zero(type_name: str, nested: NestedDecoder) -> Any:
-    zeros: dict[str, Any] = {"str": "", "bytes": "", "i32": 0, "i64": 0, "bool": False,
-                             "f64": 0.0, "f32": 0.0}
+    zeros: dict[str, Any] = {
+        "str": "",
+        "bytes": "",
+        "i32": 0,
+        "i64": 0,
+        "bool": False,
+        "f64": 0.0,
+        "f32": 0.0,
+    }
     if type_name in zeros:
         return zeros[type_name]
     return decode_message(b"", message(type_name), nested)
@@ -107,7 +113,7 @@ def _list_values(f: Field, wire_type: int, raw: wire.Value, nested: NestedDecode
     if f.type in ("f64", "f32"):
         size = 8 if f.type == "f64" else 4
         wt = wire.FIXED64 if size == 8 else wire.FIXED32
-        return [_value(f.type, wt, raw[i:i + size], nested) for i in range(0, len(raw), size)]
+        return [_value(f.type, wt, raw[i : i + size], nested) for i in range(0, len(raw), size)]
     return [_value(f.type, wire_type, raw, nested)]
 
 
@@ -130,11 +136,17 @@ def _value(type_name: str, wire_type: int, raw: wire.Value, nested: NestedDecode
     return decode_message(raw, message(type_name), nested)
 
 
-_WIRE_TYPES = {"i32": wire.VARINT, "i64": wire.VARINT, "bool": wire.VARINT,
-               "f64": wire.FIXED64, "f32": wire.FIXED32}
+_WIRE_TYPES = {
+    "i32": wire.VARINT,
+    "i64": wire.VARINT,
+    "bool": wire.VARINT,
+    "f64": wire.FIXED64,
+    "f32": wire.FIXED32,
+}
 
 
 # --- special messages -----------------------------------------------------------------------
+
 
 def _numbered(data: bytes | memoryview) -> dict[int, wire.Value]:
     """A small special message as number -> last value."""

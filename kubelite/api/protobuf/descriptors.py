@@ -43,8 +43,7 @@ from dataclasses import dataclass
 from kubelite.api.protobuf import apps, auth, batch, core, core_volumes, meta, networking, others
 
 SCALARS = frozenset({"str", "i32", "i64", "bool", "bytes", "f64", "f32"})
-SPECIALS = frozenset({"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension",
-                      "FieldsV1"})
+SPECIALS = frozenset({"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1"})
 
 # package id -> (apiVersion, message tables). The only registry: nothing registers on import.
 PACKAGES: dict[str, tuple[str, Mapping[str, str]]] = {
@@ -71,8 +70,19 @@ PACKAGES: dict[str, tuple[str, Mapping[str, str]]] = {
 
 # Kinds of meta/v1 that clients encode under any group's apiVersion (client-go
 # registers the option types in every group version).
-META_KINDS = frozenset({"DeleteOptions", "CreateOptions", "UpdateOptions", "PatchOptions",
-                        "GetOptions", "ListOptions", "Status", "WatchEvent", "List"})
+META_KINDS = frozenset(
+    {
+        "DeleteOptions",
+        "CreateOptions",
+        "UpdateOptions",
+        "PatchOptions",
+        "GetOptions",
+        "ListOptions",
+        "Status",
+        "WatchEvent",
+        "List",
+    }
+)
 
 
 class Shape(enum.Enum):

@@ -78,8 +78,7 @@ STORAGE_V1: dict[str, str] = {
     "VolumeAttachmentSource": "1 persistentVolumeName, 2 inlineVolumeSpec:core/v1.PersistentVolumeSpec",
     "VolumeAttachmentSpec": "1 attacher, 2 source:VolumeAttachmentSource, 3 nodeName",
     "VolumeAttachmentStatus": (
-        "1 attached:bool, 2 attachmentMetadata:{}str, 3 attachError:VolumeError, "
-        "4 detachError:VolumeError"
+        "1 attached:bool, 2 attachmentMetadata:{}str, 3 attachError:VolumeError, 4 detachError:VolumeError"
     ),
     "VolumeAttributesClass": "1 metadata:ObjectMeta, 2 driverName, 3 parameters:{}str",
     "VolumeAttributesClassList": "1 metadata:ListMeta, 2 items:[]VolumeAttributesClass",

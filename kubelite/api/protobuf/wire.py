@@ -70,11 +70,11 @@ def fields(data: bytes | memoryview) -> Iterator[tuple[int, int, Value]]:
             value, pos = read_varint(buf, pos)
         elif wire_type == LENGTH_DELIMITED:
             size, pos = read_varint(buf, pos)
-            value, pos = buf[pos:pos + size], pos + size
+            value, pos = buf[pos : pos + size], pos + size
         elif wire_type == FIXED64:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire_type == FIXED32:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:  # 3 and 4 are proto1 groups, which Kubernetes never uses
             raise WireError(f"unsupported wire type {wire_type} for field {number}")
         if pos > end:
@@ -114,6 +114,7 @@ def float32(data: bytes | memoryview) -> float:
 
 
 # --- writing ------------------------------------------------------------------------------
+
 
 def varint(value: int) -> bytes:
     """`value` as a varint; negative numbers as their 64-bit two's complement (10 bytes)."""

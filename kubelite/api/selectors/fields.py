@@ -35,8 +35,11 @@ class FieldSelector:
     def __init__(self, requirements: Iterable[FieldRequirement] = (), text: str | None = None) -> None:
         self.requirements = tuple(requirements)
         self.empty = not self.requirements
-        self._text = text if text is not None else ",".join(
-            f"{r.field}{r.operator}{escape_field_value(r.value)}" for r in self.requirements)
+        self._text = (
+            text
+            if text is not None
+            else ",".join(f"{r.field}{r.operator}{escape_field_value(r.value)}" for r in self.requirements)
+        )
 
     def matches(self, fields: Mapping[str, str]) -> bool:
         get = fields.get
@@ -112,10 +115,15 @@ def parse_field_selector(text: str, rt: ResourceType | None = None) -> FieldSele
         if not term:
             continue
         for i in range(len(term)):
-            op = "!=" if term.startswith("!=", i) else "==" if term.startswith("==", i) else (
-                "=" if term[i] == "=" else "")
+            op = (
+                "!="
+                if term.startswith("!=", i)
+                else "=="
+                if term.startswith("==", i)
+                else ("=" if term[i] == "=" else "")
+            )
             if op:
-                value = _unescape_field_value(term[i + len(op):])
+                value = _unescape_field_value(term[i + len(op) :])
                 reqs.append(FieldRequirement(term[:i], "!=" if op == "!=" else "=", value))
                 break
         else:
@@ -130,9 +138,13 @@ def parse_field_selector(text: str, rt: ResourceType | None = None) -> FieldSele
 _UNSUPPORTED = "field label not supported: {field}"
 _DEFAULT_UNSUPPORTED = '"{field}" is not a known field selector: only "metadata.name", "metadata.namespace"'
 _FIELD_MESSAGES = {
-    ("", "pods"): _UNSUPPORTED, ("", "nodes"): _UNSUPPORTED,
-    ("", "replicationcontrollers"): _UNSUPPORTED, ("", "events"): _UNSUPPORTED,
-    ("", "namespaces"): _UNSUPPORTED, ("", "secrets"): _UNSUPPORTED, ("", "services"): _UNSUPPORTED,
+    ("", "pods"): _UNSUPPORTED,
+    ("", "nodes"): _UNSUPPORTED,
+    ("", "replicationcontrollers"): _UNSUPPORTED,
+    ("", "events"): _UNSUPPORTED,
+    ("", "namespaces"): _UNSUPPORTED,
+    ("", "secrets"): _UNSUPPORTED,
+    ("", "services"): _UNSUPPORTED,
     ("events.k8s.io", "events"): _UNSUPPORTED,
     ("batch", "jobs"): 'field label "{field}" not supported for Job',
 }
@@ -141,13 +153,33 @@ _NO_NAMESPACE_FIELD = {("", "nodes"), ("", "namespaces")}
 # Old spellings Kubernetes still accepts and rewrites.
 _FIELD_ALIASES = {("", "pods"): {"spec.host": "spec.nodeName"}}
 # Groups Kubernetes itself serves; a resource in any other group is a custom resource.
-BUILTIN_GROUPS = frozenset((
-    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
-    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy",
-    "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io",
-    "storagemigration.k8s.io"))
+BUILTIN_GROUPS = frozenset(
+    (
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    )
+)
 
 
 def is_custom_resource(rt: ResourceType) -> bool:

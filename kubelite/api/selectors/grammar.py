@@ -48,7 +48,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
             return tokens
         ch = text[i]
         if ch in _SPECIAL:
-            two = text[i:i + 2]
+            two = text[i : i + 2]
             sym = two if two in ("!=", "==") else ch
             tokens.append((sym, sym))
             i += len(sym)
@@ -121,8 +121,15 @@ class _Parser:
 
     def operator(self) -> str:
         kind, lit = self.take(values=False)
-        ops = {IN: IN, NOT_IN: NOT_IN, "=": EQUALS, "==": DOUBLE_EQUALS, "!=": NOT_EQUALS,
-               ">": GREATER_THAN, "<": LESS_THAN}
+        ops = {
+            IN: IN,
+            NOT_IN: NOT_IN,
+            "=": EQUALS,
+            "==": DOUBLE_EQUALS,
+            "!=": NOT_EQUALS,
+            ">": GREATER_THAN,
+            "<": LESS_THAN,
+        }
         if kind not in ops:
             raise ValueError(f"found '{lit}', expected: {', '.join(BINARY_OPERATORS)}")
         return ops[kind]
@@ -183,5 +190,3 @@ def parse_label_selector(text: str) -> LabelSelector:
 def _is_simple_equality(text: str) -> bool:
     # `k=v` with nothing the lexer would treat specially: skip the tokenizer entirely.
     return text.count("=") == 1 and not any(c in text for c in "!(),<> \t\r\n")
-
-

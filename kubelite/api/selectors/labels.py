@@ -81,6 +81,7 @@ def _predicate(r: Requirement) -> Callable[[Labels], bool]:
         except (KeyError, ValueError):
             return False
         return value > bound if greater else value < bound
+
     return compare
 
 
@@ -123,8 +124,11 @@ class LabelSelector:
         return f"LabelSelector({self._text!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, LabelSelector) and other.requirements == self.requirements
-                and other._nothing == self._nothing)
+        return (
+            isinstance(other, LabelSelector)
+            and other.requirements == self.requirements
+            and other._nothing == self._nothing
+        )
 
     def __hash__(self) -> int:
         return hash((self.requirements, self._nothing))
@@ -157,6 +161,7 @@ def _compile(reqs: tuple[Requirement, ...]) -> Callable[[Labels | None], bool]:
                 if get(key) != value:
                     return False
             return True
+
         return all_equal
     preds = tuple(_predicate(r) for r in reqs)
     if len(preds) == 1:
@@ -169,6 +174,7 @@ def _compile(reqs: tuple[Requirement, ...]) -> Callable[[Labels | None], bool]:
             if not pred(labels):
                 return False
         return True
+
     return all_hold
 
 
@@ -181,11 +187,15 @@ def new_requirement(key: str, op: str, values: list[str]) -> Requirement:
     if details := qualified_name_errors(key):
         errs.append(invalid_value("key", key, details))
     if op in (IN, NOT_IN) and not values:
-        errs.append(f"values: Invalid value: {go_strings(values)}: for 'in', 'notin' operators, "
-                    "values set can't be empty")
+        errs.append(
+            f"values: Invalid value: {go_strings(values)}: for 'in', 'notin' operators, "
+            "values set can't be empty"
+        )
     if op in (EXISTS, DOES_NOT_EXIST) and values:
-        errs.append(f"values: Invalid value: {go_strings(values)}: values set must be empty for "
-                    "exists and does not exist")
+        errs.append(
+            f"values: Invalid value: {go_strings(values)}: values set must be empty for "
+            "exists and does not exist"
+        )
     if op in (GREATER_THAN, LESS_THAN):
         for i, v in enumerate(values):
             if not is_int64(v):
@@ -223,8 +233,9 @@ def selector_from_label_selector_object(obj: Mapping[str, Any] | None) -> LabelS
         for expr in expressions:
             op = _OBJECT_OPERATORS.get(expr.get("operator", ""))
             if op is None:
-                raise ValueError(f"{go_quote(str(expr.get('operator', '')))} is not a valid label "
-                                 "selector operator")
+                raise ValueError(
+                    f"{go_quote(str(expr.get('operator', '')))} is not a valid label selector operator"
+                )
             reqs.append(new_requirement(expr.get("key", ""), op, list(expr.get("values") or [])))
     except ValueError as err:
         raise BadRequest(str(err)) from None

@@ -92,10 +92,13 @@ _FIELD_GETTERS: dict[tuple[str, str], FieldGetter] = {
     ("", "nodes"): lambda o: {"spec.unschedulable": _bool(_section(o, "spec").get("unschedulable"))},
     ("", "namespaces"): lambda o: {"status.phase": _section(o, "status").get("phase") or "Active"},
     ("", "secrets"): lambda o: {"type": o.get("type") or "Opaque"},
-    ("", "services"): lambda o: {"spec.clusterIP": _section(o, "spec").get("clusterIP") or "",
-                                 "spec.type": _section(o, "spec").get("type") or "ClusterIP"},
+    ("", "services"): lambda o: {
+        "spec.clusterIP": _section(o, "spec").get("clusterIP") or "",
+        "spec.type": _section(o, "spec").get("type") or "ClusterIP",
+    },
     ("", "replicationcontrollers"): lambda o: {
-        "status.replicas": str(_section(o, "status").get("replicas") or 0)},
+        "status.replicas": str(_section(o, "status").get("replicas") or 0)
+    },
     ("batch", "jobs"): lambda o: {"status.successful": str(_section(o, "status").get("succeeded") or 0)},
     ("discovery.k8s.io", "endpointslices"): lambda o: {"addressType": o.get("addressType") or ""},
 }
@@ -113,6 +116,7 @@ def _path_fields(paths: tuple[str, ...]) -> FieldGetter:
                 value = value.get(part) if isinstance(value, dict) else None
             out[path] = _bool(value) if isinstance(value, bool) else "" if value is None else str(value)
         return out
+
     return read
 
 

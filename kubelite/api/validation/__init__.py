@@ -17,7 +17,8 @@ empty and is reported as missing or invalid, so a bad request is a 422, not a 50
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType

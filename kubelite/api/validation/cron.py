@@ -76,7 +76,7 @@ def parse(schedule: str) -> CronSchedule:
     fields = spec.split()
     if len(fields) != 5:
         raise CronError(f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
-    sets = [_field(expr, *bounds) for expr, bounds in zip(fields, _BOUNDS)]
+    sets = [_field(expr, *bounds) for expr, bounds in zip(fields, _BOUNDS, strict=True)]
     return CronSchedule(
         minutes=sets[0][0],
         hours=sets[1][0],

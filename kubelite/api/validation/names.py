@@ -9,7 +9,7 @@ checks a `generateName`, where a trailing dash is allowed.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253

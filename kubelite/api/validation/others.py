@@ -56,18 +56,7 @@ def validate_endpoint_slice(eps: dict[str, Any], old: dict[str, Any] | None) -> 
     if len(endpoints) > 1000:
         errs.append(_too_many("endpoints", len(endpoints), 1000))
     for i, ep in enumerate(endpoints):
-        p, ep = index("endpoints", i), as_dict(ep)
-        addresses = as_list(ep.get("addresses"))
-        if not addresses:
-            errs.append(required(child(p, "addresses"), "must contain at least 1 address"))
-        elif len(addresses) > 100:
-            errs.append(_too_many(child(p, "addresses"), len(addresses), 100))
-        for j, addr in enumerate(addresses):
-            errs += _slice_address(as_str(addr), kind, index(child(p, "addresses"), j))
-        for field, rule in (("nodeName", names.name_is_dns_subdomain), ("hostname", names.is_dns1123_label)):
-            value = as_str(ep.get(field))
-            if value:
-                errs += [invalid(child(p, field), value, m) for m in rule(value)]
+        errs += _slice_endpoint(as_dict(ep), kind, index("endpoints", i))
     seen: set[str] = set()
     for i, port in enumerate(as_list(eps.get("ports"))):
         p, port = index("ports", i), as_dict(port)
@@ -81,6 +70,22 @@ def validate_endpoint_slice(eps: dict[str, Any], old: dict[str, Any] | None) -> 
         number = port.get("port")
         if is_int(number):
             errs += [invalid(child(p, "port"), number, m) for m in names.is_valid_port_num(number)]
+    return errs
+
+
+def _slice_endpoint(ep: dict[str, Any], kind: Any, p: str) -> Errors:
+    errs: Errors = []
+    addresses = as_list(ep.get("addresses"))
+    if not addresses:
+        errs.append(required(child(p, "addresses"), "must contain at least 1 address"))
+    elif len(addresses) > 100:
+        errs.append(_too_many(child(p, "addresses"), len(addresses), 100))
+    for j, addr in enumerate(addresses):
+        errs += _slice_address(as_str(addr), kind, index(child(p, "addresses"), j))
+    for field, rule in (("nodeName", names.name_is_dns_subdomain), ("hostname", names.is_dns1123_label)):
+        value = as_str(ep.get(field))
+        if value:
+            errs += [invalid(child(p, field), value, m) for m in rule(value)]
     return errs
 
 

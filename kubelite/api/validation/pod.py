@@ -446,7 +446,7 @@ def _munge_mutable(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """The new spec with every field a pod update may change set back to its old value."""
     munged = copy.deepcopy(new)
     for kind in ("containers", "initContainers"):
-        for ctr, old_ctr in zip(as_list(munged.get(kind)), as_list(old.get(kind))):
+        for ctr, old_ctr in zip(as_list(munged.get(kind)), as_list(old.get(kind)), strict=False):
             if isinstance(ctr, dict) and isinstance(old_ctr, dict):
                 _set(ctr, "image", old_ctr.get("image"))
     for field in ("activeDeadlineSeconds", "tolerations", "schedulingGates"):
@@ -479,7 +479,7 @@ def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:
         for k in sorted(set(old) | set(new)):
             _diff(old.get(k), new.get(k), child(path, k), out)
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for i, (o, n) in enumerate(zip(old, new)):
+        for i, (o, n) in enumerate(zip(old, new, strict=True)):
             _diff(o, n, index(path, i), out)
     elif old != new:
         out.append(f"  {path}: {_short(old)} -> {_short(new)}")

@@ -50,7 +50,6 @@ PRINTERS: dict[tuple[str, str], Printer] = {
 }
 
 
-
 def _created_at_row(obj: dict[str, Any], now: float) -> Cells:
     created = (obj.get("metadata") or EMPTY).get("creationTimestamp") or "0001-01-01T00:00:00Z"
     return [name_of(obj), created]
@@ -62,11 +61,20 @@ def _name_age_row(obj: dict[str, Any], now: float) -> Cells:
 
 # Kubernetes' generic table for built-ins without a printer (roles, limit ranges, ...).
 DEFAULT_PRINTER = Printer(
-    (NAME, Column("Created At", "date", doc(META, "creationTimestamp"))), _created_at_row)
+    (NAME, Column("Created At", "date", doc(META, "creationTimestamp"))), _created_at_row
+)
 # What a CustomResourceDefinition without additionalPrinterColumns prints.
 CUSTOM_RESOURCE_PRINTER = Printer(
-    (NAME, Column("Age", "date", "Custom resource definition column (in JSONPath format): "
-                                 ".metadata.creationTimestamp")), _name_age_row)
+    (
+        NAME,
+        Column(
+            "Age",
+            "date",
+            "Custom resource definition column (in JSONPath format): .metadata.creationTimestamp",
+        ),
+    ),
+    _name_age_row,
+)
 
 INCLUDE_OBJECT = ("None", "Metadata", "Object")
 
@@ -88,8 +96,13 @@ def column_definitions(printer: Printer) -> list[dict[str, Any]]:
     return [dict(items) for items in _column_definitions(printer)]
 
 
-def table_for(rt: ResourceType, objects: list[dict[str, Any]], *, include_object: str = "Metadata",
-              now: dt.datetime | None = None) -> dict[str, Any]:
+def table_for(
+    rt: ResourceType,
+    objects: list[dict[str, Any]],
+    *,
+    include_object: str = "Metadata",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """A `meta.k8s.io/v1 Table` of `objects` (all of resource `rt`).
 
     `include_object` is the request's `includeObject`: "Metadata" puts a
@@ -98,8 +111,10 @@ def table_for(rt: ResourceType, objects: list[dict[str, Any]], *, include_object
     mutate them. `now` fixes the clock for ages (tests); it defaults to the current time.
     """
     if include_object not in INCLUDE_OBJECT:
-        raise BadRequest(f'includeObject: Unsupported value: "{include_object}": supported values: '
-                         '"Metadata", "None", "Object"')
+        raise BadRequest(
+            f'includeObject: Unsupported value: "{include_object}": supported values: '
+            '"Metadata", "None", "Object"'
+        )
     printer = printer_for(rt)
     now_ts = (now or dt.datetime.now(dt.UTC)).timestamp()
     row_of, conditions_of = printer.row, printer.conditions
@@ -110,14 +125,31 @@ def table_for(rt: ResourceType, objects: list[dict[str, Any]], *, include_object
         if conditions_of is not None and (conditions := conditions_of(obj)):
             row["conditions"] = conditions
         if include_object == "Metadata":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                             "metadata": obj.get("metadata") or {}}
+            row["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata") or {},
+            }
         elif include_object == "Object":
             row["object"] = obj
         append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-            "columnDefinitions": column_definitions(printer), "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {},
+        "columnDefinitions": column_definitions(printer),
+        "rows": rows,
+    }
 
 
-__all__ = ["CUSTOM_RESOURCE_PRINTER", "DEFAULT_PRINTER", "PRINTERS", "Column", "Printer",
-           "column_definitions", "human_duration", "printer_for", "table_for"]
+__all__ = [
+    "CUSTOM_RESOURCE_PRINTER",
+    "DEFAULT_PRINTER",
+    "PRINTERS",
+    "Column",
+    "Printer",
+    "column_definitions",
+    "human_duration",
+    "printer_for",
+    "table_for",
+]

@@ -25,8 +25,13 @@ def lease_row(obj: dict[str, Any], now: float) -> Cells:
 
 
 def priority_class_row(obj: dict[str, Any], now: float) -> Cells:
-    return [name_of(obj), obj.get("value") or 0, bool(obj.get("globalDefault")), age(obj, now),
-            obj.get("preemptionPolicy") or "PreemptLowerPriority"]
+    return [
+        name_of(obj),
+        obj.get("value") or 0,
+        bool(obj.get("globalDefault")),
+        age(obj, now),
+        obj.get("preemptionPolicy") or "PreemptLowerPriority",
+    ]
 
 
 def binding_subjects(subjects: list[dict[str, Any]] | None) -> tuple[str, str, str]:
@@ -45,8 +50,12 @@ def binding_subjects(subjects: list[dict[str, Any]] | None) -> tuple[str, str, s
 
 def binding_row(obj: dict[str, Any], now: float) -> Cells:
     ref = obj.get("roleRef") or EMPTY
-    return [name_of(obj), f"{ref.get('kind') or ''}/{ref.get('name') or ''}", age(obj, now),
-            *binding_subjects(obj.get("subjects"))]
+    return [
+        name_of(obj),
+        f"{ref.get('kind') or ''}/{ref.get('name') or ''}",
+        age(obj, now),
+        *binding_subjects(obj.get("subjects")),
+    ]
 
 
 def _binding_columns(kind: str, noun: str) -> tuple[Column, ...]:
@@ -62,18 +71,28 @@ def _binding_columns(kind: str, noun: str) -> tuple[Column, ...]:
 
 PRINTERS = {
     ("coordination.k8s.io", "leases"): Printer(
-        (NAME, Column("Holder", description=doc("io.k8s.api.coordination.v1.LeaseSpec", "holderIdentity")),
-         AGE), lease_row),
-    ("scheduling.k8s.io", "priorityclasses"): Printer((
-        NAME,
-        Column("Value", "integer", doc(_PRIORITY_CLASS, "value")),
-        Column("Global-Default", "boolean", doc(_PRIORITY_CLASS, "globalDefault")),
-        AGE,
-        # Kubernetes fills this cell only for wide output but leaves the column at priority 0.
-        Column("PreemptionPolicy", description=doc(_PRIORITY_CLASS, "preemptionPolicy")),
-    ), priority_class_row),
+        (
+            NAME,
+            Column("Holder", description=doc("io.k8s.api.coordination.v1.LeaseSpec", "holderIdentity")),
+            AGE,
+        ),
+        lease_row,
+    ),
+    ("scheduling.k8s.io", "priorityclasses"): Printer(
+        (
+            NAME,
+            Column("Value", "integer", doc(_PRIORITY_CLASS, "value")),
+            Column("Global-Default", "boolean", doc(_PRIORITY_CLASS, "globalDefault")),
+            AGE,
+            # Kubernetes fills this cell only for wide output but leaves the column at priority 0.
+            Column("PreemptionPolicy", description=doc(_PRIORITY_CLASS, "preemptionPolicy")),
+        ),
+        priority_class_row,
+    ),
     ("rbac.authorization.k8s.io", "rolebindings"): Printer(
-        _binding_columns("RoleBinding", "roleBinding"), binding_row),
+        _binding_columns("RoleBinding", "roleBinding"), binding_row
+    ),
     ("rbac.authorization.k8s.io", "clusterrolebindings"): Printer(
-        _binding_columns("ClusterRoleBinding", "clusterRoleBinding"), binding_row),
+        _binding_columns("ClusterRoleBinding", "clusterRoleBinding"), binding_row
+    ),
 }

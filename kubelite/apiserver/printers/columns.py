@@ -56,9 +56,13 @@ class Column:
 
     def definition(self) -> dict[str, Any]:
         desc = self.description
-        return {"name": self.name, "type": self.type, "format": self.format,
-                "description": desc if isinstance(desc, str) else field_doc(desc),
-                "priority": self.priority}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "format": self.format,
+            "description": desc if isinstance(desc, str) else field_doc(desc),
+            "priority": self.priority,
+        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,8 +91,12 @@ def _definitions() -> Mapping[str, Any]:
     try:
         import importlib.resources
 
-        path = (importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
-                / _SCHEMA_VERSION / "_definitions.json")
+        path = (
+            importlib.resources.files("kubernetes_validate")
+            / "kubernetes-json-schema"
+            / _SCHEMA_VERSION
+            / "_definitions.json"
+        )
         loaded = orjson.loads(path.read_bytes())
     except (ImportError, OSError, orjson.JSONDecodeError):
         return {}
@@ -168,6 +176,7 @@ def age(obj: dict[str, Any], now: float) -> str:
 
 # ---- common cell formats ---------------------------------------------------------------------
 
+
 def name_of(obj: dict[str, Any]) -> str:
     return (obj.get("metadata") or EMPTY).get("name") or ""
 
@@ -179,8 +188,9 @@ def format_labels(labels: Mapping[str, str] | None) -> str:
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
-def format_selector(selector: Mapping[str, Any] | None, *, empty: str = "<none>",
-                    invalid: str = "<error>") -> str:
+def format_selector(
+    selector: Mapping[str, Any] | None, *, empty: str = "<none>", invalid: str = "<error>"
+) -> str:
     """A `metav1.LabelSelector` as text; `empty` when it selects all or nothing."""
     from kubelite.api.errors import BadRequest
     from kubelite.api.selectors import format_label_selector
@@ -194,8 +204,10 @@ def format_selector(selector: Mapping[str, Any] | None, *, empty: str = "<none>"
 def container_cells(pod_spec: Mapping[str, Any] | None) -> tuple[str, str]:
     """Container names and images, each comma-joined."""
     containers = (pod_spec or EMPTY).get("containers") or ()
-    return (",".join(c.get("name") or "" for c in containers),
-            ",".join(c.get("image") or "" for c in containers))
+    return (
+        ",".join(c.get("name") or "" for c in containers),
+        ",".join(c.get("image") or "" for c in containers),
+    )
 
 
 def template_spec(obj: dict[str, Any]) -> Mapping[str, Any]:

@@ -69,8 +69,18 @@ def event_row(event: dict[str, Any], now: float) -> Cells:
     kind = (ref.get("kind") or "").lower()
     target = f"{kind}/{ref['name']}" if ref.get("name") else kind
     message = (_either(event, "message", "note") or "").strip()
-    return [last, event.get("type") or "", event.get("reason") or "", target, ref.get("fieldPath") or "",
-            event_source(event), message, first, count, name_of(event)]
+    return [
+        last,
+        event.get("type") or "",
+        event.get("reason") or "",
+        target,
+        ref.get("fieldPath") or "",
+        event_source(event),
+        message,
+        first,
+        count,
+        name_of(event),
+    ]
 
 
 _EVENT_PRINTER = Printer(EVENT_COLUMNS, event_row)

@@ -42,9 +42,14 @@ def ingress_hosts(rules: list[dict[str, Any]]) -> str:
 
 def ingress_row(obj: dict[str, Any], now: float) -> Cells:
     spec = obj.get("spec") or EMPTY
-    return [name_of(obj), spec.get("ingressClassName") or "<none>", ingress_hosts(spec.get("rules") or []),
-            ",".join(load_balancer_addresses(obj.get("status"))), "80, 443" if spec.get("tls") else "80",
-            age(obj, now)]
+    return [
+        name_of(obj),
+        spec.get("ingressClassName") or "<none>",
+        ingress_hosts(spec.get("rules") or []),
+        ",".join(load_balancer_addresses(obj.get("status"))),
+        "80, 443" if spec.get("tls") else "80",
+        age(obj, now),
+    ]
 
 
 def ingress_class_row(obj: dict[str, Any], now: float) -> Cells:
@@ -78,30 +83,51 @@ def endpoint_slice_row(obj: dict[str, Any], now: float) -> Cells:
 
 
 PRINTERS = {
-    ("networking.k8s.io", "ingresses"): Printer((
-        NAME,
-        Column("Class", description="The name of the IngressClass resource that should be used for "
-                                    "additional configuration"),
-        Column("Hosts", description="Hosts that incoming requests are matched against before the "
-                                    "ingress rule"),
-        Column("Address", description="Address is a list containing ingress points for the load-balancer"),
-        Column("Ports", description="Ports of TLS configurations that open"),
-        AGE,
-    ), ingress_row),
-    ("networking.k8s.io", "ingressclasses"): Printer((
-        NAME,
-        Column("Controller", description="Controller that is responsible for handling this class"),
-        Column("Parameters", description="A reference to a resource with additional parameters"),
-        AGE,
-    ), ingress_class_row),
+    ("networking.k8s.io", "ingresses"): Printer(
+        (
+            NAME,
+            Column(
+                "Class",
+                description="The name of the IngressClass resource that should be used for "
+                "additional configuration",
+            ),
+            Column(
+                "Hosts",
+                description="Hosts that incoming requests are matched against before the ingress rule",
+            ),
+            Column(
+                "Address", description="Address is a list containing ingress points for the load-balancer"
+            ),
+            Column("Ports", description="Ports of TLS configurations that open"),
+            AGE,
+        ),
+        ingress_row,
+    ),
+    ("networking.k8s.io", "ingressclasses"): Printer(
+        (
+            NAME,
+            Column("Controller", description="Controller that is responsible for handling this class"),
+            Column("Parameters", description="A reference to a resource with additional parameters"),
+            AGE,
+        ),
+        ingress_class_row,
+    ),
     ("networking.k8s.io", "networkpolicies"): Printer(
-        (NAME, Column("Pod-Selector", description=doc(_NETWORKING + "NetworkPolicySpec", "podSelector")),
-         AGE), network_policy_row),
-    ("discovery.k8s.io", "endpointslices"): Printer((
-        NAME,
-        Column("AddressType", description=doc(_SLICE, "addressType")),
-        Column("Ports", description=doc(_SLICE, "ports")),
-        Column("Endpoints", description=doc(_SLICE, "endpoints")),
-        AGE,
-    ), endpoint_slice_row),
+        (
+            NAME,
+            Column("Pod-Selector", description=doc(_NETWORKING + "NetworkPolicySpec", "podSelector")),
+            AGE,
+        ),
+        network_policy_row,
+    ),
+    ("discovery.k8s.io", "endpointslices"): Printer(
+        (
+            NAME,
+            Column("AddressType", description=doc(_SLICE, "addressType")),
+            Column("Ports", description=doc(_SLICE, "ports")),
+            Column("Endpoints", description=doc(_SLICE, "endpoints")),
+            AGE,
+        ),
+        endpoint_slice_row,
+    ),
 }

@@ -20,7 +20,8 @@ a last termination time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kubelite.apiserver.printers.columns import (
@@ -40,16 +41,25 @@ from kubelite.apiserver.printers.columns import (
     timestamp,
 )
 
-_COMPLETED = [{"type": "Completed", "status": "True", "reason": "Succeeded",
-               "message": "The pod has completed successfully."}]
+_COMPLETED = [
+    {
+        "type": "Completed",
+        "status": "True",
+        "reason": "Succeeded",
+        "message": "The pod has completed successfully.",
+    }
+]
 _FAILED = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
 
 POD_COLUMNS = (
     NAME,
     Column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
     Column("Status", description="The aggregate status of the containers in this pod."),
-    Column("Restarts", description="The number of times the containers in this pod have been restarted "
-                                   "and when the last container in this pod has restarted."),
+    Column(
+        "Restarts",
+        description="The number of times the containers in this pod have been restarted "
+        "and when the last container in this pod has restarted.",
+    ),
     AGE,
     Column("IP", priority=1, description=doc(CORE + "PodStatus", "podIP")),
     Column("Node", priority=1, description=doc(CORE + "PodSpec", "nodeName")),
@@ -88,8 +98,15 @@ def _any_condition_true(conditions: Sequence[dict[str, Any]], kind: str) -> bool
 class _Init:
     """What the init containers contribute: a reason while blocked, sidecar counts."""
 
-    __slots__ = ("blocked", "last_restart", "ready", "restarts", "sidecar_last_restart",
-                 "sidecar_restarts", "sidecars")
+    __slots__ = (
+        "blocked",
+        "last_restart",
+        "ready",
+        "restarts",
+        "sidecar_last_restart",
+        "sidecar_restarts",
+        "sidecars",
+    )
 
     def __init__(self, specs: Sequence[dict[str, Any]], statuses: Sequence[dict[str, Any]]) -> None:
         sidecar_names = {c.get("name") for c in specs if c.get("restartPolicy") == "Always"}
@@ -127,8 +144,11 @@ def pod_status(pod: dict[str, Any]) -> tuple[str, int, int, int, float]:
     return _pod_status(pod, pod.get("spec") or EMPTY, pod.get("status") or EMPTY)
 
 
-def _pod_status(pod: dict[str, Any], spec: dict[str, Any], status: dict[str, Any],
-                ) -> tuple[str, int, int, int, float]:
+def _pod_status(
+    pod: dict[str, Any],
+    spec: dict[str, Any],
+    status: dict[str, Any],
+) -> tuple[str, int, int, int, float]:
     phase = status.get("phase") or ""
     reason = status.get("reason") or phase
     conditions = status.get("conditions") or ()
@@ -151,25 +171,10 @@ def _pod_status(pod: dict[str, Any], spec: dict[str, Any], status: dict[str, Any
         if init is not None:
             # Once initialised, only sidecars' restarts still count.
             restarts, last_restart = init.sidecar_restarts, init.sidecar_last_restart
-        running = False
-        for cs in reversed(status.get("containerStatuses") or ()):
-            count = cs.get("restartCount")
-            if count:
-                restarts += count
-            if "lastState" in cs:
-                last_restart = max(last_restart, _finished_at(cs))
-            state = cs.get("state") or EMPTY
-            waiting = state.get("waiting")
-            if waiting is not None and waiting.get("reason"):
-                reason = waiting["reason"]
-                continue
-            terminated = state.get("terminated")
-            if terminated is not None:
-                reason = _exit_reason(terminated, "")
-            elif cs.get("ready") and state.get("running") is not None:
-                running = True
-                ready += 1
-        if reason == "Completed" and running:
+        main = _containers(status.get("containerStatuses") or (), reason)
+        reason, ready = main.reason, ready + main.ready
+        restarts, last_restart = restarts + main.restarts, max(last_restart, main.last_restart)
+        if reason == "Completed" and main.running:
             reason = "Running" if _any_condition_true(conditions, "Ready") else "NotReady"
 
     if (pod.get("metadata") or EMPTY).get("deletionTimestamp"):
@@ -178,6 +183,37 @@ def _pod_status(pod: dict[str, Any], spec: dict[str, Any], status: dict[str, Any
         elif phase not in ("Succeeded", "Failed"):
             reason = "Terminating"
     return reason, ready, total, restarts, last_restart
+
+
+@dataclass(slots=True)
+class _Containers:
+    reason: str
+    ready: int = 0
+    restarts: int = 0
+    last_restart: float = 0.0
+    running: bool = False
+
+
+def _containers(statuses: Iterable[dict[str, Any]], reason: str) -> _Containers:
+    """The app containers' share of the STATUS column: the last container (in reverse order, as
+    kubectl walks them) that is waiting or terminated names the reason."""
+    out = _Containers(reason)
+    for cs in reversed(list(statuses)):
+        out.restarts += cs.get("restartCount") or 0
+        if "lastState" in cs:
+            out.last_restart = max(out.last_restart, _finished_at(cs))
+        state = cs.get("state") or EMPTY
+        waiting = state.get("waiting")
+        if waiting is not None and waiting.get("reason"):
+            out.reason = waiting["reason"]
+            continue
+        terminated = state.get("terminated")
+        if terminated is not None:
+            out.reason = _exit_reason(terminated, "")
+        elif cs.get("ready") and state.get("running") is not None:
+            out.running = True
+            out.ready += 1
+    return out
 
 
 def _readiness_gates(gates: list[dict[str, Any]], status: dict[str, Any]) -> str:
@@ -192,14 +228,25 @@ def pod_row(pod: dict[str, Any], now: float) -> Cells:
     spec = pod.get("spec") or EMPTY
     status = pod.get("status") or EMPTY
     reason, ready, total, restarts, last_restart = _pod_status(pod, spec, status)
-    shown = f"{restarts} ({human_duration(now - last_restart)} ago)" if restarts and last_restart \
+    shown = (
+        f"{restarts} ({human_duration(now - last_restart)} ago)"
+        if restarts and last_restart
         else str(restarts)
+    )
     ips = status.get("podIPs")
     ip = (ips[0].get("ip") if ips else status.get("podIP")) or "<none>"
     gates = spec.get("readinessGates")
-    return [name_of(pod), f"{ready}/{total}", reason, shown, age(pod, now), ip,
-            spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>",
-            _readiness_gates(gates, status) if gates else "<none>"]
+    return [
+        name_of(pod),
+        f"{ready}/{total}",
+        reason,
+        shown,
+        age(pod, now),
+        ip,
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        _readiness_gates(gates, status) if gates else "<none>",
+    ]
 
 
 def pod_conditions(pod: dict[str, Any]) -> list[dict[str, str]] | None:
@@ -209,7 +256,7 @@ def pod_conditions(pod: dict[str, Any]) -> list[dict[str, str]] | None:
 
 
 def pod_template_row(obj: dict[str, Any], now: float) -> Cells:
-    template = (obj.get("template") or EMPTY)
+    template = obj.get("template") or EMPTY
     names, images = container_cells(template.get("spec"))
     return [name_of(obj), names, images, format_labels((template.get("metadata") or EMPTY).get("labels"))]
 
@@ -221,5 +268,6 @@ PRINTERS = {
     ("", "pods"): Printer(POD_COLUMNS, pod_row, pod_conditions),
     ("", "podtemplates"): Printer(
         (NAME, _CONTAINERS, _IMAGES, Column("Pod Labels", description="The labels for the pod template.")),
-        pod_template_row),
+        pod_template_row,
+    ),
 }

@@ -19,13 +19,26 @@ from __future__ import annotations
 
 from kubelite.apiserver.registry.deletion import RETURNS_DELETED_OBJECT, Deletion
 from kubelite.apiserver.registry.options import (
-    Admission, DeleteOptions, ListOptions, ListPage, RequestContext,
+    Admission,
+    DeleteOptions,
+    ListOptions,
+    ListPage,
+    RequestContext,
 )
 from kubelite.apiserver.registry.reads import Reads, decode_continue, encode_continue
 from kubelite.apiserver.registry.writes import Writes
 
-__all__ = ["RETURNS_DELETED_OBJECT", "Admission", "DeleteOptions", "ListOptions", "ListPage",
-           "Registry", "RequestContext", "decode_continue", "encode_continue"]
+__all__ = [
+    "RETURNS_DELETED_OBJECT",
+    "Admission",
+    "DeleteOptions",
+    "ListOptions",
+    "ListPage",
+    "Registry",
+    "RequestContext",
+    "decode_continue",
+    "encode_continue",
+]
 
 
 class Registry(Reads, Writes, Deletion):

@@ -8,7 +8,8 @@ for the cache to reach at least that revision (`_at_least`).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -23,10 +24,15 @@ Validator = Callable[..., list[errors.FieldError]]
 
 
 class RegistryCore:
-    def __init__(self, store: Store, cache: WatchCache, catalog: ResourceCatalog,
-                 admission: list[Admission] | None = None,
-                 defaults: Defaulter | None = None,
-                 validate: Validator | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cache: WatchCache,
+        catalog: ResourceCatalog,
+        admission: list[Admission] | None = None,
+        defaults: Defaulter | None = None,
+        validate: Validator | None = None,
+    ) -> None:
         self.store = store
         self.cache = cache
         self.catalog = catalog
@@ -49,10 +55,15 @@ class RegistryCore:
         if rv > self.cache.revision:
             current = await self.store.current_revision()
             if rv > current:
-                raise errors.Timeout(f"Too large resource version: {rv}, current: {current}",
-                                     details={"causes": [{"reason": "ResourceVersionTooLarge",
-                                                          "message": "Too large resource version"}],
-                                              "retryAfterSeconds": 1})
+                raise errors.Timeout(
+                    f"Too large resource version: {rv}, current: {current}",
+                    details={
+                        "causes": [
+                            {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                        ],
+                        "retryAfterSeconds": 1,
+                    },
+                )
             await self.cache.wait_for(rv)
 
     def peek(self, rt: ResourceType, namespace: str, name: str) -> CachedObject | None:
@@ -80,5 +91,4 @@ def encode_for_store(obj: dict[str, Any]) -> bytes:
 def namespace_finalizers(rt: ResourceType, obj: dict[str, Any]) -> bool:
     """A Namespace with `spec.finalizers` left is not deleted yet (the namespace controller
     empties it first)."""
-    return rt.group == "" and rt.kind == "Namespace" and \
-        bool((obj.get("spec") or {}).get("finalizers"))
+    return rt.group == "" and rt.kind == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))

@@ -28,15 +28,23 @@ from kubelite.apiserver.watchcache import CachedObject
 from kubelite.storage.interface import KeyNotFoundError, RevisionMismatchError
 
 # Kinds whose DELETE answers with the deleted object rather than a Status (as Kubernetes).
-RETURNS_DELETED_OBJECT = frozenset({
-    ("", "pods"), ("", "services"), ("", "serviceaccounts"), ("", "persistentvolumes"),
-    ("", "persistentvolumeclaims"), ("", "podtemplates"), ("", "resourcequotas"),
-})
+RETURNS_DELETED_OBJECT = frozenset(
+    {
+        ("", "pods"),
+        ("", "services"),
+        ("", "serviceaccounts"),
+        ("", "persistentvolumes"),
+        ("", "persistentvolumeclaims"),
+        ("", "podtemplates"),
+        ("", "resourcequotas"),
+    }
+)
 
 
 class Deletion(RegistryCore):
-    async def delete(self, rt: ResourceType, namespace: str, name: str, opts: DeleteOptions,
-                     ctx: RequestContext) -> tuple[dict[str, Any], bool]:
+    async def delete(
+        self, rt: ResourceType, namespace: str, name: str, opts: DeleteOptions, ctx: RequestContext
+    ) -> tuple[dict[str, Any], bool]:
         """Delete or mark for deletion. Returns (object, gone_now)."""
         await self.fresh()
         for _ in range(MAX_UPDATE_RETRIES):
@@ -55,8 +63,9 @@ class Deletion(RegistryCore):
                 if ctx.dry_run:
                     return obj, False
                 try:
-                    kv = await self.store.update(rt.key(namespace, name), encode_for_store(obj),
-                                                 expected_revision=cur.revision)
+                    kv = await self.store.update(
+                        rt.key(namespace, name), encode_for_store(obj), expected_revision=cur.revision
+                    )
                 except RevisionMismatchError:
                     continue
                 except KeyNotFoundError:
@@ -83,13 +92,20 @@ def _check_preconditions(rt: ResourceType, cur: CachedObject, opts: DeleteOption
     md = cur.obj["metadata"]
     uid, rv = pre.get("uid"), pre.get("resourceVersion")
     if uid and uid != md.get("uid"):
-        raise errors.conflict(rt.plural, rt.group, md["name"],
-                              f"Precondition failed: UID in precondition: {uid}, "
-                              f"UID in object meta: {md.get('uid')}")
+        raise errors.conflict(
+            rt.plural,
+            rt.group,
+            md["name"],
+            f"Precondition failed: UID in precondition: {uid}, UID in object meta: {md.get('uid')}",
+        )
     if rv and rv != str(cur.revision):
-        raise errors.conflict(rt.plural, rt.group, md["name"],
-                              f"Precondition failed: ResourceVersion in precondition: {rv}, "
-                              f"ResourceVersion in object meta: {cur.revision}")
+        raise errors.conflict(
+            rt.plural,
+            rt.group,
+            md["name"],
+            f"Precondition failed: ResourceVersion in precondition: {rv}, "
+            f"ResourceVersion in object meta: {cur.revision}",
+        )
 
 
 def _grace_period(rt: ResourceType, obj: dict[str, Any], opts: DeleteOptions) -> int:

@@ -23,13 +23,13 @@ class RequestContext:
     field_manager: str = ""
     warnings: list[str] = field(default_factory=list)
     field_validation: str = "Warn"  # Strict | Warn | Ignore
-    operation: str = "Update"       # "Apply" when managedFields were computed by apply.py
+    operation: str = "Update"  # "Apply" when managedFields were computed by apply.py
 
 
 @dataclass(slots=True)
 class ListOptions:
-    label_selector: Any = None      # kubelite.api.selectors.LabelSelector | None
-    field_selector: Any = None      # kubelite.api.selectors.FieldSelector | None
+    label_selector: Any = None  # kubelite.api.selectors.LabelSelector | None
+    field_selector: Any = None  # kubelite.api.selectors.FieldSelector | None
     limit: int = 0
     continue_token: str = ""
     resource_version: str = ""
@@ -62,8 +62,9 @@ class Admission:
     async def on_create(self, rt: ResourceType, obj: dict[str, Any], ctx: RequestContext) -> None:
         return None
 
-    async def on_update(self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any],
-                        ctx: RequestContext) -> None:
+    async def on_update(
+        self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any], ctx: RequestContext
+    ) -> None:
         return None
 
     async def on_create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import base64
 import builtins
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -27,8 +28,9 @@ from kubelite.storage.interface import CompactedError
 
 
 class Reads(RegistryCore):
-    async def get(self, rt: ResourceType, namespace: str, name: str,
-                  resource_version: str = "") -> CachedObject:
+    async def get(
+        self, rt: ResourceType, namespace: str, name: str, resource_version: str = ""
+    ) -> CachedObject:
         await self._at_least(resource_version)
         cur = self.peek(rt, namespace, name)
         if cur is None:
@@ -57,7 +59,7 @@ class Reads(RegistryCore):
         items: builtins.list[CachedObject] = []
         limit = opts.limit
         token = ""
-        for key, co in (rc.items_at(snapshot, prefix, start) if changed else rc.items(prefix, start)):
+        for key, co in rc.items_at(snapshot, prefix, start) if changed else rc.items(prefix, start):
             if limit and len(items) >= limit:
                 token = encode_continue(revision, key)
                 break
@@ -68,19 +70,23 @@ class Reads(RegistryCore):
             remaining = rc.count_from(prefix, decode_continue(token)[1])
         return ListPage(items, revision, token, remaining)
 
-    async def _list_from_store(self, rt: ResourceType, prefix: str, revision: int, start: str,
-                               opts: ListOptions) -> ListPage:
+    async def _list_from_store(
+        self, rt: ResourceType, prefix: str, revision: int, start: str, opts: ListOptions
+    ) -> ListPage:
         matches = matcher(rt, opts)
         items: builtins.list[CachedObject] = []
         token = ""
         key = start
         while True:
             try:
-                res = await self.store.list(prefix, revision=revision, start_key=key,
-                                            limit=max(opts.limit, 100))
+                res = await self.store.list(
+                    prefix, revision=revision, start_key=key, limit=max(opts.limit, 100)
+                )
             except CompactedError:
-                raise errors.Gone("The provided continue parameter is too old to display a "
-                                  "consistent list result. Start a new list without it.") from None
+                raise errors.Gone(
+                    "The provided continue parameter is too old to display a "
+                    "consistent list result. Start a new list without it."
+                ) from None
             for kv in res.kvs:
                 if opts.limit and len(items) >= opts.limit:
                     token = encode_continue(revision, kv.key)
@@ -93,9 +99,14 @@ class Reads(RegistryCore):
             key = res.kvs[-1].key + "\x00"
         return ListPage(items, revision, token)
 
-    def watch(self, rt: ResourceType, namespace: str, opts: ListOptions,
-              *, send_initial: bool,
-              ) -> tuple[Watcher, builtins.list[tuple[str, CachedObject]], int]:
+    def watch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        opts: ListOptions,
+        *,
+        send_initial: bool,
+    ) -> tuple[Watcher, builtins.list[tuple[str, CachedObject]], int]:
         """A registered watcher plus the events it must send first, and the start revision.
 
         Call after `_at_least`/`fresh` as the request requires: this method does no I/O so
@@ -127,8 +138,10 @@ class Reads(RegistryCore):
                 initial.extend(probe.queue)
         ns_matches = matches
         if namespace and rt.namespaced:
+
             def ns_matches(obj: dict[str, Any], _m=matches, _ns=namespace) -> bool:
                 return meta.namespace_of(obj) == _ns and _m(obj)
+
         watcher = Watcher(ns_matches)
         rc.watchers.add(watcher)
         return watcher, initial, start
@@ -139,6 +152,7 @@ class Reads(RegistryCore):
 
 
 # ---- continue tokens and selectors -------------------------------------------------------
+
 
 def encode_continue(revision: int, start_key: str) -> str:
     raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start_key})
@@ -187,6 +201,7 @@ def matcher(rt: ResourceType, opts: ListOptions) -> Callable[[dict[str, Any]], b
         if fs is not None and not fs.matches(object_fields(rt, obj)):
             return False
         return True
+
     return matches
 
 

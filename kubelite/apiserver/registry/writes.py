@@ -19,7 +19,8 @@ resourceVersion; then it is a 409, as in Kubernetes.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -52,12 +53,22 @@ class Writes(RegistryCore):
             raise errors.Forbidden(
                 f'{rt.plural} "{name}" is forbidden: unable to create new '
                 f"content in namespace {namespace} because it is being terminated",
-                details={"kind": rt.plural, "group": rt.group, "causes": [{
-                    "reason": "NamespaceTerminating", "field": "metadata.namespace",
-                    "message": f"namespace {namespace} is being terminated"}]})
+                details={
+                    "kind": rt.plural,
+                    "group": rt.group,
+                    "causes": [
+                        {
+                            "reason": "NamespaceTerminating",
+                            "field": "metadata.namespace",
+                            "message": f"namespace {namespace} is being terminated",
+                        }
+                    ],
+                },
+            )
 
-    async def create(self, rt: ResourceType, namespace: str, obj: dict[str, Any],
-                     ctx: RequestContext) -> dict[str, Any]:
+    async def create(
+        self, rt: ResourceType, namespace: str, obj: dict[str, Any], ctx: RequestContext
+    ) -> dict[str, Any]:
         md = meta.metadata(obj)
         if rt.namespaced:
             md["namespace"] = namespace
@@ -78,8 +89,9 @@ class Writes(RegistryCore):
                     raise
         raise AssertionError("unreachable")
 
-    async def _create_once(self, rt: ResourceType, obj: dict[str, Any],
-                           ctx: RequestContext) -> dict[str, Any]:
+    async def _create_once(
+        self, rt: ResourceType, obj: dict[str, Any], ctx: RequestContext
+    ) -> dict[str, Any]:
         md = obj["metadata"]
         for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             md.pop(k, None)
@@ -126,9 +138,17 @@ class Writes(RegistryCore):
 
     # ---- update ------------------------------------------------------------------------
 
-    async def update(self, rt: ResourceType, namespace: str, name: str,
-                     mutate: Callable[[dict[str, Any]], dict[str, Any]], ctx: RequestContext, *,
-                     subresource: str = "", pinned_rv: str = "") -> dict[str, Any]:
+    async def update(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        mutate: Callable[[dict[str, Any]], dict[str, Any]],
+        ctx: RequestContext,
+        *,
+        subresource: str = "",
+        pinned_rv: str = "",
+    ) -> dict[str, Any]:
         """Read-modify-write: `mutate(copy_of_current) -> new object`.
 
         A `pinned_rv` (the client's metadata.resourceVersion) must equal the current one,
@@ -162,14 +182,21 @@ class Writes(RegistryCore):
             return new
         raise errors.conflict(rt.plural, rt.group, name, "too many concurrent updates")
 
-    async def _prepare_update(self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any],
-                              ctx: RequestContext, subresource: str) -> dict[str, Any]:
+    async def _prepare_update(
+        self,
+        rt: ResourceType,
+        new: dict[str, Any],
+        old: dict[str, Any],
+        ctx: RequestContext,
+        subresource: str,
+    ) -> dict[str, Any]:
         md = meta.metadata(new)
         old_md = old["metadata"]
         if md.get("name") != old_md["name"]:
             raise errors.BadRequest(
                 f"the name of the object ({md.get('name')}) does not match the name on the URL "
-                f"({old_md['name']})")
+                f"({old_md['name']})"
+            )
         if self._defaults:
             self._defaults(rt, new)
         if subresource == "status":
@@ -196,14 +223,19 @@ class Writes(RegistryCore):
             await a.on_update(rt, new, old, ctx)
         return new
 
-    async def _write_update(self, rt: ResourceType, namespace: str, name: str,
-                            new: dict[str, Any], expected: int):
+    async def _write_update(
+        self, rt: ResourceType, namespace: str, name: str, new: dict[str, Any], expected: int
+    ):
         """Compare-and-swap the new object in; an object whose deletion was only waiting
         for the finalizers just removed is deleted instead (returns None)."""
         key = rt.key(namespace, name)
         md = new["metadata"]
-        if md.get("deletionTimestamp") and not md.get("finalizers") and \
-                not md.get("deletionGracePeriodSeconds") and not namespace_finalizers(rt, new):
+        if (
+            md.get("deletionTimestamp")
+            and not md.get("finalizers")
+            and not md.get("deletionGracePeriodSeconds")
+            and not namespace_finalizers(rt, new)
+        ):
             try:
                 await self.store.delete(key, expected_revision=expected)
             except KeyNotFoundError:

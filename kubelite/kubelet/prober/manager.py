@@ -10,7 +10,8 @@ as Kubernetes does, when `record` and `pod_of` (the pod of a uid) are given.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.kubelet.prober.probes import Result
 from kubelite.kubelet.prober.worker import LIVENESS, READINESS, STARTUP, ProbeWorker
@@ -21,9 +22,15 @@ _FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "sta
 
 
 class ProbeManager:
-    def __init__(self, runtime: Any, clock: Clock, on_change: Callable[[str], None], *,
-                 record: Callable[[Obj, str, str, str], None] | None = None,
-                 pod_of: Callable[[str], Obj | None] = lambda uid: None) -> None:
+    def __init__(
+        self,
+        runtime: Any,
+        clock: Clock,
+        on_change: Callable[[str], None],
+        *,
+        record: Callable[[Obj, str, str, str], None] | None = None,
+        pod_of: Callable[[str], Obj | None] = lambda uid: None,
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.on_change = on_change
@@ -47,10 +54,18 @@ class ProbeManager:
                 if kind != STARTUP and container.get("startupProbe") and not self.started(cid, container):
                     wanted.discard(key)
                     continue  # liveness and readiness wait for the startup probe
-                w = ProbeWorker(kind, probe, runtime=self.runtime, container=container, container_id=cid,
-                                pod_ip=lambda ip=pod_ip: ip, clock=self.clock, started_ago=started_ago,
-                                on_change=lambda _w, u=uid: self.on_change(u),
-                                on_failure=lambda w, message, u=uid: self._unhealthy(u, w, message))
+                w = ProbeWorker(
+                    kind,
+                    probe,
+                    runtime=self.runtime,
+                    container=container,
+                    container_id=cid,
+                    pod_ip=lambda ip=pod_ip: ip,
+                    clock=self.clock,
+                    started_ago=started_ago,
+                    on_change=lambda _w, u=uid: self.on_change(u),
+                    on_failure=lambda w, message, u=uid: self._unhealthy(u, w, message),
+                )
                 self._workers[key] = (w, asyncio.create_task(w.run(), name=f"probe {kind} {cid[:12]}"))
         for key in self._by_pod.get(uid, set()) - wanted:
             self._stop(key)

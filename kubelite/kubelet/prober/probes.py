@@ -39,8 +39,9 @@ def resolve_port(port: Any, container: Obj) -> int:
     raise ValueError(f"port {port!r} is not a number nor a named port of the container")
 
 
-async def run_probe(probe: Obj, *, runtime: Any, container: Obj, container_id: str,
-                    pod_ip: str) -> tuple[Result, str]:
+async def run_probe(
+    probe: Obj, *, runtime: Any, container: Obj, container_id: str, pod_ip: str
+) -> tuple[Result, str]:
     """(result, message) of one probe attempt."""
     timeout = float(probe.get("timeoutSeconds") or 1)
     try:
@@ -69,12 +70,13 @@ async def run_probe(probe: Obj, *, runtime: Any, container: Obj, container_id: s
             g = probe["grpc"]
             async with grpc.aio.insecure_channel(f"{pod_ip}:{int(g['port'])}") as ch:
                 resp = await health_pb2_grpc.HealthStub(ch).Check(
-                    health_pb2.HealthCheckRequest(service=g.get("service") or ""), timeout=timeout)
+                    health_pb2.HealthCheckRequest(service=g.get("service") or ""), timeout=timeout
+                )
             if resp.status == health_pb2.HealthCheckResponse.SERVING:
                 return Result.SUCCESS, ""
             status = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
             return Result.FAILURE, f'service unhealthy (responded with "{status}")'
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         return Result.FAILURE, f"timeout: probe did not answer within {timeout:g}s"
     except (OSError, aiohttp.ClientError, grpc.RpcError, ValueError) as err:
         return Result.FAILURE, str(err) or type(err).__name__

@@ -17,7 +17,8 @@ event correlator fold them; kubelite's recorder does not fold, so it records one
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubelite.kubelet.prober.probes import Result, run_probe
 from kubelite.util.clock import Clock
@@ -29,10 +30,20 @@ LIVENESS, READINESS, STARTUP = "Liveness", "Readiness", "Startup"
 
 
 class ProbeWorker:
-    def __init__(self, kind: str, probe: Obj, *, runtime: Any, container: Obj, container_id: str,
-                 pod_ip: Callable[[], str], clock: Clock, started_ago: float,
-                 on_change: Callable[["ProbeWorker"], None],
-                 on_failure: Callable[["ProbeWorker", str], None] = lambda w, message: None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        probe: Obj,
+        *,
+        runtime: Any,
+        container: Obj,
+        container_id: str,
+        pod_ip: Callable[[], str],
+        clock: Clock,
+        started_ago: float,
+        on_change: Callable[[ProbeWorker], None],
+        on_failure: Callable[[ProbeWorker, str], None] = lambda w, message: None,
+    ) -> None:
         self.kind = kind
         self.probe = probe
         self.runtime = runtime
@@ -58,12 +69,17 @@ class ProbeWorker:
         success_needed = int(p.get("successThreshold") or 1)
         failure_needed = int(p.get("failureThreshold") or 3)
         while True:
-            result, message = await run_probe(p, runtime=self.runtime, container=self.container,
-                                              container_id=self.container_id, pod_ip=self.pod_ip())
+            result, message = await run_probe(
+                p,
+                runtime=self.runtime,
+                container=self.container,
+                container_id=self.container_id,
+                pod_ip=self.pod_ip(),
+            )
             last, n = self._streak
             self._streak = (result, n + 1 if result == last else 1)
             if result == Result.FAILURE and self._streak[1] == 1:
-                self.on_failure(self, message)   # once per run of failures: an Unhealthy event
+                self.on_failure(self, message)  # once per run of failures: an Unhealthy event
             if result == Result.SUCCESS and self._streak[1] >= success_needed:
                 self._set(Result.SUCCESS, "")
                 if self.kind == STARTUP:
@@ -71,5 +87,5 @@ class ProbeWorker:
             elif result == Result.FAILURE and self._streak[1] >= failure_needed:
                 self._set(Result.FAILURE, message)
                 if self.kind in (LIVENESS, STARTUP):
-                    return   # the container is to be killed; probing it further means nothing
+                    return  # the container is to be killed; probing it further means nothing
             await self.clock.sleep(float(p.get("periodSeconds") or 10))

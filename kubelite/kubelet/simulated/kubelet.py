@@ -40,19 +40,39 @@ SIMULATED_LABEL = "kubelite.io/simulated"
 
 def simulated_facts(name: str, index: int, options: KubeletOptions) -> NodeFacts:
     ip = f"172.{16 + (index >> 16) % 16}.{(index >> 8) & 255}.{index & 255}"
-    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-              "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
-              SIMULATED_LABEL: "true", "type": "kubelite-simulated", **options.node_labels}
+    labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "beta.kubernetes.io/arch": "amd64",
+        SIMULATED_LABEL: "true",
+        "type": "kubelite-simulated",
+        **options.node_labels,
+    }
     cap = {"cpu": "32", "memory": "256Gi", "ephemeral-storage": "1Ti", "pods": str(options.max_pods)}
-    info = {"machineID": f"simulated-{index}", "systemUUID": f"simulated-{index}", "bootID": "",
-            "kernelVersion": "simulated", "osImage": "kubelite simulated node", "operatingSystem": "linux",
-            "architecture": "amd64", "containerRuntimeVersion": f"simulated://{kubelite.__version__}",
-            "kubeletVersion": f"{kubelite.KUBERNETES_VERSION}-kubelite-simulated",
-            "kubeProxyVersion": ""}
-    return NodeFacts(name=name, labels=labels, capacity=cap, allocatable=dict(cap),
-                     addresses=[{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
-                     node_info=info, taints=list(options.register_with_taints),
-                     annotations={"kubelite.io/simulated": "true"})
+    info = {
+        "machineID": f"simulated-{index}",
+        "systemUUID": f"simulated-{index}",
+        "bootID": "",
+        "kernelVersion": "simulated",
+        "osImage": "kubelite simulated node",
+        "operatingSystem": "linux",
+        "architecture": "amd64",
+        "containerRuntimeVersion": f"simulated://{kubelite.__version__}",
+        "kubeletVersion": f"{kubelite.KUBERNETES_VERSION}-kubelite-simulated",
+        "kubeProxyVersion": "",
+    }
+    return NodeFacts(
+        name=name,
+        labels=labels,
+        capacity=cap,
+        allocatable=dict(cap),
+        addresses=[{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+        node_info=info,
+        taints=list(options.register_with_taints),
+        annotations={"kubelite.io/simulated": "true"},
+    )
 
 
 def slot_delay(index: int, count: int, start: float, period: float, now: float) -> float:
@@ -80,8 +100,14 @@ class _IPs:
 
 
 class SimulatedKubelet:
-    def __init__(self, client: Any, options: KubeletOptions, *, clock: Clock | None = None,
-                 pods_informer: SharedInformer | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        options: KubeletOptions,
+        *,
+        clock: Clock | None = None,
+        pods_informer: SharedInformer | None = None,
+    ) -> None:
         self.client = client
         self.options = options
         self.clock = clock or RealClock()
@@ -91,19 +117,31 @@ class SimulatedKubelet:
         self.ips: dict[str, _IPs] = {}
         for i in range(options.simulated):
             name = f"{options.simulated_name_prefix}{i}"
-            agent = NodeAgent(client, simulated_facts(name, i, options), clock=self.clock,
-                              update_frequency=options.node_status_update_frequency,
-                              report_frequency=options.node_status_report_frequency,
-                              retry_initial=options.lease_retry_initial, retry_max=options.lease_retry_max)
+            agent = NodeAgent(
+                client,
+                simulated_facts(name, i, options),
+                clock=self.clock,
+                update_frequency=options.node_status_update_frequency,
+                report_frequency=options.node_status_report_frequency,
+                retry_initial=options.lease_retry_initial,
+                retry_max=options.lease_retry_max,
+            )
             self.agents[name] = agent
             self.leases[name] = NodeLease(
-                client, name, clock=self.clock, duration_seconds=options.node_lease_duration_seconds,
-                renew_interval=options.lease_renew_interval, retry_initial=options.lease_retry_initial,
-                retry_max=options.lease_retry_max, node_uid=lambda a=agent: a.uid)
+                client,
+                name,
+                clock=self.clock,
+                duration_seconds=options.node_lease_duration_seconds,
+                renew_interval=options.lease_renew_interval,
+                retry_initial=options.lease_retry_initial,
+                retry_max=options.lease_retry_max,
+                node_uid=lambda a=agent: a.uid,
+            )
             self.ips[name] = _IPs(f"10.{(i >> 8) & 255}.{i & 255}.0/24")
         self.pods = client.resource("pods")
-        self.informer = pods_informer or SharedInformer(self.pods, field_selector="spec.nodeName!=",
-                                                        clock=self.clock)
+        self.informer = pods_informer or SharedInformer(
+            self.pods, field_selector="spec.nodeName!=", clock=self.clock
+        )
         self.controller = Controller("simulated-kubelet", self.reconcile, workers=8, clock=self.clock)
         self.controller.watch(self.informer, self._keys_of)
         self._matched_since: dict[tuple[str, str], float] = {}
@@ -127,12 +165,15 @@ class SimulatedKubelet:
         interval, status_every = self.options.lease_renew_interval, agent.update_frequency
         tg.create_task(lease.run(first_delay=slot_delay(index, n, start, interval, now)))
         # Status checks in the middle of the node's lease slots, so the two do not coincide.
-        tg.create_task(agent.run_status_loop(
-            first_delay=slot_delay(index, n, start + status_every / 2, status_every, now)))
+        tg.create_task(
+            agent.run_status_loop(
+                first_delay=slot_delay(index, n, start + status_every / 2, status_every, now)
+            )
+        )
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         start = self.clock.now()
-        sem = asyncio.Semaphore(64)   # registrations in flight
+        sem = asyncio.Semaphore(64)  # registrations in flight
 
         async def one(tg: asyncio.TaskGroup, index: int, agent: NodeAgent) -> None:
             async with sem:
@@ -172,13 +213,22 @@ class SimulatedKubelet:
         md = pod["metadata"]
         if stage.delete:
             self.ips[node].release(md.get("uid", ""))
-            await self.pods.delete(md["name"], namespace=md.get("namespace"), grace_period_seconds=0,
-                                   preconditions={"uid": md.get("uid", "")})
+            await self.pods.delete(
+                md["name"],
+                namespace=md.get("namespace"),
+                grace_period_seconds=0,
+                preconditions={"uid": md.get("uid", "")},
+            )
             return
         assert stage.next_phase is not None
         host_ip = self.agents[node].facts.addresses[0]["address"]
         host_network = (pod.get("spec") or {}).get("hostNetwork")
         pod_ip = host_ip if host_network else self.ips[node].take(md.get("uid", ""))
         status = status_for(pod, stage.next_phase, host_ip=host_ip, pod_ip=pod_ip, wall=self.clock.wall())
-        await self.pods.patch(md["name"], {"status": status}, namespace=md.get("namespace"),
-                              subresource="status", patch_type=PatchType.MERGE)
+        await self.pods.patch(
+            md["name"],
+            {"status": status},
+            namespace=md.get("namespace"),
+            subresource="status",
+            patch_type=PatchType.MERGE,
+        )

@@ -32,10 +32,18 @@ Obj = dict[str, Any]
 
 DEFAULT_STAGES: list[Obj] = [
     {"name": "pod-delete", "match": {"deleting": True}, "delay": 0, "next": {"delete": True}},
-    {"name": "pod-ready", "match": {"phases": ["Pending"], "deleting": False},
-     "delay": "startLatency", "next": {"phase": "Running"}},
-    {"name": "pod-complete", "match": {"phases": ["Running"], "deleting": False, "ownerKinds": ["Job"]},
-     "delay": "startLatency", "next": {"phase": "Succeeded"}},
+    {
+        "name": "pod-ready",
+        "match": {"phases": ["Pending"], "deleting": False},
+        "delay": "startLatency",
+        "next": {"phase": "Running"},
+    },
+    {
+        "name": "pod-complete",
+        "match": {"phases": ["Running"], "deleting": False, "ownerKinds": ["Job"]},
+        "delay": "startLatency",
+        "next": {"phase": "Succeeded"},
+    },
 ]
 
 
@@ -70,13 +78,17 @@ def parse_stages(raw: list[Obj], start_latency: float = 0.0) -> list[Stage]:
         m = s.get("match") or {}
         nxt = s.get("next") or {}
         delay = s.get("delay", 0)
-        out.append(Stage(
-            name=str(s["name"]),
-            phases=tuple(m["phases"]) if "phases" in m else None,
-            deleting=m.get("deleting"),
-            owner_kinds=tuple(m["ownerKinds"]) if "ownerKinds" in m else None,
-            delay=start_latency if delay == "startLatency" else float(delay),
-            next_phase=nxt.get("phase"), delete=bool(nxt.get("delete"))))
+        out.append(
+            Stage(
+                name=str(s["name"]),
+                phases=tuple(m["phases"]) if "phases" in m else None,
+                deleting=m.get("deleting"),
+                owner_kinds=tuple(m["ownerKinds"]) if "ownerKinds" in m else None,
+                delay=start_latency if delay == "startLatency" else float(delay),
+                next_phase=nxt.get("phase"),
+                delete=bool(nxt.get("delete")),
+            )
+        )
     return out
 
 
@@ -91,7 +103,7 @@ def current_stage(stages: list[Stage], pod: Obj) -> Stage | None:
 
 def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) -> Obj:
     """The status a real kubelet would report for `pod` in `phase`, without containers."""
-    now = format_time(dt.datetime.fromtimestamp(wall, dt.timezone.utc))
+    now = format_time(dt.datetime.fromtimestamp(wall, dt.UTC))
     old = pod.get("status") or {}
     started = old.get("startTime") or now
     running = phase == "Running"
@@ -101,24 +113,46 @@ def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) 
         if running and not init:
             state: Obj = {"running": {"startedAt": started}}
         else:
-            state = {"terminated": {"exitCode": 0 if phase != "Failed" else 1,
-                                    "reason": "Completed" if phase != "Failed" else "Error",
-                                    "startedAt": started, "finishedAt": now}}
-        return {"name": c["name"], "image": c.get("image", ""), "imageID": "",
-                "containerID": f"simulated://{pod['metadata'].get('uid', '')[:8]}-{c['name']}",
-                "ready": running and not init, "started": running and not init,
-                "restartCount": 0, "state": state}
+            state = {
+                "terminated": {
+                    "exitCode": 0 if phase != "Failed" else 1,
+                    "reason": "Completed" if phase != "Failed" else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                }
+            }
+        return {
+            "name": c["name"],
+            "image": c.get("image", ""),
+            "imageID": "",
+            "containerID": f"simulated://{pod['metadata'].get('uid', '')[:8]}-{c['name']}",
+            "ready": running and not init,
+            "started": running and not init,
+            "restartCount": 0,
+            "state": state,
+        }
 
     def cond(ctype: str, ok: bool) -> Obj:
-        return {"type": ctype, "status": "True" if ok else "False", "lastProbeTime": None,
-                "lastTransitionTime": now}
+        return {
+            "type": ctype,
+            "status": "True" if ok else "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": now,
+        }
 
     status: Obj = {
         "phase": phase,
-        "conditions": [cond("PodReadyToStartContainers", running), cond("Initialized", True),
-                       cond("Ready", running), cond("ContainersReady", running), cond("PodScheduled", True)],
-        "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
-        "podIP": pod_ip, "podIPs": [{"ip": pod_ip}] if pod_ip else [],
+        "conditions": [
+            cond("PodReadyToStartContainers", running),
+            cond("Initialized", True),
+            cond("Ready", running),
+            cond("ContainersReady", running),
+            cond("PodScheduled", True),
+        ],
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "podIP": pod_ip,
+        "podIPs": [{"ip": pod_ip}] if pod_ip else [],
         "startTime": started,
         "containerStatuses": [container_status(c, False) for c in spec.get("containers") or []],
         "qosClass": old.get("qosClass") or qos_class(pod),

@@ -21,8 +21,8 @@ import asyncio
 import contextlib
 import os
 import struct
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from kubelite.cri import remotecommand as rc
 

@@ -183,7 +183,7 @@ async def _end(proc: asyncio.subprocess.Process) -> None:
             proc.send_signal(signal.SIGHUP)
         try:
             await asyncio.wait_for(proc.wait(), 2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()

@@ -53,9 +53,9 @@ def _connect_in(netns: Path | None, port: int, timeout: float) -> socket.socket:
     return result[0]
 
 
-async def dial(netns: Path | None, port: int, timeout: float = 10.0) -> tuple[
-    asyncio.StreamReader, asyncio.StreamWriter
-]:
+async def dial(
+    netns: Path | None, port: int, timeout: float = 10.0
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A TCP connection to 127.0.0.1:port in `netns` (the host's namespace when None)."""
     sock = await asyncio.to_thread(_connect_in, netns, port, timeout)
     return await asyncio.open_connection(sock=sock)

@@ -29,9 +29,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with `pip install .` of this checkout (a copy, not editable)."""
     venv = tmp_path_factory.mktemp("install") / "venv"
     subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)  # type: ignore[attr-defined]
-    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                        "--disable-pip-version-check", str(ROOT)], capture_output=True, text=True,
-                       cwd=venv.parent, env=_clean_env())
+    r = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=venv.parent,
+        env=_clean_env(),
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     return venv
 
@@ -47,8 +59,9 @@ class Kubectl:
         self.env = _clean_env(KUBECONFIG=str(kubeconfig), HOME=str(kubeconfig.parent))
 
     def __call__(self, *args: str, stdin: str | None = None) -> str:
-        r = subprocess.run(["kubectl", *args], env=self.env, input=stdin, capture_output=True, text=True,
-                           timeout=60)
+        r = subprocess.run(
+            ["kubectl", *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
         return r.stdout
 
@@ -60,20 +73,35 @@ class Kubectl:
 def kubectl(installed: Path, tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("up") / "data"
     port = free_port()
-    up = subprocess.Popen([str(installed / "bin" / "kubelite"), "up", "--no-local-node",
-                           "--data-dir", str(data), "--port", str(port)], cwd=data.parent, env=_clean_env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = subprocess.Popen(
+        [
+            str(installed / "bin" / "kubelite"),
+            "up",
+            "--no-local-node",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        cwd=data.parent,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     k = Kubectl(data / "kubeconfig")
     try:
         deadline = time.monotonic() + 60
         while True:
             if (data / "kubeconfig").exists() and subprocess.run(
-                    ["kubectl", "get", "--raw", "/readyz"], env=k.env, capture_output=True).returncode == 0:
+                ["kubectl", "get", "--raw", "/readyz"], env=k.env, capture_output=True
+            ).returncode == 0:
                 break
             if up.poll() is not None or time.monotonic() > deadline:
                 up.kill()
-                raise AssertionError("kubelite up from the fresh install did not become ready:\n"
-                                     + up.communicate()[0])
+                raise AssertionError(
+                    "kubelite up from the fresh install did not become ready:\n" + up.communicate()[0]
+                )
             time.sleep(0.3)
         yield k
     finally:
@@ -84,19 +112,37 @@ def kubectl(installed: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_the_installed_package_runs_from_its_own_files(installed: Path):
-    r = subprocess.run([str(installed / "bin" / "python"), "-c", "import kubelite; print(kubelite.__file__)"],
-                       cwd=installed.parent, env=_clean_env(), capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", "import kubelite; print(kubelite.__file__)"],
+        cwd=installed.parent,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert r.stdout.startswith(str(installed)), r.stdout
 
 
-def test_kubectl_creates_applies_labels_patches_and_deletes_against_a_fresh_install(kubectl: Kubectl,
-                                                                                   tmp_path: Path):
+def test_kubectl_creates_applies_labels_patches_and_deletes_against_a_fresh_install(
+    kubectl: Kubectl, tmp_path: Path
+):
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
-                                                       "env": [{"name": "A", "value": "1"}]}]}}}}
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": "nginx:1.27", "env": [{"name": "A", "value": "1"}]}
+                    ]
+                },
+            },
+        },
+    }
     manifest = tmp_path / "web.yaml"
     manifest.write_text(yaml.safe_dump(deployment))
     assert kubectl("create", "-f", str(manifest)).strip() == "deployment.apps/web created"
@@ -108,12 +154,24 @@ def test_kubectl_creates_applies_labels_patches_and_deletes_against_a_fresh_inst
 
     kubectl("label", "deploy", "web", "tier=frontend")
     kubectl("annotate", "deploy", "web", "owner=ops")
-    kubectl("patch", "deploy", "web", "--type=json", "-p",
-            '[{"op": "replace", "path": "/spec/replicas", "value": 4}]')
+    kubectl(
+        "patch",
+        "deploy",
+        "web",
+        "--type=json",
+        "-p",
+        '[{"op": "replace", "path": "/spec/replicas", "value": 4}]',
+    )
     kubectl("patch", "deploy", "web", "--type=merge", "-p", '{"metadata": {"labels": {"merged": "yes"}}}')
-    kubectl("patch", "deploy", "web", "--type=strategic", "-p",
-            '{"spec": {"template": {"spec": {"containers": '
-            '[{"name": "web", "env": [{"name": "B", "value": "2"}]}]}}}}')
+    kubectl(
+        "patch",
+        "deploy",
+        "web",
+        "--type=strategic",
+        "-p",
+        '{"spec": {"template": {"spec": {"containers": '
+        '[{"name": "web", "env": [{"name": "B", "value": "2"}]}]}}}}',
+    )
     got = kubectl.json("get", "deploy", "web")
     assert got["spec"]["replicas"] == 4
     assert got["metadata"]["labels"] == {"app": "web", "tier": "frontend", "merged": "yes"}

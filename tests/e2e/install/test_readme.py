@@ -15,8 +15,8 @@ from kubelite.server import localnode
 from kubelite.util.net import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runtime.conftest import busybox_layout, registry  # noqa: E402,F401  (the local registry)
-from runtime.containerd import unmount_under  # noqa: E402
+from runtime.conftest import busybox_layout, registry  # noqa: F401  (the local registry)
+from runtime.containerd import unmount_under
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,20 +38,42 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):  
     assert not localnode.missing(), "the quickstart needs the local node (run as root; scripts/install-deps)"
     data, port = tmp_path / ".kubelite", free_port()
     bridge_existed = Path(f"/sys/class/net/{_bridge()}").exists()
-    up = subprocess.Popen([sys.executable, "-m", "kubelite", "up", "--data-dir", str(data),
-                           "--port", str(port), f"--registry-mirror=docker.io=http://{registry}"],
-                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "up",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            f"--registry-mirror=docker.io=http://{registry}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         # What a user does between the two shells: wait until `up` has a ready node.
         env = dict(os.environ, KUBECONFIG=str(data / "kubeconfig"), HOME=str(tmp_path))
-        wait = ("until kubectl get --raw /readyz >/dev/null 2>&1; do sleep 0.3; done; "
-                "until kubectl wait --for=condition=Ready nodes --all --timeout=5s >/dev/null 2>&1; "
-                "do sleep 0.3; done")
+        wait = (
+            "until kubectl get --raw /readyz >/dev/null 2>&1; do sleep 0.3; done; "
+            "until kubectl wait --for=condition=Ready nodes --all --timeout=5s >/dev/null 2>&1; "
+            "do sleep 0.3; done"
+        )
         subprocess.run(["timeout", "90", "bash", "-c", wait], env=env, check=True)
 
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"} | {"HOME": str(tmp_path)}
-        r = subprocess.run(["bash", "-euo", "pipefail", "-c", quickstart()], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", quickstart()],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stdout + r.stderr
         assert "configmap/greeting created" in r.stdout
         assert "hellopod/hello created" in r.stdout  # the jsonpath print has no newline
@@ -70,4 +92,5 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):  
 
 def _bridge() -> str:
     from kubelite.runtime.cni import DEFAULT_BRIDGE
+
     return DEFAULT_BRIDGE

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runtime.conftest import *  # noqa: E402,F401,F403  (registry, runtimes, cri_runtime parametrization)
-from runtime.conftest import CRIRuntime, _remove_all_sandboxes  # noqa: E402
+from runtime.conftest import *  # noqa: F403  (registry, runtimes, cri_runtime parametrization)
+from runtime.conftest import CRIRuntime, _remove_all_sandboxes
 
-from kubelite.client.config import load_kubeconfig  # noqa: E402
-from kubelite.client.rest import Client  # noqa: E402
-from kubelite.cri.client import RemoteRuntime  # noqa: E402
-from kubelite.kubelet.cgroups import remove_cgroup  # noqa: E402
-from kubelite.kubelet.kubelet import Kubelet  # noqa: E402
-from kubelite.kubelet.options import BackOffOptions, KubeletOptions  # noqa: E402
+from kubelite.client.config import load_kubeconfig
+from kubelite.client.rest import Client
+from kubelite.cri.client import RemoteRuntime
+from kubelite.kubelet.cgroups import remove_cgroup
+from kubelite.kubelet.kubelet import Kubelet
+from kubelite.kubelet.options import BackOffOptions, KubeletOptions
 
 _nodes = itertools.count(1)
 
@@ -46,12 +46,19 @@ def node_runtime(cri_runtime: CRIRuntime) -> CRIRuntime:
 async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
     name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
     options = KubeletOptions(
-        node_name=name, container_runtime_endpoint=node_runtime.endpoint,
-        lease_renew_interval=1.0, node_status_update_frequency=1.0, pleg_relist_period=0.2,
-        crash_loop_backoff=BackOffOptions(1.0, 4.0), image_pull_backoff=BackOffOptions(1.0, 4.0),
+        node_name=name,
+        container_runtime_endpoint=node_runtime.endpoint,
+        lease_renew_interval=1.0,
+        node_status_update_frequency=1.0,
+        pleg_relist_period=0.2,
+        crash_loop_backoff=BackOffOptions(1.0, 4.0),
+        image_pull_backoff=BackOffOptions(1.0, 4.0),
         default_pod_cidr=node_runtime.pod_cidr,
-        pod_log_dir=tmp_path / "pods", pod_manifest_path=tmp_path / "manifests", file_check_frequency=0.5,
-        cgroup_root=f"/kubelite-e2e-{name}")
+        pod_log_dir=tmp_path / "pods",
+        pod_manifest_path=tmp_path / "manifests",
+        file_check_frequency=0.5,
+        cgroup_root=f"/kubelite-e2e-{name}",
+    )
     (tmp_path / "manifests").mkdir()
     client = Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200))
     runtime = RemoteRuntime(node_runtime.endpoint)
@@ -71,8 +78,9 @@ async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
         pods = client.resource("pods")
         for pod in (await pods.list(field_selector=f"spec.nodeName={name}"))["items"]:
             try:
-                await pods.delete(pod["metadata"]["name"], namespace=pod["metadata"]["namespace"],
-                                  grace_period_seconds=0)
+                await pods.delete(
+                    pod["metadata"]["name"], namespace=pod["metadata"]["namespace"], grace_period_seconds=0
+                )
             except Exception:
                 pass
         await client.close()

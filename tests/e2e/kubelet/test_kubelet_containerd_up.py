@@ -29,15 +29,31 @@ def _wait_for(check, what: str, timeout: float = 60) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(tmp_path: Path, registry: str,
-                                                                     containerd_process):
+def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(
+    tmp_path: Path, registry: str, containerd_process
+):
     data, port = tmp_path / "data", free_port()
     kubeconfig = data / "kubeconfig"
-    up = subprocess.Popen([sys.executable, "-m", "kubelite", "up", "--data-dir", str(data),
-                           "--port", str(port), "--container-runtime-endpoint", containerd_process.endpoint],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "up",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--container-runtime-endpoint",
+            containerd_process.endpoint,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     node = localnode.node_name()
     try:
+
         def node_ready() -> bool:
             r = _kubectl(kubeconfig, "get", "node", node, "-o", "json") if kubeconfig.exists() else None
             if r is None or r.returncode != 0:
@@ -45,26 +61,40 @@ def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(tmp_path: 
             status = json.loads(r.stdout)["status"]
             conds = {c["type"]: c["status"] for c in status.get("conditions", [])}
             return conds.get("Ready") == "True" and status["nodeInfo"]["containerRuntimeVersion"].startswith(
-                "containerd://")
+                "containerd://"
+            )
+
         _wait_for(node_ready, "the local node to be Ready on containerd")
         # kubelite's own runtime is not started: the only runtime here is containerd.
         assert not (data / "runtime.sock").exists()
-        r = _kubectl(kubeconfig, "run", "hello", f"--image={registry}/busybox:latest", "--restart=Never",
-                     "--image-pull-policy=IfNotPresent", f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
-                     "--", "sh", "-c", "echo hello from containerd")
+        r = _kubectl(
+            kubeconfig,
+            "run",
+            "hello",
+            f"--image={registry}/busybox:latest",
+            "--restart=Never",
+            "--image-pull-policy=IfNotPresent",
+            f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
+            "--",
+            "sh",
+            "-c",
+            "echo hello from containerd",
+        )
         assert r.returncode == 0, r.stderr
 
         def succeeded() -> bool:
             phase = _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.status.phase}").stdout
             return phase == "Succeeded"
+
         _wait_for(succeeded, "the pod to succeed", timeout=90)
         pod = json.loads(_kubectl(kubeconfig, "get", "pod", "hello", "-o", "json").stdout)
         assert pod["status"]["containerStatuses"][0]["containerID"].startswith("containerd://")
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")
         assert "hello from containerd" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")
-        _wait_for(lambda: _kubectl(kubeconfig, "get", "pod", "hello").returncode != 0,
-                  "the pod to be deleted")
+        _wait_for(
+            lambda: _kubectl(kubeconfig, "get", "pod", "hello").returncode != 0, "the pod to be deleted"
+        )
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)

@@ -26,13 +26,20 @@ PERIOD = {"periodSeconds": 1}
 
 
 def _pod(name, node, containers, **spec):
-    return {"metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": containers, **spec}}
+    return {
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": containers, **spec},
+    }
 
 
 def _c(name, image, script, **extra):
-    return {"name": name, "image": image, "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", script],
-            **extra}
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["sh", "-c", script],
+        **extra,
+    }
 
 
 def _exec_probe(script, **fields):
@@ -58,6 +65,7 @@ class Observer:
         async def check():
             c = await self.container(name)
             return c if c is not None and pred(c) else None
+
         return await wait_for(check, timeout=timeout, what=what or f"{self.pod}/{name}")
 
     async def holds(self, name: str, pred, seconds: float, what: str) -> None:
@@ -77,7 +85,8 @@ class Observer:
 
     async def events(self) -> list[dict]:
         listed = await self.pods.client.resource("events").list(
-            namespace="default", field_selector=f"involvedObject.name={self.pod}")
+            namespace="default", field_selector=f"involvedObject.name={self.pod}"
+        )
         return listed["items"]
 
     async def delete(self) -> None:
@@ -86,9 +95,14 @@ class Observer:
 
 async def _unhealthy_event(pod: Observer, message: str) -> None:
     """A Warning Unhealthy event on the pod whose message starts with `message`."""
+
     async def recorded():
-        return [e for e in await pod.events() if e["reason"] == "Unhealthy" and e["type"] == "Warning"
-                and e["message"].startswith(message)]
+        return [
+            e
+            for e in await pod.events()
+            if e["reason"] == "Unhealthy" and e["type"] == "Warning" and e["message"].startswith(message)
+        ]
+
     await wait_for(recorded, timeout=10, what=f"an Unhealthy event {message!r}")
 
 
@@ -112,13 +126,17 @@ async def _create(api, kubelet, name, containers, **spec) -> Observer:
 
 
 # A CGI script for busybox httpd: 200 only when the request carries `X-Probe: yes`.
-_CGI_HEADER = (r'#!/bin/sh\nif [ "$HTTP_X_PROBE" = yes ]; then printf "Status: 200 OK\\r\\n\\r\\nok\\n"; '
-               r'else printf "Status: 403 Forbidden\\r\\n\\r\\nno\\n"; fi\n')
+_CGI_HEADER = (
+    r'#!/bin/sh\nif [ "$HTTP_X_PROBE" = yes ]; then printf "Status: 200 OK\\r\\n\\r\\nok\\n"; '
+    r'else printf "Status: 403 Forbidden\\r\\n\\r\\nno\\n"; fi\n'
+)
 # A CGI script that answers after 3 s.
 _CGI_SLOW = r'#!/bin/sh\nsleep 3; printf "Status: 200 OK\\r\\n\\r\\nslow\\n"\n'
-_HTTPD = ("mkdir -p /www/cgi-bin; "
-          f"printf '{_CGI_HEADER}' > /www/cgi-bin/header; printf '{_CGI_SLOW}' > /www/cgi-bin/slow; "
-          "chmod +x /www/cgi-bin/*; exec httpd -f -p 8080 -h /www")
+_HTTPD = (
+    "mkdir -p /www/cgi-bin; "
+    f"printf '{_CGI_HEADER}' > /www/cgi-bin/header; printf '{_CGI_SLOW}' > /www/cgi-bin/slow; "
+    "chmod +x /www/cgi-bin/*; exec httpd -f -p 8080 -h /www"
+)
 
 
 def _http_probe(path, headers=(), **fields):
@@ -129,15 +147,35 @@ def _http_probe(path, headers=(), **fields):
 async def test_http_readiness_follows_the_path_its_headers_and_its_timeout(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
     port = {"ports": [{"name": "http", "containerPort": 8080}]}
-    pod = await _create(api, kubelet, "http-ready", [
-        _c("web", image, _HTTPD, readinessProbe=_http_probe("/healthz"), **port),
-        _c("headers", image, _HTTPD.replace("8080", "8081"), ports=[{"name": "http", "containerPort": 8081}],
-           readinessProbe=_http_probe("/cgi-bin/header", headers=[{"name": "X-Probe", "value": "yes"}])),
-        _c("slow", image, _HTTPD.replace("8080", "8082"), ports=[{"name": "http", "containerPort": 8082}],
-           readinessProbe=_http_probe("/cgi-bin/slow", timeoutSeconds=1)),
-        _c("patient", image, _HTTPD.replace("8080", "8083"), ports=[{"name": "http", "containerPort": 8083}],
-           readinessProbe=_http_probe("/cgi-bin/slow", timeoutSeconds=6)),
-    ])
+    pod = await _create(
+        api,
+        kubelet,
+        "http-ready",
+        [
+            _c("web", image, _HTTPD, readinessProbe=_http_probe("/healthz"), **port),
+            _c(
+                "headers",
+                image,
+                _HTTPD.replace("8080", "8081"),
+                ports=[{"name": "http", "containerPort": 8081}],
+                readinessProbe=_http_probe("/cgi-bin/header", headers=[{"name": "X-Probe", "value": "yes"}]),
+            ),
+            _c(
+                "slow",
+                image,
+                _HTTPD.replace("8080", "8082"),
+                ports=[{"name": "http", "containerPort": 8082}],
+                readinessProbe=_http_probe("/cgi-bin/slow", timeoutSeconds=1),
+            ),
+            _c(
+                "patient",
+                image,
+                _HTTPD.replace("8080", "8083"),
+                ports=[{"name": "http", "containerPort": 8083}],
+                readinessProbe=_http_probe("/cgi-bin/slow", timeoutSeconds=6),
+            ),
+        ],
+    )
     # The server answers 404 for /healthz: running, not ready.
     await pod.until("web", running)
     await pod.holds("web", running_not_ready, 2.5, "ready while /healthz is 404")
@@ -161,15 +199,26 @@ async def test_http_readiness_follows_the_path_its_headers_and_its_timeout(api, 
 
 async def test_tcp_liveness_restarts_the_container_when_its_port_closes(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
-    pod = await _create(api, kubelet, "tcp-live", [
-        _c("listener", image, "nc -ll -p 9000 -e true & exec sleep 300",
-           livenessProbe={"tcpSocket": {"port": 9000}, **PERIOD, "failureThreshold": 2},
-           readinessProbe={"tcpSocket": {"port": 9000}, **PERIOD})])
+    pod = await _create(
+        api,
+        kubelet,
+        "tcp-live",
+        [
+            _c(
+                "listener",
+                image,
+                "nc -ll -p 9000 -e true & exec sleep 300",
+                livenessProbe={"tcpSocket": {"port": 9000}, **PERIOD, "failureThreshold": 2},
+                readinessProbe={"tcpSocket": {"port": 9000}, **PERIOD},
+            )
+        ],
+    )
     first = await pod.until("listener", running_ready, what="ready while port 9000 listens")
     await pod.holds("listener", lambda c: c["restartCount"] == 0, 2.5, "restarted while the port listens")
     await pod.exec("listener", "killall", "nc")
-    c = await pod.until("listener", lambda c: c["restartCount"] >= 1, timeout=15,
-                        what="a restart once port 9000 closed")
+    c = await pod.until(
+        "listener", lambda c: c["restartCount"] >= 1, timeout=15, what="a restart once port 9000 closed"
+    )
     assert c["lastState"]["terminated"]["exitCode"] in (137, 143)
     assert c["lastState"]["terminated"]["startedAt"] == first["state"]["running"]["startedAt"]
     # The new instance listens again and stays.
@@ -195,7 +244,7 @@ class HealthServer:
         r = health_pb2.HealthCheckResponse
         await self.servicer.set(service, r.SERVING if serving else r.NOT_SERVING)
 
-    async def __aenter__(self) -> "HealthServer":
+    async def __aenter__(self) -> HealthServer:
         await self.server.start()
         return self
 
@@ -210,14 +259,21 @@ async def test_grpc_readiness_follows_the_health_service(api, kubelet, registry)
         await hs.set("kubelite.test.Echo", False)
         probe = {"grpc": {"port": hs.port}, **PERIOD, "failureThreshold": 1}
         named = {"grpc": {"port": hs.port, "service": "kubelite.test.Echo"}, **PERIOD, "failureThreshold": 1}
-        pod = await _create(api, kubelet, "grpc-ready", [
-            _c("overall", image, "exec sleep 300", readinessProbe=probe),
-            _c("named", image, "exec sleep 300", readinessProbe=named)], hostNetwork=True)
+        pod = await _create(
+            api,
+            kubelet,
+            "grpc-ready",
+            [
+                _c("overall", image, "exec sleep 300", readinessProbe=probe),
+                _c("named", image, "exec sleep 300", readinessProbe=named),
+            ],
+            hostNetwork=True,
+        )
         await pod.until("overall", running)
         await pod.holds("overall", running_not_ready, 2.5, "ready while NOT_SERVING")
         await hs.set("", True)
         await pod.until("overall", running_ready, timeout=10, what="ready once SERVING")
-        assert running_not_ready(await pod.container("named"))   # its own service is still NOT_SERVING
+        assert running_not_ready(await pod.container("named"))  # its own service is still NOT_SERVING
         await hs.set("kubelite.test.Echo", True)
         await pod.until("named", running_ready, timeout=10, what="the named service ready once SERVING")
         await hs.set("", False)
@@ -233,31 +289,60 @@ async def test_grpc_readiness_follows_the_health_service(api, kubelet, registry)
 
 async def test_startup_probe_holds_back_liveness_and_readiness_until_it_succeeds(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
-    pod = await _create(api, kubelet, "slow-start", [
-        _c("app", image, "exec sleep 300",
-           startupProbe=_exec_probe("test -f /tmp/started", failureThreshold=30),
-           # Either would act at once if it ran before the startup probe passed.
-           livenessProbe=_exec_probe("test -f /tmp/started", failureThreshold=1),
-           readinessProbe=_exec_probe("true"))])
+    pod = await _create(
+        api,
+        kubelet,
+        "slow-start",
+        [
+            _c(
+                "app",
+                image,
+                "exec sleep 300",
+                startupProbe=_exec_probe("test -f /tmp/started", failureThreshold=30),
+                # Either would act at once if it ran before the startup probe passed.
+                livenessProbe=_exec_probe("test -f /tmp/started", failureThreshold=1),
+                readinessProbe=_exec_probe("true"),
+            )
+        ],
+    )
     await pod.until("app", running)
     not_started = lambda c: running(c) and c["started"] is False and not c["ready"] and c["restartCount"] == 0  # noqa
     await pod.holds("app", not_started, 3.5, "started, ready or restarted before the startup probe passed")
     await pod.exec("app", "touch", "/tmp/started")
-    c = await pod.until("app", lambda c: c["started"] and c["ready"], timeout=10,
-                        what="started, then ready from the readiness probe")
+    c = await pod.until(
+        "app",
+        lambda c: c["started"] and c["ready"],
+        timeout=10,
+        what="started, then ready from the readiness probe",
+    )
     assert c["restartCount"] == 0
     await pod.delete()
 
 
 async def test_startup_probe_that_never_passes_restarts_the_container(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
-    pod = await _create(api, kubelet, "never-starts", [
-        _c("app", image, "exec sleep 300", startupProbe=_exec_probe("false", failureThreshold=3),
-           readinessProbe=_exec_probe("true"))])
+    pod = await _create(
+        api,
+        kubelet,
+        "never-starts",
+        [
+            _c(
+                "app",
+                image,
+                "exec sleep 300",
+                startupProbe=_exec_probe("false", failureThreshold=3),
+                readinessProbe=_exec_probe("true"),
+            )
+        ],
+    )
     first = await pod.until("app", running)
     began = time.monotonic()
-    c = await pod.until("app", lambda c: c["restartCount"] >= 1, timeout=20,
-                        what="a restart after failureThreshold * periodSeconds")
+    c = await pod.until(
+        "app",
+        lambda c: c["restartCount"] >= 1,
+        timeout=20,
+        what="a restart after failureThreshold * periodSeconds",
+    )
     # Not before 3 failures, a period apart (the first one right at start).
     assert time.monotonic() - began >= 1.5
     assert c["started"] is False and c["ready"] is False
@@ -270,11 +355,16 @@ async def test_startup_probe_that_never_passes_restarts_the_container(api, kubel
 
 async def test_initial_delay_and_exec_timeout(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
-    pod = await _create(api, kubelet, "timing", [
-        _c("delayed", image, "exec sleep 300", readinessProbe=_exec_probe("true", initialDelaySeconds=4)),
-        _c("too-slow", image, "exec sleep 300", readinessProbe=_exec_probe("sleep 3", timeoutSeconds=1)),
-        _c("in-time", image, "exec sleep 300", readinessProbe=_exec_probe("sleep 3", timeoutSeconds=6)),
-    ])
+    pod = await _create(
+        api,
+        kubelet,
+        "timing",
+        [
+            _c("delayed", image, "exec sleep 300", readinessProbe=_exec_probe("true", initialDelaySeconds=4)),
+            _c("too-slow", image, "exec sleep 300", readinessProbe=_exec_probe("sleep 3", timeoutSeconds=1)),
+            _c("in-time", image, "exec sleep 300", readinessProbe=_exec_probe("sleep 3", timeoutSeconds=6)),
+        ],
+    )
     c = await pod.until("delayed", running)
     # startedAt is whole seconds: holding until 3 s after it covers 2 to 3 s of the 4 s delay.
     hold = _seconds(c["state"]["running"]["startedAt"]) + 3 - time.time()
@@ -291,9 +381,19 @@ def _seconds(stamp: str) -> float:
 
 async def test_success_and_failure_thresholds(api, kubelet, registry):
     image = f"{registry}/busybox:latest"
-    pod = await _create(api, kubelet, "thresholds", [
-        _c("app", image, "exec sleep 300",
-           readinessProbe=_exec_probe("test -f /tmp/ok", successThreshold=3, failureThreshold=3))])
+    pod = await _create(
+        api,
+        kubelet,
+        "thresholds",
+        [
+            _c(
+                "app",
+                image,
+                "exec sleep 300",
+                readinessProbe=_exec_probe("test -f /tmp/ok", successThreshold=3, failureThreshold=3),
+            )
+        ],
+    )
     await pod.until("app", running)
     await pod.exec("app", "touch", "/tmp/ok")
     touched = time.monotonic()

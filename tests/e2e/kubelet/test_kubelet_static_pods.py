@@ -21,11 +21,22 @@ MIRROR = "kubernetes.io/config.mirror"
 
 
 def _manifest(image: str, script: str, **annotations) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "static-web", "annotations": annotations},
-            "spec": {"terminationGracePeriodSeconds": 1,
-                     "containers": [{"name": "web", "image": image, "imagePullPolicy": "IfNotPresent",
-                                     "command": ["sh", "-c", script]}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "static-web", "annotations": annotations},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "web",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", script],
+                }
+            ],
+        },
+    }
 
 
 class StaticPod:
@@ -38,7 +49,7 @@ class StaticPod:
         self.name = f"{name}-{kubelet.node_name}"
 
     def write(self, manifest: dict) -> None:
-        tmp = self.path.with_name("." + self.path.name)   # written whole, as editors and kubeadm do
+        tmp = self.path.with_name("." + self.path.name)  # written whole, as editors and kubeadm do
         tmp.write_text(yaml.safe_dump(manifest))
         tmp.rename(self.path)
 
@@ -56,17 +67,22 @@ class StaticPod:
             if m is None or m.get("status", {}).get("phase") != "Running" or not pred(m):
                 return None
             return m
+
         return await wait_for(check, timeout=30, what=what)
 
     async def gone(self) -> None:
         async def check():
             return await self.mirror() is None
+
         await wait_for(check, what="the mirror pod to go")
 
     async def running_containers(self) -> list[pb.Container]:
         """The pod's containers that run on the node (of any instance of the static pod)."""
-        listed = await self.kubelet.runtime.list_containers(pb.ContainerFilter(
-            state=pb.ContainerStateValue(state=pb.CONTAINER_RUNNING), label_selector={POD_NAME: self.name}))
+        listed = await self.kubelet.runtime.list_containers(
+            pb.ContainerFilter(
+                state=pb.ContainerStateValue(state=pb.CONTAINER_RUNNING), label_selector={POD_NAME: self.name}
+            )
+        )
         return listed
 
 
@@ -80,7 +96,7 @@ async def test_static_pod_runs_with_a_mirror_and_stops_when_its_file_goes(api, k
     m = await pod.running_mirror()
     a = m["metadata"]["annotations"]
     assert a[SOURCE] == "file" and a[MIRROR] == a[HASH]
-    assert m["metadata"]["uid"] != a[HASH]        # the API gives the mirror its own uid
+    assert m["metadata"]["uid"] != a[HASH]  # the API gives the mirror its own uid
     owner = m["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"]) == ("Node", kubelet.node_name)
     assert m["spec"]["nodeName"] == kubelet.node_name
@@ -90,6 +106,7 @@ async def test_static_pod_runs_with_a_mirror_and_stops_when_its_file_goes(api, k
 
     async def stopped():
         return not await pod.running_containers()
+
     await wait_for(stopped, what="the static pod's container to stop")
 
 
@@ -101,18 +118,23 @@ async def test_editing_the_manifest_replaces_the_pod_and_its_mirror(api, kubelet
     old_cid = _container(old)["containerID"]
 
     pod.write(_manifest(image, "echo two > /tmp/version; exec sleep 300", release="two"))
-    new = await pod.running_mirror(lambda m: m["metadata"]["annotations"].get("release") == "two"
-                                   and _container(m)["containerID"] != old_cid,
-                                   what="the mirror of the edited manifest running")
+    new = await pod.running_mirror(
+        lambda m: (
+            m["metadata"]["annotations"].get("release") == "two" and _container(m)["containerID"] != old_cid
+        ),
+        what="the mirror of the edited manifest running",
+    )
     a, old_a = new["metadata"]["annotations"], old["metadata"]["annotations"]
     assert a[HASH] != old_a[HASH] and a[MIRROR] == a[HASH] and a[SOURCE] == "file"
     assert new["metadata"]["uid"] != old["metadata"]["uid"]
     c = _container(new)
     assert c["restartCount"] == 0 and c["ready"]
+
     # The old pod's container is stopped; the one running has the new command.
     async def only_the_new_one():
         running = await pod.running_containers()
         return running if [x.id for x in running] == [c["containerID"].split("://", 1)[1]] else None
+
     [running] = await wait_for(only_the_new_one, what="the old pod's container to stop")
     r = await kubelet.runtime.exec_sync(running.id, ["cat", "/tmp/version"], timeout=5)
     assert r.stdout.decode().strip() == "two"
@@ -125,8 +147,10 @@ async def test_a_deleted_mirror_pod_is_recreated(api, kubelet, registry):
     pod.write(_manifest(f"{registry}/busybox:latest", "exec sleep 300"))
     m = await pod.running_mirror()
     await pod.pods.delete(pod.name, namespace="default")
-    again = await pod.running_mirror(lambda x: x["metadata"]["uid"] != m["metadata"]["uid"],
-                                     what="a new mirror pod, showing the static pod running")
+    again = await pod.running_mirror(
+        lambda x: x["metadata"]["uid"] != m["metadata"]["uid"],
+        what="a new mirror pod, showing the static pod running",
+    )
     assert again["metadata"]["annotations"][MIRROR] == m["metadata"]["annotations"][MIRROR]
     # Only the mirror was replaced: the static pod ran on, untouched.
     c, before = _container(again), _container(m)
@@ -152,10 +176,11 @@ async def test_a_bad_manifest_is_logged_and_skipped(api, kubelet, registry, capl
     good = StaticPod(api, kubelet)
     good.write(_manifest(image, "exec sleep 300"))
     await good.running_mirror(what="the good static pod running beside the bad manifests")
-    await asyncio.sleep(1.5)   # a few more checks of the folder
+    await asyncio.sleep(1.5)  # a few more checks of the folder
     assert kubelet.static_pods is not None
-    listed = await api.resource("pods").list(namespace="default",
-                                             field_selector=f"spec.nodeName={kubelet.node_name}")
+    listed = await api.resource("pods").list(
+        namespace="default", field_selector=f"spec.nodeName={kubelet.node_name}"
+    )
     assert [p["metadata"]["name"] for p in listed["items"]] == [good.name]
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "static pod manifest" in logged, logged

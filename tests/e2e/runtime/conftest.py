@@ -73,9 +73,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test on `cri_runtime` runs on each runtime, unless it needs kubelite's own."""
     if "cri_runtime" in metafunc.fixturenames:
-        kubelite_only = ("runtime_process" in metafunc.fixturenames
-                         or metafunc.definition.get_closest_marker("cni_plugins") is not None
-                         or metafunc.definition.get_closest_marker("kubelite_only") is not None)
+        kubelite_only = (
+            "runtime_process" in metafunc.fixturenames
+            or metafunc.definition.get_closest_marker("cni_plugins") is not None
+            or metafunc.definition.get_closest_marker("kubelite_only") is not None
+        )
         kinds = ["kubelite"] if kubelite_only else ["kubelite", "containerd"]
         metafunc.parametrize("cri_runtime", kinds, indirect=True)
 
@@ -150,8 +152,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path):
         # busybox, and library/busybox for tests that use it as a mirror of docker.io
         for name in ("busybox", "library/busybox"):
             subprocess.run(
-                ["skopeo", "copy", "--dest-tls-verify=false", f"oci:{busybox_layout}:latest",
-                 f"docker://127.0.0.1:{port}/{name}:latest"],
+                [
+                    "skopeo",
+                    "copy",
+                    "--dest-tls-verify=false",
+                    f"oci:{busybox_layout}:latest",
+                    f"docker://127.0.0.1:{port}/{name}:latest",
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -272,7 +279,7 @@ async def _remove_all_sandboxes(endpoint: str) -> None:
             await rt.stop_pod_sandbox(sb.id)
             await rt.remove_pod_sandbox(sb.id)
     except Exception:
-        pass   # best effort; the process clean-up kills what is left
+        pass  # best effort; the process clean-up kills what is left
     finally:
         await rt.close()
 
@@ -293,8 +300,12 @@ async def containerd_process(tmp_path: Path, registry: str, pause_image: str):
     kubelet would); every sandbox it made is removed afterwards."""
     if containerd.missing():
         pytest.fail("containerd is missing; run ./scripts/install-deps or apt-get install containerd")
-    ctd = containerd.ContainerdProcess(tmp_path / "containerd", index=next(_counter) + (os.getpid() % 7) * 20,
-                                       registry=registry, sandbox_image=pause_image)
+    ctd = containerd.ContainerdProcess(
+        tmp_path / "containerd",
+        index=next(_counter) + (os.getpid() % 7) * 20,
+        registry=registry,
+        sandbox_image=pause_image,
+    )
     ctd.start()
     try:
         rt = RemoteRuntime(ctd.endpoint)
@@ -314,6 +325,7 @@ async def containerd_process(tmp_path: Path, registry: str, pause_image: str):
 class CRIRuntime:
     """The CRI runtime under a test: its endpoint, its CRI name (`containerID`s start with
     `<name>://`), a pod CIDR and a cgroup (for pods' cgroup parents) of the test's own."""
+
     name: str
     endpoint: str
     pod_cidr: str

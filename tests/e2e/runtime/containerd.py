@@ -26,9 +26,14 @@ from kubelite.kubelet.cgroups import remove_cgroup
 CONTAINERD = "containerd"
 SHIM = "containerd-shim-runc-v2"
 # Plugins this machine cannot or need not run; containerd logs an error for each otherwise.
-_DISABLED = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-             "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-             "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp"]
+_DISABLED = [
+    "io.containerd.snapshotter.v1.btrfs",
+    "io.containerd.snapshotter.v1.zfs",
+    "io.containerd.snapshotter.v1.devmapper",
+    "io.containerd.snapshotter.v1.aufs",
+    "io.containerd.internal.v1.tracing",
+    "io.containerd.tracing.processor.v1.otlp",
+]
 
 
 def missing() -> list[str]:
@@ -40,17 +45,32 @@ def push_pause_image(busybox_layout: Path, work: Path, registry: str) -> str:
     """Push `pause:test` (busybox running `sleep inf`) to the registry; return its reference."""
     layout = work / "pause-layout"
     shutil.copytree(busybox_layout, layout)
-    subprocess.run(["umoci", "config", "--image", f"{layout}:latest", "--config.entrypoint", "/bin/sleep",
-                    "--config.cmd", "inf"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "umoci",
+            "config",
+            "--image",
+            f"{layout}:latest",
+            "--config.entrypoint",
+            "/bin/sleep",
+            "--config.cmd",
+            "inf",
+        ],
+        check=True,
+        capture_output=True,
+    )
     ref = f"{registry}/pause:test"
-    subprocess.run(["skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{ref}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{ref}"],
+        check=True,
+        capture_output=True,
+    )
     return ref
 
 
 def _cni_template(bridge: str, ipam_dir: Path) -> str:
     """containerd's Go template for the CNI config, filled in with the pod CIDR ranges."""
-    ranges = ('[{{range $i, $r := .PodCIDRRanges}}{{if $i}}, {{end}}[{"subnet": "{{$r}}"}]{{end}}]')
+    ranges = '[{{range $i, $r := .PodCIDRRanges}}{{if $i}}, {{end}}[{"subnet": "{{$r}}"}]{{end}}]'
     return (
         '{"cniVersion": "0.4.0", "name": "containerd-test", "plugins": ['
         f'{{"type": "bridge", "bridge": "{bridge}", "isGateway": true, "ipMasq": false,'
@@ -74,34 +94,36 @@ class ContainerdProcess:
         self.net_d.mkdir(parents=True)
         (root / "cni-template.json").write_text(_cni_template(self.bridge, root / "ipam"))
         cri = '[plugins."io.containerd.grpc.v1.cri"]'
-        config = "\n".join([
-            "version = 2",
-            f'root = "{root / "lib"}"',
-            f'state = "{root / "run"}"',
-            f"disabled_plugins = {json.dumps(_DISABLED)}",
-            "[grpc]",
-            f'  address = "{self.socket}"',
-            "[ttrpc]",
-            f'  address = "{self.socket}.ttrpc"',
-            "[debug]",
-            '  level = "info"',
-            cri,
-            f'  sandbox_image = "{sandbox_image}"',
-            '  stream_server_address = "127.0.0.1"',
-            '  stream_server_port = "0"',
-            "  disable_apparmor = true",
-            # These machines are themselves containers that may not lower oom_score_adj (the
-            # sandbox asks for -998); containerd's own option for that case.
-            "  restrict_oom_score_adj = true",
-            "  enable_selinux = false",
-            f"{cri[:-1]}.cni]",
-            '  bin_dir = "/usr/lib/cni"',
-            f'  conf_dir = "{self.net_d}"',
-            f'  conf_template = "{root / "cni-template.json"}"',
-            f'{cri[:-1]}.registry.mirrors."{registry}"]',
-            f'  endpoint = ["http://{registry}"]',
-            "",
-        ])
+        config = "\n".join(
+            [
+                "version = 2",
+                f'root = "{root / "lib"}"',
+                f'state = "{root / "run"}"',
+                f"disabled_plugins = {json.dumps(_DISABLED)}",
+                "[grpc]",
+                f'  address = "{self.socket}"',
+                "[ttrpc]",
+                f'  address = "{self.socket}.ttrpc"',
+                "[debug]",
+                '  level = "info"',
+                cri,
+                f'  sandbox_image = "{sandbox_image}"',
+                '  stream_server_address = "127.0.0.1"',
+                '  stream_server_port = "0"',
+                "  disable_apparmor = true",
+                # These machines are themselves containers that may not lower oom_score_adj (the
+                # sandbox asks for -998); containerd's own option for that case.
+                "  restrict_oom_score_adj = true",
+                "  enable_selinux = false",
+                f"{cri[:-1]}.cni]",
+                '  bin_dir = "/usr/lib/cni"',
+                f'  conf_dir = "{self.net_d}"',
+                f'  conf_template = "{root / "cni-template.json"}"',
+                f'{cri[:-1]}.registry.mirrors."{registry}"]',
+                f'  endpoint = ["http://{registry}"]',
+                "",
+            ]
+        )
         (root / "config.toml").write_text(config)
         self.proc: subprocess.Popen | None = None
 
@@ -110,8 +132,11 @@ class ContainerdProcess:
         return f"unix://{self.socket}"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([CONTAINERD, "--config", str(self.root / "config.toml")],
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [CONTAINERD, "--config", str(self.root / "config.toml")],
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         wait_for_socket(self.proc, self.socket, self.log, "containerd", timeout=30)
 
     def stop(self) -> None:
@@ -133,9 +158,11 @@ class ContainerdProcess:
                     _kill_tree(int(pid))
         tasks = self.root / "run" / "io.containerd.runtime.v2.task"
         for ns_dir in tasks.iterdir() if tasks.is_dir() else ():
-            for cid in ns_dir.iterdir():   # the runc shim keeps runc's state in /run/containerd/runc
-                subprocess.run(["runc", "--root", f"/run/containerd/runc/{ns_dir.name}", "delete",
-                                "--force", cid.name], capture_output=True)
+            for cid in ns_dir.iterdir():  # the runc shim keeps runc's state in /run/containerd/runc
+                subprocess.run(
+                    ["runc", "--root", f"/run/containerd/runc/{ns_dir.name}", "delete", "--force", cid.name],
+                    capture_output=True,
+                )
         unmount_under(self.root)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         remove_cgroup(self.cgroup_parent)

@@ -10,8 +10,9 @@ from pathlib import Path
 from kubelite.cri import api_pb2 as pb
 
 
-def sandbox_config(name: str, log_dir: str = "", host_network: bool = False,
-                   cgroup_parent: str = "") -> pb.PodSandboxConfig:
+def sandbox_config(
+    name: str, log_dir: str = "", host_network: bool = False, cgroup_parent: str = ""
+) -> pb.PodSandboxConfig:
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, namespace="default", uid=str(uuid.uuid4())),
         log_directory=log_dir,

@@ -110,8 +110,9 @@ async def test_host_port_mapping_is_reachable_on_the_hosts_loopback(cri, image):
 
 async def test_resources_update_log_reopen_and_pod_stats(cri, cri_runtime, image, tmp_path):
     # A pod cgroup, as the kubelet names one (containerd has no pod stats without it).
-    cfg = sandbox_config("upkeep", str(tmp_path / "logs"),
-                         cgroup_parent=f"{cri_runtime.cgroup_parent}/pod-upkeep")
+    cfg = sandbox_config(
+        "upkeep", str(tmp_path / "logs"), cgroup_parent=f"{cri_runtime.cgroup_parent}/pod-upkeep"
+    )
     sid = await cri.run_pod_sandbox(cfg)
     ticker = "while true; do echo tick; sleep 0.1; done"
     cid = await run_container(cri, sid, cfg, container_config("ticker", image, ticker, memory=256 << 20))

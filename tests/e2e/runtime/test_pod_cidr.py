@@ -34,22 +34,22 @@ async def test_after_a_pod_cidr_change_new_pods_reach_the_host_through_the_new_g
 ):
     rt = runtime_process
     old = ipaddress.ip_network(rt.subnet)
-    new = ipaddress.ip_network(f"{old.network_address + 64 * 256}/{old.prefixlen}")   # 10.x.(y+64).0/24
+    new = ipaddress.ip_network(f"{old.network_address + 64 * 256}/{old.prefixlen}")  # 10.x.(y+64).0/24
     old_gw, new_gw = f"{old[1]}/{old.prefixlen}", f"{new[1]}/{new.prefixlen}"
 
     old_sid, old_cid, old_ip = await run_pod(cri, image, "before")
     assert ipaddress.ip_address(old_ip) in old and bridge_addresses(rt.bridge) == [old_gw]
 
     await cri.update_runtime_config(pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=str(new))))
-    assert bridge_addresses(rt.bridge) == [new_gw, old_gw]      # the old pod still uses its gateway
+    assert bridge_addresses(rt.bridge) == [new_gw, old_gw]  # the old pod still uses its gateway
 
     _, new_cid, new_ip = await run_pod(cri, image, "after")
     assert ipaddress.ip_address(new_ip) in new
-    assert await pings(cri, new_cid, str(new[1]))               # the host, through the new gateway
-    assert await pings(cri, old_cid, str(old[1]))               # and the old pod through its own
+    assert await pings(cri, new_cid, str(new[1]))  # the host, through the new gateway
+    assert await pings(cri, old_cid, str(old[1]))  # and the old pod through its own
 
     await cri.stop_pod_sandbox(old_sid)
-    assert bridge_addresses(rt.bridge) == [new_gw]              # the last old pod is gone: so is it
+    assert bridge_addresses(rt.bridge) == [new_gw]  # the last old pod is gone: so is it
     assert await pings(cri, new_cid, str(new[1]))
 
 

@@ -18,8 +18,9 @@ from .helpers import container_config, run_container, sandbox_config
 # terminal (exec -t); with pipes and for port-forward they do not yet (containerd
 # 1.6 offers WebSocket exec up to v4.channel.k8s.io, where stdin cannot be half-closed;
 # port-forward reads nothing back): to settle with the kubelet's streaming server.
-NOT_ON_CONTAINERD = pytest.mark.kubelite_only("the session with containerd's streaming server hangs or "
-                                              "reads nothing back (see above)")
+NOT_ON_CONTAINERD = pytest.mark.kubelite_only(
+    "the session with containerd's streaming server hangs or reads nothing back (see above)"
+)
 
 
 async def _pod(cri, image, name, script, **kw):
@@ -142,8 +143,10 @@ async def test_port_forward_reaches_a_port_inside_the_pod_network_namespace(cri,
     await cri.remove_pod_sandbox(sid)
 
 
-@pytest.mark.kubelite_only("on containerd, `stty size` in the attached terminal failed once in CI "
-                           "('stty: standard input'): not yet understood")
+@pytest.mark.kubelite_only(
+    "on containerd, `stty size` in the attached terminal failed once in CI "
+    "('stty: standard input'): not yet understood"
+)
 async def test_attach_to_a_container_on_a_terminal_resizes_it(cri, image, tmp_path):
     cfg = sandbox_config("attach-tty", str(tmp_path / "logs"))
     sid = await cri.run_pod_sandbox(cfg)

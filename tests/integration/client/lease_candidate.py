@@ -26,17 +26,27 @@ def record(path: str, identity: str, what: str) -> None:
         os.close(fd)
 
 
-async def main(kubeconfig: str, identity: str, logfile: str, lease: str, duration: str, renew: str,
-               retry: str) -> None:
-    config = LeaderElectionConfig(identity=identity, lease_duration=float(duration),
-                                  renew_deadline=float(renew), retry_period=float(retry))
+async def main(
+    kubeconfig: str, identity: str, logfile: str, lease: str, duration: str, renew: str, retry: str
+) -> None:
+    config = LeaderElectionConfig(
+        identity=identity,
+        lease_duration=float(duration),
+        renew_deadline=float(renew),
+        retry_period=float(retry),
+    )
     async with Client(load_kubeconfig(kubeconfig)) as client:
+
         async def lead() -> None:
             record(logfile, identity, "started")
             await asyncio.Event().wait()
 
-        elector = LeaderElector(config, LeaseResourceLock(client, lease, "default"), on_started_leading=lead,
-                                on_stopped_leading=lambda: record(logfile, identity, "stopped"))
+        elector = LeaderElector(
+            config,
+            LeaseResourceLock(client, lease, "default"),
+            on_started_leading=lead,
+            on_stopped_leading=lambda: record(logfile, identity, "stopped"),
+        )
         task = asyncio.ensure_future(elector.run())
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         try:

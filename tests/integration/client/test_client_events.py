@@ -18,7 +18,8 @@ async def test_repeated_events_update_one_object_and_similar_ones_are_combined(c
         await client.resource("namespaces").create({"metadata": {"name": "ev"}})
         pod = await client.resource("pods").create(
             {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
-            namespace="ev")
+            namespace="ev",
+        )
         recorder = EventRecorder(client, component="kubelet", host="node-1")
         writer = asyncio.ensure_future(recorder.run())
         try:

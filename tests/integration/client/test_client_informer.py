@@ -96,15 +96,23 @@ async def test_shared_factory_serves_one_informer_per_resource_with_indexes(clus
         await client.resource("namespaces").create({"metadata": {"name": "inf-idx"}})
         pods = client.resource("pods")
         for name, node in (("p1", "n1"), ("p2", "n1"), ("p3", "n2")):
-            await pods.create({"metadata": {"name": name}, "spec": {
-                "nodeName": node, "containers": [{"name": "c", "image": "busybox"}]}}, namespace="inf-idx")
+            await pods.create(
+                {
+                    "metadata": {"name": name},
+                    "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}]},
+                },
+                namespace="inf-idx",
+            )
         factory = SharedInformerFactory(client, use_watch_list=True)
         first = factory.informer("pods", indexers={NODE_NAME_INDEX: by_node_name})
         assert factory.informer("pods") is first
         factory.start()
         await factory.wait_for_cache_sync()
-        names = sorted(p["metadata"]["name"] for p in first.indexer.by_index(NODE_NAME_INDEX, "n1")
-                       if p["metadata"]["namespace"] == "inf-idx")
+        names = sorted(
+            p["metadata"]["name"]
+            for p in first.indexer.by_index(NODE_NAME_INDEX, "n1")
+            if p["metadata"]["namespace"] == "inf-idx"
+        )
         assert names == ["p1", "p2"]
         assert len(first.lister.list(namespace="inf-idx")) == 3
         assert first.lister.get("p3", "inf-idx")["spec"]["nodeName"] == "n2"
@@ -113,5 +121,6 @@ async def test_shared_factory_serves_one_informer_per_resource_with_indexes(clus
             while first.lister.get("p3", "inf-idx") is not None:
                 await asyncio.sleep(0.05)
         assert first.indexer.by_index(NODE_NAME_INDEX, "n2") == [] or all(
-            p["metadata"]["namespace"] != "inf-idx" for p in first.indexer.by_index(NODE_NAME_INDEX, "n2"))
+            p["metadata"]["namespace"] != "inf-idx" for p in first.indexer.by_index(NODE_NAME_INDEX, "n2")
+        )
         await factory.shutdown()

@@ -46,8 +46,19 @@ def test_standby_takes_over_from_a_killed_leader_and_two_never_lead_at_once(fres
     script = Path(__file__).with_name("lease_candidate.py")
 
     def spawn(identity: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(script), str(fresh_cluster.kubeconfig), identity,
-                                 str(log), "demo", str(LEASE), str(RENEW), str(RETRY)])
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(fresh_cluster.kubeconfig),
+                identity,
+                str(log),
+                "demo",
+                str(LEASE),
+                str(RENEW),
+                str(RETRY),
+            ]
+        )
 
     procs = {"one": spawn("one"), "two": spawn("two")}
     try:

@@ -39,8 +39,9 @@ async def test_every_verb_round_trips_and_errors_carry_their_status(client):
 
     merged = await cms.patch("a", {"data": {"m": "x"}}, namespace="cl-verbs")
     assert merged["data"] == {"k": "2", "m": "x"}
-    jsonp = await cms.patch("a", [{"op": "remove", "path": "/data/m"}], patch_type=PatchType.JSON,
-                            namespace="cl-verbs")
+    jsonp = await cms.patch(
+        "a", [{"op": "remove", "path": "/data/m"}], patch_type=PatchType.JSON, namespace="cl-verbs"
+    )
     assert jsonp["data"] == {"k": "2"}
     smp = await cms.patch("a", {"data": {"s": "y"}}, patch_type=PatchType.STRATEGIC, namespace="cl-verbs")
     assert smp["data"]["s"] == "y"
@@ -58,22 +59,35 @@ async def test_every_verb_round_trips_and_errors_carry_their_status(client):
 async def test_status_and_scale_subresources(client):
     await _namespace(client, "cl-sub")
     deps = client.resource("deployments", group="apps")
-    dep = {"metadata": {"name": "d", "labels": {"app": "d"}},
-           "spec": {"selector": {"matchLabels": {"app": "d"}}, "replicas": 1,
-                    "template": {"metadata": {"labels": {"app": "d"}},
-                                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    dep = {
+        "metadata": {"name": "d", "labels": {"app": "d"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "d"}},
+            "replicas": 1,
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
     await deps.create(dep, namespace="cl-sub")
-    status = await deps.patch("d", {"status": {"replicas": 1, "observedGeneration": 1}},
-                              namespace="cl-sub", subresource="status")
+    status = await deps.patch(
+        "d", {"status": {"replicas": 1, "observedGeneration": 1}}, namespace="cl-sub", subresource="status"
+    )
     assert status["status"]["replicas"] == 1
     scale = await deps.get("d", namespace="cl-sub", subresource="scale")
     assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 1
     scale["spec"]["replicas"] = 3
     await deps.update(scale, namespace="cl-sub", subresource="scale")
     assert (await deps.get("d", namespace="cl-sub"))["spec"]["replicas"] == 3
-    applied = await deps.patch("d", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n"
-                               "spec:\n  replicas: 4\n", patch_type=PatchType.APPLY,
-                               namespace="cl-sub", field_manager="test", force=True)
+    applied = await deps.patch(
+        "d",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 4\n",
+        patch_type=PatchType.APPLY,
+        namespace="cl-sub",
+        field_manager="test",
+        force=True,
+    )
     assert applied["spec"]["replicas"] == 4
 
 
@@ -102,8 +116,9 @@ async def test_watch_streams_events_and_an_old_version_is_gone(client, fresh_clu
         made = await fcms.create({"metadata": {"name": "old"}}, namespace="default")
         fresh_cluster.restart()
         with pytest.raises(Gone):
-            async with fcms.watch(namespace="default",
-                                  resource_version=str(int(made["metadata"]["resourceVersion"]) - 1)) as ev:
+            async with fcms.watch(
+                namespace="default", resource_version=str(int(made["metadata"]["resourceVersion"]) - 1)
+            ) as ev:
                 await anext(ev)
 
 

@@ -94,7 +94,9 @@ def test_config_map_keys_and_size():
         "'[-._a-zA-Z0-9]+')"
     ]
     big = {"metadata": meta("c"), "data": {"a": "x" * (1024 * 1024 + 1)}}
-    assert messages("", "ConfigMap", big) == [": Too long: may not be more than 1048576 bytes"]  # the whole object
+    assert messages("", "ConfigMap", big) == [
+        ": Too long: may not be more than 1048576 bytes"
+    ]  # the whole object
 
 
 def test_immutable_config_maps_keep_their_data():

@@ -35,8 +35,7 @@ def test_patch_meta_follows_paths_through_list_elements():
     ports = schema.patch_meta("apps", "v1", "Deployment", "spec.template.spec.containers[0].ports")
     assert ports.merge_key == "containerPort"
     assert ports.list_map_keys == ("containerPort", "protocol")
-    same = schema.patch_meta("apps", "v1", "Deployment",
-                             ["spec", "template", "spec", "containers", "ports"])
+    same = schema.patch_meta("apps", "v1", "Deployment", ["spec", "template", "spec", "containers", "ports"])
     assert same == ports
 
 
@@ -97,13 +96,18 @@ def test_known_fields_lists_a_structs_fields():
 
 def test_unknown_fields_are_reported_with_their_paths():
     pod = {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": "p", "labels": {"any": "key"}, "bogus": 1},
         "spec": {
             "containers": [
                 {"name": "a", "image": "nginx", "resources": {"limits": {"cpu": "1"}}},
-                {"name": "b", "image": "nginx", "imagePullPolicyy": "Always",
-                 "ports": [{"containerPort": 80, "hostPortt": 1}]},
+                {
+                    "name": "b",
+                    "image": "nginx",
+                    "imagePullPolicyy": "Always",
+                    "ports": [{"containerPort": 80, "hostPortt": 1}],
+                },
             ],
             "extra": {"deep": True},
         },
@@ -118,14 +122,24 @@ def test_unknown_fields_are_reported_with_their_paths():
 
 def test_a_valid_object_has_no_unknown_fields():
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "annotations": {"a": "b"},
-                     "managedFields": [{"manager": "m", "fieldsV1": {"f:spec": {}}}]},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                 "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "a", "image": "nginx",
-                                                       "env": [{"name": "X", "value": "1"}]}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "annotations": {"a": "b"},
+            "managedFields": [{"manager": "m", "fieldsV1": {"f:spec": {}}}],
+        },
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [{"name": "a", "image": "nginx", "env": [{"name": "X", "value": "1"}]}]
+                },
+            },
+        },
         "status": None,
     }
     assert schema.unknown_fields("apps", "v1", "Deployment", deployment) == []
@@ -152,27 +166,38 @@ def test_recursive_definitions_compile_to_cycles():
 
 def test_a_crd_schema_compiles_with_kubernetes_extensions():
     compiler = schema.SchemaCompiler({})
-    root = compiler.compile({
-        "type": "object",
-        "properties": {
-            "spec": {"type": "object",
-                     "properties": {"port": {"x-kubernetes-int-or-string": True},
-                                    "items": {"type": "array", "x-kubernetes-list-type": "map",
-                                              "x-kubernetes-list-map-keys": ["id"],
-                                              "items": {"type": "object",
-                                                        "properties": {"id": {"type": "string"}}}}}},
-            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        },
-    })
+    root = compiler.compile(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "port": {"x-kubernetes-int-or-string": True},
+                        "items": {
+                            "type": "array",
+                            "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": ["id"],
+                            "items": {"type": "object", "properties": {"id": {"type": "string"}}},
+                        },
+                    },
+                },
+                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            },
+        }
+    )
     spec = root.field("spec")
     assert spec.field("port").type == "int-or-string"
     assert spec.field_meta("items").list_map_keys == ("id",)
     assert root.unknown_fields({"spec": {"items": [{"id": "a", "x": 1}]}, "status": {"free": 1}}) == [
-        "spec.items[0].x"]
+        "spec.items[0].x"
+    ]
 
 
 def test_patch_strategy_gives_the_pair_strategic_merge_walks_by():
     assert schema.patch_strategy("", "v1", "Pod", ("spec", "volumes")) == ("merge,retainKeys", "name")
-    assert schema.patch_strategy("apps", "v1", "Deployment",
-                                 ("spec", "template", "spec", "containers")) == ("merge", "name")
+    assert schema.patch_strategy("apps", "v1", "Deployment", ("spec", "template", "spec", "containers")) == (
+        "merge",
+        "name",
+    )
     assert schema.patch_strategy("", "v1", "Pod", ("spec", "nodeName")) == ("", "")

@@ -13,8 +13,12 @@ DEPLOY = default_catalog().get("apps", "v1", "deployments")
 
 
 def deployment(env):
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x", "env": env}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x", "env": env}]}}},
+    }
 
 
 def test_fields_v1_round_trips_and_marks_members_with_children():
@@ -26,8 +30,7 @@ def test_fields_v1_round_trips_and_marks_members_with_children():
 
 def test_paths_print_as_kubernetes_prints_them_in_conflicts():
     path = ("f:spec", "f:containers", 'k:{"name":"c"}', "f:ports", 'k:{"containerPort":80,"protocol":"TCP"}')
-    assert fieldpath.path_string(path) == \
-        '.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"]'
+    assert fieldpath.path_string(path) == '.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"]'
 
 
 def test_apply_merges_list_items_by_key_and_keeps_other_managers_items():
@@ -42,7 +45,7 @@ def test_apply_merges_list_items_by_key_and_keeps_other_managers_items():
 def test_conflicting_apply_fails_unless_forced_and_force_takes_ownership():
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "1"}}
     live = apply.apply(CM, None, cm, manager="a", force=False)
-    same = apply.apply(CM, live, cm, manager="b", force=False)   # same value: shared, no conflict
+    same = apply.apply(CM, live, cm, manager="b", force=False)  # same value: shared, no conflict
     assert {e.manager for e in managedfields.decode(same)} == {"a", "b"}
     changed = {**cm, "data": {"k": "2"}}
     with pytest.raises(errors.Conflict) as err:

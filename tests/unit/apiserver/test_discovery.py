@@ -26,26 +26,43 @@ def aggregated_resources(body: dict[str, Any], group: str, version: str) -> dict
 
 def test_api_versions_carries_the_server_address(catalog):
     assert discovery.api_versions(catalog, "10.0.0.1:6443") == {
-        "kind": "APIVersions", "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "10.0.0.1:6443"}]}
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "10.0.0.1:6443"}],
+    }
 
 
 def test_api_group_list_has_every_named_group_and_not_the_core_group(catalog):
     body = discovery.api_group_list(catalog)
     assert body["kind"] == "APIGroupList" and body["apiVersion"] == "v1"
     names = [g["name"] for g in body["groups"]]
-    assert names == ["apps", "batch", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
-                     "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "scheduling.k8s.io"]
+    assert names == [
+        "apps",
+        "batch",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "networking.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "scheduling.k8s.io",
+    ]
     apps = body["groups"][0]
-    assert apps == {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-                    "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}
+    assert apps == {
+        "name": "apps",
+        "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+        "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"},
+    }
 
 
 def test_api_group(catalog):
     assert discovery.api_group(catalog, "batch") == {
-        "kind": "APIGroup", "apiVersion": "v1", "name": "batch",
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": "batch",
         "versions": [{"groupVersion": "batch/v1", "version": "v1"}],
-        "preferredVersion": {"groupVersion": "batch/v1", "version": "v1"}}
+        "preferredVersion": {"groupVersion": "batch/v1", "version": "v1"},
+    }
     assert discovery.api_group(catalog, "nope.io") is None
     assert discovery.api_group(catalog, "") is None
 
@@ -58,17 +75,30 @@ def test_resource_list_matches_the_contract_example(catalog):
     deployments = resources["deployments"]
     assert deployments.pop("storageVersionHash")
     assert deployments == {
-        "name": "deployments", "singularName": "deployment", "namespaced": True,
+        "name": "deployments",
+        "singularName": "deployment",
+        "namespaced": True,
         "kind": "Deployment",
         "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-        "shortNames": ["deploy"], "categories": ["all"]}
+        "shortNames": ["deploy"],
+        "categories": ["all"],
+    }
     assert resources["deployments/scale"] == {
-        "name": "deployments/scale", "singularName": "", "namespaced": True,
-        "group": "autoscaling", "version": "v1", "kind": "Scale",
-        "verbs": ["get", "patch", "update"]}
+        "name": "deployments/scale",
+        "singularName": "",
+        "namespaced": True,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
+    }
     assert resources["deployments/status"] == {
-        "name": "deployments/status", "singularName": "", "namespaced": True,
-        "kind": "Deployment", "verbs": ["get", "patch", "update"]}
+        "name": "deployments/status",
+        "singularName": "",
+        "namespaced": True,
+        "kind": "Deployment",
+        "verbs": ["get", "patch", "update"],
+    }
 
 
 def test_resources_are_in_name_order_with_subresources_after_their_parent(catalog):
@@ -94,15 +124,29 @@ def test_empty_short_names_and_categories_are_left_out(catalog):
 
 def test_bindings_and_componentstatuses_are_listed_as_kubernetes_does(catalog):
     resources = by_name(discovery.api_resource_list(catalog, "", "v1"))
-    assert resources["bindings"] == {"name": "bindings", "singularName": "binding",
-                                     "namespaced": True, "kind": "Binding", "verbs": ["create"]}
+    assert resources["bindings"] == {
+        "name": "bindings",
+        "singularName": "binding",
+        "namespaced": True,
+        "kind": "Binding",
+        "verbs": ["create"],
+    }
     assert resources["componentstatuses"] == {
-        "name": "componentstatuses", "singularName": "componentstatus", "namespaced": False,
-        "kind": "ComponentStatus", "verbs": ["get", "list"], "shortNames": ["cs"]}
+        "name": "componentstatuses",
+        "singularName": "componentstatus",
+        "namespaced": False,
+        "kind": "ComponentStatus",
+        "verbs": ["get", "list"],
+        "shortNames": ["cs"],
+    }
     assert resources["pods/binding"]["verbs"] == ["create"]
     assert resources["namespaces/finalize"] == {
-        "name": "namespaces/finalize", "singularName": "", "namespaced": False,
-        "kind": "Namespace", "verbs": ["update"]}
+        "name": "namespaces/finalize",
+        "singularName": "",
+        "namespaced": False,
+        "kind": "Namespace",
+        "verbs": ["update"],
+    }
 
 
 def test_only_catalogued_subresources_are_listed(catalog):
@@ -152,16 +196,24 @@ def test_aggregated_groups_match_the_contract_example(catalog):
     assert deployments == {
         "resource": "deployments",
         "responseKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-        "scope": "Namespaced", "singularResource": "deployment",
+        "scope": "Namespaced",
+        "singularResource": "deployment",
         "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-        "shortNames": ["deploy"], "categories": ["all"],
+        "shortNames": ["deploy"],
+        "categories": ["all"],
         "subresources": [
-            {"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1",
-                                                      "kind": "Scale"},
-             "verbs": ["get", "patch", "update"]},
-            {"subresource": "status", "responseKind": {"group": "apps", "version": "v1",
-                                                       "kind": "Deployment"},
-             "verbs": ["get", "patch", "update"]}]}
+            {
+                "subresource": "scale",
+                "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                "verbs": ["get", "patch", "update"],
+            },
+            {
+                "subresource": "status",
+                "responseKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+                "verbs": ["get", "patch", "update"],
+            },
+        ],
+    }
 
 
 def test_every_aggregated_resource_and_subresource_has_a_response_kind(catalog):
@@ -183,6 +235,7 @@ def test_the_same_kind_in_two_groups_is_listed_in_each(catalog):
 def test_a_group_with_two_versions_lists_the_first_as_preferred():
     def make(version):
         return ResourceType("demo.io", version, "widgets", "widget", "Widget", True)
+
     catalog = ResourceCatalog([make("v2"), make("v1")])
     group = discovery.api_group_list(catalog)["groups"][0]
     assert group["preferredVersion"]["version"] == "v2"
@@ -193,8 +246,7 @@ def test_a_group_with_two_versions_lists_the_first_as_preferred():
 
 def test_a_subresource_in_another_group_names_it_in_both_forms():
     eviction = Subresource("eviction", "Eviction", ("create",), group="policy", version="v1")
-    catalog = ResourceCatalog([ResourceType("", "v1", "pods", "pod", "Pod", True,
-                                            subresources=(eviction,))])
+    catalog = ResourceCatalog([ResourceType("", "v1", "pods", "pod", "Pod", True, subresources=(eviction,))])
     entry = by_name(discovery.api_resource_list(catalog, "", "v1"))["pods/eviction"]
     assert (entry["group"], entry["version"], entry["kind"]) == ("policy", "v1", "Eviction")
     sub = aggregated_resources(discovery.aggregated_core(catalog), "", "v1")["pods"]["subresources"][0]
@@ -206,29 +258,36 @@ def test_core_group_absent_means_empty_aggregated_core():
     assert discovery.aggregated_core(catalog)["items"] == []
 
 
-KUBECTL_132 = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-               "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
-               "application/json")
+KUBECTL_132 = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json"
+)
 KUBECTL_127 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
 
 
-@pytest.mark.parametrize("accept, expected", [
-    (KUBECTL_132, True),
-    (discovery.AGGREGATED_CONTENT_TYPE, True),
-    ("application/json; as=APIGroupDiscoveryList; v=v2; g=apidiscovery.k8s.io", True),
-    (KUBECTL_127, False),                 # only v2beta1 aggregated: fall back to legacy
-    ("application/json, */*", False),
-    ("*/*", False),
-    ("", False),
-    (None, False),
-    ("application/json;q=0.9," + discovery.AGGREGATED_CONTENT_TYPE, True),
-    ("application/json," + discovery.AGGREGATED_CONTENT_TYPE + ";q=0.5", False),
-    (discovery.AGGREGATED_CONTENT_TYPE + ";q=0,application/json", False),
-])
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        (KUBECTL_132, True),
+        (discovery.AGGREGATED_CONTENT_TYPE, True),
+        ("application/json; as=APIGroupDiscoveryList; v=v2; g=apidiscovery.k8s.io", True),
+        (KUBECTL_127, False),  # only v2beta1 aggregated: fall back to legacy
+        ("application/json, */*", False),
+        ("*/*", False),
+        ("", False),
+        (None, False),
+        ("application/json;q=0.9," + discovery.AGGREGATED_CONTENT_TYPE, True),
+        ("application/json," + discovery.AGGREGATED_CONTENT_TYPE + ";q=0.5", False),
+        (discovery.AGGREGATED_CONTENT_TYPE + ";q=0,application/json", False),
+    ],
+)
 def test_wants_aggregated(accept, expected):
     assert discovery.wants_aggregated(accept) is expected
 
 
 def test_aggregated_content_type_constant():
-    assert discovery.AGGREGATED_CONTENT_TYPE == \
-        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    assert (
+        discovery.AGGREGATED_CONTENT_TYPE
+        == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )

@@ -44,9 +44,11 @@ def names(params: list[dict[str, Any]]) -> set[str]:
 
 
 def kind_schema(document: dict[str, Any], group: str, version: str, kind: str) -> dict[str, Any]:
-    matches = [s for s in document["components"]["schemas"].values()
-               if {"group": group, "version": version, "kind": kind}
-               in s.get("x-kubernetes-group-version-kind", [])]
+    matches = [
+        s
+        for s in document["components"]["schemas"].values()
+        if {"group": group, "version": version, "kind": kind} in s.get("x-kubernetes-group-version-kind", [])
+    ]
     assert len(matches) == 1
     return matches[0]
 
@@ -80,19 +82,28 @@ def test_document_header(catalog):
 
 
 def test_deployment_patch_operation_is_what_kubectl_validation_looks_for(catalog):
-    patch = doc(catalog, "apps", "v1")["paths"][
-        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    patch = doc(catalog, "apps", "v1")["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"][
+        "patch"
+    ]
     assert patch["x-kubernetes-group-version-kind"] == {
-        "group": "apps", "version": "v1", "kind": "Deployment"}
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
     assert patch["x-kubernetes-action"] == "patch"
     assert {"name": "fieldValidation", "in": "query"}.items() <= next(
-        p for p in patch["parameters"] if p["name"] == "fieldValidation").items()
+        p for p in patch["parameters"] if p["name"] == "fieldValidation"
+    ).items()
     assert {"dryRun", "fieldManager", "fieldValidation", "force"} <= names(patch["parameters"])
     assert set(patch["requestBody"]["content"]) == {
-        "application/json-patch+json", "application/merge-patch+json",
-        "application/strategic-merge-patch+json", "application/apply-patch+yaml"}
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+    }
     assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": COMPONENT + "io.k8s.api.apps.v1.Deployment"}
+        "$ref": COMPONENT + "io.k8s.api.apps.v1.Deployment"
+    }
 
 
 def test_every_kind_in_every_document_has_a_validating_patch_operation(catalog):
@@ -102,7 +113,8 @@ def test_every_kind_in_every_document_has_a_validating_patch_operation(catalog):
             op["x-kubernetes-group-version-kind"]
             for item in document["paths"].values()
             for method, op in item.items()
-            if method == "patch" and "fieldValidation" in names(op["parameters"])]
+            if method == "patch" and "fieldValidation" in names(op["parameters"])
+        ]
         for rt in catalog.in_group_version(group, version):
             if "patch" in rt.verbs:
                 assert {"group": group, "version": version, "kind": rt.kind} in patch_gvks
@@ -113,9 +125,16 @@ def test_namespaced_resource_paths_and_actions(catalog):
     collection = paths["/api/v1/namespaces/{namespace}/pods"]
     item = paths["/api/v1/namespaces/{namespace}/pods/{name}"]
     assert {m: op["x-kubernetes-action"] for m, op in collection.items() if m != "parameters"} == {
-        "get": "list", "post": "post", "delete": "deletecollection"}
+        "get": "list",
+        "post": "post",
+        "delete": "deletecollection",
+    }
     assert {m: op["x-kubernetes-action"] for m, op in item.items() if m != "parameters"} == {
-        "get": "get", "put": "put", "patch": "patch", "delete": "delete"}
+        "get": "get",
+        "put": "put",
+        "patch": "patch",
+        "delete": "delete",
+    }
     assert paths["/api/v1/pods"]["get"]["operationId"] == "listCoreV1PodForAllNamespaces"
     assert item["get"]["operationId"] == "readCoreV1NamespacedPod"
     assert collection["delete"]["operationId"] == "deleteCoreV1CollectionNamespacedPod"
@@ -130,16 +149,23 @@ def test_writes_carry_dry_run_field_manager_and_field_validation(catalog):
     for op in (post, put):
         assert {"dryRun", "fieldManager", "fieldValidation"} <= names(op["parameters"])
         assert op["requestBody"]["content"]["application/json"]["schema"] == {
-            "$ref": COMPONENT + "io.k8s.api.core.v1.ConfigMap"}
+            "$ref": COMPONENT + "io.k8s.api.core.v1.ConfigMap"
+        }
 
 
 def test_lists_reference_the_list_kind_and_accept_watch(catalog):
     get = doc(catalog, "apps", "v1")["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["get"]
-    assert {"watch", "labelSelector", "fieldSelector", "limit", "continue",
-            "resourceVersion", "sendInitialEvents"} <= names(get["parameters"])
+    assert {
+        "watch",
+        "labelSelector",
+        "fieldSelector",
+        "limit",
+        "continue",
+        "resourceVersion",
+        "sendInitialEvents",
+    } <= names(get["parameters"])
     content = get["responses"]["200"]["content"]
-    assert content["application/json"]["schema"] == {
-        "$ref": COMPONENT + "io.k8s.api.apps.v1.DeploymentList"}
+    assert content["application/json"]["schema"] == {"$ref": COMPONENT + "io.k8s.api.apps.v1.DeploymentList"}
     assert "application/json;stream=watch" in content
 
 
@@ -148,9 +174,10 @@ def test_cluster_scoped_resources_have_no_namespace_segment(catalog):
     assert "/api/v1/nodes/{name}" in paths
     assert not any("namespaces/{namespace}/nodes" in p for p in paths)
     assert "deleteCoreV1CollectionNode" == paths["/api/v1/nodes"]["delete"]["operationId"]
-    assert "delete" not in paths["/api/v1/namespaces"]   # namespaces: no deletecollection
-    assert paths["/api/v1/namespaces/{name}/finalize"]["put"]["operationId"] == \
-        "replaceCoreV1NamespaceFinalize"
+    assert "delete" not in paths["/api/v1/namespaces"]  # namespaces: no deletecollection
+    assert (
+        paths["/api/v1/namespaces/{name}/finalize"]["put"]["operationId"] == "replaceCoreV1NamespaceFinalize"
+    )
 
 
 def test_operations_follow_the_catalogue_verbs(catalog):
@@ -166,12 +193,17 @@ def test_operations_follow_the_catalogue_verbs(catalog):
 
 def test_scale_subresource_is_autoscaling_v1_scale(catalog):
     item = doc(catalog, "apps", "v1")["paths"][
-        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"]
+        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"
+    ]
     for method in ("get", "put", "patch"):
         assert item[method]["x-kubernetes-group-version-kind"] == {
-            "group": "autoscaling", "version": "v1", "kind": "Scale"}
+            "group": "autoscaling",
+            "version": "v1",
+            "kind": "Scale",
+        }
     assert item["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": COMPONENT + "io.k8s.api.autoscaling.v1.Scale"}
+        "$ref": COMPONENT + "io.k8s.api.autoscaling.v1.Scale"
+    }
     assert item["patch"]["operationId"] == "patchAppsV1NamespacedDeploymentScale"
 
 
@@ -183,8 +215,11 @@ def test_status_and_binding_subresources(catalog):
     binding = paths["/api/v1/namespaces/{namespace}/pods/{name}/binding"]
     assert binding["post"]["x-kubernetes-group-version-kind"]["kind"] == "Binding"
     eviction = paths["/api/v1/namespaces/{namespace}/pods/{name}/eviction"]
-    assert eviction["post"]["x-kubernetes-group-version-kind"] == {"group": "policy", "version": "v1",
-                                                                   "kind": "Eviction"}
+    assert eviction["post"]["x-kubernetes-group-version-kind"] == {
+        "group": "policy",
+        "version": "v1",
+        "kind": "Eviction",
+    }
 
 
 def test_every_operation_is_complete_and_operation_ids_are_unique(catalog):
@@ -197,7 +232,14 @@ def test_every_operation_is_complete_and_operation_ids_are_unique(catalog):
                 assert op["operationId"] not in seen
                 seen.add(op["operationId"])
                 assert op["x-kubernetes-action"] in {
-                    "get", "list", "post", "put", "patch", "delete", "deletecollection"}
+                    "get",
+                    "list",
+                    "post",
+                    "put",
+                    "patch",
+                    "delete",
+                    "deletecollection",
+                }
                 assert set(op["x-kubernetes-group-version-kind"]) == {"group", "version", "kind"}
                 assert isinstance(op["parameters"], list)
 
@@ -208,14 +250,14 @@ def test_every_reference_resolves_inside_its_document(catalog):
         schemas = document["components"]["schemas"]
         for ref in refs(document):
             assert ref.startswith(COMPONENT)
-            assert ref[len(COMPONENT):] in schemas, (group, version, ref)
+            assert ref[len(COMPONENT) :] in schemas, (group, version, ref)
 
 
 def test_meta_types_are_always_published(catalog):
     schemas = doc(catalog, "scheduling.k8s.io", "v1")["components"]["schemas"]
     for kind in ("Status", "DeleteOptions", "ListMeta", "WatchEvent", "APIResourceList", "Patch"):
         assert "io.k8s.apimachinery.pkg.apis.meta.v1." + kind in schemas
-    assert "io.k8s.api.core.v1.Pod" not in schemas   # only what the group-version reaches
+    assert "io.k8s.api.core.v1.Pod" not in schemas  # only what the group-version reaches
 
 
 def test_pod_schema_is_explainable(catalog):
@@ -225,7 +267,8 @@ def test_pod_schema_is_explainable(catalog):
     assert pod["type"] == "object"
     assert pod["properties"]["spec"] == {
         "allOf": [{"$ref": COMPONENT + "io.k8s.api.core.v1.PodSpec"}],
-        "description": pod["properties"]["spec"]["description"]}
+        "description": pod["properties"]["spec"]["description"],
+    }
     spec = document["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]
     containers = spec["properties"]["containers"]
     assert containers["type"] == "array"
@@ -244,7 +287,7 @@ def test_schemas_are_openapi_3_0_types(catalog):
             if "type" in node:
                 assert isinstance(node["type"], str) and node["type"] != "null", name
             if "$ref" in node:
-                assert set(node) == {"$ref"}, name   # siblings live beside an allOf instead
+                assert set(node) == {"$ref"}, name  # siblings live beside an allOf instead
 
 
 def _all_nodes(node: dict[str, Any]):
@@ -264,7 +307,9 @@ def _all_nodes(node: dict[str, Any]):
 def test_type_meta_fields_carry_no_enum(catalog):
     pod = kind_schema(doc(catalog, "", "v1"), "", "v1", "Pod")
     assert pod["properties"]["apiVersion"] == {
-        "description": pod["properties"]["apiVersion"]["description"], "type": "string"}
+        "description": pod["properties"]["apiVersion"]["description"],
+        "type": "string",
+    }
     assert "enum" not in pod["properties"]["kind"]
 
 
@@ -288,36 +333,47 @@ def test_every_kind_schema_carries_its_group_version_kind(catalog):
 
 
 def test_a_resource_without_a_schema_keeps_unknown_fields():
-    crontabs = ResourceType("stable.example.com", "v1", "crontabs", "crontab", "CronTab", True,
-                            short_names=("ct",),
-                            subresources=(Subresource("status", "CronTab", ("get", "patch", "update")),))
+    crontabs = ResourceType(
+        "stable.example.com",
+        "v1",
+        "crontabs",
+        "crontab",
+        "CronTab",
+        True,
+        short_names=("ct",),
+        subresources=(Subresource("status", "CronTab", ("get", "patch", "update")),),
+    )
     catalog = ResourceCatalog([crontabs])
     document = doc(catalog, "stable.example.com", "v1")
     schemas = document["components"]["schemas"]
     crontab = schemas["com.example.stable.v1.CronTab"]
     assert crontab["x-kubernetes-preserve-unknown-fields"] is True
     assert crontab["x-kubernetes-group-version-kind"] == [
-        {"group": "stable.example.com", "version": "v1", "kind": "CronTab"}]
+        {"group": "stable.example.com", "version": "v1", "kind": "CronTab"}
+    ]
     assert "com.example.stable.v1.CronTabList" in schemas
     patch = document["paths"]["/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}"]["patch"]
     # No strategic merge patch without patch metadata, as for upstream CRDs.
     assert "application/strategic-merge-patch+json" not in patch["requestBody"]["content"]
     assert "fieldValidation" in names(patch["parameters"])
     for ref in refs(document):
-        assert ref[len(COMPONENT):] in schemas
+        assert ref[len(COMPONENT) :] in schemas
     assert list(openapi.index(catalog)["paths"]) == ["apis/stable.example.com/v1"]
 
 
 def test_a_changed_catalogue_rebuilds_the_document():
     def make(plural, kind):
         return ResourceType("demo.example.com", "v1", plural, plural[:-1], kind, True)
+
     catalog = ResourceCatalog([make("widgets", "Widget")])
     before = openapi.document_hash(catalog, "demo.example.com", "v1")
     catalog.add(make("gadgets", "Gadget"))
     after = openapi.document_hash(catalog, "demo.example.com", "v1")
     assert before != after
-    assert "/apis/demo.example.com/v1/namespaces/{namespace}/gadgets" in doc(
-        catalog, "demo.example.com", "v1")["paths"]
+    assert (
+        "/apis/demo.example.com/v1/namespaces/{namespace}/gadgets"
+        in doc(catalog, "demo.example.com", "v1")["paths"]
+    )
 
 
 def test_parse_gv_path():

@@ -38,8 +38,13 @@ def named(entries: list[Any]) -> dict[str, memoryview]:
 
 
 def test_writers_round_trip_through_the_reader():
-    data = (wire.field_varint(1, 300) + wire.field_varint(2, -1) + wire.field_string(3, "é")
-            + wire.field_double(4, 1.5) + wire.field_bytes(5, wire.field_varint(1, 1)))
+    data = (
+        wire.field_varint(1, 300)
+        + wire.field_varint(2, -1)
+        + wire.field_string(3, "é")
+        + wire.field_double(4, 1.5)
+        + wire.field_bytes(5, wire.field_varint(1, 1))
+    )
     fields = list(wire.fields(data))
     assert fields[0][2] == 300 and wire.signed(fields[1][2]) == -1
     assert bytes(fields[2][2]).decode() == "é" and wire.double(fields[3][2]) == 1.5
@@ -81,14 +86,16 @@ def test_protobuf_carries_patch_operations_with_gvk_and_field_validation(documen
     patch = message(item[8][0])
     consumes = {bytes(c).decode() for c in patch[7]}
     assert "application/strategic-merge-patch+json" in consumes
-    extensions = {k: yaml.safe_load(bytes(message(v)[2][0]).decode())
-                  for k, v in named(patch[13]).items()}
+    extensions = {k: yaml.safe_load(bytes(message(v)[2][0]).decode()) for k, v in named(patch[13]).items()}
     assert extensions["x-kubernetes-group-version-kind"] == {
-        "group": "apps", "version": "v1", "kind": "Deployment"}
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
     query = []
     for item_bytes in patch[8]:
         parameter = message(message(item_bytes)[1][0])
-        if 2 in parameter:   # NonBodyParameter -> QueryParameterSubSchema (3), name (4)
+        if 2 in parameter:  # NonBodyParameter -> QueryParameterSubSchema (3), name (4)
             sub = message(message(parameter[2][0])[3][0])
             query.append(bytes(sub[4][0]).decode())
     assert "fieldValidation" in query
@@ -102,23 +109,28 @@ def test_protobuf_definitions_keep_patch_strategy_extensions(document):
     assert [bytes(t).decode() for t in message(containers[22][0])[1]] == ["array"]
     items = message(message(containers[23][0])[1][0])
     assert bytes(items[1][0]) == b"#/definitions/io.k8s.api.core.v1.Container"
-    extensions = {k: yaml.safe_load(bytes(message(v)[2][0]).decode())
-                  for k, v in named(containers[31]).items()}
+    extensions = {
+        k: yaml.safe_load(bytes(message(v)[2][0]).decode()) for k, v in named(containers[31]).items()
+    }
     assert extensions["x-kubernetes-patch-merge-key"] == "name"
     assert extensions["x-kubernetes-patch-strategy"] == "merge"
     deployment = message(definitions["io.k8s.api.apps.v1.Deployment"])
-    gvk = {k: yaml.safe_load(bytes(message(v)[2][0]).decode())
-           for k, v in named(deployment[31]).items()}["x-kubernetes-group-version-kind"]
+    gvk = {k: yaml.safe_load(bytes(message(v)[2][0]).decode()) for k, v in named(deployment[31]).items()}[
+        "x-kubernetes-group-version-kind"
+    ]
     assert gvk == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
 
 
-@pytest.mark.parametrize(("accept", "answer"), [
-    ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf", openapi_v2.PROTOBUF),
-    ("application/com.github.proto-openapi.spec.v2.v1.0+protobuf", openapi_v2.PROTOBUF),
-    ("application/json", "application/json"),
-    (None, "application/json"),
-    ("text/html", None),
-])
+@pytest.mark.parametrize(
+    ("accept", "answer"),
+    [
+        ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf", openapi_v2.PROTOBUF),
+        ("application/com.github.proto-openapi.spec.v2.v1.0+protobuf", openapi_v2.PROTOBUF),
+        ("application/json", "application/json"),
+        (None, "application/json"),
+        ("text/html", None),
+    ],
+)
 def test_accept_header_chooses_protobuf_json_or_not_acceptable(accept, answer):
     assert openapi_v2.negotiate(accept) == answer
 

@@ -5,17 +5,32 @@ import pytest
 from kubelite.api import errors
 from kubelite.api.resources import default_catalog
 from kubelite.apiserver.patch import (
-    JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, apply_patch, pinned_resource_version,
+    JSON_PATCH,
+    MERGE_PATCH,
+    STRATEGIC_MERGE_PATCH,
+    apply_patch,
+    pinned_resource_version,
 )
 
 DEPLOY = default_catalog().get("apps", "v1", "deployments")
 
 
 def _deployment():
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "labels": {"a": "1"}},
-            "spec": {"template": {"spec": {"containers": [
-                {"name": "web", "image": "nginx:1", "env": [{"name": "A", "value": "1"}]},
-                {"name": "sidecar", "image": "busybox"}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "labels": {"a": "1"}},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": "nginx:1", "env": [{"name": "A", "value": "1"}]},
+                        {"name": "sidecar", "image": "busybox"},
+                    ]
+                }
+            }
+        },
+    }
 
 
 def test_merge_patch_sets_and_removes_keys():
@@ -44,17 +59,26 @@ def test_strategic_merge_delete_directive_removes_an_element():
 
 
 def test_strategic_merge_set_element_order():
-    patch = {"spec": {"template": {"spec": {
-        "$setElementOrder/containers": [{"name": "sidecar"}, {"name": "web"}],
-        "containers": [{"name": "web", "image": "nginx:3"}]}}}}
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "$setElementOrder/containers": [{"name": "sidecar"}, {"name": "web"}],
+                    "containers": [{"name": "web", "image": "nginx:3"}],
+                }
+            }
+        }
+    }
     out = apply_patch(STRATEGIC_MERGE_PATCH, _deployment(), patch, DEPLOY)
     assert [c["name"] for c in out["spec"]["template"]["spec"]["containers"]] == ["sidecar", "web"]
     assert "$setElementOrder/containers" not in out["spec"]["template"]["spec"]
 
 
 def test_json_patch_failed_test_is_invalid():
-    ops = [{"op": "test", "path": "/metadata/name", "value": "other"},
-           {"op": "replace", "path": "/metadata/name", "value": "x"}]
+    ops = [
+        {"op": "test", "path": "/metadata/name", "value": "other"},
+        {"op": "replace", "path": "/metadata/name", "value": "x"},
+    ]
     with pytest.raises(errors.Invalid):
         apply_patch(JSON_PATCH, _deployment(), ops, DEPLOY)
 

@@ -42,8 +42,9 @@ def golden_cases(*names: str) -> list:
     return cases
 
 
-@pytest.mark.parametrize("case", golden_cases("pods.json", "workloads.json", "core.json", "events.json",
-                                              "cluster.json"))
+@pytest.mark.parametrize(
+    "case", golden_cases("pods.json", "workloads.json", "core.json", "events.json", "cluster.json")
+)
 def test_rows_match_the_golden_cells(case):
     table = table_for(resource(case["resource"]), [case["object"]], now=NOW)
     row = table["rows"][0]
@@ -75,15 +76,25 @@ def test_columns_are_described_with_the_api_documentation():
 
 
 def test_a_table_has_kubernetes_shape():
-    pod = {"kind": "Pod", "apiVersion": "v1",
-           "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"},
-                        "creationTimestamp": "2024-05-01T11:00:00Z"}}
+    pod = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": "web",
+            "namespace": "default",
+            "labels": {"app": "web"},
+            "creationTimestamp": "2024-05-01T11:00:00Z",
+        },
+    }
     table = table_for(PODS, [pod], now=NOW)
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
     assert table["metadata"] == {}
     assert set(table["columnDefinitions"][0]) == {"name", "type", "format", "description", "priority"}
-    assert table["rows"][0]["object"] == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                                          "metadata": pod["metadata"]}
+    assert table["rows"][0]["object"] == {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": pod["metadata"],
+    }
 
 
 def test_include_object_chooses_what_each_row_carries():
@@ -106,8 +117,9 @@ def test_column_definitions_are_fresh_for_each_table():
 
 
 def test_custom_resources_print_name_and_age():
-    table = table_for(WIDGETS, [{"metadata": {"name": "w", "creationTimestamp": "2024-04-30T12:00:00Z"}}],
-                      now=NOW)
+    table = table_for(
+        WIDGETS, [{"metadata": {"name": "w", "creationTimestamp": "2024-04-30T12:00:00Z"}}], now=NOW
+    )
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Age"]
     assert table["rows"][0]["cells"] == ["w", "24h"]
 
@@ -123,37 +135,40 @@ def test_ages_default_to_the_current_time():
 MINUTE, HOUR, DAY, YEAR = 60, 3600, 86400, 365 * 86400
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (-5, "<invalid>"),
-    (-2, "<invalid>"),
-    (-1.5, "0s"),  # clock skew under two seconds reads as now
-    (-1, "0s"),
-    (0, "0s"),
-    (0.9, "0s"),
-    (59, "59s"),
-    (119, "119s"),
-    (119.9, "119s"),
-    (2 * MINUTE, "2m"),
-    (2 * MINUTE + 1, "2m1s"),
-    (9 * MINUTE + 59, "9m59s"),
-    (10 * MINUTE, "10m"),
-    (10 * MINUTE + 30, "10m"),
-    (3 * HOUR - 1, "179m"),
-    (3 * HOUR, "3h"),
-    (3 * HOUR + 30 * MINUTE, "3h30m"),
-    (8 * HOUR - 1, "7h59m"),
-    (8 * HOUR, "8h"),
-    (47 * HOUR + 59 * MINUTE, "47h"),
-    (48 * HOUR, "2d"),
-    (2 * DAY + 5 * HOUR, "2d5h"),
-    (8 * DAY - 1, "7d23h"),
-    (8 * DAY, "8d"),
-    (2 * YEAR - 1, "729d"),
-    (2 * YEAR, "2y"),
-    (2 * YEAR + 12 * DAY, "2y12d"),
-    (8 * YEAR - 1, "7y364d"),
-    (8 * YEAR, "8y"),
-    (8 * YEAR + 100 * DAY, "8y"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (-5, "<invalid>"),
+        (-2, "<invalid>"),
+        (-1.5, "0s"),  # clock skew under two seconds reads as now
+        (-1, "0s"),
+        (0, "0s"),
+        (0.9, "0s"),
+        (59, "59s"),
+        (119, "119s"),
+        (119.9, "119s"),
+        (2 * MINUTE, "2m"),
+        (2 * MINUTE + 1, "2m1s"),
+        (9 * MINUTE + 59, "9m59s"),
+        (10 * MINUTE, "10m"),
+        (10 * MINUTE + 30, "10m"),
+        (3 * HOUR - 1, "179m"),
+        (3 * HOUR, "3h"),
+        (3 * HOUR + 30 * MINUTE, "3h30m"),
+        (8 * HOUR - 1, "7h59m"),
+        (8 * HOUR, "8h"),
+        (47 * HOUR + 59 * MINUTE, "47h"),
+        (48 * HOUR, "2d"),
+        (2 * DAY + 5 * HOUR, "2d5h"),
+        (8 * DAY - 1, "7d23h"),
+        (8 * DAY, "8d"),
+        (2 * YEAR - 1, "729d"),
+        (2 * YEAR, "2y"),
+        (2 * YEAR + 12 * DAY, "2y12d"),
+        (8 * YEAR - 1, "7y364d"),
+        (8 * YEAR, "8y"),
+        (8 * YEAR + 100 * DAY, "8y"),
+    ],
+)
 def test_human_duration_boundaries(seconds, text):
     assert human_duration(seconds) == text

@@ -27,8 +27,11 @@ def _apply_all(rc: ResourceCache, ops: list[tuple[int, bool]]) -> list[dict[str,
             rc.apply(Event(EventType.DELETE, kv))
         elif not delete:
             state[key] = rev
-            rc.apply(Event(EventType.PUT, KeyValue(key, orjson.dumps({"metadata": {"name": key}, "v": rev}),
-                                                     1, rev)))
+            rc.apply(
+                Event(
+                    EventType.PUT, KeyValue(key, orjson.dumps({"metadata": {"name": key}, "v": rev}), 1, rev)
+                )
+            )
         history.append(dict(state))
     return history
 

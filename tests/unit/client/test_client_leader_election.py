@@ -20,10 +20,13 @@ class Timeline:
             self.events.append((self.clock.now(), identity, "started"))
             await asyncio.Event().wait()
 
-        return LeaderElector(LeaderElectionConfig(identity=identity, **config), lock, clock=self.clock,
-                             on_started_leading=lead,
-                             on_stopped_leading=lambda: self.events.append((self.clock.now(), identity,
-                                                                            "stopped")))
+        return LeaderElector(
+            LeaderElectionConfig(identity=identity, **config),
+            lock,
+            clock=self.clock,
+            on_started_leading=lead,
+            on_stopped_leading=lambda: self.events.append((self.clock.now(), identity, "stopped")),
+        )
 
     def leaders_at_once(self) -> int:
         current, most = 0, 0
@@ -92,7 +95,7 @@ async def test_many_candidates_never_lead_together_and_release_hands_over_at_onc
     assert sum(e.is_leader() for e in electors) == 1
     current = next(i for i, e in enumerate(electors) if e.is_leader())
     tasks[current].cancel()  # a clean stop: the lease is released
-    await clock.advance(5)   # well under the 15 s lease: release made it free at once
+    await clock.advance(5)  # well under the 15 s lease: release made it free at once
     assert sum(e.is_leader() for e in electors) == 1
     assert timeline.leaders_at_once() == 1
     for t in tasks:

@@ -19,23 +19,34 @@ from kubelite.util.clock import FakeClock
 
 
 def _write_kubeconfig(path, **user):
-    cfg = {"clusters": [{"name": "c", "cluster": {"server": "https://h:6443/",
-                                                  "certificate-authority": "ca.pem"}}],
-           "users": [{"name": "u", "user": user}],
-           "contexts": [{"name": "main", "context": {"cluster": "c", "user": "u", "namespace": "team"}},
-                        {"name": "other", "context": {"cluster": "c", "user": "u"}}],
-           "current-context": "main"}
+    cfg = {
+        "clusters": [
+            {"name": "c", "cluster": {"server": "https://h:6443/", "certificate-authority": "ca.pem"}}
+        ],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [
+            {"name": "main", "context": {"cluster": "c", "user": "u", "namespace": "team"}},
+            {"name": "other", "context": {"cluster": "c", "user": "u"}},
+        ],
+        "current-context": "main",
+    }
     path.write_text(yaml.safe_dump(cfg))
 
 
 def test_kubeconfig_resolves_context_files_relative_to_it_and_data(tmp_path, monkeypatch):
     (tmp_path / "ca.pem").write_bytes(b"CA")
-    _write_kubeconfig(tmp_path / "config", token="t0k",
-                      **{"client-certificate-data": base64.b64encode(b"CERT").decode()})
+    _write_kubeconfig(
+        tmp_path / "config", token="t0k", **{"client-certificate-data": base64.b64encode(b"CERT").decode()}
+    )
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing") + ":" + str(tmp_path / "config"))
     cfg = load_kubeconfig()
-    assert (cfg.server, cfg.ca_data, cfg.client_cert_data, cfg.token, cfg.namespace) == \
-        ("https://h:6443", b"CA", b"CERT", "t0k", "team")
+    assert (cfg.server, cfg.ca_data, cfg.client_cert_data, cfg.token, cfg.namespace) == (
+        "https://h:6443",
+        b"CA",
+        b"CERT",
+        "t0k",
+        "team",
+    )
     assert load_kubeconfig(context="other").namespace == "default"
     with pytest.raises(ConfigError):
         load_kubeconfig(context="nope")
@@ -47,8 +58,12 @@ def test_in_cluster_config_reads_the_service_account_mount(tmp_path):
     (tmp_path / "ca.crt").write_bytes(b"CA")
     env = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
     cfg = in_cluster_config(tmp_path, env)
-    assert (cfg.server, cfg.bearer_token(), cfg.namespace, cfg.ca_data) == \
-        ("https://10.96.0.1:443", "sa-token", "apps", b"CA")
+    assert (cfg.server, cfg.bearer_token(), cfg.namespace, cfg.ca_data) == (
+        "https://10.96.0.1:443",
+        "sa-token",
+        "apps",
+        b"CA",
+    )
     (tmp_path / "token").write_text("rotated")
     assert cfg.bearer_token() == "rotated"
     with pytest.raises(ConfigError):
@@ -94,10 +109,14 @@ async def test_relist_reports_vanished_objects_and_resync_redelivers_everything(
     clock = FakeClock()
     informer = SharedInformer(ResourceClient(None, find_resource("pods")), clock=clock)  # type: ignore[arg-type]
     seen: list[tuple[str, str]] = []
-    informer.add_event_handler(Handlers(add=lambda o: seen.append(("add", o["metadata"]["name"])),
-                                        update=lambda o, n: seen.append(("update", n["metadata"]["name"])),
-                                        delete=lambda o: seen.append(("delete", o["metadata"]["name"]))),
-                               resync_period=30)
+    informer.add_event_handler(
+        Handlers(
+            add=lambda o: seen.append(("add", o["metadata"]["name"])),
+            update=lambda o, n: seen.append(("update", n["metadata"]["name"])),
+            delete=lambda o: seen.append(("delete", o["metadata"]["name"])),
+        ),
+        resync_period=30,
+    )
     informer.replace([_pod("a"), _pod("b")], "5")
     informer.replace([_pod("a", rv="6")], "6")
     assert seen == [("add", "a"), ("add", "b"), ("update", "a"), ("delete", "b")]
@@ -116,8 +135,11 @@ async def test_relist_reports_vanished_objects_and_resync_redelivers_everything(
 async def test_controller_retries_with_back_off_forgets_on_success_and_requeues_on_request():
     clock = FakeClock()
     calls: list[tuple[str, float]] = []
-    outcomes = {"flaky": [RuntimeError("boom"), RuntimeError("boom"), None],
-                "poll": [Requeue(after=60), None], "bad": [PermanentError("spec is wrong")]}
+    outcomes = {
+        "flaky": [RuntimeError("boom"), RuntimeError("boom"), None],
+        "poll": [Requeue(after=60), None],
+        "bad": [PermanentError("spec is wrong")],
+    }
 
     async def reconcile(key: str) -> Requeue | None:
         calls.append((key, clock.now()))
@@ -145,10 +167,17 @@ async def test_controller_retries_with_back_off_forgets_on_success_and_requeues_
 
 
 def _event(message, reason="FailedMount"):
-    return {"metadata": {"name": f"p.{message}", "namespace": "ns"},
-            "involvedObject": {"kind": "Pod", "name": "p"}, "source": {"component": "kubelet"},
-            "type": "Warning", "reason": reason, "message": message,
-            "firstTimestamp": "t0", "lastTimestamp": "t1", "count": 1}
+    return {
+        "metadata": {"name": f"p.{message}", "namespace": "ns"},
+        "involvedObject": {"kind": "Pod", "name": "p"},
+        "source": {"component": "kubelet"},
+        "type": "Warning",
+        "reason": reason,
+        "message": message,
+        "firstTimestamp": "t0",
+        "lastTimestamp": "t1",
+        "count": 1,
+    }
 
 
 def test_correlator_counts_repeats_combines_floods_and_filters_spam():

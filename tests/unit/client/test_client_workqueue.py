@@ -27,9 +27,9 @@ class QueueMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = FakeClock()
         self.queue: WorkQueue[str] = WorkQueue(clock=self.clock)
-        self.held: dict[int, str] = {}          # worker → key it is processing
-        self.owed: set[str] = set()             # added since its last get started
-        self.delayed: dict[str, float] = {}     # key → earliest ready time
+        self.held: dict[int, str] = {}  # worker → key it is processing
+        self.owed: set[str] = set()  # added since its last get started
+        self.delayed: dict[str, float] = {}  # key → earliest ready time
 
     def _mature(self) -> None:
         for key, ready in list(self.delayed.items()):
@@ -153,7 +153,7 @@ def test_per_item_back_off_doubles_until_forgotten(ops):
             failures.pop(key, None)
             continue
         n = failures.get(key, 0)
-        assert limiter.when(key) == min(0.005 * 2 ** n, 1000.0)
+        assert limiter.when(key) == min(0.005 * 2**n, 1000.0)
         failures[key] = n + 1
         assert limiter.num_requeues(key) == n + 1
 
@@ -180,7 +180,7 @@ def test_default_limiter_takes_the_longer_delay():
     assert limiter.when("k") == 0.005
     for _ in range(20):
         limiter.when("k")
-    assert limiter.when("k") == min(0.005 * 2 ** 21, 1000.0)
+    assert limiter.when("k") == min(0.005 * 2**21, 1000.0)
     limiter.forget("k")
     assert limiter.num_requeues("k") == 0
 

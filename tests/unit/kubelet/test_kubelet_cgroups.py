@@ -13,12 +13,15 @@ def _pod(**resources):
     return {"metadata": {"uid": "u1"}, "spec": {"containers": [{"name": "c", "resources": resources}]}}
 
 
-@pytest.mark.parametrize("resources, root, want", [
-    ({}, "/", "/kubepods/besteffort/podu1"),
-    ({"requests": {"cpu": "10m"}}, "/", "/kubepods/burstable/podu1"),
-    ({"limits": {"cpu": "1", "memory": "64Mi"}}, "/", "/kubepods/podu1"),
-    ({}, "/nodes/n1/", "/nodes/n1/kubepods/besteffort/podu1"),
-])
+@pytest.mark.parametrize(
+    "resources, root, want",
+    [
+        ({}, "/", "/kubepods/besteffort/podu1"),
+        ({"requests": {"cpu": "10m"}}, "/", "/kubepods/burstable/podu1"),
+        ({"limits": {"cpu": "1", "memory": "64Mi"}}, "/", "/kubepods/podu1"),
+        ({}, "/nodes/n1/", "/nodes/n1/kubepods/besteffort/podu1"),
+    ],
+)
 def test_a_pod_goes_in_its_qos_class_cgroup(resources, root, want):
     assert pod_cgroup(_pod(**resources), root) == want
 

@@ -35,7 +35,7 @@ async def test_a_slow_renewal_does_not_stretch_the_period():
     lease.leases = _SlowLeases(lease.leases, clock, 3.0, started)  # type: ignore[assignment]
     task = asyncio.create_task(lease.run(first_delay=1.0))
     await clock.advance(45)
-    assert started == [1.0, 11.0, 21.0, 31.0, 41.0]   # every 10 s, not every 13 s
+    assert started == [1.0, 11.0, 21.0, 31.0, 41.0]  # every 10 s, not every 13 s
     task.cancel()
 
 

@@ -20,8 +20,10 @@ PRESENT = "registry.local/busybox:1"
 
 
 def _pod(name: str, image: str = PRESENT) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
-            "spec": {"containers": [{"name": "c", "image": image, "imagePullPolicy": "IfNotPresent"}]}}
+    return {
+        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+        "spec": {"containers": [{"name": "c", "image": image, "imagePullPolicy": "IfNotPresent"}]},
+    }
 
 
 def _runtime() -> FakeRuntime:
@@ -31,10 +33,17 @@ def _runtime() -> FakeRuntime:
 
 def _syncer(runtime: FakeRuntime, *, slots: int) -> PodSyncer:
     clock = runtime.clock
-    return PodSyncer(runtime, clock=clock, probes=ProbeManager(runtime, clock, on_change=lambda _: None),
-                     record=lambda *_: None, crash_backoff=Backoff(clock, initial=10, maximum=300),
-                     pull_backoff=Backoff(clock, initial=10, maximum=300), log_root=Path("/tmp/logs"),
-                     host_ip="10.0.0.1", parallel_pod_starts=slots)
+    return PodSyncer(
+        runtime,
+        clock=clock,
+        probes=ProbeManager(runtime, clock, on_change=lambda _: None),
+        record=lambda *_: None,
+        crash_backoff=Backoff(clock, initial=10, maximum=300),
+        pull_backoff=Backoff(clock, initial=10, maximum=300),
+        log_root=Path("/tmp/logs"),
+        host_ip="10.0.0.1",
+        parallel_pod_starts=slots,
+    )
 
 
 async def _until(cond: Any) -> None:
@@ -48,7 +57,7 @@ async def _until(cond: Any) -> None:
 
 async def test_a_pod_whose_image_pull_hangs_does_not_delay_the_other_pods_on_the_node():
     runtime = _runtime()
-    runtime.hold_pull("unreachable.invalid:5000/big:1")           # and never let go
+    runtime.hold_pull("unreachable.invalid:5000/big:1")  # and never let go
     syncer = _syncer(runtime, slots=1)
     stuck = asyncio.create_task(syncer.sync(_pod("stuck", "unreachable.invalid:5000/big:1")))
     await _until(lambda: runtime.calls_to("pull_image"))
@@ -69,8 +78,8 @@ async def test_a_failed_pull_reports_err_image_pull_and_the_pod_gets_its_sandbox
     assert result.waiting["c"][0] == "ErrImagePull"
     assert result.state.ready_sandbox is not None
     assert syncer.images.backoff.remaining(("uid-broken", image)) == pytest.approx(10)
-    assert result.retry_in == pytest.approx(SHOW_ERR_IMAGE_PULL)   # then ImagePullBackOff shows
-    again = await syncer.sync(_pod("broken", image))      # in back-off: no second pull
+    assert result.retry_in == pytest.approx(SHOW_ERR_IMAGE_PULL)  # then ImagePullBackOff shows
+    again = await syncer.sync(_pod("broken", image))  # in back-off: no second pull
     assert again.waiting["c"][0] == "ImagePullBackOff"
     assert runtime.calls_to("pull_image") == [image]
 
@@ -83,12 +92,12 @@ async def test_a_pod_back_from_a_slow_pull_starts_before_pods_that_arrived_after
     syncer = _syncer(runtime, slots=1)
     first = asyncio.create_task(syncer.sync(_pod("first", slow)))
     await _until(lambda: runtime.calls_to("pull_image"))
-    busy = asyncio.create_task(syncer.sync(_pod("busy")))       # takes the only slot and keeps it
+    busy = asyncio.create_task(syncer.sync(_pod("busy")))  # takes the only slot and keeps it
     later = []
     for i in range(3):
         later.append(asyncio.create_task(syncer.sync(_pod(f"later{i}"))))
-        await _until(lambda: syncer.start_slots.waiting == i + 1)
-    pulled.set()                                                # "first" waits for the slot too
+        await _until(lambda i=i: syncer.start_slots.waiting == i + 1)
+    pulled.set()  # "first" waits for the slot too
     await _until(lambda: syncer.start_slots.waiting == 4)
     busy_sandbox.set()
     await asyncio.wait_for(asyncio.gather(first, busy, *later), 10)
@@ -101,8 +110,8 @@ async def test_a_pull_while_recreating_a_sandbox_lets_the_start_slot_go():
     syncer = _syncer(runtime, slots=1)
     runtime.add_image(image)
     await syncer.sync(_pod("restarted", image))
-    await runtime.remove_image(pb.ImageSpec(image=image))         # the image was removed meanwhile
-    for sandbox_id in list(runtime.sandboxes):                    # and the sandbox died
+    await runtime.remove_image(pb.ImageSpec(image=image))  # the image was removed meanwhile
+    for sandbox_id in list(runtime.sandboxes):  # and the sandbox died
         await runtime.stop_pod_sandbox(sandbox_id)
     pulled = runtime.hold_pull(image)
     restarted = asyncio.create_task(syncer.sync(_pod("restarted", image)))
@@ -127,7 +136,7 @@ async def test_start_slots_go_by_ticket_and_a_cancelled_waiter_passes_its_slot_o
     tickets = [slots.ticket() for _ in range(4)]
     holder = slots.claim(t0)
     await holder.__aenter__()
-    tasks = {t: asyncio.create_task(use(t)) for t in reversed(tickets)}   # arrive in reverse order
+    tasks = {t: asyncio.create_task(use(t)) for t in reversed(tickets)}  # arrive in reverse order
     await asyncio.sleep(0)
     tasks[tickets[0]].cancel()
     await holder.__aexit__(None, None, None)
@@ -139,9 +148,9 @@ async def test_start_slots_go_by_ticket_and_a_cancelled_waiter_passes_its_slot_o
     granted, after = slots.ticket(), slots.ticket()
     tasks = {t: asyncio.create_task(use(t)) for t in (granted, after)}
     await asyncio.sleep(0)
-    await holder.__aexit__(None, None, None)         # hands the slot to `granted`...
-    tasks[granted].cancel()                          # ...which is cancelled before it runs
+    await holder.__aexit__(None, None, None)  # hands the slot to `granted`...
+    tasks[granted].cancel()  # ...which is cancelled before it runs
     await asyncio.gather(*tasks.values(), return_exceptions=True)
     assert order[-1] == after
-    async with slots.claim(slots.ticket()):          # and the slot came back
+    async with slots.claim(slots.ticket()):  # and the slot came back
         pass

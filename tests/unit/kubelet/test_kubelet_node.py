@@ -11,10 +11,16 @@ from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.testing import FakeAPI
 from kubelite.util.clock import FakeClock
 
-HOST = HostInfo(hostname="box", cpus=4, memory_bytes=8 * 1024**3, ephemeral_storage_bytes=100 * 1024**3,
-                addresses=[{"type": "InternalIP", "address": "10.0.0.5"},
-                           {"type": "Hostname", "address": "box"}],
-                kernel_version="6.1", os_image="Debian", architecture="amd64")
+HOST = HostInfo(
+    hostname="box",
+    cpus=4,
+    memory_bytes=8 * 1024**3,
+    ephemeral_storage_bytes=100 * 1024**3,
+    addresses=[{"type": "InternalIP", "address": "10.0.0.5"}, {"type": "Hostname", "address": "box"}],
+    kernel_version="6.1",
+    os_image="Debian",
+    architecture="amd64",
+)
 
 
 def test_allocatable_is_capacity_minus_reservations_and_the_eviction_threshold():
@@ -36,14 +42,23 @@ def test_node_facts_carry_hostname_label_and_node_info():
 async def test_status_is_posted_on_change_or_when_the_report_interval_passes():
     api, clock = FakeAPI(), FakeClock()
     conds = healthy_conditions()
-    agent = NodeAgent(api, node_facts(KubeletOptions(), HOST, "x://1"), clock=clock,
-                      conditions=lambda: conds, report_frequency=300)
+    agent = NodeAgent(
+        api,
+        node_facts(KubeletOptions(), HOST, "x://1"),
+        clock=clock,
+        conditions=lambda: conds,
+        report_frequency=300,
+    )
     await agent.register()
     node = api.objects[("nodes", "", "box")]
-    assert {c["type"] for c in node["status"]["conditions"]} == {"Ready", "MemoryPressure", "DiskPressure",
-                                                                "PIDPressure"}
+    assert {c["type"] for c in node["status"]["conditions"]} == {
+        "Ready",
+        "MemoryPressure",
+        "DiskPressure",
+        "PIDPressure",
+    }
     await clock.advance(10)
-    assert await agent.post_status() is False          # nothing changed
+    assert await agent.post_status() is False  # nothing changed
     conds["Ready"] = ("False", "KubeletNotReady", "runtime down")
     await clock.advance(10)
     assert await agent.post_status() is True
@@ -52,7 +67,7 @@ async def test_status_is_posted_on_change_or_when_the_report_interval_passes():
     await clock.advance(100)
     assert await agent.post_status() is False
     await clock.advance(300)
-    assert await agent.post_status() is True           # 5 minutes: report anyway
+    assert await agent.post_status() is True  # 5 minutes: report anyway
 
 
 async def test_registration_adopts_an_existing_node():
@@ -81,7 +96,7 @@ async def test_lease_renews_every_interval_and_backs_off_from_200ms_to_7s_on_fai
     api.calls.clear()
     await clock.advance(10 + 0.2 + 0.4 + 0.8 + 1.6 + 3.2 + 6.4 + 7 + 7 + 0.05)
     attempts = [c for c in api.calls if c[1] == "leases"]
-    assert len(attempts) == 9                           # 10 s, then 0.2 … 6.4, 7, 7
+    assert len(attempts) == 9  # 10 s, then 0.2 … 6.4, 7, 7
     api.unreachable = False
     await clock.advance(7)
     assert lease.renewals == 3

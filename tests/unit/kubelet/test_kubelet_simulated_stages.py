@@ -14,20 +14,43 @@ GOLDEN = Path(__file__).parent / "golden" / "simulated_stages.json"
 WALL = 1_700_000_000.0
 
 PODS = {
-    "pending-pod": {"metadata": {"name": "a", "namespace": "default", "uid": "u1"},
-                    "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "busybox",
-                             "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}},
-    "running-job-pod": {"metadata": {"name": "j", "namespace": "default", "uid": "u2",
-                                     "ownerReferences": [{"kind": "Job", "name": "j", "uid": "x"}]},
-                        "spec": {"nodeName": "n", "initContainers": [{"name": "init", "image": "busybox"}],
-                                 "containers": [{"name": "c", "image": "busybox"}]},
-                        "status": {"phase": "Running", "startTime": "2023-11-14T22:00:00Z"}},
-    "running-plain-pod": {"metadata": {"name": "r", "namespace": "default", "uid": "u3"},
-                          "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "busybox"}]},
-                          "status": {"phase": "Running"}},
-    "deleting-pod": {"metadata": {"name": "d", "namespace": "default", "uid": "u4",
-                                  "deletionTimestamp": "2023-11-14T22:13:20Z"},
-                     "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "busybox"}]}},
+    "pending-pod": {
+        "metadata": {"name": "a", "namespace": "default", "uid": "u1"},
+        "spec": {
+            "nodeName": "n",
+            "containers": [
+                {"name": "c", "image": "busybox", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+            ],
+        },
+    },
+    "running-job-pod": {
+        "metadata": {
+            "name": "j",
+            "namespace": "default",
+            "uid": "u2",
+            "ownerReferences": [{"kind": "Job", "name": "j", "uid": "x"}],
+        },
+        "spec": {
+            "nodeName": "n",
+            "initContainers": [{"name": "init", "image": "busybox"}],
+            "containers": [{"name": "c", "image": "busybox"}],
+        },
+        "status": {"phase": "Running", "startTime": "2023-11-14T22:00:00Z"},
+    },
+    "running-plain-pod": {
+        "metadata": {"name": "r", "namespace": "default", "uid": "u3"},
+        "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "busybox"}]},
+        "status": {"phase": "Running"},
+    },
+    "deleting-pod": {
+        "metadata": {
+            "name": "d",
+            "namespace": "default",
+            "uid": "u4",
+            "deletionTimestamp": "2023-11-14T22:13:20Z",
+        },
+        "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "busybox"}]},
+    },
 }
 
 
@@ -37,8 +60,11 @@ def _outcome(pod):
         return {"stage": None}
     if stage.delete:
         return {"stage": stage.name, "delay": stage.delay, "delete": True}
-    return {"stage": stage.name, "delay": stage.delay,
-            "status": status_for(pod, stage.next_phase, host_ip="172.16.0.1", pod_ip="10.0.0.2", wall=WALL)}
+    return {
+        "stage": stage.name,
+        "delay": stage.delay,
+        "status": status_for(pod, stage.next_phase, host_ip="172.16.0.1", pod_ip="10.0.0.2", wall=WALL),
+    }
 
 
 def test_default_stages_match_the_golden_file():

@@ -119,15 +119,31 @@ def test_network_readiness_needs_a_configuration(tmp_path):
 
 def test_the_pod_cidr_rewrites_host_local_ranges_and_keeps_everything_else(tmp_path):
     conf = tmp_path / "10-net.conflist"
-    network = {"cniVersion": "0.4.0", "name": "net", "plugins": [
-        {"type": "bridge", "bridge": "br9", "ipam": {"type": "host-local", "subnet": "10.1.0.0/24",
-                                                     "rangeStart": "10.1.0.10", "dataDir": "/x"}},
-        {"type": "portmap", "capabilities": {"portMappings": True}}]}
+    network = {
+        "cniVersion": "0.4.0",
+        "name": "net",
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": "br9",
+                "ipam": {
+                    "type": "host-local",
+                    "subnet": "10.1.0.0/24",
+                    "rangeStart": "10.1.0.10",
+                    "dataDir": "/x",
+                },
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
     conf.write_text(json.dumps(network))
     CNI(tmp_path, ()).set_pod_cidr("10.244.3.0/24")
     bridge, portmap = json.loads(conf.read_text())["plugins"]
-    assert bridge["ipam"] == {"type": "host-local", "ranges": [[{"subnet": "10.244.3.0/24"}]],
-                              "dataDir": "/x"}
+    assert bridge["ipam"] == {
+        "type": "host-local",
+        "ranges": [[{"subnet": "10.244.3.0/24"}]],
+        "dataDir": "/x",
+    }
     assert bridge["bridge"] == "br9" and portmap == network["plugins"][1]
     before = conf.stat().st_mtime_ns
     CNI(tmp_path, ()).set_pod_cidr("10.244.3.0/24")  # the same range again: file untouched

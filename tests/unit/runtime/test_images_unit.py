@@ -34,10 +34,16 @@ def test_short_names_are_normalised_as_docker_does():
 def test_whiteouts_delete_files_and_opaque_markers_empty_directories(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    apply_layer(root, _layer(tmp_path / "1.tgz", [("etc", None), ("etc/a", b"a"), ("etc/b", b"b"),
-                                                  ("opt", None), ("opt/old", b"x")]))
-    apply_layer(root, _layer(tmp_path / "2.tgz", [("etc/.wh.a", b""), ("opt/.wh..wh..opq", b""),
-                                                  ("opt/new", b"y")]))
+    apply_layer(
+        root,
+        _layer(
+            tmp_path / "1.tgz",
+            [("etc", None), ("etc/a", b"a"), ("etc/b", b"b"), ("opt", None), ("opt/old", b"x")],
+        ),
+    )
+    apply_layer(
+        root, _layer(tmp_path / "2.tgz", [("etc/.wh.a", b""), ("opt/.wh..wh..opq", b""), ("opt/new", b"y")])
+    )
     assert sorted(p.name for p in (root / "etc").iterdir()) == ["b"]
     assert sorted(p.name for p in (root / "opt").iterdir()) == ["new"]
 
@@ -62,6 +68,8 @@ def test_registry_mirrors_are_tried_in_order_before_the_registry_itself():
             parse_mirror(bad)
     client = RegistryClient(mirrors={"docker.io": ("http://a:5000", "https://b")})
     assert client.endpoints(parse("busybox")) == [
-        "http://a:5000/v2/library/busybox", "https://b/v2/library/busybox",
-        "https://registry-1.docker.io/v2/library/busybox"]
+        "http://a:5000/v2/library/busybox",
+        "https://b/v2/library/busybox",
+        "https://registry-1.docker.io/v2/library/busybox",
+    ]
     assert client.endpoints(parse("quay.io/x/y:1")) == ["https://quay.io/v2/x/y"]

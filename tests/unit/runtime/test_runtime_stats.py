@@ -34,8 +34,15 @@ class Node:
         d.mkdir(parents=True)
         cfg = pb.PodSandboxConfig(metadata=pb.PodSandboxMetadata(name=name, uid=sid), labels={"app": name})
         (d / "config.pb").write_bytes(cfg.SerializeToString())
-        self.rt.sandboxes[sid] = SandboxRecord(id=sid, name=name, namespace="default", uid=sid, attempt=0,
-                                               created_at=1, cgroup_parent=f"/kubelite/{sid}")
+        self.rt.sandboxes[sid] = SandboxRecord(
+            id=sid,
+            name=name,
+            namespace="default",
+            uid=sid,
+            attempt=0,
+            created_at=1,
+            cgroup_parent=f"/kubelite/{sid}",
+        )
         self.cgroup(f"/kubelite/{sid}")
 
     def container(self, cid: str, sid: str) -> None:
@@ -43,9 +50,17 @@ class Node:
         d.mkdir(parents=True)
         cfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name=cid))
         (d / "config.pb").write_bytes(cfg.SerializeToString())
-        self.rt.containers[cid] = ContainerRecord(id=cid, sandbox_id=sid, name=cid, attempt=0, image="i",
-                                                  image_id="i", created_at=1, cgroup=f"/kubelite/{sid}/{cid}",
-                                                  started_at=2)
+        self.rt.containers[cid] = ContainerRecord(
+            id=cid,
+            sandbox_id=sid,
+            name=cid,
+            attempt=0,
+            image="i",
+            image_id="i",
+            created_at=1,
+            cgroup=f"/kubelite/{sid}/{cid}",
+            started_at=2,
+        )
         self.cgroup(f"/kubelite/{sid}/{cid}")
 
     def delete_container(self, cid: str) -> None:
@@ -85,6 +100,7 @@ def _delete_while_reading(node: Node, monkeypatch: pytest.MonkeyPatch, when: str
             for what in delete:
                 node.delete_sandbox(what) if what.startswith("sb-") else node.delete_container(what)
         return fill(cgroup, cpu, mem)
+
     monkeypatch.setattr(stats, "fill", racing_fill)
 
 
@@ -97,7 +113,7 @@ async def test_pod_stats_report_cpu_and_memory_of_the_pod_and_its_running_contai
 
 
 async def test_containers_removed_while_pod_stats_are_read_are_left_out(node, monkeypatch):
-    node.rt.container_config("web-b")          # its config is cached: only its cgroup is gone
+    node.rt.container_config("web-b")  # its config is cached: only its cgroup is gone
     _delete_while_reading(node, monkeypatch, "/web-a", "web-b", "web-c")
     s = await node.rt.pod_sandbox_stats("sb-web")
     assert [c.attributes.id for c in s.linux.containers] == ["web-a"]
@@ -106,8 +122,9 @@ async def test_containers_removed_while_pod_stats_are_read_are_left_out(node, mo
 async def test_listing_pod_stats_leaves_out_pods_deleted_meanwhile(node, monkeypatch):
     _delete_while_reading(node, monkeypatch, "/web-a", "web-c", "sb-db")
     listed = await node.rt.list_pod_sandbox_stats()
-    assert [(s.attributes.id, [c.attributes.id for c in s.linux.containers]) for s in listed] == \
-        [("sb-web", ["web-a", "web-b"])]
+    assert [(s.attributes.id, [c.attributes.id for c in s.linux.containers]) for s in listed] == [
+        ("sb-web", ["web-a", "web-b"])
+    ]
 
 
 async def test_listing_pod_stats_filters_by_id_prefix_and_labels(node):
