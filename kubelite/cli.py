@@ -28,7 +28,7 @@ def _port_range(text: str) -> tuple[int, int]:
 
 
 def cmd_apiserver(args: argparse.Namespace) -> int:
-    from kubelite.apiserver.server import APIServer, APIServerOptions
+    from kubelite.apiserver.process import APIServer, APIServerOptions
 
     options = APIServerOptions(
         store=args.store,

@@ -60,6 +60,16 @@ def format_micro_time(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def format_wall(seconds: float) -> str:
+    """A wall-clock reading (`Clock.wall()`, seconds since the epoch) as metav1.Time."""
+    return format_time(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
+def format_micro_wall(seconds: float) -> str:
+    """A wall-clock reading as metav1.MicroTime."""
+    return format_micro_time(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
 def parse_time(value: str) -> dt.datetime:
     """Parse metav1.Time / MicroTime (trailing Z or an offset)."""
     if value.endswith("Z"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubelite.api.pods import qos_class
 from kubelite.api.resources import ResourceType
 
 # Kinds whose metadata.generation starts at 1 and moves with every spec change.
@@ -78,7 +79,7 @@ def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
         if initial is not None:
             obj["status"] = copy.deepcopy(initial)
             if rt.kind == "Pod":
-                obj["status"]["qosClass"] = pod_qos_class(obj.get("spec") or {})
+                obj["status"]["qosClass"] = qos_class(obj)
         else:
             obj.pop("status", None)
     elif _gk(rt) in _INITIAL_STATUS and "status" not in obj:
@@ -160,28 +161,6 @@ def _carry_generation(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]
     if changed or (md.get("deletionTimestamp") and not old_md.get("deletionTimestamp")):
         gen += 1
     md["generation"] = gen
-
-
-def pod_qos_class(spec: dict[str, Any]) -> str:
-    """Guaranteed, Burstable or BestEffort from the containers' requests and limits."""
-    from kubelite.api.quantity import parse_quantity
-
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            any_set = True
-        for name in ("cpu", "memory"):
-            if name not in lim:
-                guaranteed = False
-            elif name in req and parse_quantity(str(req[name])) != parse_quantity(str(lim[name])):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def generate_job_selector(job: dict[str, Any]) -> None:

@@ -25,7 +25,6 @@ can use `kubelite.client.testing.InMemoryLeaseLock` and a `FakeClock`.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
@@ -35,7 +34,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from kubelite.api.errors import APIError, NotFound
-from kubelite.api.meta import format_micro_time, parse_time
+from kubelite.api.meta import format_micro_wall, parse_time
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.client.leaderelection")
@@ -116,16 +115,12 @@ class LeaseResourceLock:
         return (await self.leases.update(lease))["metadata"]["resourceVersion"]
 
 
-def _micro(t: float) -> str:
-    return format_micro_time(dt.datetime.fromtimestamp(t, dt.UTC))
-
-
 def spec_from_record(r: LeaderElectionRecord) -> dict[str, Any]:
     return {
         "holderIdentity": r.holder_identity,
         "leaseDurationSeconds": r.lease_duration_seconds,
-        "acquireTime": _micro(r.acquire_time),
-        "renewTime": _micro(r.renew_time),
+        "acquireTime": format_micro_wall(r.acquire_time),
+        "renewTime": format_micro_wall(r.renew_time),
         "leaseTransitions": r.leader_transitions,
     }
 

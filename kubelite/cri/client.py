@@ -1,7 +1,7 @@
 """The async CRI v1 client: what kubelite's kubelet (and the runtime's tests) speak.
 
-`RemoteRuntime(socket)` implements `services.RuntimeService` and
-`services.ImageManagerService` over gRPC on the runtime's unix socket, against any CRI
+`RemoteRuntime(socket)` implements `protocols.RuntimeService` and
+`protocols.ImageManagerService` over gRPC on the runtime's unix socket, against any CRI
 runtime (kubelite's, CRI-O, containerd). Failed calls raise `errors.CRIError` subclasses
 chosen by the gRPC status code. Every call has a deadline (`timeout`, default 2 minutes
 like the kubelet's runtime request timeout); pulls get a longer one.

@@ -1,6 +1,6 @@
 """The runtime's ImageService: pull, list, inspect and remove images; image fs usage.
 
-Implements `kubelite.cri.services.ImageManagerService`. A pull (or an import) ends in
+Implements `kubelite.cri.protocols.ImageManagerService`. A pull (or an import) ends in
 `install()`: the manifest's layers are unpacked in order into the image's snapshot, then
 the record is written, so an image is listed only once it can run. Pulls of one
 reference are serialised; different images pull concurrently.

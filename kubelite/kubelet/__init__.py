@@ -6,9 +6,9 @@
     nodestatus    NodeAgent: register the Node, post its status on change / every 5 min
     lease         NodeLease: the heartbeat in kube-node-lease every 10 s
     backoff       per-key exponential back-off on the injected clock
-    podutil       small facts about pods (QoS class, grace period, static/mirror)
+    hashing       the content hash that tells a changed container or manifest
     kubelet       Kubelet: composes the above with the pod path
-    server, cli   the `kubelite kubelet` process
+    process, cli  the `kubelite kubelet` process
     simulated/    N simulated nodes from one process; pod lifecycles as data (stages)
     testing       fakes for tests: FakeAPI, and FakeRuntime (fakeruntime), an in-memory
                   CRI runtime whose containers run on the test's clock

@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from kubelite.kubelet.podutil import qos_class
+from kubelite.api.pods import qos_class
 
 log = logging.getLogger("kubelite.kubelet.cgroups")
 CGROUP_FS = Path("/sys/fs/cgroup")

@@ -54,7 +54,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
 
 
 def cmd_kubelet(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
-    from kubelite.kubelet.server import run_kubelet
+    from kubelite.kubelet.process import run_kubelet
 
     options = options_from_args(args)
 

@@ -1,6 +1,6 @@
 """`FakeRuntime`: an in-memory CRI runtime whose containers run on the test's clock.
 
-It implements what the kubelet asks of a runtime (`kubelite.cri.services`: Version,
+It implements what the kubelet asks of a runtime (`kubelite.cri.protocols`: Version,
 Status, UpdateRuntimeConfig, sandboxes, containers, ExecSync, images) with the same
 protobuf types as `cri.client.RemoteRuntime`, and the same errors (`cri.errors`). Nothing
 runs: a container's state is computed from the clock when it is read.

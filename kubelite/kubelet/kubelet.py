@@ -20,6 +20,7 @@ import asyncio
 import logging
 from typing import Any
 
+from kubelite.api.pods import is_mirror
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
@@ -31,7 +32,6 @@ from kubelite.kubelet.nodestatus import NodeAgent
 from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.pleg import PLEG
 from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_pod_status
-from kubelite.kubelet.podutil import is_mirror
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock

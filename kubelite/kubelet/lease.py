@@ -19,13 +19,12 @@ simulated kubelet's `first_delay`) stay spread instead of drifting into bursts.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
-from kubelite.api.meta import format_micro_time
+from kubelite.api.meta import format_micro_wall
 from kubelite.kubelet.backoff import RetryDelay
 from kubelite.util.clock import Clock
 
@@ -36,7 +35,7 @@ Obj = dict[str, Any]
 
 
 def micro_time(clock: Clock) -> str:
-    return format_micro_time(dt.datetime.fromtimestamp(clock.wall(), dt.UTC))
+    return format_micro_wall(clock.wall())
 
 
 class NodeLease:

@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
-from kubelite.api.meta import format_time
+from kubelite.api.meta import format_wall
 from kubelite.client.resource import PatchType
 from kubelite.kubelet.backoff import RetryDelay
 from kubelite.util.clock import Clock
@@ -94,7 +93,7 @@ class NodeAgent:
         return (self.node or {}).get("spec", {}).get("podCIDR", "")
 
     def _stamp(self) -> str:
-        return format_time(dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC))
+        return format_wall(self.clock.wall())
 
     def build_status(self) -> Obj:
         """The status to post now (heartbeat times filled in)."""

@@ -30,11 +30,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kubelite.api.errors import APIError, NotFound
+from kubelite.api.meta import format_wall
+from kubelite.api.pods import grace_period, is_deleting, is_terminal
 from kubelite.client.resource import PatchType
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.cgroups import remove_cgroup
-from kubelite.kubelet.podutil import grace_period, is_deleting, is_terminal, timestamp
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import fetch
 from kubelite.kubelet.status import StatusInputs, pod_status
@@ -59,7 +60,7 @@ class PodWorker:
         self.state = WorkerState.SYNCING
         self.gone = False  # the API object is gone (or the static file removed)
         self.wake = asyncio.Event()
-        self.start_time = pod.get("status", {}).get("startTime") or timestamp(owner.clock)
+        self.start_time = pod.get("status", {}).get("startTime") or format_wall(owner.clock.wall())
         self.last_status: Obj | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -139,7 +140,7 @@ class PodWorker:
             runtime_name=o.runtime_name,
             host_ip=o.host_ip,
             start_time=self.start_time,
-            now=timestamp(o.clock),
+            now=format_wall(o.clock.wall()),
             waiting=waiting,
             ready=o.probes.ready,
             started=o.probes.started,

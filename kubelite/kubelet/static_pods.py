@@ -28,10 +28,11 @@ import yaml
 
 from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import AlreadyExists, APIError, NotFound
+from kubelite.api.pods import CONFIG_HASH, CONFIG_MIRROR, CONFIG_SEEN, CONFIG_SOURCE
 from kubelite.api.resources import ResourceType
 from kubelite.api.validation.pod import validate_pod
+from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.options import KubeletOptions
-from kubelite.kubelet.podutil import CONFIG_HASH, CONFIG_MIRROR, CONFIG_SEEN, CONFIG_SOURCE, content_hash
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.static")

@@ -19,22 +19,21 @@ status.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubelite.api.meta import format_time
+from kubelite.api.meta import format_wall
+from kubelite.api.pods import qos_class, restart_policy
 from kubelite.cri import api_pb2 as pb
-from kubelite.kubelet.podutil import qos_class, restart_policy
 from kubelite.kubelet.runtime_state import PodRuntimeState
 
 Obj = dict[str, Any]
 
 
 def _ts(ns: int) -> str:
-    return format_time(dt.datetime.fromtimestamp(ns / 1e9, dt.UTC)) if ns else ""
+    return format_wall(ns / 1e9) if ns else ""
 
 
 @dataclass(slots=True)

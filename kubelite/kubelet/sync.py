@@ -31,14 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubelite.api.pods import full_name
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
-from kubelite.kubelet.podutil import content_hash, full_name
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots

@@ -23,7 +23,7 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
     # grpc is imported.
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
     from kubelite.image.registry import parse_mirror
-    from kubelite.runtime.server import RuntimeOptions, RuntimeServer
+    from kubelite.runtime.process import RuntimeOptions, RuntimeServer
 
     mirrors: dict[str, tuple[str, ...]] = {}
     for text in args.registry_mirror:

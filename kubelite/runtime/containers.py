@@ -106,7 +106,7 @@ class MonitorLauncher:
 
 
 class ContainerOps:
-    """The ContainerManager half of `service.Runtime` (state lives on the Runtime)."""
+    """The ContainerManager half of `runtime_service.Runtime` (state lives on the Runtime)."""
 
     root: Path
     runc: str

@@ -50,7 +50,7 @@ def _resolv_conf(dns: pb.DNSConfig) -> str:
 
 
 class SandboxOps:
-    """The PodSandboxManager half of `service.Runtime` (state lives on the Runtime)."""
+    """The PodSandboxManager half of `runtime_service.Runtime` (state lives on the Runtime)."""
 
     root: Path
     cni: CNI

@@ -1,8 +1,8 @@
 """What each protobuf field number means: our compact tables, compiled once.
 
-The table modules (`meta`, `core`, `core_volumes`, `apps`, `batch`,
-`networking`, `auth`, `others`) describe every message of a Kubernetes API
-package as one string of comma-separated fields, in the order of the Go
+The table modules (`meta`, `core`, `core_volumes`, `apps`, `batch`, `networking`,
+`auth`, `coordination`, `events`, `policy`, `scheduling`, `storage`, `node`) describe
+every message of a Kubernetes API package as one string of comma-separated fields, in the order of the Go
 struct::
 
     "ContainerPort": "1 name~, 2 hostPort:i32~, 3 containerPort:i32, 4 protocol~, 5 hostIP~"
@@ -40,7 +40,21 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kubelite.api.protobuf import apps, auth, batch, core, core_volumes, meta, networking, others
+from kubelite.api.protobuf import (
+    apps,
+    auth,
+    batch,
+    coordination,
+    core,
+    core_volumes,
+    events,
+    meta,
+    networking,
+    node,
+    policy,
+    scheduling,
+    storage,
+)
 
 SCALARS = frozenset({"str", "i32", "i64", "bool", "bytes", "f64", "f32"})
 SPECIALS = frozenset({"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1"})
@@ -60,12 +74,12 @@ PACKAGES: dict[str, tuple[str, Mapping[str, str]]] = {
     "authentication/v1": ("authentication.k8s.io/v1", auth.AUTHENTICATION_V1),
     "certificates/v1": ("certificates.k8s.io/v1", auth.CERTIFICATES_V1),
     "admissionregistration/v1": ("admissionregistration.k8s.io/v1", auth.ADMISSIONREGISTRATION_V1),
-    "coordination/v1": ("coordination.k8s.io/v1", others.COORDINATION_V1),
-    "events/v1": ("events.k8s.io/v1", others.EVENTS_V1),
-    "policy/v1": ("policy/v1", others.POLICY_V1),
-    "scheduling/v1": ("scheduling.k8s.io/v1", others.SCHEDULING_V1),
-    "storage/v1": ("storage.k8s.io/v1", others.STORAGE_V1),
-    "node/v1": ("node.k8s.io/v1", others.NODE_V1),
+    "coordination/v1": ("coordination.k8s.io/v1", coordination.COORDINATION_V1),
+    "events/v1": ("events.k8s.io/v1", events.EVENTS_V1),
+    "policy/v1": ("policy/v1", policy.POLICY_V1),
+    "scheduling/v1": ("scheduling.k8s.io/v1", scheduling.SCHEDULING_V1),
+    "storage/v1": ("storage.k8s.io/v1", storage.STORAGE_V1),
+    "node/v1": ("node.k8s.io/v1", node.NODE_V1),
 }
 
 # Kinds of meta/v1 that clients encode under any group's apiVersion (client-go

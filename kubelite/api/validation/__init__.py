@@ -9,7 +9,8 @@ resources) get metadata validation only.
     validate ─┬─ meta.validate_object_meta[_update]
               └─ _VALIDATORS[(group, kind)](obj, old)
                    core.py  storage.py  pod.py (+ container.py, volumes.py)
-                   apps.py  batch.py (+ cron.py)  rbac.py  others.py
+                   apps.py  batch.py (+ cron.py)  rbac.py  coordination.py  discovery.py
+                   events.py  networking.py  policy.py  scheduling.py
 
 Validators never raise on malformed input: a value of the wrong JSON type reads as
 empty and is reported as missing or invalid, so a bad request is a 422, not a 500.
@@ -22,7 +23,21 @@ from typing import Any
 
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType
-from kubelite.api.validation import apps, batch, core, names, others, pod, rbac, storage
+from kubelite.api.validation import (
+    apps,
+    batch,
+    coordination,
+    core,
+    discovery,
+    events,
+    names,
+    networking,
+    pod,
+    policy,
+    rbac,
+    scheduling,
+    storage,
+)
 from kubelite.api.validation.fields import as_dict
 from kubelite.api.validation.meta import validate_object_meta, validate_object_meta_update
 
@@ -49,7 +64,7 @@ _VALIDATORS: dict[tuple[str, str], Validator] = {
     ("", "Namespace"): core.validate_namespace,
     ("", "Node"): core.validate_node,
     ("", "Endpoints"): core.validate_endpoints,
-    ("", "Event"): others.validate_core_event,
+    ("", "Event"): events.validate_core_event,
     ("", "Binding"): core.validate_binding,
     ("", "ReplicationController"): core.validate_replication_controller,
     ("", "PersistentVolume"): storage.validate_persistent_volume,
@@ -63,14 +78,14 @@ _VALIDATORS: dict[tuple[str, str], Validator] = {
     ("apps", "ControllerRevision"): apps.validate_controller_revision,
     ("batch", "Job"): batch.validate_job,
     ("batch", "CronJob"): batch.validate_cron_job,
-    ("coordination.k8s.io", "Lease"): others.validate_lease,
-    ("discovery.k8s.io", "EndpointSlice"): others.validate_endpoint_slice,
-    ("events.k8s.io", "Event"): others.validate_events_event,
-    ("networking.k8s.io", "Ingress"): others.validate_ingress,
-    ("networking.k8s.io", "IngressClass"): others.validate_ingress_class,
-    ("networking.k8s.io", "NetworkPolicy"): others.validate_network_policy,
-    ("policy", "PodDisruptionBudget"): others.validate_pdb,
-    ("scheduling.k8s.io", "PriorityClass"): others.validate_priority_class,
+    ("coordination.k8s.io", "Lease"): coordination.validate_lease,
+    ("discovery.k8s.io", "EndpointSlice"): discovery.validate_endpoint_slice,
+    ("events.k8s.io", "Event"): events.validate_events_event,
+    ("networking.k8s.io", "Ingress"): networking.validate_ingress,
+    ("networking.k8s.io", "IngressClass"): networking.validate_ingress_class,
+    ("networking.k8s.io", "NetworkPolicy"): networking.validate_network_policy,
+    ("policy", "PodDisruptionBudget"): policy.validate_pdb,
+    ("scheduling.k8s.io", "PriorityClass"): scheduling.validate_priority_class,
     (_RBAC, "Role"): rbac.validate_role,
     (_RBAC, "ClusterRole"): rbac.validate_cluster_role,
     (_RBAC, "RoleBinding"): rbac.validate_role_binding,

@@ -106,7 +106,7 @@ def validate_positive_int_or_percent(value: Any, path: str) -> Errors:
     return [invalid(path, value, "must be an integer or percentage (e.g '5%')")]
 
 
-def _not_more_than_100_percent(value: Any, path: str) -> Errors:
+def not_more_than_100_percent(value: Any, path: str) -> Errors:
     number, is_percent = int_or_percent_value(value)
     if is_percent and number > 100:
         return [invalid(path, int_or_string(value), "must not be greater than 100%")]
@@ -168,7 +168,7 @@ def _deployment_strategy(strategy: dict[str, Any]) -> Errors:
                 child(path, "maxUnavailable"), int_or_string(unavailable), "may not be 0 when `maxSurge` is 0"
             )
         )
-    return errs + _not_more_than_100_percent(unavailable, child(path, "maxUnavailable"))
+    return errs + not_more_than_100_percent(unavailable, child(path, "maxUnavailable"))
 
 
 def validate_replica_set(rs: dict[str, Any], old: dict[str, Any] | None) -> Errors:
@@ -244,7 +244,7 @@ def _sts_update_strategy(strategy: dict[str, Any]) -> Errors:
         errs += validate_positive_int_or_percent(unavailable, p)
         if int_or_percent_value(unavailable)[0] == 0:
             errs.append(invalid(p, int_or_string(unavailable), "cannot be 0"))
-        errs += _not_more_than_100_percent(unavailable, p)
+        errs += not_more_than_100_percent(unavailable, p)
     return errs
 
 
@@ -305,8 +305,8 @@ def _ds_update_strategy(strategy: dict[str, Any]) -> Errors:
     unavailable, surge = ru.get("maxUnavailable"), ru.get("maxSurge")
     errs = validate_positive_int_or_percent(unavailable, child(rp, "maxUnavailable"))
     errs += validate_positive_int_or_percent(surge, child(rp, "maxSurge"))
-    errs += _not_more_than_100_percent(unavailable, child(rp, "maxUnavailable"))
-    errs += _not_more_than_100_percent(surge, child(rp, "maxSurge"))
+    errs += not_more_than_100_percent(unavailable, child(rp, "maxUnavailable"))
+    errs += not_more_than_100_percent(surge, child(rp, "maxSurge"))
     has_unavailable = int_or_percent_value(unavailable)[0] != 0
     has_surge = int_or_percent_value(surge)[0] != 0
     if has_unavailable and has_surge:

@@ -71,6 +71,10 @@ class GoValue:
         return hash(self.text)
 
 
+def too_many(path: str, actual: int, limit: int) -> FieldError:
+    return FieldError(path, "FieldValueTooMany", f"must have at most {limit} items", actual, True)
+
+
 def _go_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -18,15 +18,14 @@ deleted pods go away.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kubelite.api.meta import format_time
-from kubelite.kubelet.podutil import qos_class
+from kubelite.api.meta import format_wall
+from kubelite.api.pods import qos_class
 
 Obj = dict[str, Any]
 
@@ -103,7 +102,7 @@ def current_stage(stages: list[Stage], pod: Obj) -> Stage | None:
 
 def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) -> Obj:
     """The status a real kubelet would report for `pod` in `phase`, without containers."""
-    now = format_time(dt.datetime.fromtimestamp(wall, dt.UTC))
+    now = format_wall(wall)
     old = pod.get("status") or {}
     started = old.get("startTime") or now
     running = phase == "Running"

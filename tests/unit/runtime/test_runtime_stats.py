@@ -10,9 +10,9 @@ import pytest
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import NotFound
 from kubelite.runtime import stats
+from kubelite.runtime.process import RuntimeOptions
 from kubelite.runtime.records import ContainerRecord, SandboxRecord
-from kubelite.runtime.server import RuntimeOptions
-from kubelite.runtime.service import Runtime
+from kubelite.runtime.runtime_service import Runtime
 
 
 class Node:

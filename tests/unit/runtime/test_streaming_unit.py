@@ -10,7 +10,7 @@ import pytest
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri import remotecommand as rc
-from kubelite.runtime.streaming.server import StreamingOptions, StreamingServer
+from kubelite.runtime.streaming.http_server import StreamingOptions, StreamingServer
 from kubelite.runtime.streaming.tokens import RequestCache, TooManyRequests
 from kubelite.util.clock import FakeClock
 

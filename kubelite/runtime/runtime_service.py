@@ -2,7 +2,7 @@
 
 `Runtime` is assembled from one part per CRI role, each in its own module:
 `sandboxes.SandboxOps` (PodSandboxManager), `containers.ContainerOps` (ContainerManager),
-`streams.StreamOps` (Exec, Attach and PortForward, served by `streaming/`) and, here,
+`streaming.cri_calls.StreamOps` (Exec, Attach and PortForward, served by `streaming/`) and, here,
 version, status, stats and restart recovery. All of them share the records under the
 root directory (`records.py`) and the in-memory index of them.
 
@@ -26,11 +26,11 @@ from kubelite.runtime.containers import ContainerOps, MonitorLauncher
 from kubelite.runtime.namespaces import ensure_private_dir
 from kubelite.runtime.records import ContainerRecord, SandboxRecord, load_all
 from kubelite.runtime.sandboxes import SandboxOps
-from kubelite.runtime.streaming.server import StreamingOptions, StreamingServer
-from kubelite.runtime.streams import StreamOps
+from kubelite.runtime.streaming.cri_calls import StreamOps
+from kubelite.runtime.streaming.http_server import StreamingOptions, StreamingServer
 
 if TYPE_CHECKING:
-    from kubelite.runtime.server import RuntimeOptions
+    from kubelite.runtime.process import RuntimeOptions
 
 RUNTIME_NAME = "kubelite"
 RUNTIME_VERSION = "0.1.0"

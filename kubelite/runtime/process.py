@@ -1,12 +1,12 @@
 """`kubelite runtime`: the CRI server process.
 
 Serves `runtime.v1` RuntimeService and ImageService on a unix socket, backed by
-`service.Runtime` (sandboxes + containers, runc, CNI) and `kubelite.image.ImageManager`.
+`runtime_service.Runtime` (sandboxes + containers, runc, CNI) and `kubelite.image.ImageManager`.
 Exec, attach and port-forward sessions are served on a second, HTTP listener (the
 streaming server, `--streaming-address`, loopback by default) whose URLs the CRI calls
 hand out. Everything the runtime knows lives under `--root`, and each container's monitor is a
 process of its own, so stopping this server (or a crash) leaves containers running; the
-next server finds them again from `--root` (see `service.Runtime.recover`).
+next server finds them again from `--root` (see `runtime_service.Runtime.recover`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import grpc
 
 from kubelite.image.manager import ImageManager
-from kubelite.runtime.grpc_services import add_to_server
-from kubelite.runtime.service import Runtime
+from kubelite.runtime.grpc_servicers import add_to_server
+from kubelite.runtime.runtime_service import Runtime
 
 log = logging.getLogger("kubelite.runtime")
 

@@ -1,4 +1,4 @@
-"""The CRI streaming calls (Exec, Attach, PortForward) of `service.Runtime`.
+"""The CRI streaming calls (Exec, Attach, PortForward) of `runtime_service.Runtime`.
 
 Each CRI call checks its target and answers with a one-time URL on the streaming server
 (`streaming/`); the server later calls back here, through the `StreamingBackend` methods,
@@ -16,12 +16,12 @@ from kubelite.cri.errors import FailedPrecondition, InvalidArgument
 from kubelite.runtime.records import ContainerRecord, SandboxRecord
 from kubelite.runtime.streaming import attach as attach_
 from kubelite.runtime.streaming.exec import PipeExec, TtyExec
-from kubelite.runtime.streaming.server import StreamingServer
+from kubelite.runtime.streaming.http_server import StreamingServer
 from kubelite.runtime.streaming.stdio import StdioSession
 
 
 class StreamOps:
-    """Mixed into `service.Runtime`, which provides the container and sandbox lookups."""
+    """Mixed into `runtime_service.Runtime`, which provides the container and sandbox lookups."""
 
     streaming: StreamingServer
 

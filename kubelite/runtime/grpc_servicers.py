@@ -1,7 +1,7 @@
 """The gRPC face of the runtime: `runtime.v1` RuntimeService and ImageService servicers.
 
 Each servicer method unpacks the request, calls the matching method of a backend that
-implements the `kubelite.cri.services` Protocols, and packs the result. A `CRIError`
+implements the `kubelite.cri.protocols` Protocols, and packs the result. A `CRIError`
 raised by the backend becomes its gRPC status code; anything else is logged once here
 and answered INTERNAL.
 """
@@ -18,7 +18,7 @@ import grpc
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri import api_pb2_grpc as pb_grpc
 from kubelite.cri.errors import CRIError
-from kubelite.cri.services import ImageManagerService, RuntimeService
+from kubelite.cri.protocols import ImageManagerService, RuntimeService
 
 log = logging.getLogger("kubelite.runtime.grpc")
 
