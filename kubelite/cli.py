@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
 
     add_kubelet_subcommands(sub, _run)
+    from kubelite.scheduler.cli import add_subcommands as add_scheduler_subcommands
+
+    add_scheduler_subcommands(sub, _run)
     return p
 
 

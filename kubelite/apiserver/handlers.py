@@ -385,7 +385,7 @@ class ResourceHandlers:
             status["conditions"] = conds
             return cur
 
-        await self.registry.update(pods, info.namespace, pod_name, mutate, ctx, subresource="")
+        await self.registry.update(pods, info.namespace, pod_name, mutate, ctx, subresource="binding")
         return json_response(
             orjson.dumps(
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
