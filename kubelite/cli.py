@@ -63,6 +63,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         bind_address=args.bind_address,
         advertise_address=args.advertise_address,
         local_node=not args.no_local_node,
+        scheduler=not args.no_scheduler,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument(
+        "--no-scheduler", action="store_true", help="do not run the scheduler (pods must name nodes)"
+    )
     up.add_argument(
         "--container-runtime-endpoint",
         default="",

@@ -18,6 +18,7 @@ time in node order, so equal nodes share the load evenly and runs are repeatable
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kubelite.scheduler.cache.snapshot import Snapshot
@@ -108,7 +109,9 @@ class Algorithm:
                 Status.unresolvable(f"node(s) didn't satisfy plugin(s) [{plugins}]") if plugins else None
             )
         start = self.next_start_node_index if nodes is all_nodes else 0
+        started = time.perf_counter()
         feasible = self._filter(fw, state, pod, diagnosis, nodes, start=start)
+        fw.timed("Filter", started, None)
         processed = len(feasible) + len(diagnosis.node_to_status)
         if all_nodes:
             self.next_start_node_index = (self.next_start_node_index + processed) % len(all_nodes)

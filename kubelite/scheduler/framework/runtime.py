@@ -183,6 +183,10 @@ class Framework:
     def has_post_filter_plugins(self) -> bool:
         return bool(self.points["postFilter"])
 
+    def timed(self, point: str, started: float, status: Status | None) -> None:
+        """Report an extension point's latency since `started` (time.perf_counter())."""
+        self._timed(point, started, status)
+
     def _timed(self, point: str, started: float, status: Status | None) -> None:
         if self._observe is not None:
             self._observe(point, _status_label(status), time.perf_counter() - started)
