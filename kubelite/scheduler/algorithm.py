@@ -135,34 +135,42 @@ class Algorithm:
             percentage = self.percentage_of_nodes_to_score
         to_find = num_feasible_nodes_to_find(percentage, n_all) if fw.has_score_plugins() else 1
         fns = fw.filter_functions(state)
+        order = nodes[start:] + nodes[:start] if start else nodes
         if not fns:
-            return [nodes[(start + i) % n_all] for i in range(min(to_find, n_all))]
+            return order[:to_find]
         feasible: list[NodeInfo] = []
-        statuses = diagnosis.node_to_status
-        with_nominated = bool(fw.handle.nominator)
-        success = Code.SUCCESS
-        for i in range(n_all):
-            node = nodes[(start + i) % n_all]
-            status: Status | None = None
-            if with_nominated:
+        if fw.handle.nominator:
+            for node in order:
                 status = fw.run_filter_plugins_with_nominated_pods(state, pod, node, fns)
-            else:
-                for name, fn in fns:
-                    s = fn(state, pod, node)
-                    if s is not None and s.code is not success:
-                        s.plugin = name
-                        status = s
+                if status is None or status.code is Code.SUCCESS:
+                    feasible.append(node)
+                    if len(feasible) >= to_find:
                         break
-            if status is None or status.code is success:
+                else:
+                    self._rejected(diagnosis, node, status)
+            return feasible
+        names = {fn: name for name, fn in fns}
+        calls = tuple(fn for _, fn in fns)
+        success = Code.SUCCESS
+        for node in order:  # the hot loop: thousands of node-filter pairs per second
+            for fn in calls:
+                s = fn(state, pod, node)
+                if s is not None and s.code is not success:
+                    s.plugin = names[fn]
+                    self._rejected(diagnosis, node, s)
+                    break
+            else:
                 feasible.append(node)
                 if len(feasible) >= to_find:
                     break
-                continue
-            if not status.is_rejected():
-                raise SchedulingError(status)
-            statuses.set(node.name, status)
-            diagnosis.add_plugin_status(status)
         return feasible
+
+    @staticmethod
+    def _rejected(diagnosis: Diagnosis, node: NodeInfo, status: Status) -> None:
+        if not status.is_rejected():
+            raise SchedulingError(status)
+        diagnosis.node_to_status.set(node.name, status)
+        diagnosis.add_plugin_status(status)
 
     def prioritize_nodes(
         self, fw: Framework, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
@@ -182,12 +190,7 @@ class Algorithm:
         index = self.snapshot.index
         n = max(len(index), 1)
         last = self._last_chosen
-        chosen, chosen_distance = nodes[0], n + 1
-        for node, total in zip(nodes, totals, strict=True):
-            if total != best:
-                continue
-            distance = (index.get(node.name, 0) - last - 1) % n
-            if distance < chosen_distance:
-                chosen, chosen_distance = node, distance
+        ties = [node for node, total in zip(nodes, totals, strict=True) if total == best]
+        chosen = min(ties, key=lambda node: (index.get(node.name, 0) - last - 1) % n)
         self._last_chosen = index.get(chosen.name, 0)
         return chosen.name

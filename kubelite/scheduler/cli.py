@@ -25,6 +25,8 @@ DEFAULTS = ComponentDefaults(
 
 
 def cmd_scheduler(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
+    from kubelite.client.config import ConfigError as ClientConfigError
+    from kubelite.client.config import load_config
     from kubelite.scheduler.config import ConfigError, default_configuration, load
     from kubelite.scheduler.framework.runtime import FrameworkError
     from kubelite.scheduler.process import effective_options, run_scheduler
@@ -43,10 +45,11 @@ def cmd_scheduler(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
         from kubelite.scheduler.framework.runtime import Framework
         from kubelite.scheduler.plugins.registry import in_tree_registry, merge, out_of_tree_registry
 
+        load_config(options.kubeconfig)  # a missing or broken kubeconfig is reported now, plainly
         registry = merge(in_tree_registry(), out_of_tree_registry(config.extra_registry_paths))
         for profile in config.profiles:  # refuse a bad profile now, with its message
             Framework(profile, registry, Handle())
-    except (ConfigError, FrameworkError, ImportError, AttributeError, ValueError) as err:
+    except (ConfigError, ClientConfigError, FrameworkError, ImportError, AttributeError, ValueError) as err:
         raise SystemExit(f"kubelite scheduler: {err}") from None
     return run(run_until_signalled(run_scheduler(options, config)))
 

@@ -151,6 +151,17 @@ class ScorePlugin(Protocol):
 
 
 @runtime_checkable
+class ScoreNodesPlugin(Protocol):
+    """Optional, kubelite's own: score every feasible node in one call. A plugin may offer it
+    beside `score` when a loop of its own is much cheaper than one call per node; the results
+    must equal `[score(state, pod, n) for n in nodes]`."""
+
+    NAME: ClassVar[str]
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]: ...
+
+
+@runtime_checkable
 class NormalizeScorePlugin(Protocol):
     NAME: ClassVar[str]
 

@@ -39,6 +39,7 @@ from kubelite.scheduler.framework.interface import (
     NormalizeScorePlugin,
     PostFilterResult,
     PreFilterResult,
+    ScoreNodesPlugin,
     WaitingPod,
 )
 from kubelite.scheduler.framework.status import Code, Status, is_skip, is_success
@@ -108,6 +109,16 @@ class Framework:
                 raise FrameworkError(f'initializing plugin "{name}": {err}') from err
         for point in EXTENSION_POINT_FIELDS:
             self.points[point] = self._expand(point)
+        # Which optional methods each score plugin has, worked out once (isinstance on a
+        # Protocol is too slow for every cycle).
+        self._score_plan = [
+            (
+                pl,
+                pl.score_nodes if isinstance(pl, ScoreNodesPlugin) else None,
+                pl.normalize_score if isinstance(pl, NormalizeScorePlugin) else None,
+            )
+            for pl in self.points["score"]
+        ]
         if len(self.points["queueSort"]) != 1:
             raise FrameworkError(
                 f"only one queue sort plugin can be enabled, got {len(self.points['queueSort'])}"
@@ -355,21 +366,24 @@ class Framework:
         """Each node's weighted total over the score plugins (raises on a plugin error)."""
         started = time.perf_counter()
         totals = [0] * len(nodes)
-        for pl in self.points["score"]:
+        for pl, score_nodes, normalize in self._score_plan:
             if pl.NAME in state.skip_score:
                 continue
-            score = pl.score
-            scores = [score(state, pod, n) for n in nodes]
-            if isinstance(pl, NormalizeScorePlugin):
-                pl.normalize_score(state, pod, scores)
+            if score_nodes is not None:
+                scores = score_nodes(state, pod, nodes)
+            else:
+                score = pl.score
+                scores = [score(state, pod, n) for n in nodes]
+            if normalize is not None:
+                normalize(state, pod, scores)
+            if scores and (max(scores) > MAX_NODE_SCORE or min(scores) < MIN_NODE_SCORE):
+                bad = next(s for s in scores if s > MAX_NODE_SCORE or s < MIN_NODE_SCORE)
+                raise ValueError(
+                    f"plugin {pl.NAME!r} returns an invalid score {bad}, it should in the range of "
+                    f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                )
             weight = self.score_weights[pl.NAME]
-            for i, s in enumerate(scores):
-                if s > MAX_NODE_SCORE or s < MIN_NODE_SCORE:
-                    raise ValueError(
-                        f"plugin {pl.NAME!r} returns an invalid score {s}, it should in the range of "
-                        f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
-                    )
-                totals[i] += s * weight
+            totals = [t + s * weight for t, s in zip(totals, scores, strict=True)]
         self._timed("Score", started, None)
         return totals
 

@@ -333,6 +333,7 @@ class NodeInfo:
         "generation",
         "image_states",
         "images",
+        "labels",
         "name",
         "node",
         "non_zero_requested",
@@ -341,12 +342,18 @@ class NodeInfo:
         "pods_with_required_anti_affinity",
         "pvc_ref_counts",
         "requested",
+        "taints",
+        "unschedulable",
         "used_ports",
     )
 
     def __init__(self, node: Obj | None = None) -> None:
         self.node: Obj | None = None
         self.name = ""
+        # Read by Filter for every node of every cycle: kept as attributes, not looked up.
+        self.labels: dict[str, str] = {}
+        self.taints: list[Obj] = []
+        self.unschedulable = False
         self.allocatable = Resource()
         self.images: dict[str, int] = {}  # image name -> size, from node.status.images
         self.image_states: dict[str, ImageState] = {}  # filled in snapshots
@@ -366,6 +373,10 @@ class NodeInfo:
     def set_node(self, node: Obj) -> None:
         self.node = node
         self.name = node["metadata"]["name"]
+        self.labels = node["metadata"].get("labels") or {}
+        spec = node.get("spec") or {}
+        self.taints = spec.get("taints") or []
+        self.unschedulable = bool(spec.get("unschedulable"))
         status = node.get("status") or {}
         self.allocatable = resource_from_list(resource_list(status.get("allocatable")))
         self.images = {}
@@ -373,18 +384,6 @@ class NodeInfo:
             for name in image.get("names") or ():
                 self.images[name] = int(image.get("sizeBytes") or 0)
         self.generation = next_generation()
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return (self.node or {}).get("metadata", {}).get("labels") or {}
-
-    @property
-    def taints(self) -> list[Obj]:
-        return ((self.node or {}).get("spec") or {}).get("taints") or []
-
-    @property
-    def unschedulable(self) -> bool:
-        return bool(((self.node or {}).get("spec") or {}).get("unschedulable"))
 
     # ---- pods ----
 
@@ -442,6 +441,7 @@ class NodeInfo:
     def clone(self) -> NodeInfo:
         c = NodeInfo.__new__(NodeInfo)
         c.node, c.name = self.node, self.name
+        c.labels, c.taints, c.unschedulable = self.labels, self.taints, self.unschedulable
         c.allocatable = self.allocatable
         c.images, c.image_states = self.images, self.image_states
         c.requested = self.requested.clone()

@@ -44,6 +44,10 @@ class ImageLocality:
                 total += int(st.size * (st.num_nodes / total_nodes))
         return calculate_priority(total, len(pod.images))
 
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        # A node without images scores 0 (the sum is clamped to the minimum threshold).
+        return [self.score(state, pod, n) if n.image_states else 0 for n in nodes]
+
 
 def calculate_priority(sum_scores: int, num_containers: int) -> int:
     max_threshold = MAX_CONTAINER_THRESHOLD * max(num_containers, 1)

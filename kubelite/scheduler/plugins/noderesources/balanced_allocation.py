@@ -54,3 +54,19 @@ class BalancedAllocation:
             reqs = pod_request_list(pod, self.resources, use_requested=True)
         allocs, requested = allocatable_and_requested(node, self.resources, reqs, use_requested=True)
         return balanced_score(requested, allocs)
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        if [r.name for r in self.resources] != ["cpu", "memory"]:
+            return [self.score(state, pod, n) for n in nodes]
+        pc, pm = pod.requests.milli_cpu, pod.requests.memory
+        out = []
+        for n in nodes:
+            alloc, used = n.allocatable, n.requested
+            cap_c, cap_m = alloc.milli_cpu, alloc.memory
+            if cap_c and cap_m:
+                fc = min((used.milli_cpu + pc) / cap_c, 1.0)
+                fm = min((used.memory + pm) / cap_m, 1.0)
+                out.append(int((1 - abs(fc - fm) / 2) * MAX_NODE_SCORE))
+            else:
+                out.append(MAX_NODE_SCORE)  # one resource or none: no deviation
+        return out

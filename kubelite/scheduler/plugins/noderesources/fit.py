@@ -32,6 +32,7 @@ from kubelite.scheduler.framework.types import NodeInfo, PodInfo, Resource
 from kubelite.scheduler.plugins.noderesources.scoring import (
     ResourceSpec,
     allocatable_and_requested,
+    fast_cpu_memory,
     least_allocated,
     most_allocated,
     parse_resources,
@@ -94,6 +95,7 @@ class Fit:
             shape = (strategy.get("requestedToCapacityRatio") or {}).get("shape") or []
             self.scorer = requested_to_capacity_ratio(self.resources, shape)
         self.strategy = kind
+        self._fast = fast_cpu_memory(kind, self.resources)
 
     # ---- filter ----
 
@@ -132,6 +134,11 @@ class Fit:
             reqs = pod_request_list(pod, self.resources, use_requested=False)
         allocs, requested = allocatable_and_requested(node, self.resources, reqs, use_requested=False)
         return self.scorer(requested, allocs)
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        if self._fast is not None:
+            return self._fast(pod, nodes)
+        return [self.score(state, pod, n) for n in nodes]
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
         return [

@@ -59,6 +59,9 @@ class TaintToleration:
             1 for t in taints if t.get("effect") == "PreferNoSchedule" and not tolerates_any(tolerations, t)
         )
 
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        return [self.score(state, pod, n) if n.taints else 0 for n in nodes]
+
     def normalize_score(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         default_normalize_score(scores, reverse=True)
 
