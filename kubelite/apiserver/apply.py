@@ -103,7 +103,7 @@ def _without_managed_fields(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(node: Node | None, meta_: PatchMeta, live: Any, config: Any) -> Any:
-    how = fieldpath._granular(node, meta_, config)
+    how = fieldpath.granular(node, meta_, config)
     if how == "struct" and isinstance(live, dict):
         assert node is not None
         out = dict(live)
