@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 import kubelite
 from kubelite.api import errors
@@ -82,7 +83,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return status_response(errors.InternalError("an internal error occurred; see the API server log"))
 
 
-def auth_middleware(authn: Authenticator):
+def auth_middleware(authn: Authenticator) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         user = authn.authenticate(request)
@@ -200,7 +201,10 @@ class APIApp:
             raise errors.path_not_found()
         if (group, version) not in self.catalog.group_versions():
             raise errors.path_not_found()
-        resp = json_response(openapi.document(self.catalog, group, version))
+        body = openapi.document(self.catalog, group, version)
+        if body is None:
+            raise errors.path_not_found()
+        resp = json_response(body)
         resp.headers["Cache-Control"] = "public, immutable" if "hash" in request.query else "no-cache"
         return resp
 
