@@ -130,7 +130,7 @@ def add_flags(parser: argparse.ArgumentParser, defaults: ComponentDefaults) -> N
         const=True,
         default=True,
         metavar="BOOL",
-        help="run as one of several instances, only the holder of the Lease active (--leader-elect=false: alone)",
+        help="one of several instances, only the holder of the Lease active (--leader-elect=false: alone)",
     )
     le.add_argument("--no-leader-elect", dest="leader_elect", action="store_false", help=argparse.SUPPRESS)
     le.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0, metavar="DURATION")

@@ -13,8 +13,9 @@ Handlers only update in-memory state; they never call the API or wait.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from kubelite.api.types import Object
 from kubelite.client.informer import Handlers
 from kubelite.scheduler.framework import events as ev
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, EventResource
@@ -23,14 +24,12 @@ from kubelite.scheduler.framework.types import PodInfo
 if TYPE_CHECKING:
     from kubelite.scheduler.scheduler import Scheduler
 
-Obj = dict[str, Any]
 
-
-def _assigned(pod: Obj) -> bool:
+def _assigned(pod: Object) -> bool:
     return bool((pod.get("spec") or {}).get("nodeName"))
 
 
-def _uid(pod: Obj) -> str:
+def _uid(pod: Object) -> str:
     md = pod["metadata"]
     return str(md.get("uid") or f"{md.get('namespace') or 'default'}/{md['name']}")
 
@@ -67,12 +66,12 @@ def register(s: Scheduler) -> None:
 
 
 def _move(
-    s: Scheduler, resource: EventResource, action: ActionType, old: Obj | None, new: Obj | None
+    s: Scheduler, resource: EventResource, action: ActionType, old: Object | None, new: Object | None
 ) -> None:
     s.queue.move_all_to_active_or_backoff(ClusterEvent(resource, action), old, new)
 
 
-def _namespace_update(s: Scheduler, old: Obj, new: Obj) -> None:
+def _namespace_update(s: Scheduler, old: Object, new: Object) -> None:
     if (old["metadata"].get("labels") or {}) != (new["metadata"].get("labels") or {}):
         _move(s, EventResource.NAMESPACE, ActionType.UPDATE_OTHER, old, new)
 
@@ -80,7 +79,7 @@ def _namespace_update(s: Scheduler, old: Obj, new: Obj) -> None:
 # ---- pods ----
 
 
-def on_pod_add(s: Scheduler, pod: Obj) -> None:
+def on_pod_add(s: Scheduler, pod: Object) -> None:
     if _assigned(pod):
         s.cache.add_pod(pod)
         s.queue.move_all_to_active_or_backoff(ev.ASSIGNED_POD_ADD, None, pod)
@@ -88,7 +87,7 @@ def on_pod_add(s: Scheduler, pod: Obj) -> None:
         s.queue.add(PodInfo(pod))
 
 
-def on_pod_update(s: Scheduler, old: Obj, new: Obj) -> None:
+def on_pod_update(s: Scheduler, old: Object, new: Object) -> None:
     if _assigned(new):
         if not _assigned(old):
             s.queue.delete(_uid(new))  # bound: no longer pending
@@ -102,7 +101,7 @@ def on_pod_update(s: Scheduler, old: Obj, new: Obj) -> None:
         s.queue.update(PodInfo(new))
 
 
-def on_pod_delete(s: Scheduler, pod: Obj) -> None:
+def on_pod_delete(s: Scheduler, pod: Object) -> None:
     if _assigned(pod):
         s.cache.remove_pod(pod)
         s.queue.move_all_to_active_or_backoff(ev.ASSIGNED_POD_DELETE, pod, None)
@@ -116,12 +115,12 @@ def on_pod_delete(s: Scheduler, pod: Obj) -> None:
 # ---- nodes ----
 
 
-def on_node_add(s: Scheduler, node: Obj) -> None:
+def on_node_add(s: Scheduler, node: Object) -> None:
     s.cache.add_node(node)
     s.queue.move_all_to_active_or_backoff(ev.NODE_ADD, None, node)
 
 
-def on_node_update(s: Scheduler, old: Obj, new: Obj) -> None:
+def on_node_update(s: Scheduler, old: Object, new: Object) -> None:
     action = ev.node_update_actions(old, new)
     s.cache.update_node(
         new, changed=bool(action & ~ActionType.UPDATE_NODE_CONDITION) or _images_changed(old, new)
@@ -132,9 +131,9 @@ def on_node_update(s: Scheduler, old: Obj, new: Obj) -> None:
         )
 
 
-def _images_changed(old: Obj, new: Obj) -> bool:
+def _images_changed(old: Object, new: Object) -> bool:
     return (old.get("status") or {}).get("images") != (new.get("status") or {}).get("images")
 
 
-def on_node_delete(s: Scheduler, node: Obj) -> None:
+def on_node_delete(s: Scheduler, node: Object) -> None:
     s.cache.remove_node(node)

@@ -32,6 +32,7 @@ from typing import Any
 
 from kubelite.api.errors import APIError
 from kubelite.api.meta import format_wall
+from kubelite.api.types import Object
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import SharedInformer, SharedInformerFactory
 from kubelite.client.resource import PatchType
@@ -53,7 +54,6 @@ from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.scheduler")
 
-Obj = dict[str, Any]
 NOTE_LENGTH_LIMIT = 1024
 EVENT_WRITERS = 4
 
@@ -146,7 +146,7 @@ class Scheduler:
         fw = self.profiles.get(info.scheduler_name)
         return fw.run_pre_enqueue_plugins(info) if fw is not None else None
 
-    def responsible_for(self, pod: Obj) -> bool:
+    def responsible_for(self, pod: Object) -> bool:
         return ((pod.get("spec") or {}).get("schedulerName") or "default-scheduler") in self.profiles
 
     # ---- lifetime ----
@@ -384,10 +384,10 @@ class Scheduler:
         fw.handle.recorder.event(pod.pod, "Warning", "FailedScheduling", message)
         self._spawn(self._update_pod_status(qpi.info.pod, reason, message, nominated), f"status {pod.key}")
 
-    async def _update_pod_status(self, pod: Obj, reason: str, message: str, nominated: str | None) -> None:
+    async def _update_pod_status(self, pod: Object, reason: str, message: str, nominated: str | None) -> None:
         status = pod.get("status") or {}
         current = next((c for c in status.get("conditions") or () if c.get("type") == "PodScheduled"), None)
-        patch: Obj = {}
+        patch: Object = {}
         if current is None or (current.get("status"), current.get("reason"), current.get("message")) != (
             "False",
             reason,

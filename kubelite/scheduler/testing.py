@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.scheduler.cache.snapshot import Snapshot
 from kubelite.scheduler.config.load import default_configuration
 from kubelite.scheduler.config.types import Profile
@@ -27,16 +28,15 @@ from kubelite.scheduler.plugins.registry import Registry, in_tree_registry
 from kubelite.scheduler.queue.nominator import Nominator
 from kubelite.util.clock import Clock
 
-Obj = dict[str, Any]
 _uids = itertools.count(1)
 
 
-def taint(key: str, value: str = "", effect: str = "NoSchedule") -> Obj:
+def taint(key: str, value: str = "", effect: str = "NoSchedule") -> Object:
     return {"key": key, "value": value, "effect": effect}
 
 
-def toleration(key: str = "", value: str = "", effect: str = "", operator: str = "Equal") -> Obj:
-    t: Obj = {"operator": operator}
+def toleration(key: str = "", value: str = "", effect: str = "", operator: str = "Equal") -> Object:
+    t: Object = {"operator": operator}
     if key:
         t["key"] = key
     if value:
@@ -56,19 +56,19 @@ def make_pod(
     labels: dict[str, str] | None = None,
     node_name: str = "",
     node_selector: dict[str, str] | None = None,
-    tolerations: list[Obj] | None = None,
-    affinity: Obj | None = None,
+    tolerations: list[Object] | None = None,
+    affinity: Object | None = None,
     host_ports: list[int] | None = None,
     priority: int | None = None,
     preemption_policy: str | None = None,
     scheduler_name: str | None = None,
-    spread: list[Obj] | None = None,
+    spread: list[Object] | None = None,
     images: list[str] | None = None,
-    volumes: list[Obj] | None = None,
+    volumes: list[Object] | None = None,
     start_time: str | None = None,
     uid: str | None = None,
     **spec_extra: Any,
-) -> Obj:
+) -> Object:
     reqs = dict(requests or {})
     if cpu:
         reqs["cpu"] = cpu
@@ -76,13 +76,13 @@ def make_pod(
         reqs["memory"] = memory
     containers = []
     for i, image in enumerate(images or ["busybox"]):
-        c: Obj = {"name": f"c{i}", "image": image}
+        c: Object = {"name": f"c{i}", "image": image}
         if reqs and i == 0:
             c["resources"] = {"requests": reqs}
         if host_ports and i == 0:
             c["ports"] = [{"containerPort": p, "hostPort": p, "protocol": "TCP"} for p in host_ports]
         containers.append(c)
-    spec: Obj = {"containers": containers, **spec_extra}
+    spec: Object = {"containers": containers, **spec_extra}
     for key, value in (
         ("nodeName", node_name),
         ("nodeSelector", node_selector),
@@ -96,10 +96,10 @@ def make_pod(
     ):
         if value:
             spec[key] = value
-    md: Obj = {"name": name, "namespace": namespace, "uid": uid or f"uid-{next(_uids)}"}
+    md: Object = {"name": name, "namespace": namespace, "uid": uid or f"uid-{next(_uids)}"}
     if labels:
         md["labels"] = labels
-    pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec, "status": {}}
+    pod: Object = {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec, "status": {}}
     if start_time:
         pod["status"]["startTime"] = start_time
     return pod
@@ -112,11 +112,11 @@ def make_node(
     memory: str = "32Gi",
     pods: int = 110,
     labels: dict[str, str] | None = None,
-    taints: list[Obj] | None = None,
+    taints: list[Object] | None = None,
     unschedulable: bool = False,
     extended: dict[str, str] | None = None,
     images: dict[str, int] | None = None,
-) -> Obj:
+) -> Object:
     allocatable = {
         "cpu": cpu,
         "memory": memory,
@@ -124,7 +124,7 @@ def make_node(
         "ephemeral-storage": "100Gi",
         **(extended or {}),
     }
-    spec: Obj = {}
+    spec: Object = {}
     if taints:
         spec["taints"] = taints
     if unschedulable:
@@ -142,7 +142,7 @@ def make_node(
     }
 
 
-def node_info(node: Obj, *pods: Obj | PodInfo) -> NodeInfo:
+def node_info(node: Object, *pods: Object | PodInfo) -> NodeInfo:
     ni = NodeInfo(node)
     for p in pods:
         info = p if isinstance(p, PodInfo) else PodInfo(p)
@@ -159,17 +159,17 @@ def snapshot_of(nodes: list[NodeInfo]) -> Snapshot:
 class FakeLister:
     """A lister over a fixed list of objects."""
 
-    def __init__(self, objs: list[Obj] | None = None) -> None:
+    def __init__(self, objs: list[Object] | None = None) -> None:
         self.objs = list(objs or [])
 
-    def get(self, name: str, namespace: str | None = None) -> Obj | None:
+    def get(self, name: str, namespace: str | None = None) -> Object | None:
         for o in self.objs:
             md = o["metadata"]
             if md["name"] == name and (namespace is None or md.get("namespace", "") in (namespace, "")):
                 return o
         return None
 
-    def list(self, namespace: str | None = None, selector: Any = None) -> list[Obj]:
+    def list(self, namespace: str | None = None, selector: Any = None) -> list[Object]:
         return [o for o in self.objs if namespace is None or o["metadata"].get("namespace") == namespace]
 
 
@@ -244,15 +244,15 @@ class FakeResource:
     def __init__(self, calls: list[tuple[str, str, Any]]) -> None:
         self.calls = calls
 
-    async def create(self, obj: Obj, **kw: Any) -> Obj:
+    async def create(self, obj: Object, **kw: Any) -> Object:
         self.calls.append(("create", kw.get("name") or obj["metadata"]["name"], obj))
         return obj
 
-    async def patch(self, name: str, patch: Any, **kw: Any) -> Obj:
+    async def patch(self, name: str, patch: Any, **kw: Any) -> Object:
         self.calls.append(("patch", name, patch))
         return {}
 
-    async def delete(self, name: str, **kw: Any) -> Obj:
+    async def delete(self, name: str, **kw: Any) -> Object:
         self.calls.append(("delete", name, kw))
         return {}
 

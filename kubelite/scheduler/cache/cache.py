@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.scheduler.cache.snapshot import Snapshot
 from kubelite.scheduler.framework.types import ImageState, NodeInfo, PodInfo
 
 log = logging.getLogger("kubelite.scheduler.cache")
 
-Obj = dict[str, Any]
 ZONE_LABEL = "topology.kubernetes.io/zone"
 REGION_LABEL = "topology.kubernetes.io/region"
 
@@ -43,7 +42,7 @@ class _PodState:
     binding_finished: bool = False
 
 
-def zone_of(node: Obj) -> str:
+def zone_of(node: Object) -> str:
     labels = node["metadata"].get("labels") or {}
     region, zone = labels.get(REGION_LABEL, ""), labels.get(ZONE_LABEL, "")
     return f"{region}:\x00:{zone}" if region or zone else ""
@@ -85,7 +84,7 @@ class Cache:
         state = self._pods.get(uid)
         return state is not None and state.assumed
 
-    def add_pod(self, pod: Obj) -> None:
+    def add_pod(self, pod: Object) -> None:
         """A pod bound to a node arrived from the informer (confirming an assumed one)."""
         info = PodInfo(pod)
         state = self._pods.get(info.uid)
@@ -98,10 +97,10 @@ class Cache:
         self._place(info)
         self._pods[info.uid] = _PodState(info, info.node_name, assumed=False)
 
-    def update_pod(self, pod: Obj) -> None:
+    def update_pod(self, pod: Object) -> None:
         self.add_pod(pod)
 
-    def remove_pod(self, pod: Obj) -> None:
+    def remove_pod(self, pod: Object) -> None:
         uid = pod["metadata"].get("uid") or f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}"
         state = self._pods.pop(uid, None)
         if state is not None:
@@ -129,7 +128,7 @@ class Cache:
 
     # ---- nodes ----
 
-    def add_node(self, node: Obj) -> None:
+    def add_node(self, node: Object) -> None:
         name = node["metadata"]["name"]
         ni = self.nodes.get(name)
         if ni is None:
@@ -147,7 +146,7 @@ class Cache:
             self._node_set_changed = True
         self._dirty.add(name)
 
-    def update_node(self, node: Obj, *, changed: bool = True) -> None:
+    def update_node(self, node: Object, *, changed: bool = True) -> None:
         """A node changed; `changed=False` when nothing the plugins read did (a heartbeat):
         the new object replaces the old one without a new copy into the next snapshot."""
         ni = self.nodes.get(node["metadata"]["name"])
@@ -156,7 +155,7 @@ class Cache:
             return
         self.add_node(node)
 
-    def remove_node(self, node: Obj) -> None:
+    def remove_node(self, node: Object) -> None:
         name = node["metadata"]["name"]
         ni = self.nodes.get(name)
         if ni is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum, Flag, auto
 from typing import Any
 
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 
 class ActionType(Flag):
@@ -90,7 +90,7 @@ class QueueingHint(Enum):
 
 
 # hint(pod, old, new) -> QUEUE or SKIP; `old` is None for adds, `new` None for deletes.
-HintFn = Callable[[Obj, Obj | None, Obj | None], QueueingHint]
+HintFn = Callable[[Object, Object | None, Object | None], QueueingHint]
 
 
 @dataclass(slots=True, frozen=True)
@@ -107,7 +107,7 @@ UNSCHEDULABLE_TIMEOUT = ClusterEvent(EventResource.WILDCARD, ActionType.all(), "
 FORCE_ACTIVATE = ClusterEvent(EventResource.WILDCARD, ActionType.all(), "ForceActivate")
 
 
-def node_update_actions(old: Obj, new: Obj) -> ActionType:
+def node_update_actions(old: Object, new: Object) -> ActionType:
     """Which parts of a Node changed, as the scheduler's node update events name them."""
     action = ActionType(0)
     o_status, n_status = old.get("status") or {}, new.get("status") or {}
@@ -128,11 +128,11 @@ def node_update_actions(old: Obj, new: Obj) -> ActionType:
     return action
 
 
-def _conditions(status: Obj) -> dict[str, str]:
+def _conditions(status: Object) -> dict[str, str]:
     return {c.get("type", ""): c.get("status", "") for c in status.get("conditions") or ()}
 
 
-def assigned_pod_update_actions(old: Obj, new: Obj) -> ActionType:
+def assigned_pod_update_actions(old: Object, new: Object) -> ActionType:
     action = ActionType(0)
     if (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get("labels"):
         action |= ActionType.UPDATE_POD_LABEL
@@ -141,7 +141,7 @@ def assigned_pod_update_actions(old: Obj, new: Obj) -> ActionType:
     return action or ActionType.UPDATE_POD_OTHER
 
 
-def _requests(pod: Obj) -> Any:
+def _requests(pod: Object) -> Any:
     return [
         ((c.get("resources") or {}).get("requests")) for c in (pod.get("spec") or {}).get("containers") or ()
     ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kubelite.api.types import Object
 from kubelite.scheduler.cache.snapshot import Snapshot
 from kubelite.scheduler.queue.nominator import Nominator
 from kubelite.util.clock import Clock, RealClock
@@ -27,21 +28,19 @@ from kubelite.util.clock import Clock, RealClock
 if TYPE_CHECKING:
     from kubelite.scheduler.framework.runtime import Framework
 
-Obj = dict[str, Any]
-
 
 class ObjectLister(Protocol):
     """The part of kubelite.client.Lister plugins use."""
 
-    def get(self, name: str, namespace: str | None = None) -> Obj | None: ...
+    def get(self, name: str, namespace: str | None = None) -> Object | None: ...
 
-    def list(self, namespace: str | None = None, selector: Any = None) -> list[Obj]: ...
+    def list(self, namespace: str | None = None, selector: Any = None) -> list[Object]: ...
 
 
 class Recorder(Protocol):
     """kubelite.client.events.EventRecorder's interface: record and return at once."""
 
-    def event(self, obj: Obj, type_: str, reason: str, message: str) -> None: ...
+    def event(self, obj: Object, type_: str, reason: str, message: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -56,16 +55,16 @@ class Listers:
     pdbs: ObjectLister | None = None
 
     @staticmethod
-    def items(lister: ObjectLister | None, namespace: str | None = None) -> list[Obj]:
+    def items(lister: ObjectLister | None, namespace: str | None = None) -> list[Object]:
         return lister.list(namespace) if lister is not None else []
 
     @staticmethod
-    def lookup(lister: ObjectLister | None, name: str, namespace: str | None = None) -> Obj | None:
+    def lookup(lister: ObjectLister | None, name: str, namespace: str | None = None) -> Object | None:
         return lister.get(name, namespace) if lister is not None else None
 
 
 class _NoEvents:
-    def event(self, obj: Obj, type_: str, reason: str, message: str) -> None:
+    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
         return None
 
 

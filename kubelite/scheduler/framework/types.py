@@ -22,8 +22,7 @@ from typing import Any
 
 from kubelite.api.quantity import Quantity, QuantityError, parse_quantity
 from kubelite.api.selectors import LabelSelector, selector_from_label_selector_object
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 # A container without a cpu/memory request counts as this much when scoring (Kubernetes'
 # DefaultMilliCPURequest and DefaultMemoryRequest), so empty pods still spread.
@@ -113,7 +112,7 @@ def resource_from_list(values: dict[str, int]) -> Resource:
     return r
 
 
-def _container_requests(c: Obj, defaults: dict[str, int] | None) -> dict[str, int]:
+def _container_requests(c: Object, defaults: dict[str, int] | None) -> dict[str, int]:
     reqs = resource_list((c.get("resources") or {}).get("requests"))
     if defaults:
         for name, value in defaults.items():
@@ -132,7 +131,7 @@ def _max_into(total: dict[str, int], more: dict[str, int]) -> None:
             total[name] = value
 
 
-def pod_requests(pod: Obj, *, non_missing: dict[str, int] | None = None) -> dict[str, int]:
+def pod_requests(pod: Object, *, non_missing: dict[str, int] | None = None) -> dict[str, int]:
     """What a pod asks for, as Kubernetes' PodRequests computes it.
 
     App containers run together: their requests add up. Init containers run one at a time
@@ -162,7 +161,7 @@ def pod_requests(pod: Obj, *, non_missing: dict[str, int] | None = None) -> dict
     return reqs
 
 
-def pod_priority(pod: Obj) -> int:
+def pod_priority(pod: Object) -> int:
     """spec.priority (set by the Priority admission plugin from priorityClassName), else 0."""
     value = (pod.get("spec") or {}).get("priority")
     return int(value) if isinstance(value, int) else 0
@@ -195,7 +194,7 @@ def _selector(obj: Any) -> LabelSelector:
         return LabelSelector.nothing()
 
 
-def _term(namespace: str, raw: Obj, weight: int = 0) -> AffinityTerm:
+def _term(namespace: str, raw: Object, weight: int = 0) -> AffinityTerm:
     names = raw.get("namespaces") or []
     ns_selector = raw.get("namespaceSelector")
     namespaces = frozenset(names) if names or ns_selector is not None else frozenset((namespace,))
@@ -208,7 +207,7 @@ def _term(namespace: str, raw: Obj, weight: int = 0) -> AffinityTerm:
     )
 
 
-def _terms(namespace: str, section: Obj | None, preferred: bool) -> tuple[AffinityTerm, ...]:
+def _terms(namespace: str, section: Object | None, preferred: bool) -> tuple[AffinityTerm, ...]:
     if not section:
         return ()
     if preferred:
@@ -228,7 +227,7 @@ class HostPort:
     port: int
 
 
-def _host_ports(spec: Obj) -> tuple[HostPort, ...]:
+def _host_ports(spec: Object) -> tuple[HostPort, ...]:
     out = []
     for c in spec.get("containers") or ():
         for p in c.get("ports") or ():
@@ -260,10 +259,10 @@ class PodInfo:
         "uid",
     )
 
-    def __init__(self, pod: Obj) -> None:
+    def __init__(self, pod: Object) -> None:
         self.update(pod)
 
-    def update(self, pod: Obj) -> None:
+    def update(self, pod: Object) -> None:
         md, spec = pod["metadata"], pod.get("spec") or {}
         self.pod = pod
         self.namespace = md.get("namespace") or "default"
@@ -291,7 +290,7 @@ class PodInfo:
         )
 
     @property
-    def spec(self) -> Obj:
+    def spec(self) -> Object:
         return self.pod.get("spec") or {}
 
     @property
@@ -347,12 +346,12 @@ class NodeInfo:
         "used_ports",
     )
 
-    def __init__(self, node: Obj | None = None) -> None:
-        self.node: Obj | None = None
+    def __init__(self, node: Object | None = None) -> None:
+        self.node: Object | None = None
         self.name = ""
         # Read by Filter for every node of every cycle: kept as attributes, not looked up.
         self.labels: dict[str, str] = {}
-        self.taints: list[Obj] = []
+        self.taints: list[Object] = []
         self.unschedulable = False
         self.allocatable = Resource()
         self.images: dict[str, int] = {}  # image name -> size, from node.status.images
@@ -370,7 +369,7 @@ class NodeInfo:
 
     # ---- node ----
 
-    def set_node(self, node: Obj) -> None:
+    def set_node(self, node: Object) -> None:
         self.node = node
         self.name = node["metadata"]["name"]
         self.labels = node["metadata"].get("labels") or {}
@@ -458,7 +457,7 @@ class NodeInfo:
         return f"NodeInfo({self.name}, pods={len(self.pods)})"
 
 
-def pvc_names(pod: Obj) -> list[str]:
+def pvc_names(pod: Object) -> list[str]:
     """The PersistentVolumeClaims a pod's volumes name."""
     out = []
     for v in (pod.get("spec") or {}).get("volumes") or ():

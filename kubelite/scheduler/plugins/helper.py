@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubelite.api.selectors import LabelSelector, Requirement
 from kubelite.api.selectors.labels import DOES_NOT_EXIST, EXISTS, GREATER_THAN, IN, LESS_THAN, NOT_IN
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.interface import MAX_NODE_SCORE
-
-Obj = dict[str, Any]
 
 _OPERATORS = {
     "In": IN,
@@ -38,7 +35,7 @@ def default_normalize_score(
         scores[i] = max_priority - s if reverse else s
 
 
-def _requirement(expr: Obj) -> Requirement | None:
+def _requirement(expr: Object) -> Requirement | None:
     op = _OPERATORS.get(expr.get("operator", ""))
     if op is None:
         return None
@@ -56,7 +53,7 @@ class NodeSelectorTerm:
 
     __slots__ = ("fields", "labels", "valid")
 
-    def __init__(self, term: Obj) -> None:
+    def __init__(self, term: Object) -> None:
         reqs = [_requirement(e) for e in term.get("matchExpressions") or ()]
         self.valid = all(r is not None for r in reqs) and bool(reqs or term.get("matchFields"))
         self.labels = LabelSelector(r for r in reqs if r is not None)
@@ -81,14 +78,14 @@ class NodeSelector:
 
     __slots__ = ("terms",)
 
-    def __init__(self, selector: Obj) -> None:
+    def __init__(self, selector: Object) -> None:
         self.terms = [NodeSelectorTerm(t) for t in selector.get("nodeSelectorTerms") or ()]
 
     def matches(self, name: str, labels: dict[str, str]) -> bool:
         return any(t.matches(name, labels) for t in self.terms)
 
 
-def tolerates(toleration: Obj, taint: Obj) -> bool:
+def tolerates(toleration: Object, taint: Object) -> bool:
     """Kubernetes' Toleration.ToleratesTaint."""
     effect = toleration.get("effect") or ""
     if effect and effect != taint.get("effect"):
@@ -102,11 +99,13 @@ def tolerates(toleration: Obj, taint: Obj) -> bool:
     return op == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
-def tolerates_any(tolerations: list[Obj], taint: Obj) -> bool:
+def tolerates_any(tolerations: list[Object], taint: Object) -> bool:
     return any(tolerates(t, taint) for t in tolerations)
 
 
-def first_untolerated(taints: list[Obj], tolerations: list[Obj], effects: tuple[str, ...]) -> Obj | None:
+def first_untolerated(
+    taints: list[Object], tolerations: list[Object], effects: tuple[str, ...]
+) -> Object | None:
     for taint in taints:
         if taint.get("effect") in effects and not tolerates_any(tolerations, taint):
             return taint

@@ -35,6 +35,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework import events as ev
 from kubelite.scheduler.framework.events import ClusterEvent, ClusterEventWithHint, QueueingHint
 from kubelite.scheduler.framework.status import Status, is_success
@@ -43,7 +44,6 @@ from kubelite.scheduler.queue.nominator import Nominator
 from kubelite.scheduler.queue.queued import QueuedPodInfo
 from kubelite.util.clock import Clock, RealClock
 
-Obj = dict[str, Any]
 Less = Callable[[QueuedPodInfo, QueuedPodInfo], bool]
 # profile (schedulerName) -> plugin name -> the events it registered
 EventMap = dict[str, dict[str, list[ClusterEventWithHint]]]
@@ -65,11 +65,11 @@ class _Entry:
         return self.less(self.qpi, other.qpi)
 
 
-def pod_updated(old: Obj, new: Obj) -> bool:
+def pod_updated(old: Object, new: Object) -> bool:
     """Whether anything but status, resourceVersion and generation changed (a status-only
     update, such as the scheduler's own PodScheduled condition, must not retry the pod)."""
 
-    def strip(pod: Obj) -> tuple[Any, ...]:
+    def strip(pod: Object) -> tuple[Any, ...]:
         md = {
             k: v
             for k, v in pod["metadata"].items()
@@ -231,8 +231,8 @@ class SchedulingQueue:
     def move_all_to_active_or_backoff(
         self,
         event: ClusterEvent,
-        old: Obj | None = None,
-        new: Obj | None = None,
+        old: Object | None = None,
+        new: Object | None = None,
         precheck: Callable[[PodInfo], bool] | None = None,
     ) -> int:
         """A cluster event: retry the parked pods it may help. Returns how many moved."""
@@ -246,7 +246,9 @@ class SchedulingQueue:
         self._move_request_cycle = self.scheduling_cycle
         return moved
 
-    def _may_help(self, qpi: QueuedPodInfo, event: ClusterEvent, old: Obj | None, new: Obj | None) -> bool:
+    def _may_help(
+        self, qpi: QueuedPodInfo, event: ClusterEvent, old: Object | None, new: Object | None
+    ) -> bool:
         if event is ev.UNSCHEDULABLE_TIMEOUT or event is ev.FORCE_ACTIVATE:
             return True
         rejected = qpi.unschedulable_plugins | qpi.pending_plugins

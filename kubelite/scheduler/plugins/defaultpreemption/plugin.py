@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from kubelite.api.errors import APIError, NotFound
 from kubelite.api.meta import format_wall
+from kubelite.api.types import Object
 from kubelite.client.resource import PatchType
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.diagnosis import Diagnosis, FitError, NodeToStatus
@@ -41,7 +42,6 @@ from kubelite.scheduler.plugins.defaultpreemption.victims import (
 )
 
 log = logging.getLogger("kubelite.scheduler.preemption")
-Obj = dict[str, Any]
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 
@@ -142,7 +142,7 @@ class DefaultPreemption:
         return {**fine, **violating}, node_statuses
 
     def select_victims_on_node(
-        self, state: CycleState, pod: PodInfo, node: NodeInfo, pdbs: list[Obj]
+        self, state: CycleState, pod: PodInfo, node: NodeInfo, pdbs: list[Object]
     ) -> tuple[Victims | None, Status | None]:
         fw = self.handle.framework
         assert fw is not None
@@ -238,7 +238,7 @@ class DefaultPreemption:
             log.info("could not clear a nomination: %s", err, extra={"pod": pod.key})
 
 
-def _terminating_by_preemption(pod: Obj) -> bool:
+def _terminating_by_preemption(pod: Object) -> bool:
     if not pod["metadata"].get("deletionTimestamp"):
         return False
     for c in (pod.get("status") or {}).get("conditions") or ():

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.api.meta import parse_time
 from kubelite.api.selectors import selector_from_label_selector_object
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.types import PodInfo
 
-Obj = dict[str, Any]
 _MAX_INT32 = 2**31 - 1
 
 
@@ -51,7 +50,7 @@ def importance_key(p: PodInfo) -> tuple[int, float]:
     return (-p.priority, start_time(p))
 
 
-def split_by_pdb_violation(pods: list[PodInfo], pdbs: list[Obj]) -> tuple[list[PodInfo], list[PodInfo]]:
+def split_by_pdb_violation(pods: list[PodInfo], pdbs: list[Object]) -> tuple[list[PodInfo], list[PodInfo]]:
     """(pods whose eviction would violate a budget, the others), keeping order."""
     allowed = [int((p.get("status") or {}).get("disruptionsAllowed") or 0) for p in pdbs]
     violating: list[PodInfo] = []

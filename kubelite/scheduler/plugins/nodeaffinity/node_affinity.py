@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, ClusterEventWithHint, EventResource
 from kubelite.scheduler.framework.events import QueueingHint as Hint
@@ -27,7 +28,6 @@ from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
 from kubelite.scheduler.plugins.helper import NodeSelector, NodeSelectorTerm, default_normalize_score
 
-Obj = dict[str, Any]
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
 _PRE_FILTER_KEY = "PreFilterNodeAffinity"
@@ -39,7 +39,7 @@ class RequiredNodeAffinity:
 
     __slots__ = ("required", "selector")
 
-    def __init__(self, pod: Obj) -> None:
+    def __init__(self, pod: Object) -> None:
         spec = pod.get("spec") or {}
         self.selector: dict[str, str] = spec.get("nodeSelector") or {}
         na = (spec.get("affinity") or {}).get("nodeAffinity") or {}
@@ -56,7 +56,7 @@ class RequiredNodeAffinity:
         return self.required is None or self.required.matches(name, labels)
 
 
-def _weighted_terms(preferred: list[Obj]) -> list[tuple[int, NodeSelectorTerm]]:
+def _weighted_terms(preferred: list[Object]) -> list[tuple[int, NodeSelectorTerm]]:
     return [(int(p.get("weight") or 0), NodeSelectorTerm(p.get("preference") or {})) for p in preferred]
 
 
@@ -119,12 +119,12 @@ class NodeAffinity:
             )
         ]
 
-    def _matches_now(self, pod: Obj, old: Obj | None, new: Obj | None) -> Hint:
+    def _matches_now(self, pod: Object, old: Object | None, new: Object | None) -> Hint:
         if new is None:
             return Hint.SKIP
         required = RequiredNodeAffinity(pod)
 
-        def fits(node: Obj | None) -> bool:
+        def fits(node: Object | None) -> bool:
             if node is None:
                 return False
             name, labels = node["metadata"]["name"], node["metadata"].get("labels") or {}
@@ -135,7 +135,7 @@ class NodeAffinity:
         return Hint.QUEUE if fits(new) and not fits(old) else Hint.SKIP
 
 
-def _named_nodes(pod: Obj) -> set[str] | None:
+def _named_nodes(pod: Object) -> set[str] | None:
     """Node names if every required term pins metadata.name with In, else None."""
     na = ((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}
     terms = (na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []

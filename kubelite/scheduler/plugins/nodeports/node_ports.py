@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import (
     ASSIGNED_POD_DELETE,
@@ -20,7 +21,6 @@ from kubelite.scheduler.framework.interface import PreFilterResult
 from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
 
-Obj = dict[str, Any]
 ERR_REASON = "node(s) didn't have free ports for the requested pod ports"
 
 
@@ -55,7 +55,7 @@ class NodePorts:
         ]
 
 
-def _ports(pod: Obj | None) -> set[tuple[str, int]]:
+def _ports(pod: Object | None) -> set[tuple[str, int]]:
     out = set()
     for c in ((pod or {}).get("spec") or {}).get("containers") or ():
         for p in c.get("ports") or ():
@@ -64,5 +64,5 @@ def _ports(pod: Obj | None) -> set[tuple[str, int]]:
     return out
 
 
-def _freed_a_port(pod: Obj, old: Obj | None, new: Obj | None) -> Hint:
+def _freed_a_port(pod: Object, old: Object | None, new: Object | None) -> Hint:
     return Hint.QUEUE if _ports(pod) & _ports(old) else Hint.SKIP

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import (
     ASSIGNED_POD_DELETE,
@@ -40,7 +41,6 @@ from kubelite.scheduler.plugins.noderesources.scoring import (
     requested_to_capacity_ratio,
 )
 
-Obj = dict[str, Any]
 _PRE_SCORE_KEY = "PreScoreNodeResourcesFit"
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 
@@ -151,7 +151,7 @@ class Fit:
         ]
 
 
-def _may_fit_now(pod: Obj, old: Obj | None, new: Obj | None) -> Hint:
+def _may_fit_now(pod: Object, old: Object | None, new: Object | None) -> Hint:
     if new is None:
         return Hint.SKIP
     probe = NodeInfo(new)

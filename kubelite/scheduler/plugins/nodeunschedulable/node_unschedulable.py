@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, ClusterEventWithHint, EventResource
 from kubelite.scheduler.framework.events import QueueingHint as Hint
@@ -13,7 +14,6 @@ from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
 from kubelite.scheduler.plugins.helper import tolerates_any
 
-Obj = dict[str, Any]
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 ERR_REASON = "node(s) were unschedulable"
 
@@ -40,7 +40,7 @@ class NodeUnschedulable:
         ]
 
 
-def _schedulable_now(pod: Obj, old: Obj | None, new: Obj | None) -> Hint:
+def _schedulable_now(pod: Object, old: Object | None, new: Object | None) -> Hint:
     if new is None:
         return Hint.SKIP
     was = old is not None and not (old.get("spec") or {}).get("unschedulable")

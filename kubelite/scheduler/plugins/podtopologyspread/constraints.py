@@ -17,21 +17,20 @@ StatefulSets that select the pod (none: no constraints).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.api.selectors import LabelSelector, Requirement, selector_from_label_selector_object
 from kubelite.api.selectors.labels import EQUALS, IN
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.handle import Listers
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
 from kubelite.scheduler.plugins.helper import first_untolerated
 from kubelite.scheduler.plugins.nodeaffinity.node_affinity import RequiredNodeAffinity
 
-Obj = dict[str, Any]
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
 DO_NOT_SCHEDULE, SCHEDULE_ANYWAY = "DoNotSchedule", "ScheduleAnyway"
 
-SYSTEM_DEFAULT_CONSTRAINTS: list[Obj] = [
+SYSTEM_DEFAULT_CONSTRAINTS: list[Object] = [
     {"topologyKey": HOSTNAME, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 3},
     {"topologyKey": ZONE, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 5},
 ]
@@ -56,7 +55,7 @@ class Constraint:
         return True
 
 
-def _selector(raw: Obj, pod: PodInfo) -> LabelSelector:
+def _selector(raw: Object, pod: PodInfo) -> LabelSelector:
     try:
         sel = selector_from_label_selector_object(raw.get("labelSelector"))
     except Exception:
@@ -66,7 +65,7 @@ def _selector(raw: Obj, pod: PodInfo) -> LabelSelector:
     return LabelSelector([*sel.requirements, *extra]) if extra else sel
 
 
-def parse_constraints(raw: list[Obj], pod: PodInfo, when: str) -> list[Constraint]:
+def parse_constraints(raw: list[Object], pod: PodInfo, when: str) -> list[Constraint]:
     out = []
     for c in raw:
         if (c.get("whenUnsatisfiable") or DO_NOT_SCHEDULE) != when:
@@ -111,7 +110,7 @@ def default_selector(pod: PodInfo, listers: Listers) -> LabelSelector:
 
 
 def pod_constraints(
-    pod: PodInfo, listers: Listers, when: str, system_defaulting: bool, defaults: list[Obj]
+    pod: PodInfo, listers: Listers, when: str, system_defaulting: bool, defaults: list[Object]
 ) -> list[Constraint]:
     raw = pod.spec.get("topologySpreadConstraints") or []
     if raw:

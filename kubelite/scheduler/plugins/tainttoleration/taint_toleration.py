@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, ClusterEventWithHint, EventResource
 from kubelite.scheduler.framework.events import QueueingHint as Hint
@@ -21,12 +22,11 @@ from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
 from kubelite.scheduler.plugins.helper import default_normalize_score, first_untolerated, tolerates_any
 
-Obj = dict[str, Any]
 _FILTER_EFFECTS = ("NoSchedule", "NoExecute")
 _PRE_SCORE_KEY = "PreScoreTaintToleration"
 
 
-def untolerated_message(taint: Obj) -> str:
+def untolerated_message(taint: Object) -> str:
     return f"node(s) had untolerated taint {{{taint.get('key', '')}: {taint.get('value', '')}}}"
 
 
@@ -74,12 +74,12 @@ class TaintToleration:
         ]
 
 
-def _tolerated_now(pod: Obj, old: Obj | None, new: Obj | None) -> Hint:
+def _tolerated_now(pod: Object, old: Object | None, new: Object | None) -> Hint:
     if new is None:
         return Hint.SKIP
     tolerations = (pod.get("spec") or {}).get("tolerations") or []
 
-    def fits(node: Obj | None) -> bool:
+    def fits(node: Object | None) -> bool:
         taints = ((node or {}).get("spec") or {}).get("taints") or []
         return node is not None and first_untolerated(taints, tolerations, _FILTER_EFFECTS) is None
 
