@@ -16,7 +16,9 @@ Objects from the informers are shared; nothing here changes them.
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,6 +257,7 @@ class PodInfo:
         "required_affinity_terms",
         "required_anti_affinity_terms",
         "requests",
+        "deleting",
         "host_ports",
         "uid",
     )
@@ -270,6 +273,7 @@ class PodInfo:
         self.key = f"{self.namespace}/{self.name}"
         self.uid = md.get("uid") or self.key
         self.labels: dict[str, str] = md.get("labels") or {}
+        self.deleting = bool(md.get("deletionTimestamp"))
         self.priority = pod_priority(pod)
         requests = pod_requests(pod)
         self.requests = resource_from_list(requests)
@@ -302,10 +306,6 @@ class PodInfo:
         return str(self.spec.get("schedulerName") or "default-scheduler")
 
     @property
-    def deleting(self) -> bool:
-        return bool(self.pod["metadata"].get("deletionTimestamp"))
-
-    @property
     def has_affinity(self) -> bool:
         return bool(
             self.required_affinity_terms
@@ -331,7 +331,10 @@ class NodeInfo:
         "allocatable",
         "generation",
         "image_states",
+        "anti_affinity_index",
         "images",
+        "label_counts",
+        "num_deleting",
         "labels",
         "name",
         "node",
@@ -363,6 +366,13 @@ class NodeInfo:
         self.pods_with_required_anti_affinity: list[PodInfo] = []
         self.used_ports: dict[str, set[tuple[str, int]]] = {}
         self.pvc_ref_counts: dict[str, int] = {}
+        # (namespace, label key, value) -> pods here with that label: "how many pods match
+        # app=web" without walking the pods (InterPodAffinity, PodTopologySpread).
+        self.label_counts: dict[tuple[str, str, str], int] = {}
+        self.num_deleting = 0
+        # Required anti-affinity terms of the pods here, by the `key=value` their selector is
+        # (None: any other selector): an incoming pod need only look under its own labels.
+        self.anti_affinity_index: dict[tuple[str, str] | None, list[tuple[PodInfo, AffinityTerm]]] = {}
         self.generation = next_generation()
         if node is not None:
             self.set_node(node)
@@ -408,6 +418,25 @@ class NodeInfo:
 
     def _account(self, pi: PodInfo, sign: int) -> None:
         self.requested.add(pi.requests, sign)
+        self.num_deleting += sign if pi.deleting else 0
+        for t in pi.required_anti_affinity_terms:
+            kv = single_equality(t.selector)
+            if sign > 0:
+                self.anti_affinity_index.setdefault(kv, []).append((pi, t))
+            else:
+                kept = [e for e in self.anti_affinity_index.get(kv, ()) if e[0].uid != pi.uid]
+                if kept:
+                    self.anti_affinity_index[kv] = kept
+                else:
+                    self.anti_affinity_index.pop(kv, None)
+        counts, ns = self.label_counts, pi.namespace
+        for k, v in pi.labels.items():
+            key = (ns, k, v)
+            n = counts.get(key, 0) + sign
+            if n > 0:
+                counts[key] = n
+            else:
+                counts.pop(key, None)
         self.non_zero_requested.milli_cpu += sign * pi.non_zero_cpu
         self.non_zero_requested.memory += sign * pi.non_zero_memory
         for hp in pi.host_ports:
@@ -450,11 +479,47 @@ class NodeInfo:
         c.pods_with_required_anti_affinity = list(self.pods_with_required_anti_affinity)
         c.used_ports = {ip: set(ports) for ip, ports in self.used_ports.items()}
         c.pvc_ref_counts = dict(self.pvc_ref_counts)
+        c.label_counts = dict(self.label_counts)
+        c.num_deleting = self.num_deleting
+        c.anti_affinity_index = {k: list(v) for k, v in self.anti_affinity_index.items()}
         c.generation = self.generation
         return c
 
     def __repr__(self) -> str:
         return f"NodeInfo({self.name}, pods={len(self.pods)})"
+
+
+@functools.lru_cache(maxsize=4096)
+def single_equality(selector: LabelSelector) -> tuple[str, str] | None:
+    """(key, value) when `selector` is exactly one `key=value` (the common `matchLabels`)."""
+    reqs = selector.requirements
+    if len(reqs) != 1 or selector.empty:
+        return None
+    r = reqs[0]
+    if r.operator in ("=", "==") or (r.operator == "in" and len(r.values) == 1):
+        return r.key, r.values[0]
+    return None
+
+
+def count_matching_pods(
+    node: NodeInfo, selector: LabelSelector, namespaces: Iterable[str], *, skip_deleting: bool
+) -> int:
+    """Pods on `node` in `namespaces` whose labels match `selector` (terminating ones left out
+    with `skip_deleting`); one dictionary lookup per namespace for a single `key=value`."""
+    namespaces = tuple(namespaces)
+    kv = single_equality(selector)
+    if kv is None:
+        wanted = frozenset(namespaces)
+        return sum(
+            1
+            for p in node.pods
+            if p.namespace in wanted and not (skip_deleting and p.deleting) and selector.matches(p.labels)
+        )
+    k, v = kv
+    n = sum(node.label_counts.get((ns, k, v), 0) for ns in namespaces)
+    if n and skip_deleting and node.num_deleting:
+        n -= sum(1 for p in node.pods if p.deleting and p.namespace in namespaces and p.labels.get(k) == v)
+    return n
 
 
 def pvc_names(pod: Object) -> list[str]:
@@ -465,3 +530,12 @@ def pvc_names(pod: Object) -> list[str]:
         if claim and claim.get("claimName"):
             out.append(claim["claimName"])
     return out
+
+
+def anti_affinity_terms_for(node: NodeInfo, labels: dict[str, str]) -> Iterable[tuple[PodInfo, AffinityTerm]]:
+    """The required anti-affinity terms of the pods on `node` that could match a pod with
+    `labels`: those whose selector is one of its `key=value` labels, and every other kind."""
+    index = node.anti_affinity_index
+    yield from index.get(None, ())
+    for kv in labels.items():
+        yield from index.get(kv, ())

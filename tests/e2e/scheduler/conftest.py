@@ -147,9 +147,10 @@ class SchedulerCluster:
         """The newest FailedScheduling message of the pod, as `kubectl describe` shows it."""
 
         def message() -> str:
-            out = self.kubectl("describe", "pod", name, "-n", namespace).stdout
-            lines = [line for line in out.splitlines() if "FailedScheduling" in line]
-            return lines[-1].split("default-scheduler", 1)[1].strip() if lines else ""
+            out = self.kubectl("describe", "pod", name, "-n", namespace).stdout.splitlines()
+            header = next((line for line in out if line.strip().startswith("Type") and "Message" in line), "")
+            lines = [line for line in out if "FailedScheduling" in line]
+            return lines[-1][header.index("Message") :].strip() if lines and header else ""
 
         return str(wait_for(message, f"a FailedScheduling event for {namespace}/{name}", timeout))
 

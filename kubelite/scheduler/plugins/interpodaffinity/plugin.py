@@ -32,7 +32,14 @@ from kubelite.scheduler.framework.events import ActionType, ClusterEvent, Cluste
 from kubelite.scheduler.framework.handle import Handle, Listers
 from kubelite.scheduler.framework.interface import MAX_NODE_SCORE, PreFilterResult
 from kubelite.scheduler.framework.status import Status
-from kubelite.scheduler.framework.types import AffinityTerm, NodeInfo, PodInfo
+from kubelite.scheduler.framework.types import (
+    AffinityTerm,
+    NodeInfo,
+    PodInfo,
+    anti_affinity_terms_for,
+    count_matching_pods,
+    single_equality,
+)
 from kubelite.scheduler.plugins.interpodaffinity.counts import (
     TopologyCounts,
     add_affinity,
@@ -73,6 +80,34 @@ class _FilterState:
             affinity=self.affinity.clone(),
             anti_affinity=self.anti_affinity.clone(),
         )
+
+
+def _countable(t: AffinityTerm) -> bool:
+    """A term whose matches can be counted from the node's label index: one `key=value`,
+    namespaces listed (namespaceSelector already merged into them)."""
+    return t.namespace_selector.matches({}) is False and single_equality(t.selector) is not None
+
+
+def _count_incoming(s: _FilterState, node: NodeInfo) -> None:
+    """Count the node's pods matching the incoming pod's required affinity (all terms) and
+    anti-affinity (each term) in the node's domains."""
+    if len(s.affinity_terms) == 1 and _countable(s.affinity_terms[0]):
+        t = s.affinity_terms[0]
+        n = count_matching_pods(node, t.selector, t.namespaces, skip_deleting=False)
+        if n:
+            s.affinity.update_on(node, t.topology_key, n)
+    elif s.affinity_terms:
+        for existing in node.pods:
+            add_affinity(s.affinity, existing, node, s.affinity_terms, 1)
+    for t in s.anti_affinity_terms:
+        if _countable(t):
+            n = count_matching_pods(node, t.selector, t.namespaces, skip_deleting=False)
+            if n:
+                s.anti_affinity.update_on(node, t.topology_key, n)
+        else:
+            for existing in node.pods:
+                if t.matches(existing, None):
+                    s.anti_affinity.update_on(node, t.topology_key, 1)
 
 
 class InterPodAffinity:
@@ -119,15 +154,14 @@ class InterPodAffinity:
             ns_labels,
         )
         for node in with_anti:
-            for existing in node.pods_with_required_anti_affinity:
-                add_anti_affinity(
-                    s.existing_anti_affinity, pod, node, existing.required_anti_affinity_terms, 1, ns_labels
-                )
+            for _, t in anti_affinity_terms_for(node, pod.labels):
+                if t.matches(pod, ns_labels):
+                    s.existing_anti_affinity.update_on(node, t.topology_key, 1)
+
         if s.affinity_terms or s.anti_affinity_terms:
             for node in nodes:
-                for existing in node.pods:
-                    add_affinity(s.affinity, existing, node, s.affinity_terms, 1)
-                    add_anti_affinity(s.anti_affinity, existing, node, s.anti_affinity_terms, 1)
+                if node.pods:
+                    _count_incoming(s, node)
         state.write(_PRE_FILTER_KEY, s)
         return None, None
 
@@ -199,7 +233,11 @@ class InterPodAffinity:
                 for t, weight in incoming:
                     if t.matches(existing, None):
                         score.add(node, t.topology_key, weight)
-                if existing.has_affinity:
+                if (
+                    existing.required_affinity_terms
+                    or existing.preferred_affinity_terms
+                    or (existing.preferred_anti_affinity_terms)
+                ):
                     self._existing_terms(score, node, existing, pod, ns_labels)
         if not score:
             return Status.skip()

@@ -22,7 +22,7 @@ from kubelite.api.selectors import LabelSelector, Requirement, selector_from_lab
 from kubelite.api.selectors.labels import EQUALS, IN
 from kubelite.api.types import Object
 from kubelite.scheduler.framework.handle import Listers
-from kubelite.scheduler.framework.types import NodeInfo, PodInfo
+from kubelite.scheduler.framework.types import NodeInfo, PodInfo, count_matching_pods
 from kubelite.scheduler.plugins.helper import first_untolerated
 from kubelite.scheduler.plugins.nodeaffinity.node_affinity import RequiredNodeAffinity
 
@@ -124,12 +124,9 @@ def pod_constraints(
     return parse_constraints(chosen, pod, when)
 
 
-def count_matching(pods: list[PodInfo], selector: LabelSelector, namespace: str) -> int:
-    n = 0
-    for p in pods:
-        if p.namespace == namespace and not p.deleting and selector.matches(p.labels):
-            n += 1
-    return n
+def count_matching(node: NodeInfo, selector: LabelSelector, namespace: str) -> int:
+    """Pods on `node` in `namespace` matching `selector`, terminating ones left out."""
+    return count_matching_pods(node, selector, (namespace,), skip_deleting=True)
 
 
 def has_all_keys(labels: dict[str, str], constraints: list[Constraint]) -> bool:

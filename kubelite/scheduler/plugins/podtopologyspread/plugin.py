@@ -48,12 +48,22 @@ INVALID_SCORE = -1
 class _FilterState:
     constraints: list[Constraint]
     counts: list[dict[str, int]]  # per constraint: domain value -> matching pods
+    # The emptiest domain's count per constraint (Kubernetes' critical paths), worked out
+    # once and again only after a change, not for every node Filter looks at.
+    minimums: list[int | None] = field(default_factory=list)
 
     def min_match(self, i: int) -> int:
-        c, counts = self.constraints[i], self.counts[i]
-        if len(counts) < c.min_domains:
-            return 0
-        return min(counts.values(), default=0)
+        if not self.minimums:
+            self.minimums = [None] * len(self.constraints)
+        m = self.minimums[i]
+        if m is None:
+            c, counts = self.constraints[i], self.counts[i]
+            m = 0 if len(counts) < c.min_domains else min(counts.values(), default=0)
+            self.minimums[i] = m
+        return m
+
+    def changed(self) -> None:
+        self.minimums = []
 
     def clone(self) -> _FilterState:
         return _FilterState(self.constraints, [dict(c) for c in self.counts])
@@ -105,7 +115,7 @@ class PodTopologySpread:
                 if not c.counts_node(pod, node, required):
                     continue
                 tv = labels[c.topology_key]
-                counts[i][tv] = counts[i].get(tv, 0) + count_matching(node.pods, c.selector, pod.namespace)
+                counts[i][tv] = counts[i].get(tv, 0) + count_matching(node, c.selector, pod.namespace)
         state.write(_PRE_FILTER_KEY, _FilterState(constraints, counts))
         return None, None
 
@@ -129,6 +139,7 @@ class PodTopologySpread:
             if c.counts_node(pod, node, required) and c.selector.matches(other.labels):
                 tv = node.labels[c.topology_key]
                 s.counts[i][tv] = s.counts[i].get(tv, 0) + v
+                s.changed()
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         s: _FilterState = state.read(_PRE_FILTER_KEY)
@@ -168,7 +179,7 @@ class PodTopologySpread:
                 if c.topology_key == HOSTNAME or tv is None or tv not in s.counts[i]:
                     continue
                 if c.counts_node(pod, node, required):
-                    s.counts[i][tv] += count_matching(node.pods, c.selector, pod.namespace)
+                    s.counts[i][tv] += count_matching(node, c.selector, pod.namespace)
         for i, c in enumerate(constraints):
             size = len(nodes) - len(s.ignored) if c.topology_key == HOSTNAME else len(s.counts[i])
             s.weights.append(math.log(size + 2))
@@ -186,7 +197,7 @@ class PodTopologySpread:
             if tv is None:
                 continue
             if c.topology_key == HOSTNAME:
-                cnt = count_matching(node.pods, c.selector, pod.namespace)
+                cnt = count_matching(node, c.selector, pod.namespace)
             else:
                 cnt = s.counts[i].get(tv, 0)
             total += cnt * s.weights[i] + (c.max_skew - 1)
