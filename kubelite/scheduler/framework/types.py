@@ -431,12 +431,12 @@ class NodeInfo:
                     self.anti_affinity_index.pop(kv, None)
         counts, ns = self.label_counts, pi.namespace
         for k, v in pi.labels.items():
-            key = (ns, k, v)
-            n = counts.get(key, 0) + sign
+            label = (ns, k, v)
+            n = counts.get(label, 0) + sign
             if n > 0:
-                counts[key] = n
+                counts[label] = n
             else:
-                counts.pop(key, None)
+                counts.pop(label, None)
         self.non_zero_requested.milli_cpu += sign * pi.non_zero_cpu
         self.non_zero_requested.memory += sign * pi.non_zero_memory
         for hp in pi.host_ports:
