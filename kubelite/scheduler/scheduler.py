@@ -129,6 +129,12 @@ class Scheduler:
         self.algorithm = Algorithm(self.snapshot, config.percentage_of_nodes_to_score)
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_cycle: QueuedPodInfo | None = None
+        # Bindings and status writes in flight at once: no more than the client's connection
+        # pool holds, so the rest wait here - not inside a request, whose timeout would run
+        # out while it waited for a connection (then failed bindings beget retries and more
+        # writes: a spiral seen at 1,000 nodes). The scheduling loop is not held up.
+        pool = getattr(getattr(client, "config", None), "max_connections", 0) or 64
+        self._api_slots = asyncio.Semaphore(pool)
         eventhandlers.register(self)
         if metrics is not None:
             metrics.watch_queue(self.queue.counts)
@@ -310,9 +316,10 @@ class Scheduler:
             status = await fw.wait_on_permit(assumed)
             if status is None:
                 self.queue.done(assumed.uid)
-                status = await fw.run_pre_bind_plugins(state, assumed, host)
-            if status is None:
-                status = await fw.run_bind_plugins(state, assumed, host)
+                async with self._api_slots:
+                    status = await fw.run_pre_bind_plugins(state, assumed, host)
+                    if status is None:
+                        status = await fw.run_bind_plugins(state, assumed, host)
             self.cache.finish_binding(assumed)
         except asyncio.CancelledError:
             fw.run_reserve_plugins_unreserve(state, assumed, host)
@@ -411,13 +418,14 @@ class Scheduler:
             return
         md = pod["metadata"]
         try:
-            await self.client.resource("pods").patch(
-                md["name"],
-                {"status": patch},
-                namespace=md.get("namespace"),
-                subresource="status",
-                patch_type=PatchType.STRATEGIC,
-            )
+            async with self._api_slots:
+                await self.client.resource("pods").patch(
+                    md["name"],
+                    {"status": patch},
+                    namespace=md.get("namespace"),
+                    subresource="status",
+                    patch_type=PatchType.STRATEGIC,
+                )
         except (APIError, OSError) as err:
             log.info(
                 "could not update the pod's status: %s",
