@@ -38,7 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from kubelite.util.net import free_port
-from kubelite.util.testing import stop_process, wait_for_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for_port
 
 BUSYBOX = "/bin/busybox"
 # What the registry harness runs -> the Debian package that has it.

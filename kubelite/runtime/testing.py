@@ -42,7 +42,8 @@ from kubelite.cri.client import RemoteRuntime
 from kubelite.image.testing import missing_tools as missing_image_tools
 from kubelite.image.testing import push
 from kubelite.kubelet.cgroups import remove_cgroup
-from kubelite.util.testing import stop_process, wait_for_async, wait_for_socket
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for_async, wait_for_socket
 
 # What kubelite's runtime runs -> the Debian package that has it.
 TOOLS = {
@@ -147,7 +148,7 @@ class RuntimeProcess:
         return self
 
     def stop(self) -> None:
-        stop_process(self.proc, timeout=10)
+        stop_process(self.proc, 10)
         self.proc = None
 
     def cleanup(self) -> None:
@@ -250,7 +251,7 @@ class ContainerdProcess:
         return self
 
     def stop(self) -> None:
-        stop_process(self.proc, timeout=15)
+        stop_process(self.proc, 15)
         self.proc = None
 
     def cleanup(self) -> None:

@@ -18,8 +18,8 @@ wait for is a condition, and these wait on it. Unit tests on fakes run in virtua
 (kubelite.util.clock.FakeClock): there `wait_for_async(..., interval=0)` lets the event loop
 run until the condition holds.
 
-Also here, for harnesses of child processes: waiting for a port or a socket to answer, a
-child's output read line by line as it prints it, and stopping a child politely.
+Also here, for harnesses of child processes: waiting for a port or a socket to answer, and a
+child's output read line by line as it prints it (stopping one: kubelite.util.process).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import IO, Any, TypeVar, overload
 T = TypeVar("T")
 Errors = tuple[type[BaseException], ...]
 
-__all__ = ["Lines", "stop_process", "wait_for", "wait_for_async", "wait_for_port", "wait_for_socket"]
+__all__ = ["Lines", "wait_for", "wait_for_async", "wait_for_port", "wait_for_socket"]
 
 
 def wait_for(
@@ -155,18 +155,6 @@ def wait_for_socket(
         wait_for(made, f"{what} to make {path}", timeout=timeout, interval=0.05)
     except AssertionError as err:
         raise AssertionError(f"{err}\n{log.read_text()[-3000:]}") from None
-
-
-def stop_process(proc: subprocess.Popen[Any] | None, *, timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds; nothing for a process already gone."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class Lines:
