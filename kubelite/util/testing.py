@@ -143,16 +143,25 @@ def wait_for_port(port: int, what: str, *, host: str = "127.0.0.1", timeout: flo
 def wait_for_socket(
     proc: subprocess.Popen[Any], path: Path, what: str, *, log: Path, timeout: float = 30.0
 ) -> None:
-    """Until a starting server has made its Unix socket; fails with the end of its log at
-    once if it exits first."""
+    """Until a starting server accepts connections on its Unix socket (the file appears when
+    it binds, a little before it listens); fails with the end of its log at once if it exits
+    first."""
 
-    def made() -> bool:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}: " + log.read_text()[-3000:])
-        return path.exists()
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+        return True
 
     try:
-        wait_for(made, f"{what} to make {path}", timeout=timeout, interval=0.05)
+        wait_for(
+            listening,
+            f"{what} to listen on {path}",
+            timeout=timeout,
+            interval=0.05,
+            ignoring=(FileNotFoundError, ConnectionRefusedError),
+        )
     except AssertionError as err:
         raise AssertionError(f"{err}\n{log.read_text()[-3000:]}") from None
 

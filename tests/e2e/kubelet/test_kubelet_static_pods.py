@@ -9,7 +9,7 @@ import logging
 
 import yaml
 
-from kubelite.api.errors import is_not_found
+from kubelite.api.errors import NotFound
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.criconfig import POD_NAME
 from kubelite.util.testing import wait_for_async
@@ -54,10 +54,8 @@ class StaticPod:
     async def mirror(self) -> dict | None:
         try:
             return await self.pods.get(self.name, namespace="default")
-        except Exception as err:
-            if is_not_found(err):
-                return None
-            raise
+        except NotFound:
+            return None
 
     async def running_mirror(self, pred=lambda m: True, what: str = "the mirror pod running") -> dict:
         async def check():
