@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -34,14 +35,25 @@ async def api(cluster):
 
 
 @pytest.fixture
-def node_runtime(cri_runtime: CRIRuntime) -> CRIRuntime:
-    """The runtime under the test's kubelet (tests/e2e/conftest.py parametrizes it)."""
+def node_name() -> Iterator[str]:
+    """The test's node; its cgroup root (`/kubelite-e2e-<name>`) goes at teardown, after the
+    runtime's own clean-up: the pod cgroups under it can go only once the runtime has removed
+    its containers' cgroups, which it may finish after the kubelet is stopped."""
+    name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
+    yield name
+    remove_cgroup(f"/kubelite-e2e-{name}")
+
+
+@pytest.fixture
+def node_runtime(node_name: str, cri_runtime: CRIRuntime) -> CRIRuntime:
+    """The runtime under the test's kubelet (tests/e2e/conftest.py parametrizes it); set up
+    after `node_name`, so torn down before it."""
     return cri_runtime
 
 
 @pytest.fixture
-async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
-    name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
+async def kubelet(cluster, node_name: str, node_runtime: CRIRuntime, tmp_path):
+    name = node_name
     options = KubeletOptions(
         node_name=name,
         container_runtime_endpoint=node_runtime.endpoint,
@@ -82,6 +94,5 @@ async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
                 pass
         await client.close()
         await runtime.close()
-        # The runtime removes its sandboxes (killing their containers), then their cgroups go.
+        # The runtime removes its sandboxes, killing their containers (their cgroups: node_name).
         await remove_all_sandboxes(node_runtime.endpoint)
-        remove_cgroup(options.cgroup_root)
