@@ -78,9 +78,9 @@ async def _expect_growing_back_off(pods, pod: str, *, exit_code: int) -> None:
             return None
         c = statuses[0]
         waiting = c["state"].get("waiting") or {}
-        # A status written between the exit and the sync that computes the back-off says
-        # CrashLoopBackOff without a message (Kubernetes shows the terminated state then).
-        if waiting.get("reason") == "CrashLoopBackOff" and "message" in waiting:
+        # Between the exit and the sync that computes the back-off the state is terminated;
+        # CrashLoopBackOff always carries its back-off message.
+        if waiting.get("reason") == "CrashLoopBackOff":
             messages.add(waiting["message"].split(" restarting")[0])
             assert c["lastState"]["terminated"]["exitCode"] == exit_code
         if c["restartCount"] >= 3 and {"back-off 1s", "back-off 2s"} <= messages:
