@@ -8,9 +8,8 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,12 @@ import pytest
 
 from kubelite.server.testing import LocalCluster
 from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for
 
 NODES = 3
+KUBECTL_POLL = 0.3  # seconds between two kubectl reads (each starts a process)
 
-
-def wait_for(fn: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+__all__ = ["SchedulerCluster", "SchedulerProcess", "wait_for"]
 
 
 def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -121,7 +113,12 @@ class SchedulerCluster:
             "2",
         ]
         self.kubelet = start(argv, self.tmp / "kubelet.log")
-        wait_for(lambda: len(self.ready_nodes()) >= count, f"{count} simulated nodes")
+        wait_for(
+            lambda: len(self.ready_nodes()) >= count,
+            f"{count} simulated nodes",
+            timeout=60,
+            interval=KUBECTL_POLL,
+        )
 
     def ready_nodes(self) -> list[str]:
         items = json.loads(self.kubectl("get", "nodes", "-o", "json").stdout)["items"]
@@ -152,7 +149,14 @@ class SchedulerCluster:
             lines = [line for line in out if "FailedScheduling" in line]
             return lines[-1][header.index("Message") :].strip() if lines and header else ""
 
-        return str(wait_for(message, f"a FailedScheduling event for {namespace}/{name}", timeout))
+        return str(
+            wait_for(
+                message,
+                f"a FailedScheduling event for {namespace}/{name}",
+                timeout=timeout,
+                interval=KUBECTL_POLL,
+            )
+        )
 
     def stop_all(self) -> None:
         for s in self.schedulers:
@@ -188,4 +192,5 @@ def ns(sched: SchedulerCluster, request: pytest.FixtureRequest) -> Iterator[str]
     wait_for(
         lambda: not json.loads(sched.kubectl("get", "pods", "-n", name, "-o", "json").stdout)["items"],
         "the test's pods to be gone",
+        interval=KUBECTL_POLL,
     )
