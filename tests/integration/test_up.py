@@ -89,7 +89,10 @@ def test_up_runs_the_scheduler_which_places_pods_on_the_simulated_nodes(tmp_path
     up = _up(data, port, "--no-local-node", "--simulated-nodes", "2")
     try:
         _wait_ready(kubeconfig)
-        assert any(" scheduler --kubeconfig " in cmd for cmd in _descendants(up.pid).values())
+        wait_for(
+            lambda: any(" scheduler --kubeconfig " in cmd for cmd in _descendants(up.pid).values()),
+            "up to start the scheduler",
+        )
         _kubectl(kubeconfig, "run", "placed", "--image=busybox", "--restart=Never")
         node = wait_for(
             lambda: _kubectl(kubeconfig, "get", "pod", "placed", "-o", "jsonpath={.spec.nodeName}").stdout,

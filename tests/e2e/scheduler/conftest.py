@@ -136,7 +136,8 @@ class SchedulerCluster:
             wait_for(
                 lambda: self.pod(name, namespace)["spec"].get("nodeName"),
                 f"pod {namespace}/{name} to be bound",
-                timeout,
+                timeout=timeout,
+                interval=KUBECTL_POLL,
             )
         )
 
