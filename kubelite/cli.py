@@ -65,6 +65,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         bind_address=args.bind_address,
         advertise_address=args.advertise_address,
         local_node=not args.no_local_node,
+        scheduler=not args.no_scheduler,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument(
+        "--no-scheduler", action="store_true", help="do not run the scheduler (pods must name nodes)"
+    )
     up.add_argument(
         "--container-runtime-endpoint",
         default="",
@@ -125,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
 
     add_kubelet_subcommands(sub, _run)
+    from kubelite.scheduler.cli import add_subcommands as add_scheduler_subcommands
+
+    add_scheduler_subcommands(sub, _run)
     return p
 
 

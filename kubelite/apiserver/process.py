@@ -30,6 +30,7 @@ from kubelite.apiserver import bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
+from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
@@ -86,6 +87,7 @@ class APIServer:
             defaults=_defaults(),
             validate=_validator(),
         )
+        self.registry.admission.append(PriorityAdmission(self.registry))
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"
@@ -128,6 +130,7 @@ class APIServer:
         runner: web.AppRunner | None = None
         try:
             await bootstrap.ensure_system_namespaces(self.registry)
+            await ensure_system_priority_classes(self.registry)
             await bootstrap.ensure_kubernetes_service(
                 self.registry, self.allocator, self.options.advertise_address, self.options.port
             )

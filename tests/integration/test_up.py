@@ -61,10 +61,10 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
     try:
         _wait_ready(kubeconfig)
         _kubectl(kubeconfig, "create", "configmap", "survivor", "--from-literal=a=b")
-        (apiserver,) = _children(up.pid)
+        (apiserver,) = [p for p, cmd in _descendants(up.pid).items() if " apiserver " in cmd]
         os.kill(apiserver, signal.SIGKILL)
         _wait_ready(kubeconfig)
-        assert _children(up.pid) != [apiserver]
+        assert apiserver not in _children(up.pid)
         assert (
             _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "name").stdout.strip() == "configmap/survivor"
         )
@@ -81,6 +81,36 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
     finally:
         again.send_signal(signal.SIGTERM)
         again.communicate(timeout=30)
+
+
+def test_up_runs_the_scheduler_which_places_pods_on_the_simulated_nodes(tmp_path: Path):
+    data, port = tmp_path / "data", free_port()
+    kubeconfig = data / "kubeconfig"
+    up = _up(data, port, "--no-local-node", "--simulated-nodes", "2")
+    try:
+        _wait_ready(kubeconfig)
+        wait_for(
+            lambda: any(" scheduler --kubeconfig " in cmd for cmd in _descendants(up.pid).values()),
+            "up to start the scheduler",
+        )
+        _kubectl(kubeconfig, "run", "placed", "--image=busybox", "--restart=Never")
+        node = wait_for(
+            lambda: _kubectl(kubeconfig, "get", "pod", "placed", "-o", "jsonpath={.spec.nodeName}").stdout,
+            "the pod to be scheduled",
+            timeout=60,
+            interval=KUBECTL_POLL,
+        )
+        assert node.startswith("sim-node-")
+        events = _kubectl(
+            kubeconfig, "get", "events", "--field-selector", "reason=Scheduled", "-o", "json"
+        ).stdout
+        messages = [e["message"] for e in json.loads(events)["items"]]
+        assert f"Successfully assigned default/placed to {node}" in messages
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, out
+    assert (data / "scheduler.kubeconfig").exists()
 
 
 @pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
@@ -103,7 +133,7 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             return conds.get("Ready") == "True"
 
         wait_for(node_ready, "the local node to be Ready", timeout=60, interval=KUBECTL_POLL)
-        # No scheduler yet: the pod names its node.
+        # The scheduler `up` runs places the pod on the node.
         _kubectl(
             kubeconfig,
             "run",
@@ -111,7 +141,6 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             f"--image={registry}/busybox:latest",
             "--restart=Never",
             "--image-pull-policy=IfNotPresent",
-            f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
             "--",
             "sh",
             "-c",
@@ -130,6 +159,7 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             wait_for(succeeded, "the pod to succeed", timeout=90, interval=KUBECTL_POLL)
         except AssertionError:
             raise AssertionError(_kubectl(kubeconfig, "get", "pod", "hello", "-o", "yaml").stdout) from None
+        assert _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.spec.nodeName}").stdout == node
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")  # kubectl logs: not served yet
         assert "hello from kubelite" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")

@@ -206,6 +206,11 @@ class Writes(RegistryCore):
         elif subresource == "finalize":
             strategy.prepare_for_finalize(rt, new, old)
             md = new["metadata"]
+        elif subresource == "binding":
+            # pods/binding sets spec.nodeName and the PodScheduled condition, which an update
+            # may not change; like Kubernetes' BindingREST it writes them without the update's
+            # strategy and validation (the bind handler checked the target).
+            return new
         else:
             strategy.prepare_for_update(rt, new, old)
         # Fields the server owns.

@@ -75,6 +75,7 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):
         assert "configmap/greeting created" in r.stdout
         assert "hellopod/hello created" in r.stdout  # the jsonpath print has no newline
         assert "pod/hello condition met" in r.stdout
+        assert "Successfully assigned default/hello to" in r.stdout  # the scheduler placed it
         assert 'pod "hello" deleted' in r.stdout and 'configmap "greeting" deleted' in r.stdout
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")
         assert "hello from kubelite" in log.read_text()
