@@ -30,6 +30,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from kubelite.cri.remotecommand import message_bytes
+
 PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
 CHUNK = 32 * 1024
 
@@ -132,11 +134,12 @@ async def _to_client(ws: web.WebSocketResponse, channel: int, upstream: Upstream
 
 async def _from_client(ws: web.WebSocketResponse, upstreams: dict[int, Upstream]) -> None:
     async for msg in ws:
-        if msg.type != aiohttp.WSMsgType.BINARY or not msg.data:
+        data = message_bytes(msg)
+        if not data:
             continue
-        upstream = upstreams.get(msg.data[0])
-        if upstream is not None and len(msg.data) > 1:
-            await upstream.write(msg.data[1:])
+        upstream = upstreams.get(data[0])
+        if upstream is not None and len(data) > 1:
+            await upstream.write(data[1:])
 
 
 class PortForwardError(Exception):

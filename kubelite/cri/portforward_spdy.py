@@ -13,7 +13,8 @@ data    {streamtype: data,  port: 80, requestid: 7}   the TCP bytes, both ways; 
 
 The server pairs the streams by `requestid` (clients that send none pair as the kubelet
 does: the error stream's id, the data stream's id minus 2), waits 30 s at most for the
-second of a pair, connects to the port (`Dial`) and copies until both directions end.
+second of a pair, connects to the port (`Dial`) and copies both ways; once one direction has
+ended the other gets a second to finish (as containerd does), then both streams are closed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ log = logging.getLogger("kubelite.cri.portforward")
 
 PROTOCOL = "portforward.k8s.io"
 STREAM_CREATION_TIMEOUT = 30.0
+LAST_DIRECTION_GRACE = 1.0  # after one direction ended, how long the other may go on
 
 
 # ---- server side
@@ -126,26 +128,35 @@ async def _forward(pair: _Pair, dial: Dial, pod: str, uid: str) -> None:
         await error.close()
         await data.close()
         return
+    directions = [
+        asyncio.create_task(_client_to_port(data, upstream)),
+        asyncio.create_task(_port_to_client(upstream, data)),
+    ]
     try:
-        await asyncio.gather(_client_to_port(data, upstream), _port_to_client(upstream, data))
-    except ConnectionError:
-        pass
+        _, pending = await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            await asyncio.wait(pending, timeout=LAST_DIRECTION_GRACE)
     finally:
+        for task in directions:
+            task.cancel()
+        await asyncio.gather(*directions, return_exceptions=True)
         await upstream.close()
         await error.close()
         await data.close()
 
 
 async def _client_to_port(data: SpdyStream, upstream: Upstream) -> None:
-    while chunk := await data.read():
-        await upstream.write(chunk)
-    await upstream.write_eof()
+    with contextlib.suppress(ConnectionError):
+        while chunk := await data.read():
+            await upstream.write(chunk)
+        await upstream.write_eof()
 
 
 async def _port_to_client(upstream: Upstream, data: SpdyStream) -> None:
-    while chunk := await upstream.read():
-        await data.write(chunk)
-    await data.close()
+    with contextlib.suppress(ConnectionError):
+        while chunk := await upstream.read():
+            await data.write(chunk)
+        await data.close()
 
 
 # ---- client side

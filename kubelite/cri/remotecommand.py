@@ -89,6 +89,16 @@ def frame(channel: int, data: bytes = b"") -> bytes:
     return bytes([channel]) + data
 
 
+def message_bytes(msg: aiohttp.WSMessage) -> bytes | None:
+    """A data message's bytes: binary, or text (the Python client sends a str as text, its
+    first character the channel, and Kubernetes takes both); None for anything else."""
+    if msg.type == aiohttp.WSMsgType.BINARY:
+        return bytes(msg.data)
+    if msg.type == aiohttp.WSMsgType.TEXT:
+        return str(msg.data).encode()
+    return None
+
+
 def resize_message(width: int, height: int) -> bytes:
     return frame(RESIZE, json.dumps({"Width": width, "Height": height}).encode())
 
@@ -123,9 +133,10 @@ class Session(Protocol):
 
 async def _from_client(ws: web.WebSocketResponse, session: Session) -> None:
     async for msg in ws:
-        if msg.type != aiohttp.WSMsgType.BINARY or not msg.data:
+        data = message_bytes(msg)
+        if not data:
             continue
-        channel, payload = msg.data[0], bytes(msg.data[1:])
+        channel, payload = data[0], data[1:]
         if channel == STDIN:
             await session.write_stdin(payload)
         elif channel == RESIZE:

@@ -16,6 +16,10 @@ Client side:
 - `dial(url, headers)`: one HTTP/1.1 request on a fresh connection (TLS with the given
   context for https), its response head read by hand; a 101 leaves the connection as a
   byte stream, anything else is returned with its body (`UpgradeFailed`).
+
+Both: `relay(request, url)` carries an upgrade request on to `url` as it came, the answer
+back, and after a 101 the bytes both ways (Kubernetes' upgrade-aware proxy, which the
+kubelet puts in front of the runtime and the API server in front of the kubelet).
 """
 
 from __future__ import annotations
@@ -29,13 +33,21 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from kubelite.httpstream.transport import FedStream, StreamPair
+from kubelite.httpstream.transport import FedStream, StreamPair, pipe
 
 SPDY_31 = "SPDY/3.1"
 PROTOCOL_HEADER = "X-Stream-Protocol-Version"
 ACCEPTED_HEADER = "X-Accepted-Stream-Protocol-Versions"
 MAX_HEAD = 64 * 1024
 MAX_ERROR_BODY = 1024 * 1024
+# request headers of the hop to this server, not of the one to the next
+HOP_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "keep-alive", "proxy-connection", "te"}
+)
+# headers of the next server's 101 its client needs (the rest belong to that hop)
+UPGRADE_RESPONSE_HEADERS = frozenset(
+    {"upgrade", "x-stream-protocol-version", "sec-websocket-accept", "sec-websocket-protocol"}
+)
 
 
 # ---- server side
@@ -211,3 +223,27 @@ async def _read_body(reader: asyncio.StreamReader, response: Response) -> bytes:
             await reader.readline()
         return bytes(body)
     return await reader.read(MAX_ERROR_BODY)
+
+
+async def relay(
+    request: web.Request,
+    url: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    drop: frozenset[str] = frozenset(),
+) -> web.StreamResponse:
+    """Carry the upgrade request on to `url` (less the `drop` headers); a refusal comes back
+    as it was answered. Raises OSError when `url` cannot be reached."""
+    skip = HOP_HEADERS | drop
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in skip]
+    try:
+        response, backend = await dial(url, headers, method=request.method, ssl_context=ssl_context)
+    except UpgradeFailed as err:
+        r = err.response
+        content_type = r.header("Content-Type", "text/plain").split(";")[0]
+        return web.Response(status=r.status, body=r.body, content_type=content_type)
+    client = await hijack(
+        request, {k: v for k, v in response.headers if k.lower() in UPGRADE_RESPONSE_HEADERS}
+    )
+    await pipe(client, backend)
+    return client.response
