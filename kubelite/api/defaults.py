@@ -27,6 +27,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import defaults_config
 from kubelite.api.quantity import canonical
 from kubelite.api.resources import ResourceType
 
@@ -544,4 +545,5 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
     ("rbac.authorization.k8s.io", "RoleBinding"): _role_binding,
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _role_binding,
+    **defaults_config.DEFAULTERS,
 }

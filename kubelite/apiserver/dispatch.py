@@ -69,6 +69,8 @@ SUBRESOURCES: dict[str, Verbs] = {
     "binding": Verbs(create=bind),
     "eviction": Verbs(create=evict),
     "finalize": Verbs(update=finalize_namespace),
+    # A CertificateSigningRequest's conditions (approve, deny), restricted by the strategy.
+    "approval": Verbs(get=get_object, update=update_object, patch=patch_object),
 }
 
 SPECIAL_RESOURCES: dict[tuple[str, str], Verbs] = {

@@ -26,7 +26,7 @@ from typing import Any
 from kubelite.api.errors import BadRequest
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors.fields import is_custom_resource
-from kubelite.apiserver.printers import cluster, core, events, networking, pods, workloads
+from kubelite.apiserver.printers import cluster, config, core, events, networking, pods, workloads
 from kubelite.apiserver.printers.columns import (
     EMPTY,
     META,
@@ -47,6 +47,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
     **events.PRINTERS,
     **networking.PRINTERS,
     **cluster.PRINTERS,
+    **config.PRINTERS,
 }
 
 
