@@ -19,7 +19,7 @@ import kubelite
 from kubelite.api import errors
 from kubelite.api.resources import ResourceCatalog
 from kubelite.apiserver import discovery, openapi, openapi_v2
-from kubelite.apiserver.authn import PUBLIC_PATHS, Authenticator
+from kubelite.apiserver.authn import AUTHENTICATOR, PUBLIC_PATHS, Authenticator, impersonate
 from kubelite.apiserver.dispatch import handler_for
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.request import parse_path
@@ -88,7 +88,7 @@ def auth_middleware(authn: Authenticator):
         user = authn.authenticate(request)
         if user.anonymous and request.path not in PUBLIC_PATHS:
             raise errors.Unauthorized("Unauthorized")
-        request["user"] = user
+        request["user"] = impersonate(user, request.headers)
         return await handler(request)
 
     return middleware
@@ -110,6 +110,7 @@ class APIApp:
         self.app = web.Application(
             middlewares=[error_middleware, auth_middleware(authn)], client_max_size=3 * 1024 * 1024
         )
+        self.app[AUTHENTICATOR] = authn
         r = self.app.router
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
