@@ -96,7 +96,7 @@ def to_v1(hpa: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_to_v1(status: dict[str, Any]) -> dict[str, Any]:
-    out = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
+    out: dict[str, Any] = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
     out["currentReplicas"] = status.get("currentReplicas", 0)
     out["desiredReplicas"] = status.get("desiredReplicas", 0)
     for metric in status.get("currentMetrics") or ():
@@ -235,7 +235,7 @@ def _cpu_metric(utilization: Any) -> dict[str, Any]:
 
 
 def _status_to_v2(status: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
-    out = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
+    out: dict[str, Any] = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
     out["currentReplicas"] = status.get("currentReplicas", 0)
     out["desiredReplicas"] = status.get("desiredReplicas", 0)
     current = _loads(notes.get(CURRENT_METRICS_ANNOTATION))

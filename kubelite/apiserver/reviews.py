@@ -14,6 +14,7 @@ its `status` filled in (201), from the API server's own authenticator and author
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -84,11 +85,11 @@ def _requester(request: web.Request) -> UserInfo:
 
 
 def _attributes(spec: dict[str, Any], user: UserInfo) -> Attributes:
-    who = {"user": user.name, "groups": user.groups, "uid": user.uid, "extra": dict(user.extra)}
+    who = Attributes(user.name, user.groups, user.uid, dict(user.extra))
     resource = spec.get("resourceAttributes")
     if isinstance(resource, dict):
-        return Attributes(
-            **who,
+        return dataclasses.replace(
+            who,
             verb=str(resource.get("verb") or ""),
             namespace=str(resource.get("namespace") or ""),
             group=str(resource.get("group") or ""),
@@ -98,8 +99,8 @@ def _attributes(spec: dict[str, Any], user: UserInfo) -> Attributes:
             name=str(resource.get("name") or ""),
         )
     non_resource = spec.get("nonResourceAttributes") or {}
-    return Attributes(
-        **who, verb=str(non_resource.get("verb") or ""), path=str(non_resource.get("path") or "/")
+    return dataclasses.replace(
+        who, verb=str(non_resource.get("verb") or ""), path=str(non_resource.get("path") or "/")
     )
 
 

@@ -142,11 +142,7 @@ def _url(path: str, url: str) -> Errors:
     return errs
 
 
-def _service(service: dict[str, Any], *_: Any) -> Errors:
-    return []
-
-
-def _service_errors(path: str, service: dict[str, Any]) -> Errors:
+def _service(path: str, service: dict[str, Any]) -> Errors:
     errs: Errors = []
     if not as_str(service.get("name")):
         errs.append(required(child(path, "name"), "service name is required"))

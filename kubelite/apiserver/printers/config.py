@@ -123,17 +123,16 @@ def _metric_text(spec: dict[str, Any], statuses: list[Any], i: int) -> str:
     name = source.get("name") if resource else (source.get("metric") or EMPTY).get("name")
     if resource and target.get("averageValue") is None:
         now = current.get("averageUtilization")
-        shown = "<unknown>" if now is None else f"{now}%"
         wanted = target.get("averageUtilization")
-        text = f"{shown}/{'<auto>' if wanted is None else f'{wanted}%'}"
+        text = f"{'<unknown>' if now is None else f'{now}%'}/{'<auto>' if wanted is None else f'{wanted}%'}"
     elif target.get("averageValue") is not None:
-        shown = current.get("averageValue")
-        text = f"{'<unknown>' if shown is None else shown}/{target['averageValue']}"
+        average = current.get("averageValue")
+        text = f"{'<unknown>' if average is None else average}/{target['averageValue']}"
         if field in ("external", "object"):
             text += " (avg)"
     else:
-        shown = current.get("value")
-        text = f"{'<unknown>' if shown is None else shown}/{target.get('value')}"
+        value = current.get("value")
+        text = f"{'<unknown>' if value is None else value}/{target.get('value')}"
     return f"{name}: {text}" if name else text
 
 
