@@ -37,6 +37,9 @@ FILE_MODE_DEFAULT = 0o644  # 420, the mode of files in secret, configMap and pro
 
 def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Fill in unset fields of `obj`, a decoded object of type `rt`, in place."""
+    if rt.custom is not None:
+        rt.custom.default(obj)
+        return
     defaulter = _DEFAULTERS.get((rt.group, rt.kind))
     if defaulter is not None and isinstance(obj, dict):
         defaulter(obj)

@@ -1,5 +1,6 @@
 """Defaulting for the cluster-configuration APIs: storage.k8s.io, autoscaling,
-admissionregistration.k8s.io, flowcontrol.apiserver.k8s.io and apiregistration.k8s.io.
+admissionregistration.k8s.io, flowcontrol.apiserver.k8s.io, apiregistration.k8s.io and
+apiextensions.k8s.io (CustomResourceDefinitions).
 
 Kubernetes' `SetDefaults_*` values for these kinds, applied to unset fields only, in the
 stored version (an autoscaling/v1 HorizontalPodAutoscaler is defaulted as the v2 object it
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from kubelite.api.crd.definition import apply_crd_defaults
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -199,4 +202,5 @@ DEFAULTERS: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
     (_FLOWCONTROL, "FlowSchema"): _flow_schema,
     (_FLOWCONTROL, "PriorityLevelConfiguration"): _priority_level,
     ("apiregistration.k8s.io", "APIService"): _api_service,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): apply_crd_defaults,
 }

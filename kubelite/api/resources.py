@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kubelite.api.crd.definition import CustomResource
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ_VERBS = ("get", "list", "watch")
@@ -47,6 +51,8 @@ class ResourceType:
     storage_group: str | None = None
     # Extra field selectors beyond metadata.name / metadata.namespace.
     field_selectors: tuple[str, ...] = ()
+    # Set for a version of a custom resource: its schema, columns, subresources (crd/).
+    custom: CustomResource | None = None
 
     @property
     def group_version(self) -> str:

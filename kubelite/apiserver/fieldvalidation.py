@@ -80,6 +80,13 @@ def _walk_duplicates(value: Any, path: str, out: list[str]) -> None:
             _walk_duplicates(child, f"{path}[{i}]", out)
 
 
+def unknown_fields(rt: ResourceType, obj: dict[str, Any]) -> list[str]:
+    """Paths of fields the resource's schema does not declare."""
+    if rt.custom is not None:
+        return rt.custom.unknown_fields(obj)
+    return schema.unknown_fields(rt.group, rt.version, rt.kind, obj)
+
+
 def check(
     rt: ResourceType,
     obj: dict[str, Any],
@@ -97,7 +104,7 @@ def check(
     if mode == IGNORE:
         prune_unknown(rt, obj)
         return
-    unknown = schema.unknown_fields(rt.group, rt.version, rt.kind, obj)
+    unknown = unknown_fields(rt, obj)
     problems = [f'duplicate field "{d}"' for d in duplicates]
     problems += [f'unknown field "{u}"' for u in unknown if u not in duplicates]
     if not problems:
@@ -114,6 +121,9 @@ def decode_prefix(rt: ResourceType) -> str:
 
 def prune_unknown(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Drop fields the kind's schema does not declare, as decoding into a type does."""
+    if rt.custom is not None:
+        rt.custom.prune(obj)
+        return
     root = schema.kind_schema(rt.group, rt.version, rt.kind)
     if root is not None:
         _prune(root, obj)

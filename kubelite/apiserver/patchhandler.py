@@ -48,6 +48,13 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
             f"the body of the request was in an unknown format - "
             f"accepted media types include: {', '.join(ACCEPTED)}"
         )
+    if rt.custom is not None and ptype == patching.STRATEGIC_MERGE_PATCH:
+        # Custom resources have no patch strategies to merge by (as in Kubernetes).
+        accepted = [t for t in ACCEPTED if t != patching.STRATEGIC_MERGE_PATCH]
+        raise errors.UnsupportedMediaType(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(accepted)
+        )
     raw = await request.read()
     dups = []
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
@@ -62,7 +69,7 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
         def mutate_scale(cur: dict[str, Any]) -> dict[str, Any]:
             current_scale = scale.to_scale(rt, cur)
             patched = patching.apply_patch(ptype, current_scale, patch_doc, None)
-            cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
+            scale.set_spec_replicas(rt, cur, scale.replicas_from(patched))
             return cur
 
         updated = await registry.update(

@@ -27,6 +27,7 @@ from kubelite.apiserver import bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
+from kubelite.apiserver.crd.controller import CRDController
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
@@ -87,6 +88,7 @@ class APIServer:
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"
         self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health)
+        self.crds = CRDController(self.registry)
         self.port = options.port
 
     async def health(self) -> dict[str, bool]:
@@ -128,6 +130,7 @@ class APIServer:
             await bootstrap.ensure_kubernetes_service(
                 self.registry, self.allocator, self.options.advertise_address, self.options.port
             )
+            await self.crds.sync_existing()
             runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             site = web.TCPSite(
@@ -145,6 +148,7 @@ class APIServer:
             if ready is not None:
                 ready.set()
             async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.crds.run(), name="crds")
                 tg.create_task(bootstrap.NamespaceTeardown(self.registry).run(), name="namespaces")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")

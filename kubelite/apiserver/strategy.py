@@ -13,6 +13,7 @@ from typing import Any
 from kubelite.api.pods import qos_class
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import csr
+from kubelite.apiserver.crd import rules as crd_rules
 
 # Kinds whose metadata.generation starts at 1 and moves with every spec change.
 GENERATION_KINDS = frozenset(
@@ -60,6 +61,7 @@ _KEEP_STATUS_ON_CREATE = frozenset({("", "Node")})
 
 
 _CSR = ("certificates.k8s.io", "CertificateSigningRequest")
+_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def _gk(rt: ResourceType) -> tuple[str, str]:
@@ -67,10 +69,19 @@ def _gk(rt: ResourceType) -> tuple[str, str]:
 
 
 def has_generation(rt: ResourceType) -> bool:
-    return _gk(rt) in GENERATION_KINDS
+    # Every custom resource has a generation, moved by any change outside metadata (and
+    # outside status when status is a subresource).
+    return rt.custom is not None or _gk(rt) in GENERATION_KINDS
 
 
 def spec_of(rt: ResourceType, obj: dict[str, Any]) -> Any:
+    if rt.custom is not None:
+        skip = (
+            ("apiVersion", "kind", "metadata", "status")
+            if rt.custom.status
+            else ("apiVersion", "kind", "metadata")
+        )
+        return {k: v for k, v in obj.items() if k not in skip}
     fields = _SPEC_FIELDS.get(_gk(rt))
     if fields is None:
         return obj.get("spec")
@@ -102,6 +113,8 @@ def prepare_for_create(rt: ResourceType, obj: dict[str, Any], requester: csr.Req
         obj["status"] = copy.deepcopy(_INITIAL_STATUS[_gk(rt)])
     if _gk(rt) == _CSR:
         csr.prepare_for_create(obj, requester)
+    elif _gk(rt) == _CRD:
+        crd_rules.prepare_for_create(obj)
 
 
 def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -121,7 +134,17 @@ def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any
             new.pop("status", None)
     if _gk(rt) == _CSR:
         csr.prepare_for_update(new, old)
+    elif _gk(rt) == _CRD:
+        crd_rules.prepare_for_update(new, old)
     _carry_generation(rt, new, old)
+
+
+def prepare_for_delete(rt: ResourceType, obj: dict[str, Any]) -> bool:
+    """Kinds whose DELETE only marks them (a CRD waits for its objects to go); True when
+    `obj` changed."""
+    if _gk(rt) == _CRD:
+        return crd_rules.mark_for_deletion(obj)
+    return False
 
 
 def prepare_for_subresource_update(

@@ -3,8 +3,8 @@
 The API server calls `validate(rt, obj, old)` after `apply_defaults(rt, obj)` and turns a
 non-empty result into a 422 (`errors.invalid_object`). Every object gets its metadata
 checked (name rule per kind, scope, labels, annotations, owners, finalizers); kinds in
-`_VALIDATORS` then get their own rules, with `old` set on updates. Unknown kinds (custom
-resources) get metadata validation only.
+`_VALIDATORS` then get their own rules, with `old` set on updates. Custom resources are
+checked against the structural schema of their version (`kubelite.api.crd`).
 
     validate ─┬─ meta.validate_object_meta[_update]
               └─ _VALIDATORS[(group, kind)](obj, old)
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api.crd import validation as crd_validation
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType
 from kubelite.api.validation import (
@@ -129,6 +130,7 @@ _VALIDATORS: dict[tuple[str, str], Validator] = {
     (_FLOWCONTROL, "FlowSchema"): flowcontrol.validate_flow_schema,
     (_FLOWCONTROL, "PriorityLevelConfiguration"): flowcontrol.validate_priority_level,
     ("apiregistration.k8s.io", "APIService"): apiregistration.validate_api_service,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_validation.validate_crd,
     (_AUTHZ, "SubjectAccessReview"): reviews.validate_subject_access_review,
     (_AUTHZ, "SelfSubjectAccessReview"): reviews.validate_self_subject_access_review,
     (_AUTHZ, "LocalSubjectAccessReview"): reviews.validate_local_subject_access_review,
@@ -152,6 +154,7 @@ _OWN_METADATA = {
     (_AUTHN, "TokenReview"),
     (_AUTHN, "SelfSubjectReview"),
 }
+_GENERIC_METADATA = {("apiextensions.k8s.io", "CustomResourceDefinition")}
 # CertificateSigningRequests may have any name ("we don't care what you call" them).
 _ANY_NAME = {("", "Event"), ("certificates.k8s.io", "CertificateSigningRequest")}
 
@@ -166,7 +169,9 @@ def validate(
     """All field errors of `obj` (an update when `old` is given, through `subresource` when
     that is not the main endpoint), empty when it is valid."""
     kind = (rt.group, rt.kind)
-    builtin = kind in _VALIDATORS or rt.group in ("", "apps", "batch")
+    # apiextensions validates metadata with apimachinery's generic rules (finalizer names need
+    # only be qualified names), as custom resources are.
+    builtin = (kind in _VALIDATORS or rt.group in ("", "apps", "batch")) and kind not in _GENERIC_METADATA
     errs: list[FieldError] = []
     try:
         if kind not in _OWN_METADATA:
@@ -185,6 +190,8 @@ def validate(
         aware = _SUBRESOURCE_AWARE.get(kind)
         if aware is not None:
             errs += aware(obj, old, subresource)
+        if rt.custom is not None:
+            errs += rt.custom.validate(obj)
     except (TypeError, AttributeError, KeyError, ValueError) as err:
         # A shape no validator expected: report it instead of failing the request.
         errs.append(FieldError("", "FieldValueTypeInvalid", f"object has an unexpected structure: {err}"))

@@ -39,6 +39,7 @@ from kubelite.apiserver.printers.columns import (
     human_duration,
     name_of,
 )
+from kubelite.apiserver.printers.custom import custom_printer
 
 PRINTERS: dict[tuple[str, str], Printer] = {
     **pods.PRINTERS,
@@ -81,6 +82,8 @@ INCLUDE_OBJECT = ("None", "Metadata", "Object")
 
 
 def printer_for(rt: ResourceType) -> Printer:
+    if rt.custom is not None:
+        return custom_printer(rt.custom)
     printer = PRINTERS.get((rt.group, rt.plural))
     if printer is not None:
         return printer
