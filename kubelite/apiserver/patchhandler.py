@@ -19,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.api.resources import ResourceType
 from kubelite.apiserver import apply as ssa
 from kubelite.apiserver import conversion, fieldvalidation, scale
 from kubelite.apiserver import patch as patching
@@ -56,11 +57,11 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
             + ", ".join(accepted)
         )
     raw = await request.read()
+    if ptype == patching.APPLY_PATCH:
+        return await _apply(registry, request, info, ctx, raw)
     dups = []
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
         dups = fieldvalidation.duplicate_fields(raw, "application/json")
-    if ptype == patching.APPLY_PATCH:
-        return await _apply(registry, request, info, ctx, raw, dups)
     patch_doc = decode_body(raw, ptype)
     pinned = patching.pinned_resource_version(ptype, patch_doc)
 
@@ -93,13 +94,35 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
     return object_response(rt, updated, 200, ctx)
 
 
+def _check_apply_fields(
+    rt: ResourceType, info: RequestInfo, config: dict[str, Any], raw: bytes, ctx: RequestContext
+) -> None:
+    """An apply body is typed by the kind's schema whatever fieldValidation says (a field the
+    schema lacks fails the request, as Kubernetes' server-side apply does); repeated YAML
+    keys are then refused or warned about as fieldValidation says."""
+    unknown = fieldvalidation.unknown_fields(rt, config) if not info.subresource else []
+    if unknown:
+        where = f"{info.namespace}/{info.name}; {rt.group_version}, Kind={rt.kind}"
+        problems = [f".{u}: field not declared in schema" for u in unknown]
+        detail = problems[0] if len(problems) == 1 else "\n".join(["errors:", *("  " + p for p in problems)])
+        raise errors.Unknown(f"failed to create typed patch object ({where}): {detail}")
+    if ctx.field_validation == fieldvalidation.IGNORE:
+        return
+    duplicates = fieldvalidation.yaml_duplicates(raw)
+    if not duplicates:
+        return
+    text = "error converting YAML to JSON: yaml: unmarshal errors:\n  " + "\n  ".join(duplicates)
+    if ctx.field_validation == fieldvalidation.STRICT:
+        raise errors.BadRequest(f"error strict decoding YAML: {text}")
+    ctx.warnings.append(text)
+
+
 async def _apply(
     registry: Registry,
     request: web.Request,
     info: RequestInfo,
     ctx: RequestContext,
     raw: bytes,
-    dups: list[str],
 ) -> web.StreamResponse:
     rt = info.rt
     if info.subresource not in ("", "status", "scale"):
@@ -117,7 +140,7 @@ async def _apply(
     check_name(info, config)
     check_namespace(info, config)
     md["name"] = info.name
-    fieldvalidation.check(rt, config, ctx.field_validation, ctx.warnings, duplicates=dups)
+    _check_apply_fields(rt, info, config, raw, ctx)
     pinned = md.get("resourceVersion") if isinstance(md.get("resourceVersion"), str) else ""
     ctx.operation = "Apply"
 
