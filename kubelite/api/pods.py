@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubelite.api.quantity import Quantity, QuantityError, parse_quantity
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 # Annotations of static pods and their mirrors (Kubernetes' names).
 CONFIG_SOURCE = "kubernetes.io/config.source"
@@ -23,36 +22,36 @@ DEFAULT_TERMINATION_GRACE_SECONDS = 30
 _QOS_RESOURCES = ("cpu", "memory")
 
 
-def full_name(pod: Obj) -> str:
+def full_name(pod: Object) -> str:
     """`name_namespace`, the kubelet's name for a pod in logs and back-off keys."""
     md = pod["metadata"]
     return f"{md['name']}_{md.get('namespace', 'default')}"
 
 
-def is_deleting(pod: Obj) -> bool:
+def is_deleting(pod: Object) -> bool:
     return bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def is_terminal(pod: Obj) -> bool:
+def is_terminal(pod: Object) -> bool:
     """Succeeded or Failed: nothing of the pod will run again."""
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def is_static(pod: Obj) -> bool:
+def is_static(pod: Object) -> bool:
     """Defined by a file on its node rather than through the API."""
-    return (pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api"
+    return bool((pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api")
 
 
-def is_mirror(pod: Obj) -> bool:
+def is_mirror(pod: Object) -> bool:
     """The API's read-only copy of a static pod."""
     return CONFIG_MIRROR in (pod["metadata"].get("annotations") or {})
 
 
-def restart_policy(pod: Obj) -> str:
+def restart_policy(pod: Object) -> str:
     return (pod.get("spec") or {}).get("restartPolicy") or "Always"
 
 
-def grace_period(pod: Obj) -> int:
+def grace_period(pod: Object) -> int:
     """Seconds of graceful termination: the deletion's grace, else the spec's (default 30)."""
     md = pod["metadata"]
     if md.get("deletionGracePeriodSeconds") is not None:
@@ -61,7 +60,7 @@ def grace_period(pod: Obj) -> int:
     return DEFAULT_TERMINATION_GRACE_SECONDS if value is None else int(value)
 
 
-def qos_class(pod: Obj) -> str:
+def qos_class(pod: Object) -> str:
     """Guaranteed, Burstable or BestEffort, as Kubernetes classes a pod.
 
     Only cpu and memory count, summed over init and app containers. BestEffort: no non-zero

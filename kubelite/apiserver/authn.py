@@ -26,6 +26,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -96,7 +97,8 @@ class Authenticator:
         if not cert:
             return None
         cn, orgs = "", []
-        for rdn in cert.get("subject", ()):
+        subject: Any = cert.get("subject", ())  # ((("commonName", "x"),), ...)
+        for rdn in subject:
             for key, value in rdn:
                 if key == "commonName":
                     cn = value

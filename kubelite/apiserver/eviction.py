@@ -25,16 +25,26 @@ from aiohttp import web
 from kubelite.api import errors, meta
 from kubelite.api.selectors.labels import selector_from_label_selector_object as label_selector
 from kubelite.apiserver.registry import ListOptions, Registry
-from kubelite.apiserver.request import RequestInfo, decode_object, delete_options_from, request_context
+from kubelite.apiserver.request import (
+    RequestInfo,
+    check_delete_options,
+    decode_object,
+    delete_options_from,
+    read_body,
+    request_context,
+)
 from kubelite.apiserver.responses import success_status
 
 
 async def evict(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
-    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    body = decode_object(await read_body(request), request.headers.get("Content-Type", ""))
     name = info.name
     if body["metadata"].get("name") and body["metadata"]["name"] != name:
         raise errors.BadRequest("name in URL does not match name in Eviction object")
-    opts, body_dry = delete_options_from(body.get("deleteOptions") or {})
+    given = body.get("deleteOptions")
+    opts, body_dry = delete_options_from(
+        {} if given is None else check_delete_options(given, "deleteOptions")
+    )
     ctx = request_context(request, body_dry_run=body_dry)
     opts.dry_run = ctx.dry_run
     pod = (await registry.get(info.rt, info.namespace, name)).obj

@@ -19,21 +19,23 @@ that re-encodes to itself byte for byte cannot hold a key twice, since the tree 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 import yaml
 
-from kubelite.api import errors, schema
+from kubelite.api import decoding, errors, schema
 from kubelite.api.resources import ResourceType
 
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 
 
-class _Pairs(dict):
+class _Pairs(dict[str, Any]):
     """A decoded JSON object that remembers which of its keys appeared twice."""
 
     __slots__ = ("duplicates",)
+    duplicates: list[str]
 
 
 def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -122,14 +124,17 @@ def check(
     mode: str,
     warnings: list[str],
     *,
-    duplicates: list[str] = (),
+    duplicates: Sequence[str] = (),
     prefix: str = "",
 ) -> None:
-    """Report unknown (and given duplicate) fields of `obj` by `mode`, then drop the unknown.
+    """Refuse a value of the wrong type for its field (400, whatever the mode, as decoding into
+    the Go type fails); report unknown (and given duplicate) fields of `obj` by `mode`, then
+    drop the unknown.
 
-    `prefix` starts Strict's message (`Deployment in version "v1" cannot be handled as a
+    `prefix` starts the messages (`Deployment in version "v1" cannot be handled as a
     Deployment: ` on create and update).
     """
+    check_types(rt, obj, prefix=prefix)
     if mode == IGNORE:
         prune_unknown(rt, obj)
         return
@@ -143,6 +148,14 @@ def check(
         raise errors.BadRequest(prefix + "strict decoding error: " + ", ".join(problems))
     warnings.extend(problems)
     prune_unknown(rt, obj)
+
+
+def check_types(rt: ResourceType, obj: Any, *, prefix: str = "") -> None:
+    """400 BadRequest when `obj` (or a value in it) has a JSON type its field's Go type cannot
+    take, worded as decoding words it (`kubelite.api.decoding`)."""
+    wrong_type = decoding.type_error(schema.kind_schema(rt.group, rt.version, rt.kind), obj, rt.kind)
+    if wrong_type is not None:
+        raise errors.BadRequest(prefix + wrong_type)
 
 
 def decode_prefix(rt: ResourceType) -> str:

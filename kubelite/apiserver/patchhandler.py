@@ -31,6 +31,7 @@ from kubelite.apiserver.request import (
     decode_body,
     media_type,
     query_bool,
+    read_body,
     request_context,
     require_verb,
 )
@@ -56,7 +57,7 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
             "the body of the request was in an unknown format - accepted media types include: "
             + ", ".join(accepted)
         )
-    raw = await request.read()
+    raw = await read_body(request)
     if ptype == patching.APPLY_PATCH:
         return await _apply(registry, request, info, ctx, raw)
     dups = []

@@ -29,15 +29,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
 from kubelite.client.store import object_key
 from kubelite.client.workqueue import ShutDown, WorkQueue
 from kubelite.util.clock import Clock, RealClock
-
-Obj = dict[str, Any]
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,12 +74,14 @@ class Controller:
         self.log = logging.getLogger(f"kubelite.controller.{name}")
         self._informers: list[SharedInformer] = []
 
-    def watch(self, informer: SharedInformer, key_of: Callable[[Obj], Iterable[str]] | None = None) -> None:
+    def watch(
+        self, informer: SharedInformer, key_of: Callable[[Object], Iterable[str]] | None = None
+    ) -> None:
         """Enqueue keys for every change `informer` sees: the object's own key by default,
         or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...)."""
         self._informers.append(informer)
 
-        def enqueue(obj: Obj) -> None:
+        def enqueue(obj: Object) -> None:
             for key in key_of(obj) if key_of else (object_key(obj),):
                 self.queue.add(key)
 

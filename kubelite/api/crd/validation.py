@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import FieldError, forbidden, invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, child, immutable, index
 
 SCOPES = ["Cluster", "Namespaced"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.crd import validation as crd_validation
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType
@@ -41,7 +42,6 @@ from kubelite.api.validation import (
     discovery,
     events,
     flowcontrol,
-    names,
     networking,
     node,
     pod,

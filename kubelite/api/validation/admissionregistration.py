@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, child, index, is_int
 from kubelite.api.validation.meta import validate_label_selector
 

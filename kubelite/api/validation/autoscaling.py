@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import forbidden, invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.container import validate_container_resource_name
 from kubelite.api.validation.fields import (
     Errors,

@@ -16,8 +16,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from kubelite.api import names
 from kubelite.api.errors import FieldError, duplicate, forbidden, invalid, not_supported, required, too_long
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, index, is_int
 
 USAGES = sorted(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, invalid
-from kubelite.api.validation import names
 from kubelite.api.validation.container import validate_resource_requirements
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, immutable, index
 from kubelite.api.validation.meta import validate_labels

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required, too_long
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,

@@ -67,7 +67,8 @@ class RegistryCore:
             await self.cache.wait_for(rv)
 
     def peek(self, rt: ResourceType, namespace: str, name: str) -> CachedObject | None:
-        return self.cache.resource(rt.key_prefix).objects.get(rt.key(namespace, name))
+        found: CachedObject | None = self.cache.resource(rt.key_prefix).objects.get(rt.key(namespace, name))
+        return found
 
 
 def parse_rv(value: str) -> int:

@@ -139,7 +139,9 @@ class Reads(RegistryCore):
         ns_matches = matches
         if namespace and rt.namespaced:
 
-            def ns_matches(obj: dict[str, Any], _m=matches, _ns=namespace) -> bool:
+            def ns_matches(
+                obj: dict[str, Any], _m: Callable[[dict[str, Any]], bool] = matches, _ns: str = namespace
+            ) -> bool:
                 return meta.namespace_of(obj) == _ns and _m(obj)
 
         watcher = Watcher(ns_matches)

@@ -10,14 +10,15 @@ as Kubernetes does, when `record` and `pod_of` (the pod of a uid) are given.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.kubelet.prober.probes import Result
 from kubelite.kubelet.prober.worker import LIVENESS, READINESS, STARTUP, ProbeWorker
 from kubelite.util.clock import Clock
 
-Obj = dict[str, Any]
 _FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "startupProbe"}
 
 
@@ -28,8 +29,8 @@ class ProbeManager:
         clock: Clock,
         on_change: Callable[[str], None],
         *,
-        record: Callable[[Obj, str, str, str], None] | None = None,
-        pod_of: Callable[[str], Obj | None] = lambda uid: None,
+        record: Callable[[Object, str, str, str], None] | None = None,
+        pod_of: Callable[[str], Object | None] = lambda uid: None,
     ) -> None:
         self.runtime = runtime
         self.clock = clock
@@ -39,7 +40,7 @@ class ProbeManager:
         self._workers: dict[tuple[str, str], tuple[ProbeWorker, asyncio.Task[None]]] = {}
         self._by_pod: dict[str, set[tuple[str, str]]] = {}
 
-    def sync(self, uid: str, pod_ip: str, running: list[tuple[Obj, str, float]]) -> None:
+    def sync(self, uid: str, pod_ip: str, running: list[tuple[Object, str, float]]) -> None:
         """`running`: (container spec, container id, seconds since it started) per running container."""
         wanted: set[tuple[str, str]] = set()
         for container, cid, started_ago in running:
@@ -60,16 +61,19 @@ class ProbeManager:
                     runtime=self.runtime,
                     container=container,
                     container_id=cid,
-                    pod_ip=lambda ip=pod_ip: ip,
+                    pod_ip=functools.partial(str, pod_ip),
                     clock=self.clock,
                     started_ago=started_ago,
-                    on_change=lambda _w, u=uid: self.on_change(u),
-                    on_failure=lambda w, message, u=uid: self._unhealthy(u, w, message),
+                    on_change=functools.partial(self._changed, uid),
+                    on_failure=functools.partial(self._unhealthy, uid),
                 )
                 self._workers[key] = (w, asyncio.create_task(w.run(), name=f"probe {kind} {cid[:12]}"))
         for key in self._by_pod.get(uid, set()) - wanted:
             self._stop(key)
         self._by_pod[uid] = wanted
+
+    def _changed(self, uid: str, _worker: ProbeWorker) -> None:
+        self.on_change(uid)
 
     def _unhealthy(self, uid: str, w: ProbeWorker, message: str) -> None:
         pod = self.pod_of(uid)
@@ -98,14 +102,14 @@ class ProbeManager:
         entry = self._workers.get((cid, kind))
         return entry[0].result if entry else None
 
-    def started(self, cid: str, container: Obj) -> bool:
+    def started(self, cid: str, container: Object) -> bool:
         if not container.get("startupProbe"):
             return True
         entry = self._workers.get((cid, STARTUP))
         # A startup worker that finished succeeded; its result stays with it.
         return entry is not None and entry[0].result == Result.SUCCESS
 
-    def ready(self, cid: str, container: Obj) -> bool:
+    def ready(self, cid: str, container: Object) -> bool:
         if not self.started(cid, container):
             return False
         if not container.get("readinessProbe"):
