@@ -1,5 +1,6 @@
-"""`kubectl get` of every kind the API server lists: a minimal valid object of each,
-printed through the server-side Table with Kubernetes' columns."""
+"""`kubectl get`, `describe` and `explain` of every kind the API server lists: a minimal
+valid object of each, printed through the server-side Table with Kubernetes' columns,
+described by kubectl's describers, and explained from the published OpenAPI schema."""
 
 from __future__ import annotations
 
@@ -451,6 +452,10 @@ def test_get_prints_kubernetes_columns(cluster, resource):
     assert header(out) == columns
     listed = cluster.kubectl("get", resource, *scope).stdout
     assert header(listed) == columns
+    described = cluster.kubectl("describe", resource, name, *scope).stdout
+    assert re.search(rf"^Name:\s+{re.escape(name)}$", described, re.MULTILINE), described
+    explained = cluster.kubectl("explain", rt.plural, f"--api-version={api_version}").stdout
+    assert f"KIND:       {kind}" in explained and f"VERSION:    {version}" in explained
 
 
 def test_get_componentstatuses_prints_its_columns(cluster):
