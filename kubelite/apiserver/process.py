@@ -26,7 +26,7 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
-from kubelite.apiserver import bootstrap
+from kubelite.apiserver import apiservices, bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
@@ -134,6 +134,7 @@ class APIServer:
                 self.registry, self.allocator, self.options.advertise_address, self.options.port
             )
             await self.crds.sync_existing()
+            await apiservices.sync(self.registry)
             runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             site = web.TCPSite(

@@ -157,3 +157,22 @@ def test_explain_reads_the_published_schema(cluster, gadgets):
     out = cluster.kubectl("explain", "gadgets.spec.color", f"--api-version={group}/v1").stdout
     assert "Its color." in out
     assert f"GROUP:      {group}" in out
+
+
+def test_every_served_group_version_has_a_local_api_service(cluster, gadgets):
+    group, _ = gadgets
+    out = cluster.kubectl("get", "apiservices").stdout.splitlines()
+    assert out[0].split() == ["NAME", "SERVICE", "AVAILABLE", "AGE"]
+    rows = {line.split()[0]: line.split()[1:3] for line in out[1:]}
+    for name in (
+        "v1.",
+        "v1.apps",
+        "v2.autoscaling",
+        "v1.autoscaling",
+        "v1.apiextensions.k8s.io",
+        f"v1.{group}",
+    ):
+        assert rows[name] == ["Local", "True"], name
+    core = json.loads(cluster.kubectl("get", "apiservice", "v1.", "-o", "json").stdout)
+    assert core["spec"] == {"groupPriorityMinimum": 18000, "version": "v1", "versionPriority": 1}
+    assert core["metadata"]["labels"] == {"kube-aggregator.kubernetes.io/automanaged": "onstart"}

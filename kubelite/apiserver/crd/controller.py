@@ -10,6 +10,8 @@
                                 InstanceDeletionInProgress); once none is left, the cleanup
                                 finalizer goes and with it the CRD
     CRD gone                    its catalogue entries go
+    after every change          the local APIServices follow the served group-versions
+                                (`apiservices.py`)
 
 Discovery and OpenAPI read the catalogue, so they follow at once. Work is keyed by CRD name
 and retried after a second when it fails or waits for objects with finalizers. The
@@ -32,6 +34,7 @@ from kubelite.api.crd.definition import (
     version_priority,
 )
 from kubelite.api.resources import ResourceType
+from kubelite.apiserver import apiservices
 from kubelite.apiserver.crd import rules
 from kubelite.apiserver.registry import DeleteOptions, ListOptions, Registry, RequestContext
 
@@ -74,6 +77,8 @@ class CRDController:
         try:
             while True:
                 retry = await self._sync_all(pending)
+                if pending:
+                    await apiservices.sync(self.registry)
                 self.synced.set()
                 pending = set(retry)
                 await watcher.wait(RETRY_SECONDS if retry else None)
