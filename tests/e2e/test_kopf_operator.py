@@ -8,12 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from kubelite.util.testing import wait_for
 
 GROUP = "kopf-e2e.example.com"
 
@@ -90,18 +91,6 @@ CRD = {
 }
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def get_json(cluster, *args: str) -> dict[str, Any] | None:
     res = cluster.kubectl("get", *args, "-o", "json", check=False)
     return json.loads(res.stdout) if res.returncode == 0 else None
@@ -150,6 +139,7 @@ def test_a_kopf_operator_handles_its_custom_resources(cluster, operator):
     obj = wait_for(
         lambda: (o := get_json(cluster, "widget", "w1", "-n", ns)) and "created" in o.get("status", {}) and o,
         "the create handler's result in status",
+        timeout=60,
     )
     assert obj["status"]["created"] == {"phase": "Created", "size": 3}
     assert "kopf.zalando.org/KopfFinalizerMarker" in obj["metadata"]["finalizers"]

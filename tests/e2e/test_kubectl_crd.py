@@ -6,10 +6,11 @@ and scale subresources."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import pytest
+
+from kubelite.util.testing import wait_for
 
 
 def crd(group: str) -> dict:
@@ -72,10 +73,10 @@ def gadgets(cluster):
     ns = "crd-" + uuid.uuid4().hex[:6]
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("create", "-f", "-", input=json.dumps(crd(group)))
-    deadline = time.monotonic() + 30
-    while cluster.kubectl("get", "--raw", f"/apis/{group}/v1", check=False).returncode != 0:
-        assert time.monotonic() < deadline, "the CRD was not served"
-        time.sleep(0.2)
+    wait_for(
+        lambda: cluster.kubectl("get", "--raw", f"/apis/{group}/v1", check=False).returncode == 0,
+        "the CRD to be served",
+    )
     yield group, ns
     cluster.kubectl("delete", "crd", f"gadgets.{group}", "--timeout=60s")
 

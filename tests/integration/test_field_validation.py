@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
 import urllib.error
 import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+
+from kubelite.util.testing import wait_for
 
 
 def call(cluster, method: str, path: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
@@ -93,10 +94,10 @@ def noxus(cluster):
         },
     }
     cluster.kubectl("create", "-f", "-", input=json.dumps(crd))
-    deadline = time.monotonic() + 30
-    while cluster.kubectl("get", "--raw", f"/apis/{group}/v1", check=False).returncode != 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_for(
+        lambda: cluster.kubectl("get", "--raw", f"/apis/{group}/v1", check=False).returncode == 0,
+        "the CRD to be served",
+    )
     return group
 
 
