@@ -26,10 +26,11 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
-from kubelite.apiserver import bootstrap
+from kubelite.apiserver import apiservices, bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
+from kubelite.apiserver.crd.controller import CRDController
 from kubelite.apiserver.kubeletclient import DEFAULT_ADDRESS_TYPES, KubeletClientOptions
 from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
@@ -104,6 +105,7 @@ class APIServer:
             preferred_address_types=options.kubelet_preferred_address_types,
         )
         self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health, kubelets)
+        self.crds = CRDController(self.registry)
         self.port = options.port
 
     async def health(self) -> dict[str, bool]:
@@ -146,6 +148,8 @@ class APIServer:
             await bootstrap.ensure_kubernetes_service(
                 self.registry, self.allocator, self.options.advertise_address, self.options.port
             )
+            await self.crds.sync_existing()
+            await apiservices.sync(self.registry)
             runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             site = web.TCPSite(
@@ -163,6 +167,7 @@ class APIServer:
             if ready is not None:
                 ready.set()
             async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.crds.run(), name="crds")
                 tg.create_task(bootstrap.NamespaceTeardown(self.registry).run(), name="namespaces")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")

@@ -1,7 +1,8 @@
 """What each protobuf field number means: our compact tables, compiled once.
 
 The table modules (`meta`, `core`, `core_volumes`, `apps`, `batch`, `networking`,
-`auth`, `coordination`, `events`, `policy`, `scheduling`, `storage`, `node`) describe
+`auth`, `coordination`, `events`, `policy`, `scheduling`, `storage`, `node`,
+`flowcontrol`) describe
 every message of a Kubernetes API package as one string of comma-separated fields, in the order of the Go
 struct::
 
@@ -50,6 +51,7 @@ from kubelite.api.protobuf import (
     core,
     core_volumes,
     events,
+    flowcontrol,
     meta,
     networking,
     node,
@@ -82,6 +84,8 @@ PACKAGES: dict[str, tuple[str, Mapping[str, str]]] = {
     "scheduling/v1": ("scheduling.k8s.io/v1", scheduling.SCHEDULING_V1),
     "storage/v1": ("storage.k8s.io/v1", storage.STORAGE_V1),
     "node/v1": ("node.k8s.io/v1", node.NODE_V1),
+    "flowcontrol/v1": ("flowcontrol.apiserver.k8s.io/v1", flowcontrol.FLOWCONTROL_V1),
+    "apiregistration/v1": ("apiregistration.k8s.io/v1", flowcontrol.APIREGISTRATION_V1),
 }
 
 # Kinds of meta/v1 that clients encode under any group's apiVersion (client-go

@@ -83,10 +83,21 @@ def proto_kind(f: Field) -> str:
     return kind
 
 
+# Packages whose facts protobuf_fields.json does not hold yet, and why.
+NOT_IN_FACTS: dict[str, str] = {
+    # Added with issue 12 (written from 1.28's generated.proto: v1 numbers its fields as v1beta3);
+    # regenerate the facts with scripts/protobuf_fields.py to cover it.
+    "flowcontrol/v1": "not in the facts generated before it was added",
+    # kube-aggregator's own API: its generated.proto is not in k8s.io/api.
+    "apiregistration/v1": "not part of k8s.io/api",
+}
+
+
 def described() -> list[Message]:
     return [
         descriptors.message(f"{package}.{name}")
         for package, (_, table) in descriptors.PACKAGES.items()
+        if package not in NOT_IN_FACTS
         for name in table
     ]
 
