@@ -56,6 +56,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         tls_private_key_file=Path(args.tls_private_key_file) if args.tls_private_key_file else None,
         client_ca_file=Path(args.client_ca_file) if args.client_ca_file else None,
         authorization_mode=args.authorization_mode,
+        authentication_token_webhook=args.authentication_token_webhook,
     )
 
 
@@ -106,7 +107,13 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
         "--authorization-mode",
         default="Webhook",
         choices=("Webhook", "AlwaysAllow"),
-        help="Webhook: the API server's identity (system:masters) only, for now",
+        help="Webhook: every request is a SubjectAccessReview to the API server",
+    )
+    p.add_argument(
+        "--authentication-token-webhook",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="authenticate bearer tokens with a TokenReview to the API server",
     )
     p.add_argument("--simulated", type=int, default=0, metavar="N", help="run N simulated nodes instead")
     p.add_argument("--simulated-name-prefix", default="sim-node-")

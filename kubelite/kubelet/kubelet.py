@@ -101,7 +101,9 @@ class Kubelet:
                 tls_private_key_file=o.tls_private_key_file,
                 client_ca_file=o.client_ca_file,
                 authorization_mode=o.authorization_mode,
+                authentication_token_webhook=o.authentication_token_webhook,
             ),
+            client=self.client,
             clock=self.clock,
         )
         await self.server.start()

@@ -68,3 +68,4 @@ class KubeletOptions:
     tls_private_key_file: Path | None = None
     client_ca_file: Path | None = None  # client certificates are verified against it
     authorization_mode: str = "Webhook"  # or AlwaysAllow; see kubelet/server/auth.py
+    authentication_token_webhook: bool = True  # bearer tokens checked with a TokenReview

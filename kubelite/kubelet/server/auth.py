@@ -4,31 +4,33 @@ Every request on the secure port passes this chain, as on the Kubernetes kubelet
 
 ```
 TLS client certificate verified against --client-ca-file → user = CN, groups = O values
-  (no certificate, anonymous off)            → 401 "Unauthorized"
+or a bearer token a TokenAuthenticator knows (webhook.py: a TokenReview)
+  (neither, anonymous off)                   → 401 "Unauthorized"
 attributes: verb from the method (GET get, POST create, PUT update, PATCH patch,
             DELETE delete), resource nodes, name = this node, subresource from the path:
             /stats… stats, /metrics… metrics, /logs… log, anything else proxy
 authorizer says no                           → 403 "Forbidden (user=…, verb=…, resource=nodes,
                                                subresource(s)=[proxy])"
+authorizer cannot answer                     → 500 "Authorization error (user=…, …)"
 ```
 
-Authorizers are a Protocol: `AlwaysAllow` (the kubelet's --authorization-mode=AlwaysAllow),
-and `SuperuserAuthorizer`, which allows the `system:masters` group - the API server's own
-kubelet client certificate - and nobody else. The latter stands in for Kubernetes' Webhook
-mode until the API server serves SubjectAccessReview (follow-up: a `WebhookAuthorizer`
-asking the API server, with its 5 min / 30 s caches, and bearer tokens through TokenReview).
+Authorizers are a Protocol: `AlwaysAllow` (--authorization-mode=AlwaysAllow) and
+webhook.py's `WebhookAuthorizer` (Webhook, the default: a SubjectAccessReview per request,
+cached).
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
 
+log = logging.getLogger("kubelite.kubelet.server")
+
 VERBS = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-SUPERUSER_GROUP = "system:masters"
 
 
 @dataclass(slots=True, frozen=True)
@@ -61,16 +63,15 @@ class Authorizer(Protocol):
         ...
 
 
+class TokenAuthenticator(Protocol):
+    async def authenticate(self, token: str) -> User | None:
+        """The token's user; None for a token nobody issued. Raises when it cannot tell."""
+        ...
+
+
 class AlwaysAllow:
     async def authorize(self, attrs: Attributes) -> tuple[bool, str]:
         return True, ""
-
-
-class SuperuserAuthorizer:
-    async def authorize(self, attrs: Attributes) -> tuple[bool, str]:
-        if SUPERUSER_GROUP in attrs.user.groups:
-            return True, ""
-        return False, f"{attrs.user.name} is not in {SUPERUSER_GROUP}"
 
 
 def _is_subpath(path: str, prefix: str) -> bool:
@@ -108,16 +109,38 @@ def certificate_user(request: web.BaseRequest) -> User | None:
     return User(cn, tuple(dict.fromkeys((*orgs, "system:authenticated"))))
 
 
-def auth_middleware(node: str, authorizer: Authorizer, *, anonymous: bool = False) -> Any:
+async def _user(request: web.Request, tokens: TokenAuthenticator | None, anonymous: bool) -> User | None:
+    user = certificate_user(request)
+    header = request.headers.get("Authorization", "")
+    if user is None and tokens is not None and header.startswith("Bearer "):
+        try:
+            user = await tokens.authenticate(header[7:].strip())
+        except Exception:
+            log.warning("unable to authenticate a request's bearer token", exc_info=True)
+            return None
+    if user is None and anonymous:
+        return ANONYMOUS
+    return user
+
+
+def auth_middleware(
+    node: str, authorizer: Authorizer, *, tokens: TokenAuthenticator | None = None, anonymous: bool = False
+) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        user = certificate_user(request)
+        user = await _user(request, tokens, anonymous)
         if user is None:
-            if not anonymous:
-                return web.Response(status=401, text="Unauthorized")
-            user = ANONYMOUS
+            return web.Response(status=401, text="Unauthorized")
         attrs = attributes(user, request.method, request.path, node)
-        allowed, _ = await authorizer.authorize(attrs)
+        try:
+            allowed, _ = await authorizer.authorize(attrs)
+        except Exception:
+            log.warning("authorization failed", exc_info=True)
+            return web.Response(
+                status=500,
+                text=f"Authorization error (user={user.name}, verb={attrs.verb}, resource={attrs.resource}, "
+                f"subresource={attrs.subresource})",
+            )
         if not allowed:
             return web.Response(
                 status=403,

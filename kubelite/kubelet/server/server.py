@@ -10,7 +10,8 @@
 
 Port 10250 and a serving certificate from the cluster CA (`--tls-cert-file`; a self-signed
 one made in memory without it, as the kubelet makes one), client certificates verified
-against `--client-ca-file`; every request passes auth.py's chain first. The port the server
+against `--client-ca-file`, bearer tokens and every request's permission asked of the API
+server (webhook.py); every request passes auth.py's chain first. The port the server
 listens on is published in the Node's `status.daemonEndpoints.kubeletEndpoint`.
 """
 
@@ -21,6 +22,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -28,11 +30,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from kubelite.componentbase.serving import self_signed_context
-from kubelite.kubelet.server.auth import AlwaysAllow, Authorizer, SuperuserAuthorizer, auth_middleware
+from kubelite.kubelet.server.auth import AlwaysAllow, Authorizer, auth_middleware
 from kubelite.kubelet.server.containerlogs import ContainerLogsHandler
 from kubelite.kubelet.server.host import KubeletHost
 from kubelite.kubelet.server.stats import RateCache, ResourceMetrics, summary
 from kubelite.kubelet.server.streaming import StreamingHandlers
+from kubelite.kubelet.server.webhook import WebhookAuthorizer, WebhookTokenAuthenticator
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.kubelet.server")
@@ -47,17 +50,16 @@ class ServerOptions:
     tls_cert_file: Path | None = None
     tls_private_key_file: Path | None = None
     client_ca_file: Path | None = None
-    # AlwaysAllow, or Webhook: for now the API server's own identity (system:masters) only
-    # (see auth.py); Kubernetes asks the API server with a SubjectAccessReview.
-    authorization_mode: str = "Webhook"
+    authorization_mode: str = "Webhook"  # or AlwaysAllow
+    authentication_token_webhook: bool = True  # bearer tokens checked with a TokenReview
     anonymous_auth: bool = False
 
 
-def authorizer_for(mode: str) -> Authorizer:
+def authorizer_for(mode: str, client: Any, clock: Clock) -> Authorizer:
     if mode == "AlwaysAllow":
         return AlwaysAllow()
     if mode == "Webhook":
-        return SuperuserAuthorizer()
+        return WebhookAuthorizer(client, clock)
     raise ValueError(f"unknown authorization mode {mode!r} (AlwaysAllow, Webhook)")
 
 
@@ -83,7 +85,10 @@ class KubeletMetrics:
 
 
 class KubeletServer:
-    def __init__(self, host: KubeletHost, options: ServerOptions, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, host: KubeletHost, options: ServerOptions, *, client: Any, clock: Clock | None = None
+    ) -> None:
+        """`client` is the kubelet's API client, which the webhooks ask (reviews only)."""
         self.host = host
         self.options = options
         self.clock = clock or RealClock()
@@ -95,9 +100,14 @@ class KubeletServer:
         self._resource_registry.register(self._resource)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(KubeletMetrics(host))
-        authorizer = authorizer_for(options.authorization_mode)
+        authorizer = authorizer_for(options.authorization_mode, client, self.clock)
+        tokens = (
+            WebhookTokenAuthenticator(client, self.clock) if options.authentication_token_webhook else None
+        )
         self.app = web.Application(
-            middlewares=[auth_middleware(host.node_name, authorizer, anonymous=options.anonymous_auth)]
+            middlewares=[
+                auth_middleware(host.node_name, authorizer, tokens=tokens, anonymous=options.anonymous_auth)
+            ]
         )
         r = self.app.router
         r.add_get("/healthz", self.healthz)

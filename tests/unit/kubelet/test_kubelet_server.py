@@ -19,7 +19,7 @@ from kubelite.cri import remotecommand_spdy as rc_spdy
 from kubelite.httpstream.upgrade import UpgradeFailed
 from kubelite.kubelet import criconfig
 from kubelite.kubelet.server.server import KubeletServer, ServerOptions
-from kubelite.kubelet.testing import FakeRuntime
+from kubelite.kubelet.testing import FakeReviews, FakeRuntime
 from kubelite.runtime.streaming.http_server import StreamingOptions, StreamingServer
 from kubelite.util.clock import FakeClock, RealClock
 from kubelite.util.pki import issue, make_ca, write_cert, write_key
@@ -150,8 +150,12 @@ async def node(tmp_path):
         tls_private_key_file=pki.server[1],
         client_ca_file=tmp_path / "ca.crt",
     )
-    server = KubeletServer(host, options, clock=RealClock())
+    reviews = FakeReviews(
+        lambda spec: "system:masters" in spec["groups"], tokens={"bob-token": ("bob", ["system:masters"])}
+    )
+    server = KubeletServer(host, options, client=reviews, clock=RealClock())
     await server.start()
+    host.reviews = reviews
     yield host, pki, f"https://127.0.0.1:{server.port}"
     await server.stop()
     await streaming.stop()
@@ -162,7 +166,7 @@ async def _get(url: str, ctx: ssl.SSLContext) -> tuple[int, str]:
         return resp.status, await resp.text()
 
 
-async def test_only_the_api_servers_certificate_gets_in(node):
+async def test_every_request_is_authenticated_and_authorized_by_the_api_server(node):
     host, pki, base = node
     assert await _get(f"{base}/healthz", pki.client(None)) == (401, "Unauthorized")
     status, text = await _get(f"{base}/stats/summary", pki.client(pki.alice))
@@ -173,6 +177,37 @@ async def test_only_the_api_servers_certificate_gets_in(node):
     status, text = await _get(f"{base}/pods", pki.client(pki.alice))
     assert status == 403 and "subresource(s)=[proxy]" in text
     assert await _get(f"{base}/healthz", pki.client(pki.apiserver)) == (200, "ok")
+    sar = host.reviews.asked[0]
+    assert sar["kind"] == "SubjectAccessReview" and sar["spec"]["user"] == "alice"
+    assert sar["spec"]["resourceAttributes"] == {
+        "verb": "get",
+        "group": "",
+        "version": "v1",
+        "resource": "nodes",
+        "subresource": "stats",
+        "name": NODE,
+    }
+
+
+async def test_bearer_tokens_are_reviewed_and_answers_are_cached(node):
+    host, pki, base = node
+    async with aiohttp.ClientSession() as http:
+        for token, want in (("bob-token", 200), ("bob-token", 200), ("forged", 401)):
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.get(f"{base}/healthz", ssl=pki.client(None), headers=headers) as resp:
+                assert resp.status == want
+    kinds = [r["kind"] for r in host.reviews.asked]
+    assert kinds == ["TokenReview", "SubjectAccessReview", "TokenReview"]  # bob's second request: cached
+
+
+async def test_a_review_that_fails_is_an_authorization_error_not_a_denial(node):
+    host, pki, base = node
+    host.reviews.unreachable = True
+    status, text = await _get(f"{base}/metrics", pki.client(pki.alice))
+    assert (status, text) == (
+        500,
+        "Authorization error (user=alice, verb=get, resource=nodes, subresource=metrics)",
+    )
 
 
 async def test_pods_lists_the_nodes_pods_as_a_pod_list(node):
