@@ -79,6 +79,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
+        extra_args={
+            name: values
+            for name, values in (
+                ("apiserver", args.apiserver_arg),
+                ("scheduler", args.scheduler_arg),
+                ("runtime", args.runtime_arg),
+                ("kubelet", args.kubelet_arg),
+            )
+            if values
+        },
     )
     return _run(run_up(options))
 
@@ -114,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
+    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+        up.add_argument(
+            f"--{component}-arg",
+            action="append",
+            default=[],
+            metavar="--FLAG=VALUE",
+            help=f"one more flag for `kubelite {component}` (repeatable)",
+        )
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="run the API server")

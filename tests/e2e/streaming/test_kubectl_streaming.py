@@ -1,0 +1,205 @@
+"""`kubectl logs`, `exec`, `attach`, `port-forward` and `cp` on real containers of `kubelite
+up`'s local node (on kubelite's runtime, then on containerd), each with the kubectl on the
+PATH (WebSocket) and kubectl 1.27 (SPDY); the Python client's `stream()` too."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from kubelite.server.testing import UpCluster
+from kubelite.util.net import free_port
+from kubelite.util.testing import Lines, wait_for
+
+from .conftest import pod_manifest, wait_running
+
+TALKER = "talker"  # runs forever: exec target; its stdout is /proc/1/fd/1
+HTTPD = "httpd"
+
+
+@pytest.fixture(scope="module")
+def pods(cluster: UpCluster, registry: str) -> UpCluster:
+    reg = registry
+    cluster.kubectl("apply", "-f", "-", input=pod_manifest(TALKER, reg, "echo started; exec sleep 100000"))
+    web = "mkdir -p /www && echo hello-from-httpd > /www/index.html && exec httpd -f -p 8080 -h /www"
+    cluster.kubectl("apply", "-f", "-", input=pod_manifest(HTTPD, reg, web, ports=[{"containerPort": 8080}]))
+    for name in (TALKER, HTTPD):
+        wait_running(cluster, name)
+    return cluster
+
+
+def _short(kubectl: str) -> str:
+    return "v127" if kubectl.endswith("1.27") else "default"
+
+
+def test_logs_follow_streams_each_line_as_it_is_written(pods: UpCluster, kubectl: str):
+    follow = subprocess.Popen(
+        [kubectl, "logs", "-f", TALKER, "--tail=1"], env=pods.env(), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        lines = Lines(follow.stdout)  # type: ignore[arg-type]
+        for i in range(3):
+            marker = f"{_short(kubectl)}-{i}-{uuid.uuid4().hex[:8]}"
+            # written to the container's own stdout while `logs -f` is running
+            pods.kubectl("exec", TALKER, "--", "sh", "-c", f"echo {marker} > /proc/1/fd/1")
+            lines.wait_for(lambda line, m=marker: line == m, f"{marker} in kubectl logs -f")
+        assert follow.poll() is None  # still following
+    finally:
+        follow.terminate()
+        follow.wait(10)
+
+
+def test_logs_of_the_previous_instance_after_a_restart(pods: UpCluster, kubectl: str, registry: str):
+    name = f"restarts-{_short(kubectl)}"
+    script = "echo started; while [ ! -f /tmp/stop ]; do sleep 0.2; done; echo stopping; exit 1"
+    pods.kubectl("apply", "-f", "-", input=pod_manifest(name, registry, script))
+    wait_running(pods, name)
+    pods.kubectl("exec", name, "--", "sh", "-c", "echo before-restart > /proc/1/fd/1; touch /tmp/stop")
+
+    def restarted() -> bool:
+        r = pods.kubectl("get", "pod", name, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
+        return r.stdout not in ("", "0")
+
+    wait_for(restarted, f"{name} to restart", timeout=60, interval=0.3)
+    previous = pods.kubectl("logs", name, "--previous", binary=kubectl).stdout
+    assert previous == "started\nbefore-restart\nstopping\n"
+    current = pods.kubectl("logs", name, binary=kubectl).stdout
+    assert "before-restart" not in current
+    pods.kubectl("delete", "pod", name, "--wait=false")
+
+
+def test_logs_options_tail_timestamps_and_limit_bytes(pods: UpCluster, kubectl: str):
+    assert pods.kubectl("logs", TALKER, "--limit-bytes=4", binary=kubectl).stdout == "star"
+    stamped = pods.kubectl("logs", TALKER, "--timestamps", "--tail=1", binary=kubectl).stdout
+    stamp, _, text = stamped.rstrip("\n").partition(" ")
+    assert text and stamp.endswith("Z") and len(stamp.split(".")[1]) == 10  # nine digits and Z
+    missing = pods.kubectl("logs", TALKER, "-c", "nope", binary=kubectl, check=False)
+    assert missing.returncode != 0 and "container nope is not valid for pod talker" in missing.stderr
+
+
+def test_exec_with_piped_stdin_returns_output_and_the_exit_code(pods: UpCluster, kubectl: str):
+    data = "".join(f"line {i}\n" for i in range(5000))
+    r = pods.kubectl(
+        "exec", "-i", TALKER, "--", "sh", "-c", "wc -l; exit 3", binary=kubectl, input=data, check=False
+    )
+    assert (r.returncode, r.stdout.strip()) == (3, "5000")
+    r = pods.kubectl("exec", TALKER, "--", "sh", "-c", "echo out; echo err >&2", binary=kubectl)
+    assert (r.stdout, r.stderr) == ("out\n", "err\n")
+
+
+def test_exec_it_drives_an_interactive_shell_on_a_terminal_that_follows_resizes(
+    pods: UpCluster, kubectl: str
+):
+    shell = pexpect.spawn(
+        kubectl, ["exec", "-it", TALKER, "--", "sh"], env=pods.env(), timeout=30, dimensions=(24, 80)
+    )
+    try:
+        shell.expect(r"[#$] ")
+        shell.sendline("tty && stty size")
+        shell.expect(r"/dev/pts/\d+\r\n24 80\r\n")
+        shell.setwinsize(40, 132)
+        for _ in range(50):  # the resize travels to the container's terminal on its own
+            shell.sendline("stty size")
+            shell.expect(r"(\d+) (\d+)\r\n")
+            if shell.match.group(0) == b"40 132\r\n":
+                break
+        assert shell.match.group(0) == b"40 132\r\n"
+        shell.sendline("exit 7")
+        shell.expect(pexpect.EOF)
+    finally:
+        shell.close()
+    assert shell.exitstatus == 7
+
+
+def test_attach_relays_stdin_to_a_running_container_and_its_output_back(
+    pods: UpCluster, kubectl: str, registry: str
+):
+    name = f"attach-{_short(kubectl)}"
+    script = "echo ready; while read l; do echo got:$l; done; echo bye"
+    manifest = pod_manifest(name, registry, script, stdin=True, stdinOnce=True)
+    pods.kubectl("apply", "-f", "-", input=manifest)
+    wait_running(pods, name)
+    r = pods.kubectl("attach", "-i", name, binary=kubectl, input="one\ntwo\n")
+    assert "got:one\ngot:two\nbye\n" in r.stdout
+    pods.kubectl("delete", "pod", name, "--wait=false")
+
+
+def test_port_forward_reaches_the_pods_httpd(pods: UpCluster, kubectl: str):
+    port = free_port()
+    forward = subprocess.Popen(
+        [kubectl, "port-forward", f"pod/{HTTPD}", f"{port}:8080"],
+        env=pods.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        Lines(forward.stdout).wait_for(  # type: ignore[arg-type]
+            lambda line: line.startswith("Forwarding from 127.0.0.1"), "kubectl to listen"
+        )
+        for _ in range(3):  # one forwarded connection per request
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=20) as resp:
+                assert resp.read() == b"hello-from-httpd\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:  # raw bytes both ways
+            sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            got = b"".join(iter(lambda: sock.recv(4096), b""))
+        assert got.startswith(b"HTTP/1.") and got.endswith(b"hello-from-httpd\n")
+    finally:
+        forward.terminate()
+        forward.wait(10)
+
+
+def test_cp_copies_files_into_and_out_of_a_container(pods: UpCluster, kubectl: str, tmp_path: Path):
+    blob = os.urandom(256 * 1024)
+    (tmp_path / "blob").write_bytes(blob)
+    remote = f"/tmp/blob-{_short(kubectl)}"
+    pods.kubectl("cp", str(tmp_path / "blob"), f"{TALKER}:{remote}", binary=kubectl)
+    assert pods.kubectl("exec", TALKER, "--", "wc", "-c", remote).stdout.split()[0] == str(len(blob))
+    pods.kubectl("cp", f"{TALKER}:{remote}", str(tmp_path / "back"), binary=kubectl)
+    assert (tmp_path / "back").read_bytes() == blob
+
+
+def test_the_python_clients_stream_execs_and_forwards(pods: UpCluster):
+    from kubernetes import client, config
+    from kubernetes.stream import portforward, stream
+
+    api = client.CoreV1Api(config.new_client_from_config(str(pods.kubeconfig)))
+    out = stream(
+        api.connect_get_namespaced_pod_exec,
+        TALKER,
+        "default",
+        command=["sh", "-c", "echo out"],
+        stdin=False,
+        stdout=True,
+        stderr=True,
+        tty=False,
+    )
+    assert out == "out\n"
+    resp = stream(
+        api.connect_get_namespaced_pod_exec,
+        TALKER,
+        "default",
+        command=["sh", "-c", "read l; echo got:$l; echo err >&2"],
+        stdin=True,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        _preload_content=False,
+    )
+    resp.write_stdin("python\n")
+    resp.run_forever(timeout=20)
+    assert (resp.read_stdout(), resp.read_stderr(), resp.returncode) == ("got:python\n", "err\n", 0)
+    forward = portforward(api.connect_get_namespaced_pod_portforward, HTTPD, "default", ports="8080")
+    sock = forward.socket(8080)
+    sock.setblocking(True)
+    sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    got = b"".join(iter(lambda: sock.recv(4096), b""))
+    assert got.endswith(b"hello-from-httpd\n") and forward.error(8080) is None
+    forward.close()
