@@ -69,19 +69,27 @@ def _offset(zone: bytes) -> dt.timedelta:
     return sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
 
 
-def parse_line(line: bytes) -> LogLine | None:
-    """One CRI log line; None if it is not one."""
+def _fields(line: bytes) -> tuple[bytes, bytes, bool, bytes] | None:
+    """(timestamp, stream, partial, text) of one CRI log line, the timestamp checked but not
+    parsed; None if it is not one."""
     parts = line.split(b" ", 3)
-    if len(parts) < 4 or parts[1] not in (b"stdout", b"stderr"):
-        return None
-    when = parse_timestamp(parts[0])
-    if when is None:
+    if len(parts) < 4 or parts[1] not in (b"stdout", b"stderr") or _STAMP.match(parts[0]) is None:
         return None
     partial = parts[2].split(b":")[0] == b"P"
     text = parts[3]
     if partial and text.endswith(b"\n"):
         text = text[:-1]
-    return LogLine(when, parts[1].decode(), partial, text)
+    return parts[0], parts[1], partial, text
+
+
+def parse_line(line: bytes) -> LogLine | None:
+    """One CRI log line; None if it is not one."""
+    fields = _fields(line)
+    if fields is None:
+        return None
+    stamp, stream, partial, text = fields
+    when = parse_timestamp(stamp)
+    return None if when is None else LogLine(when, stream.decode(), partial, text)
 
 
 def format_timestamp(when: dt.datetime) -> str:
@@ -111,6 +119,39 @@ def tail_offset(path: Path, lines: int) -> int:
         return 0
 
 
+class _Render:
+    """What one CRI line becomes in the output, per the options; `done` once `limit_bytes`
+    is spent."""
+
+    def __init__(self, options: LogOptions) -> None:
+        self.options = options
+        self.remaining = options.limit_bytes if options.limit_bytes is not None else -1
+        self.at_line_start = True
+        # the timestamp is parsed only when an option needs it
+        self.stamped = options.since is not None or options.timestamps
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+    def __call__(self, raw: bytes) -> bytes:
+        fields = _fields(raw)
+        if fields is None:
+            return b""
+        stamp, _, partial, out = fields
+        if self.stamped:
+            when = parse_timestamp(stamp)
+            if when is None or (self.options.since is not None and when < self.options.since):
+                return b""
+            if self.options.timestamps and self.at_line_start:
+                out = format_timestamp(when).encode() + b" " + out
+        self.at_line_start = not partial
+        if self.remaining >= 0:
+            out = out[: self.remaining]
+            self.remaining -= len(out)
+        return out
+
+
 async def read_logs(
     path: Path,
     options: LogOptions,
@@ -119,17 +160,21 @@ async def read_logs(
     clock: Clock | None = None,
 ) -> AsyncIterator[bytes]:
     """The container's output as chunks of bytes, per `options`; `running` tells whether the
-    container still runs (asked while following)."""
+    container still runs (asked while following). Lines are gathered into chunks of up to
+    `BLOCK` bytes; whatever is gathered goes out before waiting for more."""
     follower = _Follower(running, clock or RealClock()) if options.follow else None
-    remaining = options.limit_bytes if options.limit_bytes is not None else -1
-    at_line_start = True
+    render = _Render(options)
+    pending = bytearray()
     with open(path, "rb") as f:
         if options.tail_lines is not None:
             f.seek(tail_offset(path, options.tail_lines))
-        while True:
+        while not render.done:
             raw = f.readline()
             if not raw.endswith(b"\n"):  # the end of the file, or a line still being written
                 f.seek(-len(raw), os.SEEK_CUR)
+                if pending:
+                    yield bytes(pending)
+                    pending.clear()
                 if follower is not None:
                     if not await follower.wait():
                         follower = None  # the container stopped: read what is left, then end
@@ -137,20 +182,13 @@ async def read_logs(
                 if not raw:
                     return
                 raw += b"\n"  # an unfinished last line is shown as it is
-            line = parse_line(raw)
-            if line is None or (options.since is not None and line.timestamp < options.since):
-                continue
-            out = line.text
-            if options.timestamps and at_line_start:
-                out = format_timestamp(line.timestamp).encode() + b" " + out
-            at_line_start = not line.partial
-            if remaining >= 0:
-                out = out[:remaining]
-                remaining -= len(out)
-            if out:
-                yield out
-            if remaining == 0:
-                return
+                f.seek(0, os.SEEK_END)
+            pending += render(raw)
+            if len(pending) >= BLOCK:
+                yield bytes(pending)
+                pending.clear()
+    if pending:
+        yield bytes(pending)
 
 
 class _Follower:
