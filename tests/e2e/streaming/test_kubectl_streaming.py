@@ -131,6 +131,32 @@ def test_attach_relays_stdin_to_a_running_container_and_its_output_back(
     pods.kubectl("delete", "pod", name, "--wait=false")
 
 
+def test_attach_it_to_a_container_on_a_terminal_follows_resizes_and_leaving_leaves_it_running(
+    pods: UpCluster, kubectl: str, registry: str
+):
+    name = f"attach-tty-{_short(kubectl)}"
+    script = 'while read l; do [ "$l" = size ] && stty size; echo got-$l; done'
+    manifest = pod_manifest(name, registry, script, stdin=True, tty=True)
+    pods.kubectl("apply", "-f", "-", input=manifest)
+    wait_running(pods, name)
+    session = pexpect.spawn(kubectl, ["attach", "-it", name], env=pods.env(), timeout=30, dimensions=(24, 80))
+    try:
+        session.expect("If you don't see a command prompt, try pressing enter.")
+        for rows, cols in ((24, 80), (33, 101)):
+            session.setwinsize(rows, cols)
+            for _ in range(50):  # the resize travels to the container's terminal on its own
+                session.sendline("size")
+                session.expect(r"(\d+) (\d+)\r\ngot-size\r\n")
+                if session.match.group(1, 2) == (str(rows).encode(), str(cols).encode()):
+                    break
+            assert session.match.group(1, 2) == (str(rows).encode(), str(cols).encode())
+    finally:
+        session.close(force=True)  # kubectl leaves; the container is not stopped by that
+    phase = pods.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}").stdout
+    assert phase == "Running"
+    pods.kubectl("delete", "pod", name, "--wait=false")
+
+
 def test_port_forward_reaches_the_pods_httpd(pods: UpCluster, kubectl: str):
     port = free_port()
     forward = subprocess.Popen(
