@@ -4,6 +4,7 @@ PATH (WebSocket) and kubectl 1.27 (SPDY); the Python client's `stream()` too."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -229,3 +230,39 @@ def test_the_python_clients_stream_execs_and_forwards(pods: UpCluster):
     got = b"".join(iter(lambda: sock.recv(4096), b""))
     assert got.endswith(b"hello-from-httpd\n") and forward.error(8080) is None
     forward.close()
+
+
+def test_proxy_subresources_reach_the_pod_a_service_endpoint_and_the_kubelet(pods: UpCluster):
+    path = f"/api/v1/namespaces/default/pods/{HTTPD}:8080/proxy/index.html"
+    assert pods.kubectl("get", "--raw", path).stdout == "hello-from-httpd\n"
+    ip = pods.kubectl("get", "pod", HTTPD, "-o", "jsonpath={.status.podIP}").stdout
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+    }
+    endpoints = {  # no endpoints controller yet: the endpoints are written by hand
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "web"},
+        "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": 8080}]}],
+    }
+    pods.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps({"kind": "List", "apiVersion": "v1", "items": [service, endpoints]}),
+    )
+    try:
+        path = "/api/v1/namespaces/default/services/web:http/proxy/index.html"
+        assert pods.kubectl("get", "--raw", path).stdout == "hello-from-httpd\n"
+    finally:
+        pods.kubectl("delete", "service,endpoints", "web", check=False)
+    node = pods.kubectl("get", "pod", HTTPD, "-o", "jsonpath={.spec.nodeName}").stdout
+    assert pods.kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").stdout == "ok"
+    summary = json.loads(pods.kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/stats/summary").stdout)
+    assert summary["node"]["nodeName"] == node
+    assert {p["podRef"]["name"] for p in summary["pods"]} >= {TALKER, HTTPD}
+    missing = pods.kubectl("get", "--raw", "/api/v1/namespaces/default/pods/nope/proxy/", check=False)
+    assert missing.returncode != 0 and 'pods "nope" not found' in missing.stderr
