@@ -19,7 +19,7 @@ from kubelite.server.testing import UpCluster
 from kubelite.util.net import free_port
 from kubelite.util.testing import Lines, wait_for
 
-from .conftest import pod_manifest, wait_running
+from .conftest import KUBECTL_127, pod_manifest, wait_running
 
 TALKER = "talker"  # runs forever: exec target; its stdout is /proc/1/fd/1
 HTTPD = "httpd"
@@ -266,3 +266,48 @@ def test_proxy_subresources_reach_the_pod_a_service_endpoint_and_the_kubelet(pod
     assert {p["podRef"]["name"] for p in summary["pods"]} >= {TALKER, HTTPD}
     missing = pods.kubectl("get", "--raw", "/api/v1/namespaces/default/pods/nope/proxy/", check=False)
     assert missing.returncode != 0 and 'pods "nope" not found' in missing.stderr
+
+
+def test_refusals_are_the_api_servers_statuses_and_the_kubelets_texts(
+    pods: UpCluster, kubectl: str, registry: str
+):
+    wrong = pods.kubectl("exec", TALKER, "-c", "nope", "--", "true", binary=kubectl, check=False)
+    assert (wrong.returncode, wrong.stderr) == (
+        1,
+        "Error from server (BadRequest): container nope is not valid for pod talker\n",
+    )
+    unscheduled, unpulled = f"unscheduled-{_short(kubectl)}", f"unpulled-{_short(kubectl)}"
+    pod = json.loads(pod_manifest(unscheduled, registry, "true"))
+    pod["spec"]["nodeSelector"] = {"no-such": "node"}
+    pods.kubectl("apply", "-f", "-", input=json.dumps(pod))
+    pod = json.loads(pod_manifest(unpulled, registry, "true"))
+    pod["spec"]["containers"][0]["image"] = f"{registry}/no-such-image:latest"
+    pods.kubectl("apply", "-f", "-", input=json.dumps(pod))
+    try:
+        pending = pods.kubectl("exec", unscheduled, "--", "true", binary=kubectl, check=False)
+        assert (pending.returncode, pending.stderr) == (
+            1,
+            f"Error from server (BadRequest): pod {unscheduled} does not have a host assigned\n",
+        )
+        logs = pods.kubectl("logs", unscheduled, binary=kubectl, check=False)
+        assert (logs.returncode, logs.stdout) == (0, "")  # no node yet: an empty log
+
+        def waiting() -> bool:
+            r = pods.kubectl("get", "pod", unpulled, "-o", "jsonpath={.status.containerStatuses[0].state}")
+            return "ImagePull" in r.stdout
+
+        wait_for(waiting, f"{unpulled} to fail its pull", timeout=60, interval=0.3)
+        nothing = pods.kubectl("exec", unpulled, "--", "true", binary=kubectl, check=False)
+        # kubectl 1.27 gets the kubelet's answer to its SPDY upgrade; a WebSocket kubectl gets
+        # it on the status channel of the upgraded connection the API server opened
+        prefix = "" if kubectl == KUBECTL_127 else "Internal error occurred: "
+        assert nothing.returncode == 1
+        assert (
+            nothing.stderr == f'error: {prefix}unable to upgrade connection: container not found ("main")\n'
+        )
+        logs = pods.kubectl("logs", unpulled, binary=kubectl, check=False)
+        assert logs.returncode == 1 and logs.stderr.startswith(
+            f'Error from server (BadRequest): container "main" in pod "{unpulled}" is waiting to start: '
+        )
+    finally:
+        pods.kubectl("delete", "pod", unscheduled, unpulled, "--wait=false")
