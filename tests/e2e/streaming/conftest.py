@@ -32,14 +32,14 @@ from kubelite.server.testing import UpCluster
 from kubelite.util.testing import wait_for
 
 
-def _versioned_kubectl(version: str) -> str:
+def versioned_kubectl(version: str) -> str:
     """kubectl VERSION, which the kubectl dispatcher keeps beside itself as kubectl.VERSION."""
     dispatcher = shutil.which("kubectl")
     beside = Path(dispatcher).resolve().parent if dispatcher else Path()
     return str(beside / f"kubectl.{version}")
 
 
-KUBECTL_127 = _versioned_kubectl("1.27")
+KUBECTL_127 = versioned_kubectl("1.27")
 KUBECTLS = [pytest.param("kubectl", id="kubectl"), pytest.param(KUBECTL_127, id="kubectl-1.27-spdy")]
 
 

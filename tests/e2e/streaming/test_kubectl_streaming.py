@@ -19,7 +19,7 @@ from kubelite.server.testing import UpCluster
 from kubelite.util.net import free_port
 from kubelite.util.testing import Lines, wait_for
 
-from .conftest import KUBECTL_127, pod_manifest, wait_running
+from .conftest import KUBECTL_127, pod_manifest, versioned_kubectl, wait_running
 
 TALKER = "talker"  # runs forever: exec target; its stdout is /proc/1/fd/1
 HTTPD = "httpd"
@@ -311,3 +311,31 @@ def test_refusals_are_the_api_servers_statuses_and_the_kubelets_texts(
         )
     finally:
         pods.kubectl("delete", "pod", unscheduled, unpulled, "--wait=false")
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"])
+def test_every_kubectl_version_execs_with_stdin_and_port_forwards(pods: UpCluster, version: str):
+    """1.27-1.29 speak SPDY; 1.30 exec over WebSocket v5; 1.31 on port-forward over a
+    WebSocket tunnel too."""
+    kubectl = versioned_kubectl(version)
+    r = pods.kubectl(
+        "exec", "-i", TALKER, "--", "sh", "-c", "cat; exit 5", binary=kubectl, input="ok\n", check=False
+    )
+    assert (r.returncode, r.stdout) == (5, "ok\n")
+    port = free_port()
+    forward = subprocess.Popen(
+        [kubectl, "port-forward", f"pod/{HTTPD}", f"{port}:8080"],
+        env=pods.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        Lines(forward.stdout).wait_for(  # type: ignore[arg-type]
+            lambda line: line.startswith("Forwarding from 127.0.0.1"), f"kubectl {version} to listen"
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=20) as resp:
+            assert resp.read() == b"hello-from-httpd\n"
+    finally:
+        forward.terminate()
+        forward.wait(10)
