@@ -22,6 +22,26 @@ CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def _go_errno(err: OSError) -> str:
+    """An OS error as Go prints a syscall error ("connection refused")."""
+    text = os.strerror(err.errno) if err.errno else str(err)
+    return text[:1].lower() + text[1:]
+
+
+def _connect(netns: Path | None, port: int, timeout: float) -> socket.socket:
+    """127.0.0.1:port from the calling thread's namespace; a failure worded as containerd's."""
+    try:
+        return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except TimeoutError:
+        reason = "i/o timeout"
+    except OSError as err:
+        reason = f"connect: {_go_errno(err)}"
+    where = f' inside namespace "{netns}"' if netns is not None else ""
+    raise ConnectionError(
+        f"failed to connect to localhost:{port}{where}, IPv4: dial tcp4 127.0.0.1:{port}: {reason}"
+    ) from None
+
+
 def _connect_in(netns: Path | None, port: int, timeout: float) -> socket.socket:
     result: list[socket.socket | BaseException] = []
 
@@ -35,7 +55,7 @@ def _connect_in(netns: Path | None, port: int, timeout: float) -> socket.socket:
                         raise OSError(err, f"setns {netns}: {os.strerror(err)}")
                 finally:
                     os.close(fd)
-            sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            sock = _connect(netns, port, timeout)
             sock.setblocking(False)
             result.append(sock)
         except BaseException as err:  # handed to the caller's thread

@@ -183,6 +183,32 @@ def test_port_forward_reaches_the_pods_httpd(pods: UpCluster, kubectl: str):
         forward.wait(10)
 
 
+def test_port_forward_to_a_port_nothing_listens_on_reports_the_runtimes_refusal(
+    pods: UpCluster, kubectl: str
+):
+    port = free_port()
+    forward = subprocess.Popen(
+        [kubectl, "port-forward", f"pod/{HTTPD}", f"{port}:9999"],
+        env=pods.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = Lines(forward.stdout)  # type: ignore[arg-type]
+        lines.wait_for(lambda line: line.startswith("Forwarding from 127.0.0.1"), "kubectl to listen")
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert sock.recv(4096) == b""  # kubectl closes the connection it could not forward
+        error = lines.wait_for(lambda line: "error forwarding port 9999" in line, "kubectl to report")
+        assert "an error occurred forwarding" in error
+        assert "failed to connect to localhost:9999 inside namespace" in error
+        assert "connect: connection refused" in error
+    finally:
+        forward.terminate()
+        forward.wait(10)
+
+
 def test_cp_copies_files_into_and_out_of_a_container(pods: UpCluster, kubectl: str, tmp_path: Path):
     blob = os.urandom(256 * 1024)
     (tmp_path / "blob").write_bytes(blob)
