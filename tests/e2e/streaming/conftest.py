@@ -108,4 +108,7 @@ def wait_running(cluster: UpCluster, name: str) -> None:
     try:
         wait_for(running, f"pod {name} to run", timeout=90, interval=0.3)
     except AssertionError:
-        raise AssertionError(cluster.kubectl("get", "pod", name, "-o", "yaml").stdout) from None
+        pod = cluster.kubectl("get", "pod", name, "-o", "yaml", check=False).stdout
+        nodes = cluster.kubectl("get", "nodes", "-o", "yaml", check=False).stdout
+        events = cluster.kubectl("get", "events", check=False).stdout
+        raise AssertionError(f"{pod}\n{nodes}\n{events}\nkubelite up's log:\n{cluster.log()}") from None

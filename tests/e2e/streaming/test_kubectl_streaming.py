@@ -85,6 +85,32 @@ def test_logs_options_tail_timestamps_and_limit_bytes(pods: UpCluster, kubectl: 
     assert missing.returncode != 0 and "container nope is not valid for pod talker" in missing.stderr
 
 
+def test_logs_of_every_container_by_label_with_prefixes(pods: UpCluster, kubectl: str, registry: str):
+    name = f"two-{_short(kubectl)}"
+    pod = json.loads(pod_manifest(name, registry, "echo from-a; exec sleep 100000"))
+    pod["metadata"]["labels"] = {"app": name}
+    b = {
+        **pod["spec"]["containers"][0],
+        "name": "b",
+        "command": ["sh", "-c", "echo from-b; exec sleep 100000"],
+    }
+    init = {**b, "name": "init", "command": ["sh", "-c", "echo from-init"]}
+    pod["spec"]["containers"].append(b)
+    pod["spec"]["initContainers"] = [init]
+    pods.kubectl("apply", "-f", "-", input=json.dumps(pod))
+    wait_running(pods, name)
+    r = pods.kubectl("logs", name, binary=kubectl)  # kubectl picks the first container
+    assert r.stdout == "from-a\n" and 'Defaulted container "main" out of: main, b, init (init)' in r.stderr
+    r = pods.kubectl("logs", "-l", f"app={name}", "--prefix", "--all-containers", binary=kubectl)
+    assert r.stdout == f"[pod/{name}/init] from-init\n[pod/{name}/main] from-a\n[pod/{name}/b] from-b\n"
+    raw = pods.kubectl("get", "--raw", f"/api/v1/namespaces/default/pods/{name}/log", check=False)
+    assert raw.stderr == (
+        "Error from server (BadRequest): a container name must be specified for pod "
+        f"{name}, choose one of: [init main b]\n"
+    )
+    pods.kubectl("delete", "pod", name, "--wait=false")
+
+
 def test_exec_with_piped_stdin_returns_output_and_the_exit_code(pods: UpCluster, kubectl: str):
     data = "".join(f"line {i}\n" for i in range(5000))
     r = pods.kubectl(
@@ -217,6 +243,12 @@ def test_cp_copies_files_into_and_out_of_a_container(pods: UpCluster, kubectl: s
     assert pods.kubectl("exec", TALKER, "--", "wc", "-c", remote).stdout.split()[0] == str(len(blob))
     pods.kubectl("cp", f"{TALKER}:{remote}", str(tmp_path / "back"), binary=kubectl)
     assert (tmp_path / "back").read_bytes() == blob
+    (tmp_path / "tree" / "sub").mkdir(parents=True)  # a directory, recursively
+    (tmp_path / "tree" / "sub" / "leaf").write_text("deep\n")
+    pods.kubectl("cp", str(tmp_path / "tree"), f"{TALKER}:{remote}-tree", binary=kubectl)
+    assert pods.kubectl("exec", TALKER, "--", "cat", f"{remote}-tree/sub/leaf").stdout == "deep\n"
+    pods.kubectl("cp", f"{TALKER}:{remote}-tree", str(tmp_path / "tree-back"), binary=kubectl)
+    assert (tmp_path / "tree-back" / "sub" / "leaf").read_text() == "deep\n"
 
 
 def test_the_python_clients_stream_execs_and_forwards(pods: UpCluster):
