@@ -1,10 +1,11 @@
 """Streaming port-forward: TCP connections to ports inside a pod's network namespace.
 
 The protocols (WebSocket channels, SPDY stream pairs) are in `kubelite.cri.portforward` and
-`kubelite.cri.portforward_spdy`; this is what they relay to. To reach 127.0.0.1:port in the
-pod, a short-lived thread enters the pod's network namespace (setns changes only the
-calling thread's namespace), connects, and exits; the socket stays in the namespace it
-was made in, so the event loop then uses it like any other.
+`kubelite.cri.portforward_spdy`; this is what they relay to. To reach localhost:port in the
+pod (127.0.0.1, then ::1, as containerd tries them), a short-lived thread enters the pod's
+network namespace (setns changes only the calling thread's namespace), connects, and exits;
+the socket stays in the namespace it was made in, so the event loop then uses it like any
+other.
 """
 
 from __future__ import annotations
@@ -28,18 +29,29 @@ def _go_errno(err: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _connect(netns: Path | None, port: int, timeout: float) -> socket.socket:
-    """127.0.0.1:port from the calling thread's namespace; a failure worded as containerd's."""
+def _dial(family: str, host: str, port: int, timeout: float) -> socket.socket | str:
+    """A connection, or why not as Go words a failed dial ("dial tcp4 127.0.0.1:80: ...")."""
     try:
-        return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        return socket.create_connection((host, port), timeout=timeout)
     except TimeoutError:
         reason = "i/o timeout"
     except OSError as err:
         reason = f"connect: {_go_errno(err)}"
+    shown = f"[{host}]" if ":" in host else host
+    return f"dial {family} {shown}:{port}: {reason}"
+
+
+def _connect(netns: Path | None, port: int, timeout: float) -> socket.socket:
+    """localhost:port from the calling thread's namespace, over IPv4 and then IPv6, as
+    containerd connects; a failure worded as containerd's."""
+    v4 = _dial("tcp4", "127.0.0.1", port, timeout)
+    if isinstance(v4, socket.socket):
+        return v4
+    v6 = _dial("tcp6", "::1", port, timeout)
+    if isinstance(v6, socket.socket):
+        return v6
     where = f' inside namespace "{netns}"' if netns is not None else ""
-    raise ConnectionError(
-        f"failed to connect to localhost:{port}{where}, IPv4: dial tcp4 127.0.0.1:{port}: {reason}"
-    ) from None
+    raise ConnectionError(f"failed to connect to localhost:{port}{where}, IPv4: {v4} IPv6 {v6} ")
 
 
 def _connect_in(netns: Path | None, port: int, timeout: float) -> socket.socket:

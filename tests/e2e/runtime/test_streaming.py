@@ -34,6 +34,11 @@ async def _pod(cri, image, name, script, **kw):
     return sid, cid
 
 
+async def _until_closed(upstream):
+    while chunk := await asyncio.wait_for(upstream.read(), 10):
+        yield chunk
+
+
 async def _read_until(session: remotecommand.Session, needle: bytes, seen: bytearray) -> None:
     while needle not in seen:
         item = await asyncio.wait_for(session.read(), 20)
@@ -251,4 +256,25 @@ async def test_port_forward_over_spdy_reaches_a_port_inside_the_pod(cri, image):
         error = await refused.error()  # worded as containerd words it, on both runtimes
         assert "failed to connect to localhost:7001 inside namespace " in error
         assert "IPv4: dial tcp4 127.0.0.1:7001: connect: connection refused" in error
+    await cri.remove_pod_sandbox(sid)
+
+
+@pytest.mark.kubelite_only(
+    "containerd dials tcp6 `localhost`, which this host's /etc/hosts names for IPv4 only; "
+    "kubelite's runtime dials ::1"
+)
+async def test_port_forward_reaches_a_server_on_the_pods_ipv6_loopback_only(cri, image):
+    sid, _ = await _pod(cri, image, "forward-v6", "echo v6 > /i && exec httpd -f -p [::1]:7006 -h /")
+    url = (await cri.port_forward(pb.PortForwardRequest(pod_sandbox_id=sid))).url
+    async with pf_spdy.SpdyPortForward(url) as forward:
+        for _ in range(100):  # until httpd listens
+            upstream = await forward.open(7006)
+            await upstream.write(b"GET /i HTTP/1.0\r\n\r\n")
+            got = b"".join([chunk async for chunk in _until_closed(upstream)])
+            if got.endswith(b"v6\n"):
+                break
+            assert "connect: connection refused" in await upstream.error(), got
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("httpd never listened")
     await cri.remove_pod_sandbox(sid)

@@ -29,7 +29,10 @@ HTTPD = "httpd"
 def pods(cluster: UpCluster, registry: str) -> UpCluster:
     reg = registry
     cluster.kubectl("apply", "-f", "-", input=pod_manifest(TALKER, reg, "echo started; exec sleep 100000"))
-    web = "mkdir -p /www && echo hello-from-httpd > /www/index.html && exec httpd -f -p 8080 -h /www"
+    web = (  # on 8080 for every address, and on 8081 for the pod's loopback only
+        "mkdir -p /www && echo hello-from-httpd > /www/index.html && httpd -p 127.0.0.1:8081 -h /www"
+        " && exec httpd -f -p 8080 -h /www"
+    )
     cluster.kubectl("apply", "-f", "-", input=pod_manifest(HTTPD, reg, web, ports=[{"containerPort": 8080}]))
     for name in (TALKER, HTTPD):
         wait_running(cluster, name)
@@ -102,7 +105,12 @@ def test_logs_of_every_container_by_label_with_prefixes(pods: UpCluster, kubectl
     r = pods.kubectl("logs", name, binary=kubectl)  # kubectl picks the first container
     assert r.stdout == "from-a\n" and 'Defaulted container "main" out of: main, b, init (init)' in r.stderr
     r = pods.kubectl("logs", "-l", f"app={name}", "--prefix", "--all-containers", binary=kubectl)
-    assert r.stdout == f"[pod/{name}/init] from-init\n[pod/{name}/main] from-a\n[pod/{name}/b] from-b\n"
+    # kubectl keeps its requests in a Go map: the containers come in any order
+    assert sorted(r.stdout.splitlines()) == [
+        f"[pod/{name}/b] from-b",
+        f"[pod/{name}/init] from-init",
+        f"[pod/{name}/main] from-a",
+    ]
     raw = pods.kubectl("get", "--raw", f"/api/v1/namespaces/default/pods/{name}/log", check=False)
     assert raw.stderr == (
         "Error from server (BadRequest): a container name must be specified for pod "
@@ -185,9 +193,9 @@ def test_attach_it_to_a_container_on_a_terminal_follows_resizes_and_leaving_leav
 
 
 def test_port_forward_reaches_the_pods_httpd(pods: UpCluster, kubectl: str):
-    port = free_port()
+    port, v6_port = free_port(), free_port()
     forward = subprocess.Popen(
-        [kubectl, "port-forward", f"pod/{HTTPD}", f"{port}:8080"],
+        [kubectl, "port-forward", f"pod/{HTTPD}", f"{port}:8080", f"{v6_port}:8081"],
         env=pods.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -204,6 +212,9 @@ def test_port_forward_reaches_the_pods_httpd(pods: UpCluster, kubectl: str):
             sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
             got = b"".join(iter(lambda: sock.recv(4096), b""))
         assert got.startswith(b"HTTP/1.") and got.endswith(b"hello-from-httpd\n")
+        # the second port: a server on the pod's loopback only
+        with urllib.request.urlopen(f"http://127.0.0.1:{v6_port}/index.html", timeout=20) as resp:
+            assert resp.read() == b"hello-from-httpd\n"
     finally:
         forward.terminate()
         forward.wait(10)
