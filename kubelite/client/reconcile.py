@@ -18,6 +18,13 @@ based: it compares desired with observed state, not "what just happened"). Outco
 - raise anything else (`TemporaryError`, an APIError, a bug): retried with the queue's
   rate limiter (5 ms doubling to 1000 s per key, 10/s overall).
 
+Feeding the queue: `watch(informer, key_of)` enqueues the keys an object maps to on every
+add, update and delete; an update enqueues the keys of the old and of the new state, so an
+object that moves from one owner to another wakes both. A controller that must do more
+in its handlers (count what it expected to see, as the ReplicaSet controller's
+expectations do) registers them itself and calls `track(informer)` so `run` still waits
+for that cache.
+
 `run(ready)` waits for the informers' caches, starts the workers, sets `ready`, and on
 cancellation shuts the queue and lets the workers finish their current keys (bounded,
 shielded drain).
@@ -34,7 +41,7 @@ from typing import Any
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
 from kubelite.client.store import object_key
-from kubelite.client.workqueue import ShutDown, WorkQueue
+from kubelite.client.workqueue import QueueMetrics, ShutDown, WorkQueue
 from kubelite.util.clock import Clock, RealClock
 
 Obj = dict[str, Any]
@@ -66,31 +73,46 @@ class Controller:
         clock: Clock | None = None,
         rate_limiter: RateLimiter | None = None,
         drain_timeout: float = 10.0,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self.name = name
         self.reconcile = reconcile
         self.workers = workers
         self.clock = clock or RealClock()
-        self.queue: WorkQueue[str] = WorkQueue(rate_limiter=rate_limiter, clock=self.clock, name=name)
+        self.queue: WorkQueue[str] = WorkQueue(
+            rate_limiter=rate_limiter, clock=self.clock, name=name, metrics=metrics
+        )
         self.drain_timeout = drain_timeout
         self.log = logging.getLogger(f"kubelite.controller.{name}")
         self._informers: list[SharedInformer] = []
 
     def watch(self, informer: SharedInformer, key_of: Callable[[Obj], Iterable[str]] | None = None) -> None:
         """Enqueue keys for every change `informer` sees: the object's own key by default,
-        or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...)."""
-        self._informers.append(informer)
+        or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...); an
+        update enqueues the keys of both the old and the new state."""
+        self.track(informer)
+        keys = key_of or (lambda obj: (object_key(obj),))
 
         def enqueue(obj: Obj) -> None:
-            for key in key_of(obj) if key_of else (object_key(obj),):
+            for key in keys(obj):
                 self.queue.add(key)
 
-        informer.add_event_handler(
-            Handlers(add=enqueue, update=lambda old, new: enqueue(new), delete=enqueue)
-        )
+        def update(old: Obj, new: Obj) -> None:
+            for key in {*keys(old), *keys(new)}:
+                self.queue.add(key)
+
+        informer.add_event_handler(Handlers(add=enqueue, update=update, delete=enqueue))
+
+    def track(self, informer: SharedInformer) -> None:
+        """Wait for `informer`'s cache before starting workers (its handlers are the caller's)."""
+        if informer not in self._informers:
+            self._informers.append(informer)
 
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
+
+    def enqueue_after(self, key: str, delay: float) -> None:
+        self.queue.add_after(key, delay)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         """Process keys until cancelled."""
