@@ -69,6 +69,14 @@ GENERATION_KINDS = frozenset(
 _MERGE_KEYS = {"ownerReferences": "uid", "conditions": "type", "containers": "name", "env": "name"}
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"
+# Metadata a `/status` write may not change, per kind.
+_STATUS_KEEPS_METADATA = {
+    ("apps", "Deployment"): ("labels",),
+    ("apps", "ReplicaSet"): ("labels",),
+    ("apps", "StatefulSet"): ("labels",),
+    ("apps", "DaemonSet"): ("labels",),
+    ("", "Pod"): ("ownerReferences",),
+}
 # Metadata only the server sets: writes cannot change it.
 _SERVER_METADATA = (
     "uid",
@@ -504,9 +512,7 @@ class FakeResourceClient(ResourceClient):
         new.setdefault("apiVersion", cur.get("apiVersion"))
         new.setdefault("kind", cur.get("kind"))
         if subresource == "status":
-            new = {**copy.deepcopy(cur), "status": new.get("status")}
-            if new["status"] is None:
-                new.pop("status")
+            new = self._status_write(cur, new)
         elif subresource == "finalize":
             fins = (new.get("spec") or {}).get("finalizers")
             new = copy.deepcopy(cur)
@@ -518,6 +524,23 @@ class FakeResourceClient(ResourceClient):
         if self._releasable(new):
             return self._write(new, EventType.DELETED)
         return self._write(new, EventType.MODIFIED)
+
+    def _status_write(self, cur: Obj, new: Obj) -> Obj:
+        """`/status`: the status and most metadata change, the rest stays (the workload
+        kinds keep their labels, pods their ownerReferences), as the API server's
+        status strategies have it."""
+        out = {**copy.deepcopy(cur), "status": new.get("status"), "metadata": new["metadata"]}
+        if out["status"] is None:
+            out.pop("status")
+        keep = _STATUS_KEEPS_METADATA.get((self.resource.group, self.resource.kind), ())
+        for name in keep:
+            if name in cur["metadata"]:
+                out["metadata"][name] = copy.deepcopy(cur["metadata"][name])
+            else:
+                out["metadata"].pop(name, None)
+        if "generation" in cur["metadata"]:
+            out["metadata"]["generation"] = cur["metadata"]["generation"]
+        return out
 
     def _main_endpoint_rules(self, cur: Obj, new: Obj) -> None:
         """What a write through the main endpoint may not change, and generation."""
