@@ -11,8 +11,7 @@ import pytest
 
 from kubelite.api.meta import format_wall
 from kubelite.client.resource import PatchType
-from kubelite.controllers.deployment import DeploymentController
-from kubelite.controllers.deployment import util
+from kubelite.controllers.deployment import DeploymentController, util
 from kubelite.controllers.replicaset import ReplicaSetController
 from kubelite.controllers.testing import ControllerHarness
 
