@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 
-def _run(coro) -> int:
+def _run(coro: Coroutine[Any, Any, int | None]) -> int:
     try:
         import uvloop
 
@@ -133,4 +135,5 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.func(args)
+    code: int = args.func(args)
+    return code

@@ -124,7 +124,7 @@ def set_element(value: Any) -> str:
     return "v:" + orjson.dumps(value).decode()
 
 
-def _granular(node: Node | None, meta: PatchMeta, value: Any) -> str:
+def granular(node: Node | None, meta: PatchMeta, value: Any) -> str:
     """How a value is walked: "struct" (fields), "list", or "leaf"."""
     if node is None or meta.map_type == "atomic" or node.map_type == "atomic":
         return "leaf"
@@ -176,7 +176,7 @@ def leaves(
 
 
 def _leaves(node: Node | None, value: Any, path: Path, meta: PatchMeta, markers: bool, out: FieldSet) -> None:
-    how = _granular(node, meta, value)
+    how = granular(node, meta, value)
     if how == "struct":
         assert node is not None
         if path and (not value or (markers and node.type == schema.MAP)):
@@ -207,19 +207,19 @@ def diff(
     return changed, removed
 
 
-_MISSING = object()
+MISSING = object()
 
 
 def _diff(
     node: Node | None, old: Any, new: Any, path: Path, meta: PatchMeta, changed: FieldSet, removed: FieldSet
 ) -> None:
-    if old is _MISSING:
+    if old is MISSING:
         _leaves(node, new, path, meta, True, changed)
         return
-    if new is _MISSING:
+    if new is MISSING:
         _leaves(node, old, path, meta, True, removed)
         return
-    how_old, how_new = _granular(node, meta, old), _granular(node, meta, new)
+    how_old, how_new = granular(node, meta, old), granular(node, meta, new)
     if how_old != how_new or how_new == "leaf" or (how_new == "list" and is_atomic_list(meta)):
         if old != new:
             changed.add(path)
@@ -230,8 +230,8 @@ def _diff(
             sub_node, sub_meta = child(node, name)
             _diff(
                 sub_node,
-                old.get(name, _MISSING),
-                new.get(name, _MISSING),
+                old.get(name, MISSING),
+                new.get(name, MISSING),
                 path + ("f:" + name,),
                 sub_meta,
                 changed,
@@ -249,11 +249,11 @@ def _diff_list(
     old_items = dict(list_elements(node, meta, old))
     new_items = dict(list_elements(node, meta, new))
     for element in list(old_items) + [e for e in new_items if e not in old_items]:
-        a, b = old_items.get(element, _MISSING), new_items.get(element, _MISSING)
+        a, b = old_items.get(element, MISSING), new_items.get(element, MISSING)
         sub = path + (element,)
-        if a is _MISSING:
+        if a is MISSING:
             changed.add(sub)
-        elif b is _MISSING:
+        elif b is MISSING:
             removed.add(sub)
         if element.startswith("k:"):
             _diff(node.items, a, b, sub, node.items_meta, changed, removed)

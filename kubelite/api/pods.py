@@ -41,7 +41,7 @@ def is_terminal(pod: Obj) -> bool:
 
 def is_static(pod: Obj) -> bool:
     """Defined by a file on its node rather than through the API."""
-    return (pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api"
+    return bool((pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api")
 
 
 def is_mirror(pod: Obj) -> bool:

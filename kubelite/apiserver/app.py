@@ -14,15 +14,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 import kubelite
 from kubelite.api import errors
 from kubelite.api.resources import ResourceCatalog
 from kubelite.apiserver import discovery, openapi, openapi_v2
 from kubelite.apiserver.authn import PUBLIC_PATHS, Authenticator
-from kubelite.apiserver.handlers import ResourceHandlers, json_response
+from kubelite.apiserver.dispatch import handler_for
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.request import parse_path
+from kubelite.apiserver.responses import json_response
 
 log = logging.getLogger("kubelite.apiserver")
 
@@ -81,7 +83,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return status_response(errors.InternalError("an internal error occurred; see the API server log"))
 
 
-def auth_middleware(authn: Authenticator):
+def auth_middleware(authn: Authenticator) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         user = authn.authenticate(request)
@@ -104,7 +106,6 @@ class APIApp:
     ) -> None:
         self.registry = registry
         self.catalog = catalog
-        self.handlers = ResourceHandlers(registry)
         self.server_address = server_address
         self.health = health
         self.app = web.Application(
@@ -200,7 +201,10 @@ class APIApp:
             raise errors.path_not_found()
         if (group, version) not in self.catalog.group_versions():
             raise errors.path_not_found()
-        resp = json_response(openapi.document(self.catalog, group, version))
+        body = openapi.document(self.catalog, group, version)
+        if body is None:
+            raise errors.path_not_found()
+        resp = json_response(body)
         resp.headers["Cache-Control"] = "public, immutable" if "hash" in request.query else "no-cache"
         return resp
 
@@ -210,35 +214,7 @@ class APIApp:
         info = parse_path(self.catalog, request.path)
         if info is None:
             return await self._discovery_or_404(request)
-        method = request.method
-        h = self.handlers
-        if method == "GET":
-            return await (h.get(request, info) if info.name else h.list(request, info))
-        if method == "POST":
-            if info.name and info.subresource not in ("binding", "eviction"):
-                raise errors.MethodNotAllowed(
-                    "the server does not allow this method on the requested resource", details={}
-                )
-            return await h.create(request, info)
-        if not info.name:
-            if method == "DELETE":
-                return await h.delete_collection(request, info)
-            raise errors.MethodNotAllowed(
-                "the server does not allow this method on the requested resource", details={}
-            )
-        if method == "PUT":
-            return await h.update(request, info)
-        if method == "PATCH":
-            return await h.patch(request, info)
-        if method == "DELETE":
-            if info.subresource:
-                raise errors.MethodNotAllowed(
-                    "the server does not allow this method on the requested resource", details={}
-                )
-            return await h.delete(request, info)
-        raise errors.MethodNotAllowed(
-            "the server does not allow this method on the requested resource", details={}
-        )
+        return await handler_for(request.method, info)(self.registry, request, info)
 
     async def _discovery_or_404(self, request: web.Request) -> web.Response:
         if request.method != "GET":

@@ -71,7 +71,7 @@ def apply(
         entries = [mf.Entry(mf.BEFORE_FIRST_APPLY, mf.UPDATE, rt.api_version, meta.now_rfc3339(), "", owned)]
     new_set = fieldpath.leaves(node, mf.tracked(rt, config, subresource))
     base = mf.strip_managed_fields(live) if live is not None else {}
-    merged = merge(node, NO_PATCH_META, base, _without_managed_fields(config))
+    merged: dict[str, Any] = merge(node, NO_PATCH_META, base, _without_managed_fields(config))
     changed, _ = fieldpath.diff(node, mf.tracked(rt, base, subresource), mf.tracked(rt, merged, subresource))
     me = mf.Entry(manager, mf.APPLY, rt.api_version, meta.now_rfc3339(), subresource, set())
     mine = next((e for e in entries if e.identity == me.identity), None)
@@ -103,7 +103,7 @@ def _without_managed_fields(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(node: Node | None, meta_: PatchMeta, live: Any, config: Any) -> Any:
-    how = fieldpath._granular(node, meta_, config)
+    how = fieldpath.granular(node, meta_, config)
     if how == "struct" and isinstance(live, dict):
         assert node is not None
         out = dict(live)

@@ -20,6 +20,7 @@ import io
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -89,7 +90,8 @@ class Authenticator:
         if not cert:
             return None
         cn, orgs = "", []
-        for rdn in cert.get("subject", ()):
+        subject: Any = cert.get("subject", ())  # ((("commonName", "x"),), ...)
+        for rdn in subject:
             for key, value in rdn:
                 if key == "commonName":
                     cn = value

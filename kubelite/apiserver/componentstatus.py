@@ -13,8 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import orjson
+from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.request import RequestInfo, query_bool, require_verb, wants_table
+from kubelite.apiserver.responses import json_response, table_json
 
 # name -> health URL (the Kubernetes defaults for the secure ports)
 COMPONENTS = {
@@ -67,3 +72,40 @@ async def component_status(name: str, store_ok: Callable[[], Awaitable[bool]]) -
         if item["metadata"]["name"] == name:
             return item
     raise errors.not_found("componentstatuses", "", name)
+
+
+async def get_component_status(
+    registry: Registry, request: web.Request, info: RequestInfo
+) -> web.StreamResponse:
+    require_verb(info.rt, "get")
+    return _respond(registry, request, info, [await component_status(info.name, _store_ok(registry))])
+
+
+async def list_component_statuses(
+    registry: Registry, request: web.Request, info: RequestInfo
+) -> web.StreamResponse:
+    require_verb(info.rt, "watch" if query_bool(request.query, "watch") else "list")
+    return _respond(registry, request, info, await component_statuses(_store_ok(registry)))
+
+
+def _respond(
+    registry: Registry, request: web.Request, info: RequestInfo, items: list[dict[str, Any]]
+) -> web.Response:
+    rv = str(registry.cache.revision)
+    if wants_table(request.headers.get("Accept", "")):
+        return json_response(table_json(request, info.rt, items, rv))
+    if info.name:
+        return json_response(orjson.dumps(items[0]))
+    body = {"kind": "ComponentStatusList", "apiVersion": "v1", "metadata": {"resourceVersion": rv}}
+    return json_response(orjson.dumps({**body, "items": items}))
+
+
+def _store_ok(registry: Registry) -> Callable[[], Awaitable[bool]]:
+    async def ok() -> bool:
+        try:
+            await asyncio.wait_for(registry.store.current_revision(), 2.0)
+            return True
+        except Exception:  # any failure of the store means unhealthy here
+            return False
+
+    return ok

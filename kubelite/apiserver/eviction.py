@@ -18,21 +18,18 @@ deleteOptions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import orjson
 from aiohttp import web
 
 from kubelite.api import errors, meta
-from kubelite.apiserver.handlers import delete_options_from, json_response, request_context
-from kubelite.apiserver.registry import ListOptions
-from kubelite.apiserver.request import RequestInfo, decode_object
-
-if TYPE_CHECKING:
-    from kubelite.apiserver.handlers import ResourceHandlers
+from kubelite.api.selectors.labels import selector_from_label_selector_object as label_selector
+from kubelite.apiserver.registry import ListOptions, Registry
+from kubelite.apiserver.request import RequestInfo, decode_object, delete_options_from, request_context
+from kubelite.apiserver.responses import success_status
 
 
-async def evict(h: ResourceHandlers, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+async def evict(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
     body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
     name = info.name
     if body["metadata"].get("name") and body["metadata"]["name"] != name:
@@ -40,18 +37,11 @@ async def evict(h: ResourceHandlers, request: web.Request, info: RequestInfo) ->
     opts, body_dry = delete_options_from(body.get("deleteOptions") or {})
     ctx = request_context(request, body_dry_run=body_dry)
     opts.dry_run = ctx.dry_run
-    registry = h.registry
     pod = (await registry.get(info.rt, info.namespace, name)).obj
     if _counts_against_budgets(pod):
-        await _check_budgets(h, info.namespace, pod)
+        await _check_budgets(registry, info.namespace, pod)
     await registry.delete(info.rt, info.namespace, name, opts, ctx)
-    return json_response(
-        orjson.dumps(
-            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
-        ),
-        201,
-        ctx,
-    )
+    return success_status(201, ctx=ctx)
 
 
 def _counts_against_budgets(pod: dict[str, Any]) -> bool:
@@ -68,10 +58,7 @@ def _healthy(pod: dict[str, Any]) -> bool:
     )
 
 
-async def _check_budgets(h: ResourceHandlers, namespace: str, pod: dict[str, Any]) -> None:
-    from kubelite.api.selectors.labels import selector_from_label_selector_object as label_selector
-
-    registry = h.registry
+async def _check_budgets(registry: Registry, namespace: str, pod: dict[str, Any]) -> None:
     pdbs = registry.catalog.get("policy", "v1", "poddisruptionbudgets")
     pods = registry.catalog.get("", "v1", "pods")
     assert pdbs is not None and pods is not None

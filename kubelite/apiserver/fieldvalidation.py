@@ -19,6 +19,7 @@ that re-encodes to itself byte for byte cannot hold a key twice, since the tree 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -29,10 +30,11 @@ from kubelite.api.resources import ResourceType
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 
 
-class _Pairs(dict):
+class _Pairs(dict[str, Any]):
     """A decoded JSON object that remembers which of its keys appeared twice."""
 
     __slots__ = ("duplicates",)
+    duplicates: list[str]
 
 
 def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def check(
     mode: str,
     warnings: list[str],
     *,
-    duplicates: list[str] = (),
+    duplicates: Sequence[str] = (),
     prefix: str = "",
 ) -> None:
     """Report unknown (and given duplicate) fields of `obj` by `mode`, then drop the unknown.

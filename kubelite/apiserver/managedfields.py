@@ -158,7 +158,7 @@ def record_update(
     entries = _base_entries(new, old)
     node = kind_node(rt)
     changed, removed = fieldpath.diff(
-        node, tracked(rt, old, subresource) if old else fieldpath._MISSING, tracked(rt, new, subresource)
+        node, tracked(rt, old, subresource) if old else fieldpath.MISSING, tracked(rt, new, subresource)
     )
     changed.discard(())
     if changed or removed:

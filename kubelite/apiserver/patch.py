@@ -31,8 +31,8 @@ def pinned_resource_version(ptype: str, patch: Any) -> str:
     """A resourceVersion the patch sets turns it into a conditional update (409 if stale)."""
     if ptype in (MERGE_PATCH, STRATEGIC_MERGE_PATCH) and isinstance(patch, dict):
         md = patch.get("metadata")
-        if isinstance(md, dict) and isinstance(md.get("resourceVersion"), str):
-            return md["resourceVersion"]
+        if isinstance(md, dict) and isinstance(rv := md.get("resourceVersion"), str):
+            return rv
     return ""
 
 
@@ -104,7 +104,8 @@ def patch_meta_for(rt: ResourceType) -> PatchMetaLookup:
         return _no_meta
 
     def meta(path: tuple[str, ...]) -> tuple[str, str]:
-        return lookup(rt.group, rt.version, rt.kind, path)
+        strategy, key = lookup(rt.group, rt.version, rt.kind, path)
+        return str(strategy), str(key)
 
     return meta
 
@@ -199,7 +200,7 @@ def _merge_list(current: Any, patch: list[Any], meta: PatchMetaLookup, path: tup
 
 def _apply_order(items: list[Any], order: list[Any], key: str) -> list[Any]:
     if not key:
-        rank = {repr(v): i for i, v in enumerate(order)}
-        return sorted(items, key=lambda x: rank.get(repr(x), len(rank)))
-    rank = {o.get(key): i for i, o in enumerate(order) if isinstance(o, dict)}
+        by_repr = {repr(v): i for i, v in enumerate(order)}
+        return sorted(items, key=lambda x: by_repr.get(repr(x), len(by_repr)))
+    rank: dict[Any, int] = {o.get(key): i for i, o in enumerate(order) if isinstance(o, dict)}
     return sorted(items, key=lambda x: rank.get(x.get(key) if isinstance(x, dict) else None, len(rank)))

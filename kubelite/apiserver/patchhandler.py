@@ -13,7 +13,7 @@ patch on a missing object creates it (201).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -22,19 +22,25 @@ from kubelite.api import errors
 from kubelite.apiserver import apply as ssa
 from kubelite.apiserver import conversion, fieldvalidation, scale
 from kubelite.apiserver import patch as patching
-from kubelite.apiserver.handlers import _verb_allowed, json_response, request_context
-from kubelite.apiserver.registry import RequestContext
-from kubelite.apiserver.request import RequestInfo, check_type, decode_body, media_type, query_bool
+from kubelite.apiserver.handlers import check_name, check_namespace
+from kubelite.apiserver.registry import Registry, RequestContext
+from kubelite.apiserver.request import (
+    RequestInfo,
+    check_type,
+    decode_body,
+    media_type,
+    query_bool,
+    request_context,
+    require_verb,
+)
+from kubelite.apiserver.responses import json_response, object_response
 
-if TYPE_CHECKING:
-    from kubelite.apiserver.handlers import ResourceHandlers
-
-ACCEPTED = patching.PATCH_TYPES + (patching.APPLY_PATCH,)
+ACCEPTED = (*patching.PATCH_TYPES, patching.APPLY_PATCH)
 
 
-async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+async def patch_object(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
     rt = info.rt
-    _verb_allowed(rt, "patch")
+    require_verb(rt, "patch")
     ctx = request_context(request)
     ptype = media_type(request.headers.get("Content-Type", ""))
     if ptype not in ACCEPTED:
@@ -47,7 +53,7 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
         dups = fieldvalidation.duplicate_fields(raw, "application/json")
     if ptype == patching.APPLY_PATCH:
-        return await _apply(h, request, info, ctx, raw, dups)
+        return await _apply(registry, request, info, ctx, raw, dups)
     patch_doc = decode_body(raw, ptype)
     pinned = patching.pinned_resource_version(ptype, patch_doc)
 
@@ -59,7 +65,7 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
             cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
             return cur
 
-        updated = await h.registry.update(
+        updated = await registry.update(
             rt, info.namespace, info.name, mutate_scale, ctx, subresource="scale", pinned_rv=pinned
         )
         return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
@@ -74,14 +80,14 @@ async def handle_patch(h: ResourceHandlers, request: web.Request, info: RequestI
         fieldvalidation.check(rt, patched, ctx.field_validation, ctx.warnings, duplicates=dups)
         return conversion.to_internal(rt, patched) if conversion.needed(rt) else patched
 
-    updated = await h.registry.update(
+    updated = await registry.update(
         rt, info.namespace, info.name, mutate, ctx, subresource=info.subresource, pinned_rv=pinned
     )
-    return h._respond_object(rt, updated, 200, ctx)
+    return object_response(rt, updated, 200, ctx)
 
 
 async def _apply(
-    h: ResourceHandlers,
+    registry: Registry,
     request: web.Request,
     info: RequestInfo,
     ctx: RequestContext,
@@ -101,14 +107,8 @@ async def _apply(
     else:
         check_type(rt, config)
     md = config["metadata"]
-    if md.get("name") and md["name"] != info.name:
-        raise errors.BadRequest(
-            f"the name of the object ({md['name']}) does not match the name on the URL ({info.name})"
-        )
-    if rt.namespaced and md.get("namespace") and md["namespace"] != info.namespace:
-        raise errors.BadRequest(
-            "the namespace of the provided object does not match the namespace sent on the request"
-        )
+    check_name(info, config)
+    check_namespace(info, config)
     md["name"] = info.name
     fieldvalidation.check(rt, config, ctx.field_validation, ctx.warnings, duplicates=dups)
     pinned = md.get("resourceVersion") if isinstance(md.get("resourceVersion"), str) else ""
@@ -122,17 +122,17 @@ async def _apply(
         return conversion.to_internal(rt, merged) if conversion.needed(rt) else merged
 
     try:
-        updated = await h.registry.update(
+        updated = await registry.update(
             rt, info.namespace, info.name, mutate, ctx, subresource=info.subresource, pinned_rv=pinned or ""
         )
         if to_scale:
             return json_response(orjson.dumps(scale.to_scale(rt, updated)), 200, ctx)
-        return h._respond_object(rt, updated, 200, ctx)
+        return object_response(rt, updated, 200, ctx)
     except errors.NotFound:
         if info.subresource or pinned:
             raise
     new = ssa.apply(rt, None, config, manager=ctx.field_manager, force=force)
     if conversion.needed(rt):
         new = conversion.to_internal(rt, new)
-    created = await h.registry.create(rt, info.namespace, new, ctx)
-    return h._respond_object(rt, created, 201, ctx)
+    created = await registry.create(rt, info.namespace, new, ctx)
+    return object_response(rt, created, 201, ctx)

@@ -17,12 +17,15 @@ import contextlib
 import gc
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from kubelite.api.resources import default_catalog
+from kubelite.api import errors
+from kubelite.api.resources import ResourceType, default_catalog
 from kubelite.apiserver import bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
@@ -50,13 +53,13 @@ class APIServerOptions:
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _defaults():
+def _defaults() -> Callable[[ResourceType, dict[str, Any]], None]:
     from kubelite.api.defaults import apply_defaults
 
     return apply_defaults
 
 
-def _validator():
+def _validator() -> Callable[..., list[errors.FieldError]]:
     from kubelite.api.validation import validate
 
     return validate

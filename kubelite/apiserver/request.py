@@ -4,6 +4,10 @@
     /apis/{group}/{version}[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]
 
 `/api/v1/namespaces/{name}` and its subresources name the Namespace itself.
+
+Query options become the registry's option values here (`request_context`, `list_options`,
+`delete_options`), refused with Kubernetes' 400 messages when malformed; `responses.py` is
+the other direction.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from typing import Any
 
 import orjson
 import yaml
+from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceCatalog, ResourceType
+from kubelite.api.selectors import parse_field_selector, parse_label_selector, validate_field_selector
+from kubelite.apiserver.managedfields import default_manager
+from kubelite.apiserver.registry import DeleteOptions, ListOptions, RequestContext
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -165,5 +173,101 @@ def table_include_object(query: Mapping[str, str]) -> str:
     return value
 
 
-def dump(value: Any) -> bytes:
-    return orjson.dumps(value)
+_VALIDATION_MODES = ("Strict", "Warn", "Ignore")
+
+
+def require_verb(rt: ResourceType, verb: str) -> None:
+    """405 unless the resource serves `verb` (as discovery lists it)."""
+    if verb not in rt.verbs:
+        raise method_not_allowed()
+
+
+def method_not_allowed() -> errors.APIError:
+    return errors.MethodNotAllowed(
+        "the server does not allow this method on the requested resource", details={}
+    )
+
+
+def request_context(request: web.Request, *, body_dry_run: list[str] | None = None) -> RequestContext:
+    """Who asks, and the write options every mutating verb takes: dryRun, fieldValidation,
+    fieldManager (defaulted from the User-Agent, as Kubernetes does)."""
+    q = request.query
+    dry = q.getall("dryRun", []) + (body_dry_run or [])
+    for d in dry:
+        if d != "All":
+            raise errors.BadRequest(f'Invalid dry run value: "{d}": supported values: "All"')
+    mode = q.get("fieldValidation", "")
+    if mode and mode not in _VALIDATION_MODES:
+        raise errors.BadRequest(
+            f'Invalid fieldValidation value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
+        )
+    user = request.get("user")
+    manager = q.get("fieldManager", "")
+    if len(manager) > 128:
+        raise errors.BadRequest("fieldManager: Too long: may not be more than 128 bytes")
+    return RequestContext(
+        user=getattr(user, "name", ""),
+        groups=getattr(user, "groups", ()),
+        dry_run=bool(dry),
+        field_manager=manager or default_manager(request.headers.get("User-Agent", "")),
+        field_validation=mode or "Warn",
+    )
+
+
+def list_options(request: web.Request, rt: ResourceType) -> ListOptions:
+    """Selectors, paging and resourceVersion of a list or watch; every selected field must be
+    selectable on `rt` (400 as Kubernetes words it)."""
+    q = request.query
+    ls = q.get("labelSelector") or ""
+    fs = q.get("fieldSelector") or ""
+    opts = ListOptions(
+        label_selector=parse_label_selector(ls) if ls else None,
+        field_selector=parse_field_selector(fs) if fs else None,
+        limit=max(query_int(q, "limit") or 0, 0),
+        continue_token=q.get("continue", ""),
+        resource_version=q.get("resourceVersion", ""),
+        resource_version_match=q.get("resourceVersionMatch", ""),
+    )
+    if opts.field_selector is not None:
+        opts.field_selector = validate_field_selector(rt, opts.field_selector)
+    return opts
+
+
+async def delete_options(request: web.Request) -> tuple[DeleteOptions, list[str]]:
+    """DeleteOptions from a DELETE's body and query (the query wins), and the body's dryRun."""
+    body: dict[str, Any] = {}
+    raw = await request.read()
+    if raw:
+        decoded = decode_body(raw, request.headers.get("Content-Type", ""))
+        if decoded is not None and not isinstance(decoded, dict):
+            raise errors.BadRequest("DeleteOptions must be an object")
+        body = decoded or {}
+    return delete_options_from(body, request.query)
+
+
+def delete_options_from(
+    body: dict[str, Any], q: Mapping[str, str] | None = None
+) -> tuple[DeleteOptions, list[str]]:
+    """DeleteOptions from a body (and query parameters, which win), plus its dryRun list."""
+    q = q or {}
+    grace = body.get("gracePeriodSeconds")
+    qgrace = query_int(q, "gracePeriodSeconds")
+    if qgrace is not None:
+        grace = qgrace
+    policy = q.get("propagationPolicy") or body.get("propagationPolicy")
+    if policy and policy not in ("Orphan", "Background", "Foreground"):
+        raise errors.BadRequest(
+            f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+            '"Foreground", "Background", "Orphan"'
+        )
+    if body.get("orphanDependents") is True and not policy:
+        policy = "Orphan"
+    if grace is not None and not isinstance(grace, int):
+        raise errors.BadRequest("gracePeriodSeconds must be an integer")
+    if grace is not None and grace < 0:
+        grace = 1  # Kubernetes treats a negative grace period as the shortest graceful one
+    dry = body.get("dryRun") or []
+    options = DeleteOptions(
+        grace_period_seconds=grace, propagation_policy=policy, preconditions=body.get("preconditions")
+    )
+    return options, list(dry)

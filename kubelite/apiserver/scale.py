@@ -1,11 +1,45 @@
-"""The `scale` subresource: a Scale (autoscaling/v1) view of a workload's replicas."""
+"""The `scale` subresource: a Scale (autoscaling/v1) view of a workload's replicas.
+
+GET and PUT are served here; PATCH (json, merge and apply patches on the Scale) by
+`patchhandler.py`, which uses `to_scale`, `replicas_from` and `parent_config`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from aiohttp import web
+
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.request import RequestInfo, check_type, decode_object, request_context, require_verb
+from kubelite.apiserver.responses import json_response
+
+
+async def get_scale(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    require_verb(info.rt, "get")
+    co = await registry.get(info.rt, info.namespace, info.name, request.query.get("resourceVersion", ""))
+    return json_response(orjson.dumps(to_scale(info.rt, co.obj)))
+
+
+async def update_scale(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    require_verb(info.rt, "update")
+    ctx = request_context(request)
+    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    check_type(info.rt, body, kind="Scale", api_version="autoscaling/v1")
+    replicas = replicas_from(body)
+
+    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
+        cur.setdefault("spec", {})["replicas"] = replicas
+        return cur
+
+    pinned = body["metadata"].get("resourceVersion", "")
+    updated = await registry.update(
+        info.rt, info.namespace, info.name, mutate, ctx, subresource="scale", pinned_rv=pinned
+    )
+    return json_response(orjson.dumps(to_scale(info.rt, updated)), 200, ctx)
 
 
 def to_scale(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:

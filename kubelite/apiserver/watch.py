@@ -114,7 +114,7 @@ async def serve_watch(
 
     # A watch from "" (or watch-list from "") starts with a consistent read.
     if opts.resource_version == "" or (initial_mode and opts.resource_version != "0"):
-        await registry._at_least(opts.resource_version)
+        await registry.at_least(opts.resource_version)
 
     encoder = _Encoder(request, rt)
     resp = web.StreamResponse(status=200)

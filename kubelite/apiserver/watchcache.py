@@ -48,7 +48,7 @@ DEFAULT_WINDOW = 10_000
 
 def decode(kv: KeyValue) -> dict[str, Any]:
     """A stored value as an API object, with resourceVersion from the store revision."""
-    obj = orjson.loads(kv.value)
+    obj: dict[str, Any] = orjson.loads(kv.value)
     md = obj.get("metadata")
     if md is None:
         md = obj["metadata"] = {}
@@ -140,7 +140,7 @@ class ResourceCache:
     prefix: str
     window: int = DEFAULT_WINDOW
     objects: SortedDict = field(default_factory=SortedDict)
-    events: collections.deque = field(default_factory=collections.deque)
+    events: collections.deque[Any] = field(default_factory=collections.deque)
     oldest: int = 0  # the window holds every event with revision > oldest
     last_change: int = 0  # newest revision that changed this resource
     watchers: set[Watcher] = field(default_factory=set)

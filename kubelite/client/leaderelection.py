@@ -105,14 +105,14 @@ class LeaseResourceLock:
             "metadata": {"name": self.name, "namespace": self.namespace},
             "spec": spec_from_record(record),
         }
-        return (await self.leases.create(lease, namespace=self.namespace))["metadata"]["resourceVersion"]
+        return str((await self.leases.create(lease, namespace=self.namespace))["metadata"]["resourceVersion"])
 
     async def update(self, record: LeaderElectionRecord, version: str) -> str:
         lease = {
             "metadata": {"name": self.name, "namespace": self.namespace, "resourceVersion": version},
             "spec": spec_from_record(record),
         }
-        return (await self.leases.update(lease))["metadata"]["resourceVersion"]
+        return str((await self.leases.update(lease))["metadata"]["resourceVersion"])
 
 
 def spec_from_record(r: LeaderElectionRecord) -> dict[str, Any]:

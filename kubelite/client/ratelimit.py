@@ -46,7 +46,7 @@ class ItemExponentialFailureRateLimiter:
         self._failures[item] = exp + 1
         if exp > 64:  # 2**64 * base overflows any sensible maximum
             return self.max_delay
-        return min(self.base_delay * (2**exp), self.max_delay)
+        return float(min(self.base_delay * (2**exp), self.max_delay))
 
     def forget(self, item: Hashable) -> None:
         self._failures.pop(item, None)

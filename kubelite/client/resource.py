@@ -111,6 +111,11 @@ class ResourceClient:
         meta_ns = (obj or {}).get("metadata", {}).get("namespace")
         return meta_ns or self.client.namespace
 
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Obj:
+        """A request whose reply is an object (every resource endpoint's is)."""
+        reply: Obj = await self.client.request(method, path, **kwargs)
+        return reply
+
     def _with_type(self, obj: Obj) -> Obj:
         obj.setdefault("apiVersion", self.resource.api_version)
         obj.setdefault("kind", self.resource.kind)
@@ -119,7 +124,7 @@ class ResourceClient:
     # ---- reads ----
 
     async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
-        return await self.client.request("GET", self.resource.path(self._ns(namespace), name, subresource))
+        return await self._request("GET", self.resource.path(self._ns(namespace), name, subresource))
 
     async def list(
         self,
@@ -142,7 +147,7 @@ class ResourceClient:
             "resourceVersionMatch": resource_version_match,
         }
         path = self.resource.path(namespace if self.resource.namespaced else None)
-        return await self.client.request("GET", path, params=params)
+        return await self._request("GET", path, params=params)
 
     async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objs, str]:
         """Every item across pages, and the list's resourceVersion (the first page's snapshot)."""
@@ -205,7 +210,7 @@ class ResourceClient:
         path = self.resource.path(ns, name, subresource) if subresource else self.resource.path(ns)
         body = obj if subresource else self._with_type(obj)
         params = _write_params(dry_run, field_manager)
-        return await self.client.request("POST", path, body=body, params=params)
+        return await self._request("POST", path, body=body, params=params)
 
     async def update(
         self,
@@ -219,7 +224,7 @@ class ResourceClient:
         """PUT; carries metadata.resourceVersion, so a stale object is a 409 Conflict."""
         name = obj["metadata"]["name"]
         path = self.resource.path(self._ns(namespace, obj), name, subresource)
-        return await self.client.request(
+        return await self._request(
             "PUT", path, body=self._with_type(obj), params=_write_params(dry_run, field_manager)
         )
 
@@ -237,7 +242,7 @@ class ResourceClient:
     ) -> Obj:
         params = {**_write_params(dry_run, field_manager), "force": force}
         body = patch.encode() if isinstance(patch, str) else patch
-        return await self.client.request(
+        return await self._request(
             "PATCH",
             self.resource.path(self._ns(namespace), name, subresource),
             body=body,
@@ -257,7 +262,7 @@ class ResourceClient:
     ) -> Obj:
         """DELETE; returns the deleted object, or the object still finalizing, or a Status."""
         body = _delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run)
-        return await self.client.request("DELETE", self.resource.path(self._ns(namespace), name), body=body)
+        return await self._request("DELETE", self.resource.path(self._ns(namespace), name), body=body)
 
     async def delete_collection(
         self,
@@ -270,7 +275,7 @@ class ResourceClient:
         params = {"labelSelector": _selector(label_selector), "fieldSelector": field_selector}
         body = _delete_options(None, propagation_policy, None, False)
         path = self.resource.path(namespace if self.resource.namespaced else None)
-        return await self.client.request("DELETE", path, params=params, body=body)
+        return await self._request("DELETE", path, params=params, body=body)
 
 
 def _write_params(dry_run: bool, field_manager: str | None) -> dict[str, Any]:

@@ -24,8 +24,8 @@ class RemoteRuntime:
         self._channel = grpc.aio.insecure_channel(
             target, options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)]
         )
-        self._runtime = pb_grpc.RuntimeServiceStub(self._channel)
-        self._images = pb_grpc.ImageServiceStub(self._channel)
+        self._runtime = pb_grpc.RuntimeServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._images = pb_grpc.ImageServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._timeout = timeout
         self._pull_timeout = pull_timeout
 
@@ -39,6 +39,7 @@ class RemoteRuntime:
         await self.close()
 
     async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        """`method` of a generated stub (untyped); callers name the reply's type."""
         try:
             return await method(request, timeout=timeout or self._timeout)
         except grpc.aio.AioRpcError as err:
@@ -46,10 +47,14 @@ class RemoteRuntime:
 
     # ---- RuntimeVersioner / RuntimeHealth
     async def version(self, api_version: str = "v1") -> pb.VersionResponse:
-        return await self._call(self._runtime.Version, pb.VersionRequest(version=api_version))
+        reply: pb.VersionResponse = await self._call(
+            self._runtime.Version, pb.VersionRequest(version=api_version)
+        )
+        return reply
 
     async def status(self, verbose: bool = False) -> pb.StatusResponse:
-        return await self._call(self._runtime.Status, pb.StatusRequest(verbose=verbose))
+        reply: pb.StatusResponse = await self._call(self._runtime.Status, pb.StatusRequest(verbose=verbose))
+        return reply
 
     async def update_runtime_config(self, config: pb.RuntimeConfig) -> None:
         await self._call(
@@ -58,7 +63,7 @@ class RemoteRuntime:
 
     # ---- PodSandboxManager
     async def run_pod_sandbox(self, config: pb.PodSandboxConfig, runtime_handler: str = "") -> str:
-        resp = await self._call(
+        resp: pb.RunPodSandboxResponse = await self._call(
             self._runtime.RunPodSandbox,
             pb.RunPodSandboxRequest(config=config, runtime_handler=runtime_handler),
         )
@@ -77,20 +82,23 @@ class RemoteRuntime:
     async def pod_sandbox_status(
         self, pod_sandbox_id: str, verbose: bool = False
     ) -> pb.PodSandboxStatusResponse:
-        return await self._call(
+        reply: pb.PodSandboxStatusResponse = await self._call(
             self._runtime.PodSandboxStatus,
             pb.PodSandboxStatusRequest(pod_sandbox_id=pod_sandbox_id, verbose=verbose),
         )
+        return reply
 
     async def list_pod_sandbox(self, filter: pb.PodSandboxFilter | None = None) -> list[pb.PodSandbox]:
-        resp = await self._call(self._runtime.ListPodSandbox, pb.ListPodSandboxRequest(filter=filter))
+        resp: pb.ListPodSandboxResponse = await self._call(
+            self._runtime.ListPodSandbox, pb.ListPodSandboxRequest(filter=filter)
+        )
         return list(resp.items)
 
     # ---- ContainerManager
     async def create_container(
         self, pod_sandbox_id: str, config: pb.ContainerConfig, sandbox_config: pb.PodSandboxConfig
     ) -> str:
-        resp = await self._call(
+        resp: pb.CreateContainerResponse = await self._call(
             self._runtime.CreateContainer,
             pb.CreateContainerRequest(
                 pod_sandbox_id=pod_sandbox_id, config=config, sandbox_config=sandbox_config
@@ -112,14 +120,17 @@ class RemoteRuntime:
         await self._call(self._runtime.RemoveContainer, pb.RemoveContainerRequest(container_id=container_id))
 
     async def list_containers(self, filter: pb.ContainerFilter | None = None) -> list[pb.Container]:
-        resp = await self._call(self._runtime.ListContainers, pb.ListContainersRequest(filter=filter))
+        resp: pb.ListContainersResponse = await self._call(
+            self._runtime.ListContainers, pb.ListContainersRequest(filter=filter)
+        )
         return list(resp.containers)
 
     async def container_status(self, container_id: str, verbose: bool = False) -> pb.ContainerStatusResponse:
-        return await self._call(
+        reply: pb.ContainerStatusResponse = await self._call(
             self._runtime.ContainerStatus,
             pb.ContainerStatusRequest(container_id=container_id, verbose=verbose),
         )
+        return reply
 
     async def update_container_resources(
         self, container_id: str, resources: pb.LinuxContainerResources
@@ -135,24 +146,28 @@ class RemoteRuntime:
         )
 
     async def exec_sync(self, container_id: str, cmd: list[str], timeout: int = 0) -> pb.ExecSyncResponse:
-        return await self._call(
+        reply: pb.ExecSyncResponse = await self._call(
             self._runtime.ExecSync,
             pb.ExecSyncRequest(container_id=container_id, cmd=cmd, timeout=timeout),
             timeout=(self._timeout + timeout) if timeout else None,
         )
+        return reply
 
     async def exec(self, request: pb.ExecRequest) -> pb.ExecResponse:
-        return await self._call(self._runtime.Exec, request)
+        reply: pb.ExecResponse = await self._call(self._runtime.Exec, request)
+        return reply
 
     async def attach(self, request: pb.AttachRequest) -> pb.AttachResponse:
-        return await self._call(self._runtime.Attach, request)
+        reply: pb.AttachResponse = await self._call(self._runtime.Attach, request)
+        return reply
 
     async def port_forward(self, request: pb.PortForwardRequest) -> pb.PortForwardResponse:
-        return await self._call(self._runtime.PortForward, request)
+        reply: pb.PortForwardResponse = await self._call(self._runtime.PortForward, request)
+        return reply
 
     # ---- ContainerStatsManager
     async def container_stats(self, container_id: str) -> pb.ContainerStats:
-        resp = await self._call(
+        resp: pb.ContainerStatsResponse = await self._call(
             self._runtime.ContainerStats, pb.ContainerStatsRequest(container_id=container_id)
         )
         return resp.stats
@@ -160,11 +175,13 @@ class RemoteRuntime:
     async def list_container_stats(
         self, filter: pb.ContainerStatsFilter | None = None
     ) -> list[pb.ContainerStats]:
-        resp = await self._call(self._runtime.ListContainerStats, pb.ListContainerStatsRequest(filter=filter))
+        resp: pb.ListContainerStatsResponse = await self._call(
+            self._runtime.ListContainerStats, pb.ListContainerStatsRequest(filter=filter)
+        )
         return list(resp.stats)
 
     async def pod_sandbox_stats(self, pod_sandbox_id: str) -> pb.PodSandboxStats:
-        resp = await self._call(
+        resp: pb.PodSandboxStatsResponse = await self._call(
             self._runtime.PodSandboxStats, pb.PodSandboxStatsRequest(pod_sandbox_id=pod_sandbox_id)
         )
         return resp.stats
@@ -173,16 +190,21 @@ class RemoteRuntime:
         self, filter: pb.PodSandboxStatsFilter | None = None
     ) -> list[pb.PodSandboxStats]:
         request = pb.ListPodSandboxStatsRequest(filter=filter)
-        resp = await self._call(self._runtime.ListPodSandboxStats, request)
+        resp: pb.ListPodSandboxStatsResponse = await self._call(self._runtime.ListPodSandboxStats, request)
         return list(resp.stats)
 
     # ---- ImageManagerService
     async def list_images(self, filter: pb.ImageFilter | None = None) -> list[pb.Image]:
-        resp = await self._call(self._images.ListImages, pb.ListImagesRequest(filter=filter))
+        resp: pb.ListImagesResponse = await self._call(
+            self._images.ListImages, pb.ListImagesRequest(filter=filter)
+        )
         return list(resp.images)
 
     async def image_status(self, image: pb.ImageSpec, verbose: bool = False) -> pb.ImageStatusResponse:
-        return await self._call(self._images.ImageStatus, pb.ImageStatusRequest(image=image, verbose=verbose))
+        reply: pb.ImageStatusResponse = await self._call(
+            self._images.ImageStatus, pb.ImageStatusRequest(image=image, verbose=verbose)
+        )
+        return reply
 
     async def pull_image(
         self,
@@ -190,7 +212,7 @@ class RemoteRuntime:
         auth: pb.AuthConfig | None = None,
         sandbox_config: pb.PodSandboxConfig | None = None,
     ) -> str:
-        resp = await self._call(
+        resp: pb.PullImageResponse = await self._call(
             self._images.PullImage,
             pb.PullImageRequest(image=image, auth=auth, sandbox_config=sandbox_config),
             timeout=self._pull_timeout,
@@ -201,4 +223,5 @@ class RemoteRuntime:
         await self._call(self._images.RemoveImage, pb.RemoveImageRequest(image=image))
 
     async def image_fs_info(self) -> pb.ImageFsInfoResponse:
-        return await self._call(self._images.ImageFsInfo, pb.ImageFsInfoRequest())
+        reply: pb.ImageFsInfoResponse = await self._call(self._images.ImageFsInfo, pb.ImageFsInfoRequest())
+        return reply

@@ -31,7 +31,7 @@ def main() -> int:
         ]
     )
     if rc:
-        return rc
+        return int(rc)
     # protoc writes `import api_pb2`; we live inside a package.
     grpc_module = HERE / "api_pb2_grpc.py"
     text = re.sub(r"^import api_pb2 as", "from . import api_pb2 as", grpc_module.read_text(), flags=re.M)

@@ -64,7 +64,8 @@ def pick_platform(index: dict[str, Any], os_name: str, arch: str) -> dict[str, A
     for entry in index.get("manifests", []):
         p = entry.get("platform", {})
         if p.get("os") == os_name and p.get("architecture") == arch:
-            return entry
+            found: dict[str, Any] = entry
+            return found
     raise RegistryError(f"no manifest for {os_name}/{arch} in the image index")
 
 

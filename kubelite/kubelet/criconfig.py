@@ -114,10 +114,10 @@ def _field_value(pod: Obj, path: str, pod_ip: str, host_ip: str) -> str:
         "status.hostIP": host_ip,
     }
     if path.startswith("metadata.labels['"):
-        return (md.get("labels") or {}).get(path[17:-2], "")
+        return str((md.get("labels") or {}).get(path[17:-2], ""))
     if path.startswith("metadata.annotations['"):
-        return (md.get("annotations") or {}).get(path[22:-2], "")
-    return values.get(path, "")
+        return str((md.get("annotations") or {}).get(path[22:-2], ""))
+    return str(values.get(path, ""))
 
 
 def _envs(pod: Obj, c: Obj, pod_ip: str, host_ip: str) -> list[pb.KeyValue]:

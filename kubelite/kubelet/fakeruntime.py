@@ -210,7 +210,7 @@ class FakeRuntime:
     def _subject(self, c: _Container) -> str:
         return f"{c.config.labels.get(POD_NAME, '')}/{c.config.metadata.name}"
 
-    def _state(self, c: _Container) -> int:
+    def _state(self, c: _Container) -> pb.ContainerState:
         if c.started is None:
             return pb.CONTAINER_CREATED
         b = c.behaviour

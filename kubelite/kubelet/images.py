@@ -74,7 +74,7 @@ class ImagePuller:
             raise PullFailure("ImagePullBackOff", msg)
         record("Normal", "Pulling", f'Pulling image "{image}"')
         try:
-            ref = await self.images.pull_image(spec, None, sandbox)
+            ref: str = await self.images.pull_image(spec, None, sandbox)
         except CRIError as err:
             self.backoff.next(key)
             msg = f'Failed to pull image "{image}": {err.message}'

@@ -86,11 +86,11 @@ class NodeAgent:
 
     @property
     def uid(self) -> str:
-        return (self.node or {}).get("metadata", {}).get("uid", "")
+        return str((self.node or {}).get("metadata", {}).get("uid", ""))
 
     @property
     def pod_cidr(self) -> str:
-        return (self.node or {}).get("spec", {}).get("podCIDR", "")
+        return str((self.node or {}).get("spec", {}).get("podCIDR", ""))
 
     def _stamp(self) -> str:
         return format_wall(self.clock.wall())

@@ -41,7 +41,8 @@ MONITOR = Path(__file__).with_name("monitor.py")
 
 def _exit_info(d: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((d / "exit.json").read_text())
+        info: dict[str, Any] = json.loads((d / "exit.json").read_text())
+        return info
     except (OSError, ValueError):
         return None
 
@@ -143,7 +144,7 @@ class ContainerOps:
         info = _exit_info(self.container_dir(rec.id))
         return None if info is None else int(info["exit_code"])
 
-    def state(self, rec: ContainerRecord) -> int:
+    def state(self, rec: ContainerRecord) -> pb.ContainerState:
         d = self.container_dir(rec.id)
         if _exit_info(d) is not None:
             return pb.CONTAINER_EXITED

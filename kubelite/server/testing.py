@@ -26,7 +26,7 @@ class LocalCluster:
     store: str = ""  # "" = SQLite in data_dir; or etcd://...
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
     def __post_init__(self) -> None:

@@ -149,7 +149,7 @@ class EtcdStore:
 
     async def current_revision(self) -> int:
         resp = await self._unary(self._stub().Range, rpc.RangeRequest(key=b"\0", count_only=True))
-        return resp.header.revision
+        return int(resp.header.revision)
 
     async def compact_revision(self) -> int:
         """etcd has no call for it: a read at revision 1 fails once anything was compacted,

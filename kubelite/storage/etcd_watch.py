@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -54,7 +54,7 @@ class ThreadedWatch:
 
     # ---- reader thread ---------------------------------------------------------------
 
-    def _requests(self):
+    def _requests(self) -> Iterator[Any]:
         yield self._request
         self._stop.wait()  # keep the request side open for the stream's lifetime
 

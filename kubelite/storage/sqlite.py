@@ -109,13 +109,16 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------
 
     async def create(self, key: str, value: bytes) -> KeyValue:
-        return await self._write(Create(key, value))
+        kv: KeyValue = await self._write(Create(key, value))
+        return kv
 
     async def update(self, key: str, value: bytes, *, expected_revision: int) -> KeyValue:
-        return await self._write(Update(key, value, expected_revision))
+        kv: KeyValue = await self._write(Update(key, value, expected_revision))
+        return kv
 
     async def delete(self, key: str, *, expected_revision: int = 0) -> KeyValue:
-        return await self._write(Delete(key, expected_revision))
+        kv: KeyValue = await self._write(Delete(key, expected_revision))
+        return kv
 
     async def compact(self, revision: int) -> None:
         async with self._compact_lock:
@@ -126,11 +129,13 @@ class SQLiteStore:
             # Refuse old reads before any row goes; rows at or above `revision` never go.
             self._compacted = revision
             await self._write(SetCompactRevision(revision))
-            cursor = 1
+            cursor: int = 1
             while cursor:
                 cursor = await self._write(CompactStep(revision, cursor))
 
     async def _write(self, op: sqlite_log.Op) -> Any:
+        """Submit `op` to the writer thread; its outcome (a KeyValue, or a compaction cursor)
+        once committed."""
         self._check_open()
         assert self._loop and self._writer
         future = self._loop.create_future()
@@ -189,7 +194,8 @@ class SQLiteStore:
         self._check_open()
         if revision:
             self._check_compacted(revision)  # the future check needs the read's snapshot
-        return await self._in_pool(self._list_sync, prefix, revision, limit, start_key)
+        result: ListResult = await self._in_pool(self._list_sync, prefix, revision, limit, start_key)
+        return result
 
     def watch(self, prefix: str, *, start_revision: int) -> AsyncIterator[Event]:
         self._check_open()
@@ -249,7 +255,8 @@ class SQLiteStore:
         return ListResult(kvs=kvs, revision=revision or snapshot, more=count > len(kvs), count=count)
 
     async def _read_log(self, prefix: str, start: int, end: int) -> tuple[Events, int]:
-        return await self._in_pool(self._read_log_sync, prefix, start, end)
+        found: tuple[Events, int] = await self._in_pool(self._read_log_sync, prefix, start, end)
+        return found
 
     def _read_log_sync(self, prefix: str, start: int, end: int) -> tuple[Events, int]:
         bounds, params = _key_range(prefix, "", column="l.name")

@@ -74,7 +74,7 @@ def _envelope(data: bytes) -> tuple[str, str, bytes, str]:
             if number == 1:
                 for n, wt, v in wire.fields(value):
                     if wt == wire.LENGTH_DELIMITED and n in (1, 2):
-                        text = bytes(v).decode()  # type: ignore[arg-type]
+                        text = bytes(v).decode()
                         api_version, kind = (text, kind) if n == 1 else (api_version, text)
             elif number == 2:
                 raw = bytes(value)

@@ -107,7 +107,7 @@ def _definitions() -> Mapping[str, Any]:
 def field_doc(ref: Doc) -> str:
     """The API documentation of one field; "" when the definitions are unavailable."""
     props = (_definitions().get(ref.definition) or EMPTY).get("properties") or EMPTY
-    return (props.get(ref.field) or EMPTY).get("description", "")
+    return str((props.get(ref.field) or EMPTY).get("description", ""))
 
 
 # ---- time ----------------------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def access_modes(modes: list[str] | None) -> str:
 def _storage_class(obj: dict[str, Any]) -> str:
     annotations = (obj.get("metadata") or EMPTY).get("annotations") or EMPTY
     if _STORAGE_CLASS_ANNOTATION in annotations:
-        return annotations[_STORAGE_CLASS_ANNOTATION]
+        return str(annotations[_STORAGE_CLASS_ANNOTATION])
     return _spec(obj).get("storageClassName") or ""
 
 

@@ -78,7 +78,7 @@ def _finished_at(cs: dict[str, Any]) -> float:
 
 def _exit_reason(terminated: dict[str, Any], prefix: str) -> str:
     if terminated.get("reason"):
-        return prefix + terminated["reason"]
+        return prefix + str(terminated["reason"])
     if terminated.get("signal"):
         return f"{prefix}Signal:{terminated['signal']}"
     return f"{prefix}ExitCode:{terminated.get('exitCode') or 0}"

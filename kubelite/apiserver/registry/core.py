@@ -3,7 +3,7 @@
 Reads come from the watch cache. A read with no resourceVersion is consistent: the
 registry asks the store for its current revision and waits for the cache to reach it
 (`fresh`); `resourceVersion=0` reads the cache as it is; any other resourceVersion waits
-for the cache to reach at least that revision (`_at_least`).
+for the cache to reach at least that revision (`at_least`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class RegistryCore:
         rev = await self.store.current_revision()
         await self.cache.wait_for(rev)
 
-    async def _at_least(self, resource_version: str) -> None:
+    async def at_least(self, resource_version: str) -> None:
         if resource_version == "0":
             return
         if not resource_version:
@@ -67,7 +67,8 @@ class RegistryCore:
             await self.cache.wait_for(rv)
 
     def peek(self, rt: ResourceType, namespace: str, name: str) -> CachedObject | None:
-        return self.cache.resource(rt.key_prefix).objects.get(rt.key(namespace, name))
+        found: CachedObject | None = self.cache.resource(rt.key_prefix).objects.get(rt.key(namespace, name))
+        return found
 
 
 def parse_rv(value: str) -> int:

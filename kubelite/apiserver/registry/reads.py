@@ -31,7 +31,7 @@ class Reads(RegistryCore):
     async def get(
         self, rt: ResourceType, namespace: str, name: str, resource_version: str = ""
     ) -> CachedObject:
-        await self._at_least(resource_version)
+        await self.at_least(resource_version)
         cur = self.peek(rt, namespace, name)
         if cur is None:
             raise errors.not_found(rt.plural, rt.group, name)
@@ -44,7 +44,7 @@ class Reads(RegistryCore):
         if opts.continue_token:
             snapshot, start = decode_continue(opts.continue_token)
         else:
-            await self._at_least(opts.resource_version)
+            await self.at_least(opts.resource_version)
         prefix = rt.list_prefix(namespace)
         changed = bool(snapshot) and rc.last_change > snapshot
         if changed and snapshot < rc.oldest:
@@ -109,7 +109,7 @@ class Reads(RegistryCore):
     ) -> tuple[Watcher, builtins.list[tuple[str, CachedObject]], int]:
         """A registered watcher plus the events it must send first, and the start revision.
 
-        Call after `_at_least`/`fresh` as the request requires: this method does no I/O so
+        Call after `at_least`/`fresh` as the request requires: this method does no I/O so
         the snapshot, the replayed window and the registration are one atomic step.
         """
         rc = self.cache.resource(rt.key_prefix)
@@ -139,7 +139,9 @@ class Reads(RegistryCore):
         ns_matches = matches
         if namespace and rt.namespaced:
 
-            def ns_matches(obj: dict[str, Any], _m=matches, _ns=namespace) -> bool:
+            def ns_matches(
+                obj: dict[str, Any], _m: Callable[[dict[str, Any]], bool] = matches, _ns: str = namespace
+            ) -> bool:
                 return meta.namespace_of(obj) == _ns and _m(obj)
 
         watcher = Watcher(ns_matches)

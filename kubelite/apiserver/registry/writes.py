@@ -29,7 +29,7 @@ from kubelite.api.resources import ResourceType
 from kubelite.apiserver import conversion, managedfields, strategy
 from kubelite.apiserver.registry.core import RegistryCore, encode_for_store, namespace_finalizers
 from kubelite.apiserver.registry.options import RequestContext
-from kubelite.storage.interface import KeyExistsError, KeyNotFoundError, RevisionMismatchError
+from kubelite.storage.interface import KeyExistsError, KeyNotFoundError, KeyValue, RevisionMismatchError
 
 MAX_UPDATE_RETRIES = 16
 _GENERATE_NAME_ATTEMPTS = 8
@@ -165,7 +165,8 @@ class Writes(RegistryCore):
             new = mutate(orjson.loads(cur.json()))
             new = await self._prepare_update(rt, new, old, ctx, subresource)
             if _same(new, old):
-                return orjson.loads(cur.json())
+                unchanged: dict[str, Any] = orjson.loads(cur.json())
+                return unchanged
             if ctx.dry_run:
                 return new
             try:
@@ -225,7 +226,7 @@ class Writes(RegistryCore):
 
     async def _write_update(
         self, rt: ResourceType, namespace: str, name: str, new: dict[str, Any], expected: int
-    ):
+    ) -> KeyValue | None:
         """Compare-and-swap the new object in; an object whose deletion was only waiting
         for the finalizers just removed is deleted instead (returns None)."""
         key = rt.key(namespace, name)

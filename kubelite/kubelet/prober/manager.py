@@ -10,6 +10,7 @@ as Kubernetes does, when `record` and `pod_of` (the pod of a uid) are given.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -60,16 +61,19 @@ class ProbeManager:
                     runtime=self.runtime,
                     container=container,
                     container_id=cid,
-                    pod_ip=lambda ip=pod_ip: ip,
+                    pod_ip=functools.partial(str, pod_ip),
                     clock=self.clock,
                     started_ago=started_ago,
-                    on_change=lambda _w, u=uid: self.on_change(u),
-                    on_failure=lambda w, message, u=uid: self._unhealthy(u, w, message),
+                    on_change=functools.partial(self._changed, uid),
+                    on_failure=functools.partial(self._unhealthy, uid),
                 )
                 self._workers[key] = (w, asyncio.create_task(w.run(), name=f"probe {kind} {cid[:12]}"))
         for key in self._by_pod.get(uid, set()) - wanted:
             self._stop(key)
         self._by_pod[uid] = wanted
+
+    def _changed(self, uid: str, _worker: ProbeWorker) -> None:
+        self.on_change(uid)
 
     def _unhealthy(self, uid: str, w: ProbeWorker, message: str) -> None:
         pod = self.pod_of(uid)

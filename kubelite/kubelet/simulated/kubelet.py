@@ -17,6 +17,7 @@ node carved out of 10.0.0.0/8 by the node's index.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 from typing import Any
@@ -135,7 +136,7 @@ class SimulatedKubelet:
                 renew_interval=options.lease_renew_interval,
                 retry_initial=options.lease_retry_initial,
                 retry_max=options.lease_retry_max,
-                node_uid=lambda a=agent: a.uid,
+                node_uid=functools.partial(getattr, agent, "uid"),
             )
             self.ips[name] = _IPs(f"10.{(i >> 8) & 255}.{i & 255}.0/24")
         self.pods = client.resource("pods")

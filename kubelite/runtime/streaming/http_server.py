@@ -100,7 +100,7 @@ class StreamingServer:
     def get_port_forward(self, request: pb.PortForwardRequest) -> str:
         return self._url("portforward", request)
 
-    def _take(self, request: web.Request, kind: type) -> StreamRequest:
+    def _take(self, request: web.Request, kind: type[StreamRequest]) -> StreamRequest:
         found = self._cache.consume(request.match_info["token"])
         if not isinstance(found, kind):
             raise web.HTTPNotFound(text="unknown or expired streaming token\n")
