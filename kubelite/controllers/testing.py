@@ -27,12 +27,21 @@ from kubelite.util.clock import FakeClock
 Obj = dict[str, Any]
 
 
-def _queues(component: object) -> list[Controller]:
-    found = []
+def _parts(component: object) -> list[object]:
+    """The component and its attributes' values, one level down."""
+    parts = [component]
     for value in vars(component).values() if hasattr(component, "__dict__") else ():
-        if isinstance(value, Controller):
-            found.append(value)
-    return found
+        parts.append(value)
+        parts += list(vars(value).values()) if hasattr(value, "__dict__") else []
+    return parts
+
+
+def _queues(component: object) -> list[Controller]:
+    return [p for p in _parts(component) if isinstance(p, Controller)]
+
+
+def _event_queues(component: object) -> list[asyncio.Queue[Any]]:
+    return [p for p in _parts(component) if isinstance(p, asyncio.Queue)]
 
 
 class ControllerHarness:
@@ -49,12 +58,14 @@ class ControllerHarness:
             discover=self.cluster.discover,
         )
         self._controllers: list[Controller] = []
+        self._event_queues: list[asyncio.Queue[Any]] = []
 
     @contextlib.asynccontextmanager
     async def running(self, *components: RunnableController) -> AsyncIterator[ControllerHarness]:
         """Start the informers, the event writers and `components`; stop them all after."""
         for c in components:
             self._controllers += _queues(c)
+            self._event_queues += _event_queues(c)
         self.informers.start()
         tasks = [asyncio.ensure_future(r.run()) for r in self.ctx.recorders]
         readies = []
@@ -81,6 +92,8 @@ class ControllerHarness:
         if self.cluster.pending_events():
             return False
         if any(not r._queue.empty() for r in self.ctx.recorders):
+            return False
+        if any(not q.empty() for q in self._event_queues):
             return False
         return all(len(c.queue) == 0 and not c.queue.processing() for c in self._controllers)
 
