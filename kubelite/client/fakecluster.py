@@ -344,9 +344,12 @@ class FakeResourceClient(ResourceClient):
     def _key(self, name: str, namespace: str | None) -> tuple[str, str]:
         return (self._ns(namespace) or "", name)
 
-    def _act(
+    async def _act(
         self, verb: str, namespace: str | None, name: str, sub: str | None = None, body: Any = None
     ) -> None:
+        """Record the call (maybe failing it), and yield to the event loop once, as a
+        request over the network would: a loop of calls can never starve other tasks."""
+        await asyncio.sleep(0)
         self.cluster._record(
             Action(
                 verb, self.resource.plural, self._ns(namespace) or "", name, sub or "", copy.deepcopy(body)
@@ -376,7 +379,7 @@ class FakeResourceClient(ResourceClient):
     # ---- reads ----
 
     async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
-        self._act("get", namespace, name, subresource)
+        await self._act("get", namespace, name, subresource)
         return copy.deepcopy(self._current(name, namespace))
 
     async def list(
@@ -387,7 +390,7 @@ class FakeResourceClient(ResourceClient):
         field_selector: str | None = None,
         **_: Any,
     ) -> Obj:
-        self._act("list", namespace, "")
+        await self._act("list", namespace, "")
         matches = _matcher(label_selector, field_selector)
         items = [
             copy.deepcopy(o)
@@ -409,7 +412,7 @@ class FakeResourceClient(ResourceClient):
     async def _watch(
         self, namespace: str | None, resource_version: str | None, matches: Callable[[Obj], bool]
     ) -> AsyncIterator[AsyncIterator[WatchEvent]]:
-        self._act("watch", namespace, "")
+        await self._act("watch", namespace, "")
         watcher = _Watcher(namespace if self.resource.namespaced else None, matches)
         since = int(resource_version or self.cluster.revision)
         for rev, kind, obj in self.store.log:
@@ -453,7 +456,7 @@ class FakeResourceClient(ResourceClient):
         ns = self._ns(namespace, obj) or ""
         if not md.get("name") and md.get("generateName"):
             md["name"] = md["generateName"] + self.cluster._suffix()
-        self._act("create", ns, md.get("name", ""), subresource, obj)
+        await self._act("create", ns, md.get("name", ""), subresource, obj)
         if subresource:
             raise errors.MethodNotAllowed(f"the fake cluster does not serve {subresource}")
         if ns and self.cluster._namespace_terminating(ns):
@@ -490,7 +493,7 @@ class FakeResourceClient(ResourceClient):
         self, obj: Obj, *, namespace: str | None = None, subresource: str | None = None, **_: Any
     ) -> Obj:
         name = obj["metadata"]["name"]
-        self._act("update", namespace or obj["metadata"].get("namespace"), name, subresource, obj)
+        await self._act("update", namespace or obj["metadata"].get("namespace"), name, subresource, obj)
         cur = self._current(name, namespace or obj["metadata"].get("namespace"))
         rv = obj["metadata"].get("resourceVersion")
         if rv and rv != cur["metadata"]["resourceVersion"]:
@@ -523,6 +526,8 @@ class FakeResourceClient(ResourceClient):
             self._main_endpoint_rules(cur, new)
         if self._releasable(new):
             return self._write(new, EventType.DELETED)
+        if _same(new, cur):
+            return copy.deepcopy(cur)  # a write that changes nothing is not written (no event)
         return self._write(new, EventType.MODIFIED)
 
     def _status_write(self, cur: Obj, new: Obj) -> Obj:
@@ -579,7 +584,7 @@ class FakeResourceClient(ResourceClient):
         subresource: str | None = None,
         **_: Any,
     ) -> Obj:
-        self._act("patch", namespace, name, subresource, patch)
+        await self._act("patch", namespace, name, subresource, patch)
         cur = self._current(name, namespace)
         if patch_type is PatchType.JSON:
             patched = jsonpatch.apply_patch(copy.deepcopy(cur), patch)
@@ -612,7 +617,7 @@ class FakeResourceClient(ResourceClient):
         preconditions: dict[str, str] | None = None,
         **_: Any,
     ) -> Obj:
-        self._act("delete", namespace, name, body={"propagationPolicy": propagation_policy})
+        await self._act("delete", namespace, name, body={"propagationPolicy": propagation_policy})
         cur = self._current(name, namespace)
         md = cur["metadata"]
         pre = preconditions or {}
@@ -664,7 +669,7 @@ class FakeResourceClient(ResourceClient):
         field_selector: str | None = None,
         propagation_policy: str | None = None,
     ) -> Obj:
-        self._act("deletecollection", namespace, "")
+        await self._act("deletecollection", namespace, "")
         matches = _matcher(label_selector, field_selector)
         names = [
             (ns, n)
@@ -675,6 +680,13 @@ class FakeResourceClient(ResourceClient):
             with contextlib.suppress(errors.NotFound):
                 await self.delete(n, namespace=ns or None, propagation_policy=propagation_policy)
         return {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+
+
+def _same(a: Obj, b: Obj) -> bool:
+    def strip(o: Obj) -> Obj:
+        return {**o, "metadata": {k: v for k, v in o["metadata"].items() if k != "resourceVersion"}}
+
+    return strip(a) == strip(b)
 
 
 def _record_propagation(md: Obj, policy: str | None) -> bool:

@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import orjson
+
+from kubelite.api.intstr import scaled_value
 
 Obj = dict[str, Any]
 
@@ -36,29 +37,6 @@ SKIPPED_ANNOTATIONS = frozenset(
 MAX_REVISION_HISTORY_CHARS = 2000
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NO_DEADLINE = 2**31 - 1
-
-
-class IntOrPercentError(ValueError):
-    pass
-
-
-def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """An IntOrString against `total`: `3` → 3, `"25%"` of 10 → 3 (up) or 2 (down)."""
-    if isinstance(value, bool) or value is None:
-        raise IntOrPercentError(f"invalid value for IntOrString: {value!r}")
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if not text.endswith("%"):
-        raise IntOrPercentError(
-            f"invalid value for IntOrString: invalid type: string is not a percentage: {text}"
-        )
-    try:
-        percent = int(text[:-1])
-    except ValueError:
-        raise IntOrPercentError(f"invalid value {text!r}: must be an integer percentage") from None
-    exact = percent * total / 100
-    return math.ceil(exact) if round_up else math.floor(exact)
 
 
 def replicas(obj: Obj | None) -> int:
