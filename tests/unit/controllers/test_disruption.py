@@ -145,7 +145,8 @@ async def test_unmanaged_pods_under_a_percentage_are_reported_and_not_expected()
         assert event["type"] == "Warning"
         assert event["message"].startswith(
             "Pods selected by this PodDisruptionBudget (selector: "
-            "&LabelSelector{MatchLabels:map[string]string{app: web,},MatchExpressions:[]LabelSelectorRequirement{},}) were found to be unmanaged."
+            "&LabelSelector{MatchLabels:map[string]string{app: web,},"
+            "MatchExpressions:[]LabelSelectorRequirement{},}) were found to be unmanaged."
         )
 
 
