@@ -11,8 +11,7 @@ from typing import Any
 
 from kubelite.api.meta import parse_time
 from kubelite.api.quantity import Quantity, QuantityError, parse_quantity
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 # Annotations of static pods and their mirrors (Kubernetes' names).
 CONFIG_SOURCE = "kubernetes.io/config.source"
@@ -24,32 +23,32 @@ DEFAULT_TERMINATION_GRACE_SECONDS = 30
 _QOS_RESOURCES = ("cpu", "memory")
 
 
-def full_name(pod: Obj) -> str:
+def full_name(pod: Object) -> str:
     """`name_namespace`, the kubelet's name for a pod in logs and back-off keys."""
     md = pod["metadata"]
     return f"{md['name']}_{md.get('namespace', 'default')}"
 
 
-def is_deleting(pod: Obj) -> bool:
+def is_deleting(pod: Object) -> bool:
     return bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def is_terminal(pod: Obj) -> bool:
+def is_terminal(pod: Object) -> bool:
     """Succeeded or Failed: nothing of the pod will run again."""
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def is_static(pod: Obj) -> bool:
+def is_static(pod: Object) -> bool:
     """Defined by a file on its node rather than through the API."""
     return bool((pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api")
 
 
-def is_mirror(pod: Obj) -> bool:
+def is_mirror(pod: Object) -> bool:
     """The API's read-only copy of a static pod."""
     return CONFIG_MIRROR in (pod["metadata"].get("annotations") or {})
 
 
-def condition(pod: Obj, type_: str) -> Obj | None:
+def condition(pod: Object, type_: str) -> Object | None:
     """The pod's status condition of `type_` (Ready, PodScheduled, ...), if it has one."""
     for c in (pod.get("status") or {}).get("conditions") or []:
         if c.get("type") == type_:
@@ -57,19 +56,19 @@ def condition(pod: Obj, type_: str) -> Obj | None:
     return None
 
 
-def is_ready(pod: Obj) -> bool:
+def is_ready(pod: Object) -> bool:
     """Condition Ready is True (podutil.IsPodReady)."""
     c = condition(pod, "Ready")
     return c is not None and bool(c.get("status") == "True")
 
 
-def ready_since(pod: Obj) -> str:
+def ready_since(pod: Object) -> str:
     """When the pod last became Ready (the condition's lastTransitionTime), or ""."""
     c = condition(pod, "Ready")
     return (c.get("lastTransitionTime") or "") if c is not None and c.get("status") == "True" else ""
 
 
-def is_available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
+def is_available(pod: Object, min_ready_seconds: int, now: float) -> bool:
     """Ready for at least `min_ready_seconds` at wall time `now` (podutil.IsPodAvailable):
     with 0 any Ready pod is available; otherwise the Ready transition must lie strictly
     more than that many seconds in the past."""
@@ -83,11 +82,11 @@ def is_available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
     return parse_time(since).timestamp() + min_ready_seconds < now
 
 
-def restart_policy(pod: Obj) -> str:
+def restart_policy(pod: Object) -> str:
     return (pod.get("spec") or {}).get("restartPolicy") or "Always"
 
 
-def grace_period(pod: Obj) -> int:
+def grace_period(pod: Object) -> int:
     """Seconds of graceful termination: the deletion's grace, else the spec's (default 30)."""
     md = pod["metadata"]
     if md.get("deletionGracePeriodSeconds") is not None:
@@ -96,7 +95,7 @@ def grace_period(pod: Obj) -> int:
     return DEFAULT_TERMINATION_GRACE_SECONDS if value is None else int(value)
 
 
-def qos_class(pod: Obj) -> str:
+def qos_class(pod: Object) -> str:
     """Guaranteed, Burstable or BestEffort, as Kubernetes classes a pod.
 
     Only cpu and memory count, summed over init and app containers. BestEffort: no non-zero

@@ -165,6 +165,7 @@ class Node:
     values: Node | None = None  # MAP
     map_type: str | None = None  # the type's own x-kubernetes-map-type
     preserve_unknown: bool = False  # x-kubernetes-preserve-unknown-fields
+    format: str = ""  # a scalar's format: int32, int64, double, byte, date-time, ...
 
     def field(self, name: str) -> Node | None:
         return self.fields.get(name)
@@ -304,6 +305,7 @@ class SchemaCompiler:
                 node.items, node.items_meta = self._site(items)
         elif kind in SCALARS:
             node.type = kind
+            node.format = str(raw.get("format") or "")
         else:
             node.type = ANY  # object without properties, no type at all, or a union
 

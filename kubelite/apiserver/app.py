@@ -22,8 +22,9 @@ from kubelite.api.resources import ResourceCatalog
 from kubelite.apiserver import discovery, openapi, openapi_v2
 from kubelite.apiserver.authn import PUBLIC_PATHS, Authenticator
 from kubelite.apiserver.dispatch import handler_for
+from kubelite.apiserver.metrics import metrics_handler
 from kubelite.apiserver.registry import Registry
-from kubelite.apiserver.request import parse_path
+from kubelite.apiserver.request import MAX_REQUEST_BODY_BYTES, method_not_allowed, parse_path
 from kubelite.apiserver.responses import json_response
 
 log = logging.getLogger("kubelite.apiserver")
@@ -65,15 +66,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except errors.APIError as err:
         return status_response(err)
     except web.HTTPException as exc:
-        if exc.status == 404:
-            return status_response(errors.path_not_found())
-        if exc.status == 405:
-            return status_response(
-                errors.MethodNotAllowed(
-                    "the server does not allow this method on the requested resource", details={}
-                )
-            )
-        raise
+        if exc.status < 400:
+            raise
+        return status_response(_from_http_exception(exc))
     except (ConnectionResetError, TimeoutError) as exc:
         if isinstance(exc, TimeoutError):
             return status_response(errors.Timeout("the request timed out waiting for storage"))
@@ -81,6 +76,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         return status_response(errors.InternalError("an internal error occurred; see the API server log"))
+
+
+def _from_http_exception(exc: web.HTTPException) -> errors.APIError:
+    """aiohttp's own refusals (no route, a body over the limit, ...) as Kubernetes Statuses."""
+    if exc.status == 404:
+        return errors.path_not_found()
+    if exc.status == 405:
+        return method_not_allowed()
+    if exc.status == 413:
+        return errors.RequestEntityTooLarge(f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}")
+    if exc.status == 400:
+        return errors.BadRequest(exc.text or "the request could not be read")
+    return errors.InternalError(exc.reason) if exc.status >= 500 else errors.BadRequest(exc.reason)
 
 
 def auth_middleware(authn: Authenticator) -> Middleware:
@@ -109,10 +117,11 @@ class APIApp:
         self.server_address = server_address
         self.health = health
         self.app = web.Application(
-            middlewares=[error_middleware, auth_middleware(authn)], client_max_size=3 * 1024 * 1024
+            middlewares=[error_middleware, auth_middleware(authn)], client_max_size=MAX_REQUEST_BODY_BYTES
         )
         r = self.app.router
         r.add_get("/version", self.version)
+        r.add_get("/metrics", metrics_handler(registry.cache, catalog))
         r.add_get("/version/", self.version)
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.healthz)

@@ -14,13 +14,13 @@ from aiohttp import web
 
 from kubelite.api import errors, meta
 from kubelite.apiserver.registry import Registry
-from kubelite.apiserver.request import RequestInfo, decode_object, request_context
+from kubelite.apiserver.request import RequestInfo, decode_object, read_body, request_context
 from kubelite.apiserver.responses import success_status
 
 
 async def bind(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
     ctx = request_context(request)
-    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    body = decode_object(await read_body(request), request.headers.get("Content-Type", ""))
     pod_name = info.name or meta.name_of(body)
     target = (body.get("target") or {}).get("name")
     if not target:

@@ -26,28 +26,36 @@ deleted gracefully with the eviction's deleteOptions.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from kubelite.api import errors, meta
 from kubelite.api.pods import is_ready
 from kubelite.api.selectors.labels import selector_from_label_selector_object as label_selector
+from kubelite.api.types import Object
 from kubelite.apiserver.registry import ListOptions, Registry, RequestContext
-from kubelite.apiserver.request import RequestInfo, decode_object, delete_options_from, request_context
+from kubelite.apiserver.request import (
+    RequestInfo,
+    check_delete_options,
+    decode_object,
+    delete_options_from,
+    read_body,
+    request_context,
+)
 from kubelite.apiserver.responses import success_status
 
-Obj = dict[str, Any]
 MAX_DISRUPTED_PODS = 2000
 _CANNOT_EVICT = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
 async def evict(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
-    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    body = decode_object(await read_body(request), request.headers.get("Content-Type", ""))
     name = info.name
     if body["metadata"].get("name") and body["metadata"]["name"] != name:
         raise errors.BadRequest("name in URL does not match name in Eviction object")
-    opts, body_dry = delete_options_from(body.get("deleteOptions") or {})
+    given = body.get("deleteOptions")
+    opts, body_dry = delete_options_from(
+        {} if given is None else check_delete_options(given, "deleteOptions")
+    )
     ctx = request_context(request, body_dry_run=body_dry)
     opts.dry_run = ctx.dry_run
     pod = (await registry.get(info.rt, info.namespace, name)).obj
@@ -57,12 +65,12 @@ async def evict(registry: Registry, request: web.Request, info: RequestInfo) -> 
     return success_status(201, ctx=ctx)
 
 
-def _ignores_budgets(pod: Obj) -> bool:
+def _ignores_budgets(pod: Object) -> bool:
     phase = (pod.get("status") or {}).get("phase")
     return phase in ("Pending", "Succeeded", "Failed") or bool(pod["metadata"].get("deletionTimestamp"))
 
 
-async def _budget_for(registry: Registry, namespace: str, pod: Obj) -> Obj | None:
+async def _budget_for(registry: Registry, namespace: str, pod: Object) -> Object | None:
     rt = registry.catalog.get("policy", "v1", "poddisruptionbudgets")
     assert rt is not None
     labels = meta.labels_of(pod)
@@ -80,7 +88,7 @@ async def _budget_for(registry: Registry, namespace: str, pod: Obj) -> Obj | Non
     return matching[0] if matching else None
 
 
-def _unhealthy_may_go(pod: Obj, pdb: Obj) -> bool:
+def _unhealthy_may_go(pod: Object, pdb: Object) -> bool:
     """A pod that is not Ready counts for nothing: it may go when the policy says so, or
     while the budget is met without it."""
     if is_ready(pod):
@@ -92,7 +100,7 @@ def _unhealthy_may_go(pod: Obj, pdb: Obj) -> bool:
     return bool(status.get("currentHealthy", 0) >= desired and desired > 0)
 
 
-async def _charge_budget(registry: Registry, namespace: str, pod: Obj, ctx: RequestContext) -> None:
+async def _charge_budget(registry: Registry, namespace: str, pod: Object, ctx: RequestContext) -> None:
     pdb = await _budget_for(registry, namespace, pod)
     if pdb is None or _unhealthy_may_go(pod, pdb):
         return
@@ -100,7 +108,7 @@ async def _charge_budget(registry: Registry, namespace: str, pod: Obj, ctx: Requ
     assert rt is not None
     pod_name = meta.name_of(pod)
 
-    def charge(current: Obj) -> Obj:
+    def charge(current: Object) -> Object:
         # Called on the budget as it is now, again after a lost compare-and-swap.
         if _unhealthy_may_go(pod, current):
             return current
@@ -111,7 +119,7 @@ async def _charge_budget(registry: Registry, namespace: str, pod: Obj, ctx: Requ
 
 
 def _too_many_requests(cause: str, retry_after: int = 0) -> errors.TooManyRequests:
-    details: Obj = {"causes": [{"reason": "DisruptionBudget", "message": cause}]}
+    details: Object = {"causes": [{"reason": "DisruptionBudget", "message": cause}]}
     headers = {}
     if retry_after:
         details["retryAfterSeconds"] = retry_after
@@ -126,7 +134,7 @@ def _forbidden(name: str, why: str) -> errors.Forbidden:
     )
 
 
-def _check_and_decrement(pdb: Obj, pod_name: str) -> None:
+def _check_and_decrement(pdb: Object, pod_name: str) -> None:
     name = meta.name_of(pdb)
     status = pdb.setdefault("status", {})
     if status.get("observedGeneration", 0) < pdb["metadata"].get("generation", 0):
@@ -149,7 +157,7 @@ def _check_and_decrement(pdb: Obj, pod_name: str) -> None:
     status.setdefault("disruptedPods", {})[pod_name] = meta.now_rfc3339()
 
 
-def _insufficient(status: Obj) -> None:
+def _insufficient(status: Object) -> None:
     """The DisruptionAllowed condition once the last disruption is spent."""
     conditions = status.setdefault("conditions", [])
     cond = next((c for c in conditions if c.get("type") == "DisruptionAllowed"), None)

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, schema
+from kubelite.api import decoding, errors, schema
 from kubelite.api.resources import ResourceType
 
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
@@ -91,11 +91,14 @@ def check(
     duplicates: Sequence[str] = (),
     prefix: str = "",
 ) -> None:
-    """Report unknown (and given duplicate) fields of `obj` by `mode`, then drop the unknown.
+    """Refuse a value of the wrong type for its field (400, whatever the mode, as decoding into
+    the Go type fails); report unknown (and given duplicate) fields of `obj` by `mode`, then
+    drop the unknown.
 
-    `prefix` starts Strict's message (`Deployment in version "v1" cannot be handled as a
+    `prefix` starts the messages (`Deployment in version "v1" cannot be handled as a
     Deployment: ` on create and update).
     """
+    check_types(rt, obj, prefix=prefix)
     if mode == IGNORE:
         prune_unknown(rt, obj)
         return
@@ -108,6 +111,14 @@ def check(
         raise errors.BadRequest(prefix + "strict decoding error: " + ", ".join(problems))
     warnings.extend(problems)
     prune_unknown(rt, obj)
+
+
+def check_types(rt: ResourceType, obj: Any, *, prefix: str = "") -> None:
+    """400 BadRequest when `obj` (or a value in it) has a JSON type its field's Go type cannot
+    take, worded as decoding words it (`kubelite.api.decoding`)."""
+    wrong_type = decoding.type_error(schema.kind_schema(rt.group, rt.version, rt.kind), obj, rt.kind)
+    if wrong_type is not None:
+        raise errors.BadRequest(prefix + wrong_type)
 
 
 def decode_prefix(rt: ResourceType) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelite.apiserver.registry import Registry
-from kubelite.apiserver.request import RequestInfo, decode_object, request_context, require_verb
+from kubelite.apiserver.request import RequestInfo, decode_object, read_body, request_context, require_verb
 from kubelite.apiserver.responses import object_response
 
 
@@ -18,7 +18,7 @@ async def finalize_namespace(
 ) -> web.StreamResponse:
     require_verb(info.rt, "update")
     ctx = request_context(request)
-    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    body = decode_object(await read_body(request), request.headers.get("Content-Type", ""))
     finalizers = list((body.get("spec") or {}).get("finalizers") or [])
 
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:

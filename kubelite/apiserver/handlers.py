@@ -28,12 +28,14 @@ from kubelite.apiserver import conversion, fieldvalidation
 from kubelite.apiserver.registry import RETURNS_DELETED_OBJECT, Registry, RequestContext
 from kubelite.apiserver.request import (
     RequestInfo,
+    as_object,
     check_type,
-    decode_object,
+    decode_body,
     delete_options,
     list_options,
     media_type,
     query_bool,
+    read_body,
     request_context,
     require_verb,
     wants_table,
@@ -94,7 +96,7 @@ async def create_object(registry: Registry, request: web.Request, info: RequestI
     rt = info.rt
     require_verb(rt, "create")
     ctx = request_context(request)
-    body = decode_checked(rt, await request.read(), request.headers.get("Content-Type", ""), ctx)
+    body = decode_checked(rt, await read_body(request), request.headers.get("Content-Type", ""), ctx)
     check_type(rt, body)
     check_namespace(info, body)
     obj = conversion.to_internal(rt, body) if conversion.needed(rt) else body
@@ -106,7 +108,7 @@ async def update_object(registry: Registry, request: web.Request, info: RequestI
     rt = info.rt
     require_verb(rt, "update")
     ctx = request_context(request)
-    body = decode_checked(rt, await request.read(), request.headers.get("Content-Type", ""), ctx)
+    body = decode_checked(rt, await read_body(request), request.headers.get("Content-Type", ""), ctx)
     check_type(rt, body)
     md = body["metadata"]
     check_name(info, body)
@@ -177,8 +179,11 @@ async def delete_collection(
 
 
 def decode_checked(rt: ResourceType, raw: bytes, content_type: str, ctx: RequestContext) -> dict[str, Any]:
-    """The body, with unknown and duplicate fields handled as fieldValidation says."""
-    body = decode_object(raw, content_type)
+    """The body, refused when a value has the wrong type for its field, with unknown and
+    duplicate fields handled as fieldValidation says."""
+    decoded = decode_body(raw, content_type)
+    fieldvalidation.check_types(rt, decoded, prefix=fieldvalidation.decode_prefix(rt))
+    body = as_object(decoded)
     dups = (
         []
         if ctx.field_validation == "Ignore"

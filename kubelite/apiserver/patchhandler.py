@@ -30,6 +30,7 @@ from kubelite.apiserver.request import (
     decode_body,
     media_type,
     query_bool,
+    read_body,
     request_context,
     require_verb,
 )
@@ -48,7 +49,7 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
             f"the body of the request was in an unknown format - "
             f"accepted media types include: {', '.join(ACCEPTED)}"
         )
-    raw = await request.read()
+    raw = await read_body(request)
     dups = []
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
         dups = fieldvalidation.duplicate_fields(raw, "application/json")

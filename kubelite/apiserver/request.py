@@ -12,6 +12,7 @@ the other direction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,16 @@ from kubelite.api.resources import ResourceCatalog, ResourceType
 from kubelite.api.selectors import parse_field_selector, parse_label_selector, validate_field_selector
 from kubelite.apiserver.managedfields import default_manager
 from kubelite.apiserver.registry import DeleteOptions, ListOptions, RequestContext
+
+# kube-apiserver's limits on what a request may carry.
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+# How deeply a body's objects and lists may nest. Kubernetes allows 10,000 levels; real
+# objects stay under 30, and kubelite's tree walks are recursive, so far fewer are allowed
+# (docs/compatibility.md).
+MAX_NESTING_DEPTH = 100
+# How long a client may take to send its body (kube-apiserver's default --request-timeout).
+BODY_READ_TIMEOUT = 60.0
+_INT64 = (-(2**63), 2**63 - 1)
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -87,21 +98,65 @@ def query_bool(query: Mapping[str, str], name: str, default: bool = False) -> bo
 
 
 def query_int(query: Mapping[str, str], name: str) -> int | None:
+    """An int64 query parameter, as Go's strconv.ParseInt reads one."""
     value = query.get(name)
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value, 10)
     except ValueError:
         raise errors.BadRequest(f'invalid value for {name}: "{value}": must be an integer') from None
+    if not _INT64[0] <= number <= _INT64[1] or value.strip() != value or "_" in value:
+        raise errors.BadRequest(f'invalid value for {name}: "{value}": must be an integer') from None
+    return number
 
 
 def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request's body, or a Timeout Status for a client too slow to send it (a slow
+    sender only ever holds its own request)."""
+    try:
+        return await asyncio.wait_for(request.read(), BODY_READ_TIMEOUT)
+    except TimeoutError:
+        raise errors.Timeout("request did not complete within requested timeout") from None
+
+
 def decode_body(raw: bytes, content_type: str) -> Any:
-    """A request body as a JSON-shaped value (JSON, YAML or Kubernetes protobuf)."""
+    """A request body as a JSON-shaped value (JSON, YAML or Kubernetes protobuf), no deeper
+    than MAX_NESTING_DEPTH, with no integer a JSON decoder could not hold (YAML's unbounded
+    integers become floats, as JSON's do)."""
+    return _bounded(_decode(raw, content_type))
+
+
+def _bounded(value: Any) -> Any:
+    """Walk the decoded tree once, without recursion: refuse what nests too deeply, and turn
+    integers beyond 64 bits into floats (what orjson does while parsing JSON)."""
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_NESTING_DEPTH:
+            raise _too_deep()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in items:
+            if isinstance(child, dict | list):
+                todo.append((child, depth + 1))
+            elif isinstance(child, int) and not isinstance(child, bool) and not -(2**63) <= child < 2**64:
+                node[key] = float(child)
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return float(value)
+    return value
+
+
+def _too_deep() -> errors.APIError:
+    return errors.BadRequest(
+        f"the body of the request is nested too deeply: more than {MAX_NESTING_DEPTH} levels"
+    )
+
+
+def _decode(raw: bytes, content_type: str) -> Any:
     mt = media_type(content_type) or JSON
     if not raw:
         raise errors.BadRequest("the request body is empty; an object is required")
@@ -119,11 +174,15 @@ def decode_body(raw: bytes, content_type: str) -> Any:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as err:
+            if "depth" in str(err):  # orjson's own limit, far above ours: the same refusal
+                raise _too_deep() from None
             raise errors.BadRequest(f"the body of the request could not be decoded as JSON: {err}") from None
     if mt in (YAML, "application/apply-patch+yaml", "text/yaml", "application/x-yaml"):
         try:
             return yaml.safe_load(raw)
-        except yaml.YAMLError as err:
+        except RecursionError:
+            raise _too_deep() from None
+        except (yaml.YAMLError, ValueError) as err:
             raise errors.BadRequest(f"the body of the request could not be decoded as YAML: {err}") from None
     raise errors.UnsupportedMediaType(
         f"the body of the request was in an unknown format - accepted "
@@ -133,7 +192,11 @@ def decode_body(raw: bytes, content_type: str) -> Any:
 
 
 def decode_object(raw: bytes, content_type: str) -> dict[str, Any]:
-    body = decode_body(raw, content_type)
+    return as_object(decode_body(raw, content_type))
+
+
+def as_object(body: Any) -> dict[str, Any]:
+    """A decoded body as an object with a `metadata` object (400 otherwise)."""
     if not isinstance(body, dict):
         raise errors.BadRequest("the body of the request must be a JSON object")
     md = body.get("metadata")
@@ -220,6 +283,7 @@ def list_options(request: web.Request, rt: ResourceType) -> ListOptions:
     q = request.query
     ls = q.get("labelSelector") or ""
     fs = q.get("fieldSelector") or ""
+    query_int(q, "timeoutSeconds")  # malformed is a 400 on lists too, as Kubernetes parses it
     opts = ListOptions(
         label_selector=parse_label_selector(ls) if ls else None,
         field_selector=parse_field_selector(fs) if fs else None,
@@ -235,20 +299,75 @@ def list_options(request: web.Request, rt: ResourceType) -> ListOptions:
 
 async def delete_options(request: web.Request) -> tuple[DeleteOptions, list[str]]:
     """DeleteOptions from a DELETE's body and query (the query wins), and the body's dryRun."""
-    body: dict[str, Any] = {}
-    raw = await request.read()
-    if raw:
-        decoded = decode_body(raw, request.headers.get("Content-Type", ""))
-        if decoded is not None and not isinstance(decoded, dict):
-            raise errors.BadRequest("DeleteOptions must be an object")
-        body = decoded or {}
-    return delete_options_from(body, request.query)
+    raw = await read_body(request)
+    body = decode_body(raw, request.headers.get("Content-Type", "")) if raw else None
+    return delete_options_from({} if body is None else body, request.query)
 
 
-def delete_options_from(
-    body: dict[str, Any], q: Mapping[str, str] | None = None
-) -> tuple[DeleteOptions, list[str]]:
+# DeleteOptions' fields and the JSON types decoding accepts for them (Go's names for errors).
+_DELETE_OPTION_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "kind": (str, "string"),
+    "apiVersion": (str, "string"),
+    "gracePeriodSeconds": (int, "int64"),
+    "preconditions": (dict, "v1.Preconditions"),
+    "orphanDependents": (bool, "bool"),
+    "propagationPolicy": (str, "v1.DeletionPropagation"),
+    "dryRun": (list, "[]string"),
+}
+
+
+def check_delete_options(body: Any, field: str = "") -> dict[str, Any]:
+    """`body` as DeleteOptions, or the 400 decoding it into the Go type gives (`field`: where
+    it sits in an enclosing object, e.g. an Eviction's `deleteOptions`)."""
+    if not isinstance(body, dict):
+        into = (
+            f"Go struct field {field} of type v1.DeleteOptions"
+            if field
+            else "Go value of type v1.DeleteOptions"
+        )
+        raise errors.BadRequest(f"json: cannot unmarshal {json_kind(body)} into {into}")
+    for name, (types, go_type) in _DELETE_OPTION_FIELDS.items():
+        value = body.get(name)
+        wrong = value is not None and (
+            not isinstance(value, types) or (types is int and isinstance(value, bool))
+        )
+        if name == "dryRun" and isinstance(value, list):
+            bad_items = [v for v in value if not isinstance(v, str)]
+            if bad_items:
+                value, wrong, go_type = bad_items[0], True, "string"
+        if name == "preconditions" and isinstance(value, dict):
+            bad = [
+                k
+                for k in ("uid", "resourceVersion")
+                if value.get(k) is not None and not isinstance(value[k], str)
+            ]
+            if bad:
+                value, name, wrong, go_type = value[bad[0]], f"preconditions.{bad[0]}", True, "string"
+        if wrong:
+            where = f"{field}.{name}" if field else name
+            raise errors.BadRequest(
+                f"json: cannot unmarshal {json_kind(value)} into Go struct field DeleteOptions.{where} "
+                f"of type {go_type}"
+            )
+    return body
+
+
+def json_kind(value: Any) -> str:
+    """How Go's JSON decoder names a value's kind in its errors."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else "null"
+
+
+def delete_options_from(body: Any, q: Mapping[str, str] | None = None) -> tuple[DeleteOptions, list[str]]:
     """DeleteOptions from a body (and query parameters, which win), plus its dryRun list."""
+    body = check_delete_options(body)
     q = q or {}
     grace = body.get("gracePeriodSeconds")
     qgrace = query_int(q, "gracePeriodSeconds")
@@ -262,12 +381,9 @@ def delete_options_from(
         )
     if body.get("orphanDependents") is True and not policy:
         policy = "Orphan"
-    if grace is not None and not isinstance(grace, int):
-        raise errors.BadRequest("gracePeriodSeconds must be an integer")
     if grace is not None and grace < 0:
         grace = 1  # Kubernetes treats a negative grace period as the shortest graceful one
-    dry = body.get("dryRun") or []
     options = DeleteOptions(
         grace_period_seconds=grace, propagation_policy=policy, preconditions=body.get("preconditions")
     )
-    return options, list(dry)
+    return options, list(body.get("dryRun") or [])

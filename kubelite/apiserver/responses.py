@@ -9,6 +9,7 @@ middleware turns them into Status bodies.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import orjson
@@ -26,12 +27,17 @@ def json_response(body: bytes, status: int = 200, ctx: RequestContext | None = N
     resp = web.Response(body=body, status=status, content_type=JSON)
     if ctx is not None:
         for w in ctx.warnings:
-            resp.headers.add("Warning", warning_header(w))
+            if (header := warning_header(w)) is not None:
+                resp.headers.add("Warning", header)
     return resp
 
 
-def warning_header(text: str) -> str:
-    """`299 - "text"` with the text as an HTTP quoted-string, as Kubernetes sends warnings."""
+def warning_header(text: str) -> str | None:
+    """`299 - "text"` with the text as an HTTP quoted-string, as Kubernetes sends warnings; None
+    for a text with control characters, which Kubernetes drops rather than sends (a warning
+    may quote what a client sent, and nothing a client sends is echoed into a header raw)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        return None
     quoted = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'299 - "{quoted}"'
 

@@ -14,7 +14,14 @@ from aiohttp import web
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver.registry import Registry
-from kubelite.apiserver.request import RequestInfo, check_type, decode_object, request_context, require_verb
+from kubelite.apiserver.request import (
+    RequestInfo,
+    check_type,
+    decode_object,
+    read_body,
+    request_context,
+    require_verb,
+)
 from kubelite.apiserver.responses import json_response
 
 
@@ -27,7 +34,7 @@ async def get_scale(registry: Registry, request: web.Request, info: RequestInfo)
 async def update_scale(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
     require_verb(info.rt, "update")
     ctx = request_context(request)
-    body = decode_object(await request.read(), request.headers.get("Content-Type", ""))
+    body = decode_object(await read_body(request), request.headers.get("Content-Type", ""))
     check_type(info.rt, body, kind="Scale", api_version="autoscaling/v1")
     replicas = replicas_from(body)
 

@@ -37,6 +37,9 @@ BOOKMARK_INTERVAL = 60.0
 # when many watchers follow a busy resource. An idle watch writes at once.
 MIN_WRITE_INTERVAL = 0.01
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+# A watch asking for more than this (timeoutSeconds) ends after it; clients re-watch anyway.
+MAX_WATCH_SECONDS = 7 * 24 * 3600
+CLIENT_CHECK_INTERVAL = 5.0  # how soon a watch notices its client is gone
 
 
 class _Encoder:
@@ -110,6 +113,7 @@ async def serve_watch(
     timeout = query_int(q, "timeoutSeconds")
     if timeout is None or timeout <= 0:
         timeout = random.randint(1800, 3600)  # Kubernetes closes idle watches after 30-60 min
+    timeout = min(timeout, MAX_WATCH_SECONDS)
     deadline = time.monotonic() + timeout
 
     # A watch from "" (or watch-list from "") starts with a consistent read.
@@ -139,7 +143,7 @@ async def serve_watch(
             chunk.append(encoder.bookmark(start_rev, {INITIAL_EVENTS_END: "true"}))
         if chunk:
             await resp.write(b"".join(chunk))
-        await _stream(resp, watcher, encoder, registry, deadline, bookmarks)
+        await _stream(request, resp, watcher, encoder, registry, deadline, bookmarks)
         await resp.write_eof()
     except ConnectionResetError:
         pass  # the client went away
@@ -149,6 +153,7 @@ async def serve_watch(
 
 
 async def _stream(
+    request: web.Request,
     resp: web.StreamResponse,
     watcher: Watcher,
     encoder: _Encoder,
@@ -158,12 +163,15 @@ async def _stream(
 ) -> None:
     """Write the watcher's events as they come (at most one write per MIN_WRITE_INTERVAL, so a
     burst goes out in one chunk), and a bookmark every BOOKMARK_INTERVAL when asked for, until
-    the deadline or until the watcher is closed."""
+    the deadline, until the watcher is closed, or until the client is gone (looked at every
+    CLIENT_CHECK_INTERVAL: an idle watch never writes, so a write cannot tell)."""
     next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
     last_write = 0.0
     while (now := time.monotonic()) < deadline:
+        if request.transport is None or request.transport.is_closing():
+            return
         wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
-        await watcher.wait(max(0.0, wait))
+        await watcher.wait(max(0.0, min(wait, CLIENT_CHECK_INTERVAL)))
         if watcher.closed and not watcher.queue:
             return
         since = time.monotonic() - last_write

@@ -31,13 +31,13 @@ from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError, NotFound
 from kubelite.api.meta import format_time
+from kubelite.api.types import Object
 from kubelite.client.flowcontrol import TokenBucket
 from kubelite.client.resource import PatchType
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.client.events")
 
-Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 COMBINED_PREFIX = "(combined from similar events): "
 _CACHE_SIZE = 4096
@@ -65,7 +65,7 @@ class _Similar:
     window_start: float
 
 
-def _object_key(ev: Obj) -> tuple[Any, ...]:
+def _object_key(ev: Object) -> tuple[Any, ...]:
     io, src = ev["involvedObject"], ev.get("source", {})
     return (
         src.get("component"),
@@ -99,7 +99,7 @@ class EventCorrelator:
         self._seen: _LRU = _LRU()
         self._spam: _LRU = _LRU()
 
-    def correlate(self, event: Obj) -> tuple[Obj, bool] | None:
+    def correlate(self, event: Object) -> tuple[Object, bool] | None:
         """(event to write, whether it updates an existing object), or None to drop it."""
         if not self._allowed(event):
             return None
@@ -118,12 +118,12 @@ class EventCorrelator:
         event["firstTimestamp"] = seen.first_timestamp
         return event, True
 
-    def forget(self, event: Obj) -> None:
+    def forget(self, event: Object) -> None:
         """The write failed: the next identical event creates an object again."""
         for key in [k for k, v in self._seen.items() if v.name == event["metadata"]["name"]]:
             del self._seen[key]
 
-    def _allowed(self, event: Obj) -> bool:
+    def _allowed(self, event: Object) -> bool:
         key = _object_key(event)
         bucket = self._spam.get(key)
         if bucket is None:
@@ -131,7 +131,7 @@ class EventCorrelator:
         self._spam.touch(key, bucket)
         return bucket.try_take()
 
-    def _aggregate(self, event: Obj) -> tuple[Obj, tuple[Any, ...]]:
+    def _aggregate(self, event: Object) -> tuple[Object, tuple[Any, ...]]:
         """The event to dedupe and its dedupe key: with its message, unless combined."""
         similar_key = _object_key(event) + (event.get("type"), event.get("reason"))
         now = self.clock.now()
@@ -147,7 +147,7 @@ class EventCorrelator:
         return event, similar_key
 
 
-def reference(obj: Obj) -> Obj:
+def reference(obj: Object) -> Object:
     """The `involvedObject` for an API object."""
     meta = obj.get("metadata", {})
     ref = {
@@ -177,7 +177,7 @@ class EventRecorder:
         self.host = host
         self.clock = clock or RealClock()
         self.correlator = EventCorrelator(self.clock)
-        self._queue: asyncio.Queue[Obj] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Object] = asyncio.Queue(queue_size)
         self.dropped = 0
         self._last_nanos = 0
 
@@ -187,7 +187,7 @@ class EventRecorder:
         self._last_nanos = max(int(self.clock.wall() * 1e9), self._last_nanos + 1)
         return self._last_nanos
 
-    def event(self, obj: Obj, type_: str, reason: str, message: str) -> None:
+    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
         """Record that `reason` happened to `obj`; returns at once."""
         ref = reference(obj)
         now = dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC)
@@ -229,7 +229,7 @@ class EventRecorder:
         """Wait until every queued event has been written (or given up on)."""
         await self._queue.join()
 
-    async def _write(self, ev: Obj) -> None:
+    async def _write(self, ev: Object) -> None:
         decided = self.correlator.correlate(ev)
         if decided is None:
             return

@@ -44,13 +44,13 @@ from kubelite.api.meta import format_wall
 from kubelite.api.resources import default_catalog
 from kubelite.api.selectors.fields import parse_field_selector
 from kubelite.api.selectors.grammar import parse_label_selector
+from kubelite.api.types import Object
 from kubelite.client.discovery import DiscoveryResult, ServerResource
 from kubelite.client.resource import APIResource, PatchType, ResourceClient, find_resource
 from kubelite.client.watch import EventType, WatchEvent
 from kubelite.util.clock import Clock, FakeClock
 
-Obj = dict[str, Any]
-Objs = list[Obj]
+Objects = list[Object]  # `list[...]` inside FakeResourceClient would name its list method
 
 # Kinds whose metadata.generation moves with their spec (the API server's strategies).
 GENERATION_KINDS = frozenset(
@@ -111,15 +111,15 @@ class _Failure:
 class _Store:
     resource: APIResource
     status_subresource: bool
-    objects: dict[tuple[str, str], Obj] = field(default_factory=dict)
-    log: list[tuple[int, EventType, Obj]] = field(default_factory=list)
+    objects: dict[tuple[str, str], Object] = field(default_factory=dict)
+    log: list[tuple[int, EventType, Object]] = field(default_factory=list)
     watchers: list[_Watcher] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _Watcher:
     namespace: str | None
-    matches: Callable[[Obj], bool]
+    matches: Callable[[Object], bool]
     queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
 
 
@@ -166,12 +166,12 @@ class FakeCluster:
             if (verb is None or a.verb == verb) and (plural is None or a.plural == plural)
         ]
 
-    def get_object(self, plural: str, name: str, namespace: str = "", *, group: str = "") -> Obj | None:
+    def get_object(self, plural: str, name: str, namespace: str = "", *, group: str = "") -> Object | None:
         store = self._store(find_resource(plural, group=group))
         obj = store.objects.get((namespace if store.resource.namespaced else "", name))
         return copy.deepcopy(obj) if obj is not None else None
 
-    def objects(self, plural: str, namespace: str | None = None, *, group: str = "") -> Objs:
+    def objects(self, plural: str, namespace: str | None = None, *, group: str = "") -> list[Object]:
         store = self._store(find_resource(plural, group=group))
         return [
             copy.deepcopy(o)
@@ -231,7 +231,7 @@ class FakeCluster:
         self.revision += 1
         return self.revision
 
-    def _emit(self, store: _Store, kind: EventType, obj: Obj) -> None:
+    def _emit(self, store: _Store, kind: EventType, obj: Object) -> None:
         rev = int(obj["metadata"]["resourceVersion"])
         snapshot = copy.deepcopy(obj)
         store.log.append((rev, kind, snapshot))
@@ -257,13 +257,13 @@ class FakeCluster:
         return ns is not None and bool(ns["metadata"].get("deletionTimestamp"))
 
 
-def _visible(w: _Watcher, obj: Obj) -> bool:
+def _visible(w: _Watcher, obj: Object) -> bool:
     if w.namespace and obj["metadata"].get("namespace") != w.namespace:
         return False
     return w.matches(obj)
 
 
-def _fields_of(obj: Obj) -> dict[str, str]:
+def _fields_of(obj: Object) -> dict[str, str]:
     md, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     fields = {"metadata.name": md.get("name", ""), "metadata.namespace": md.get("namespace", "")}
     if isinstance(spec, dict) and "nodeName" in spec or obj.get("kind") == "Pod":
@@ -273,13 +273,13 @@ def _fields_of(obj: Obj) -> dict[str, str]:
     return fields
 
 
-def _matcher(label_selector: Any, field_selector: str | None) -> Callable[[Obj], bool]:
+def _matcher(label_selector: Any, field_selector: str | None) -> Callable[[Object], bool]:
     if isinstance(label_selector, dict):
         label_selector = ",".join(f"{k}={v}" for k, v in label_selector.items())
     labels = parse_label_selector(label_selector) if label_selector else None
     fields = parse_field_selector(field_selector) if field_selector else None
 
-    def matches(obj: Obj) -> bool:
+    def matches(obj: Object) -> bool:
         if labels is not None and not labels.matches(obj["metadata"].get("labels") or {}):
             return False
         return fields is None or fields.matches(_fields_of(obj))
@@ -304,7 +304,7 @@ def strategic_merge(target: Any, patch: Any) -> Any:
     return out
 
 
-def _merge_keyed_list(current: Objs, patch: Objs, key: str) -> Objs:
+def _merge_keyed_list(current: list[Object], patch: list[Object], key: str) -> list[Object]:
     items = [copy.deepcopy(i) for i in current]
     for p in patch:
         index = next((n for n, i in enumerate(items) if i.get(key) == p.get(key)), None)
@@ -356,13 +356,13 @@ class FakeResourceClient(ResourceClient):
             )
         )
 
-    def _current(self, name: str, namespace: str | None) -> Obj:
+    def _current(self, name: str, namespace: str | None) -> Object:
         obj = self.store.objects.get(self._key(name, namespace))
         if obj is None:
             raise errors.not_found(self.resource.plural, self.resource.group, name)
         return obj
 
-    def _write(self, obj: Obj, kind: EventType) -> Obj:
+    def _write(self, obj: Object, kind: EventType) -> Object:
         md = obj["metadata"]
         md["resourceVersion"] = str(self.cluster._next_revision())
         key = (md.get("namespace", "") if self.resource.namespaced else "", md["name"])
@@ -378,7 +378,7 @@ class FakeResourceClient(ResourceClient):
 
     # ---- reads ----
 
-    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
+    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Object:
         await self._act("get", namespace, name, subresource)
         return copy.deepcopy(self._current(name, namespace))
 
@@ -389,7 +389,7 @@ class FakeResourceClient(ResourceClient):
         label_selector: str | dict[str, str] | None = None,
         field_selector: str | None = None,
         **_: Any,
-    ) -> Obj:
+    ) -> Object:
         await self._act("list", namespace, "")
         matches = _matcher(label_selector, field_selector)
         items = [
@@ -404,13 +404,13 @@ class FakeResourceClient(ResourceClient):
             "items": items,
         }
 
-    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objs, str]:
+    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objects, str]:
         page = await self.list(**kwargs)
         return page["items"], page["metadata"]["resourceVersion"]
 
     @contextlib.asynccontextmanager
     async def _watch(
-        self, namespace: str | None, resource_version: str | None, matches: Callable[[Obj], bool]
+        self, namespace: str | None, resource_version: str | None, matches: Callable[[Object], bool]
     ) -> AsyncIterator[AsyncIterator[WatchEvent]]:
         await self._act("watch", namespace, "")
         watcher = _Watcher(namespace if self.resource.namespaced else None, matches)
@@ -444,13 +444,13 @@ class FakeResourceClient(ResourceClient):
 
     async def create(
         self,
-        obj: Obj,
+        obj: Object,
         *,
         namespace: str | None = None,
         subresource: str | None = None,
         name: str | None = None,
         **_: Any,
-    ) -> Obj:
+    ) -> Object:
         obj = copy.deepcopy(obj)
         md = obj.setdefault("metadata", {})
         ns = self._ns(namespace, obj) or ""
@@ -479,7 +479,7 @@ class FakeResourceClient(ResourceClient):
         self._prepare_create(obj)
         return self._write(obj, EventType.ADDED)
 
-    def _prepare_create(self, obj: Obj) -> None:
+    def _prepare_create(self, obj: Object) -> None:
         kind = self.resource.kind
         if self.resource.group == "" and kind == "Namespace":
             obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
@@ -490,8 +490,8 @@ class FakeResourceClient(ResourceClient):
             obj.pop("status", None)
 
     async def update(
-        self, obj: Obj, *, namespace: str | None = None, subresource: str | None = None, **_: Any
-    ) -> Obj:
+        self, obj: Object, *, namespace: str | None = None, subresource: str | None = None, **_: Any
+    ) -> Object:
         name = obj["metadata"]["name"]
         await self._act("update", namespace or obj["metadata"].get("namespace"), name, subresource, obj)
         cur = self._current(name, namespace or obj["metadata"].get("namespace"))
@@ -505,7 +505,7 @@ class FakeResourceClient(ResourceClient):
             )
         return self._replace(cur, copy.deepcopy(obj), subresource)
 
-    def _replace(self, cur: Obj, new: Obj, subresource: str | None) -> Obj:
+    def _replace(self, cur: Object, new: Object, subresource: str | None) -> Object:
         md, cur_md = new.setdefault("metadata", {}), cur["metadata"]
         for k in _SERVER_METADATA:
             if k in cur_md:
@@ -530,7 +530,7 @@ class FakeResourceClient(ResourceClient):
             return copy.deepcopy(cur)  # a write that changes nothing is not written (no event)
         return self._write(new, EventType.MODIFIED)
 
-    def _status_write(self, cur: Obj, new: Obj) -> Obj:
+    def _status_write(self, cur: Object, new: Object) -> Object:
         """`/status`: the status and most metadata change, the rest stays (the workload
         kinds keep their labels, pods their ownerReferences), as the API server's
         status strategies have it."""
@@ -547,7 +547,7 @@ class FakeResourceClient(ResourceClient):
             out["metadata"]["generation"] = cur["metadata"]["generation"]
         return out
 
-    def _main_endpoint_rules(self, cur: Obj, new: Obj) -> None:
+    def _main_endpoint_rules(self, cur: Object, new: Object) -> None:
         """What a write through the main endpoint may not change, and generation."""
         if self.store.status_subresource:
             if "status" in cur:
@@ -565,7 +565,7 @@ class FakeResourceClient(ResourceClient):
             gen = cur["metadata"].get("generation", 1)
             new["metadata"]["generation"] = gen + 1 if new.get("spec") != cur.get("spec") else gen
 
-    def _releasable(self, obj: Obj) -> bool:
+    def _releasable(self, obj: Object) -> bool:
         """A terminating object whose last finalizer just went away is deleted."""
         md = obj["metadata"]
         if not md.get("deletionTimestamp") or md.get("finalizers"):
@@ -583,7 +583,7 @@ class FakeResourceClient(ResourceClient):
         namespace: str | None = None,
         subresource: str | None = None,
         **_: Any,
-    ) -> Obj:
+    ) -> Object:
         await self._act("patch", namespace, name, subresource, patch)
         cur = self._current(name, namespace)
         if patch_type is PatchType.JSON:
@@ -616,7 +616,7 @@ class FakeResourceClient(ResourceClient):
         propagation_policy: str | None = None,
         preconditions: dict[str, str] | None = None,
         **_: Any,
-    ) -> Obj:
+    ) -> Object:
         await self._act("delete", namespace, name, body={"propagationPolicy": propagation_policy})
         cur = self._current(name, namespace)
         md = cur["metadata"]
@@ -652,7 +652,7 @@ class FakeResourceClient(ResourceClient):
             return self._write(new, EventType.DELETED)
         return self._write(new, EventType.MODIFIED)
 
-    def _grace(self, obj: Obj, requested: int | None) -> int:
+    def _grace(self, obj: Object, requested: int | None) -> int:
         if self.resource.kind != "Pod":
             return 0
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -668,7 +668,7 @@ class FakeResourceClient(ResourceClient):
         label_selector: str | dict[str, str] | None = None,
         field_selector: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Obj:
+    ) -> Object:
         await self._act("deletecollection", namespace, "")
         matches = _matcher(label_selector, field_selector)
         names = [
@@ -682,14 +682,14 @@ class FakeResourceClient(ResourceClient):
         return {"kind": "Status", "apiVersion": "v1", "status": "Success"}
 
 
-def _same(a: Obj, b: Obj) -> bool:
-    def strip(o: Obj) -> Obj:
+def _same(a: Object, b: Object) -> bool:
+    def strip(o: Object) -> Object:
         return {**o, "metadata": {k: v for k, v in o["metadata"].items() if k != "resourceVersion"}}
 
     return strip(a) == strip(b)
 
 
-def _record_propagation(md: Obj, policy: str | None) -> bool:
+def _record_propagation(md: Object, policy: str | None) -> bool:
     if not policy:
         return False
     before = list(md.get("finalizers") or [])

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from kubelite.api.types import Object
 from kubelite.client.reflector import Reflector
 from kubelite.client.resource import ResourceClient
 from kubelite.client.store import NAMESPACE_INDEX, Indexer, IndexFunc, Lister, by_namespace, object_key
@@ -36,34 +37,32 @@ from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.client.informer")
 
-Obj = dict[str, Any]
-
 
 class EventHandler(Protocol):
-    def on_add(self, obj: Obj, is_initial_list: bool) -> None: ...
+    def on_add(self, obj: Object, is_initial_list: bool) -> None: ...
 
-    def on_update(self, old: Obj, new: Obj) -> None: ...
+    def on_update(self, old: Object, new: Object) -> None: ...
 
-    def on_delete(self, obj: Obj) -> None: ...
+    def on_delete(self, obj: Object) -> None: ...
 
 
 @dataclass(slots=True)
 class Handlers:
     """An EventHandler from plain functions; leave out the events you do not need."""
 
-    add: Callable[[Obj], None] | None = None
-    update: Callable[[Obj, Obj], None] | None = None
-    delete: Callable[[Obj], None] | None = None
+    add: Callable[[Object], None] | None = None
+    update: Callable[[Object, Object], None] | None = None
+    delete: Callable[[Object], None] | None = None
 
-    def on_add(self, obj: Obj, is_initial_list: bool) -> None:
+    def on_add(self, obj: Object, is_initial_list: bool) -> None:
         if self.add:
             self.add(obj)
 
-    def on_update(self, old: Obj, new: Obj) -> None:
+    def on_update(self, old: Object, new: Object) -> None:
         if self.update:
             self.update(old, new)
 
-    def on_delete(self, obj: Obj) -> None:
+    def on_delete(self, obj: Object) -> None:
         if self.delete:
             self.delete(obj)
 
@@ -134,7 +133,7 @@ class SharedInformer:
 
     # ---- ReflectorSink ----
 
-    def replace(self, objs: list[Obj], resource_version: str) -> None:
+    def replace(self, objs: list[Object], resource_version: str) -> None:
         initial = not self.has_synced()
         previous = {k: self.indexer.get(k) for k in self.indexer.keys()}
         self.indexer.replace(objs)

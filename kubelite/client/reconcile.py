@@ -36,15 +36,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
 from kubelite.client.store import object_key
 from kubelite.client.workqueue import QueueMetrics, ShutDown, WorkQueue
 from kubelite.util.clock import Clock, RealClock
-
-Obj = dict[str, Any]
 
 
 @dataclass(slots=True, frozen=True)
@@ -86,18 +84,20 @@ class Controller:
         self.log = logging.getLogger(f"kubelite.controller.{name}")
         self._informers: list[SharedInformer] = []
 
-    def watch(self, informer: SharedInformer, key_of: Callable[[Obj], Iterable[str]] | None = None) -> None:
+    def watch(
+        self, informer: SharedInformer, key_of: Callable[[Object], Iterable[str]] | None = None
+    ) -> None:
         """Enqueue keys for every change `informer` sees: the object's own key by default,
         or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...); an
         update enqueues the keys of both the old and the new state."""
         self.track(informer)
         keys = key_of or (lambda obj: (object_key(obj),))
 
-        def enqueue(obj: Obj) -> None:
+        def enqueue(obj: Object) -> None:
             for key in keys(obj):
                 self.queue.add(key)
 
-        def update(old: Obj, new: Obj) -> None:
+        def update(old: Object, new: Object) -> None:
             for key in {*keys(old), *keys(new)}:
                 self.queue.add(key)
 

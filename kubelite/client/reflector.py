@@ -31,18 +31,18 @@ from typing import Any, Protocol
 import aiohttp
 
 from kubelite.api.errors import APIError, Gone
+from kubelite.api.types import Object
 from kubelite.client.resource import ResourceClient
 from kubelite.client.watch import EventType, WatchEvent
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.client.reflector")
 
-Obj = dict[str, Any]
 _TRANSIENT = (aiohttp.ClientError, OSError, asyncio.TimeoutError, APIError)
 
 
 class ReflectorSink(Protocol):
-    def replace(self, objs: list[Obj], resource_version: str) -> None:
+    def replace(self, objs: list[Object], resource_version: str) -> None:
         """The complete state at `resource_version`; objects absent from it were deleted."""
         ...
 
@@ -119,7 +119,7 @@ class Reflector:
         self.lists += 1
 
     async def _watch_list(self) -> None:
-        items: list[Obj] = []
+        items: list[Object] = []
         async with self.resources.watch(
             send_initial_events=True, allow_bookmarks=True, **self._selectors()
         ) as events:

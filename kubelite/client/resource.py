@@ -18,13 +18,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kubelite.api.resources import ResourceType, default_catalog
+from kubelite.api.types import Object
+
+Objects = list[Object]  # `list[...]` inside a class with a `list` method would name the method
 
 if TYPE_CHECKING:
     from kubelite.client.rest import Client
     from kubelite.client.watch import WatchEvent
-
-Obj = dict[str, Any]
-Objs = list[Obj]  # `list[...]` inside ResourceClient would name its list method
 
 
 class PatchType(StrEnum):
@@ -103,7 +103,7 @@ class ResourceClient:
         self.client = client
         self.resource = resource
 
-    def _ns(self, namespace: str | None, obj: Obj | None = None) -> str | None:
+    def _ns(self, namespace: str | None, obj: Object | None = None) -> str | None:
         if not self.resource.namespaced:
             return None
         if namespace:
@@ -111,19 +111,19 @@ class ResourceClient:
         meta_ns = (obj or {}).get("metadata", {}).get("namespace")
         return meta_ns or self.client.namespace
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Obj:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Object:
         """A request whose reply is an object (every resource endpoint's is)."""
-        reply: Obj = await self.client.request(method, path, **kwargs)
+        reply: Object = await self.client.request(method, path, **kwargs)
         return reply
 
-    def _with_type(self, obj: Obj) -> Obj:
+    def _with_type(self, obj: Object) -> Object:
         obj.setdefault("apiVersion", self.resource.api_version)
         obj.setdefault("kind", self.resource.kind)
         return obj
 
     # ---- reads ----
 
-    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
+    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Object:
         return await self._request("GET", self.resource.path(self._ns(namespace), name, subresource))
 
     async def list(
@@ -136,7 +136,7 @@ class ResourceClient:
         continue_: str | None = None,
         resource_version: str | None = None,
         resource_version_match: str | None = None,
-    ) -> Obj:
+    ) -> Object:
         """One page of a list (a `...List` object with `metadata.continue` if more remain)."""
         params = {
             "labelSelector": _selector(label_selector),
@@ -149,15 +149,15 @@ class ResourceClient:
         path = self.resource.path(namespace if self.resource.namespaced else None)
         return await self._request("GET", path, params=params)
 
-    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objs, str]:
+    async def list_all(self, *, page_size: int = 500, **kwargs: Any) -> tuple[Objects, str]:
         """Every item across pages, and the list's resourceVersion (the first page's snapshot)."""
-        items: Objs = []
+        items: Objects = []
         async for page in self.pages(page_size=page_size, **kwargs):
             items.extend(page["items"])
             rv = page["metadata"].get("resourceVersion", "")
         return items, rv
 
-    async def pages(self, *, page_size: int = 500, **kwargs: Any) -> AsyncIterator[Obj]:
+    async def pages(self, *, page_size: int = 500, **kwargs: Any) -> AsyncIterator[Object]:
         """Yield list pages, following `continue` tokens until the last page."""
         token = None
         while True:
@@ -197,14 +197,14 @@ class ResourceClient:
 
     async def create(
         self,
-        obj: Obj,
+        obj: Object,
         *,
         namespace: str | None = None,
         subresource: str | None = None,
         name: str | None = None,
         dry_run: bool = False,
         field_manager: str | None = None,
-    ) -> Obj:
+    ) -> Object:
         """POST; with `subresource` (e.g. binding, eviction) the parent's `name` is required."""
         ns = self._ns(namespace, obj)
         path = self.resource.path(ns, name, subresource) if subresource else self.resource.path(ns)
@@ -214,13 +214,13 @@ class ResourceClient:
 
     async def update(
         self,
-        obj: Obj,
+        obj: Object,
         *,
         namespace: str | None = None,
         subresource: str | None = None,
         dry_run: bool = False,
         field_manager: str | None = None,
-    ) -> Obj:
+    ) -> Object:
         """PUT; carries metadata.resourceVersion, so a stale object is a 409 Conflict."""
         name = obj["metadata"]["name"]
         path = self.resource.path(self._ns(namespace, obj), name, subresource)
@@ -239,7 +239,7 @@ class ResourceClient:
         field_manager: str | None = None,
         force: bool | None = None,
         dry_run: bool = False,
-    ) -> Obj:
+    ) -> Object:
         params = {**_write_params(dry_run, field_manager), "force": force}
         body = patch.encode() if isinstance(patch, str) else patch
         return await self._request(
@@ -259,7 +259,7 @@ class ResourceClient:
         propagation_policy: str | None = None,
         preconditions: dict[str, str] | None = None,
         dry_run: bool = False,
-    ) -> Obj:
+    ) -> Object:
         """DELETE; returns the deleted object, or the object still finalizing, or a Status."""
         body = _delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run)
         return await self._request("DELETE", self.resource.path(self._ns(namespace), name), body=body)
@@ -271,7 +271,7 @@ class ResourceClient:
         label_selector: str | dict[str, str] | None = None,
         field_selector: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Obj:
+    ) -> Object:
         params = {"labelSelector": _selector(label_selector), "fieldSelector": field_selector}
         body = _delete_options(None, propagation_policy, None, False)
         path = self.resource.path(namespace if self.resource.namespaced else None)
@@ -284,8 +284,8 @@ def _write_params(dry_run: bool, field_manager: str | None) -> dict[str, Any]:
 
 def _delete_options(
     grace: int | None, propagation: str | None, preconditions: dict[str, str] | None, dry_run: bool
-) -> Obj | None:
-    opts: Obj = {}
+) -> Object | None:
+    opts: Object = {}
     if grace is not None:
         opts["gracePeriodSeconds"] = grace
     if propagation:

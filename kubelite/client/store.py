@@ -14,14 +14,14 @@ copy it (`copy.deepcopy`) before building an update.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from kubelite.api.selectors import LabelSelector
+from kubelite.api.types import Object
 
-Obj = dict[str, Any]
-IndexFunc = Callable[[Obj], list[str]]
+Objects = list[Object]  # `list[...]` inside a class with a `list` method would name the method
+
+IndexFunc = Callable[[Object], list[str]]
 # Aliases: inside classes with a `list` method, `list[...]` would name the method.
-Objs = list[Obj]
 Keys = list[str]
 
 NAMESPACE_INDEX = "namespace"
@@ -29,7 +29,7 @@ NODE_NAME_INDEX = "spec.nodeName"
 OWNER_UID_INDEX = "ownerUID"
 
 
-def object_key(obj: Obj) -> str:
+def object_key(obj: Object) -> str:
     """`namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc)."""
     meta = obj.get("metadata", {})
     ns = meta.get("namespace")
@@ -42,17 +42,17 @@ def split_key(key: str) -> tuple[str, str]:
     return (ns, name) if sep else ("", ns)
 
 
-def by_namespace(obj: Obj) -> list[str]:
+def by_namespace(obj: Object) -> list[str]:
     ns = obj.get("metadata", {}).get("namespace")
     return [ns] if ns else []
 
 
-def by_node_name(obj: Obj) -> list[str]:
+def by_node_name(obj: Object) -> list[str]:
     node = (obj.get("spec") or {}).get("nodeName")
     return [node] if node else []
 
 
-def by_owner_uid(obj: Obj) -> list[str]:
+def by_owner_uid(obj: Object) -> list[str]:
     return [ref["uid"] for ref in obj.get("metadata", {}).get("ownerReferences") or [] if ref.get("uid")]
 
 
@@ -60,7 +60,7 @@ class Indexer:
     """A key → object map with named secondary indexes; single-threaded (one event loop)."""
 
     def __init__(self, indexers: Mapping[str, IndexFunc] | None = None) -> None:
-        self._items: dict[str, Obj] = {}
+        self._items: dict[str, Object] = {}
         self._funcs: dict[str, IndexFunc] = {}
         self._indices: dict[str, dict[str, set[str]]] = {}
         for name, func in (indexers or {}).items():
@@ -82,7 +82,7 @@ class Indexer:
 
     # ---- writes (the informer's) ----
 
-    def upsert(self, obj: Obj) -> Obj | None:
+    def upsert(self, obj: Object) -> Object | None:
         """Store `obj`; return the object it replaced, if any."""
         key = object_key(obj)
         old = self._items.get(key)
@@ -90,14 +90,14 @@ class Indexer:
         self._reindex(key, old, obj)
         return old
 
-    def delete(self, obj: Obj) -> Obj | None:
+    def delete(self, obj: Object) -> Object | None:
         key = object_key(obj)
         old = self._items.pop(key, None)
         if old is not None:
             self._reindex(key, old, None)
         return old
 
-    def replace(self, objs: Iterable[Obj]) -> None:
+    def replace(self, objs: Iterable[Object]) -> None:
         self._items = {object_key(o): o for o in objs}
         for name, func in self._funcs.items():
             index: dict[str, set[str]] = {}
@@ -106,7 +106,7 @@ class Indexer:
                     index.setdefault(value, set()).add(key)
             self._indices[name] = index
 
-    def _reindex(self, key: str, old: Obj | None, new: Obj | None) -> None:
+    def _reindex(self, key: str, old: Object | None, new: Object | None) -> None:
         for name, func in self._funcs.items():
             before = func(old) if old is not None else []
             after = func(new) if new is not None else []
@@ -124,13 +124,13 @@ class Indexer:
 
     # ---- reads ----
 
-    def get(self, key: str) -> Obj | None:
+    def get(self, key: str) -> Object | None:
         return self._items.get(key)
 
     def keys(self) -> Keys:
         return list(self._items)
 
-    def list(self) -> Objs:
+    def list(self) -> Objects:
         return list(self._items.values())
 
     def __len__(self) -> int:
@@ -144,7 +144,7 @@ class Indexer:
             raise KeyError(f"no indexer named {index!r}")
         return sorted(self._indices[index].get(value, ()))
 
-    def by_index(self, index: str, value: str) -> Objs:
+    def by_index(self, index: str, value: str) -> Objects:
         return [self._items[k] for k in self.index_keys(index, value)]
 
     def index_values(self, index: str) -> Keys:
@@ -157,10 +157,10 @@ class Lister:
     def __init__(self, indexer: Indexer) -> None:
         self._indexer = indexer
 
-    def get(self, name: str, namespace: str | None = None) -> Obj | None:
+    def get(self, name: str, namespace: str | None = None) -> Object | None:
         return self._indexer.get(f"{namespace}/{name}" if namespace else name)
 
-    def list(self, namespace: str | None = None, selector: LabelSelector | None = None) -> Objs:
+    def list(self, namespace: str | None = None, selector: LabelSelector | None = None) -> Objects:
         if namespace is None:
             objs = self._indexer.list()
         elif self._indexer.has_index(NAMESPACE_INDEX):
@@ -171,5 +171,5 @@ class Lister:
             objs = [o for o in objs if selector.matches(o["metadata"].get("labels") or {})]
         return objs
 
-    def by_index(self, index: str, value: str) -> Objs:
+    def by_index(self, index: str, value: str) -> Objects:
         return self._indexer.by_index(index, value)

@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from kubelite.api import errors
+from kubelite.api.types import Object
 from kubelite.client.resource import PatchType, ResourceClient
 
 log = logging.getLogger("kubelite.controllers.ownership")
 
-Obj = dict[str, Any]
 CONTROLLER_UID_INDEX = "controllerUID"
 
 
-def controller_ref(obj: Obj) -> Obj | None:
+def controller_ref(obj: Object) -> Object | None:
     """The ownerReference with `controller: true`, if any."""
     for ref in obj.get("metadata", {}).get("ownerReferences") or []:
         if ref.get("controller"):
@@ -43,7 +42,7 @@ def controller_ref(obj: Obj) -> Obj | None:
     return None
 
 
-def new_controller_ref(owner: Obj, api_version: str, kind: str) -> Obj:
+def new_controller_ref(owner: Object, api_version: str, kind: str) -> Object:
     md = owner["metadata"]
     return {
         "apiVersion": api_version,
@@ -55,7 +54,7 @@ def new_controller_ref(owner: Obj, api_version: str, kind: str) -> Obj:
     }
 
 
-def by_controller_uid(obj: Obj) -> list[str]:
+def by_controller_uid(obj: Object) -> list[str]:
     """Index function: the uid of the object's controller, or `orphan/<namespace>` for an
     object with none, so a controller finds its own objects and the candidates to adopt
     without scanning the namespace."""
@@ -75,7 +74,7 @@ class ControllerRefManager:
     def __init__(
         self,
         resources: ResourceClient,
-        owner: Obj,
+        owner: Object,
         *,
         api_version: str,
         kind: str,
@@ -95,10 +94,10 @@ class ControllerRefManager:
     def _deleting(self) -> bool:
         return bool(self.owner["metadata"].get("deletionTimestamp"))
 
-    async def claim(self, objs: list[Obj], matches: Callable[[Obj], bool]) -> list[Obj]:
+    async def claim(self, objs: list[Object], matches: Callable[[Object], bool]) -> list[Object]:
         """The objects that are ours after adopting orphans and releasing strays; raises
         the first error after trying every object (a failed adoption is retried later)."""
-        claimed: list[Obj] = []
+        claimed: list[Object] = []
         failures: list[Exception] = []
         for obj in objs:
             try:
@@ -112,7 +111,7 @@ class ControllerRefManager:
             raise failures[0]
         return claimed
 
-    async def _claim_one(self, obj: Obj, matches: Callable[[Obj], bool]) -> bool:
+    async def _claim_one(self, obj: Object, matches: Callable[[Object], bool]) -> bool:
         ref = controller_ref(obj)
         md = obj["metadata"]
         if ref is not None:
@@ -139,7 +138,7 @@ class ControllerRefManager:
         if isinstance(self._adopt_checked, BaseException):
             raise self._adopt_checked
 
-    async def _adopt(self, obj: Obj) -> bool:
+    async def _adopt(self, obj: Object) -> bool:
         md = obj["metadata"]
         try:
             await self._check_can_adopt()
@@ -162,7 +161,7 @@ class ControllerRefManager:
             return False
         return True
 
-    async def _release(self, obj: Obj) -> None:
+    async def _release(self, obj: Object) -> None:
         md = obj["metadata"]
         patch = {
             "metadata": {"ownerReferences": [{"$patch": "delete", "uid": self.owner_uid}], "uid": md["uid"]}
@@ -181,7 +180,7 @@ class CannotAdopt(Exception):
 
 
 def recheck_deletion_timestamp(
-    get_fresh: Callable[[], Awaitable[Obj]], owner: Obj, kind: str
+    get_fresh: Callable[[], Awaitable[Object]], owner: Object, kind: str
 ) -> Callable[[], Awaitable[None]]:
     """A `can_adopt` that reads the owner afresh (not from the cache) and refuses when it
     was replaced or is being deleted, as Kubernetes' RecheckDeletionTimestamp."""

@@ -21,13 +21,11 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from kubelite.api import errors
+from kubelite.api.types import Object
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
 from kubelite.client.resource import APIClient
-
-Obj = dict[str, Any]
 
 FAILED_CREATE, SUCCESSFUL_CREATE = "FailedCreate", "SuccessfulCreate"
 FAILED_DELETE, SUCCESSFUL_DELETE = "FailedDelete", "SuccessfulDelete"
@@ -44,10 +42,10 @@ def pods_prefix(owner_name: str) -> str:
     return f"{owner_name}-"
 
 
-def pod_from_template(template: Obj, owner: Obj, controller_ref: Obj | None) -> Obj:
+def pod_from_template(template: Object, owner: Object, controller_ref: Object | None) -> Object:
     """The pod a controller creates from `template` for `owner`."""
     tmd = template.get("metadata") or {}
-    md: Obj = {"generateName": pods_prefix(owner["metadata"]["name"])}
+    md: Object = {"generateName": pods_prefix(owner["metadata"]["name"])}
     for key in ("labels", "annotations", "finalizers"):
         if tmd.get(key):
             md[key] = copy.deepcopy(tmd[key])
@@ -66,7 +64,9 @@ class PodControl:
         self.pods = client.resource("pods")
         self.recorder = recorder
 
-    async def create_pod(self, namespace: str, template: Obj, owner: Obj, controller_ref: Obj | None) -> Obj:
+    async def create_pod(
+        self, namespace: str, template: Object, owner: Object, controller_ref: Object | None
+    ) -> Object:
         pod = pod_from_template(template, owner, controller_ref)
         if not (pod["metadata"].get("labels") or {}):
             raise ValueError("unable to create pods, no labels")
@@ -79,7 +79,7 @@ class PodControl:
         self.recorder.event(owner, NORMAL, SUCCESSFUL_CREATE, f"Created pod: {created['metadata']['name']}")
         return created
 
-    async def delete_pod(self, namespace: str, name: str, owner: Obj) -> None:
+    async def delete_pod(self, namespace: str, name: str, owner: Object) -> None:
         try:
             await self.pods.delete(name, namespace=namespace)
         except errors.NotFound:

@@ -18,13 +18,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.client.fakecluster import FakeCluster
 from kubelite.client.informer import SharedInformerFactory
 from kubelite.client.reconcile import Controller
 from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.util.clock import FakeClock
-
-Obj = dict[str, Any]
 
 
 def _parts(component: object) -> list[object]:
@@ -115,10 +114,12 @@ class ControllerHarness:
             remaining -= step
             await self.settle()
 
-    async def create(self, plural: str, obj: Obj, *, group: str = "", namespace: str = "default") -> Obj:
+    async def create(
+        self, plural: str, obj: Object, *, group: str = "", namespace: str = "default"
+    ) -> Object:
         return await self.client.resource(plural, group=group).create(obj, namespace=namespace)
 
-    def events(self, reason: str | None = None, namespace: str | None = None) -> list[Obj]:
+    def events(self, reason: str | None = None, namespace: str | None = None) -> list[Object]:
         return [
             e for e in self.cluster.objects("events", namespace) if reason is None or e["reason"] == reason
         ]

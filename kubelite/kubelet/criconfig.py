@@ -9,12 +9,10 @@ count; its log goes to `<pod log dir>/<namespace>_<name>_<uid>/<container>/<atte
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kubelite.api.quantity import parse_quantity
+from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
-
-Obj = dict[str, Any]
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -27,7 +25,7 @@ INIT_CONTAINER = "kubelite.io/init-container"
 _PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
 
 
-def pod_labels(pod: Obj) -> dict[str, str]:
+def pod_labels(pod: Object) -> dict[str, str]:
     md = pod["metadata"]
     return {
         **(md.get("labels") or {}),
@@ -37,7 +35,7 @@ def pod_labels(pod: Obj) -> dict[str, str]:
     }
 
 
-def namespace_options(pod: Obj) -> pb.NamespaceOption:
+def namespace_options(pod: Object) -> pb.NamespaceOption:
     """Which Linux namespaces the pod's containers share, as Kubernetes asks for them: network
     and IPC are the pod's (or the node's for hostNetwork/hostIPC); PID is each container's own
     unless the pod asks to share one (shareProcessNamespace) or uses the node's (hostPID).
@@ -56,12 +54,14 @@ def namespace_options(pod: Obj) -> pb.NamespaceOption:
     )
 
 
-def log_directory(pod: Obj, root: Path) -> str:
+def log_directory(pod: Object, root: Path) -> str:
     md = pod["metadata"]
     return str(root / f"{md.get('namespace', 'default')}_{md['name']}_{md.get('uid', '')}")
 
 
-def sandbox_config(pod: Obj, attempt: int, *, log_root: Path, cgroup_parent: str = "") -> pb.PodSandboxConfig:
+def sandbox_config(
+    pod: Object, attempt: int, *, log_root: Path, cgroup_parent: str = ""
+) -> pb.PodSandboxConfig:
     md, spec = pod["metadata"], pod.get("spec") or {}
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(
@@ -102,7 +102,7 @@ def sandbox_config(pod: Obj, attempt: int, *, log_root: Path, cgroup_parent: str
     return cfg
 
 
-def _field_value(pod: Obj, path: str, pod_ip: str, host_ip: str) -> str:
+def _field_value(pod: Object, path: str, pod_ip: str, host_ip: str) -> str:
     md, spec = pod["metadata"], pod.get("spec") or {}
     values = {
         "metadata.name": md["name"],
@@ -120,7 +120,7 @@ def _field_value(pod: Obj, path: str, pod_ip: str, host_ip: str) -> str:
     return str(values.get(path, ""))
 
 
-def _envs(pod: Obj, c: Obj, pod_ip: str, host_ip: str) -> list[pb.KeyValue]:
+def _envs(pod: Object, c: Object, pod_ip: str, host_ip: str) -> list[pb.KeyValue]:
     out: dict[str, str] = {}
     for e in c.get("env") or []:
         src = e.get("valueFrom") or {}
@@ -132,7 +132,7 @@ def _envs(pod: Obj, c: Obj, pod_ip: str, host_ip: str) -> list[pb.KeyValue]:
     return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
 
 
-def _resources(c: Obj) -> pb.LinuxContainerResources:
+def _resources(c: Object) -> pb.LinuxContainerResources:
     r = c.get("resources") or {}
     limits, requests = r.get("limits") or {}, {**(r.get("limits") or {}), **(r.get("requests") or {})}
     res = pb.LinuxContainerResources()
@@ -149,8 +149,8 @@ def _resources(c: Obj) -> pb.LinuxContainerResources:
 
 
 def container_config(
-    pod: Obj,
-    c: Obj,
+    pod: Object,
+    c: Object,
     attempt: int,
     *,
     image_ref: str,

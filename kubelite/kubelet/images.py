@@ -23,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff
 
 log = logging.getLogger("kubelite.kubelet.images")
-Obj = dict[str, Any]
 Recorder = Callable[[str, str, str], None]  # (type, reason, message)
 
 
@@ -38,7 +38,7 @@ class PullFailure(Exception):
     message: str
 
 
-def pull_policy(container: Obj) -> str:
+def pull_policy(container: Object) -> str:
     if container.get("imagePullPolicy"):
         return str(container["imagePullPolicy"])
     image = container.get("image", "")
@@ -52,7 +52,7 @@ class ImagePuller:
         self.backoff = backoff
 
     async def ensure(
-        self, pod: Obj, container: Obj, sandbox: pb.PodSandboxConfig | None, record: Recorder
+        self, pod: Object, container: Object, sandbox: pb.PodSandboxConfig | None, record: Recorder
     ) -> str:
         """The image reference to create the container with; raises PullFailure."""
         image = container.get("image", "")

@@ -37,7 +37,6 @@ from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.kubelet")
-Obj = dict[str, Any]
 
 
 class Kubelet:

@@ -25,13 +25,13 @@ from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
 from kubelite.api.meta import format_micro_wall
+from kubelite.api.types import Object
 from kubelite.kubelet.backoff import RetryDelay
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.lease")
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
-Obj = dict[str, Any]
 
 
 def micro_time(clock: Clock) -> str:
@@ -60,10 +60,10 @@ class NodeLease:
         self.node_uid = node_uid or (lambda: "")
         self.renewals = 0
         self.last_renew: float | None = None  # clock.now() of the last successful renewal
-        self._lease: Obj | None = None
+        self._lease: Object | None = None
 
-    def _new(self) -> Obj:
-        md: Obj = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
+    def _new(self) -> Object:
+        md: Object = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
         uid = self.node_uid()
         if uid:
             md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": uid}]

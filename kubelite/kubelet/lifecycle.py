@@ -13,9 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from kubelite.api.types import Object
 from kubelite.util.clock import Clock
-
-Obj = dict[str, Any]
 
 
 class HookError(Exception):
@@ -23,7 +22,7 @@ class HookError(Exception):
 
 
 async def run_handler(
-    handler: Obj, *, runtime: Any, container_id: str, pod_ip: str, clock: Clock, timeout: float
+    handler: Object, *, runtime: Any, container_id: str, pod_ip: str, clock: Clock, timeout: float
 ) -> None:
     """Run one hook handler; raises HookError when it fails."""
     if "exec" in handler:
@@ -51,12 +50,12 @@ async def run_handler(
         await clock.sleep(float(handler["sleep"].get("seconds", 0)))
 
 
-def http_url(h: Obj, pod_ip: str) -> str:
+def http_url(h: Object, pod_ip: str) -> str:
     scheme = (h.get("scheme") or "HTTP").lower()
     host = h.get("host") or pod_ip or "127.0.0.1"
     path = h.get("path") or "/"
     return f"{scheme}://{host}:{h.get('port')}{path if path.startswith('/') else '/' + path}"
 
 
-def _headers(h: Obj) -> dict[str, str]:
+def _headers(h: Object) -> dict[str, str]:
     return {x["name"]: x["value"] for x in h.get("httpHeaders") or []}

@@ -23,12 +23,12 @@ from typing import Any
 
 from kubelite.api.errors import AlreadyExists, APIError
 from kubelite.api.meta import format_wall
+from kubelite.api.types import Object
 from kubelite.client.resource import PatchType
 from kubelite.kubelet.backoff import RetryDelay
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.nodestatus")
-Obj = dict[str, Any]
 
 # (status, reason, message) per condition type.
 Conditions = dict[str, tuple[str, str, str]]
@@ -78,9 +78,9 @@ class NodeAgent:
         self.update_frequency = update_frequency
         self.report_frequency = report_frequency
         self.retry = RetryDelay(retry_initial, retry_max)
-        self.node: Obj | None = None  # the Node as last read or written
+        self.node: Object | None = None  # the Node as last read or written
         self.posts = 0
-        self._last_posted: Obj | None = None  # status without heartbeat times
+        self._last_posted: Object | None = None  # status without heartbeat times
         self._last_post_at = -1e18
         self._transitions: dict[str, tuple[str, str]] = {}  # type -> (status, lastTransitionTime)
 
@@ -95,7 +95,7 @@ class NodeAgent:
     def _stamp(self) -> str:
         return format_wall(self.clock.wall())
 
-    def build_status(self) -> Obj:
+    def build_status(self) -> Object:
         """The status to post now (heartbeat times filled in)."""
         now = self._stamp()
         conds = []
@@ -126,12 +126,12 @@ class NodeAgent:
             "daemonEndpoints": {"kubeletEndpoint": {"Port": f.kubelet_port}},
         }
 
-    def initial_node(self) -> Obj:
+    def initial_node(self) -> Object:
         f = self.facts
-        md: Obj = {"name": f.name, "labels": dict(f.labels)}
+        md: Object = {"name": f.name, "labels": dict(f.labels)}
         if f.annotations:
             md["annotations"] = dict(f.annotations)
-        spec: Obj = {"taints": [dict(t) for t in f.taints]} if f.taints else {}
+        spec: Object = {"taints": [dict(t) for t in f.taints]} if f.taints else {}
         return {
             "apiVersion": "v1",
             "kind": "Node",
@@ -140,7 +140,7 @@ class NodeAgent:
             "status": self.build_status(),
         }
 
-    async def register(self) -> Obj:
+    async def register(self) -> Object:
         """Create or adopt the Node; retries until it succeeds (or the task is cancelled)."""
         while True:
             try:
@@ -154,7 +154,7 @@ class NodeAgent:
                 )
                 await self.clock.sleep(delay)
 
-    async def _register_once(self) -> Obj:
+    async def _register_once(self) -> Object:
         node = self.initial_node()
         try:
             self.node = await self.nodes.create(node)
@@ -168,7 +168,7 @@ class NodeAgent:
         self._note_posted(node["status"])
         return self.node
 
-    def _note_posted(self, status: Obj) -> None:
+    def _note_posted(self, status: Object) -> None:
         self._last_posted = _without_heartbeats(status)
         self._last_post_at = self.clock.now()
         self.posts += 1
@@ -203,7 +203,7 @@ class NodeAgent:
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.facts.name})
 
-    async def refresh(self) -> Obj | None:
+    async def refresh(self) -> Object | None:
         """Read the Node again (its spec: podCIDR, taints)."""
         try:
             self.node = await self.nodes.get(self.facts.name)
@@ -212,7 +212,7 @@ class NodeAgent:
         return self.node
 
 
-def _without_heartbeats(status: Obj) -> Obj:
+def _without_heartbeats(status: Object) -> Object:
     """`status` for comparing with the last one posted: conditions without their heartbeat
     times (copied; the rest is shared, as build_status makes a fresh status every time)."""
     conds = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in status.get("conditions", [])]

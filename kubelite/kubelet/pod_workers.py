@@ -32,6 +32,7 @@ from typing import Any
 from kubelite.api.errors import APIError, NotFound
 from kubelite.api.meta import format_wall
 from kubelite.api.pods import grace_period, is_deleting, is_terminal
+from kubelite.api.types import Object
 from kubelite.client.resource import PatchType
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
@@ -43,7 +44,6 @@ from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.podworkers")
-Obj = dict[str, Any]
 
 
 class WorkerState(enum.Enum):
@@ -53,7 +53,7 @@ class WorkerState(enum.Enum):
 
 
 class PodWorker:
-    def __init__(self, owner: PodWorkers, pod: Obj) -> None:
+    def __init__(self, owner: PodWorkers, pod: Object) -> None:
         self.owner = owner
         self.pod = pod
         self.uid: str = pod["metadata"]["uid"]
@@ -61,7 +61,7 @@ class PodWorker:
         self.gone = False  # the API object is gone (or the static file removed)
         self.wake = asyncio.Event()
         self.start_time = pod.get("status", {}).get("startTime") or format_wall(owner.clock.wall())
-        self.last_status: Obj | None = None
+        self.last_status: Object | None = None
         self.task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -134,7 +134,7 @@ class PodWorker:
 
     async def write_status(
         self, state: Any, waiting: dict[str, tuple[str, str]], *, terminating: bool = False
-    ) -> Obj:
+    ) -> Object:
         o = self.owner
         inputs = StatusInputs(
             runtime_name=o.runtime_name,
@@ -190,7 +190,7 @@ class PodWorker:
         log.info("pod terminated and removed", extra={"pod": f"{md.get('namespace')}/{md['name']}"})
 
 
-StatusWriter = Callable[[Obj, Obj], Any]
+StatusWriter = Callable[[Object, Object], Any]
 
 
 class PodWorkers:
@@ -201,9 +201,9 @@ class PodWorkers:
         syncer: PodSyncer,
         probes: ProbeManager,
         clock: Clock,
-        record: Callable[[Obj, str, str, str], None],
+        record: Callable[[Object, str, str, str], None],
         status_writer: StatusWriter,
-        delete_pod: Callable[[Obj], Any],
+        delete_pod: Callable[[Object], Any],
         host_ip: str,
         runtime_name: str = "kubelite",
         sync_frequency: float = 60.0,
@@ -221,7 +221,7 @@ class PodWorkers:
         self.workers: dict[str, PodWorker] = {}
         self._done: set[str] = set()
 
-    def update(self, pod: Obj) -> None:
+    def update(self, pod: Object) -> None:
         """A new or changed pod: hand it to its worker (starting one)."""
         uid = pod["metadata"].get("uid", "")
         if not uid or uid in self._done:
@@ -233,7 +233,7 @@ class PodWorkers:
         w.pod = pod
         w.kick()
 
-    def deleted(self, pod: Obj) -> None:
+    def deleted(self, pod: Object) -> None:
         """The pod is gone from the API: stop it now if it still runs."""
         w = self.workers.get(pod["metadata"].get("uid", ""))
         if w is not None:
@@ -264,7 +264,7 @@ class PodWorkers:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def write_pod_status(pods: Any, pod: Obj, status: Obj) -> None:
+async def write_pod_status(pods: Any, pod: Object, status: Object) -> None:
     """Merge-patch /status; a pod deleted meanwhile is not an error."""
     md = pod["metadata"]
     try:
@@ -279,7 +279,7 @@ async def write_pod_status(pods: Any, pod: Obj, status: Obj) -> None:
         pass
 
 
-async def delete_pod_object(pods: Any, pod: Obj) -> None:
+async def delete_pod_object(pods: Any, pod: Object) -> None:
     md = pod["metadata"]
     try:
         await pods.delete(

@@ -30,13 +30,13 @@ from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import AlreadyExists, APIError, NotFound
 from kubelite.api.pods import CONFIG_HASH, CONFIG_MIRROR, CONFIG_SEEN, CONFIG_SOURCE
 from kubelite.api.resources import ResourceType
+from kubelite.api.types import Object
 from kubelite.api.validation.pod import validate_pod
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.options import KubeletOptions
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.static")
-Obj = dict[str, Any]
 
 
 class InvalidManifest(ValueError):
@@ -46,9 +46,9 @@ class InvalidManifest(ValueError):
 _POD = ResourceType("", "v1", "pods", "pod", "Pod", True)
 
 
-def read_manifests(folder: Path, node: str) -> tuple[dict[str, Obj], dict[str, str]]:
+def read_manifests(folder: Path, node: str) -> tuple[dict[str, Object], dict[str, str]]:
     """(uid → static pod for every valid Pod manifest in `folder`, file → why it was skipped)."""
-    out: dict[str, Obj] = {}
+    out: dict[str, Object] = {}
     skipped: dict[str, str] = {}
     names: dict[tuple[str, str], str] = {}
     for f in sorted(folder.glob("*")):
@@ -67,7 +67,7 @@ def read_manifests(folder: Path, node: str) -> tuple[dict[str, Obj], dict[str, s
     return out, skipped
 
 
-def decode_manifest(text: str, node: str, source: str) -> Obj:
+def decode_manifest(text: str, node: str, source: str) -> Object:
     """The static pod of one manifest, defaulted and validated as the API server would a Pod
     (Kubernetes' kubelet does the same), or InvalidManifest saying why not."""
     doc = yaml.safe_load(text)
@@ -88,7 +88,7 @@ def decode_manifest(text: str, node: str, source: str) -> Obj:
     return pod
 
 
-def static_pod(doc: Obj, node: str, source: str) -> Obj:
+def static_pod(doc: Object, node: str, source: str) -> Object:
     pod = copy.deepcopy(doc)
     md = pod.setdefault("metadata", {})
     spec = pod.setdefault("spec", {})
@@ -111,7 +111,7 @@ def static_pod(doc: Obj, node: str, source: str) -> Obj:
     return pod
 
 
-def mirror_of(pod: Obj, node_uid: str) -> Obj:
+def mirror_of(pod: Object, node_uid: str) -> Object:
     m = copy.deepcopy(pod)
     md = m["metadata"]
     md.pop("uid", None)
@@ -143,7 +143,7 @@ class StaticPods:
         self.agent = agent
         self.workers = workers
         self.clock = clock
-        self.current: dict[str, Obj] = {}
+        self.current: dict[str, Object] = {}
         self._skipped: dict[str, str] = {}
 
     async def run(self) -> None:
@@ -200,7 +200,7 @@ class StaticPods:
                 except APIError as err:
                     log.warning("cannot create mirror pod: %s", err, extra={"pod": name})
 
-    async def _delete(self, m: Obj) -> None:
+    async def _delete(self, m: Object) -> None:
         try:
             await self.pods_api.delete(
                 m["metadata"]["name"],

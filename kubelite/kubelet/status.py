@@ -22,14 +22,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubelite.api.meta import format_wall
 from kubelite.api.pods import qos_class, restart_policy
+from kubelite.api.types import Object, PodCondition
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.runtime_state import PodRuntimeState
-
-Obj = dict[str, Any]
 
 
 def _ts(ns: int) -> str:
@@ -43,13 +41,13 @@ class StatusInputs:
     start_time: str
     now: str
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (reason, message)
-    ready: Callable[[str, Obj], bool] = lambda cid, c: True
-    started: Callable[[str, Obj], bool] = lambda cid, c: True
+    ready: Callable[[str, Object], bool] = lambda cid, c: True
+    started: Callable[[str, Object], bool] = lambda cid, c: True
     terminating: bool = False
 
 
-def _terminated(c: pb.ContainerStatus, runtime: str) -> Obj:
-    t: Obj = {
+def _terminated(c: pb.ContainerStatus, runtime: str) -> Object:
+    t: Object = {
         "exitCode": c.exit_code,
         "reason": c.reason or ("Completed" if c.exit_code == 0 else "Error"),
         "startedAt": _ts(c.started_at) or None,
@@ -61,7 +59,7 @@ def _terminated(c: pb.ContainerStatus, runtime: str) -> Obj:
     return t
 
 
-def will_restart(pod: Obj, c: pb.ContainerStatus | None, init: bool = False) -> bool:
+def will_restart(pod: Object, c: pb.ContainerStatus | None, init: bool = False) -> bool:
     """Whether an exited container instance is to be started again."""
     if c is None or c.state != pb.CONTAINER_EXITED:
         return False
@@ -71,10 +69,12 @@ def will_restart(pod: Obj, c: pb.ContainerStatus | None, init: bool = False) -> 
     return policy == "Always" or (policy == "OnFailure" and c.exit_code != 0)
 
 
-def container_status(pod: Obj, spec: Obj, state: PodRuntimeState, inp: StatusInputs, init: bool) -> Obj:
+def container_status(
+    pod: Object, spec: Object, state: PodRuntimeState, inp: StatusInputs, init: bool
+) -> Object:
     name = spec["name"]
     latest, prev = state.latest(name), state.previous(name)
-    st: Obj = {
+    st: Object = {
         "name": name,
         "image": spec.get("image", ""),
         "imageID": "",
@@ -116,7 +116,7 @@ def container_status(pod: Obj, spec: Obj, state: PodRuntimeState, inp: StatusInp
     return st
 
 
-def _phase(pod: Obj, init_statuses: list[Obj], statuses: list[Obj], terminating: bool) -> str:
+def _phase(pod: Object, init_statuses: list[Object], statuses: list[Object], terminating: bool) -> str:
     policy = "Never" if terminating else restart_policy(pod)  # a stopped pod restarts nothing
     for s in init_statuses:
         t = s["state"].get("terminated")
@@ -136,7 +136,7 @@ def _phase(pod: Obj, init_statuses: list[Obj], statuses: list[Obj], terminating:
     return "Pending"
 
 
-def _container_outcome(s: Obj) -> str:
+def _container_outcome(s: Object) -> str:
     """running, succeeded, failed or waiting: what one app container adds to the pod's phase."""
     state = s["state"]
     if "running" in state:
@@ -148,7 +148,9 @@ def _container_outcome(s: Obj) -> str:
     return "waiting"
 
 
-def _condition(old: Obj, ctype: str, ok: bool, now: str, reason: str = "", message: str = "") -> Obj:
+def _condition(
+    old: Object, ctype: str, ok: bool, now: str, reason: str = "", message: str = ""
+) -> PodCondition:
     status = "True" if ok else "False"
     prev = next((c for c in old.get("conditions") or [] if c.get("type") == ctype), None)
     since = (
@@ -156,7 +158,7 @@ def _condition(old: Obj, ctype: str, ok: bool, now: str, reason: str = "", messa
         if prev and prev.get("status") == status and prev.get("lastTransitionTime")
         else now
     )
-    c: Obj = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+    c: PodCondition = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
     if not ok and reason:
         c["reason"] = reason
         if message:
@@ -164,7 +166,7 @@ def _condition(old: Obj, ctype: str, ok: bool, now: str, reason: str = "", messa
     return c
 
 
-def pod_status(pod: Obj, state: PodRuntimeState, inp: StatusInputs) -> Obj:
+def pod_status(pod: Object, state: PodRuntimeState, inp: StatusInputs) -> Object:
     spec = pod.get("spec") or {}
     old = pod.get("status") or {}
     inits = [container_status(pod, c, state, inp, True) for c in spec.get("initContainers") or []]
@@ -195,7 +197,7 @@ def pod_status(pod: Obj, state: PodRuntimeState, inp: StatusInputs) -> Obj:
     pod_ip = state.pod_ip or (inp.host_ip if spec.get("hostNetwork") and state.ready_sandbox else "")
     if not pod_ip and old.get("podIP") and done:
         pod_ip = old["podIP"]
-    status: Obj = {
+    status: Object = {
         "phase": phase,
         "conditions": conditions,
         "hostIP": inp.host_ip,

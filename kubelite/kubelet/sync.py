@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelite.api.pods import full_name
+from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
@@ -47,8 +48,7 @@ from kubelite.kubelet.status import will_restart
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.sync")
-Obj = dict[str, Any]
-Recorder = Callable[[Obj, str, str, str], None]  # (pod, type, reason, message)
+Recorder = Callable[[Object, str, str, str], None]  # (pod, type, reason, message)
 Pulled = dict[str, str | PullFailure]  # container name → image ref, or why not
 SHOW_ERR_IMAGE_PULL = 1.0  # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
 
@@ -89,15 +89,15 @@ class PodSyncer:
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
 
-    def pod_cgroup(self, pod: Obj) -> str:
+    def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
 
-    def _sandbox_config(self, pod: Obj, attempt: int) -> pb.PodSandboxConfig:
+    def _sandbox_config(self, pod: Object, attempt: int) -> pb.PodSandboxConfig:
         return sandbox_config(pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod))
 
     # ---- the step -------------------------------------------------------------------------
 
-    async def sync(self, pod: Obj) -> SyncResult:
+    async def sync(self, pod: Object) -> SyncResult:
         uid = pod["metadata"]["uid"]
         state = await fetch(self.runtime, uid)
         if state.ready_sandbox is None:
@@ -112,7 +112,7 @@ class PodSyncer:
                 return await self._sync_containers(pod, await fetch(self.runtime, uid), slot, pulled)
         return await self._sync_containers(pod, state)
 
-    async def _pull_first(self, pod: Obj, state: PodRuntimeState) -> Pulled:
+    async def _pull_first(self, pod: Object, state: PodRuntimeState) -> Pulled:
         """The images of the containers a new pod's first step starts (its first init
         container, else all of them), pulled at once; nothing for a pod that ran before."""
         if state.containers or state.sandboxes:
@@ -121,7 +121,7 @@ class PodSyncer:
         first = (spec.get("initContainers") or [])[:1] or spec.get("containers") or []
         sb_config = self._sandbox_config(pod, 0)
 
-        async def pull(c: Obj) -> str | PullFailure:
+        async def pull(c: Object) -> str | PullFailure:
             try:
                 return await self.images.ensure(pod, c, sb_config, lambda t, r, m: self.record(pod, t, r, m))
             except PullFailure as err:
@@ -131,7 +131,7 @@ class PodSyncer:
         return {c["name"]: ref for c, ref in zip(first, refs, strict=True)}
 
     async def _sync_containers(
-        self, pod: Obj, state: PodRuntimeState, slot: SlotClaim | None = None, pulled: Pulled | None = None
+        self, pod: Object, state: PodRuntimeState, slot: SlotClaim | None = None, pulled: Pulled | None = None
     ) -> SyncResult:
         result = SyncResult(state)
         sandbox = state.ready_sandbox
@@ -163,7 +163,7 @@ class PodSyncer:
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
         return result
 
-    async def _new_sandbox(self, pod: Obj, state: PodRuntimeState) -> None:
+    async def _new_sandbox(self, pod: Object, state: PodRuntimeState) -> None:
         attempt = 0
         if state.sandboxes:
             attempt = state.sandboxes[0].metadata.attempt + 1
@@ -185,8 +185,8 @@ class PodSyncer:
 
     async def _start(
         self,
-        pod: Obj,
-        c: Obj,
+        pod: Object,
+        c: Object,
         latest: pb.ContainerStatus | None,
         sandbox_id: str,
         sb_config: pb.PodSandboxConfig,
@@ -269,7 +269,7 @@ class PodSyncer:
         await self._prune(pod, name, result.state)
 
     async def _ensure_image(
-        self, pod: Obj, c: Obj, sb_config: pb.PodSandboxConfig, slot: SlotClaim | None
+        self, pod: Object, c: Object, sb_config: pb.PodSandboxConfig, slot: SlotClaim | None
     ) -> str | PullFailure:
         async with slot.released() if slot is not None else contextlib.nullcontext():
             try:
@@ -277,7 +277,7 @@ class PodSyncer:
             except PullFailure as err:
                 return err
 
-    async def _prune(self, pod: Obj, name: str, state: PodRuntimeState) -> None:
+    async def _prune(self, pod: Object, name: str, state: PodRuntimeState) -> None:
         """Keep the current and the previous instance of a container; remove older ones."""
         for old in state.attempts(name)[1:]:
             if old.state == pb.CONTAINER_EXITED:
@@ -289,7 +289,7 @@ class PodSyncer:
     # ---- stopping -------------------------------------------------------------------------
 
     async def stop_container(
-        self, pod: Obj, c: Obj | None, st: pb.ContainerStatus, *, grace: int, run_pre_stop: bool = True
+        self, pod: Object, c: Object | None, st: pb.ContainerStatus, *, grace: int, run_pre_stop: bool = True
     ) -> None:
         """preStop (within the grace period), then stop with what is left of it."""
         started = self.clock.now()
@@ -313,7 +313,7 @@ class PodSyncer:
         await self.runtime.stop_container(st.id, left)
 
 
-def _probe_grace(pod: Obj, c: Obj, kind: str) -> int:
+def _probe_grace(pod: Object, c: Object, kind: str) -> int:
     probe = c.get(f"{kind}Probe") or {}
     if probe.get("terminationGracePeriodSeconds") is not None:
         return int(probe["terminationGracePeriodSeconds"])

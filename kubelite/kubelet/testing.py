@@ -14,16 +14,15 @@ from typing import Any
 
 from kubelite.api.errors import AlreadyExists, Conflict, NotFound, ServiceUnavailable
 from kubelite.api.mergepatch import merge_patch
+from kubelite.api.types import Object
 from kubelite.kubelet.fakeruntime import Behaviour, Call, FakeRuntime
 
 __all__ = ["Behaviour", "Call", "FakeAPI", "FakeResource", "FakeRuntime"]
 
-Obj = dict[str, Any]
-
 
 class FakeAPI:
     def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], Obj] = {}  # (plural, namespace, name)
+        self.objects: dict[tuple[str, str, str], Object] = {}  # (plural, namespace, name)
         self.revision = 0
         self.unreachable = False
         self.calls: list[tuple[str, str, str]] = []  # (verb, plural, name)
@@ -45,20 +44,20 @@ class FakeResource:
     def _key(self, name: str, namespace: str | None) -> tuple[str, str, str]:
         return (self.plural, namespace or "", name)
 
-    def _store(self, key: tuple[str, str, str], obj: Obj) -> Obj:
+    def _store(self, key: tuple[str, str, str], obj: Object) -> Object:
         self.api.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.api.revision)
         self.api.objects[key] = obj
         return copy.deepcopy(obj)
 
-    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Obj:
+    async def get(self, name: str, *, namespace: str | None = None, subresource: str | None = None) -> Object:
         self._check("get", name)
         obj = self.api.objects.get(self._key(name, namespace))
         if obj is None:
             raise NotFound(f'{self.plural} "{name}" not found')
         return copy.deepcopy(obj)
 
-    async def create(self, obj: Obj, *, namespace: str | None = None, **_: Any) -> Obj:
+    async def create(self, obj: Object, *, namespace: str | None = None, **_: Any) -> Object:
         name = obj["metadata"]["name"]
         self._check("create", name)
         key = self._key(name, namespace or obj["metadata"].get("namespace"))
@@ -68,7 +67,7 @@ class FakeResource:
         obj["metadata"].setdefault("uid", f"uid-{self.plural}-{name}")
         return self._store(key, obj)
 
-    async def update(self, obj: Obj, *, namespace: str | None = None, **_: Any) -> Obj:
+    async def update(self, obj: Object, *, namespace: str | None = None, **_: Any) -> Object:
         name = obj["metadata"]["name"]
         self._check("update", name)
         key = self._key(name, namespace or obj["metadata"].get("namespace"))
@@ -79,7 +78,7 @@ class FakeResource:
             raise Conflict(f'the object has been modified: {self.plural} "{name}"')
         return self._store(key, copy.deepcopy(obj))
 
-    async def patch(self, name: str, patch: Any, *, namespace: str | None = None, **_: Any) -> Obj:
+    async def patch(self, name: str, patch: Any, *, namespace: str | None = None, **_: Any) -> Object:
         self._check("patch", name)
         key = self._key(name, namespace)
         cur = self.api.objects.get(key)
@@ -87,7 +86,7 @@ class FakeResource:
             raise NotFound(f'{self.plural} "{name}" not found')
         return self._store(key, merge_patch(cur, patch))
 
-    async def delete(self, name: str, *, namespace: str | None = None, **_: Any) -> Obj:
+    async def delete(self, name: str, *, namespace: str | None = None, **_: Any) -> Object:
         self._check("delete", name)
         obj = self.api.objects.pop(self._key(name, namespace), None)
         if obj is None:

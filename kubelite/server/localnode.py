@@ -25,10 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key
+from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key, write_cert, write_key
 
 CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
@@ -87,16 +85,8 @@ def kubelet_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str) -> Path
             organizations=("system:nodes",),
             client=True,
         )
-        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(
-                k.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-        cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+        write_key(key, k)
+        write_cert(cert, c)
     return write_kubeconfig(
         d / "kubelet.kubeconfig",
         server=server,

@@ -8,7 +8,6 @@ stop it gracefully, kill it with SIGKILL and start it again on the same state.
 from __future__ import annotations
 
 import os
-import signal
 import ssl
 import subprocess
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from kubelite.server.up import UpOptions, prepare
 from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
 
 
 @dataclass
@@ -85,15 +85,7 @@ class LocalCluster:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
 
     def stop(self, timeout: float = 15.0) -> None:
-        p = self.process
-        if p is None or p.poll() is not None:
-            return
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop_process(self.process, timeout)
 
     def kill(self) -> None:
         """SIGKILL: nothing gets a chance to flush or clean up."""

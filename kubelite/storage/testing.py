@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
 
 ETCD_BINARY = "/usr/bin/etcd"
 INSTALL_HINT = "the etcd binary is missing: install it with `apt-get install etcd-server`"
@@ -99,14 +99,7 @@ class EtcdServer:
     def stop(self, *, grace: float = 10.0) -> None:
         """SIGTERM, then SIGKILL if etcd has not exited within `grace` seconds."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace)
 
     def restart(self) -> str:
         self.stop()

@@ -49,7 +49,7 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+def write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     data = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -62,7 +62,7 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def _write_cert(path: Path, cert: x509.Certificate) -> None:
+def write_cert(path: Path, cert: x509.Certificate) -> None:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -205,21 +205,21 @@ def ensure_cluster_pki(
         ca_cert, ca_key = load_cert(pki.ca.cert), load_key(pki.ca.key)
     else:
         ca_cert, ca_key = make_ca()
-        _write_key(pki.ca.key, ca_key)
-        _write_cert(pki.ca.cert, ca_cert)
+        write_key(pki.ca.key, ca_key)
+        write_cert(pki.ca.cert, ca_cert)
     wanted = apiserver_hosts(hosts, service_ip)
     if not pki.apiserver.cert.exists() or not _covers(load_cert(pki.apiserver.cert), wanted):
         cert, key = issue(ca_cert, ca_key, common_name="kube-apiserver", hosts=wanted, server=True)
-        _write_key(pki.apiserver.key, key)
-        _write_cert(pki.apiserver.cert, cert)
+        write_key(pki.apiserver.key, key)
+        write_cert(pki.apiserver.cert, cert)
     if not pki.admin.cert.exists():
         cert, key = issue(
             ca_cert, ca_key, common_name="kubernetes-admin", organizations=("system:masters",), client=True
         )
-        _write_key(pki.admin.key, key)
-        _write_cert(pki.admin.cert, cert)
+        write_key(pki.admin.key, key)
+        write_cert(pki.admin.cert, cert)
     if not pki.service_account_key.exists():
-        _write_key(pki.service_account_key, _new_key())
+        write_key(pki.service_account_key, _new_key())
     return pki
 
 

@@ -15,6 +15,7 @@ import asyncio
 import ctypes
 import os
 import signal
+import subprocess
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -32,6 +33,19 @@ async def run_until_signalled(main: Coroutine[Any, Any, Any]) -> int:
     except asyncio.CancelledError:
         pass
     return 0
+
+
+def stop_process(proc: subprocess.Popen[Any] | None, grace: float = 10.0) -> None:
+    """Stop a child process: SIGTERM, then SIGKILL if it has not exited within `grace` seconds.
+    Returns once it is reaped; a process that already exited is left alone."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def exit_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:

@@ -12,7 +12,7 @@ regular expressions, no parsing, no allocation per match).
 
     labels            LabelSelector, Requirement, metav1.LabelSelector conversion
     grammar           parse_label_selector: the string syntax and its error messages
-    names             label key/value validity, Kubernetes' field-error wording
+    messages          Kubernetes' wording of selector errors (the rules: kubelite.api.names)
     fields            FieldSelector, parse_field_selector, validate_field_selector
     resource_fields   object_fields: what each resource lets a field selector test
 
@@ -36,7 +36,6 @@ from kubelite.api.selectors.labels import (
     selector_from_label_selector_object,
     selector_from_set,
 )
-from kubelite.api.selectors.names import label_value_errors, qualified_name_errors
 from kubelite.api.selectors.resource_fields import object_fields
 
 __all__ = [
@@ -46,11 +45,9 @@ __all__ = [
     "Requirement",
     "escape_field_value",
     "format_label_selector",
-    "label_value_errors",
     "object_fields",
     "parse_field_selector",
     "parse_label_selector",
-    "qualified_name_errors",
     "selector_from_label_selector_object",
     "selector_from_set",
     "supported_fields",

@@ -12,6 +12,7 @@ Errors are BadRequest with Kubernetes' text: `unable to parse requirement: ...`,
 
 from __future__ import annotations
 
+from kubelite.api import names
 from kubelite.api.errors import BadRequest
 from kubelite.api.selectors.labels import (
     BINARY_OPERATORS,
@@ -28,7 +29,7 @@ from kubelite.api.selectors.labels import (
     Requirement,
     new_requirement,
 )
-from kubelite.api.selectors.names import invalid_value, label_value_errors, qualified_name_errors
+from kubelite.api.selectors.messages import invalid_value
 
 _SPECIAL = frozenset("=!(),<>")
 _WHITESPACE = frozenset(" \t\r\n")
@@ -108,7 +109,7 @@ class _Parser:
             kind, key = self.take()
         if kind != _IDENT:
             raise ValueError(f"found '{key}', expected: identifier")
-        if details := qualified_name_errors(key):
+        if details := names.is_qualified_name(key):
             # Kubernetes validates the key here with a nil field path.
             raise ValueError(invalid_value("<nil>", key, details))
         if negated:
@@ -179,7 +180,7 @@ def parse_label_selector(text: str) -> LabelSelector:
     """Parse the `labelSelector` query parameter; BadRequest with Kubernetes' message."""
     if _is_simple_equality(text):
         key, _, value = text.partition("=")
-        if not qualified_name_errors(key) and not label_value_errors(value):
+        if not names.is_qualified_name(key) and not names.is_label_value(value):
             return LabelSelector((Requirement(key, EQUALS, (value,)),))
     try:
         return LabelSelector(_Parser(text).parse())

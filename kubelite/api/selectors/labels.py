@@ -12,15 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import BadRequest
-from kubelite.api.selectors.names import (
+from kubelite.api.selectors.messages import (
     aggregate,
     go_quote,
     go_strings,
     invalid_value,
     is_int64,
-    label_value_errors,
-    qualified_name_errors,
 )
 
 Labels = Mapping[str, str]
@@ -184,7 +183,7 @@ _NOT_AN_INTEGER = "for 'Gt', 'Lt' operators, the value must be an integer"
 def new_requirement(key: str, op: str, values: list[str]) -> Requirement:
     """Validate one requirement as Kubernetes' `NewRequirement` does; raise ValueError."""
     errs = []
-    if details := qualified_name_errors(key):
+    if details := names.is_qualified_name(key):
         errs.append(invalid_value("key", key, details))
     if op in (IN, NOT_IN) and not values:
         errs.append(
@@ -201,7 +200,7 @@ def new_requirement(key: str, op: str, values: list[str]) -> Requirement:
             if not is_int64(v):
                 errs.append(invalid_value(f"values[{i}]", v, [_NOT_AN_INTEGER]))
     for i, v in enumerate(values):
-        if details := label_value_errors(v):
+        if details := names.is_label_value(v):
             errs.append(invalid_value(f"values[{i}][{key}]", v, details))
     if errs:
         raise ValueError(aggregate(errs))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType
 from kubelite.api.validation import (
@@ -30,7 +31,6 @@ from kubelite.api.validation import (
     core,
     discovery,
     events,
-    names,
     networking,
     pod,
     policy,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import forbidden, invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     NEGATIVE_MSG,
     Errors,

@@ -12,8 +12,9 @@ import copy
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kubelite.api import names
 from kubelite.api.errors import invalid, not_supported, required
-from kubelite.api.validation import cron, names
+from kubelite.api.validation import cron
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,

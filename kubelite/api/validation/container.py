@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
 from kubelite.api.quantity import Quantity
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     GoValue,

@@ -11,9 +11,9 @@ import base64
 import binascii
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import FieldError, duplicate, forbidden, invalid, not_supported, required, too_long
 from kubelite.api.validation import container as ctrs
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,

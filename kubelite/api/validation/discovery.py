@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, invalid, not_supported, required
 from kubelite.api.validation import container as ctrs
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, child, index, is_int, too_many
 
 

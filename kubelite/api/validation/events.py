@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import invalid, required
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_str
 
 _EVENT_LIMITS = {"reportingInstance": 128, "action": 128, "reason": 128}

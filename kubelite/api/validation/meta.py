@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import forbidden, invalid, required, too_long
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,
@@ -75,11 +75,14 @@ def validate_label_selector(selector: Any, path: str) -> Errors:
     sel = as_dict(selector)
     errs = validate_labels(sel.get("matchLabels"), child(path, "matchLabels"))
     for i, expr in enumerate(as_list(sel.get("matchExpressions"))):
-        errs += _validate_requirement(as_dict(expr), index(child(path, "matchExpressions"), i))
+        errs += validate_requirement(as_dict(expr), index(child(path, "matchExpressions"), i))
     return errs
 
 
-def _validate_requirement(req: dict[str, Any], path: str) -> Errors:
+def validate_requirement(req: dict[str, Any], path: str, *, node: bool = False) -> Errors:
+    """One `matchExpressions` entry: of a label selector (In, NotIn, Exists, DoesNotExist; the
+    values must be label values) or, with `node`, of a node selector term (also Gt and Lt, with
+    exactly one value; values are not label values there)."""
     errs: Errors = []
     op, values = req.get("operator"), as_list(req.get("values"))
     if op in ("In", "NotIn"):
@@ -89,19 +92,20 @@ def _validate_requirement(req: dict[str, Any], path: str) -> Errors:
             )
     elif op in ("Exists", "DoesNotExist"):
         if values:
-            errs.append(
-                forbidden(
-                    child(path, "values"),
-                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                )
-            )
+            message = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+            errs.append(forbidden(child(path, "values"), message))
+    elif node and op in ("Gt", "Lt"):
+        if len(values) != 1:
+            message = "must be specified single value when `operator` is 'Lt' or 'Gt'"
+            errs.append(required(child(path, "values"), message))
     else:
         errs.append(
             invalid(child(path, "operator"), op if op is not None else "", "not a valid selector operator")
         )
     errs += validate_label_name(as_str(req.get("key")), child(path, "key"))
-    for i, v in enumerate(values):
-        errs += [invalid(index(child(path, "values"), i), v, msg) for msg in names.is_label_value(str(v))]
+    if not node:
+        for i, v in enumerate(values):
+            errs += [invalid(index(child(path, "values"), i), v, msg) for msg in names.is_label_value(str(v))]
     return errs
 
 

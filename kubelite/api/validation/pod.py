@@ -12,9 +12,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
 from kubelite.api.validation import container as ctrs
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,
@@ -31,6 +31,7 @@ from kubelite.api.validation.meta import (
     validate_labels,
     validate_object_meta,
     validate_object_meta_update,
+    validate_requirement,
 )
 from kubelite.api.validation.volumes import validate_volumes
 
@@ -308,31 +309,7 @@ def _weight(weight: Any, path: str) -> Errors:
 def _node_selector_term(term: dict[str, Any], path: str) -> Errors:
     errs: Errors = []
     for i, req in enumerate(as_list(term.get("matchExpressions"))):
-        p, req = index(child(path, "matchExpressions"), i), as_dict(req)
-        op, values = req.get("operator"), as_list(req.get("values"))
-        if op in ("In", "NotIn"):
-            if not values:
-                errs.append(
-                    required(child(p, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
-                )
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                errs.append(
-                    forbidden(
-                        child(p, "values"),
-                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                    )
-                )
-        elif op in ("Gt", "Lt"):
-            if len(values) != 1:
-                errs.append(
-                    required(
-                        child(p, "values"), "must be specified single value when `operator` is 'Lt' or 'Gt'"
-                    )
-                )
-        else:
-            errs.append(invalid(child(p, "operator"), op, "not a valid selector operator"))
-        errs += validate_label_name(as_str(req.get("key")), child(p, "key"))
+        errs += validate_requirement(as_dict(req), index(child(path, "matchExpressions"), i), node=True)
     return errs
 
 

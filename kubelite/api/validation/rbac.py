@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import Errors, as_dict, as_list, as_str, child, index
 from kubelite.api.validation.meta import validate_label_selector
 

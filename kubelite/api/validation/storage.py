@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
 from kubelite.api.quantity import Quantity
 from kubelite.api.validation import container as ctrs
-from kubelite.api.validation import names
 from kubelite.api.validation.fields import (
     Errors,
     GoValue,
@@ -191,58 +191,45 @@ def validate_limit_range(lr: dict[str, Any], old: dict[str, Any] | None) -> Erro
     return errs
 
 
+# The orders a LimitRange item's quantities must keep, as Kubernetes checks them in turn:
+# (smaller, larger, the field the error names, the field whose value it shows, message).
+_LIMIT_ORDER = (
+    ("min", "max", "min", "min", "min value {min} is greater than max value {max}"),
+    (
+        "min",
+        "defaultRequest",
+        "defaultRequest",
+        "defaultRequest",
+        "min value {min} is greater than default request value {defaultRequest}",
+    ),
+    (
+        "defaultRequest",
+        "max",
+        "defaultRequest",
+        "defaultRequest",
+        "default request value {defaultRequest} is greater than max value {max}",
+    ),
+    (
+        "defaultRequest",
+        "default",
+        "defaultRequest",
+        "defaultRequest",
+        "default request value {defaultRequest} is greater than default limit value {default}",
+    ),
+    ("min", "default", "default", "min", "min value {min} is greater than default value {default}"),
+    ("default", "max", "default", "max", "default value {default} is greater than max value {max}"),
+)
+
+
 def _limit_order(values: dict[str, dict[str, Quantity]], path: str) -> Errors:
     errs: Errors = []
     for name, v in values.items():
-        mn, mx, df, dr = v.get("min"), v.get("max"), v.get("default"), v.get("defaultRequest")
-        if mn is not None and mx is not None and mn > mx:
-            errs.append(
-                invalid(
-                    key(child(path, "min"), name),
-                    GoValue(str(mn)),
-                    f"min value {mn} is greater than max value {mx}",
-                )
-            )
-        if dr is not None and mn is not None and mn > dr:
-            errs.append(
-                invalid(
-                    key(child(path, "defaultRequest"), name),
-                    GoValue(str(dr)),
-                    f"min value {mn} is greater than default request value {dr}",
-                )
-            )
-        if dr is not None and mx is not None and dr > mx:
-            errs.append(
-                invalid(
-                    key(child(path, "defaultRequest"), name),
-                    GoValue(str(dr)),
-                    f"default request value {dr} is greater than max value {mx}",
-                )
-            )
-        if dr is not None and df is not None and dr > df:
-            errs.append(
-                invalid(
-                    key(child(path, "defaultRequest"), name),
-                    GoValue(str(dr)),
-                    f"default request value {dr} is greater than default limit value {df}",
-                )
-            )
-        if df is not None and mn is not None and mn > df:
-            errs.append(
-                invalid(
-                    key(child(path, "default"), name),
-                    GoValue(str(mn)),
-                    f"min value {mn} is greater than default value {df}",
-                )
-            )
-        if df is not None and mx is not None and df > mx:
-            errs.append(
-                invalid(
-                    key(child(path, "default"), name),
-                    GoValue(str(mx)),
-                    f"default value {df} is greater than max value {mx}",
-                )
-            )
+        shown = {field: str(q) for field, q in v.items()}
+        for smaller, larger, field, value_of, message in _LIMIT_ORDER:
+            a, b = v.get(smaller), v.get(larger)
+            if a is not None and b is not None and a > b:
+                path_of = key(child(path, field), name)
+                errs.append(invalid(path_of, GoValue(shown[value_of]), message.format(**shown)))
         ratio = v.get("maxLimitRequestRatio")
         if ratio is not None and ratio < Quantity.from_int(1):
             errs.append(

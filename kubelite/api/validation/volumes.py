@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
-from kubelite.api.validation import names
 from kubelite.api.validation.container import validate_local_descending_path
 from kubelite.api.validation.fields import (
     Errors,

@@ -19,11 +19,8 @@ of the list (which is why a settled Deployment lists Available, then Progressing
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubelite.api.meta import format_wall
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 AVAILABLE, PROGRESSING, REPLICA_FAILURE = "Available", "Progressing", "ReplicaFailure"
 
@@ -39,7 +36,7 @@ PAUSED = "DeploymentPaused"
 RESUMED = "DeploymentResumed"
 
 
-def new_condition(type_: str, status: str, reason: str, message: str, now: float) -> Obj:
+def new_condition(type_: str, status: str, reason: str, message: str, now: float) -> Object:
     stamp = format_wall(now)
     return {
         "type": type_,
@@ -51,11 +48,11 @@ def new_condition(type_: str, status: str, reason: str, message: str, now: float
     }
 
 
-def get_condition(status: Obj, type_: str) -> Obj | None:
+def get_condition(status: Object, type_: str) -> Object | None:
     return next((c for c in status.get("conditions") or [] if c.get("type") == type_), None)
 
 
-def set_condition(status: Obj, cond: Obj) -> None:
+def set_condition(status: Object, cond: Object) -> None:
     current = get_condition(status, cond["type"])
     if (
         current is not None
@@ -70,7 +67,7 @@ def set_condition(status: Obj, cond: Obj) -> None:
     ]
 
 
-def remove_condition(status: Obj, type_: str) -> None:
+def remove_condition(status: Object, type_: str) -> None:
     kept = [c for c in status.get("conditions") or [] if c.get("type") != type_]
     if kept:
         status["conditions"] = kept
@@ -78,7 +75,7 @@ def remove_condition(status: Obj, type_: str) -> None:
         status.pop("conditions", None)
 
 
-def from_replica_set_condition(cond: Obj) -> Obj:
+def from_replica_set_condition(cond: Object) -> Object:
     """A ReplicaSet's condition as a Deployment condition (lastUpdateTime = its transition)."""
     return {
         "type": cond["type"],

@@ -31,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from typing import Any
 
 from kubelite.api.selectors.labels import LabelSelector, selector_from_label_selector_object
+from kubelite.api.types import Object
 from kubelite.client.events import WARNING
 from kubelite.client.informer import Handlers
 from kubelite.client.reconcile import Controller, Requeue
@@ -63,8 +63,6 @@ from kubelite.controllers.ownership import (
     recheck_deletion_timestamp,
 )
 
-Obj = dict[str, Any]
-
 NAME = "deployment-controller"
 ALIAS = "deployment"
 COMPONENT = "deployment-controller"
@@ -72,7 +70,7 @@ QUEUE_NAME = "deployment"
 DEFAULT_WORKERS = 5  # --concurrent-deployment-syncs
 
 
-def selector_of(d: Obj) -> LabelSelector | None:
+def selector_of(d: Object) -> LabelSelector | None:
     """The deployment's selector; None for an empty one (it would select every pod)."""
     raw = (d.get("spec") or {}).get("selector")
     if not raw or (not raw.get("matchLabels") and not raw.get("matchExpressions")):
@@ -112,7 +110,7 @@ class DeploymentController:
 
     # ---- event handlers ----
 
-    def _resolve(self, namespace: str, ref: Obj | None) -> Obj | None:
+    def _resolve(self, namespace: str, ref: Object | None) -> Object | None:
         if ref is None or ref.get("kind") != "Deployment":
             return None
         d = self.d_informer.lister.get(ref.get("name", ""), namespace)
@@ -120,7 +118,7 @@ class DeploymentController:
             return None
         return d
 
-    def _matching(self, rs: Obj) -> list[Obj]:
+    def _matching(self, rs: Object) -> list[Object]:
         labels = rs["metadata"].get("labels") or {}
         if not labels:
             return []
@@ -131,7 +129,7 @@ class DeploymentController:
                 out.append(d)
         return out
 
-    def _enqueue_owner_or_matching(self, rs: Obj) -> None:
+    def _enqueue_owner_or_matching(self, rs: Object) -> None:
         ref = controller_ref(rs)
         if ref is not None:
             if (d := self._resolve(rs["metadata"].get("namespace", ""), ref)) is not None:
@@ -140,13 +138,13 @@ class DeploymentController:
         for d in self._matching(rs):
             self.controller.enqueue(object_key(d))
 
-    def _rs_added(self, rs: Obj) -> None:
+    def _rs_added(self, rs: Object) -> None:
         if rs["metadata"].get("deletionTimestamp"):
             self._rs_deleted(rs)
             return
         self._enqueue_owner_or_matching(rs)
 
-    def _rs_updated(self, old: Obj, new: Obj) -> None:
+    def _rs_updated(self, old: Object, new: Object) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
             return
         ns = new["metadata"].get("namespace", "")
@@ -161,11 +159,11 @@ class DeploymentController:
             for d in self._matching(new):
                 self.controller.enqueue(object_key(d))
 
-    def _rs_deleted(self, rs: Obj) -> None:
+    def _rs_deleted(self, rs: Object) -> None:
         if (d := self._resolve(rs["metadata"].get("namespace", ""), controller_ref(rs))) is not None:
             self.controller.enqueue(object_key(d))
 
-    def _pod_deleted(self, pod: Obj) -> None:
+    def _pod_deleted(self, pod: Object) -> None:
         """A Recreate rollout waits for the last old pod to go: wake it then."""
         ns = pod["metadata"].get("namespace", "")
         ref = controller_ref(pod)
@@ -182,14 +180,14 @@ class DeploymentController:
 
     # ---- reconcile ----
 
-    def _owned_replica_sets(self, d: Obj) -> list[Obj]:
+    def _owned_replica_sets(self, d: Object) -> list[Object]:
         return self.rs_informer.indexer.by_index(CONTROLLER_UID_INDEX, d["metadata"]["uid"])
 
-    def _pods_by_rs(self, d: Obj, rss: list[Obj]) -> dict[str, list[Obj]]:
+    def _pods_by_rs(self, d: Object, rss: list[Object]) -> dict[str, list[Object]]:
         """The deployment's pods, by the uid of the ReplicaSet that controls them."""
         selector = selector_of(d)
         index = self.pod_informer.indexer
-        out: dict[str, list[Obj]] = {}
+        out: dict[str, list[Object]] = {}
         for rs in rss:
             uid = rs["metadata"]["uid"]
             out[uid] = [
@@ -199,7 +197,7 @@ class DeploymentController:
             ]
         return out
 
-    async def _claim(self, d: Obj, selector: LabelSelector) -> list[Obj]:
+    async def _claim(self, d: Object, selector: LabelSelector) -> list[Object]:
         ns, name = d["metadata"].get("namespace", ""), d["metadata"]["name"]
         candidates = [
             rs
@@ -219,7 +217,7 @@ class DeploymentController:
             candidates, lambda rs: selector.matches(rs["metadata"].get("labels") or {})
         )
 
-    def _sync_state(self, d: Obj, key: str) -> Sync:
+    def _sync_state(self, d: Object, key: str) -> Sync:
         return Sync(
             d=copy.deepcopy(d),
             deployments=self.deployments,
@@ -292,7 +290,7 @@ class DeploymentController:
             return
         await s.update_status(status)
 
-    async def _scale_only(self, s: Sync, rss: list[Obj]) -> None:
+    async def _scale_only(self, s: Sync, rss: list[Object]) -> None:
         new_rs, old = await all_replica_sets_and_sync_revision(s, rss, create=False)
         await scale(s, new_rs, old)
         if (s.d.get("spec") or {}).get("paused"):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
 
 from kubelite.api import errors
+from kubelite.api.types import Object
 from kubelite.client.events import NORMAL, WARNING
 from kubelite.controllers.deployment import util
 from kubelite.controllers.deployment.conditions import (
@@ -41,10 +41,9 @@ from kubelite.controllers.ownership import controller_ref, new_controller_ref
 from kubelite.controllers.podcontrol import NAMESPACE_TERMINATING_CAUSE, has_status_cause
 
 log = logging.getLogger("kubelite.controllers.deployment")
-Obj = dict[str, Any]
 
 
-def find_new_replica_set(d: Obj, rss: list[Obj]) -> Obj | None:
+def find_new_replica_set(d: Object, rss: list[Object]) -> Object | None:
     template = (d.get("spec") or {}).get("template")
     for rs in util.by_creation(rss):
         if util.equal_ignore_hash((rs.get("spec") or {}).get("template"), template):
@@ -52,14 +51,14 @@ def find_new_replica_set(d: Obj, rss: list[Obj]) -> Obj | None:
     return None
 
 
-def find_old_replica_sets(d: Obj, rss: list[Obj]) -> tuple[list[Obj], list[Obj]]:
+def find_old_replica_sets(d: Object, rss: list[Object]) -> tuple[list[Object], list[Object]]:
     """(old ReplicaSets with pods, every old ReplicaSet)."""
     new = find_new_replica_set(d, rss)
     old = [rs for rs in rss if new is None or rs["metadata"]["uid"] != new["metadata"]["uid"]]
     return [rs for rs in old if util.replicas(rs) != 0], old
 
 
-def set_deployment_revision(d: Obj, rev: str) -> bool:
+def set_deployment_revision(d: Object, rev: str) -> bool:
     ann = d.setdefault("metadata", {}).setdefault("annotations", {})
     if ann.get(util.REVISION) == rev:
         return False
@@ -68,14 +67,14 @@ def set_deployment_revision(d: Obj, rev: str) -> bool:
 
 
 async def all_replica_sets_and_sync_revision(
-    s: Sync, rss: list[Obj], create: bool
-) -> tuple[Obj | None, list[Obj]]:
+    s: Sync, rss: list[Object], create: bool
+) -> tuple[Object | None, list[Object]]:
     """(the new ReplicaSet, created if `create` and missing; every old ReplicaSet)."""
     _, old = find_old_replica_sets(s.d, rss)
     return await _new_replica_set(s, rss, old, create), old
 
 
-async def _new_replica_set(s: Sync, rss: list[Obj], old: list[Obj], create: bool) -> Obj | None:
+async def _new_replica_set(s: Sync, rss: list[Object], old: list[Object], create: bool) -> Object | None:
     existing = find_new_replica_set(s.d, rss)
     new_revision = util.max_revision(old) + 1
     if existing is not None:
@@ -85,7 +84,7 @@ async def _new_replica_set(s: Sync, rss: list[Obj], old: list[Obj], create: bool
     return await _create_new(s, old, new_revision)
 
 
-async def _sync_existing(s: Sync, existing: Obj, new_revision: int) -> Obj:
+async def _sync_existing(s: Sync, existing: Object, new_revision: int) -> Object:
     rs = copy.deepcopy(existing)
     min_ready = (s.d.get("spec") or {}).get("minReadySeconds", 0)
     annotations_changed = util.set_new_replica_set_annotations(s.d, rs, new_revision, exists=True)
@@ -105,7 +104,7 @@ async def _sync_existing(s: Sync, existing: Obj, new_revision: int) -> Obj:
     return rs
 
 
-def _new_replica_set_object(d: Obj, collision_count: int | None) -> Obj:
+def _new_replica_set_object(d: Object, collision_count: int | None) -> Object:
     spec = d.get("spec") or {}
     template = copy.deepcopy(spec.get("template") or {})
     hash_ = util.template_hash(spec.get("template") or {}, collision_count)
@@ -132,7 +131,7 @@ def _new_replica_set_object(d: Obj, collision_count: int | None) -> Obj:
     }
 
 
-async def _create_new(s: Sync, old: list[Obj], new_revision: int) -> Obj | None:
+async def _create_new(s: Sync, old: list[Object], new_revision: int) -> Object | None:
     d = s.d
     collision_count = (d.get("status") or {}).get("collisionCount")
     new_rs = _new_replica_set_object(d, collision_count)
@@ -205,12 +204,12 @@ async def _report_create_failure(s: Sync, name: str, err: errors.APIError) -> No
     s.recorder.event(s.d, WARNING, FAILED_RS_CREATE, msg)
 
 
-def by_revision(rss: list[Obj]) -> list[Obj]:
+def by_revision(rss: list[Object]) -> list[Object]:
     """Lowest revision first; ties oldest first."""
     return sorted(rss, key=lambda rs: (util.revision(rs) or 0, util.creation_key(rs)))
 
 
-async def cleanup(s: Sync, old: list[Obj]) -> None:
+async def cleanup(s: Sync, old: list[Object]) -> None:
     """Delete the oldest revisions beyond spec.revisionHistoryLimit that have no pods."""
     limit = (s.d.get("spec") or {}).get("revisionHistoryLimit")
     if limit is None:

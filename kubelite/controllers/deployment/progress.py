@@ -22,9 +22,9 @@ looked at again when its deadline would pass, so a stuck rollout is reported on 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from kubelite.api.meta import parse_time
+from kubelite.api.types import Object
 from kubelite.controllers.deployment import util
 from kubelite.controllers.deployment.conditions import (
     AVAILABLE,
@@ -43,13 +43,12 @@ from kubelite.controllers.deployment.conditions import (
 )
 from kubelite.controllers.deployment.state import Sync
 
-Obj = dict[str, Any]
 _OMIT_ZERO = ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
 
 
-def calculate_status(all_rss: list[Obj | None], new_rs: Obj | None, d: Obj, now: float) -> Obj:
+def calculate_status(all_rss: list[Object | None], new_rs: Object | None, d: Object, now: float) -> Object:
     available = util.status_total(all_rss, "availableReplicas")
-    status: Obj = {
+    status: Object = {
         "observedGeneration": d["metadata"].get("generation", 0),
         "replicas": util.status_total(all_rss, "replicas"),
         "updatedReplicas": util.status_total([new_rs], "replicas"),
@@ -81,7 +80,7 @@ def calculate_status(all_rss: list[Obj | None], new_rs: Obj | None, d: Obj, now:
     return status
 
 
-def deployment_complete(d: Obj, status: Obj) -> bool:
+def deployment_complete(d: Object, status: Object) -> bool:
     want = util.replicas(d)
     return bool(
         status.get("updatedReplicas", 0) == want
@@ -91,7 +90,7 @@ def deployment_complete(d: Obj, status: Obj) -> bool:
     )
 
 
-def deployment_progressing(d: Obj, status: Obj) -> bool:
+def deployment_progressing(d: Object, status: Object) -> bool:
     old = d.get("status") or {}
     old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
     new_old = status.get("replicas", 0) - status.get("updatedReplicas", 0)
@@ -103,11 +102,11 @@ def deployment_progressing(d: Obj, status: Obj) -> bool:
     )
 
 
-def _deadline(d: Obj) -> int:
+def _deadline(d: Object) -> int:
     return int((d.get("spec") or {}).get("progressDeadlineSeconds") or 0)
 
 
-def deployment_timed_out(d: Obj, status: Obj, now: float) -> bool:
+def deployment_timed_out(d: Object, status: Object, now: float) -> bool:
     if not util.has_progress_deadline(d):
         return False
     cond = get_condition(status, PROGRESSING)
@@ -119,7 +118,7 @@ def deployment_timed_out(d: Obj, status: Obj, now: float) -> bool:
     return since + _deadline(d) < now
 
 
-def _progress(d: Obj, status: Obj, new_rs: Obj | None, now: float) -> None:
+def _progress(d: Object, status: Object, new_rs: Object | None, now: float) -> None:
     """Set the Progressing condition for a rollout that has not completed yet."""
     name = d["metadata"]["name"]
     subject = f'ReplicaSet "{new_rs["metadata"]["name"]}"' if new_rs is not None else f'Deployment "{name}"'
@@ -141,10 +140,10 @@ def _progress(d: Obj, status: Obj, new_rs: Obj | None, now: float) -> None:
         set_condition(status, new_condition(PROGRESSING, "False", TIMED_OUT, msg, now))
 
 
-def replica_failures(all_rss: list[Obj | None], new_rs: Obj | None) -> list[Obj]:
+def replica_failures(all_rss: list[Object | None], new_rs: Object | None) -> list[Object]:
     """ReplicaFailure conditions, the new ReplicaSet's before any old one's."""
 
-    def of(rs: Obj | None) -> list[Obj]:
+    def of(rs: Object | None) -> list[Object]:
         if rs is None:
             return []
         conds = (rs.get("status") or {}).get("conditions") or []
@@ -153,7 +152,7 @@ def replica_failures(all_rss: list[Obj | None], new_rs: Obj | None) -> list[Obj]
     return of(new_rs) or [c for rs in all_rss for c in of(rs)]
 
 
-async def sync_rollout_status(s: Sync, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
+async def sync_rollout_status(s: Sync, all_rss: list[Object | None], new_rs: Object | None) -> None:
     d, now = s.d, s.now()
     status = calculate_status(all_rss, new_rs, d, now)
     if not util.has_progress_deadline(d):
@@ -177,7 +176,7 @@ async def sync_rollout_status(s: Sync, all_rss: list[Obj | None], new_rs: Obj | 
     await s.update_status(status)
 
 
-def requeue_stuck_deployment(s: Sync, status: Obj) -> None:
+def requeue_stuck_deployment(s: Sync, status: Object) -> None:
     """A rollout that shows no progress is looked at again when its deadline would pass."""
     d = s.d
     current = get_condition(d.get("status") or {}, PROGRESSING)
@@ -192,7 +191,7 @@ def requeue_stuck_deployment(s: Sync, status: Obj) -> None:
         s.requeue_after(after + 1)  # a second more, so the deadline has surely passed
 
 
-async def sync_deployment_status(s: Sync, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
+async def sync_deployment_status(s: Sync, all_rss: list[Object | None], new_rs: Object | None) -> None:
     """The status only (a paused or scaling deployment: no progress estimate)."""
     status = calculate_status(all_rss, new_rs, s.d, s.now())
     if (s.d.get("status") or {}) != status:

@@ -8,20 +8,17 @@ then ─────────────────────────
 
 from __future__ import annotations
 
-from typing import Any
-
+from kubelite.api.types import Object
 from kubelite.controllers.deployment import util
 from kubelite.controllers.deployment.history import all_replica_sets_and_sync_revision, cleanup
 from kubelite.controllers.deployment.progress import deployment_complete, sync_rollout_status
 from kubelite.controllers.deployment.state import Sync
 
-Obj = dict[str, Any]
 
-
-async def rollout_recreate(s: Sync, rss: list[Obj], pods_by_rs: dict[str, list[Obj]]) -> None:
+async def rollout_recreate(s: Sync, rss: list[Object], pods_by_rs: dict[str, list[Object]]) -> None:
     # Do not create the new ReplicaSet yet: nothing may scale up before the old ones are down.
     new_rs, old = await all_replica_sets_and_sync_revision(s, rss, create=False)
-    all_rss: list[Obj | None] = [*old, new_rs]
+    all_rss: list[Object | None] = [*old, new_rs]
     scaled_down = False
     for rs in util.active(list(old)):
         scaled, _ = await s.scale(rs, 0)
@@ -39,7 +36,7 @@ async def rollout_recreate(s: Sync, rss: list[Obj], pods_by_rs: dict[str, list[O
     await sync_rollout_status(s, all_rss, new_rs)
 
 
-def old_pods_running(new_rs: Obj | None, old: list[Obj], pods_by_rs: dict[str, list[Obj]]) -> bool:
+def old_pods_running(new_rs: Object | None, old: list[Object], pods_by_rs: dict[str, list[Object]]) -> bool:
     if util.status_total(list(old), "replicas") > 0:
         return True
     new_uid = new_rs["metadata"]["uid"] if new_rs is not None else None

@@ -17,19 +17,16 @@ there are never more than 13 pods and never fewer than 8 available.
 
 from __future__ import annotations
 
-from typing import Any
-
+from kubelite.api.types import Object
 from kubelite.controllers.deployment import util
 from kubelite.controllers.deployment.history import all_replica_sets_and_sync_revision, cleanup
 from kubelite.controllers.deployment.progress import deployment_complete, sync_rollout_status
 from kubelite.controllers.deployment.state import Sync
 
-Obj = dict[str, Any]
 
-
-async def rollout_rolling(s: Sync, rss: list[Obj]) -> None:
+async def rollout_rolling(s: Sync, rss: list[Object]) -> None:
     new_rs, old = await all_replica_sets_and_sync_revision(s, rss, create=True)
-    all_rss: list[Obj | None] = [*old, new_rs]
+    all_rss: list[Object | None] = [*old, new_rs]
     if new_rs is not None and await reconcile_new_replica_set(s, all_rss, new_rs):
         await sync_rollout_status(s, all_rss, new_rs)
         return
@@ -41,7 +38,7 @@ async def rollout_rolling(s: Sync, rss: list[Obj]) -> None:
     await sync_rollout_status(s, all_rss, new_rs)
 
 
-async def reconcile_new_replica_set(s: Sync, all_rss: list[Obj | None], new_rs: Obj) -> bool:
+async def reconcile_new_replica_set(s: Sync, all_rss: list[Object | None], new_rs: Object) -> bool:
     want = util.replicas(s.d)
     if util.replicas(new_rs) == want:
         return False
@@ -52,7 +49,9 @@ async def reconcile_new_replica_set(s: Sync, all_rss: list[Obj | None], new_rs: 
     return scaled
 
 
-async def reconcile_old_replica_sets(s: Sync, all_rss: list[Obj | None], old: list[Obj], new_rs: Obj) -> bool:
+async def reconcile_old_replica_sets(
+    s: Sync, all_rss: list[Object | None], old: list[Object], new_rs: Object
+) -> bool:
     if util.spec_total(list(old)) == 0:
         return False
     min_available = util.replicas(s.d) - util.max_unavailable(s.d)
@@ -65,7 +64,7 @@ async def reconcile_old_replica_sets(s: Sync, all_rss: list[Obj | None], old: li
     return cleaned + scaled_down > 0
 
 
-async def cleanup_unhealthy_replicas(s: Sync, old: list[Obj], most: int) -> tuple[list[Obj], int]:
+async def cleanup_unhealthy_replicas(s: Sync, old: list[Object], most: int) -> tuple[list[Object], int]:
     """Scale old ReplicaSets down by their unavailable pods first: losing those costs no
     availability, and they would otherwise block the rollout until it times out."""
     old = util.by_creation(old)
@@ -82,7 +81,7 @@ async def cleanup_unhealthy_replicas(s: Sync, old: list[Obj], most: int) -> tupl
     return old, total
 
 
-async def scale_down_old_replica_sets(s: Sync, all_rss: list[Obj | None], old: list[Obj]) -> int:
+async def scale_down_old_replica_sets(s: Sync, all_rss: list[Object | None], old: list[Object]) -> int:
     min_available = util.replicas(s.d) - util.max_unavailable(s.d)
     available = util.status_total(all_rss, "availableReplicas")
     if available <= min_available:

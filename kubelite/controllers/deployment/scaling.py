@@ -17,16 +17,13 @@ about 60/40, instead of the whole increase landing on one side.
 
 from __future__ import annotations
 
-from typing import Any
-
+from kubelite.api.types import Object
 from kubelite.controllers.deployment import util
 from kubelite.controllers.deployment.history import all_replica_sets_and_sync_revision
 from kubelite.controllers.deployment.state import Sync
 
-Obj = dict[str, Any]
 
-
-async def is_scaling_event(s: Sync, rss: list[Obj]) -> bool:
+async def is_scaling_event(s: Sync, rss: list[Object]) -> bool:
     new_rs, old = await all_replica_sets_and_sync_revision(s, rss, create=False)
     want = util.replicas(s.d)
     for rs in util.active([*old, new_rs]):
@@ -36,7 +33,7 @@ async def is_scaling_event(s: Sync, rss: list[Obj]) -> bool:
     return False
 
 
-def find_active_or_latest(new_rs: Obj | None, old: list[Obj]) -> Obj | None:
+def find_active_or_latest(new_rs: Object | None, old: list[Object]) -> Object | None:
     if new_rs is None and not old:
         return None
     newest_first = sorted(old, key=util.creation_key, reverse=True)
@@ -51,7 +48,7 @@ def _round(x: float) -> int:
     return int(x - 0.5) if x < 0 else int(x + 0.5)
 
 
-def replica_set_fraction(rs: Obj, d: Obj) -> int:
+def replica_set_fraction(rs: Object, d: Object) -> int:
     """How many replicas `rs` gains (or loses) if the deployment's new size is spread in
     proportion to the size recorded on it."""
     want = util.replicas(d)
@@ -67,7 +64,7 @@ def replica_set_fraction(rs: Obj, d: Obj) -> int:
     return _round(util.replicas(rs) * new_max / before) - util.replicas(rs)
 
 
-def replica_set_proportion(rs: Obj, d: Obj, to_add: int, added: int) -> int:
+def replica_set_proportion(rs: Object, d: Object, to_add: int, added: int) -> int:
     if util.replicas(rs) == 0 or to_add == 0 or to_add == added:
         return 0
     fraction = replica_set_fraction(rs, d)
@@ -75,7 +72,7 @@ def replica_set_proportion(rs: Obj, d: Obj, to_add: int, added: int) -> int:
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def _ordered(rss: list[Obj], growing: bool) -> list[Obj]:
+def _ordered(rss: list[Object], growing: bool) -> list[Object]:
     if growing:  # larger first; same size: newer first
         by_age = sorted(rss, key=util.creation_key, reverse=True)
     else:  # larger first; same size: older first
@@ -83,7 +80,7 @@ def _ordered(rss: list[Obj], growing: bool) -> list[Obj]:
     return sorted(by_age, key=util.replicas, reverse=True)
 
 
-async def scale(s: Sync, new_rs: Obj | None, old: list[Obj]) -> None:
+async def scale(s: Sync, new_rs: Object | None, old: list[Object]) -> None:
     d = s.d
     target = find_active_or_latest(new_rs, old)
     if target is not None:

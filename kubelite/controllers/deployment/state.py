@@ -12,20 +12,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.client.events import NORMAL, EventRecorder
 from kubelite.client.resource import ResourceClient
 from kubelite.controllers.deployment import util
 from kubelite.util.clock import Clock
 
-Obj = dict[str, Any]
 SCALING_REPLICA_SET = "ScalingReplicaSet"
 
 
 @dataclass(slots=True)
 class Sync:
-    d: Obj
+    d: Object
     deployments: ResourceClient
     replicasets: ResourceClient
     recorder: EventRecorder
@@ -44,20 +43,20 @@ class Sync:
     def now(self) -> float:
         return self.clock.wall()
 
-    async def update_status(self, status: Obj | None = None) -> None:
+    async def update_status(self, status: Object | None = None) -> None:
         """Write the deployment's status (and, as /status allows, its annotations)."""
         body = copy.deepcopy(self.d)
         if status is not None:
             body["status"] = status
         self.d = await self.deployments.update(body, subresource="status")
 
-    async def scale(self, rs: Obj, new_scale: int) -> tuple[bool, Obj]:
+    async def scale(self, rs: Object, new_scale: int) -> tuple[bool, Object]:
         """Scale `rs` (and refresh its replicas annotations); (whether its size changed, rs)."""
         if util.replicas(rs) == new_scale:
             return False, rs
         return await self.scale_with_annotations(rs, new_scale)
 
-    async def scale_with_annotations(self, rs: Obj, new_scale: int) -> tuple[bool, Obj]:
+    async def scale_with_annotations(self, rs: Object, new_scale: int) -> tuple[bool, Object]:
         want, surge = util.replicas(self.d), util.max_surge(self.d)
         size_changes = util.replicas(rs) != new_scale
         if not size_changes and not util.replicas_annotations_need_update(rs, want, want + surge):

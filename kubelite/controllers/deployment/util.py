@@ -20,8 +20,7 @@ from typing import Any
 import orjson
 
 from kubelite.api.intstr import scaled_value
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 POD_TEMPLATE_HASH = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -39,7 +38,7 @@ _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NO_DEADLINE = 2**31 - 1
 
 
-def replicas(obj: Obj | None) -> int:
+def replicas(obj: Object | None) -> int:
     """spec.replicas of a Deployment or ReplicaSet (1 when unset, 0 for None)."""
     if obj is None:
         return 0
@@ -47,12 +46,12 @@ def replicas(obj: Obj | None) -> int:
     return 1 if value is None else int(value)
 
 
-def is_rolling_update(d: Obj) -> bool:
+def is_rolling_update(d: Object) -> bool:
     strategy = ((d.get("spec") or {}).get("strategy") or {}).get("type", "RollingUpdate")
     return bool(strategy == "RollingUpdate")
 
 
-def _rolling(d: Obj) -> Obj:
+def _rolling(d: Object) -> Object:
     return ((d.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
 
 
@@ -65,14 +64,14 @@ def resolve_fenceposts(max_surge: Any, max_unavailable: Any, desired: int) -> tu
     return surge, unavailable
 
 
-def max_surge(d: Obj) -> int:
+def max_surge(d: Object) -> int:
     if not is_rolling_update(d):
         return 0
     rolling = _rolling(d)
     return resolve_fenceposts(rolling.get("maxSurge"), rolling.get("maxUnavailable"), replicas(d))[0]
 
 
-def max_unavailable(d: Obj) -> int:
+def max_unavailable(d: Object) -> int:
     want = replicas(d)
     if not is_rolling_update(d) or want == 0:
         return 0
@@ -97,7 +96,7 @@ def safe_encode(text: str) -> str:
     return "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in text)
 
 
-def template_hash(template: Obj, collision_count: int | None) -> str:
+def template_hash(template: Object, collision_count: int | None) -> str:
     """The pod-template-hash of `template`: FNV-32a of its canonical JSON (and the
     collision count), as a decimal string safely encoded. Same shape as Kubernetes'
     (which hashes the Go struct), not the same value."""
@@ -117,7 +116,7 @@ def _normalized(value: Any) -> Any:
     return value
 
 
-def without_hash(template: Obj) -> Obj:
+def without_hash(template: Object) -> Object:
     t = copy.deepcopy(template or {})
     labels = (t.get("metadata") or {}).get("labels")
     if labels:
@@ -125,18 +124,18 @@ def without_hash(template: Obj) -> Obj:
     return t
 
 
-def equal_ignore_hash(a: Obj | None, b: Obj | None) -> bool:
+def equal_ignore_hash(a: Object | None, b: Object | None) -> bool:
     return bool(_normalized(without_hash(a or {})) == _normalized(without_hash(b or {})))
 
 
 # ---- annotations ----
 
 
-def annotations_of(obj: Obj) -> dict[str, str]:
+def annotations_of(obj: Object) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("annotations") or {}
 
 
-def revision(obj: Obj) -> int | None:
+def revision(obj: Object) -> int | None:
     """The revision annotation as a number (None when absent or not a number)."""
     try:
         return int(annotations_of(obj).get(REVISION, ""))
@@ -144,23 +143,23 @@ def revision(obj: Obj) -> int | None:
         return None
 
 
-def max_revision(rss: list[Obj]) -> int:
+def max_revision(rss: list[Object]) -> int:
     return max((r for rs in rss if (r := revision(rs)) is not None), default=0)
 
 
-def int_annotation(obj: Obj, name: str) -> int | None:
+def int_annotation(obj: Object, name: str) -> int | None:
     try:
         return int(annotations_of(obj)[name])
     except (KeyError, ValueError):
         return None
 
 
-def replicas_annotations_need_update(rs: Obj, desired: int, maximum: int) -> bool:
+def replicas_annotations_need_update(rs: Object, desired: int, maximum: int) -> bool:
     ann = annotations_of(rs)
     return ann.get(DESIRED_REPLICAS) != str(desired) or ann.get(MAX_REPLICAS) != str(maximum)
 
 
-def set_replicas_annotations(rs: Obj, desired: int, maximum: int) -> bool:
+def set_replicas_annotations(rs: Object, desired: int, maximum: int) -> bool:
     """Record the deployment's size (and size plus surge) on `rs`; True if that changed."""
     if not replicas_annotations_need_update(rs, desired, maximum):
         return False
@@ -170,7 +169,7 @@ def set_replicas_annotations(rs: Obj, desired: int, maximum: int) -> bool:
     return True
 
 
-def copy_deployment_annotations(d: Obj, rs: Obj) -> bool:
+def copy_deployment_annotations(d: Object, rs: Object) -> bool:
     """Copy the deployment's annotations (but the skipped ones) onto `rs`; True if any changed."""
     ann = rs.setdefault("metadata", {}).setdefault("annotations", {})
     changed = False
@@ -196,7 +195,7 @@ def _append_history(ann: dict[str, str], old_revision: str) -> None:
         ann[REVISION_HISTORY] = ",".join([*olds[start:], old_revision])
 
 
-def set_new_replica_set_annotations(d: Obj, rs: Obj, new_revision: int, exists: bool) -> bool:
+def set_new_replica_set_annotations(d: Object, rs: Object, new_revision: int, exists: bool) -> bool:
     """Annotate the deployment's new ReplicaSet: the deployment's annotations, the newest
     revision (an old ReplicaSet brought back keeps its past revisions in revision-history),
     and, for one about to be created, the replicas annotations. True if anything changed."""
@@ -220,29 +219,29 @@ def set_new_replica_set_annotations(d: Obj, rs: Obj, new_revision: int, exists: 
 # ---- replica sets ----
 
 
-def active(rss: list[Obj | None]) -> list[Obj]:
+def active(rss: list[Object | None]) -> list[Object]:
     return [rs for rs in rss if rs is not None and replicas(rs) > 0]
 
 
-def spec_total(rss: list[Obj | None]) -> int:
+def spec_total(rss: list[Object | None]) -> int:
     return sum(replicas(rs) for rs in rss if rs is not None)
 
 
-def status_total(rss: list[Obj | None], field: str) -> int:
+def status_total(rss: list[Object | None], field: str) -> int:
     return sum(int((rs.get("status") or {}).get(field, 0)) for rs in rss if rs is not None)
 
 
-def creation_key(rs: Obj) -> tuple[str, str]:
+def creation_key(rs: Object) -> tuple[str, str]:
     md = rs["metadata"]
     return (md.get("creationTimestamp", ""), md.get("name", ""))
 
 
-def by_creation(rss: list[Obj]) -> list[Obj]:
+def by_creation(rss: list[Object]) -> list[Object]:
     """Oldest first, ties by name (ReplicaSetsByCreationTimestamp)."""
     return sorted(rss, key=creation_key)
 
 
-def new_rs_new_replicas(d: Obj, all_rss: list[Obj | None], new_rs: Obj) -> int:
+def new_rs_new_replicas(d: Object, all_rss: list[Object | None], new_rs: Object) -> int:
     """The size the new ReplicaSet may grow to now."""
     want = replicas(d)
     if not is_rolling_update(d):
@@ -255,7 +254,7 @@ def new_rs_new_replicas(d: Obj, all_rss: list[Obj | None], new_rs: Obj) -> int:
     return replicas(new_rs) + min(max_total - current, want - replicas(new_rs))
 
 
-def is_saturated(d: Obj, rs: Obj | None) -> bool:
+def is_saturated(d: Object, rs: Object | None) -> bool:
     """The ReplicaSet has all the deployment's replicas, by spec, annotation and availability."""
     if rs is None:
         return False
@@ -267,6 +266,6 @@ def is_saturated(d: Obj, rs: Obj | None) -> bool:
     )
 
 
-def has_progress_deadline(d: Obj) -> bool:
+def has_progress_deadline(d: Object) -> bool:
     value = (d.get("spec") or {}).get("progressDeadlineSeconds")
     return value is not None and int(value) != _NO_DEADLINE

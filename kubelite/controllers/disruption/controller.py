@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.intstr import IntOrPercentError
 from kubelite.api.selectors.labels import LabelSelector, selector_from_label_selector_object
+from kubelite.api.types import Object
 from kubelite.client.events import NORMAL, WARNING
 from kubelite.client.informer import Handlers
 from kubelite.client.reconcile import Controller, Requeue
@@ -39,7 +39,6 @@ from kubelite.controllers.disruption.scale import ScaleFinder
 from kubelite.controllers.ownership import controller_ref
 
 log = logging.getLogger("kubelite.controllers.disruption")
-Obj = dict[str, Any]
 
 NAME = "disruption-controller"
 ALIAS = "disruption"
@@ -48,13 +47,13 @@ QUEUE_NAME = "disruption"
 RESYNC = 30.0
 
 
-def budget_selector(pdb: Obj) -> LabelSelector:
+def budget_selector(pdb: Object) -> LabelSelector:
     """policy/v1: a missing selector selects nothing, an empty one every pod of the namespace."""
     raw = (pdb.get("spec") or {}).get("selector")
     return selector_from_label_selector_object(raw)
 
 
-def go_selector_string(raw: Obj | None) -> str:
+def go_selector_string(raw: Object | None) -> str:
     """A LabelSelector as Go's %v prints it in Kubernetes' event messages."""
     if raw is None:
         return "nil"
@@ -100,7 +99,7 @@ class DisruptionController:
 
     # ---- handlers ----
 
-    def _budget_for(self, pod: Obj) -> Obj | None:
+    def _budget_for(self, pod: Object) -> Object | None:
         labels = pod["metadata"].get("labels") or {}
         matching = sorted(
             (
@@ -121,11 +120,11 @@ class DisruptionController:
             self.recorder.event(pod, WARNING, "MultiplePodDisruptionBudgets", msg)
         return matching[0]
 
-    def _pod_changed(self, pod: Obj) -> None:
+    def _pod_changed(self, pod: Object) -> None:
         if (pdb := self._budget_for(pod)) is not None:
             self.controller.enqueue(object_key(pdb))
 
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
+    def _pod_updated(self, old: Object, new: Object) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
             return
         self._pod_changed(new)
@@ -148,7 +147,7 @@ class DisruptionController:
             await self._fail_safe(pdb, err)
             return None
 
-    async def _try_sync(self, pdb: Obj) -> Requeue | None:
+    async def _try_sync(self, pdb: Object) -> Requeue | None:
         selector = budget_selector(pdb)
         pods = self.pod_informer.lister.list(pdb["metadata"].get("namespace"), selector)
         if not pods:
@@ -180,7 +179,7 @@ class DisruptionController:
             return Requeue(max(0.0, disrupted.recheck_at - now))
         return None
 
-    async def _expected(self, pdb: Obj, pods: list[Obj]) -> tuple[int, int]:
+    async def _expected(self, pdb: Object, pods: list[Object]) -> tuple[int, int]:
         if not pdbstatus.needs_scale(pdb):
             return pdbstatus.desired(pdb, len(pods), None)
         scales: dict[str, int] = {}
@@ -210,7 +209,7 @@ class DisruptionController:
             )
         return pdbstatus.desired(pdb, len(pods), sum(scales.values()))
 
-    async def _fail_safe(self, pdb: Obj, err: BaseException) -> None:
+    async def _fail_safe(self, pdb: Object, err: BaseException) -> None:
         status = copy.deepcopy(pdb.get("status") or {})
         status["disruptionsAllowed"] = 0
         message = err.message if isinstance(err, errors.APIError) else str(err)

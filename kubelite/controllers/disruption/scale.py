@@ -15,20 +15,18 @@ controller reference names.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubelite.api import errors
+from kubelite.api.types import Object
 from kubelite.client.discovery import DiscoveryResult, discover
 from kubelite.client.informer import SharedInformer
 from kubelite.client.resource import APIResource
 from kubelite.controllers.context import ControllerContext
 from kubelite.controllers.ownership import controller_ref
 
-Obj = dict[str, Any]
 Found = tuple[str, int] | None
 
 
-def _scale(obj: Obj) -> int:
+def _scale(obj: Object) -> int:
     value = (obj.get("spec") or {}).get("replicas")
     return 1 if value is None else int(value)
 
@@ -48,11 +46,11 @@ class ScaleFinder:
         return [self.rcs, self.rss, self.deployments, self.statefulsets]
 
     @staticmethod
-    def _cached(informer: SharedInformer, ref: Obj, namespace: str) -> Obj | None:
+    def _cached(informer: SharedInformer, ref: Object, namespace: str) -> Object | None:
         obj = informer.lister.get(ref.get("name", ""), namespace)
         return obj if obj is not None and obj["metadata"].get("uid") == ref.get("uid") else None
 
-    async def find(self, ref: Obj, namespace: str) -> Found:
+    async def find(self, ref: Object, namespace: str) -> Found:
         group, kind = ref.get("apiVersion", "").rpartition("/")[0], ref.get("kind")
         if (group, kind) == ("", "ReplicationController"):
             rc = self._cached(self.rcs, ref, namespace)
@@ -71,7 +69,7 @@ class ScaleFinder:
             return (ref["uid"], _scale(sts)) if sts is not None else None
         return await self._scale_subresource(ref, namespace, group, str(kind))
 
-    async def _scale_subresource(self, ref: Obj, namespace: str, group: str, kind: str) -> Found:
+    async def _scale_subresource(self, ref: Object, namespace: str, group: str, kind: str) -> Found:
         resource = self._by_kind.get((group, kind))
         if resource is None:
             found: DiscoveryResult = await self._discover()

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.api.intstr import scaled_value
 from kubelite.api.meta import format_wall, parse_time
 from kubelite.api.pods import is_ready
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 DISRUPTION_ALLOWED = "DisruptionAllowed"
 SUFFICIENT_PODS, INSUFFICIENT_PODS, SYNC_FAILED = "SufficientPods", "InsufficientPods", "SyncFailed"
@@ -41,10 +39,10 @@ DELETION_TIMEOUT = 120.0  # a pod the eviction API deleted is expected gone with
 class Disrupted:
     pods: dict[str, str]  # name -> RFC 3339 time of the eviction
     recheck_at: float | None  # when the earliest of them expires
-    not_deleted: list[Obj]  # pods past the timeout that are still there
+    not_deleted: list[Object]  # pods past the timeout that are still there
 
 
-def disrupted_pods(pdb: Obj, pods: list[Obj], now: float) -> Disrupted:
+def disrupted_pods(pdb: Object, pods: list[Object], now: float) -> Disrupted:
     recorded = (pdb.get("status") or {}).get("disruptedPods") or {}
     out = Disrupted({}, None, [])
     for pod in pods:
@@ -61,7 +59,7 @@ def disrupted_pods(pdb: Obj, pods: list[Obj], now: float) -> Disrupted:
     return out
 
 
-def current_healthy(pods: list[Obj], disrupted: dict[str, str], now: float) -> int:
+def current_healthy(pods: list[Object], disrupted: dict[str, str], now: float) -> int:
     healthy = 0
     for pod in pods:
         if pod["metadata"].get("deletionTimestamp"):
@@ -74,7 +72,7 @@ def current_healthy(pods: list[Obj], disrupted: dict[str, str], now: float) -> i
     return healthy
 
 
-def desired(pdb: Obj, pod_count: int, expected_scale: int | None) -> tuple[int, int]:
+def desired(pdb: Object, pod_count: int, expected_scale: int | None) -> tuple[int, int]:
     """(expectedPods, desiredHealthy); `expected_scale` is the owning controllers' total,
     needed (not None) unless minAvailable is a number."""
     spec = pdb.get("spec") or {}
@@ -91,12 +89,12 @@ def desired(pdb: Obj, pod_count: int, expected_scale: int | None) -> tuple[int, 
     return expected_scale, scaled_value(min_available, expected_scale, True)
 
 
-def needs_scale(pdb: Obj) -> bool:
+def needs_scale(pdb: Object) -> bool:
     spec = pdb.get("spec") or {}
     return spec.get("maxUnavailable") is not None or isinstance(spec.get("minAvailable"), str)
 
 
-def set_condition(conditions: list[Obj], cond: Obj, now: float) -> list[Obj]:
+def set_condition(conditions: list[Object], cond: Object, now: float) -> list[Object]:
     """metav1.Condition semantics: lastTransitionTime moves only when the status does."""
     out = copy.deepcopy(conditions)
     for existing in out:
@@ -114,7 +112,7 @@ def set_condition(conditions: list[Obj], cond: Obj, now: float) -> list[Obj]:
     return out
 
 
-def allowed_condition(status: Obj) -> Obj:
+def allowed_condition(status: Object) -> Object:
     allowed = status.get("disruptionsAllowed", 0) > 0
     return {
         "type": DISRUPTION_ALLOWED,
@@ -124,7 +122,7 @@ def allowed_condition(status: Obj) -> Obj:
     }
 
 
-def conditions_up_to_date(status: Obj) -> bool:
+def conditions_up_to_date(status: Object) -> bool:
     cond = next((c for c in status.get("conditions") or [] if c.get("type") == DISRUPTION_ALLOWED), None)
     if cond is None or cond.get("observedGeneration") != status.get("observedGeneration"):
         return False
@@ -133,12 +131,12 @@ def conditions_up_to_date(status: Obj) -> bool:
 
 
 def new_status(
-    pdb: Obj, healthy: int, wanted: int, expected: int, disrupted: dict[str, str], now: float
-) -> Obj:
+    pdb: Object, healthy: int, wanted: int, expected: int, disrupted: dict[str, str], now: float
+) -> Object:
     allowed = healthy - wanted
     if expected <= 0 or allowed <= 0:
         allowed = 0
-    status: Obj = {
+    status: Object = {
         "currentHealthy": healthy,
         "desiredHealthy": wanted,
         "expectedPods": expected,
@@ -152,7 +150,7 @@ def new_status(
     return status
 
 
-def unchanged(pdb: Obj, status: Obj) -> bool:
+def unchanged(pdb: Object, status: Object) -> bool:
     old = pdb.get("status") or {}
     fields = ("currentHealthy", "desiredHealthy", "expectedPods", "disruptionsAllowed")
     return (

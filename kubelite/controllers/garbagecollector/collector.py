@@ -30,9 +30,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubelite.api import errors
+from kubelite.api.types import Object
 from kubelite.client.reconcile import PermanentError, Requeue, TemporaryError
 from kubelite.client.resource import APIClient, PatchType, ResourceClient
 from kubelite.controllers.garbagecollector.graph import (
@@ -47,7 +47,6 @@ from kubelite.controllers.garbagecollector.graph_builder import GraphBuilder
 from kubelite.controllers.garbagecollector.monitors import Monitors
 
 log = logging.getLogger("kubelite.controllers.garbagecollector")
-Obj = dict[str, Any]
 _FINALIZER_RETRIES = 5
 
 
@@ -57,9 +56,9 @@ class NamespacedOwnerOfClusterScopedObject(PermanentError):
 
 @dataclass(slots=True)
 class Classified:
-    solid: list[Obj] = field(default_factory=list)
-    dangling: list[Obj] = field(default_factory=list)
-    waiting: list[Obj] = field(default_factory=list)  # owners deleting their dependents
+    solid: list[Object] = field(default_factory=list)
+    dangling: list[Object] = field(default_factory=list)
+    waiting: list[Object] = field(default_factory=list)  # owners deleting their dependents
 
 
 class Collector:
@@ -81,7 +80,7 @@ class Collector:
         resource = self.monitors.mapper.resource_for(identity.api_version, identity.kind)
         return self.client.for_resource(resource)
 
-    async def _get(self, identity: Identity) -> Obj | None:
+    async def _get(self, identity: Identity) -> Object | None:
         """The object now, from the API; None when absent (or replaced by a namesake)."""
         resources = self._resources(identity)
         ns = identity.namespace if resources.resource.namespaced else None
@@ -111,7 +110,7 @@ class Collector:
             raise TemporaryError("not observed by an informer yet")  # look again later
         return None
 
-    async def _decide(self, node: Node, latest: Obj) -> None:
+    async def _decide(self, node: Node, latest: Object) -> None:
         refs = [r for r in latest["metadata"].get("ownerReferences") or [] if r.get("uid")]
         if not refs:
             return
@@ -139,7 +138,7 @@ class Collector:
         log.info("deleting item", extra={"item": str(node.identity), "propagationPolicy": policy})
         await self._delete(node, latest, policy)
 
-    async def _classify(self, node: Node, refs: list[Obj]) -> Classified:
+    async def _classify(self, node: Node, refs: list[Object]) -> Classified:
         c = Classified()
         for ref in refs:
             owner = await self._owner(node, ref)
@@ -153,7 +152,7 @@ class Collector:
                 c.solid.append(ref)
         return c
 
-    async def _owner(self, node: Node, ref: Obj) -> Obj | None:
+    async def _owner(self, node: Node, ref: Object) -> Object | None:
         """The owner `ref` names, or None when it does not exist (it dangles)."""
         cluster_key = Identity.of_owner(ref, "")
         namespaced_key = Identity.of_owner(ref, node.identity.namespace)
@@ -180,7 +179,7 @@ class Collector:
             return None
         return owner
 
-    async def _delete(self, node: Node, latest: Obj, policy: str) -> None:
+    async def _delete(self, node: Node, latest: Object, policy: str) -> None:
         """Delete with the uid and the resourceVersion just read as preconditions; if the
         version moved but the ownerReferences did not, delete on the uid alone (a status
         write must not stall the collector; a new owner must stop it)."""
@@ -219,7 +218,7 @@ class Collector:
         }
         await self._patch(node, patch)
 
-    async def _unblock_owner_refs(self, node: Node, latest: Obj) -> None:
+    async def _unblock_owner_refs(self, node: Node, latest: Object) -> None:
         refs = [
             {"uid": r["uid"], "blockOwnerDeletion": False}
             for r in latest["metadata"].get("ownerReferences") or []
@@ -228,7 +227,7 @@ class Collector:
         if refs:
             await self._patch(node, {"metadata": {"ownerReferences": refs, "uid": node.uid}})
 
-    async def _patch(self, node: Node, patch: Obj) -> None:
+    async def _patch(self, node: Node, patch: Object) -> None:
         resources = self._resources(node.identity)
         try:
             await resources.patch(

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
-Obj = dict[str, Any]
+from kubelite.api.types import Object
+
 ORPHAN_FINALIZER = "orphan"
 FOREGROUND_FINALIZER = "foregroundDeletion"
 
@@ -44,18 +44,18 @@ class Identity:
         return self.api_version.rpartition("/")[0]
 
     @classmethod
-    def of(cls, obj: Obj) -> Identity:
+    def of(cls, obj: Object) -> Identity:
         md = obj["metadata"]
         return cls(
             obj.get("apiVersion", ""), obj.get("kind", ""), md.get("namespace", ""), md["name"], md["uid"]
         )
 
     @classmethod
-    def of_owner(cls, ref: Obj, namespace: str) -> Identity:
+    def of_owner(cls, ref: Object, namespace: str) -> Identity:
         """An owner as a dependent in `namespace` names it (its namespace is a guess)."""
         return cls(ref.get("apiVersion", ""), ref.get("kind", ""), namespace, ref.get("name", ""), ref["uid"])
 
-    def matches_ref(self, ref: Obj) -> bool:
+    def matches_ref(self, ref: Object) -> bool:
         return (ref.get("apiVersion"), ref.get("kind"), ref.get("name"), ref.get("uid")) == (
             self.api_version,
             self.kind,
@@ -67,7 +67,7 @@ class Identity:
 @dataclass(slots=True, eq=False)
 class Node:
     identity: Identity
-    owners: list[Obj] = field(default_factory=list)  # its ownerReferences
+    owners: list[Object] = field(default_factory=list)  # its ownerReferences
     dependents: dict[str, Node] = field(default_factory=dict)  # by uid
     virtual: bool = False
     observed: bool = False
@@ -78,7 +78,7 @@ class Node:
     def uid(self) -> str:
         return self.identity.uid
 
-    def owner_ref(self, owner_uid: str) -> Obj | None:
+    def owner_ref(self, owner_uid: str) -> Object | None:
         return next((r for r in self.owners if r.get("uid") == owner_uid), None)
 
     def blocking_dependents(self) -> list[Node]:

@@ -27,8 +27,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.client.events import WARNING, EventRecorder
 from kubelite.controllers.garbagecollector.graph import (
     FOREGROUND_FINALIZER,
@@ -40,7 +40,6 @@ from kubelite.controllers.garbagecollector.graph import (
 )
 
 log = logging.getLogger("kubelite.controllers.garbagecollector")
-Obj = dict[str, Any]
 
 
 class EventKind(Enum):
@@ -52,8 +51,8 @@ class EventKind(Enum):
 @dataclass(slots=True)
 class GraphEvent:
     kind: EventKind
-    obj: Obj | None  # None for a virtual delete
-    old: Obj | None = None
+    obj: Object | None  # None for a virtual delete
+    old: Object | None = None
     identity: Identity | None = None  # a virtual delete's: the coordinates found absent
 
     @property
@@ -61,22 +60,22 @@ class GraphEvent:
         return self.obj is None
 
 
-def _being_deleted(obj: Obj | None) -> bool:
+def _being_deleted(obj: Object | None) -> bool:
     return obj is not None and bool(obj["metadata"].get("deletionTimestamp"))
 
 
-def _has_finalizer(obj: Obj | None, name: str) -> bool:
+def _has_finalizer(obj: Object | None, name: str) -> bool:
     return obj is not None and name in (obj["metadata"].get("finalizers") or [])
 
 
-def deletion_starts_with(old: Obj | None, new: Obj, finalizer: str) -> bool:
+def deletion_starts_with(old: Object | None, new: Object, finalizer: str) -> bool:
     """`new` is being deleted with `finalizer`, and `old` was not (or lacked it)."""
     if not _being_deleted(new) or not _has_finalizer(new, finalizer):
         return False
     return old is None or not _being_deleted(old) or not _has_finalizer(old, finalizer)
 
 
-def _refs(obj: Obj) -> list[Obj]:
+def _refs(obj: Object) -> list[Object]:
     return [r for r in obj["metadata"].get("ownerReferences") or [] if r.get("uid")]
 
 
@@ -98,13 +97,13 @@ class GraphBuilder:
 
     # ---- the monitors' EventHandler: queue only ----
 
-    def on_add(self, obj: Obj, is_initial_list: bool) -> None:
+    def on_add(self, obj: Object, is_initial_list: bool) -> None:
         self.changes.put_nowait(GraphEvent(EventKind.ADD, obj))
 
-    def on_update(self, old: Obj, new: Obj) -> None:
+    def on_update(self, old: Object, new: Object) -> None:
         self.changes.put_nowait(GraphEvent(EventKind.UPDATE, new, old))
 
-    def on_delete(self, obj: Obj) -> None:
+    def on_delete(self, obj: Object) -> None:
         self.changes.put_nowait(GraphEvent(EventKind.DELETE, obj))
 
     def virtual_delete(self, identity: Identity) -> None:
@@ -148,7 +147,7 @@ class GraphBuilder:
 
     # ---- adds and updates ----
 
-    def _link_to_owners(self, node: Node, owners: list[Obj]) -> None:
+    def _link_to_owners(self, node: Node, owners: list[Object]) -> None:
         suspicious = False
         for ref in owners:
             owner = self.graph.get(ref["uid"])
@@ -184,7 +183,7 @@ class GraphBuilder:
             node.identity = observed
         node.virtual, node.observed = False, True
 
-    def _update_owners(self, node: Node, new: list[Obj]) -> None:
+    def _update_owners(self, node: Node, new: list[Object]) -> None:
         old_by_uid = {r["uid"]: r for r in node.owners}
         new_by_uid = {r["uid"]: r for r in new}
         added = [r for u, r in new_by_uid.items() if u not in old_by_uid]
@@ -210,7 +209,7 @@ class GraphBuilder:
             if owner is not None:
                 owner.dependents.pop(node.uid, None)
 
-    def _transitions(self, old: Obj | None, new: Obj, node: Node) -> None:
+    def _transitions(self, old: Object | None, new: Object, node: Node) -> None:
         if deletion_starts_with(old, new, ORPHAN_FINALIZER):
             self.attempt_to_orphan(node.uid)
             return

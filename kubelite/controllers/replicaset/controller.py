@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.pods import is_deleting, is_ready, is_terminal
+from kubelite.api.types import Object
 from kubelite.client.informer import Handlers
 from kubelite.client.reconcile import Controller, Requeue
 from kubelite.client.store import object_key, split_key
@@ -57,13 +57,11 @@ from kubelite.controllers.replicaset.kinds import REPLICA_SET, ReplicaKind
 from kubelite.controllers.replicaset.ranking import pods_to_delete
 from kubelite.controllers.replicaset.status import calculate_status, update_status
 
-Obj = dict[str, Any]
-
 BURST_REPLICAS = 500  # the most pods one sync creates or deletes
 DEFAULT_WORKERS = 5  # --concurrent-replicaset-syncs / --concurrent-rc-syncs
 
 
-def is_active(pod: Obj) -> bool:
+def is_active(pod: Object) -> bool:
     return not is_terminal(pod) and not is_deleting(pod)
 
 
@@ -101,20 +99,20 @@ class ReplicaSetController:
 
     # ---- event handlers: compute keys, count expectations, enqueue ----
 
-    def _owner_added(self, owner: Obj) -> None:
+    def _owner_added(self, owner: Object) -> None:
         self.controller.enqueue(object_key(owner))
 
-    def _owner_updated(self, old: Obj, new: Obj) -> None:
+    def _owner_updated(self, old: Object, new: Object) -> None:
         if old["metadata"].get("uid") != new["metadata"].get("uid"):
             self._owner_deleted(old)  # deleted and recreated under the same name
         self.controller.enqueue(object_key(new))
 
-    def _owner_deleted(self, owner: Obj) -> None:
+    def _owner_deleted(self, owner: Object) -> None:
         key = object_key(owner)
         self.expectations.delete(key)
         self.controller.enqueue(key)
 
-    def _resolve(self, namespace: str, ref: Obj) -> Obj | None:
+    def _resolve(self, namespace: str, ref: Object) -> Object | None:
         if ref.get("kind") != self.kind.kind:
             return None
         owner = self.owner_informer.lister.get(ref.get("name", ""), namespace)
@@ -122,7 +120,7 @@ class ReplicaSetController:
             return None
         return owner
 
-    def _matching_owners(self, pod: Obj) -> list[Obj]:
+    def _matching_owners(self, pod: Object) -> list[Object]:
         labels = pod["metadata"].get("labels") or {}
         if not labels:
             return []
@@ -132,7 +130,7 @@ class ReplicaSetController:
             if self.kind.selector(o).matches(labels)
         ]
 
-    def _pod_added(self, pod: Obj) -> None:
+    def _pod_added(self, pod: Object) -> None:
         if is_deleting(pod):
             self._pod_deleted(pod)  # seen for the first time already going: count it as gone
             return
@@ -147,7 +145,7 @@ class ReplicaSetController:
         for owner in self._matching_owners(pod):
             self.controller.enqueue(object_key(owner))
 
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
+    def _pod_updated(self, old: Object, new: Object) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
             return  # a resync: nothing changed
         labels_changed = old["metadata"].get("labels") != new["metadata"].get("labels")
@@ -176,7 +174,7 @@ class ReplicaSetController:
             for owner in self._matching_owners(new):
                 self.controller.enqueue(object_key(owner))
 
-    def _pod_deleted(self, pod: Obj) -> None:
+    def _pod_deleted(self, pod: Object) -> None:
         ref = controller_ref(pod)
         if ref is None:
             return
@@ -221,7 +219,7 @@ class ReplicaSetController:
             raise manage_error
         return self._recheck_availability(updated)
 
-    def _recheck_availability(self, owner: Obj) -> Requeue | None:
+    def _recheck_availability(self, owner: Object) -> Requeue | None:
         spec, status = owner.get("spec") or {}, owner.get("status") or {}
         min_ready = int(spec.get("minReadySeconds") or 0)
         replicas = int(spec.get("replicas", 1))
@@ -233,7 +231,7 @@ class ReplicaSetController:
             return Requeue(min_ready)
         return None
 
-    def _candidates(self, owner: Obj) -> list[Obj]:
+    def _candidates(self, owner: Object) -> list[Object]:
         """Pods this owner controls, and the orphans of its namespace it might adopt."""
         md = owner["metadata"]
         index = self.pod_informer.indexer
@@ -241,7 +239,7 @@ class ReplicaSetController:
             CONTROLLER_UID_INDEX, orphan_index_value(md.get("namespace", ""))
         )
 
-    async def manage_replicas(self, key: str, owner: Obj, pods: list[Obj]) -> BaseException | None:
+    async def manage_replicas(self, key: str, owner: Object, pods: list[Object]) -> BaseException | None:
         """Create or delete pods to reach spec.replicas; the error that stopped it, if any."""
         want = int((owner.get("spec") or {}).get("replicas", 1))
         diff = len(pods) - want
@@ -251,7 +249,7 @@ class ReplicaSetController:
             return await self._delete(key, owner, pods, min(diff, self.burst_replicas))
         return None
 
-    async def _create(self, key: str, owner: Obj, count: int) -> BaseException | None:
+    async def _create(self, key: str, owner: Object, count: int) -> BaseException | None:
         self.expectations.expect_creations(key, count)
         namespace = owner["metadata"].get("namespace", "")
         template = (owner.get("spec") or {}).get("template") or {}
@@ -271,12 +269,12 @@ class ReplicaSetController:
             self.expectations.lower(key, add=skipped)
         return error
 
-    async def _delete(self, key: str, owner: Obj, pods: list[Obj], count: int) -> BaseException | None:
+    async def _delete(self, key: str, owner: Object, pods: list[Object], count: int) -> BaseException | None:
         victims = pods_to_delete(pods, self._related_pods(owner), count, self.clock.wall())
         self.expectations.expect_deletions(key, [object_key(p) for p in victims])
         namespace = owner["metadata"].get("namespace", "")
 
-        async def delete_one(pod: Obj) -> None:
+        async def delete_one(pod: Object) -> None:
             try:
                 await self.pod_control.delete_pod(namespace, pod["metadata"]["name"], owner)
             except errors.NotFound:
@@ -291,7 +289,7 @@ class ReplicaSetController:
                 raise r
         return next((r for r in results if isinstance(r, BaseException)), None)
 
-    def _related_pods(self, owner: Obj) -> list[Obj]:
+    def _related_pods(self, owner: Object) -> list[Object]:
         """Pods of every ReplicaSet that shares this one's controller (the same Deployment's
         old and new ReplicaSets), for ranking pods that share a node."""
         ref = controller_ref(owner)

@@ -9,15 +9,13 @@ over converted objects, and kubelite runs one controller over either kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.api.selectors.labels import (
     LabelSelector,
     selector_from_label_selector_object,
     selector_from_set,
 )
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,7 +30,7 @@ class ReplicaKind:
     queue_name: str  # workqueue metrics' `name` label
     map_selector: bool  # spec.selector is a plain map (ReplicationController)
 
-    def selector(self, owner: Obj) -> LabelSelector:
+    def selector(self, owner: Object) -> LabelSelector:
         """The owner's selector; an empty one matches nothing (never adopt every pod)."""
         raw = (owner.get("spec") or {}).get("selector")
         if not raw:

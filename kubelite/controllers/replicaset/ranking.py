@@ -26,18 +26,16 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from typing import Any
 
 from kubelite.api.meta import parse_time
 from kubelite.api.pods import is_ready, ready_since
-
-Obj = dict[str, Any]
+from kubelite.api.types import Object
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 _PHASE_ORDER = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
-def deletion_cost(pod: Obj) -> int:
+def deletion_cost(pod: Object) -> int:
     """The pod's deletion cost: an int32 annotation, 0 when absent or malformed."""
     raw = (pod["metadata"].get("annotations") or {}).get(DELETION_COST_ANNOTATION)
     try:
@@ -47,7 +45,7 @@ def deletion_cost(pod: Obj) -> int:
     return value if -(2**31) <= value < 2**31 else 0
 
 
-def max_restarts(pod: Obj) -> tuple[int, int]:
+def max_restarts(pod: Object) -> tuple[int, int]:
     """(most restarts of a regular container, of a restartable init container)."""
     status = pod.get("status") or {}
     regular = max((c.get("restartCount", 0) for c in status.get("containerStatuses") or []), default=0)
@@ -89,7 +87,7 @@ def _newer_first(a: float | None, b: float | None, uid_a: str, uid_b: str, now: 
     return diff
 
 
-def _compare(a: tuple[Obj, int], b: tuple[Obj, int], now: float) -> int:
+def _compare(a: tuple[Object, int], b: tuple[Object, int], now: float) -> int:
     (pa, rank_a), (pb, rank_b) = a, b
     node_a, node_b = (pa.get("spec") or {}).get("nodeName"), (pb.get("spec") or {}).get("nodeName")
     if node_a != node_b and (not node_a or not node_b):
@@ -118,7 +116,7 @@ def _compare(a: tuple[Obj, int], b: tuple[Obj, int], now: float) -> int:
     return _newer_first(created_a, created_b, uid_a, uid_b, now) or 0
 
 
-def ranks_by_related_pods_on_node(pods: list[Obj], related: list[Obj]) -> list[int]:
+def ranks_by_related_pods_on_node(pods: list[Object], related: list[Object]) -> list[int]:
     """For each pod, how many active related pods share its node."""
     on_node = Counter(
         (p.get("spec") or {}).get("nodeName", "")
@@ -129,13 +127,13 @@ def ranks_by_related_pods_on_node(pods: list[Obj], related: list[Obj]) -> list[i
     return [on_node[(p.get("spec") or {}).get("nodeName", "")] for p in pods]
 
 
-def pods_to_delete(pods: list[Obj], related: list[Obj], count: int, now: float) -> list[Obj]:
+def pods_to_delete(pods: list[Object], related: list[Object], count: int, now: float) -> list[Object]:
     """The `count` pods to delete first (all of them when `count` covers them all)."""
     if count >= len(pods):
         return list(pods)
     ranked = list(zip(pods, ranks_by_related_pods_on_node(pods, related), strict=True))
 
-    def compare(a: tuple[Obj, int], b: tuple[Obj, int]) -> int:
+    def compare(a: tuple[Object, int], b: tuple[Object, int]) -> int:
         return _compare(a, b, now)
 
     ranked.sort(key=functools.cmp_to_key(compare))

@@ -13,14 +13,13 @@ conditions            ReplicaFailure=True while creating (reason FailedCreate) o
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.meta import format_wall
 from kubelite.api.pods import is_available, is_ready
+from kubelite.api.types import Object
 from kubelite.client.resource import ResourceClient
 
-Obj = dict[str, Any]
 REPLICA_FAILURE = "ReplicaFailure"
 _COUNTS = ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas")
 
@@ -29,7 +28,9 @@ def error_message(err: BaseException) -> str:
     return err.message if isinstance(err, errors.APIError) else str(err)
 
 
-def calculate_status(owner: Obj, pods: list[Obj], manage_error: BaseException | None, now: float) -> Obj:
+def calculate_status(
+    owner: Object, pods: list[Object], manage_error: BaseException | None, now: float
+) -> Object:
     spec = owner.get("spec") or {}
     status = copy.deepcopy(owner.get("status") or {})
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
@@ -67,7 +68,7 @@ def calculate_status(owner: Obj, pods: list[Obj], manage_error: BaseException | 
     return omit_zero(status, "fullyLabeledReplicas", "readyReplicas", "availableReplicas")
 
 
-def omit_zero(status: Obj, *fields: str) -> Obj:
+def omit_zero(status: Object, *fields: str) -> Object:
     """Drop counts that are 0: Kubernetes serialises these fields with omitempty."""
     for f in fields:
         if not status.get(f):
@@ -75,7 +76,7 @@ def omit_zero(status: Obj, *fields: str) -> Obj:
     return status
 
 
-def _unchanged(owner: Obj, status: Obj) -> bool:
+def _unchanged(owner: Object, status: Object) -> bool:
     old = owner.get("status") or {}
     return (
         all(old.get(k, 0) == status.get(k, 0) for k in _COUNTS)
@@ -84,7 +85,7 @@ def _unchanged(owner: Obj, status: Obj) -> bool:
     )
 
 
-async def update_status(owners: ResourceClient, owner: Obj, status: Obj, retries: int = 1) -> Obj:
+async def update_status(owners: ResourceClient, owner: Object, status: Object, retries: int = 1) -> Object:
     """Write `status` (with observedGeneration) unless nothing changed; on a failed write,
     read the owner afresh and try once more, as Kubernetes does."""
     if _unchanged(owner, status):

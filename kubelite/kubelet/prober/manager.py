@@ -14,11 +14,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.kubelet.prober.probes import Result
 from kubelite.kubelet.prober.worker import LIVENESS, READINESS, STARTUP, ProbeWorker
 from kubelite.util.clock import Clock
 
-Obj = dict[str, Any]
 _FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "startupProbe"}
 
 
@@ -29,8 +29,8 @@ class ProbeManager:
         clock: Clock,
         on_change: Callable[[str], None],
         *,
-        record: Callable[[Obj, str, str, str], None] | None = None,
-        pod_of: Callable[[str], Obj | None] = lambda uid: None,
+        record: Callable[[Object, str, str, str], None] | None = None,
+        pod_of: Callable[[str], Object | None] = lambda uid: None,
     ) -> None:
         self.runtime = runtime
         self.clock = clock
@@ -40,7 +40,7 @@ class ProbeManager:
         self._workers: dict[tuple[str, str], tuple[ProbeWorker, asyncio.Task[None]]] = {}
         self._by_pod: dict[str, set[tuple[str, str]]] = {}
 
-    def sync(self, uid: str, pod_ip: str, running: list[tuple[Obj, str, float]]) -> None:
+    def sync(self, uid: str, pod_ip: str, running: list[tuple[Object, str, float]]) -> None:
         """`running`: (container spec, container id, seconds since it started) per running container."""
         wanted: set[tuple[str, str]] = set()
         for container, cid, started_ago in running:
@@ -102,14 +102,14 @@ class ProbeManager:
         entry = self._workers.get((cid, kind))
         return entry[0].result if entry else None
 
-    def started(self, cid: str, container: Obj) -> bool:
+    def started(self, cid: str, container: Object) -> bool:
         if not container.get("startupProbe"):
             return True
         entry = self._workers.get((cid, STARTUP))
         # A startup worker that finished succeeded; its result stays with it.
         return entry is not None and entry[0].result == Result.SUCCESS
 
-    def ready(self, cid: str, container: Obj) -> bool:
+    def ready(self, cid: str, container: Object) -> bool:
         if not self.started(cid, container):
             return False
         if not container.get("readinessProbe"):

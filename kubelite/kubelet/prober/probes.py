@@ -18,9 +18,8 @@ import aiohttp
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kubelite.api.types import Object
 from kubelite.kubelet.lifecycle import http_url
-
-Obj = dict[str, Any]
 
 
 class Result(enum.Enum):
@@ -29,7 +28,7 @@ class Result(enum.Enum):
     UNKNOWN = "unknown"
 
 
-def resolve_port(port: Any, container: Obj) -> int:
+def resolve_port(port: Any, container: Object) -> int:
     """A probe's port: a number, or the name of one of the container's ports."""
     if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
         return int(port)
@@ -40,7 +39,7 @@ def resolve_port(port: Any, container: Obj) -> int:
 
 
 async def run_probe(
-    probe: Obj, *, runtime: Any, container: Obj, container_id: str, pod_ip: str
+    probe: Object, *, runtime: Any, container: Object, container_id: str, pod_ip: str
 ) -> tuple[Result, str]:
     """(result, message) of one probe attempt."""
     timeout = float(probe.get("timeoutSeconds") or 1)

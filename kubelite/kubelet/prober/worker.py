@@ -20,11 +20,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api.types import Object
 from kubelite.kubelet.prober.probes import Result, run_probe
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.prober")
-Obj = dict[str, Any]
 
 LIVENESS, READINESS, STARTUP = "Liveness", "Readiness", "Startup"
 
@@ -33,10 +33,10 @@ class ProbeWorker:
     def __init__(
         self,
         kind: str,
-        probe: Obj,
+        probe: Object,
         *,
         runtime: Any,
-        container: Obj,
+        container: Object,
         container_id: str,
         pod_ip: Callable[[], str],
         clock: Clock,

@@ -24,6 +24,7 @@ from typing import Any
 
 import kubelite
 from kubelite.api.errors import Conflict, NotFound
+from kubelite.api.types import Object
 from kubelite.client.informer import SharedInformer
 from kubelite.client.reconcile import Controller, Requeue
 from kubelite.client.resource import PatchType
@@ -34,7 +35,6 @@ from kubelite.kubelet.simulated.stages import Stage, current_stage, load_stages,
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.kubelet.simulated")
-Obj = dict[str, Any]
 
 SIMULATED_LABEL = "kubelite.io/simulated"
 
@@ -147,7 +147,7 @@ class SimulatedKubelet:
         self.controller.watch(self.informer, self._keys_of)
         self._matched_since: dict[tuple[str, str], float] = {}
 
-    def _keys_of(self, pod: Obj) -> list[str]:
+    def _keys_of(self, pod: Object) -> list[str]:
         if (pod.get("spec") or {}).get("nodeName") not in self.agents:
             return []
         return [f"{pod['metadata'].get('namespace', 'default')}/{pod['metadata']['name']}"]
@@ -210,7 +210,7 @@ class SimulatedKubelet:
         self._matched_since.pop(since_key, None)
         return None
 
-    async def _apply(self, stage: Stage, pod: Obj, node: str) -> None:
+    async def _apply(self, stage: Stage, pod: Object, node: str) -> None:
         md = pod["metadata"]
         if stage.delete:
             self.ips[node].release(md.get("uid", ""))

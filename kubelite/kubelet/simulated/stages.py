@@ -20,16 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from kubelite.api.meta import format_wall
 from kubelite.api.pods import qos_class
+from kubelite.api.types import Object
 
-Obj = dict[str, Any]
-
-DEFAULT_STAGES: list[Obj] = [
+DEFAULT_STAGES: list[Object] = [
     {"name": "pod-delete", "match": {"deleting": True}, "delay": 0, "next": {"delete": True}},
     {
         "name": "pod-ready",
@@ -56,7 +54,7 @@ class Stage:
     next_phase: str | None
     delete: bool
 
-    def matches(self, pod: Obj) -> bool:
+    def matches(self, pod: Object) -> bool:
         phase = (pod.get("status") or {}).get("phase") or "Pending"
         if self.phases is not None and phase not in self.phases:
             return False
@@ -71,7 +69,7 @@ class Stage:
         return True
 
 
-def parse_stages(raw: list[Obj], start_latency: float = 0.0) -> list[Stage]:
+def parse_stages(raw: list[Object], start_latency: float = 0.0) -> list[Stage]:
     out = []
     for s in raw:
         m = s.get("match") or {}
@@ -96,11 +94,11 @@ def load_stages(path: Path | None, start_latency: float = 0.0) -> list[Stage]:
     return parse_stages(raw, start_latency)
 
 
-def current_stage(stages: list[Stage], pod: Obj) -> Stage | None:
+def current_stage(stages: list[Stage], pod: Object) -> Stage | None:
     return next((s for s in stages if s.matches(pod)), None)
 
 
-def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) -> Obj:
+def status_for(pod: Object, phase: str, *, host_ip: str, pod_ip: str, wall: float) -> Object:
     """The status a real kubelet would report for `pod` in `phase`, without containers."""
     now = format_wall(wall)
     old = pod.get("status") or {}
@@ -108,9 +106,9 @@ def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) 
     running = phase == "Running"
     spec = pod.get("spec") or {}
 
-    def container_status(c: Obj, init: bool) -> Obj:
+    def container_status(c: Object, init: bool) -> Object:
         if running and not init:
-            state: Obj = {"running": {"startedAt": started}}
+            state: Object = {"running": {"startedAt": started}}
         else:
             state = {
                 "terminated": {
@@ -131,7 +129,7 @@ def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) 
             "state": state,
         }
 
-    def cond(ctype: str, ok: bool) -> Obj:
+    def cond(ctype: str, ok: bool) -> Object:
         return {
             "type": ctype,
             "status": "True" if ok else "False",
@@ -139,7 +137,7 @@ def status_for(pod: Obj, phase: str, *, host_ip: str, pod_ip: str, wall: float) 
             "lastTransitionTime": now,
         }
 
-    status: Obj = {
+    status: Object = {
         "phase": phase,
         "conditions": [
             cond("PodReadyToStartContainers", running),

@@ -241,3 +241,25 @@ def test_binding_needs_a_target():
     assert messages("", "Binding", {"metadata": meta("p"), "target": {"kind": "Node"}}) == [
         "target.name: Required value"
     ]
+
+
+def test_limit_range_orders_every_pair_of_its_quantities():
+    limits = {
+        "type": "Container",
+        "min": {"memory": "4"},
+        "max": {"memory": "1"},
+        "default": {"memory": "2"},
+        "defaultRequest": {"memory": "3"},
+        "maxLimitRequestRatio": {"memory": "500m"},
+    }
+    msgs = messages("", "LimitRange", {"metadata": meta("l"), "spec": {"limits": [limits]}})
+    p = "spec.limits[0]"
+    assert msgs == [
+        f"{p}.min[memory]: Invalid value: 4: min value 4 is greater than max value 1",
+        f"{p}.defaultRequest[memory]: Invalid value: 3: min value 4 is greater than default request value 3",
+        f"{p}.defaultRequest[memory]: Invalid value: 3: default request value 3 is greater than max value 1",
+        f"{p}.defaultRequest[memory]: Invalid value: 3: default request value 3 is greater than default limit value 2",
+        f"{p}.default[memory]: Invalid value: 4: min value 4 is greater than default value 2",
+        f"{p}.default[memory]: Invalid value: 1: default value 2 is greater than max value 1",
+        f"{p}.maxLimitRequestRatio[memory]: Invalid value: 500m: ratio 500m is less than 1",
+    ]

@@ -54,7 +54,9 @@ def test_namespace_required_or_forbidden_by_scope():
 
 def test_label_keys_and_values():
     msgs = messages("", "ConfigMap", {"metadata": meta(labels={"a/b/c": "x", "ok": "bad value!"})})
-    assert msgs[0].startswith('metadata.labels: Invalid value: "a/b/c": a valid label key must consist of')
+    assert msgs[0].startswith(
+        'metadata.labels: Invalid value: "a/b/c": a qualified name must consist of'
+    )  # 1.32's wording
     assert msgs[1].startswith(
         'metadata.labels: Invalid value: "bad value!": a valid label must be an empty '
         "string or consist of alphanumeric characters"

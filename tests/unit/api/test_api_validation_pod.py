@@ -324,3 +324,31 @@ def test_pod_update_active_deadline_only_shrinks():
     assert messages("", "Pod", pod(), old) == [
         "spec.activeDeadlineSeconds: Invalid value: null: must not update from a positive integer to nil value"
     ]
+
+
+def test_node_affinity_requirements_allow_gt_and_lt_with_one_value_and_any_values():
+    def term(*exprs):
+        return {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": list(exprs)}]
+                }
+            }
+        }
+
+    path = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+    ok = [
+        {"key": "cpus", "operator": "Gt", "values": ["4"]},
+        {"key": "zone", "operator": "In", "values": ["not a label value!"]},  # node values are free-form
+    ]
+    assert pod_messages(affinity=term(*ok)) == []
+    bad = [
+        {"key": "cpus", "operator": "Lt", "values": ["1", "2"]},
+        {"key": "zone", "operator": "Near", "values": ["a"]},
+        {"key": "zone", "operator": "Exists", "values": ["a"]},
+    ]
+    assert pod_messages(affinity=term(*bad)) == [
+        f"{path}.matchExpressions[0].values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+        f'{path}.matchExpressions[1].operator: Invalid value: "Near": not a valid selector operator',
+        f"{path}.matchExpressions[2].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+    ]

@@ -2,6 +2,8 @@
 
 Each `is_*` function returns the list of problems with a value, worded as Kubernetes
 words them (users match on these sentences), and an empty list when the value is fine.
+Object validation (`kubelite.api.validation`) and selector parsing (`kubelite.api.selectors`)
+both use these, so a label key is judged and worded the same everywhere.
 `NAME_VALIDATORS` maps the name rules objects use for `metadata.name`; `prefix=True`
 checks a `generateName`, where a trailing dash is allowed.
 """
@@ -124,7 +126,7 @@ def is_qualified_name(value: str) -> list[str]:
     else:
         return [
             (
-                "a valid label key "
+                "a qualified name "
                 + regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
                 + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
             )
