@@ -147,10 +147,10 @@ class APIServer:
             log.info("API server listening", extra={"port": self.port})
             if ready is not None:
                 ready.set()
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(bootstrap.NamespaceTeardown(self.registry).run(), name="namespaces")
-                if self.options.compaction_interval > 0:
-                    tg.create_task(self._compact_loop(), name="compactor")
+            if self.options.compaction_interval > 0:
+                await self._compact_loop()
+            else:
+                await asyncio.Event().wait()  # serve until cancelled
         finally:
             if runner is not None:
                 await runner.cleanup()
