@@ -65,6 +65,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         bind_address=args.bind_address,
         advertise_address=args.advertise_address,
         local_node=not args.no_local_node,
+        controller_manager=not args.no_controller_manager,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument(
+        "--no-controller-manager",
+        action="store_true",
+        help="do not run the controller manager (no ReplicaSets, Deployments, garbage collection, ...)",
+    )
     up.add_argument(
         "--container-runtime-endpoint",
         default="",
@@ -125,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
 
     add_kubelet_subcommands(sub, _run)
+    from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
+
+    add_controller_manager_subcommands(sub, _run)
     return p
 
 

@@ -331,6 +331,10 @@ class FakeClient:
     def for_resource(self, resource: APIResource) -> ResourceClient:
         return FakeResourceClient(self, resource)
 
+    def derive(self, *, user_agent: str, qps: float, burst: int) -> FakeClient:
+        """Another client of the same cluster (rate limits do not apply in virtual time)."""
+        return FakeClient(self.cluster, self.namespace)
+
 
 class FakeResourceClient(ResourceClient):
     def __init__(self, client: FakeClient, resource: APIResource) -> None:

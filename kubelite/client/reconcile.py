@@ -37,6 +37,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from kubelite.api.errors import APIError, Conflict
 from kubelite.api.types import Object
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
@@ -159,13 +160,15 @@ class Controller:
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            level = logging.INFO if isinstance(err, TemporaryError) else logging.WARNING
+            # Expected outcomes (a stale cache's Conflict, a refusal from the server) are one
+            # line; only the unexpected gets its traceback.
+            expected = isinstance(err, TemporaryError | Conflict)
             self.log.log(
-                level,
+                logging.INFO if expected else logging.WARNING,
                 "reconcile failed, will retry: %s",
                 err,
                 extra={"key": key, "retries": self.queue.num_requeues(key)},
-                exc_info=not isinstance(err, TemporaryError),
+                exc_info=not (expected or isinstance(err, APIError)),
             )
             self.queue.add_rate_limited(key)
         else:

@@ -97,6 +97,10 @@ class APIClient(Protocol):
 
     def for_resource(self, resource: APIResource) -> ResourceClient: ...
 
+    def derive(self, *, user_agent: str, qps: float, burst: int) -> APIClient:
+        """A client sharing this one's connections, with its own rate limit and user agent."""
+        ...
+
 
 class ResourceClient:
     def __init__(self, client: Client, resource: APIResource) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -57,19 +58,32 @@ class Client:
         )
         self._session: aiohttp.ClientSession | None = None
         self._watch_session: aiohttp.ClientSession | None = None
+        self._parent: Client | None = None
 
     @property
     def namespace(self) -> str:
         return self.config.namespace
 
+    def derive(self, *, user_agent: str, qps: float, burst: int) -> Client:
+        """A client for one part of a component that shares this client's connections but
+        has its own rate limit and user agent: kube-controller-manager gives each
+        controller such a client, so one busy controller cannot starve the others."""
+        child = Client(replace(self.config, user_agent=user_agent, qps=qps, burst=burst), clock=self.clock)
+        child._parent = self
+        return child
+
     def session(self) -> aiohttp.ClientSession:
         """The session for requests: a bounded pool of keep-alive connections."""
+        if self._parent is not None:
+            return self._parent.session()
         if self._session is None or self._session.closed:
             self._session = self._new_session(self.config.max_connections)
         return self._session
 
     def _watches(self) -> aiohttp.ClientSession:
         """The session for watches: one connection per watch, as many as there are watches."""
+        if self._parent is not None:
+            return self._parent._watches()
         if self._watch_session is None or self._watch_session.closed:
             self._watch_session = self._new_session(0)
         return self._watch_session
@@ -89,6 +103,8 @@ class Client:
         )
 
     async def close(self) -> None:
+        if self._parent is not None:
+            return  # the connections are the parent's to close
         for session in (self._session, self._watch_session):
             if session is not None:
                 await session.close()
@@ -110,6 +126,8 @@ class Client:
 
     def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = {}
+        if self._parent is not None:
+            headers["User-Agent"] = self.config.user_agent  # the shared session carries the parent's
         token = self.config.bearer_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"

@@ -33,7 +33,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Hashable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from kubelite.client.ratelimit import RateLimiter, default_controller_rate_limiter
 from kubelite.util.clock import Clock, RealClock
@@ -68,6 +68,11 @@ class QueueMetrics(Protocol):
         """An item was re-added with the rate limiter's delay (retries_total)."""
         ...
 
+    def attach(self, queue: WorkQueue[Any]) -> None:
+        """The queue whose gauges (depth, unfinished work, longest-running processor) are
+        read when the metrics are scraped; called once, by the queue's constructor."""
+        ...
+
 
 class WorkQueue(Generic[T]):
     def __init__(
@@ -84,6 +89,8 @@ class WorkQueue(Generic[T]):
         self.metrics = metrics
         self._queued_at: dict[T, float] = {}
         self._started_at: dict[T, float] = {}
+        if metrics is not None:
+            metrics.attach(self)
         self._queue: deque[T] = deque()
         self._dirty: set[T] = set()
         self._processing: set[T] = set()

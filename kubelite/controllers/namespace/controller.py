@@ -31,12 +31,11 @@ NAME = "namespace-controller"
 ALIAS = "namespace"
 QUEUE_NAME = "namespace"
 DEFAULT_WORKERS = 10  # --concurrent-namespace-syncs
-SYNC_PERIOD = 300.0  # --namespace-sync-period
 DELETION_GRACE = 5.0  # wait after seeing a deletion before cleaning up
 
 
 class NamespaceController:
-    def __init__(self, ctx: ControllerContext, *, sync_period: float = SYNC_PERIOD) -> None:
+    def __init__(self, ctx: ControllerContext) -> None:
         client = ctx.client
         self.informer = ctx.informers.informer("namespaces")
         self.deleter = NamespaceDeleter(client, ctx.discover or (lambda: discover(client)), ctx.clock)
@@ -49,7 +48,8 @@ class NamespaceController:
             metrics=ctx.queue_metrics(QUEUE_NAME),
         )
         self.informer.add_event_handler(
-            Handlers(add=self._changed, update=lambda old, new: self._changed(new)), resync_period=sync_period
+            Handlers(add=self._changed, update=lambda old, new: self._changed(new)),
+            resync_period=ctx.settings.namespace_sync_period,
         )
         self.controller.track(self.informer)
 

@@ -43,12 +43,20 @@ async def test_content_held_by_finalizers_shows_in_the_conditions_and_keeps_the_
     h = ControllerHarness()
     async with h.running(NamespaceController(h.ctx)):
         await setup(h)
-        await h.create("configmaps", {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}, namespace="doomed")
+        await h.create(
+            "configmaps",
+            {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}},
+            namespace="doomed",
+        )
         await h.client.resource("namespaces").delete("doomed")
         await h.advance(6)
         assert h.cluster.get_object("namespaces", "doomed") is not None
         assert conditions(h, "doomed") == {
-            "NamespaceDeletionDiscoveryFailure": ("False", "ResourcesDiscovered", "All resources successfully discovered"),
+            "NamespaceDeletionDiscoveryFailure": (
+                "False",
+                "ResourcesDiscovered",
+                "All resources successfully discovered",
+            ),
             "NamespaceDeletionGroupVersionParsingFailure": (
                 "False",
                 "ParsedGroupVersions",
@@ -67,10 +75,13 @@ async def test_content_held_by_finalizers_shows_in_the_conditions_and_keeps_the_
             "NamespaceFinalizersRemaining": (
                 "True",
                 "SomeFinalizersRemain",
-                "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances",
+                "Some content in the namespace has finalizers remaining: "
+                "example.com/hold in 1 resource instances",
             ),
         }
-        await h.client.resource("configmaps").patch("held", {"metadata": {"finalizers": None}}, namespace="doomed")
+        await h.client.resource("configmaps").patch(
+            "held", {"metadata": {"finalizers": None}}, namespace="doomed"
+        )
         await h.advance(10)  # looked at again estimate/2 + 1 = 8 s later
         assert h.cluster.get_object("namespaces", "doomed") is None
 
@@ -94,8 +105,8 @@ async def test_failures_to_discover_or_delete_are_reported_as_conditions():
         assert found["NamespaceDeletionDiscoveryFailure"] == (
             "True",
             "DiscoveryFailed",
-            "Discovery failed for some groups, 1 failing: unable to retrieve the complete list of server APIs: "
-            "metrics.k8s.io/v1beta1: the server is currently unable to handle the request",
+            "Discovery failed for some groups, 1 failing: unable to retrieve the complete list of "
+            "server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request",
         )
         assert found["NamespaceDeletionContentFailure"] == (
             "True",
