@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,39 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     c.start()
     yield c
     c.stop()
+
+
+@pytest.fixture(scope="session")
+def controller_manager(cluster: LocalCluster) -> Iterator[subprocess.Popen[bytes]]:
+    """`kubelite controller-manager` on the shared cluster with the controllers that are part
+    of API semantics - namespace teardown and disruption budgets - and not the workload
+    controllers, so the objects other tests make stay as they made them."""
+    assert cluster.log_path is not None
+    log = open(cluster.log_path.parent / "controller-manager.log", "ab")
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "controller-manager",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--controllers",
+            "namespace-controller,disruption-controller",
+            "--no-leader-elect",
+            "--secure-port",
+            "0",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield p
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_dry_run_persists_nothing(core, namespace):
     assert err.value.status == 404
 
 
-def test_a_terminating_namespace_refuses_new_content(core):
+def test_a_terminating_namespace_refuses_new_content(core, controller_manager):
     name = "term-" + uuid.uuid4().hex[:6]
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     # A finalizer keeps one object, and so the namespace, around for a while.
@@ -117,7 +117,7 @@ def test_a_terminating_namespace_refuses_new_content(core):
         core.create_namespaced_config_map(name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="new")))
     assert err.value.status == 403 and "being terminated" in err.value.body
     core.patch_namespaced_config_map("keep", name, {"metadata": {"finalizers": None}})
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30  # the namespace controller waits 5 s, then cleans up
     while time.monotonic() < deadline:
         try:
             core.read_namespace(name)

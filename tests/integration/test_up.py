@@ -62,10 +62,10 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
     try:
         _wait_ready(kubeconfig)
         _kubectl(kubeconfig, "create", "configmap", "survivor", "--from-literal=a=b")
-        (apiserver,) = _children(up.pid)
+        (apiserver,) = [p for p, cmd in _descendants(up.pid).items() if " apiserver " in cmd]
         os.kill(apiserver, signal.SIGKILL)
         _wait_ready(kubeconfig)
-        assert _children(up.pid) != [apiserver]
+        assert apiserver not in _children(up.pid)
         assert (
             _kubectl(kubeconfig, "get", "cm", "survivor", "-o", "name").stdout.strip() == "configmap/survivor"
         )
@@ -82,6 +82,38 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
     finally:
         again.send_signal(signal.SIGTERM)
         again.communicate(timeout=30)
+
+
+def test_up_runs_the_controller_manager_which_makes_a_deployments_pods(tmp_path: Path):
+    data, port = tmp_path / "data", free_port()
+    kubeconfig = data / "kubeconfig"
+    up = _up(data, port, "--no-local-node")
+    try:
+        _wait_ready(kubeconfig)
+        assert any(" controller-manager --kubeconfig " in cmd for cmd in _descendants(up.pid).values())
+        _kubectl(kubeconfig, "create", "deployment", "web", "--image=busybox", "--replicas=2")
+        _wait_for(
+            lambda: (
+                len(
+                    json.loads(_kubectl(kubeconfig, "get", "pods", "-l", "app=web", "-o", "json").stdout)[
+                        "items"
+                    ]
+                )
+                == 2
+            ),
+            "the deployment's pods",
+        )
+        lease = json.loads(
+            _kubectl(
+                kubeconfig, "get", "lease", "-n", "kube-system", "kube-controller-manager", "-o", "json"
+            ).stdout
+        )
+        assert lease["spec"]["holderIdentity"]
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, out
+    assert (data / "controller-manager.kubeconfig").exists()
 
 
 def _wait_for(fn, what: str, timeout: float = 60):
