@@ -13,7 +13,9 @@ the APIError tree (`kubelite.client.errors`). Typed access per resource is
         await pods.create({"metadata": {"name": "p"}, "spec": ...}, namespace="default")
 
 A 429 with Retry-After is retried a few times after the wait the server asked for, as
-client-go does; other errors go to the caller.
+client-go does; other errors go to the caller. Each request (watches included) can be
+reported to a `RequestMetrics` (client-go's rest_client_requests_total and
+rest_client_request_duration_seconds); clients made by `derive` report to their parent's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
@@ -47,6 +49,12 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
+class RequestMetrics(Protocol):
+    def observe(self, method: str, code: int, seconds: float) -> None:
+        """A request ended with HTTP `code` (0: no reply) after `seconds`. Must not block."""
+        ...
+
+
 class Client:
     """An async Kubernetes API client; use as `async with` or call `close()`."""
 
@@ -59,6 +67,7 @@ class Client:
         self._session: aiohttp.ClientSession | None = None
         self._watch_session: aiohttp.ClientSession | None = None
         self._parent: Client | None = None
+        self.metrics: RequestMetrics | None = None
 
     @property
     def namespace(self) -> str:
@@ -70,6 +79,7 @@ class Client:
         controller such a client, so one busy controller cannot starve the others."""
         child = Client(replace(self.config, user_agent=user_agent, qps=qps, burst=burst), clock=self.clock)
         child._parent = self
+        child.metrics = self.metrics
         return child
 
     def session(self) -> aiohttp.ClientSession:
@@ -163,18 +173,25 @@ class Client:
     ) -> tuple[int, bytes, dict[str, str]]:
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         headers = self._headers(content_type if data is not None else None)
-        for attempt in (1, 2):
-            try:
-                async with self.session().request(
-                    method, path, params=_query(params), data=data, timeout=timeout, headers=headers
-                ) as resp:
-                    return resp.status, await resp.read(), dict(resp.headers)
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                # A pooled keep-alive connection the server closed (it restarted, or idled it
-                # out) fails on first use; like Go's transport, try once on a new connection.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        started = self.clock.now()
+        code = 0
+        try:
+            for attempt in (1, 2):
+                try:
+                    async with self.session().request(
+                        method, path, params=_query(params), data=data, timeout=timeout, headers=headers
+                    ) as resp:
+                        code = resp.status
+                        return resp.status, await resp.read(), dict(resp.headers)
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                    # A pooled keep-alive connection the server closed (it restarted, or idled
+                    # it out) fails on first use; like Go's transport, try once on a new one.
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            if self.metrics is not None:
+                self.metrics.observe(method, code, self.clock.now() - started)
 
     @contextlib.asynccontextmanager
     async def watch_stream(
@@ -187,6 +204,8 @@ class Client:
         async with self._watches().get(
             path, params=query, timeout=timeout, headers=self._headers(None)
         ) as resp:
+            if self.metrics is not None:
+                self.metrics.observe("GET", resp.status, 0.0)
             if resp.status >= 400:
                 raise error_from_response(resp.status, await resp.read(), dict(resp.headers))
             yield read_events(resp)

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from kubelite.client.informer import SharedInformerFactory
 from kubelite.client.rest import Client
 from kubelite.componentbase import LeaderStatus, make_client, run_component
+from kubelite.componentbase.clientmetrics import RestClientMetrics
 from kubelite.componentbase.leader import default_identity
 from kubelite.componentbase.process import health_server
 from kubelite.controllermanager import controllers
@@ -115,6 +116,7 @@ async def run_controller_manager(
 ) -> None:
     client = make_client(options.component)
     registry = CollectorRegistry()
+    client.metrics = RestClientMetrics(registry, host=client.config.server.split("://", 1)[-1])
     manager = ControllerManager(options, client, registry)
     health = health_server(options.component, registry)
     if health is not None:
