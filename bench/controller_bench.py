@@ -223,14 +223,21 @@ def main() -> None:
     print(
         f"\nDeployment on {args.nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n"
     )
-    print(
-        f"{'replicas':>8} {'qps':>5} {'create s':>9} {'req':>7} {'req/s':>7} {'rollout s':>10} {'req':>7} {'req/s':>7}"
-    )
+    head = ("replicas", "qps", "create s", "req", "req/s", "rollout s", "req", "req/s")
+    widths = (8, 5, 9, 7, 7, 10, 7, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
     for replicas, qps, r in rows:
-        print(
-            f"{replicas:>8} {qps:>5} {r['create_s']:>9.1f} {r['create_req']:>7.0f} {r['create_req'] / r['create_s']:>7.1f}"
-            f" {r['rollout_s']:>10.1f} {r['rollout_req']:>7.0f} {r['rollout_req'] / r['rollout_s']:>7.1f}"
+        cells = (
+            f"{replicas}",
+            f"{qps}",
+            f"{r['create_s']:.1f}",
+            f"{r['create_req']:.0f}",
+            f"{r['create_req'] / r['create_s']:.1f}",
+            f"{r['rollout_s']:.1f}",
+            f"{r['rollout_req']:.0f}",
+            f"{r['rollout_req'] / r['rollout_s']:.1f}",
         )
+        print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
 if __name__ == "__main__":
