@@ -10,6 +10,7 @@ import pytest
 
 from kubelite.api import errors
 from kubelite.client import Client, load_kubeconfig
+from kubelite.server.testing import LocalCluster
 
 
 async def _running_pod(client: Client, ns: str, name: str, labels: dict[str, str]) -> None:
@@ -52,9 +53,18 @@ async def _evict(client: Client, ns: str, name: str) -> None:
     await client.resource("pods").create(body, namespace=ns, subresource="eviction", name=name)
 
 
+@pytest.fixture(scope="module")
+def private_cluster(tmp_path_factory):
+    """An API server of this module's own: no disruption controller may touch its budgets
+    (the shared cluster may have one running for other tests)."""
+    c = LocalCluster(tmp_path_factory.mktemp("eviction")).start()
+    yield c
+    c.stop()
+
+
 @pytest.fixture
-async def client(cluster):
-    async with Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(1000, 1000)) as c:
+async def client(private_cluster):
+    async with Client(load_kubeconfig(private_cluster.kubeconfig).with_rate_limits(1000, 1000)) as c:
         yield c
 
 
