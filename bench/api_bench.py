@@ -24,12 +24,10 @@ from pathlib import Path
 
 import aiohttp
 
+from kubelite.server.testing import LocalCluster
+from kubelite.storage.testing import EtcdServer
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from kubelite.server.testing import LocalCluster  # noqa: E402
-from kubelite.storage.testing import EtcdServer  # noqa: E402
-
 SHARED_BENCH = REPO.parent / "shared" / "tools" / "api_bench.py"
 
 

@@ -25,11 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from kubelite.client import Client, SharedInformer, load_kubeconfig  # noqa: E402
-from kubelite.server.testing import LocalCluster  # noqa: E402
+from kubelite.client import Client, SharedInformer, load_kubeconfig
+from kubelite.server.testing import LocalCluster
 
 NAMESPACE = "bench"
 

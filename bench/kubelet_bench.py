@@ -22,20 +22,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from kubelite.api.meta import parse_time
 from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
+from kubelite.cri import api_pb2 as pb
+from kubelite.cri.client import RemoteRuntime
+from kubelite.image.testing import LocalRegistry, build_busybox_layout
+from kubelite.kubelet.kubelet import Kubelet
+from kubelite.kubelet.options import KubeletOptions
+from kubelite.runtime.testing import ContainerdProcess, RuntimeProcess, push_pause_image, set_pod_cidr
 from kubelite.server.testing import LocalCluster
+from kubelite.util.testing import wait_for_async
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -53,113 +59,122 @@ async def _watch_running(api: object, rv: str, running: dict[str, float]) -> Non
                 running[name] = time.time()
 
 
-async def _network_ready(runtime: Any, cidr: str) -> None:
-    from kubelite.cri import api_pb2 as pb
-
-    await runtime.update_runtime_config(pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr)))
-    while not {c.type: c.status for c in (await runtime.status()).status.conditions}.get("NetworkReady"):
-        await asyncio.sleep(0.1)
-
-
 async def startup(pods: int, rate: float, work: Path, runtime_kind: str = "kubelite") -> None:
-    from runtime_bench import start_registry
-
-    from kubelite.cri import api_pb2 as pb
-    from kubelite.cri.client import RemoteRuntime
-    from kubelite.kubelet.kubelet import Kubelet
-    from kubelite.kubelet.options import KubeletOptions
-    from tests.e2e.runtime import containerd
-    from tests.e2e.runtime.conftest import RuntimeProcess
-
-    (work / "registry").mkdir()
-    reg_proc, registry = start_registry(work / "registry")
-    cluster = LocalCluster(work / "cluster").start()
-    rt: Any
-    if runtime_kind == "containerd":
-        pause = containerd.push_pause_image(work / "registry" / "layout", work, registry)
-        rt = containerd.ContainerdProcess(work / "ctd", index=241, registry=registry, sandbox_image=pause)
+    with contextlib.ExitStack() as stack:
+        registry = stack.enter_context(LocalRegistry(work / "registry"))
+        layout = build_busybox_layout(work)
+        registry.push(layout, "busybox")
+        cluster = stack.enter_context(LocalCluster(work / "cluster"))
+        rt: ContainerdProcess | RuntimeProcess
+        if runtime_kind == "containerd":
+            pause = push_pause_image(layout, work, registry.address)
+            rt = ContainerdProcess(work / "ctd", index=241, registry=registry.address, sandbox_image=pause)
+            cidr = rt.pod_cidr
+        else:
+            rt = RuntimeProcess(work / "rt", 241)
+            cidr = rt.subnet
+        stack.callback(rt.cleanup)
         rt.start()
-        endpoint, cidr = rt.endpoint, rt.pod_cidr
-    else:
-        rt = RuntimeProcess(work / "rt", 241)
-        rt.start()
-        endpoint, cidr = str(rt.socket), rt.subnet
-    image = f"{registry}/busybox:latest"
-    try:
-        async with (
-            Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 1000)) as client,
-            RemoteRuntime(endpoint) as runtime,
-        ):
-            await runtime.pull_image(pb.ImageSpec(image=image))
-            await _network_ready(runtime, cidr)
-            options = KubeletOptions(
-                node_name="bench-node",
-                container_runtime_endpoint=endpoint,
-                default_pod_cidr=cidr,
-                pod_log_dir=work / "pods",
-                qps=500,
-                burst=1000,
-                max_pods=pods + 10,
-            )
-            kubelet = Kubelet(client, runtime, options)
-            ready = asyncio.Event()
-            task = asyncio.create_task(kubelet.run(ready))
-            await ready.wait()
-            api = client.resource("pods")
-            created: dict[str, float] = {}
-            running: dict[str, float] = {}
-            rv = (await api.list(namespace="default", limit=1))["metadata"]["resourceVersion"]
-            watcher = asyncio.create_task(_watch_running(api, rv, running))
-            t0 = time.time()
-            for i in range(pods):
-                if rate:
-                    await asyncio.sleep(max(0.0, t0 + i / rate - time.time()))
-                name = f"bench-{i}"
-                await api.create(
-                    {
-                        "metadata": {"name": name},
-                        "spec": {
-                            "nodeName": "bench-node",
-                            "terminationGracePeriodSeconds": 1,
-                            "containers": [
-                                {
-                                    "name": "c",
-                                    "image": image,
-                                    "imagePullPolicy": "IfNotPresent",
-                                    "command": ["sleep", "3600"],
-                                }
-                            ],
-                        },
+        image = f"{registry.address}/busybox:latest"
+        await _startup(
+            pods,
+            rate,
+            work,
+            runtime_kind,
+            image=image,
+            kubeconfig=cluster.kubeconfig,
+            endpoint=rt.endpoint,
+            cidr=cidr,
+        )
+
+
+async def _startup(
+    pods: int,
+    rate: float,
+    work: Path,
+    runtime_kind: str,
+    *,
+    image: str,
+    kubeconfig: Path,
+    endpoint: str,
+    cidr: str,
+) -> None:
+    """Pods created at once or at `rate` on one kubelet: created -> Running latencies, as a table."""
+    async with (
+        Client(load_kubeconfig(kubeconfig).with_rate_limits(500, 1000)) as client,
+        RemoteRuntime(endpoint) as runtime,
+    ):
+        await runtime.pull_image(pb.ImageSpec(image=image))
+        await set_pod_cidr(endpoint, cidr)
+        options = KubeletOptions(
+            node_name="bench-node",
+            container_runtime_endpoint=endpoint,
+            default_pod_cidr=cidr,
+            pod_log_dir=work / "pods",
+            qps=500,
+            burst=1000,
+            max_pods=pods + 10,
+        )
+        kubelet = Kubelet(client, runtime, options)
+        ready = asyncio.Event()
+        task = asyncio.create_task(kubelet.run(ready))
+        await ready.wait()
+        api = client.resource("pods")
+        created: dict[str, float] = {}
+        running: dict[str, float] = {}
+        rv = (await api.list(namespace="default", limit=1))["metadata"]["resourceVersion"]
+        watcher = asyncio.create_task(_watch_running(api, rv, running))
+        t0 = time.time()
+        for i in range(pods):
+            if rate:
+                await asyncio.sleep(max(0.0, t0 + i / rate - time.time()))
+            name = f"bench-{i}"
+            await api.create(
+                {
+                    "metadata": {"name": name},
+                    "spec": {
+                        "nodeName": "bench-node",
+                        "terminationGracePeriodSeconds": 1,
+                        "containers": [
+                            {
+                                "name": "c",
+                                "image": image,
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sleep", "3600"],
+                            }
+                        ],
                     },
-                    namespace="default",
-                )
-                created[name] = time.time()
-            deadline = time.time() + 120
-            while len(running) < pods and time.time() < deadline:
-                await asyncio.sleep(0.05)
-            watcher.cancel()
-            lat = [running[n] - created[n] for n in running if n in created]
-            mode = f"{rate:g}/s" if rate else "burst"
-            print(
-                f"{'runtime':>10} {'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} "
-                f"{'max s':>7}"
+                },
+                namespace="default",
             )
-            print(
-                f"{runtime_kind:>10} {pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
-                f"{_pct(lat, 0.99):>7.2f} {max(lat):>7.2f}"
-            )
-            for i in range(pods):
-                await api.delete(f"bench-{i}", namespace="default", grace_period_seconds=0)
-            await asyncio.sleep(3)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            for sb in await runtime.list_pod_sandbox():
-                await runtime.stop_pod_sandbox(sb.id)
-                await runtime.remove_pod_sandbox(sb.id)
-    finally:
-        rt.cleanup()
-        cluster.stop()
-        reg_proc.terminate()
+            created[name] = time.time()
+        deadline = time.time() + 120
+        while len(running) < pods and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        watcher.cancel()
+        lat = [running[n] - created[n] for n in running if n in created]
+        mode = f"{rate:g}/s" if rate else "burst"
+        print(
+            f"{'runtime':>10} {'pods':>6} {'created':>8} {'running':>8} {'p50 s':>7} {'p99 s':>7} "
+            f"{'max s':>7}"
+        )
+        print(
+            f"{runtime_kind:>10} {pods:>6} {mode:>8} {len(lat):>8} {statistics.median(lat):>7.2f} "
+            f"{_pct(lat, 0.99):>7.2f} {max(lat):>7.2f}"
+        )
+        for i in range(pods):
+            await api.delete(f"bench-{i}", namespace="default", grace_period_seconds=0)
+
+        async def stopped() -> bool:
+            running = pb.ContainerFilter(state=pb.ContainerStateValue(state=pb.CONTAINER_RUNNING))
+            return not await runtime.list_containers(running)
+
+        await wait_for_async(stopped, "the kubelet to stop the deleted pods' containers", timeout=60)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        for sb in await runtime.list_pod_sandbox():
+            await runtime.stop_pod_sandbox(sb.id)
+            await runtime.remove_pod_sandbox(sb.id)
 
 
 async def _poll_leases(leases: Any, nodes: int, seconds: float) -> tuple[float, dict[str, float]]:
@@ -224,8 +239,6 @@ async def _watch_leases(leases: Any, nodes: int, seconds: float) -> tuple[float,
 
 
 async def heartbeats(nodes: int, seconds: float, work: Path, *, poll: bool = False) -> None:
-    import subprocess
-
     cluster = LocalCluster(work / "cluster").start()
     proc = subprocess.Popen(
         [

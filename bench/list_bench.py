@@ -18,17 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from kubelite.client import Client, load_kubeconfig  # noqa: E402
-from kubelite.server.testing import LocalCluster  # noqa: E402
-from kubelite.storage.testing import EtcdServer  # noqa: E402
+from kubelite.client import Client, load_kubeconfig
+from kubelite.server.testing import LocalCluster
+from kubelite.storage.testing import EtcdServer
 
 NAMESPACE = "bench"
 

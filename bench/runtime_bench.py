@@ -2,7 +2,8 @@
 
 Run as root with the runtime's e2e tools installed (scripts/install-deps):
     python bench/runtime_bench.py [--pods 50]
-Starts a local registry and a runtime (the e2e fixtures' helpers), pulls busybox once,
+Starts a local registry and a runtime (the harnesses the e2e tests use:
+kubelite.image.testing, kubelite.runtime.testing), pulls busybox once,
 then for each pod times RunPodSandbox + CreateContainer + StartContainer, and prints
 p50/p99 (target: p50 <= 0.5 s, p99 <= 1 s).
 """
@@ -12,53 +13,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.client import RemoteRuntime
-from tests.e2e.runtime.conftest import RuntimeProcess, build_busybox_layout, free_port, wait_port
-from tests.e2e.runtime.helpers import container_config, sandbox_config
-
-
-def start_registry(work: Path) -> tuple[object, str]:
-    import subprocess
-
-    port = free_port()
-    (work / "config.yml").write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n"
-    )
-    proc = subprocess.Popen(
-        ["docker-registry", "serve", str(work / "config.yml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port)
-    layout = build_busybox_layout(work)
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--dest-tls-verify=false",
-            f"oci:{layout}:latest",
-            f"docker://127.0.0.1:{port}/busybox:latest",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return proc, f"127.0.0.1:{port}"
+from kubelite.cri.testing import container_config, sandbox_config
+from kubelite.image.testing import LocalRegistry, build_busybox_layout
+from kubelite.runtime.testing import RuntimeProcess
 
 
 async def bench(pods: int, work: Path, registry: str) -> list[float]:
     rt = RuntimeProcess(work / "rt", 240)
-    rt.start()
     try:
-        async with RemoteRuntime(str(rt.socket)) as cri:
+        async with RemoteRuntime(rt.start().endpoint) as cri:
             image = f"{registry}/busybox:latest"
             await cri.pull_image(pb.ImageSpec(image=image))
             times, sandboxes = [], []
@@ -83,11 +52,9 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        reg, registry = start_registry(work)
-        try:
-            times = asyncio.run(bench(args.pods, work, registry))
-        finally:
-            reg.terminate()  # type: ignore[attr-defined]
+        with LocalRegistry(work / "registry") as registry:
+            registry.push(build_busybox_layout(work), "busybox")
+            times = asyncio.run(bench(args.pods, work, registry.address))
     q = statistics.quantiles(times, n=100)
     print(f"{'pods':>6} {'p50 s':>8} {'p99 s':>8} {'max s':>8}")
     print(f"{len(times):>6} {q[49]:>8.3f} {q[98]:>8.3f} {max(times):>8.3f}")

@@ -66,6 +66,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         advertise_address=args.advertise_address,
         local_node=not args.no_local_node,
         controller_manager=not args.no_controller_manager,
+        scheduler=not args.no_scheduler,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-controller-manager",
         action="store_true",
         help="do not run the controller manager (no ReplicaSets, Deployments, garbage collection, ...)",
+    )
+    up.add_argument(
+        "--no-scheduler", action="store_true", help="do not run the scheduler (pods must name nodes)"
     )
     up.add_argument(
         "--container-runtime-endpoint",
@@ -131,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.kubelet.cli import add_subcommands as add_kubelet_subcommands
 
     add_kubelet_subcommands(sub, _run)
+    from kubelite.scheduler.cli import add_subcommands as add_scheduler_subcommands
+
+    add_scheduler_subcommands(sub, _run)
     from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
 
     add_controller_manager_subcommands(sub, _run)

@@ -1,7 +1,13 @@
-"""Fixtures shared by the integration and end-to-end suites: a real API server process."""
+"""Fixtures shared by the integration and end-to-end suites: a real API server process, and a
+local registry holding the tests' busybox image (no test may reach the Internet).
+
+The fixtures are thin: what they run is shipped next to what it stands in for
+(kubelite.server.testing, kubelite.image.testing), so benchmarks use the same harnesses.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelite.image.testing import LocalRegistry, build_busybox_layout, missing_tools
 from kubelite.server.testing import LocalCluster
 
 
@@ -72,3 +79,23 @@ def api_client(cluster: LocalCluster):
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     yield api
     api.close()
+
+
+@pytest.fixture(scope="session")
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OCI layout directory holding busybox:latest."""
+    if os.geteuid() != 0:
+        pytest.fail("the image harness must run as root (umoci unpacks with the files' owners)")
+    if missing := missing_tools():
+        pytest.fail(f"missing tools; run ./scripts/install-deps or apt-get install {' '.join(missing)}")
+    return build_busybox_layout(tmp_path_factory.mktemp("busybox"))
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path) -> Iterator[str]:
+    """host:port of a local registry holding busybox:latest, also as library/busybox:latest
+    for tests that use it as a mirror of docker.io."""
+    with LocalRegistry(tmp_path_factory.mktemp("registry")) as reg:
+        for name in ("busybox", "library/busybox"):
+            reg.push(busybox_layout, name)
+        yield reg.address

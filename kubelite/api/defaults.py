@@ -27,6 +27,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import defaults_config
 from kubelite.api.quantity import canonical
 from kubelite.api.resources import ResourceType
 
@@ -36,6 +37,9 @@ FILE_MODE_DEFAULT = 0o644  # 420, the mode of files in secret, configMap and pro
 
 def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Fill in unset fields of `obj`, a decoded object of type `rt`, in place."""
+    if rt.custom is not None:
+        rt.custom.default(obj)
+        return
     defaulter = _DEFAULTERS.get((rt.group, rt.kind))
     if defaulter is not None and isinstance(obj, dict):
         defaulter(obj)
@@ -544,4 +548,5 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
     ("rbac.authorization.k8s.io", "RoleBinding"): _role_binding,
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _role_binding,
+    **defaults_config.DEFAULTERS,
 }

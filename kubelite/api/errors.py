@@ -16,6 +16,8 @@ Every failure the API server reports is an `APIError`; its `status()` is the
     ├── Invalid             422   validation failed; one cause per bad field
     ├── TooManyRequests     429
     ├── InternalError       500   unexpected; logged once with its traceback
+    ├── Unknown             500   a failure Kubernetes reports without a reason (a
+    │                             server-side apply body its schema cannot type)
     └── ServiceUnavailable  503
 
 Test errors with the predicates at the bottom (`is_not_found(err)`), never by
@@ -132,6 +134,8 @@ class APIError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -191,6 +195,11 @@ class TooManyRequests(APIError):
 
 class InternalError(APIError):
     code, reason = 500, "InternalError"
+
+
+class Unknown(APIError):
+    code = 500
+    reason = ""
 
 
 class ServiceUnavailable(APIError):

@@ -271,6 +271,7 @@ NAME_VALIDATORS: dict[tuple[str, str], NameValidator] = {
     ("rbac.authorization.k8s.io", "ClusterRole"): name_is_path_segment,
     ("rbac.authorization.k8s.io", "RoleBinding"): name_is_path_segment,
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): name_is_path_segment,
+    ("apiregistration.k8s.io", "APIService"): name_is_path_segment,
 }
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kubelite.api.crd.definition import CustomResource
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ_VERBS = ("get", "list", "watch")
@@ -47,6 +51,8 @@ class ResourceType:
     storage_group: str | None = None
     # Extra field selectors beyond metadata.name / metadata.namespace.
     field_selectors: tuple[str, ...] = ()
+    # Set for a version of a custom resource: its schema, columns, subresources (crd/).
+    custom: CustomResource | None = None
 
     @property
     def group_version(self) -> str:
@@ -452,7 +458,227 @@ def builtin_resources() -> list[ResourceType]:
             short_names=("pc",),
         ),
     ]
-    return core + apps + batch + others
+    named = apps + batch + others + api_extension_resources()
+    # Groups in Kubernetes' discovery order (highest priority first); a stable sort keeps
+    # each group's resources, and its preferred version first.
+    return core + sorted(named, key=lambda rt: (-GROUP_PRIORITY[rt.group][0], rt.group))
+
+
+# group -> (group priority, version priority): the order Kubernetes' aggregator lists groups
+# in (`/apis`), and the priorities of the local APIServices it registers for them.
+GROUP_PRIORITY: dict[str, tuple[int, int]] = {
+    "": (18000, 1),
+    "apiregistration.k8s.io": (18000, 15),
+    "apps": (17800, 15),
+    "events.k8s.io": (17750, 15),
+    "authentication.k8s.io": (17700, 15),
+    "authorization.k8s.io": (17600, 15),
+    "autoscaling": (17500, 15),
+    "batch": (17400, 15),
+    "certificates.k8s.io": (17300, 15),
+    "networking.k8s.io": (17200, 15),
+    "policy": (17100, 15),
+    "rbac.authorization.k8s.io": (17000, 15),
+    "storage.k8s.io": (16800, 15),
+    "admissionregistration.k8s.io": (16700, 15),
+    "apiextensions.k8s.io": (16700, 15),
+    "scheduling.k8s.io": (16600, 15),
+    "coordination.k8s.io": (16500, 15),
+    "node.k8s.io": (16300, 15),
+    "discovery.k8s.io": (16200, 15),
+    "flowcontrol.apiserver.k8s.io": (16100, 21),
+}
+
+
+_API_EXTENSIONS = ("api-extensions",)
+CREATE_ONLY = ("create",)
+
+
+def api_extension_resources() -> list[ResourceType]:
+    """The groups served beside the workload APIs: storage and node plumbing, autoscaling,
+    certificates, admission and flow-control configuration, aggregation, custom resource
+    definitions, and the review APIs (create-only: they answer, nothing is stored)."""
+    R = ResourceType
+    ar, fc, st = "admissionregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "storage.k8s.io"
+    hpa_prefix = "/registry/horizontalpodautoscalers"
+    return [
+        R(
+            "apiregistration.k8s.io",
+            "v1",
+            "apiservices",
+            "apiservice",
+            "APIService",
+            False,
+            categories=_API_EXTENSIONS,
+            subresources=(_status("APIService"),),
+        ),
+        R(
+            "authentication.k8s.io",
+            "v1",
+            "selfsubjectreviews",
+            "selfsubjectreview",
+            "SelfSubjectReview",
+            False,
+            verbs=CREATE_ONLY,
+        ),
+        R(
+            "authentication.k8s.io",
+            "v1",
+            "tokenreviews",
+            "tokenreview",
+            "TokenReview",
+            False,
+            verbs=CREATE_ONLY,
+        ),
+        R(
+            "authorization.k8s.io",
+            "v1",
+            "localsubjectaccessreviews",
+            "localsubjectaccessreview",
+            "LocalSubjectAccessReview",
+            True,
+            verbs=CREATE_ONLY,
+        ),
+        R(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            False,
+            verbs=CREATE_ONLY,
+        ),
+        R(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            "SelfSubjectRulesReview",
+            False,
+            verbs=CREATE_ONLY,
+        ),
+        R(
+            "authorization.k8s.io",
+            "v1",
+            "subjectaccessreviews",
+            "subjectaccessreview",
+            "SubjectAccessReview",
+            False,
+            verbs=CREATE_ONLY,
+        ),
+        # autoscaling/v2 first: the preferred version, and the one objects are stored in.
+        R(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscaler",
+            "HorizontalPodAutoscaler",
+            True,
+            short_names=("hpa",),
+            categories=("all",),
+            subresources=(_status("HorizontalPodAutoscaler"),),
+            storage_prefix=hpa_prefix,
+        ),
+        R(
+            "autoscaling",
+            "v1",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscaler",
+            "HorizontalPodAutoscaler",
+            True,
+            short_names=("hpa",),
+            categories=("all",),
+            subresources=(_status("HorizontalPodAutoscaler"),),
+            storage_prefix=hpa_prefix,
+            storage_version="v2",
+        ),
+        R(
+            "certificates.k8s.io",
+            "v1",
+            "certificatesigningrequests",
+            "certificatesigningrequest",
+            "CertificateSigningRequest",
+            False,
+            short_names=("csr",),
+            subresources=(
+                Subresource("approval", "CertificateSigningRequest", STATUS_VERBS),
+                _status("CertificateSigningRequest"),
+            ),
+            field_selectors=("spec.signerName",),
+        ),
+        R(st, "v1", "csidrivers", "csidriver", "CSIDriver", False),
+        R(st, "v1", "csinodes", "csinode", "CSINode", False),
+        R(st, "v1", "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", True),
+        R(st, "v1", "storageclasses", "storageclass", "StorageClass", False, short_names=("sc",)),
+        R(
+            st,
+            "v1",
+            "volumeattachments",
+            "volumeattachment",
+            "VolumeAttachment",
+            False,
+            subresources=(_status("VolumeAttachment"),),
+        ),
+        R(
+            ar,
+            "v1",
+            "mutatingwebhookconfigurations",
+            "mutatingwebhookconfiguration",
+            "MutatingWebhookConfiguration",
+            False,
+            categories=_API_EXTENSIONS,
+        ),
+        R(
+            ar,
+            "v1",
+            "validatingadmissionpolicies",
+            "validatingadmissionpolicy",
+            "ValidatingAdmissionPolicy",
+            False,
+            categories=_API_EXTENSIONS,
+            subresources=(_status("ValidatingAdmissionPolicy"),),
+        ),
+        R(
+            ar,
+            "v1",
+            "validatingadmissionpolicybindings",
+            "validatingadmissionpolicybinding",
+            "ValidatingAdmissionPolicyBinding",
+            False,
+            categories=_API_EXTENSIONS,
+        ),
+        R(
+            ar,
+            "v1",
+            "validatingwebhookconfigurations",
+            "validatingwebhookconfiguration",
+            "ValidatingWebhookConfiguration",
+            False,
+            categories=_API_EXTENSIONS,
+        ),
+        R(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "customresourcedefinition",
+            "CustomResourceDefinition",
+            False,
+            short_names=("crd", "crds"),
+            categories=_API_EXTENSIONS,
+            subresources=(_status("CustomResourceDefinition"),),
+        ),
+        R("node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", False),
+        R(fc, "v1", "flowschemas", "flowschema", "FlowSchema", False, subresources=(_status("FlowSchema"),)),
+        R(
+            fc,
+            "v1",
+            "prioritylevelconfigurations",
+            "prioritylevelconfiguration",
+            "PriorityLevelConfiguration",
+            False,
+            subresources=(_status("PriorityLevelConfiguration"),),
+        ),
+    ]
 
 
 # Kinds whose main endpoint ignores `.status` (it is written through /status only).

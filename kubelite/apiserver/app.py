@@ -20,7 +20,7 @@ import kubelite
 from kubelite.api import errors
 from kubelite.api.resources import ResourceCatalog
 from kubelite.apiserver import discovery, openapi, openapi_v2
-from kubelite.apiserver.authn import PUBLIC_PATHS, Authenticator
+from kubelite.apiserver.authn import AUTHENTICATOR, PUBLIC_PATHS, Authenticator, impersonate
 from kubelite.apiserver.dispatch import handler_for
 from kubelite.apiserver.metrics import metrics_handler
 from kubelite.apiserver.registry import Registry
@@ -97,7 +97,7 @@ def auth_middleware(authn: Authenticator) -> Middleware:
         user = authn.authenticate(request)
         if user.anonymous and request.path not in PUBLIC_PATHS:
             raise errors.Unauthorized("Unauthorized")
-        request["user"] = user
+        request["user"] = impersonate(user, request.headers)
         return await handler(request)
 
     return middleware
@@ -119,6 +119,7 @@ class APIApp:
         self.app = web.Application(
             middlewares=[error_middleware, auth_middleware(authn)], client_max_size=MAX_REQUEST_BODY_BYTES
         )
+        self.app[AUTHENTICATOR] = authn
         r = self.app.router
         r.add_get("/version", self.version)
         r.add_get("/metrics", metrics_handler(registry.cache, catalog))

@@ -10,6 +10,11 @@ Tried in order, as Kubernetes chains its authenticators:
    paths (/version, /healthz, /livez, /readyz) accept until RBAC lands.
 
 Every authenticated user also belongs to `system:authenticated`.
+
+After authentication a request may ask to act as someone else with the `Impersonate-User`,
+`Impersonate-Group`, `Impersonate-Uid` and `Impersonate-Extra-<key>` headers (kubectl
+`--as`, `--as-group`); `impersonate` turns them into the user the request runs as. Every
+authenticated user may impersonate until RBAC decides who may.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ import csv
 import hmac
 import io
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -66,6 +73,8 @@ def load_token_file(path: Path) -> list[StaticToken]:
 
 
 class Authenticator:
+    """Who a request comes from: its client certificate, else its bearer token."""
+
     def __init__(self, tokens: list[StaticToken] | None = None) -> None:
         self._tokens = tokens or []
 
@@ -75,9 +84,7 @@ class Authenticator:
             user = self._from_token(request)
         if user is None:
             return ANONYMOUS
-        return UserInfo(
-            user.name, user.uid, tuple(dict.fromkeys((*user.groups, "system:authenticated"))), user.extra
-        )
+        return with_authenticated(user)
 
     def _from_certificate(self, request: web.Request) -> UserInfo | None:
         transport = request.transport
@@ -105,8 +112,51 @@ class Authenticator:
             if header:
                 raise errors.Unauthorized("Unauthorized")
             return None
-        token = header[7:].strip()
+        user = self.authenticate_token(header[7:].strip())
+        if user is None:
+            raise errors.Unauthorized("Unauthorized")
+        return user
+
+    def authenticate_token(self, token: str) -> UserInfo | None:
+        """The user a bearer token belongs to, or None (what a TokenReview asks)."""
         for st in self._tokens:
             if hmac.compare_digest(st.token, token):
-                return st.user
-        raise errors.Unauthorized("Unauthorized")
+                return with_authenticated(st.user)
+        return None
+
+
+def with_authenticated(user: UserInfo) -> UserInfo:
+    return UserInfo(
+        user.name, user.uid, tuple(dict.fromkeys((*user.groups, "system:authenticated"))), user.extra
+    )
+
+
+_SA_PREFIX = "system:serviceaccount:"
+
+
+def impersonate(user: UserInfo, headers: Mapping[str, str]) -> UserInfo:
+    """The user the request acts as: `user` itself, or whom the Impersonate-* headers name."""
+    name = headers.get("Impersonate-User", "")
+    groups = headers.getall("Impersonate-Group", []) if hasattr(headers, "getall") else []
+    uid = headers.get("Impersonate-Uid", "")
+    extra: dict[str, list[str]] = {}
+    for key in headers:
+        if key.lower().startswith("impersonate-extra-"):
+            values = headers.getall(key, []) if hasattr(headers, "getall") else [headers[key]]
+            extra.setdefault(unquote(key[len("impersonate-extra-") :]).lower(), []).extend(values)
+    if not name:
+        if groups or uid or extra:
+            raise errors.InternalError("requested impersonation of groups, uid or extra without a user")
+        return user
+    group_list = list(groups)
+    if name.startswith(_SA_PREFIX):
+        namespace = name[len(_SA_PREFIX) :].split(":", 1)[0]
+        group_list += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    if name != ANONYMOUS.name:
+        group_list.append("system:authenticated")
+    return UserInfo(name, uid, tuple(dict.fromkeys(group_list)), extra)
+
+
+# The application's authenticator, for handlers that authenticate more than their request
+# (TokenReview).
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)

@@ -43,5 +43,5 @@ async def bind(registry: Registry, request: web.Request, info: RequestInfo) -> w
         status["conditions"] = conds
         return cur
 
-    await registry.update(pods, info.namespace, pod_name, mutate, ctx, subresource="")
+    await registry.update(pods, info.namespace, pod_name, mutate, ctx, subresource="binding")
     return success_status(201)

@@ -2,13 +2,25 @@
 
 Events are stored once, as core/v1 Events; events.k8s.io/v1 serves the same objects
 with the newer field names (note <- message, regarding <- involvedObject, ...).
+HorizontalPodAutoscalers are stored as autoscaling/v2 and served as v1 too
+(`kubelite.api.autoscaling`). Custom objects are stored in their CRD's storage version and
+served in every served version with conversion `None`.
+
+Validation reads the stored version of a group (an autoscaling/v1 write is validated as
+the v2 object it becomes, as Kubernetes validates its internal version); only a kind
+served from another group's storage (events.k8s.io) is validated as the client wrote it.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
+from kubelite.api import autoscaling
 from kubelite.api.resources import ResourceType
+
+Converter = Callable[[dict[str, Any]], dict[str, Any]]
 
 # (core/v1 field, events.k8s.io/v1 field)
 _RENAMES = (
@@ -30,19 +42,42 @@ _RENAMES = (
 
 
 def needed(rt: ResourceType) -> bool:
-    return rt.stored_group != rt.group or rt.stored_version != rt.version
+    # Custom objects are pruned and defaulted by the served version's schema on every read.
+    return rt.custom is not None or rt.stored_group != rt.group or rt.stored_version != rt.version
+
+
+def validates_external(rt: ResourceType) -> bool:
+    """True when validators must see the served form (a kind stored in another group)."""
+    return rt.stored_group != rt.group
 
 
 def to_external(rt: ResourceType, stored: dict[str, Any]) -> dict[str, Any]:
-    if rt.group == "events.k8s.io":
-        return _core_to_events(stored)
-    return stored
+    """The stored object as `rt`'s version serves it (a new object; `stored` is unchanged)."""
+    if rt.custom is not None:
+        return _custom_to_external(rt, stored)
+    convert = _CONVERTERS.get((rt.group, rt.version))
+    return stored if convert is None else convert[0](stored)
 
 
 def to_internal(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-    if rt.group == "events.k8s.io":
-        return _events_to_core(obj)
-    return obj
+    """A body of `rt`'s version in the stored version."""
+    if rt.custom is not None:
+        obj["apiVersion"] = f"{rt.group}/{rt.custom.storage_version}"
+        return obj
+    convert = _CONVERTERS.get((rt.group, rt.version))
+    return obj if convert is None else convert[1](obj)
+
+
+def _custom_to_external(rt: ResourceType, stored: dict[str, Any]) -> dict[str, Any]:
+    """Conversion `None` (only apiVersion changes), then the served version's schema:
+    unknown fields pruned, defaults applied (so a default added to a CRD shows on objects
+    stored before it)."""
+    assert rt.custom is not None
+    out = copy.deepcopy(stored)
+    out["apiVersion"] = rt.group_version
+    rt.custom.prune(out)
+    rt.custom.default(out)
+    return out
 
 
 def _core_to_events(ev: dict[str, Any]) -> dict[str, Any]:
@@ -79,3 +114,10 @@ def _events_to_core(ev: dict[str, Any]) -> dict[str, Any]:
             src["host"] = ev["reportingInstance"]
         out["source"] = src
     return out
+
+
+# (group, version) served -> (stored -> served, served -> stored)
+_CONVERTERS: dict[tuple[str, str], tuple[Converter, Converter]] = {
+    ("events.k8s.io", "v1"): (_core_to_events, _events_to_core),
+    ("autoscaling", "v1"): (autoscaling.to_v1, autoscaling.to_v2),
+}

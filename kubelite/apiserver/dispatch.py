@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubelite.apiserver import componentstatus, scale
+from kubelite.apiserver import componentstatus, reviews, scale
 from kubelite.apiserver.binding import bind
 from kubelite.apiserver.eviction import evict
 from kubelite.apiserver.finalize import finalize_namespace
@@ -69,13 +69,23 @@ SUBRESOURCES: dict[str, Verbs] = {
     "binding": Verbs(create=bind),
     "eviction": Verbs(create=evict),
     "finalize": Verbs(update=finalize_namespace),
+    # A CertificateSigningRequest's conditions (approve, deny), restricted by the strategy.
+    "approval": Verbs(get=get_object, update=update_object, patch=patch_object),
 }
+
+_REVIEW = Verbs(create=reviews.create_review)
 
 SPECIAL_RESOURCES: dict[tuple[str, str], Verbs] = {
     ("", "componentstatuses"): Verbs(
         get=componentstatus.get_component_status, list=componentstatus.list_component_statuses
     ),
     ("", "bindings"): Verbs(create=bind),
+    ("authorization.k8s.io", "subjectaccessreviews"): _REVIEW,
+    ("authorization.k8s.io", "localsubjectaccessreviews"): _REVIEW,
+    ("authorization.k8s.io", "selfsubjectaccessreviews"): _REVIEW,
+    ("authorization.k8s.io", "selfsubjectrulesreviews"): _REVIEW,
+    ("authentication.k8s.io", "tokenreviews"): _REVIEW,
+    ("authentication.k8s.io", "selfsubjectreviews"): _REVIEW,
 }
 
 

@@ -8,7 +8,7 @@ depends on the request's `fieldValidation`:
     Warn     drop them and send one `Warning: 299 - "unknown field \\"spec.foo\\""` header
              each (the default when the parameter is absent)
     Strict   400 BadRequest: `strict decoding error: unknown field "spec.foo", duplicate
-             field "spec.replicas"` (every problem, in document order)
+             field "spec.replicas"` (every unknown field, then every duplicate)
 
 orjson keeps the last duplicate without saying so, so duplicates are found with a second
 parse, only when the mode asks for them, and only when the body is not exactly what orjson
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import yaml
 
 from kubelite.api import decoding, errors, schema
 from kubelite.api.resources import ResourceType
@@ -82,6 +83,41 @@ def _walk_duplicates(value: Any, path: str, out: list[str]) -> None:
             _walk_duplicates(child, f"{path}[{i}]", out)
 
 
+class _DuplicateKeys(yaml.SafeLoader):
+    """A YAML reader that only builds nodes (never objects), to see every key of a mapping."""
+
+
+def yaml_duplicates(raw: bytes) -> list[str]:
+    """`line N: key "k" already set in map` for each key repeated inside one YAML (or JSON)
+    mapping, as the YAML decoder Kubernetes uses for apply bodies reports them."""
+    try:
+        node = yaml.compose(raw, Loader=_DuplicateKeys)
+    except yaml.YAMLError:
+        return []
+    out: list[str] = []
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        out.append(f'line {key.start_mark.line + 1}: key "{key.value}" already set in map')
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return sorted(out, key=lambda line: int(line.split(":", 1)[0].split()[1]))
+
+
+def unknown_fields(rt: ResourceType, obj: dict[str, Any]) -> list[str]:
+    """Paths of fields the resource's schema does not declare."""
+    if rt.custom is not None:
+        return rt.custom.unknown_fields(obj)
+    return schema.unknown_fields(rt.group, rt.version, rt.kind, obj)
+
+
 def check(
     rt: ResourceType,
     obj: dict[str, Any],
@@ -102,9 +138,10 @@ def check(
     if mode == IGNORE:
         prune_unknown(rt, obj)
         return
-    unknown = schema.unknown_fields(rt.group, rt.version, rt.kind, obj)
-    problems = [f'duplicate field "{d}"' for d in duplicates]
-    problems += [f'unknown field "{u}"' for u in unknown if u not in duplicates]
+    unknown = unknown_fields(rt, obj)
+    # Kubernetes' strict decoder reports the unknown fields first, then the duplicates.
+    problems = [f'unknown field "{u}"' for u in unknown if u not in duplicates]
+    problems += [f'duplicate field "{d}"' for d in duplicates]
     if not problems:
         return
     if mode == STRICT:
@@ -127,6 +164,9 @@ def decode_prefix(rt: ResourceType) -> str:
 
 def prune_unknown(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Drop fields the kind's schema does not declare, as decoding into a type does."""
+    if rt.custom is not None:
+        rt.custom.prune(obj)
+        return
     root = schema.kind_schema(rt.group, rt.version, rt.kind)
     if root is not None:
         _prune(root, obj)

@@ -95,6 +95,11 @@ async def list_objects(registry: Registry, request: web.Request, info: RequestIn
 async def create_object(registry: Registry, request: web.Request, info: RequestInfo) -> web.StreamResponse:
     rt = info.rt
     require_verb(rt, "create")
+    if rt.custom is not None and rt.custom.terminating:
+        raise errors.MethodNotAllowed(
+            "create not allowed while custom resource definition is terminating",
+            details={"group": rt.group, "kind": rt.plural},
+        )
     ctx = request_context(request)
     body = decode_checked(rt, await read_body(request), request.headers.get("Content-Type", ""), ctx)
     check_type(rt, body)

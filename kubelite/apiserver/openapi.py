@@ -25,6 +25,7 @@ not published (clients use `?watch=true` on the list path), and neither is proto
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable
 from typing import Any
@@ -212,11 +213,22 @@ def _list_schema(group: str, version: str, kind: str, item_ref: str) -> dict[str
 
 class _Schemas:
     """The component schemas one document publishes: published definitions by name, plus
-    schemas made up for kinds that have none."""
+    schemas made up for kinds that have none, and the schemas of custom resources (in their
+    OpenAPI v2 flavour when `v2`, see `custom_resource_schema`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, v2: bool = False) -> None:
         self.roots: set[str] = set(ALWAYS_INCLUDED)
         self.made_up: dict[str, dict[str, Any]] = {}
+        self.v2 = v2
+
+    def custom(self, rt: ResourceType) -> str:
+        """Register a custom resource's kind and list schemas; the kind's component name."""
+        name = synthesized_name(rt.group, rt.version, rt.kind)
+        self.made_up[name] = custom_resource_schema(rt, v2=self.v2)
+        list_name = synthesized_name(rt.group, rt.version, rt.kind + "List")
+        self.made_up[list_name] = _list_schema(rt.group, rt.version, rt.kind, name)
+        self.roots.update((OBJECT_META, LIST_META))
+        return name
 
     def kind(self, group: str, version: str, kind: str) -> str:
         name = schema.definition_for_kind(group, version, kind)
@@ -241,6 +253,105 @@ class _Schemas:
         out: dict[str, Any] = {name: component(name) for name in reachable(self.roots)}
         out.update(self.made_up)
         return dict(sorted(out.items()))
+
+
+# --- custom resources -------------------------------------------------------------------
+
+_METADATA_DESCRIPTION = (
+    "Standard object's metadata. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+)
+_EMBEDDED_API_VERSION = (
+    "apiVersion defines the versioned schema of this representation of an object. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"
+)
+_EMBEDDED_KIND = (
+    "kind is a string value representing the type of this object. In CamelCase. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+)
+_TYPE_META_SOURCE = "io.k8s.api.core.v1.Pod"
+
+
+def _type_meta(field: str) -> dict[str, Any]:
+    described = schema.definition(_TYPE_META_SOURCE)["properties"][field].get("description", "")
+    return {"description": described, "type": "string"}
+
+
+def _metadata_ref() -> dict[str, Any]:
+    return {"allOf": [_component_ref(OBJECT_META)], "description": _METADATA_DESCRIPTION}
+
+
+def custom_resource_schema(rt: ResourceType, *, v2: bool = False) -> dict[str, Any]:
+    """A CRD version's schema as Kubernetes publishes it: the CRD's own schema with the
+    type-meta and metadata properties added (also to embedded resources), tagged with its
+    group-version-kind. OpenAPI v2 gets the flavour kubectl 1.27/1.28 validate with: no
+    `nullable`, no `anyOf`/`oneOf`/`allOf`/`not`, nothing below a node that keeps unknown
+    fields, and a bare `type: object` for a kind that keeps unknown fields at the root."""
+    assert rt.custom is not None
+    raw = rt.custom.raw_schema
+    gvk = [_gvk(rt.group, rt.version, rt.kind)]
+    if raw is None or (v2 and raw.get("x-kubernetes-preserve-unknown-fields") is True):
+        return {"type": "object", "x-kubernetes-group-version-kind": gvk}
+    out = _v2_flavour(copy.deepcopy(raw)) if v2 else copy.deepcopy(raw)
+    props = out.setdefault("properties", {})
+    props["apiVersion"] = _type_meta("apiVersion")
+    props["kind"] = _type_meta("kind")
+    props["metadata"] = _metadata_ref()
+    for key, sub in props.items():
+        if key not in ("apiVersion", "kind", "metadata"):
+            _embedded(sub, v2=v2)
+    out["x-kubernetes-group-version-kind"] = gvk
+    return out
+
+
+def _embedded(node: Any, *, v2: bool) -> None:
+    if not isinstance(node, dict):
+        return
+    for sub in (node.get("properties") or {}).values():
+        _embedded(sub, v2=v2)
+    for key in ("items", "additionalProperties"):
+        _embedded(node.get(key), v2=v2)
+    if v2 and node.get("x-kubernetes-preserve-unknown-fields") is True:
+        return
+    if node.get("x-kubernetes-embedded-resource") is True:
+        props = node.setdefault("properties", {})
+        props["apiVersion"] = {"description": _EMBEDDED_API_VERSION, "type": "string"}
+        props["kind"] = {"description": _EMBEDDED_KIND, "type": "string"}
+        props["metadata"] = _metadata_ref()
+        required = node.setdefault("required", [])
+        for name in ("kind", "apiVersion"):
+            if name not in required:
+                required.append(name)
+
+
+def _v2_flavour(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    for key in ("allOf", "anyOf", "oneOf", "not"):
+        node.pop(key, None)
+    if node.pop("nullable", False) is True:
+        node.pop("type", None)
+        node.pop("items", None)
+        node.pop("properties", None)
+    if node.get("x-kubernetes-preserve-unknown-fields") is True:
+        node.pop("items", None)
+        node.pop("properties", None)
+        if node.get("type") == "object":
+            node.pop("type")
+    if node.get("type") == "array" and "items" not in node:
+        node.pop("type")
+    props = node.get("properties") or {}
+    nullable = [k for k, v in props.items() if isinstance(v, dict) and v.get("nullable") is True]
+    if nullable and isinstance(node.get("required"), list):
+        node["required"] = [r for r in node["required"] if r not in nullable]
+        if not node["required"]:
+            node.pop("required")
+    for sub in props.values():
+        _v2_flavour(sub)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            _v2_flavour(node[key])
+    return node
 
 
 # --- paths and operations ----------------------------------------------------------------
@@ -367,7 +478,10 @@ class _PathBuilder:
 
     def add_resource(self, rt: ResourceType) -> None:
         verbs = set(rt.verbs)
-        kind_ref = self.schemas.kind(rt.group, rt.version, rt.kind)
+        if rt.custom is not None:
+            kind_ref = self.schemas.custom(rt)
+        else:
+            kind_ref = self.schemas.kind(rt.group, rt.version, rt.kind)
         gvk = _gvk(rt.group, rt.version, rt.kind)
         scoped = "Namespaced" if rt.namespaced else ""
         name_id = f"{self.op_prefix}{scoped}{rt.kind}"
@@ -509,7 +623,10 @@ class _PathBuilder:
         )
 
     def _list(self, rt: ResourceType, op_id: str, gvk: dict[str, str]) -> dict[str, Any]:
-        list_ref = self.schemas.list_of(rt.group, rt.version, rt.kind)
+        if rt.custom is not None:
+            list_ref = synthesized_name(rt.group, rt.version, rt.kind + "List")
+        else:
+            list_ref = self.schemas.list_of(rt.group, rt.version, rt.kind)
         return self._operation(
             op_id=op_id,
             action="list",
@@ -533,9 +650,12 @@ class _PathBuilder:
 # --- documents ---------------------------------------------------------------------------
 
 
-def build_document(resources: Iterable[ResourceType], group: str, version: str) -> dict[str, Any]:
-    """The OpenAPI v3 document (as a dict) for one group-version's resources."""
-    schemas = _Schemas()
+def build_document(
+    resources: Iterable[ResourceType], group: str, version: str, *, v2: bool = False
+) -> dict[str, Any]:
+    """The OpenAPI v3 document (as a dict) for one group-version's resources (with custom
+    resources' schemas in their v2 flavour when `v2`, for `openapi_v2`)."""
+    schemas = _Schemas(v2=v2)
     builder = _PathBuilder(group, version, schemas)
     builder.add_resource_list()
     for rt in resources:

@@ -156,7 +156,7 @@ def build_document(catalog: ResourceCatalog) -> dict[str, Any]:
         entries = catalog.in_group_version(group, version)
         if not entries:
             continue
-        v3 = openapi.build_document(entries, group, version)
+        v3 = openapi.build_document(entries, group, version, v2=True)
         for path, item in v3["paths"].items():
             paths[path] = convert_path_item(item)
         for name, v3_schema in v3["components"]["schemas"].items():

@@ -19,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.api.resources import ResourceType
 from kubelite.apiserver import apply as ssa
 from kubelite.apiserver import conversion, fieldvalidation, scale
 from kubelite.apiserver import patch as patching
@@ -49,12 +50,19 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
             f"the body of the request was in an unknown format - "
             f"accepted media types include: {', '.join(ACCEPTED)}"
         )
+    if rt.custom is not None and ptype == patching.STRATEGIC_MERGE_PATCH:
+        # Custom resources have no patch strategies to merge by (as in Kubernetes).
+        accepted = [t for t in ACCEPTED if t != patching.STRATEGIC_MERGE_PATCH]
+        raise errors.UnsupportedMediaType(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(accepted)
+        )
     raw = await read_body(request)
+    if ptype == patching.APPLY_PATCH:
+        return await _apply(registry, request, info, ctx, raw)
     dups = []
     if ctx.field_validation != fieldvalidation.IGNORE and ptype != patching.JSON_PATCH:
         dups = fieldvalidation.duplicate_fields(raw, "application/json")
-    if ptype == patching.APPLY_PATCH:
-        return await _apply(registry, request, info, ctx, raw, dups)
     patch_doc = decode_body(raw, ptype)
     pinned = patching.pinned_resource_version(ptype, patch_doc)
 
@@ -63,7 +71,7 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
         def mutate_scale(cur: dict[str, Any]) -> dict[str, Any]:
             current_scale = scale.to_scale(rt, cur)
             patched = patching.apply_patch(ptype, current_scale, patch_doc, None)
-            cur.setdefault("spec", {})["replicas"] = scale.replicas_from(patched)
+            scale.set_spec_replicas(rt, cur, scale.replicas_from(patched))
             return cur
 
         updated = await registry.update(
@@ -87,13 +95,35 @@ async def patch_object(registry: Registry, request: web.Request, info: RequestIn
     return object_response(rt, updated, 200, ctx)
 
 
+def _check_apply_fields(
+    rt: ResourceType, info: RequestInfo, config: dict[str, Any], raw: bytes, ctx: RequestContext
+) -> None:
+    """An apply body is typed by the kind's schema whatever fieldValidation says (a field the
+    schema lacks fails the request, as Kubernetes' server-side apply does); repeated YAML
+    keys are then refused or warned about as fieldValidation says."""
+    unknown = fieldvalidation.unknown_fields(rt, config) if not info.subresource else []
+    if unknown:
+        where = f"{info.namespace}/{info.name}; {rt.group_version}, Kind={rt.kind}"
+        problems = [f".{u}: field not declared in schema" for u in unknown]
+        detail = problems[0] if len(problems) == 1 else "\n".join(["errors:", *("  " + p for p in problems)])
+        raise errors.Unknown(f"failed to create typed patch object ({where}): {detail}")
+    if ctx.field_validation == fieldvalidation.IGNORE:
+        return
+    duplicates = fieldvalidation.yaml_duplicates(raw)
+    if not duplicates:
+        return
+    text = "error converting YAML to JSON: yaml: unmarshal errors:\n  " + "\n  ".join(duplicates)
+    if ctx.field_validation == fieldvalidation.STRICT:
+        raise errors.BadRequest(f"error strict decoding YAML: {text}")
+    ctx.warnings.append(text)
+
+
 async def _apply(
     registry: Registry,
     request: web.Request,
     info: RequestInfo,
     ctx: RequestContext,
     raw: bytes,
-    dups: list[str],
 ) -> web.StreamResponse:
     rt = info.rt
     if info.subresource not in ("", "status", "scale"):
@@ -111,7 +141,7 @@ async def _apply(
     check_name(info, config)
     check_namespace(info, config)
     md["name"] = info.name
-    fieldvalidation.check(rt, config, ctx.field_validation, ctx.warnings, duplicates=dups)
+    _check_apply_fields(rt, info, config, raw, ctx)
     pinned = md.get("resourceVersion") if isinstance(md.get("resourceVersion"), str) else ""
     ctx.operation = "Apply"
 

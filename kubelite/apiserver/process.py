@@ -26,10 +26,12 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
-from kubelite.apiserver import bootstrap
+from kubelite.apiserver import apiservices, bootstrap
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
+from kubelite.apiserver.crd.controller import CRDController
+from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
@@ -86,10 +88,12 @@ class APIServer:
             defaults=_defaults(),
             validate=_validator(),
         )
+        self.registry.admission.append(PriorityAdmission(self.registry))
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"
         self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health)
+        self.crds = CRDController(self.registry)
         self.port = options.port
 
     async def health(self) -> dict[str, bool]:
@@ -128,9 +132,12 @@ class APIServer:
         runner: web.AppRunner | None = None
         try:
             await bootstrap.ensure_system_namespaces(self.registry)
+            await ensure_system_priority_classes(self.registry)
             await bootstrap.ensure_kubernetes_service(
                 self.registry, self.allocator, self.options.advertise_address, self.options.port
             )
+            await self.crds.sync_existing()
+            await apiservices.sync(self.registry)
             runner = web.AppRunner(self.app.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             site = web.TCPSite(
@@ -147,10 +154,10 @@ class APIServer:
             log.info("API server listening", extra={"port": self.port})
             if ready is not None:
                 ready.set()
-            if self.options.compaction_interval > 0:
-                await self._compact_loop()
-            else:
-                await asyncio.Event().wait()  # serve until cancelled
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.crds.run(), name="crds")
+                if self.options.compaction_interval > 0:
+                    tg.create_task(self._compact_loop(), name="compactor")
         finally:
             if runner is not None:
                 await runner.cleanup()

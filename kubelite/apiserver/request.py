@@ -271,6 +271,8 @@ def request_context(request: web.Request, *, body_dry_run: list[str] | None = No
     return RequestContext(
         user=getattr(user, "name", ""),
         groups=getattr(user, "groups", ()),
+        uid=getattr(user, "uid", ""),
+        extra=dict(getattr(user, "extra", {}) or {}),
         dry_run=bool(dry),
         field_manager=manager or default_manager(request.headers.get("User-Agent", "")),
         field_validation=mode or "Warn",

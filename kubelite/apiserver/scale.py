@@ -1,5 +1,9 @@
 """The `scale` subresource: a Scale (autoscaling/v1) view of a workload's replicas.
 
+Built-in workloads keep them at `spec.replicas`, `status.replicas` and `spec.selector`; a
+custom resource at the JSON paths its CRD names (`specReplicasPath`, `statusReplicasPath`,
+`labelSelectorPath`, the last one holding a selector already in string form).
+
 GET and PUT are served here; PATCH (json, merge and apply patches on the Scale) by
 `patchhandler.py`, which uses `to_scale`, `replicas_from` and `parent_config`.
 """
@@ -39,7 +43,7 @@ async def update_scale(registry: Registry, request: web.Request, info: RequestIn
     replicas = replicas_from(body)
 
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-        cur.setdefault("spec", {})["replicas"] = replicas
+        set_spec_replicas(info.rt, cur, replicas)
         return cur
 
     pinned = body["metadata"].get("resourceVersion", "")
@@ -49,13 +53,55 @@ async def update_scale(registry: Registry, request: web.Request, info: RequestIn
     return json_response(orjson.dumps(to_scale(info.rt, updated)), 200, ctx)
 
 
+def _path(text: str) -> list[str]:
+    return [p for p in text.strip().lstrip(".").split(".") if p]
+
+
+def _get(obj: Any, path: str) -> Any:
+    for key in _path(path):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def set_spec_replicas(rt: ResourceType, obj: dict[str, Any], replicas: int) -> None:
+    """Write a Scale's spec.replicas into the object it scales."""
+    keys = ["spec", "replicas"]
+    if rt.custom is not None and rt.custom.scale is not None:
+        keys = _path(rt.custom.scale.get("specReplicasPath", ".spec.replicas"))
+    target = obj
+    for key in keys[:-1]:
+        nxt = target.get(key)
+        if not isinstance(nxt, dict):
+            nxt = target[key] = {}
+        target = nxt
+    target[keys[-1]] = replicas
+
+
+def _custom(rt: ResourceType) -> bool:
+    return rt.custom is not None and rt.custom.scale is not None
+
+
+def _custom_scale(rt: ResourceType, obj: dict[str, Any]) -> tuple[Any, Any, str]:
+    assert rt.custom is not None and rt.custom.scale is not None
+    paths = rt.custom.scale
+    replicas = _get(obj, paths.get("specReplicasPath", ""))
+    current = _get(obj, paths.get("statusReplicasPath", ""))
+    selector = _get(obj, paths["labelSelectorPath"]) if paths.get("labelSelectorPath") else ""
+    return replicas or 0, current or 0, selector if isinstance(selector, str) else ""
+
+
 def to_scale(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     from kubelite.api.selectors import format_label_selector
 
     md = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     selector = spec.get("selector")
-    if rt.kind == "ReplicationController":
+    if _custom(rt):
+        replicas, current, text = _custom_scale(rt, obj)
+        spec, status = {"replicas": replicas}, {"replicas": current}
+    elif rt.kind == "ReplicationController":
         # An RC's selector is a plain map.
         text = ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
     else:

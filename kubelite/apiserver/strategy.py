@@ -12,6 +12,8 @@ from typing import Any
 
 from kubelite.api.pods import qos_class
 from kubelite.api.resources import ResourceType
+from kubelite.apiserver import csr
+from kubelite.apiserver.crd import rules as crd_rules
 
 # Kinds whose metadata.generation starts at 1 and moves with every spec change.
 GENERATION_KINDS = frozenset(
@@ -28,12 +30,21 @@ GENERATION_KINDS = frozenset(
         ("networking.k8s.io", "NetworkPolicy"),
         ("networking.k8s.io", "IngressClass"),
         ("discovery.k8s.io", "EndpointSlice"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
     }
 )
 
 # The part of the object that counts as "spec" for the generation rule, per kind.
 _SPEC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("discovery.k8s.io", "EndpointSlice"): ("addressType", "endpoints", "ports"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): ("webhooks",),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): ("webhooks",),
 }
 
 # What the status of a newly created object starts as (the client's status is dropped).
@@ -42,9 +53,15 @@ _INITIAL_STATUS: dict[tuple[str, str], Any] = {
     ("", "Namespace"): {"phase": "Active"},
     ("", "PersistentVolume"): {"phase": "Pending"},
     ("", "PersistentVolumeClaim"): {"phase": "Pending"},
+    ("autoscaling", "HorizontalPodAutoscaler"): {"desiredReplicas": 0},
+    ("storage.k8s.io", "VolumeAttachment"): {"attached": False},
 }
 # Kinds whose client-supplied status survives create (the kubelet registers Nodes with theirs).
 _KEEP_STATUS_ON_CREATE = frozenset({("", "Node")})
+
+
+_CSR = ("certificates.k8s.io", "CertificateSigningRequest")
+_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def _gk(rt: ResourceType) -> tuple[str, str]:
@@ -52,17 +69,27 @@ def _gk(rt: ResourceType) -> tuple[str, str]:
 
 
 def has_generation(rt: ResourceType) -> bool:
-    return _gk(rt) in GENERATION_KINDS
+    # Every custom resource has a generation, moved by any change outside metadata (and
+    # outside status when status is a subresource).
+    return rt.custom is not None or _gk(rt) in GENERATION_KINDS
 
 
 def spec_of(rt: ResourceType, obj: dict[str, Any]) -> Any:
+    if rt.custom is not None:
+        skip = (
+            ("apiVersion", "kind", "metadata", "status")
+            if rt.custom.status
+            else ("apiVersion", "kind", "metadata")
+        )
+        return {k: v for k, v in obj.items() if k not in skip}
     fields = _SPEC_FIELDS.get(_gk(rt))
     if fields is None:
         return obj.get("spec")
     return tuple(obj.get(f) for f in fields)
 
 
-def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
+def prepare_for_create(rt: ResourceType, obj: dict[str, Any], requester: csr.Requester | None = None) -> None:
+    """Server-set fields of a new object; `requester` is who asks (the request context)."""
     md = obj["metadata"]
     if _gk(rt) == ("batch", "Job"):
         generate_job_selector(obj)
@@ -84,6 +111,10 @@ def prepare_for_create(rt: ResourceType, obj: dict[str, Any]) -> None:
             obj.pop("status", None)
     elif _gk(rt) in _INITIAL_STATUS and "status" not in obj:
         obj["status"] = copy.deepcopy(_INITIAL_STATUS[_gk(rt)])
+    if _gk(rt) == _CSR:
+        csr.prepare_for_create(obj, requester)
+    elif _gk(rt) == _CRD:
+        crd_rules.prepare_for_create(obj)
 
 
 def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -101,7 +132,35 @@ def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any
             new["status"] = old["status"]
         else:
             new.pop("status", None)
+    if _gk(rt) == _CSR:
+        csr.prepare_for_update(new, old)
+    elif _gk(rt) == _CRD:
+        crd_rules.prepare_for_update(new, old)
     _carry_generation(rt, new, old)
+
+
+def prepare_for_delete(rt: ResourceType, obj: dict[str, Any]) -> bool:
+    """Kinds whose DELETE only marks them (a CRD waits for its objects to go); True when
+    `obj` changed."""
+    if _gk(rt) == _CRD:
+        return crd_rules.mark_for_deletion(obj)
+    return False
+
+
+def prepare_for_subresource_update(
+    rt: ResourceType, subresource: str, new: dict[str, Any], old: dict[str, Any]
+) -> None:
+    """An update through `/status`, `/finalize` or `/approval`: what that path may change."""
+    if subresource == "status":
+        prepare_for_status_update(rt, new, old)
+        if _gk(rt) == _CSR:
+            csr.prepare_for_status_update(new, old)
+    elif subresource == "finalize":
+        prepare_for_finalize(rt, new, old)
+    elif subresource == "approval" and _gk(rt) == _CSR:
+        csr.prepare_for_approval_update(new, old)
+    else:
+        prepare_for_update(rt, new, old)
 
 
 def prepare_for_finalize(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:

@@ -56,6 +56,19 @@ def decode(kv: KeyValue) -> dict[str, Any]:
     return obj
 
 
+def prefix_of(key: str) -> str:
+    """The resource prefix of a storage key: `/registry/<resource>` for built-in resources,
+    `/registry/<group>/<resource>` for custom ones (their group has a dot; no built-in
+    resource name does)."""
+    cut = key.find("/", 10)
+    if cut < 0:
+        return key
+    if "." in key[10:cut]:
+        nxt = key.find("/", cut + 1)
+        return key[:nxt] if nxt > 0 else key
+    return key[:cut]
+
+
 @dataclass(slots=True)
 class CachedObject:
     obj: dict[str, Any]
@@ -144,9 +157,13 @@ class ResourceCache:
     oldest: int = 0  # the window holds every event with revision > oldest
     last_change: int = 0  # newest revision that changed this resource
     watchers: set[Watcher] = field(default_factory=set)
+    # While a resource added at run time is being listed: the keys events have touched.
+    loading: set[str] | None = None
 
     def apply(self, ev: Event) -> None:
         key = ev.kv.key
+        if self.loading is not None:
+            self.loading.add(key)
         prev = self.objects.get(key)
         if ev.type is EventType.DELETE:
             if prev is None:
@@ -235,6 +252,7 @@ class WatchCache:
 
     def __init__(self, store: Store, prefixes: list[str], *, window: int = DEFAULT_WINDOW) -> None:
         self.store = store
+        self._window = window
         self.resources: dict[str, ResourceCache] = {p: ResourceCache(p, window) for p in prefixes}
         self.revision = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -244,9 +262,35 @@ class WatchCache:
 
     def resource(self, prefix: str) -> ResourceCache:
         rc = self.resources.get(prefix)
-        if rc is None:  # a prefix added at run time (CRDs)
-            rc = self.resources[prefix] = ResourceCache(prefix)
+        if rc is None:  # a prefix nobody added: an empty resource from now on
+            rc = self.resources[prefix] = ResourceCache(prefix, self._window)
             rc.oldest = self.revision
+        return rc
+
+    async def add_resource(self, prefix: str) -> ResourceCache:
+        """Start caching a prefix at run time (a CRD's resource): its objects as the store
+        has them, then every event. Events that arrive while the store is listed win over
+        the listed values of their keys."""
+        rc = self.resources.get(prefix)
+        if rc is not None:
+            return rc
+        rc = self.resources[prefix] = ResourceCache(prefix, self._window)
+        rev = self.revision
+        rc.oldest = rev
+        rc.loading = set()
+        try:
+            start = ""
+            while True:
+                res = await self.store.list(prefix + "/", revision=rev, limit=5000, start_key=start)
+                for kv in res.kvs:
+                    if kv.key not in rc.loading and kv.key not in rc.objects:
+                        rc.objects[kv.key] = CachedObject(decode(kv), kv.mod_revision)
+                        rc.last_change = max(rc.last_change, kv.mod_revision)
+                if not res.more or not res.kvs:
+                    break
+                start = res.kvs[-1].key + "\x00"
+        finally:
+            rc.loading = None
         return rc
 
     async def start(self) -> None:
@@ -314,11 +358,7 @@ class WatchCache:
         self._wake(rev)
 
     def _apply(self, ev: Event) -> None:
-        key = ev.kv.key
-        # /registry/<resource>/... : the prefix is the first two path segments.
-        cut = key.find("/", 10)
-        prefix = key[:cut] if cut > 0 else key
-        rc = self.resources.get(prefix)
+        rc = self.resources.get(prefix_of(ev.kv.key))
         if rc is not None:
             rc.apply(ev)
         self.revision = ev.revision

@@ -171,7 +171,11 @@ class Client:
     async def _send(
         self, method: str, path: str, params: Params | None, data: bytes | None, content_type: str
     ) -> tuple[int, bytes, dict[str, str]]:
-        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        # The timeout bounds the exchange on the socket, not the wait for a pooled connection:
+        # a component with thousands of requests queued behind the pool (a scheduler binding a
+        # burst) must not see them time out before they are sent.
+        t = self.config.timeout
+        timeout = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=t, sock_read=t)
         headers = self._headers(content_type if data is not None else None)
         started = self.clock.now()
         code = 0

@@ -6,7 +6,7 @@ kube-controller-manager command line reads the same here:
     --kubeconfig FILE                       how to reach the API server
     --kube-api-qps 50 --kube-api-burst 100  the client's token bucket (each component sets
                                             its own defaults)
-    --leader-elect (default true)           one active instance among several
+    --leader-elect[=false] (default true)   one active instance among several
     --leader-elect-lease-duration 15s       a standby waits this long after the Lease last
     --leader-elect-renew-deadline 10s       changed; the leader gives up after failing to
     --leader-elect-retry-period 2s          renew for the deadline; attempts every period
@@ -48,6 +48,16 @@ def parse_duration(text: str) -> float:
     if not body:
         raise ValueError(f'time: invalid duration "{text}"')
     return sign * total
+
+
+def parse_bool(text: str) -> bool:
+    """A boolean flag's value as Go's flag package reads it (`--leader-elect=false`)."""
+    value = text.strip().lower()
+    if value in ("1", "t", "true"):
+        return True
+    if value in ("0", "f", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f'invalid boolean value "{text}"')
 
 
 def _duration(text: str) -> float:
@@ -115,10 +125,14 @@ def add_flags(parser: argparse.ArgumentParser, defaults: ComponentDefaults) -> N
     le = parser.add_argument_group("leader election")
     le.add_argument(
         "--leader-elect",
-        action=argparse.BooleanOptionalAction,
+        type=parse_bool,
+        nargs="?",
+        const=True,
         default=True,
-        help="run as one of several instances, only the holder of the Lease active",
+        metavar="BOOL",
+        help="one of several instances, only the holder of the Lease active (--leader-elect=false: alone)",
     )
+    le.add_argument("--no-leader-elect", dest="leader_elect", action="store_false", help=argparse.SUPPRESS)
     le.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0, metavar="DURATION")
     le.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0, metavar="DURATION")
     le.add_argument("--leader-elect-retry-period", type=_duration, default=2.0, metavar="DURATION")

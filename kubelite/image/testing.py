@@ -1,4 +1,10 @@
-"""A registry token issuer for tests: the other half of a registry's bearer-token auth.
+"""Registries for tests and benchmarks: a local one holding busybox, and a token issuer.
+
+No test may reach the Internet, so the image tests pull from Debian's `docker-registry`
+(Docker's distribution) on 127.0.0.1, run by `LocalRegistry` with its storage in a directory
+of the caller's. The image they pull is built here (`build_busybox_layout`): an OCI layout
+with one image, `busybox:latest`, made with umoci from Debian's static busybox and its
+applets, pushed with skopeo (`push`).
 
 A registry configured with `auth: token` answers an anonymous request with
 `401 WWW-Authenticate: Bearer realm=...,service=...,scope=...`; the client asks the realm
@@ -8,8 +14,8 @@ token is a JWT signed with a key whose certificate the registry trusts
 
 `TokenIssuer` is such a realm, small enough for tests: it knows one user, grants every
 action asked for on any repository, signs RS256 JWTs carrying its certificate in `x5c`,
-and counts the tokens it issued. Run it next to Docker's registry (distribution) with
-`registry_auth_config()` in the registry's configuration.
+and counts the tokens it issued. Run it next to a `LocalRegistry` whose `auth` is
+`registry_auth_config()`.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import os
 import secrets
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +36,112 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for_port
+
+BUSYBOX = "/bin/busybox"
+# What the registry harness runs -> the Debian package that has it.
+TOOLS = {
+    "docker-registry": "docker-registry",
+    "umoci": "umoci",
+    "skopeo": "skopeo",
+    BUSYBOX: "busybox-static",
+}
+
+
+def missing_tools() -> list[str]:
+    """The Debian packages these harnesses need and this machine lacks."""
+    return sorted(
+        package
+        for tool, package in TOOLS.items()
+        if not (os.path.exists(tool) if tool.startswith("/") else shutil.which(tool))
+    )
+
+
+def _run(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def build_busybox_layout(work: Path) -> Path:
+    """An OCI layout in `work` with one image, busybox:latest: the static busybox, a symlink
+    per applet, root and nobody in /etc/passwd; its command `sh`, PATH=/bin."""
+    layout, bundle = work / "layout", work / "bundle"
+    _run("umoci", "init", "--layout", str(layout))
+    _run("umoci", "new", "--image", f"{layout}:latest")
+    _run("umoci", "unpack", "--image", f"{layout}:latest", str(bundle))
+    rootfs = bundle / "rootfs"
+    for d in ("bin", "etc", "tmp", "root"):
+        (rootfs / d).mkdir(exist_ok=True)
+    shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    _run("umoci", "repack", "--image", f"{layout}:latest", str(bundle))
+    config = ("--config.cmd", "sh", "--config.env", "PATH=/bin", "--config.workingdir", "/")
+    _run("umoci", "config", "--image", f"{layout}:latest", *config)
+    return layout
+
+
+def push(layout: Path, ref: str, *, layout_tag: str = "latest", creds: str = "") -> None:
+    """Copy the layout's image `layout_tag` to `ref` (host:port/name:tag) over plain HTTP;
+    `creds` is user:password for a registry that wants them."""
+    auth = ("--dest-creds", creds) if creds else ()
+    _run("skopeo", "copy", "--dest-tls-verify=false", *auth, f"oci:{layout}:{layout_tag}", f"docker://{ref}")
+
+
+class LocalRegistry:
+    """Debian's docker-registry on a free 127.0.0.1 port, storing under `root`; `auth` is the
+    configuration's `auth:` section (a `TokenIssuer`'s, say), none by default."""
+
+    def __init__(self, root: Path, *, auth: dict[str, Any] | None = None) -> None:
+        self.root = root
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        config: dict[str, Any] = {
+            "version": 0.1,
+            "storage": {"filesystem": {"rootdirectory": str(root / "data")}},
+            "http": {"addr": self.address},
+            "log": {"level": "error"},
+        }
+        if auth is not None:
+            config["auth"] = auth
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "config.yml").write_text(json.dumps(config))  # YAML is a superset of JSON
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LocalRegistry:
+        self._proc = subprocess.Popen(
+            ["docker-registry", "serve", str(self.root / "config.yml")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(self.port, "the registry")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def push(self, layout: Path, name: str, *, tag: str = "latest", creds: str = "") -> str:
+        """Push the layout's image `latest` as `name:tag`; returns its reference."""
+        ref = f"{self.address}/{name}:{tag}"
+        push(layout, ref, creds=creds)
+        return ref
+
+    def stop(self) -> None:
+        stop_process(self._proc)
+        self._proc = None
+
+    def __enter__(self) -> LocalRegistry:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _b64url(data: bytes) -> str:

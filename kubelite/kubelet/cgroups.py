@@ -16,6 +16,7 @@ Kubernetes' kubelet also sets the pod's summed limits on that cgroup; kubelite d
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,9 @@ def remove_cgroup(path: str, base: Path = CGROUP_FS) -> None:
         top = hierarchy / path.lstrip("/")
         if not top.is_dir():
             continue
-        for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            _rmdir(d)
-        _rmdir(top)
+        # Bottom-up; os.walk skips what vanishes meanwhile (a runtime removing its own cgroups).
+        for parent, _, _ in os.walk(top, topdown=False):
+            _rmdir(Path(parent))
 
 
 def _rmdir(d: Path) -> None:

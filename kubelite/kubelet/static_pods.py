@@ -144,6 +144,7 @@ class StaticPods:
         self.workers = workers
         self.clock = clock
         self.current: dict[str, Object] = {}
+        self.checks = 0  # folder reads so far, for tests and debugging
         self._skipped: dict[str, str] = {}
 
     async def run(self) -> None:
@@ -155,6 +156,7 @@ class StaticPods:
             await self.clock.sleep(self.period)
 
     async def check(self) -> None:
+        self.checks += 1
         found, skipped = read_manifests(self.folder, self.node) if self.folder.is_dir() else ({}, {})
         for f, why in skipped.items():
             if self._skipped.get(f) != why:  # once per file and reason, not every check

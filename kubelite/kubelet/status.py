@@ -102,8 +102,10 @@ def container_status(
         if prev is not None and prev.state == pb.CONTAINER_EXITED:
             st["lastState"] = {"terminated": _terminated(prev, inp.runtime_name)}
     elif latest.state == pb.CONTAINER_EXITED:
-        if will_restart(pod, latest, init) and not inp.terminating:
-            reason, message = waiting or ("CrashLoopBackOff" if latest.exit_code else "Completed", "")
+        # Waiting to restart once the sync has said why (CrashLoopBackOff and its back-off);
+        # until then the exited container is shown as it is, as Kubernetes' kubelet does.
+        if waiting is not None and will_restart(pod, latest, init) and not inp.terminating:
+            reason, message = waiting
             st["state"] = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
             st["lastState"] = {"terminated": _terminated(latest, inp.runtime_name)}
         else:

@@ -7,10 +7,10 @@ stop it gracefully, kill it with SIGKILL and start it again on the same state.
 
 from __future__ import annotations
 
+import http.client
 import os
 import ssl
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,10 @@ from pathlib import Path
 from kubelite.server.up import UpOptions, prepare
 from kubelite.util.net import free_port
 from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for
+
+# What a server that is starting answers: nothing (refused, reset), or an error status.
+_NOT_UP = (OSError, http.client.HTTPException)
 
 
 @dataclass
@@ -66,20 +70,19 @@ class LocalCluster:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        """Until /readyz answers 200; fails with the server's log at once if it exits first."""
         ctx = ssl.create_default_context(cafile=str(self.data_dir / "pki" / "ca.crt"))
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"apiserver exited with {self.process.returncode}; log:\n" + self.log())
-            try:
-                with urllib.request.urlopen(f"{self.url}/readyz", context=ctx, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception as err:  # not up yet
-                last = err
-            time.sleep(0.05)
-        raise TimeoutError(f"apiserver not ready after {timeout}s: {last}\n{self.log()}")
+            with urllib.request.urlopen(f"{self.url}/readyz", context=ctx, timeout=2) as r:
+                return bool(r.status == 200)
+
+        try:  # not listening yet, or not ready yet (an HTTP error status)
+            wait_for(ready, "the API server to be ready", timeout=timeout, interval=0.05, ignoring=_NOT_UP)
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.log()}") from None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""

@@ -2,9 +2,9 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-`kubelite controller-manager` (see `controlplane.py`), then a local node: `kubelite runtime`
-and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on another CRI runtime,
-with --container-runtime-endpoint; and
+`kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
+node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
+another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
@@ -15,6 +15,7 @@ gets the control plane only, with a message naming what is missing and how to in
     DIR/tokens.csv    static bearer tokens (admin)
     DIR/state.db      the SQLite store (unless --store etcd://...)
     DIR/kubeconfig    admin kubeconfig for kubectl and clients
+    DIR/scheduler.kubeconfig  the scheduler's (controlplane.py)
     DIR/controller-manager.kubeconfig  the controller manager's (controlplane.py)
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
 
@@ -61,6 +62,7 @@ class UpOptions:
     # REGISTRY=ENDPOINT mirrors for kubelite's runtime (another CRI runtime has its own config)
     registry_mirrors: tuple[str, ...] = ()
     simulated_nodes: int = 0
+    scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
     controller_manager: bool = True  # `kubelite controller-manager` as a child
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
@@ -124,6 +126,19 @@ def prepare(options: UpOptions) -> list[Component]:
     server = f"https://{host}:{options.port}"
     components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
     extra = options.extra_args
+    if options.scheduler:
+        kubeconfig = controlplane.component_kubeconfig(d, pki, server, "scheduler", "system:kube-scheduler")
+        port = controlplane.port_or_free(controlplane.SCHEDULER_PORT)
+        if port != controlplane.SCHEDULER_PORT:
+            print(
+                f"kubelite up: port {controlplane.SCHEDULER_PORT} is taken; the scheduler serves "
+                f"its health and metrics on {port}",
+                file=sys.stderr,
+                flush=True,
+            )
+        components.append(
+            Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
+        )
     if options.controller_manager:
         components.append(_controller_manager(d, pki, server, extra.get("controller-manager", [])))
     if options.local_node:

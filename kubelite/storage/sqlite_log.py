@@ -104,6 +104,17 @@ def init_schema(path: str) -> tuple[int, int]:
         conn.close()
 
 
+def persisted_compact_revision(path: str) -> int:
+    """The compact revision written in the file at `path`, read on a read-only connection
+    that does not disturb a store using it (for tests and tools watching a running server)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        (value,) = conn.execute("SELECT value FROM meta WHERE name = 'compact_revision'").fetchone()
+        return int(value)
+    finally:
+        conn.close()
+
+
 def read_current(conn: sqlite3.Connection, key: str) -> KeyValue | None:
     row = conn.execute(GET_CURRENT, (key,)).fetchone()
     return None if row is None else KeyValue(key, row[2], row[1], row[0])

@@ -19,14 +19,13 @@ import json
 import os
 import shutil
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from kubelite.util.net import free_port
 from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for
 
 ETCD_BINARY = "/usr/bin/etcd"
 INSTALL_HINT = "the etcd binary is missing: install it with `apt-get install etcd-server`"
@@ -106,22 +105,26 @@ class EtcdServer:
         return self.start()
 
     def _wait_healthy(self) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + self.startup_timeout
+        """Until etcd reports itself healthy; fails at once if it exits first."""
+        proc = self._proc
+        assert proc is not None
         url = f"http://127.0.0.1:{self.client_port}/health"
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(
-                    f"etcd exited with {self._proc.returncode}; see {self.workdir / 'etcd.log'}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
-                    if json.load(resp).get("health") == "true":
-                        return
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"etcd not healthy after {self.startup_timeout}s; see {self.workdir / 'etcd.log'}")
+        log = self.workdir / "etcd.log"
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"etcd exited with {proc.returncode}; see {log}")
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                return bool(json.load(resp).get("health") == "true")
+
+        # Not listening yet, an error status (URLError is an OSError), or not JSON yet.
+        wait_for(
+            healthy,
+            f"etcd to be healthy (see {log})",
+            timeout=self.startup_timeout,
+            interval=0.02,
+            ignoring=(OSError, ValueError),
+        )
 
 
 def start_etcd(workdir: str | os.PathLike[str]) -> tuple[str, Callable[[], None]]:

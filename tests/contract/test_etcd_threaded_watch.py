@@ -45,7 +45,11 @@ async def test_threaded_watch_ends_quietly_when_the_store_closes(etcd_server: Et
     store = EtcdStore([etcd_server.endpoint])
     await store.start()
     stream = store.watch_threaded("/threaded-close/", start_revision=await store.current_revision() + 1)
+    # An event read shows the watch established; the read after it is the pending one.
+    marker = await store.create("/threaded-close/marker", b"v")
+    assert (await asyncio.wait_for(anext(stream), 10)).kv == marker
     task = asyncio.create_task(anext(stream, None))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0)  # the read begins, and waits
+    assert not task.done()
     await store.close()
     assert await asyncio.wait_for(task, 5) is None

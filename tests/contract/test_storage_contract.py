@@ -329,9 +329,13 @@ async def test_concurrent_watchers_see_only_their_prefix(store: Store, backend: 
 
 async def test_close_ends_pending_watches(backend: Backend):
     store = await backend.open()
-    events = store.watch(backend.ns, start_revision=0)
+    events = store.watch(backend.ns, start_revision=await store.current_revision() + 1)
+    # An event read shows the watch established; the read after it is the pending one.
+    marker = await store.create(backend.ns + "marker", b"v")
+    assert (await asyncio.wait_for(anext(events), TIMEOUT)).kv == marker
     pending = asyncio.ensure_future(anext(events))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0)  # the read begins, and waits
+    assert not pending.done()
     await store.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(pending, TIMEOUT)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
 
 import pytest
 import yaml
 
 from kubelite.server.testing import LocalCluster
+from kubelite.util.testing import Lines
 
 KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin"
 
@@ -242,28 +242,34 @@ def test_create_in_missing_namespace_is_not_found(cluster):
 
 def test_get_watch_prints_changes_as_they_happen(cluster, ns):
     cluster.kubectl("create", "configmap", "w", "-n", ns, "--from-literal=a=1")
+    # -v=6: kubectl logs each response it gets, the watch's among them once it is established.
     proc = subprocess.Popen(
-        ["kubectl", "get", "configmaps", "-n", ns, "-w", "--output-watch-events", "--request-timeout=20s"],
+        [
+            "kubectl",
+            "get",
+            "configmaps",
+            "-n",
+            ns,
+            "-w",
+            "--output-watch-events",
+            "-v=6",
+            "--request-timeout=20s",
+        ],
         env=cluster.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        time.sleep(1.5)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, log = Lines(proc.stdout), Lines(proc.stderr)
+        log.wait_for(lambda line: "watch=true" in line and "200 OK" in line, "kubectl's watch")
         cluster.kubectl("label", "cm", "w", "-n", ns, "k=v")
         cluster.kubectl("delete", "cm", "w", "-n", ns)
-        lines: list[str] = []
-        deadline = time.monotonic() + 15
-        assert proc.stdout is not None
-        while time.monotonic() < deadline and not any("DELETED" in line for line in lines):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
+        out.wait_for(lambda line: "DELETED" in line, "kubectl to print the deletion", timeout=15)
     finally:
         proc.kill()
-    events = [line.split()[:2] for line in lines if line.strip() and not line.startswith("EVENT")]
+    events = [line.split()[:2] for line in out.lines if line.strip() and not line.startswith("EVENT")]
     assert ["ADDED", "w"] in events
     assert ["MODIFIED", "w"] in events
     assert ["DELETED", "w"] in events

@@ -1,13 +1,20 @@
-"""`kubectl get` of every kind the API server lists: a minimal valid object of each,
-printed through the server-side Table with Kubernetes' columns."""
+"""`kubectl get`, `describe` and `explain` of every kind the API server lists: a minimal
+valid object of each, printed through the server-side Table with Kubernetes' columns,
+described by kubectl's describers, and explained from the published OpenAPI schema."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from kubelite.api.resources import default_catalog
 
@@ -16,6 +23,22 @@ CONTAINERS = [{"name": "c", "image": "nginx"}]
 TEMPLATE = {"metadata": {"labels": {"app": "k"}}, "spec": {"containers": CONTAINERS}}
 SELECTOR = {"matchLabels": {"app": "k"}}
 ROLE_REF = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}
+_KEY = ec.generate_private_key(ec.SECP256R1())
+CSR_REQUEST = base64.b64encode(
+    x509.CertificateSigningRequestBuilder()
+    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "e2e")]))
+    .sign(_KEY, hashes.SHA256())
+    .public_bytes(Encoding.PEM)
+).decode()
+WEBHOOK = {
+    "name": "w.example.com",
+    "clientConfig": {"url": "https://example.com/hook"},
+    "sideEffects": "None",
+    "admissionReviewVersions": ["v1"],
+}
+RULES = [
+    {"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["deployments"]}
+]
 
 # resource (as kubectl names it) -> (apiVersion, kind, fields beside metadata, header)
 CASES: dict[str, tuple[str, str, dict, list[str]]] = {
@@ -242,6 +265,144 @@ CASES: dict[str, tuple[str, str, dict, list[str]]] = {
         {"value": 1000},
         ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
     ),
+    "mutatingwebhookconfigurations.admissionregistration.k8s.io": (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+        {"webhooks": [WEBHOOK]},
+        ["NAME", "WEBHOOKS", "AGE"],
+    ),
+    "validatingwebhookconfigurations.admissionregistration.k8s.io": (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        {"webhooks": [WEBHOOK]},
+        ["NAME", "WEBHOOKS", "AGE"],
+    ),
+    "validatingadmissionpolicies.admissionregistration.k8s.io": (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+        {"spec": {"matchConstraints": {"resourceRules": RULES}, "validations": [{"expression": "true"}]}},
+        ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"],
+    ),
+    "validatingadmissionpolicybindings.admissionregistration.k8s.io": (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+        {"spec": {"policyName": "p", "validationActions": ["Deny"]}},
+        ["NAME", "POLICYNAME", "PARAMREF", "AGE"],
+    ),
+    "customresourcedefinitions.apiextensions.k8s.io": (
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        {
+            "spec": {
+                "group": "{ns}.example.com",
+                "names": {
+                    "plural": "{crd}",
+                    "singular": "{crd}x",
+                    "kind": "Widget",
+                    "listKind": "WidgetList",
+                },
+                "scope": "Namespaced",
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {"openAPIV3Schema": {"type": "object"}},
+                    }
+                ],
+            }
+        },
+        ["NAME", "CREATED AT"],
+    ),
+    "apiservices.apiregistration.k8s.io": (
+        "apiregistration.k8s.io/v1",
+        "APIService",
+        {
+            "spec": {
+                "group": "{ns}.example.com",
+                "version": "v1",
+                "groupPriorityMinimum": 100,
+                "versionPriority": 10,
+                "service": {"namespace": "default", "name": "api"},
+            }
+        },
+        ["NAME", "SERVICE", "AVAILABLE", "AGE"],
+    ),
+    "horizontalpodautoscalers.autoscaling": (
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3}},
+        ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"],
+    ),
+    "certificatesigningrequests.certificates.k8s.io": (
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        {"spec": {"request": CSR_REQUEST, "signerName": "example.com/e2e", "usages": ["client auth"]}},
+        ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"],
+    ),
+    "flowschemas.flowcontrol.apiserver.k8s.io": (
+        "flowcontrol.apiserver.k8s.io/v1",
+        "FlowSchema",
+        {"spec": {"priorityLevelConfiguration": {"name": "global-default"}}},
+        ["NAME", "PRIORITYLEVEL", "MATCHINGPRECEDENCE", "DISTINGUISHERMETHOD", "AGE", "MISSINGPL"],
+    ),
+    "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io": (
+        "flowcontrol.apiserver.k8s.io/v1",
+        "PriorityLevelConfiguration",
+        {"spec": {"type": "Limited", "limited": {"limitResponse": {"type": "Reject"}}}},
+        ["NAME", "TYPE", "NOMINALCONCURRENCYSHARES", "QUEUES", "HANDSIZE", "QUEUELENGTHLIMIT", "AGE"],
+    ),
+    "runtimeclasses.node.k8s.io": (
+        "node.k8s.io/v1",
+        "RuntimeClass",
+        {"handler": "runsc"},
+        ["NAME", "HANDLER", "AGE"],
+    ),
+    "csidrivers.storage.k8s.io": (
+        "storage.k8s.io/v1",
+        "CSIDriver",
+        {"spec": {}},
+        [
+            "NAME",
+            "ATTACHREQUIRED",
+            "PODINFOONMOUNT",
+            "STORAGECAPACITY",
+            "TOKENREQUESTS",
+            "REQUIRESREPUBLISH",
+            "MODES",
+            "AGE",
+        ],
+    ),
+    "csinodes.storage.k8s.io": (
+        "storage.k8s.io/v1",
+        "CSINode",
+        {"spec": {"drivers": [{"name": "csi.example.com", "nodeID": "n1"}]}},
+        ["NAME", "DRIVERS", "AGE"],
+    ),
+    "csistoragecapacities.storage.k8s.io": (
+        "storage.k8s.io/v1",
+        "CSIStorageCapacity",
+        {"storageClassName": "fast", "capacity": "1Gi"},
+        ["NAME", "STORAGECLASSNAME", "CAPACITY"],
+    ),
+    "storageclasses.storage.k8s.io": (
+        "storage.k8s.io/v1",
+        "StorageClass",
+        {"provisioner": "example.com/fast"},
+        ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"],
+    ),
+    "volumeattachments.storage.k8s.io": (
+        "storage.k8s.io/v1",
+        "VolumeAttachment",
+        {
+            "spec": {
+                "attacher": "csi.example.com",
+                "nodeName": "n1",
+                "source": {"persistentVolumeName": "pv1"},
+            }
+        },
+        ["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"],
+    ),
 }
 # Served read-only: nothing to create.
 NOT_CREATABLE = {"componentstatuses"}
@@ -274,7 +435,12 @@ def test_get_prints_kubernetes_columns(cluster, resource):
     catalog = default_catalog()
     group, _, version = api_version.rpartition("/")
     rt = next(r for r in catalog.in_group_version(group, version) if r.kind == kind)
-    body = json.loads(json.dumps(fields).replace("{ns}", ns))
+    crd = "w" + uuid.uuid4().hex[:6]
+    body = json.loads(json.dumps(fields).replace("{ns}", ns).replace("{crd}", crd))
+    if kind == "CustomResourceDefinition":
+        name = f"{crd}.{ns}.example.com"
+    elif kind == "APIService":
+        name = f"v1.{ns}.example.com"
     obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, **body}
     scope: tuple[str, ...] = ()
     if rt.namespaced:
@@ -286,6 +452,10 @@ def test_get_prints_kubernetes_columns(cluster, resource):
     assert header(out) == columns
     listed = cluster.kubectl("get", resource, *scope).stdout
     assert header(listed) == columns
+    described = cluster.kubectl("describe", resource, name, *scope).stdout
+    assert re.search(rf"^Name:\s+{re.escape(name)}$", described, re.MULTILINE), described
+    explained = cluster.kubectl("explain", rt.plural, f"--api-version={api_version}").stdout
+    assert f"KIND:       {kind}" in explained and f"VERSION:    {version}" in explained
 
 
 def test_get_componentstatuses_prints_its_columns(cluster):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
+
+from kubelite.util.testing import wait_for
 
 
 @pytest.fixture
@@ -117,12 +118,14 @@ def test_a_terminating_namespace_refuses_new_content(core, controller_manager):
         core.create_namespaced_config_map(name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="new")))
     assert err.value.status == 403 and "being terminated" in err.value.body
     core.patch_namespaced_config_map("keep", name, {"metadata": {"finalizers": None}})
-    deadline = time.monotonic() + 30  # the namespace controller waits 5 s, then cleans up
-    while time.monotonic() < deadline:
+
+    def removed() -> bool:
         try:
             core.read_namespace(name)
         except ApiException as gone:
             assert gone.status == 404
-            return
-        time.sleep(0.2)
-    raise AssertionError("namespace was not removed after its content went away")
+            return True
+        return False
+
+    # The namespace controller waits 5 s after seeing the deletion, then cleans up.
+    wait_for(removed, "the namespace to be removed after its content went away", timeout=30, interval=0.2)

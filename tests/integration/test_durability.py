@@ -15,6 +15,7 @@ import yaml
 
 from kubelite.server.testing import LocalCluster
 from kubelite.storage.testing import EtcdServer
+from kubelite.util.testing import wait_for
 
 
 def _opener(cluster: LocalCluster):
@@ -60,7 +61,8 @@ def _kill_mid_write_and_check(cluster: LocalCluster) -> None:
     ]
     for t in writers:
         t.start()
-    time.sleep(1.5)
+    # Kill it mid-stream: once every writer has had writes acknowledged, while they go on.
+    wait_for(lambda: all(len(a) >= 25 for a in acknowledged), "each writer to have 25 writes acknowledged")
     cluster.kill()
     stop.set()
     for t in writers:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from kubelite.server.testing import LocalCluster
 from kubelite.storage.testing import EtcdServer
+from kubelite.util.testing import Lines
 
 pytestmark = pytest.mark.etcd
 
@@ -29,19 +29,22 @@ def two_apiservers(tmp_path: Path):
 
 def test_a_write_on_one_api_server_is_read_and_watched_on_the_other(two_apiservers):
     a, b = two_apiservers
+    # -v=6: kubectl logs each response it gets, the watch's among them once it is established.
     watcher = subprocess.Popen(
-        ["kubectl", "get", "configmaps", "-w", "-o", "name", "--request-timeout=20s"],
+        ["kubectl", "get", "configmaps", "-w", "-o", "name", "-v=6", "--request-timeout=20s"],
         env=b.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        time.sleep(1.5)
+        assert watcher.stdout is not None and watcher.stderr is not None
+        Lines(watcher.stderr).wait_for(
+            lambda line: "watch=true" in line and "200 OK" in line, "the watch on b"
+        )
         a.kubectl("create", "configmap", "shared", "--from-literal=k=v")
         got = json.loads(b.kubectl("get", "cm", "shared", "-o", "json").stdout)
         assert got["data"] == {"k": "v"}
-        assert watcher.stdout is not None
         line = watcher.stdout.readline()
         assert line.strip() == "configmap/shared"
     finally:

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from kubelite.server.testing import LocalCluster
+from kubelite.util.testing import wait_for, wait_for_async
 
 
 def _context(cluster: LocalCluster) -> ssl.SSLContext:
@@ -285,6 +286,8 @@ def test_idle_connections_and_a_slow_sender_do_not_delay_others(cluster, ns, tmp
             s = _context(cluster).wrap_socket(s, server_hostname="127.0.0.1")
         idle.append(s)
 
+    sent: list[int] = []  # the bytes of its request the slow sender has sent so far
+
     def slow_sender() -> None:
         with socket.create_connection(("127.0.0.1", cluster.port)) as plain:
             with _context(cluster).wrap_socket(plain, server_hostname="127.0.0.1") as tls:
@@ -293,13 +296,14 @@ def test_idle_connections_and_a_slow_sender_do_not_delay_others(cluster, ns, tmp
                     if stop.wait(0.05):
                         return
                     tls.sendall(bytes([ch]))
+                    sent.append(ch)
                 while not stop.wait(0.05):
                     tls.sendall(b" ")
 
     sender = threading.Thread(target=slow_sender, daemon=True)
     sender.start()
     try:
-        time.sleep(0.5)  # the sender is mid-request; the idle ones are connected
+        wait_for(lambda: len(sent) >= 10, "the slow sender to be mid-request")  # the idle ones are connected
         started = time.monotonic()
         result = subprocess.run(["kubectl", "get", "configmaps", "-n", ns, "-o", "name"], env=cluster.env(),
                                 capture_output=True, text=True, timeout=30)  # fmt: skip
@@ -340,7 +344,9 @@ async def test_a_client_that_leaves_mid_watch_frees_its_watch(cluster, ns):
         assert (await reader.readline()).startswith(b"HTTP/1.1 200")
         writer.transport.abort()
     assert _registered_watchers(cluster, "Secret") >= before + 1  # they were registered
-    deadline = time.monotonic() + 20
-    while _registered_watchers(cluster, "Secret") > before:
-        assert time.monotonic() < deadline, "the abandoned watches were never freed"
-        await asyncio.sleep(0.5)
+    await wait_for_async(
+        lambda: _registered_watchers(cluster, "Secret") <= before,
+        "the abandoned watches to be freed",
+        timeout=20,
+        interval=0.5,
+    )

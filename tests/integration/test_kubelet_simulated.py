@@ -6,19 +6,10 @@ import asyncio
 import subprocess
 import sys
 
+from kubelite.api.errors import NotFound
 from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
-
-
-async def _wait(pred, timeout: float = 20.0, what: str = "condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await pred()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+from kubelite.util.testing import wait_for_async
 
 
 async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_when_killed(cluster, tmp_path):
@@ -51,7 +42,7 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
                 items = (await nodes.list(label_selector="kubelite.io/simulated=true"))["items"]
                 return [n for n in items if n["metadata"]["name"].startswith(prefix)]
 
-            got = await _wait(lambda: _len(registered, 3), what="3 simulated nodes")
+            got = await wait_for_async(lambda: _len(registered, 3), what="3 simulated nodes")
             node = got[0]
             assert node["metadata"]["labels"]["kubelite.io/simulated"] == "true"
             assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("simulated://")
@@ -68,11 +59,11 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
             async def renew_time():
                 try:
                     return (await leases.get(name, namespace="kube-node-lease"))["spec"]["renewTime"]
-                except Exception:
+                except NotFound:
                     return None
 
-            first = await _wait(renew_time, what="a lease")
-            await _wait(lambda: _changed(renew_time, first), what="a renewal")
+            first = await wait_for_async(renew_time, what="a lease")
+            await wait_for_async(lambda: _changed(renew_time, first), what="a renewal")
             lease = await leases.get(name, namespace="kube-node-lease")
             assert lease["spec"]["holderIdentity"] == name and lease["spec"]["leaseDurationSeconds"] == 40
             assert lease["metadata"]["ownerReferences"][0]["kind"] == "Node"
@@ -90,7 +81,7 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
                 p = await pods.get("simpod", namespace="default")
                 return p if p.get("status", {}).get("phase") == "Running" else None
 
-            p = await _wait(running, what="the pod to run")
+            p = await wait_for_async(running, what="the pod to run")
             assert p["status"]["containerStatuses"][0]["ready"] is True
             assert p["status"]["podIP"] and p["status"]["qosClass"] == "BestEffort"
             await pods.delete("simpod", namespace="default")
@@ -99,14 +90,15 @@ async def test_simulated_nodes_register_heartbeat_run_pods_and_stop_renewing_whe
                 try:
                     await pods.get("simpod", namespace="default")
                     return False
-                except Exception:
+                except NotFound:
                     return True
 
-            await _wait(gone, what="the pod to be deleted")
+            await wait_for_async(gone, what="the pod to be deleted")
 
             proc.kill()
             proc.wait()
             stopped = await renew_time()
+            # Not renewing is an absence, seen only over time: three renew intervals.
             await asyncio.sleep(1.5)
             assert await renew_time() == stopped
     finally:

@@ -4,12 +4,13 @@ the store's compaction of that revision (as Kubernetes 1.33's list-from-cache sn
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from kubernetes import client, config
 
 from kubelite.server.testing import LocalCluster
+from kubelite.storage.sqlite_log import persisted_compact_revision
+from kubelite.util.testing import wait_for
 
 
 def test_a_continue_token_still_pages_after_the_store_compacted_its_revision(tmp_path: Path):
@@ -30,7 +31,11 @@ def test_a_continue_token_still_pages_after_the_store_compacted_its_revision(tmp
         )
         # The compactor forgets, each second, what is older than the revision it saw a second
         # before: wait until the snapshot's revision is gone from the store.
-        time.sleep(3.5)
+        db = str(cluster.data_dir / "state.db")
+        wait_for(
+            lambda: persisted_compact_revision(db) > snapshot,
+            "the store to compact the first page's revision",
+        )
         token, data = first.metadata._continue, {}
         while token:
             page = core.list_namespaced_config_map("default", limit=2, _continue=token)

@@ -10,17 +10,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from kubelite.runtime.testing import unmount_under
 from kubelite.server import localnode
-from kubelite.server.testing import free_port
+from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from runtime.conftest import busybox_layout, registry  # noqa: F401  (the local registry)
-from runtime.containerd import unmount_under
+KUBECTL_POLL = 0.5  # seconds between two reads with kubectl (each read starts a process)
 
 
 def _kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -32,13 +31,13 @@ def _kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.Com
 
 
 def _wait_ready(kubeconfig: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if kubeconfig.exists():
-            if _kubectl(kubeconfig, "get", "--raw", "/readyz", check=False).returncode == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError("cluster did not become ready")
+    def ready() -> bool:
+        return (
+            kubeconfig.exists()
+            and _kubectl(kubeconfig, "get", "--raw", "/readyz", check=False).returncode == 0
+        )
+
+    wait_for(ready, "the cluster to be ready", timeout=timeout, interval=0.2)
 
 
 def _children(pid: int) -> list[int]:
@@ -84,31 +83,57 @@ def test_up_restarts_a_crashed_component_and_resumes_after_a_stop(tmp_path: Path
         again.communicate(timeout=30)
 
 
+def test_up_runs_the_scheduler_which_places_pods_on_the_simulated_nodes(tmp_path: Path):
+    data, port = tmp_path / "data", free_port()
+    kubeconfig = data / "kubeconfig"
+    up = _up(data, port, "--no-local-node", "--simulated-nodes", "2")
+    try:
+        _wait_ready(kubeconfig)
+        wait_for(
+            lambda: any(" scheduler --kubeconfig " in cmd for cmd in _descendants(up.pid).values()),
+            "up to start the scheduler",
+        )
+        _kubectl(kubeconfig, "run", "placed", "--image=busybox", "--restart=Never")
+        node = wait_for(
+            lambda: _kubectl(kubeconfig, "get", "pod", "placed", "-o", "jsonpath={.spec.nodeName}").stdout,
+            "the pod to be scheduled",
+            timeout=60,
+            interval=KUBECTL_POLL,
+        )
+        assert node.startswith("sim-node-")
+        events = _kubectl(
+            kubeconfig, "get", "events", "--field-selector", "reason=Scheduled", "-o", "json"
+        ).stdout
+        messages = [e["message"] for e in json.loads(events)["items"]]
+        assert f"Successfully assigned default/placed to {node}" in messages
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, out
+    assert (data / "scheduler.kubeconfig").exists()
+
+
 def test_up_runs_the_controller_manager_which_makes_a_deployments_pods(tmp_path: Path):
     data, port = tmp_path / "data", free_port()
     kubeconfig = data / "kubeconfig"
-    up = _up(data, port, "--no-local-node")
+    up = _up(data, port, "--no-local-node", "--no-scheduler")
     try:
         _wait_ready(kubeconfig)
-        assert any(" controller-manager --kubeconfig " in cmd for cmd in _descendants(up.pid).values())
+        wait_for(
+            lambda: any(" controller-manager --kubeconfig " in cmd for cmd in _descendants(up.pid).values()),
+            "up to start the controller manager",
+        )
         _kubectl(kubeconfig, "create", "deployment", "web", "--image=busybox", "--replicas=2")
-        _wait_for(
-            lambda: (
-                len(
-                    json.loads(_kubectl(kubeconfig, "get", "pods", "-l", "app=web", "-o", "json").stdout)[
-                        "items"
-                    ]
-                )
-                == 2
-            ),
-            "the deployment's pods",
+
+        def pods() -> int:
+            out = _kubectl(kubeconfig, "get", "pods", "-l", "app=web", "-o", "json").stdout
+            return len(json.loads(out)["items"])
+
+        wait_for(lambda: pods() == 2, "the deployment's pods", timeout=60, interval=KUBECTL_POLL)
+        lease = _kubectl(
+            kubeconfig, "get", "lease", "-n", "kube-system", "kube-controller-manager", "-o", "json"
         )
-        lease = json.loads(
-            _kubectl(
-                kubeconfig, "get", "lease", "-n", "kube-system", "kube-controller-manager", "-o", "json"
-            ).stdout
-        )
-        assert lease["spec"]["holderIdentity"]
+        assert json.loads(lease.stdout)["spec"]["holderIdentity"]
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)
@@ -116,18 +141,8 @@ def test_up_runs_the_controller_manager_which_makes_a_deployments_pods(tmp_path:
     assert (data / "controller-manager.kubeconfig").exists()
 
 
-def _wait_for(fn, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if last := fn():
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
-def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: str):  # noqa: F811
+def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: str):
     data, port = tmp_path / "data", free_port()
     kubeconfig = data / "kubeconfig"
     bridge_existed = Path(f"/sys/class/net/{localnode_bridge()}").exists()
@@ -145,8 +160,8 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             )
             return conds.get("Ready") == "True"
 
-        _wait_for(node_ready, "the local node to be Ready")
-        # No scheduler yet: the pod names its node.
+        wait_for(node_ready, "the local node to be Ready", timeout=60, interval=KUBECTL_POLL)
+        # The scheduler `up` runs places the pod on the node.
         _kubectl(
             kubeconfig,
             "run",
@@ -154,7 +169,6 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             f"--image={registry}/busybox:latest",
             "--restart=Never",
             "--image-pull-policy=IfNotPresent",
-            f'--overrides={{"spec":{{"nodeName":"{node}"}}}}',
             "--",
             "sh",
             "-c",
@@ -170,15 +184,15 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             )
 
         try:
-            _wait_for(succeeded, "the pod to succeed", timeout=90)
+            wait_for(succeeded, "the pod to succeed", timeout=90, interval=KUBECTL_POLL)
         except AssertionError:
             raise AssertionError(_kubectl(kubeconfig, "get", "pod", "hello", "-o", "yaml").stdout) from None
+        assert _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.spec.nodeName}").stdout == node
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")  # kubectl logs: not served yet
         assert "hello from kubelite" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")
-        _wait_for(
-            lambda: _kubectl(kubeconfig, "get", "pod", "hello", check=False).returncode != 0,
-            "the pod to be deleted",
+        wait_for(
+            lambda: _deleted(kubeconfig, "hello"), "the pod to be deleted", timeout=60, interval=KUBECTL_POLL
         )
     finally:
         up.send_signal(signal.SIGTERM)
@@ -188,6 +202,11 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
         unmount_under(data)
     assert up.returncode == 0, out
     assert (data / "kubelet.kubeconfig").exists() and (data / "net.d").is_dir()
+
+
+def _deleted(kubeconfig: Path, pod: str) -> bool:
+    """The pod is not found (any other error fails the test)."""
+    return _kubectl(kubeconfig, "get", "pod", pod, "--ignore-not-found", "-o", "name").stdout == ""
 
 
 def localnode_bridge() -> str:
@@ -224,8 +243,7 @@ def _answers(port: int) -> bool:
 
 @pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
 def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_running_container(
-    tmp_path: Path,
-    registry: str,  # noqa: F811  (the fixture)
+    tmp_path: Path, registry: str
 ):
     data, port = tmp_path / "data", free_port()
     kubeconfig = data / "kubeconfig"
@@ -262,7 +280,7 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
             cid, _, started = r.stdout.partition(" ")
             return (cid, started) if started else None
 
-        before = _wait_for(container, "the pod's container to run", timeout=90)
+        before = wait_for(container, "the pod's container to run", timeout=90, interval=KUBECTL_POLL)
         (sleep_pid,) = [
             int(p)
             for p in subprocess.run(
@@ -276,7 +294,7 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
 
         os.kill(up.pid, signal.SIGKILL)
         up.wait(timeout=5)
-        _wait_for(lambda: not any(_alive(p) for p in components), "every component to exit", timeout=15)
+        wait_for(lambda: not any(_alive(p) for p in components), "every component to exit", timeout=15)
         assert not _answers(port), "something still answers on the killed cluster's port"
         assert _alive(sleep_pid), "the container must outlive its node's processes"
 
@@ -296,7 +314,12 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
             )
             return r.stdout == "True" and container() == before
 
-        _wait_for(same_container_reported, "the node to be Ready again with the same container", timeout=60)
+        wait_for(
+            same_container_reported,
+            "the node to be Ready again with the same container",
+            timeout=60,
+            interval=KUBECTL_POLL,
+        )
         assert (
             _kubectl(
                 kubeconfig,

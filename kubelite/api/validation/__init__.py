@@ -3,14 +3,19 @@
 The API server calls `validate(rt, obj, old)` after `apply_defaults(rt, obj)` and turns a
 non-empty result into a 422 (`errors.invalid_object`). Every object gets its metadata
 checked (name rule per kind, scope, labels, annotations, owners, finalizers); kinds in
-`_VALIDATORS` then get their own rules, with `old` set on updates. Unknown kinds (custom
-resources) get metadata validation only.
+`_VALIDATORS` then get their own rules, with `old` set on updates. Custom resources are
+checked against the structural schema of their version (`kubelite.api.crd`).
 
     validate ─┬─ meta.validate_object_meta[_update]
               └─ _VALIDATORS[(group, kind)](obj, old)
                    core.py  storage.py  pod.py (+ container.py, volumes.py)
                    apps.py  batch.py (+ cron.py)  rbac.py  coordination.py  discovery.py
-                   events.py  networking.py  policy.py  scheduling.py
+                   events.py  networking.py  policy.py  scheduling.py  storagek8s.py
+                   node.py  autoscaling.py  certificates.py  admissionregistration.py
+                   flowcontrol.py  apiregistration.py  reviews.py
+
+A few kinds check an update differently by the subresource it came through (a
+CertificateSigningRequest's `approval` and `status`): they are in `_SUBRESOURCE_AWARE`.
 
 Validators never raise on malformed input: a value of the wrong JSON type reads as
 empty and is reported as missing or invalid, so a bad request is a 422, not a 500.
@@ -22,21 +27,30 @@ from collections.abc import Callable
 from typing import Any
 
 from kubelite.api import names
+from kubelite.api.crd import validation as crd_validation
 from kubelite.api.errors import FieldError
 from kubelite.api.resources import ResourceType
 from kubelite.api.validation import (
+    admissionregistration,
+    apiregistration,
     apps,
+    autoscaling,
     batch,
+    certificates,
     coordination,
     core,
     discovery,
     events,
+    flowcontrol,
     networking,
+    node,
     pod,
     policy,
     rbac,
+    reviews,
     scheduling,
     storage,
+    storagek8s,
 )
 from kubelite.api.validation.fields import as_dict
 from kubelite.api.validation.meta import validate_object_meta, validate_object_meta_update
@@ -44,6 +58,10 @@ from kubelite.api.validation.meta import validate_object_meta, validate_object_m
 Validator = Callable[[dict[str, Any], "dict[str, Any] | None"], list[FieldError]]
 
 _RBAC = rbac.GROUP
+_ADMISSION = "admissionregistration.k8s.io"
+_FLOWCONTROL = "flowcontrol.apiserver.k8s.io"
+_AUTHZ = "authorization.k8s.io"
+_AUTHN = "authentication.k8s.io"
 
 
 def _pod(obj: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
@@ -90,23 +108,70 @@ _VALIDATORS: dict[tuple[str, str], Validator] = {
     (_RBAC, "ClusterRole"): rbac.validate_cluster_role,
     (_RBAC, "RoleBinding"): rbac.validate_role_binding,
     (_RBAC, "ClusterRoleBinding"): rbac.validate_cluster_role_binding,
+    ("storage.k8s.io", "StorageClass"): storagek8s.validate_storage_class,
+    ("storage.k8s.io", "CSIDriver"): storagek8s.validate_csi_driver,
+    ("storage.k8s.io", "CSINode"): storagek8s.validate_csi_node,
+    ("storage.k8s.io", "CSIStorageCapacity"): storagek8s.validate_csi_storage_capacity,
+    ("storage.k8s.io", "VolumeAttachment"): storagek8s.validate_volume_attachment,
+    ("node.k8s.io", "RuntimeClass"): node.validate_runtime_class,
+    ("autoscaling", "HorizontalPodAutoscaler"): autoscaling.validate_hpa,
+    (
+        _ADMISSION,
+        "MutatingWebhookConfiguration",
+    ): admissionregistration.validate_mutating_webhook_configuration,
+    (
+        _ADMISSION,
+        "ValidatingWebhookConfiguration",
+    ): admissionregistration.validate_validating_webhook_configuration,
+    (_ADMISSION, "ValidatingAdmissionPolicy"): admissionregistration.validate_validating_admission_policy,
+    (_ADMISSION, "ValidatingAdmissionPolicyBinding"): (
+        admissionregistration.validate_validating_admission_policy_binding
+    ),
+    (_FLOWCONTROL, "FlowSchema"): flowcontrol.validate_flow_schema,
+    (_FLOWCONTROL, "PriorityLevelConfiguration"): flowcontrol.validate_priority_level,
+    ("apiregistration.k8s.io", "APIService"): apiregistration.validate_api_service,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_validation.validate_crd,
+    (_AUTHZ, "SubjectAccessReview"): reviews.validate_subject_access_review,
+    (_AUTHZ, "SelfSubjectAccessReview"): reviews.validate_self_subject_access_review,
+    (_AUTHZ, "LocalSubjectAccessReview"): reviews.validate_local_subject_access_review,
+}
+
+# Validators that take the subresource an update came through as a third argument.
+_SUBRESOURCE_AWARE: dict[tuple[str, str], Callable[..., list[FieldError]]] = {
+    ("certificates.k8s.io", "CertificateSigningRequest"): certificates.validate_csr,
 }
 
 # Kinds whose metadata is not checked the usual way: Pods check their own; Bindings are
 # requests, not stored objects; core Events accept any name (clients build them from
 # the involved object's name, which may not be a DNS name).
-_OWN_METADATA = {("", "Pod"), ("", "Binding")}
-_ANY_NAME = {("", "Event")}
+_OWN_METADATA = {
+    ("", "Pod"),
+    ("", "Binding"),
+    (_AUTHZ, "SubjectAccessReview"),
+    (_AUTHZ, "SelfSubjectAccessReview"),
+    (_AUTHZ, "LocalSubjectAccessReview"),
+    (_AUTHZ, "SelfSubjectRulesReview"),
+    (_AUTHN, "TokenReview"),
+    (_AUTHN, "SelfSubjectReview"),
+}
+_GENERIC_METADATA = {("apiextensions.k8s.io", "CustomResourceDefinition")}
+# CertificateSigningRequests may have any name ("we don't care what you call" them).
+_ANY_NAME = {("", "Event"), ("certificates.k8s.io", "CertificateSigningRequest")}
 
 
 def _any_name(name: str, prefix: bool = False) -> list[str]:
     return []
 
 
-def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[FieldError]:
-    """All field errors of `obj` (an update when `old` is given), empty when it is valid."""
+def validate(
+    rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None, subresource: str = ""
+) -> list[FieldError]:
+    """All field errors of `obj` (an update when `old` is given, through `subresource` when
+    that is not the main endpoint), empty when it is valid."""
     kind = (rt.group, rt.kind)
-    builtin = kind in _VALIDATORS or rt.group in ("", "apps", "batch")
+    # apiextensions validates metadata with apimachinery's generic rules (finalizer names need
+    # only be qualified names), as custom resources are.
+    builtin = (kind in _VALIDATORS or rt.group in ("", "apps", "batch")) and kind not in _GENERIC_METADATA
     errs: list[FieldError] = []
     try:
         if kind not in _OWN_METADATA:
@@ -122,6 +187,11 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None =
         check = _VALIDATORS.get(kind)
         if check is not None:
             errs += check(obj, old)
+        aware = _SUBRESOURCE_AWARE.get(kind)
+        if aware is not None:
+            errs += aware(obj, old, subresource)
+        if rt.custom is not None:
+            errs += rt.custom.validate(obj)
     except (TypeError, AttributeError, KeyError, ValueError) as err:
         # A shape no validator expected: report it instead of failing the request.
         errs.append(FieldError("", "FieldValueTypeInvalid", f"object has an unexpected structure: {err}"))

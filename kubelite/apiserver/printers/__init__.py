@@ -26,7 +26,7 @@ from typing import Any
 from kubelite.api.errors import BadRequest
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors.fields import is_custom_resource
-from kubelite.apiserver.printers import cluster, core, events, networking, pods, workloads
+from kubelite.apiserver.printers import cluster, config, core, events, networking, pods, workloads
 from kubelite.apiserver.printers.columns import (
     EMPTY,
     META,
@@ -39,6 +39,7 @@ from kubelite.apiserver.printers.columns import (
     human_duration,
     name_of,
 )
+from kubelite.apiserver.printers.custom import custom_printer
 
 PRINTERS: dict[tuple[str, str], Printer] = {
     **pods.PRINTERS,
@@ -47,6 +48,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
     **events.PRINTERS,
     **networking.PRINTERS,
     **cluster.PRINTERS,
+    **config.PRINTERS,
 }
 
 
@@ -80,6 +82,8 @@ INCLUDE_OBJECT = ("None", "Metadata", "Object")
 
 
 def printer_for(rt: ResourceType) -> Printer:
+    if rt.custom is not None:
+        return custom_printer(rt.custom)
     printer = PRINTERS.get((rt.group, rt.plural))
     if printer is not None:
         return printer

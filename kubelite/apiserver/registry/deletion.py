@@ -56,6 +56,7 @@ class Deletion(RegistryCore):
             md = obj["metadata"]
             grace = _grace_period(rt, obj, opts)
             gc_changed = _garbage_collection_finalizers(obj, opts.propagation_policy)
+            gc_changed = strategy.prepare_for_delete(rt, obj) or gc_changed
             pending = bool(md.get("finalizers")) or namespace_finalizers(rt, obj) or grace > 0
             if pending:
                 if not _mark_deleting(rt, obj, grace) and not gc_changed:

@@ -19,6 +19,8 @@ from kubelite.apiserver.watchcache import CachedObject
 class RequestContext:
     user: str = ""
     groups: tuple[str, ...] = ()
+    uid: str = ""
+    extra: dict[str, list[str]] = field(default_factory=dict)
     dry_run: bool = False
     field_manager: str = ""
     warnings: list[str] = field(default_factory=list)

@@ -97,7 +97,7 @@ class Writes(RegistryCore):
             md.pop(k, None)
         md["uid"] = meta.new_uid()
         md["creationTimestamp"] = meta.now_rfc3339()
-        strategy.prepare_for_create(rt, obj)
+        strategy.prepare_for_create(rt, obj, ctx)
         if self._defaults:
             self._defaults(rt, obj)
         if ctx.operation != managedfields.APPLY:
@@ -124,15 +124,17 @@ class Writes(RegistryCore):
         md["resourceVersion"] = str(kv.mod_revision)
         return obj
 
-    def _check(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    def _check(
+        self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str = ""
+    ) -> None:
         if self._validate is None:
             return
-        if conversion.needed(rt):
+        if conversion.validates_external(rt):
             # Validators read the version the client wrote (events.k8s.io's `regarding`,
             # `note`, ...), not the stored core/v1 shape.
             obj = conversion.to_external(rt, obj)
             old = None if old is None else conversion.to_external(rt, old)
-        errs = self._validate(rt, obj, old)
+        errs = self._validate(rt, obj, old, subresource)
         if errs:
             raise errors.invalid_object(rt.kind, rt.group, meta.name_of(obj), errs)
 
@@ -200,14 +202,13 @@ class Writes(RegistryCore):
             )
         if self._defaults:
             self._defaults(rt, new)
-        if subresource == "status":
-            strategy.prepare_for_status_update(rt, new, old)
-            md = new["metadata"]
-        elif subresource == "finalize":
-            strategy.prepare_for_finalize(rt, new, old)
-            md = new["metadata"]
-        else:
-            strategy.prepare_for_update(rt, new, old)
+        if subresource == "binding":
+            # pods/binding sets spec.nodeName and the PodScheduled condition, which an update
+            # may not change; like Kubernetes' BindingREST it writes them without the update's
+            # strategy and validation (the bind handler checked the target).
+            return new
+        strategy.prepare_for_subresource_update(rt, subresource, new, old)
+        md = new["metadata"]
         # Fields the server owns.
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
             if k in old_md:
@@ -219,7 +220,7 @@ class Writes(RegistryCore):
         md.pop("selfLink", None)
         if ctx.operation != managedfields.APPLY:
             managedfields.record_update(rt, new, old, ctx.field_manager, subresource)
-        self._check(rt, new, old)
+        self._check(rt, new, old, subresource)
         for a in self.admission:
             await a.on_update(rt, new, old, ctx)
         return new

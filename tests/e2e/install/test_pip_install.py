@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -90,19 +90,21 @@ def kubectl(installed: Path, tmp_path_factory: pytest.TempPathFactory):
         text=True,
     )
     k = Kubectl(data / "kubeconfig")
+
+    def ready() -> bool:
+        if up.poll() is not None:
+            raise AssertionError(f"it exited with {up.returncode}")
+        readyz = ["kubectl", "get", "--raw", "/readyz"]
+        return (data / "kubeconfig").exists() and subprocess.run(
+            readyz, env=k.env, capture_output=True
+        ).returncode == 0
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if (data / "kubeconfig").exists() and subprocess.run(
-                ["kubectl", "get", "--raw", "/readyz"], env=k.env, capture_output=True
-            ).returncode == 0:
-                break
-            if up.poll() is not None or time.monotonic() > deadline:
-                up.kill()
-                raise AssertionError(
-                    "kubelite up from the fresh install did not become ready:\n" + up.communicate()[0]
-                )
-            time.sleep(0.3)
+        try:
+            wait_for(ready, "kubelite up from the fresh install to be ready", timeout=60, interval=0.3)
+        except AssertionError as err:
+            up.kill()
+            raise AssertionError(f"{err}:\n{up.communicate()[0]}") from None
         yield k
     finally:
         if up.poll() is None:

@@ -11,12 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kubelite.runtime.testing import unmount_under
 from kubelite.server import localnode
 from kubelite.util.net import free_port
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runtime.conftest import busybox_layout, registry  # noqa: F401  (the local registry)
-from runtime.containerd import unmount_under
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,7 +31,7 @@ def test_the_quickstart_block_starts_with_the_kubeconfig_that_up_writes():
     assert quickstart().startswith("export KUBECONFIG=$PWD/.kubelite/kubeconfig\n")
 
 
-def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):  # noqa: F811
+def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):
     assert not localnode.missing(), "the quickstart needs the local node (run as root; scripts/install-deps)"
     data, port = tmp_path / ".kubelite", free_port()
     bridge_existed = Path(f"/sys/class/net/{_bridge()}").exists()
@@ -78,6 +75,7 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):  
         assert "configmap/greeting created" in r.stdout
         assert "hellopod/hello created" in r.stdout  # the jsonpath print has no newline
         assert "pod/hello condition met" in r.stdout
+        assert "Successfully assigned default/hello to" in r.stdout  # the scheduler placed it
         assert 'pod "hello" deleted' in r.stdout and 'configmap "greeting" deleted' in r.stdout
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")
         assert "hello from kubelite" in log.read_text()

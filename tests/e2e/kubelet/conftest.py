@@ -3,29 +3,27 @@ the tests' busybox image from a local registry, and a kubelet in-process with sh
 and probe-friendly intervals (options only; defaults untouched).
 
 Every test that uses `kubelet` runs twice, once per CRI runtime the kubelet supports:
-kubelite's own (`kubelite runtime`: runc, CNI) and the real containerd (Debian's package,
-see runtime/containerd.py) - the kubelet must not be able to tell them apart."""
+kubelite's own (`kubelite runtime`: runc, CNI) and the real containerd (Debian's package;
+tests/e2e/conftest.py and kubelite.runtime.testing) - the kubelet must not be able to tell
+them apart."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import os
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runtime.conftest import *  # noqa: F403  (registry, runtimes, cri_runtime parametrization)
-from runtime.conftest import CRIRuntime, _remove_all_sandboxes
-
+from kubelite.api.errors import NotFound
 from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
 from kubelite.cri.client import RemoteRuntime
 from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.options import BackOffOptions, KubeletOptions
+from kubelite.runtime.testing import CRIRuntime, remove_all_sandboxes
 
 _nodes = itertools.count(1)
 
@@ -37,14 +35,25 @@ async def api(cluster):
 
 
 @pytest.fixture
-def node_runtime(cri_runtime: CRIRuntime) -> CRIRuntime:
-    """The runtime under the test's kubelet (runtime/conftest.py parametrizes it)."""
+def node_name() -> Iterator[str]:
+    """The test's node; its cgroup root (`/kubelite-e2e-<name>`) goes at teardown, after the
+    runtime's own clean-up: the pod cgroups under it can go only once the runtime has removed
+    its containers' cgroups, which it may finish after the kubelet is stopped."""
+    name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
+    yield name
+    remove_cgroup(f"/kubelite-e2e-{name}")
+
+
+@pytest.fixture
+def node_runtime(node_name: str, cri_runtime: CRIRuntime) -> CRIRuntime:
+    """The runtime under the test's kubelet (tests/e2e/conftest.py parametrizes it); set up
+    after `node_name`, so torn down before it."""
     return cri_runtime
 
 
 @pytest.fixture
-async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
-    name = f"e2e-node-{os.getpid()}-{next(_nodes)}"
+async def kubelet(cluster, node_name: str, node_runtime: CRIRuntime, tmp_path):
+    name = node_name
     options = KubeletOptions(
         node_name=name,
         container_runtime_endpoint=node_runtime.endpoint,
@@ -81,25 +90,9 @@ async def kubelet(cluster, node_runtime: CRIRuntime, tmp_path):
                 await pods.delete(
                     pod["metadata"]["name"], namespace=pod["metadata"]["namespace"], grace_period_seconds=0
                 )
-            except Exception:
+            except NotFound:  # deleted since the list
                 pass
         await client.close()
         await runtime.close()
-        # The runtime removes its sandboxes (killing their containers), then their cgroups go.
-        await _remove_all_sandboxes(node_runtime.endpoint)
-        remove_cgroup(options.cgroup_root)
-
-
-async def wait_for(fn, timeout: float = 30.0, what: str = "condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    last = None
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            last = await fn()
-        except Exception as err:  # not there yet
-            last = err
-        else:
-            if last:
-                return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+        # The runtime removes its sandboxes, killing their containers (their cgroups: node_name).
+        await remove_all_sandboxes(node_runtime.endpoint)

@@ -8,25 +8,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from kubelite.server import localnode
 from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for
+
+KUBECTL_POLL = 0.3  # seconds between two reads with kubectl (each read starts a process)
 
 
 def _kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, KUBECONFIG=str(kubeconfig), HOME=str(kubeconfig.parent))
     return subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, timeout=30)
-
-
-def _wait_for(check, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(
@@ -64,7 +57,7 @@ def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(
                 "containerd://"
             )
 
-        _wait_for(node_ready, "the local node to be Ready on containerd")
+        wait_for(node_ready, "the local node to be Ready on containerd", timeout=60, interval=KUBECTL_POLL)
         # kubelite's own runtime is not started: the only runtime here is containerd.
         assert not (data / "runtime.sock").exists()
         r = _kubectl(
@@ -86,15 +79,19 @@ def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(
             phase = _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.status.phase}").stdout
             return phase == "Succeeded"
 
-        _wait_for(succeeded, "the pod to succeed", timeout=90)
+        wait_for(succeeded, "the pod to succeed", timeout=90, interval=KUBECTL_POLL)
         pod = json.loads(_kubectl(kubeconfig, "get", "pod", "hello", "-o", "json").stdout)
         assert pod["status"]["containerStatuses"][0]["containerID"].startswith("containerd://")
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")
         assert "hello from containerd" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")
-        _wait_for(
-            lambda: _kubectl(kubeconfig, "get", "pod", "hello").returncode != 0, "the pod to be deleted"
-        )
+
+        def deleted() -> bool:  # not found; any other error fails the test
+            r = _kubectl(kubeconfig, "get", "pod", "hello", "--ignore-not-found", "-o", "name")
+            assert r.returncode == 0, r.stderr
+            return r.stdout == ""
+
+        wait_for(deleted, "the pod to be deleted", timeout=60, interval=KUBECTL_POLL)
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)

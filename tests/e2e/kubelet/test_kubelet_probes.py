@@ -19,8 +19,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from kubelite.util.net import free_port
-
-from .conftest import wait_for
+from kubelite.util.testing import wait_for_async
 
 PERIOD = {"periodSeconds": 1}
 
@@ -66,7 +65,7 @@ class Observer:
             c = await self.container(name)
             return c if c is not None and pred(c) else None
 
-        return await wait_for(check, timeout=timeout, what=what or f"{self.pod}/{name}")
+        return await wait_for_async(check, timeout=timeout, what=what or f"{self.pod}/{name}")
 
     async def holds(self, name: str, pred, seconds: float, what: str) -> None:
         """`pred` is true of every status read during `seconds`."""
@@ -103,7 +102,7 @@ async def _unhealthy_event(pod: Observer, message: str) -> None:
             if e["reason"] == "Unhealthy" and e["type"] == "Warning" and e["message"].startswith(message)
         ]
 
-    await wait_for(recorded, timeout=10, what=f"an Unhealthy event {message!r}")
+    await wait_for_async(recorded, timeout=10, what=f"an Unhealthy event {message!r}")
 
 
 def running(c) -> bool:

@@ -5,16 +5,14 @@ it recreated, and a bad manifest is logged and skipped while the others keep run
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import yaml
 
-from kubelite.api.errors import is_not_found
+from kubelite.api.errors import NotFound
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.criconfig import POD_NAME
-
-from .conftest import wait_for
+from kubelite.util.testing import wait_for_async
 
 SOURCE, HASH = "kubernetes.io/config.source", "kubernetes.io/config.hash"
 MIRROR = "kubernetes.io/config.mirror"
@@ -56,10 +54,8 @@ class StaticPod:
     async def mirror(self) -> dict | None:
         try:
             return await self.pods.get(self.name, namespace="default")
-        except Exception as err:
-            if is_not_found(err):
-                return None
-            raise
+        except NotFound:
+            return None
 
     async def running_mirror(self, pred=lambda m: True, what: str = "the mirror pod running") -> dict:
         async def check():
@@ -68,13 +64,13 @@ class StaticPod:
                 return None
             return m
 
-        return await wait_for(check, timeout=30, what=what)
+        return await wait_for_async(check, timeout=30, what=what)
 
     async def gone(self) -> None:
         async def check():
             return await self.mirror() is None
 
-        await wait_for(check, what="the mirror pod to go")
+        await wait_for_async(check, what="the mirror pod to go")
 
     async def running_containers(self) -> list[pb.Container]:
         """The pod's containers that run on the node (of any instance of the static pod)."""
@@ -107,7 +103,7 @@ async def test_static_pod_runs_with_a_mirror_and_stops_when_its_file_goes(api, k
     async def stopped():
         return not await pod.running_containers()
 
-    await wait_for(stopped, what="the static pod's container to stop")
+    await wait_for_async(stopped, what="the static pod's container to stop")
 
 
 async def test_editing_the_manifest_replaces_the_pod_and_its_mirror(api, kubelet, registry):
@@ -135,7 +131,7 @@ async def test_editing_the_manifest_replaces_the_pod_and_its_mirror(api, kubelet
         running = await pod.running_containers()
         return running if [x.id for x in running] == [c["containerID"].split("://", 1)[1]] else None
 
-    [running] = await wait_for(only_the_new_one, what="the old pod's container to stop")
+    [running] = await wait_for_async(only_the_new_one, what="the old pod's container to stop")
     r = await kubelet.runtime.exec_sync(running.id, ["cat", "/tmp/version"], timeout=5)
     assert r.stdout.decode().strip() == "two"
     pod.path.unlink()
@@ -176,8 +172,9 @@ async def test_a_bad_manifest_is_logged_and_skipped(api, kubelet, registry, capl
     good = StaticPod(api, kubelet)
     good.write(_manifest(image, "exec sleep 300"))
     await good.running_mirror(what="the good static pod running beside the bad manifests")
-    await asyncio.sleep(1.5)  # a few more checks of the folder
     assert kubelet.static_pods is not None
+    checks = kubelet.static_pods.checks
+    await wait_for_async(lambda: kubelet.static_pods.checks >= checks + 3, "three more checks of the folder")
     listed = await api.resource("pods").list(
         namespace="default", field_selector=f"spec.nodeName={kubelet.node_name}"
     )

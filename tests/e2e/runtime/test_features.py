@@ -11,9 +11,9 @@ import pytest
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.cri.portforward import PortForwardStream
-
-from .conftest import free_port
-from .helpers import cgroup_of, container_config, run_container, sandbox_config
+from kubelite.cri.testing import cgroup_of, container_config, run_container, sandbox_config
+from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for_async
 
 CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW = 0, 1, 12, 13
 
@@ -126,12 +126,14 @@ async def test_resources_update_log_reopen_and_pod_stats(cri, cri_runtime, image
     assert (await cri.container_status(cid)).status.resources.linux.memory_limit_in_bytes == 64 << 20
 
     log = tmp_path / "logs" / "ticker.log"
-    while "tick" not in (log.read_text() if log.exists() else ""):
-        await asyncio.sleep(0.05)
+
+    def ticked() -> bool:
+        return "tick" in (log.read_text() if log.exists() else "")
+
+    await wait_for_async(ticked, "the container's log to show a tick")
     log.rename(log.with_suffix(".log.1"))  # what the kubelet's log rotation does
     await cri.reopen_container_log(cid)
-    while "tick" not in (log.read_text() if log.exists() else ""):
-        await asyncio.sleep(0.05)
+    await wait_for_async(ticked, "the reopened log to show a tick")
 
     stats = await cri.pod_sandbox_stats(sid)
     assert stats.attributes.id == sid and stats.attributes.metadata.name == "upkeep"

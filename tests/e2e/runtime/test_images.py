@@ -4,7 +4,6 @@ inspect, remove, fs usage; images imported from docker and OCI archives."""
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 
@@ -12,10 +11,9 @@ import pytest
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
-from kubelite.image.testing import TokenIssuer
-
-from .conftest import free_port, wait_port
-from .helpers import container_config, run_container, sandbox_config, wait_exited
+from kubelite.cri.testing import container_config, run_container, sandbox_config, wait_exited
+from kubelite.image.testing import LocalRegistry, TokenIssuer
+from kubelite.util.net import free_port
 
 
 async def test_version_and_status_report_a_ready_runtime(cri, cri_runtime):
@@ -55,34 +53,15 @@ async def test_pull_through_registry_bearer_token_auth(cri, busybox_layout, tmp_
     """Docker's registry with `auth: token`, trusting a small token issuer of ours."""
     issuer = TokenIssuer(username="alice", password="s3cret")
     await issuer.start()
-    port = free_port()
     (tmp_path / "issuer.pem").write_bytes(issuer.cert_pem)
-    config = {
-        "version": 0.1,
-        "storage": {"filesystem": {"rootdirectory": str(tmp_path / "data")}},
-        "http": {"addr": f"127.0.0.1:{port}"},
-        "log": {"level": "error"},
-        "auth": issuer.registry_auth_config(str(tmp_path / "issuer.pem")),
-    }
-    (tmp_path / "registry.yml").write_text(json.dumps(config))  # YAML is a superset of JSON
-    registry = await asyncio.create_subprocess_exec(
-        "docker-registry",
-        "serve",
-        str(tmp_path / "registry.yml"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    registry = LocalRegistry(
+        tmp_path / "registry", auth=issuer.registry_auth_config(str(tmp_path / "issuer.pem"))
     )
     try:
-        await asyncio.to_thread(wait_port, port)
-        ref = f"127.0.0.1:{port}/private/busybox:v1"
-        await _run(
-            "skopeo",
-            "copy",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            "alice:s3cret",
-            f"oci:{busybox_layout}:latest",
-            f"docker://{ref}",
+        await asyncio.to_thread(registry.start)
+        # skopeo asks the issuer for a token: the push runs off the loop that serves it.
+        ref = await asyncio.to_thread(
+            registry.push, busybox_layout, "private/busybox", tag="v1", creds="alice:s3cret"
         )
         for auth in (None, pb.AuthConfig(username="alice", password="wrong")):
             with pytest.raises(CRIError):
@@ -94,8 +73,7 @@ async def test_pull_through_registry_bearer_token_auth(cri, busybox_layout, tmp_
         assert issuer.issued > issued
         assert (await cri.image_status(pb.ImageSpec(image=ref))).image.id == image_id
     finally:
-        registry.terminate()
-        await registry.wait()
+        registry.stop()
         await issuer.stop()
 
 

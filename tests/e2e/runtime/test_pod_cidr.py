@@ -7,8 +7,7 @@ import ipaddress
 import subprocess
 
 from kubelite.cri import api_pb2 as pb
-
-from .helpers import container_config, run_container, sandbox_config
+from kubelite.cri.testing import container_config, run_container, sandbox_config
 
 
 def bridge_addresses(bridge: str) -> list[str]:

@@ -4,14 +4,16 @@ exec, OOM, stop with grace, and a runtime restart with containers running."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import is_not_found
-
-from .helpers import container_config, run_container, sandbox_config, wait_exited
+from kubelite.cri.testing import container_config, run_container, sandbox_config, wait_exited
+from kubelite.util.testing import wait_for_async
 
 SERVE = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"
 
@@ -80,13 +82,18 @@ async def test_memory_limit_gets_a_container_oomkilled(cri, image):
 async def test_stop_sends_sigterm_first_then_sigkill_after_the_grace_period(cri, image):
     cfg = sandbox_config("grace")
     sid = await cri.run_pod_sandbox(cfg)
+    # Each shell says when its trap is set: a SIGTERM before that would end it either way.
+    loop = "touch /trapped; while true; do sleep 0.1; done"
     polite = await run_container(
-        cri, sid, cfg, container_config("polite", image, "trap 'exit 0' TERM; while true; do sleep 0.1; done")
+        cri, sid, cfg, container_config("polite", image, f"trap 'exit 0' TERM; {loop}")
     )
     stubborn = await run_container(
-        cri, sid, cfg, container_config("stubborn", image, "trap '' TERM; while true; do sleep 0.1; done")
+        cri, sid, cfg, container_config("stubborn", image, f"trap '' TERM; {loop}")
     )
-    await asyncio.sleep(0.5)  # let the shells install their traps
+    for cid in (polite, stubborn):
+        await wait_for_async(
+            lambda cid=cid: _has_file(cri, cid, "/trapped"), f"the shell in {cid} to set its trap"
+        )
     await cri.stop_container(polite, 10)
     st = (await cri.container_status(polite)).status
     assert (st.state, st.exit_code) == (pb.CONTAINER_EXITED, 0)
@@ -97,6 +104,18 @@ async def test_stop_sends_sigterm_first_then_sigkill_after_the_grace_period(cri,
     await cri.remove_container(stubborn)
     assert [c.id for c in await cri.list_containers()] == [polite]
     await cri.remove_pod_sandbox(sid)
+
+
+async def _has_file(cri, cid: str, path: str) -> bool:
+    return (await cri.exec_sync(cid, ["test", "-f", path], timeout=5)).exit_code == 0
+
+
+def _exited(pid: int) -> bool:
+    """The process is gone, or a zombie waiting for its parent to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 async def test_exec_sync_returns_output_and_exit_code(cri, image):
@@ -122,8 +141,9 @@ async def test_runtime_restart_keeps_containers_running_and_finds_them_again(
         cri, sid, cfg, container_config("runner", image, "while true; do echo tick; sleep 0.2; done")
     )
     quitter = await run_container(cri, sid, cfg, container_config("quitter", image, "sleep 1; exit 5"))
+    pid = json.loads((await cri.container_status(quitter, verbose=True)).info["info"])["pid"]
     runtime_process.stop()
-    await asyncio.sleep(1.5)  # the quitter exits while the runtime is away
+    await wait_for_async(lambda: _exited(pid), "the quitter to exit while the runtime is away")
     runtime_process.start()
     assert (await cri.pod_sandbox_status(sid)).status.network.ip == ip
     assert (await cri.container_status(runner)).status.state == pb.CONTAINER_RUNNING

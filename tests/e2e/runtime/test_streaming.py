@@ -11,8 +11,7 @@ import pytest
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri import remotecommand
 from kubelite.cri.portforward import PortForwardError, PortForwardStream, serve_local
-
-from .helpers import container_config, run_container, sandbox_config
+from kubelite.cri.testing import container_config, run_container, sandbox_config
 
 # kubelite's stream clients finish a session with containerd's streaming server on a
 # terminal (exec -t); with pipes and for port-forward they do not yet (containerd

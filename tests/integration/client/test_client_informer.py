@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from kubelite.client import Client, Handlers, SharedInformerFactory, load_kubeconfig
 from kubelite.client.store import NODE_NAME_INDEX, by_node_name
+from kubelite.util.testing import wait_for_async
 
 
 class Mirror:
@@ -35,11 +35,10 @@ async def _server_state(client: Client, ns: str) -> dict[str, str]:
     return {i["metadata"]["name"]: i["metadata"]["resourceVersion"] for i in items}
 
 
-async def _until_equal(mirror: Mirror, client: Client, ns: str, timeout: float = 20.0) -> None:
+async def _until_equal(mirror: Mirror, client: Client, ns: str) -> None:
+    """Until the handlers have told the mirror what the server holds now."""
     want = await _server_state(client, ns)
-    async with asyncio.timeout(timeout):
-        while mirror.state != want:
-            await asyncio.sleep(0.05)
+    await wait_for_async(lambda: mirror.state == want, f"the informer to show {want}", interval=0.05)
 
 
 async def _writes(client: Client, ns: str, prefix: str) -> list[tuple[str, str]]:
@@ -117,9 +116,9 @@ async def test_shared_factory_serves_one_informer_per_resource_with_indexes(clus
         assert len(first.lister.list(namespace="inf-idx")) == 3
         assert first.lister.get("p3", "inf-idx")["spec"]["nodeName"] == "n2"
         await pods.delete("p3", namespace="inf-idx", grace_period_seconds=0)
-        async with asyncio.timeout(10):
-            while first.lister.get("p3", "inf-idx") is not None:
-                await asyncio.sleep(0.05)
+        await wait_for_async(
+            lambda: first.lister.get("p3", "inf-idx") is None, "p3 to leave the cache", timeout=10
+        )
         assert first.indexer.by_index(NODE_NAME_INDEX, "n2") == [] or all(
             p["metadata"]["namespace"] != "inf-idx" for p in first.indexer.by_index(NODE_NAME_INDEX, "n2")
         )

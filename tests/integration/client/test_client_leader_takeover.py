@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from kubelite.util.testing import wait_for
+
 LEASE, RENEW, RETRY = 3, 2, 0.5
 # A standby notices the last renewal up to one jittered poll late and acts up to one poll
 # after the lease expires on its clock.
@@ -31,13 +33,6 @@ def _intervals(log: Path, killed: str, killed_at: float) -> list[tuple[str, floa
     for who, start in starts.items():
         out.append((who, start, killed_at if who == killed else float("inf")))
     return sorted(out, key=lambda i: i[1])
-
-
-def _wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_standby_takes_over_from_a_killed_leader_and_two_never_lead_at_once(fresh_cluster, tmp_path):
@@ -62,8 +57,15 @@ def test_standby_takes_over_from_a_killed_leader_and_two_never_lead_at_once(fres
 
     procs = {"one": spawn("one"), "two": spawn("two")}
     try:
-        _wait_for(lambda: "started" in log.read_text(), 30)
-        time.sleep(2 * RETRY)  # some renewals; the standby keeps polling
+        wait_for(lambda: "started" in log.read_text(), "a candidate to lead", interval=0.02)
+        renew_times: set[str] = set()
+
+        def renewed_twice() -> bool:  # while the standby keeps polling
+            lease = fresh_cluster.kubectl("get", "lease", "demo", "-o", "jsonpath={.spec.renewTime}")
+            renew_times.add(lease.stdout)
+            return len(renew_times) >= 3
+
+        wait_for(renewed_twice, "the leader to renew its lease twice", timeout=10 * RETRY)
         lines = log.read_text().splitlines()
         assert len(lines) == 1, lines
         leader = lines[0].split()[1]
@@ -72,7 +74,12 @@ def test_standby_takes_over_from_a_killed_leader_and_two_never_lead_at_once(fres
         procs[leader].kill()
         procs[leader].wait()
         killed_at = time.time()
-        _wait_for(lambda: f"{standby} started" in log.read_text(), LEASE + 2 * POLL + 5)
+        wait_for(
+            lambda: f"{standby} started" in log.read_text(),
+            f"{standby} to take over",
+            timeout=LEASE + 2 * POLL + 5,
+            interval=0.02,
+        )
 
         intervals = _intervals(log, leader, killed_at)
         assert [who for who, _, _ in intervals] == [leader, standby]

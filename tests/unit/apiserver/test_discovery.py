@@ -32,22 +32,35 @@ def test_api_versions_carries_the_server_address(catalog):
     }
 
 
-def test_api_group_list_has_every_named_group_and_not_the_core_group(catalog):
+def test_api_group_list_has_every_named_group_in_kubernetes_order_and_not_the_core_group(catalog):
     body = discovery.api_group_list(catalog)
     assert body["kind"] == "APIGroupList" and body["apiVersion"] == "v1"
     names = [g["name"] for g in body["groups"]]
     assert names == [
+        "apiregistration.k8s.io",
         "apps",
-        "batch",
-        "coordination.k8s.io",
-        "discovery.k8s.io",
         "events.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
         "networking.k8s.io",
         "policy",
         "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
         "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
     ]
-    apps = body["groups"][0]
+    autoscaling = next(g for g in body["groups"] if g["name"] == "autoscaling")
+    assert [v["version"] for v in autoscaling["versions"]] == ["v2", "v1"]
+    assert autoscaling["preferredVersion"] == {"groupVersion": "autoscaling/v2", "version": "v2"}
+    apps = body["groups"][1]
     assert apps == {
         "name": "apps",
         "versions": [{"groupVersion": "apps/v1", "version": "v1"}],

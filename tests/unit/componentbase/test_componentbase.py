@@ -41,6 +41,13 @@ def test_flags_default_to_component_base_values():
     assert (o.kube_api_qps, o.kube_api_burst, o.secure_port) == (50.0, 100, 10299)
 
 
+def test_boolean_flags_take_gos_spelling():
+    assert not parse("--leader-elect=false").leader_election.leader_elect
+    assert parse("--leader-elect").leader_election.leader_elect
+    with pytest.raises(SystemExit):
+        parse("--leader-elect=maybe")
+
+
 def test_flags_take_go_durations_and_switch_leader_election_off():
     o = parse(
         "--no-leader-elect", "--leader-elect-lease-duration", "1m30s", "--leader-elect-retry-period", "500ms"

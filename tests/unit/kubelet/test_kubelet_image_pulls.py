@@ -15,6 +15,7 @@ from kubelite.kubelet.start_slots import StartSlots
 from kubelite.kubelet.sync import SHOW_ERR_IMAGE_PULL, PodSyncer
 from kubelite.kubelet.testing import FakeRuntime
 from kubelite.util.clock import FakeClock
+from kubelite.util.testing import wait_for_async
 
 PRESENT = "registry.local/busybox:1"
 
@@ -46,21 +47,12 @@ def _syncer(runtime: FakeRuntime, *, slots: int) -> PodSyncer:
     )
 
 
-async def _until(cond: Any) -> None:
-    """Let the loop run until `cond()` holds (bounded, so a regression fails instead of hanging)."""
-    for _ in range(10_000):
-        if cond():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never held")
-
-
 async def test_a_pod_whose_image_pull_hangs_does_not_delay_the_other_pods_on_the_node():
     runtime = _runtime()
     runtime.hold_pull("unreachable.invalid:5000/big:1")  # and never let go
     syncer = _syncer(runtime, slots=1)
     stuck = asyncio.create_task(syncer.sync(_pod("stuck", "unreachable.invalid:5000/big:1")))
-    await _until(lambda: runtime.calls_to("pull_image"))
+    await wait_for_async(lambda: runtime.calls_to("pull_image"), "a pull to start", interval=0, timeout=10)
     others = await asyncio.wait_for(asyncio.gather(*(syncer.sync(_pod(f"p{i}")) for i in range(5))), 10)
     assert runtime.calls_to("start_container") == [f"p{i}/c" for i in range(5)]
     assert all(not r.waiting for r in others)
@@ -91,14 +83,21 @@ async def test_a_pod_back_from_a_slow_pull_starts_before_pods_that_arrived_after
     busy_sandbox = runtime.hold_sandbox("busy")
     syncer = _syncer(runtime, slots=1)
     first = asyncio.create_task(syncer.sync(_pod("first", slow)))
-    await _until(lambda: runtime.calls_to("pull_image"))
+    await wait_for_async(lambda: runtime.calls_to("pull_image"), "a pull to start", interval=0, timeout=10)
     busy = asyncio.create_task(syncer.sync(_pod("busy")))  # takes the only slot and keeps it
     later = []
     for i in range(3):
         later.append(asyncio.create_task(syncer.sync(_pod(f"later{i}"))))
-        await _until(lambda i=i: syncer.start_slots.waiting == i + 1)
+        await wait_for_async(
+            lambda i=i: syncer.start_slots.waiting == i + 1,
+            f"{i + 1} pods to wait for a slot",
+            interval=0,
+            timeout=10,
+        )
     pulled.set()  # "first" waits for the slot too
-    await _until(lambda: syncer.start_slots.waiting == 4)
+    await wait_for_async(
+        lambda: syncer.start_slots.waiting == 4, "4 pods to wait for a slot", interval=0, timeout=10
+    )
     busy_sandbox.set()
     await asyncio.wait_for(asyncio.gather(first, busy, *later), 10)
     assert runtime.calls_to("start_container") == ["busy/c", "first/c", "later0/c", "later1/c", "later2/c"]
@@ -115,7 +114,7 @@ async def test_a_pull_while_recreating_a_sandbox_lets_the_start_slot_go():
         await runtime.stop_pod_sandbox(sandbox_id)
     pulled = runtime.hold_pull(image)
     restarted = asyncio.create_task(syncer.sync(_pod("restarted", image)))
-    await _until(lambda: runtime.calls_to("pull_image"))
+    await wait_for_async(lambda: runtime.calls_to("pull_image"), "a pull to start", interval=0, timeout=10)
     await asyncio.wait_for(syncer.sync(_pod("other")), 10)
     assert runtime.calls_to("start_container")[-1] == "other/c"
     pulled.set()

@@ -13,6 +13,7 @@ from kubelite.cri import remotecommand as rc
 from kubelite.runtime.streaming.http_server import StreamingOptions, StreamingServer
 from kubelite.runtime.streaming.tokens import RequestCache, TooManyRequests
 from kubelite.util.clock import FakeClock
+from kubelite.util.testing import wait_for_async
 
 
 async def test_a_token_is_good_once_and_only_until_it_expires():
@@ -113,11 +114,7 @@ async def test_a_client_that_leaves_early_closes_the_session(server):
         assert session.protocol == rc.V4
         await session.write_stdin(b"hi\n")
         assert await session.read() == (rc.STDOUT, b"HI\n")
-    for _ in range(100):
-        if backend.sessions[0].closed:
-            break
-        await asyncio.sleep(0.01)
-    assert backend.sessions[0].closed
+    await wait_for_async(lambda: backend.sessions[0].closed, "the session to close", interval=0.01)
 
 
 async def test_unknown_tokens_and_bad_ports_are_refused_before_the_upgrade(server):

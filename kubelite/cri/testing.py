@@ -1,13 +1,20 @@
-"""Building CRI requests for the runtime's e2e tests."""
+"""CRI requests for tests and benchmarks that drive a runtime directly, as a kubelet would.
+
+`sandbox_config` and `container_config` build the smallest valid requests (a pod in
+namespace `default` with a fresh uid; a container running `sh -c SCRIPT` with its log file
+named after it), with the few knobs the tests turn. The helpers after them run a container,
+wait for one to exit, and find a container's cgroup; they work on any CRI runtime.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.cri.client import RemoteRuntime
+from kubelite.util.testing import wait_for_async
 
 
 def sandbox_config(
@@ -30,6 +37,7 @@ def sandbox_config(
 def container_config(
     name: str, image: str, *args: str, memory: int = 0, stdin: bool = False, stdin_once: bool = False
 ) -> pb.ContainerConfig:
+    """`sh -c` with `args` (the script first) in `image`; `memory` is a limit in bytes."""
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name),
         image=pb.ImageSpec(image=image),
@@ -44,13 +52,26 @@ def container_config(
     return cfg
 
 
-async def run_container(cri, sid: str, sandbox: pb.PodSandboxConfig, config: pb.ContainerConfig) -> str:
+async def run_container(
+    cri: RemoteRuntime, sid: str, sandbox: pb.PodSandboxConfig, config: pb.ContainerConfig
+) -> str:
+    """Create and start a container in the sandbox; returns its id."""
     cid = await cri.create_container(sid, config, sandbox)
     await cri.start_container(cid)
     return cid
 
 
-async def cgroup_of(cri, cid: str, controller: str) -> Path:
+async def wait_exited(cri: RemoteRuntime, cid: str, timeout: float = 20) -> pb.ContainerStatus:
+    """The container's status once it has exited."""
+
+    async def exited() -> pb.ContainerStatus | None:
+        st = (await cri.container_status(cid)).status
+        return st if st.state == pb.CONTAINER_EXITED else None
+
+    return await wait_for_async(exited, f"container {cid} to exit", timeout=timeout, interval=0.05)
+
+
+async def cgroup_of(cri: RemoteRuntime, cid: str, controller: str) -> Path:
     """The container's cgroup directory for a (v1) controller, found from its process."""
     pid = json.loads((await cri.container_status(cid, verbose=True)).info["info"])["pid"]
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
@@ -58,12 +79,3 @@ async def cgroup_of(cri, cid: str, controller: str) -> Path:
         if controller in controllers.split(","):
             return Path(f"/sys/fs/cgroup/{controllers}{path}")
     raise AssertionError(f"no {controller} cgroup for container {cid}")
-
-
-async def wait_exited(cri, cid: str, timeout: float = 20) -> pb.ContainerStatus:
-    for _ in range(int(timeout / 0.05)):
-        st = (await cri.container_status(cid)).status
-        if st.state == pb.CONTAINER_EXITED:
-            return st
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"container {cid} did not exit")
