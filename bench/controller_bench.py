@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import ssl
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
 from kubelite.server.testing import LocalCluster
 from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for, wait_for_async
 
 NAMESPACE = "bench"
 
@@ -77,16 +78,13 @@ def get(port: int, path: str) -> str:
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited")
-        try:
-            get(port, "/readyz")
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{what} did not become ready")
+        get(port, "/readyz")
+        return True
+
+    wait_for(ready, f"{what} to be ready", timeout=timeout, interval=0.5, ignoring=(OSError,))
 
 
 def requests_made(port: int) -> float:
@@ -98,15 +96,13 @@ def requests_made(port: int) -> float:
     return total
 
 
-async def wait_status(client: Client, done: Any, timeout: float) -> None:
+async def wait_status(client: Client, done: Any, what: str, timeout: float) -> None:
     deployments = client.resource("deployments", group="apps")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        d = await deployments.get("web", namespace=NAMESPACE)
-        if done(d):
-            return
-        await asyncio.sleep(0.25)
-    raise TimeoutError("the deployment did not get there in time")
+
+    async def there() -> bool:
+        return bool(done(await deployments.get("web", namespace=NAMESPACE)))
+
+    await wait_for_async(there, what, timeout=timeout, interval=0.25)
 
 
 def rolled_out(replicas: int) -> Any:
@@ -127,16 +123,6 @@ def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "kubelite", *argv], stdout=open(log, "ab"), stderr=subprocess.STDOUT
     )
-
-
-def stop(p: subprocess.Popen[bytes]) -> None:
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
@@ -181,7 +167,10 @@ async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
             before, t0 = requests_made(kcm_port), time.monotonic()
             await deployments.create(deployment(replicas), namespace=NAMESPACE)
             await wait_status(
-                client, lambda d: (d.get("status") or {}).get("readyReplicas") == replicas, 3600
+                client,
+                lambda d: (d.get("status") or {}).get("readyReplicas") == replicas,
+                "every pod Ready",
+                3600,
             )
             create_s, create_req = time.monotonic() - t0, requests_made(kcm_port) - before
 
@@ -194,11 +183,11 @@ async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
                 }
             }
             await deployments.patch("web", patch, namespace=NAMESPACE)
-            await wait_status(client, rolled_out(replicas), 3600)
+            await wait_status(client, rolled_out(replicas), "the rollout", 3600)
             rollout_s, rollout_req = time.monotonic() - t0, requests_made(kcm_port) - before
     finally:
         for p in reversed(procs):
-            stop(p)
+            stop_process(p, grace=30)
         cluster.stop()
     return {
         "create_s": create_s,

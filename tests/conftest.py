@@ -8,7 +8,6 @@ The fixtures are thin: what they run is shipped next to what it stands in for
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from kubelite.image.testing import LocalRegistry, build_busybox_layout, missing_tools
 from kubelite.server.testing import LocalCluster
+from kubelite.util.process import stop_process
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +54,7 @@ def controller_manager(cluster: LocalCluster) -> Iterator[subprocess.Popen[bytes
         stderr=subprocess.STDOUT,
     )
     yield p
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(15)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop_process(p)
 
 
 @pytest.fixture

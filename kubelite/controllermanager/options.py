@@ -20,7 +20,7 @@ import argparse
 from dataclasses import dataclass, field
 
 from kubelite.componentbase import ComponentDefaults, ComponentOptions, add_flags, options_from_args
-from kubelite.componentbase.options import parse_duration
+from kubelite.componentbase.options import parse_bool, parse_duration
 from kubelite.controllermanager import controllers
 
 DEFAULTS = ComponentDefaults(
@@ -77,9 +77,12 @@ def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--enable-garbage-collector",
-        action=argparse.BooleanOptionalAction,
+        type=parse_bool,
+        nargs="?",
+        const=True,
         default=True,
-        help="run the garbage collector (ownerReferences)",
+        metavar="BOOL",
+        help="run the garbage collector (ownerReferences); --enable-garbage-collector=false: not",
     )
 
 

@@ -4,15 +4,15 @@ runs the controllers it was asked for, and reports its workqueues and API reques
 from __future__ import annotations
 
 import json
-import signal
 import ssl
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -25,15 +25,6 @@ def _get(port: int, path: str) -> tuple[int, str]:
         return err.code, err.read().decode()
     except OSError:
         return 0, ""
-
-
-def _wait(fn, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while (value := fn()) is False or not value:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
 
 
 def test_it_runs_the_chosen_controllers_and_serves_health_and_metrics(fresh_cluster, tmp_path):
@@ -56,7 +47,7 @@ def test_it_runs_the_chosen_controllers_and_serves_health_and_metrics(fresh_clus
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait(lambda: _get(port, "/readyz")[0] == 200, "/readyz")
+        wait_for(lambda: _get(port, "/readyz")[0] == 200, "/readyz", interval=0.2)
         assert _get(port, "/healthz") == (200, "ok")
         fresh_cluster.kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2")
         rs = {
@@ -78,7 +69,7 @@ def test_it_runs_the_chosen_controllers_and_serves_health_and_metrics(fresh_clus
             out = fresh_cluster.kubectl("get", "pods", "-l", "app=solo", "-o", "json").stdout
             return len(json.loads(out)["items"])
 
-        _wait(lambda: solo_pods() == 2, "the ReplicaSet's pods")
+        wait_for(lambda: solo_pods() == 2, "the ReplicaSet's pods", interval=0.5)
         # The deployment controller is not running: its Deployment has no ReplicaSet.
         assert "web-" not in fresh_cluster.kubectl("get", "rs", "-o", "name").stdout
         _, metrics = _get(port, "/metrics")
@@ -98,8 +89,7 @@ def test_it_runs_the_chosen_controllers_and_serves_health_and_metrics(fresh_clus
         )
         assert lease["spec"]["leaseDurationSeconds"] == 15
     finally:
-        kcm.send_signal(signal.SIGTERM)
-        kcm.wait(15)
+        stop_process(kcm)
     assert kcm.returncode == 0, (tmp_path / "kcm.log").read_text()
 
 

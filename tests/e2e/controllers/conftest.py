@@ -3,19 +3,15 @@
 processes, and the real kubectl.
 
 The pods of these tests must be bound to nodes to run, so the scheduler is part of the
-cluster; without it (a checkout that does not have `kubelite scheduler` yet) the tests are
-skipped, saying why.
+cluster.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +19,11 @@ from typing import Any
 import pytest
 
 from kubelite.server.testing import LocalCluster
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for
 
 NODES = 4
+KUBECTL_POLL = 0.2  # seconds between two reads with kubectl (each read starts a process)
 # Leader election quick enough for a test: a standby takes over within 4 s of the leader's death.
 FAST_ELECTION = [
     "--leader-elect-lease-duration",
@@ -34,31 +33,6 @@ FAST_ELECTION = [
     "--leader-elect-retry-period",
     "1s",
 ]
-
-
-def has_scheduler() -> bool:
-    return importlib.util.find_spec("kubelite.scheduler") is not None
-
-
-def wait_for(fn: Callable[[], Any], what: str, timeout: float = 60.0, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def stop(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 @dataclass
@@ -90,13 +64,11 @@ class ControllersCluster:
 
     def stop_all(self) -> None:
         for p in self.processes.values():
-            stop(p)
+            stop_process(p)
 
 
 @pytest.fixture
 def cc(tmp_path: Path) -> Iterator[ControllersCluster]:
-    if not has_scheduler():
-        pytest.skip("needs `kubelite scheduler` to bind pods to the simulated nodes")
     cluster = LocalCluster(tmp_path / "cluster").start()
     c = ControllersCluster(cluster, tmp_path)
     try:
@@ -112,6 +84,8 @@ def cc(tmp_path: Path) -> Iterator[ControllersCluster]:
         wait_for(
             lambda: len(c.json("get", "nodes")["items"]) == NODES,
             "the simulated nodes to register",
+            timeout=60,
+            interval=KUBECTL_POLL,
         )
         yield c
     finally:

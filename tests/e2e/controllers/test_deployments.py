@@ -4,11 +4,11 @@ controller manager finishing a rollout its leader started."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections import Counter
 
-from tests.e2e.controllers.conftest import ControllersCluster, stop, wait_for
+from kubelite.util.testing import wait_for
+from tests.e2e.controllers.conftest import KUBECTL_POLL, ControllersCluster
 
 
 def pods(cc: ControllersCluster, selector: str = "app=web") -> list[dict]:
@@ -101,6 +101,7 @@ def test_history_undo_pause_resume_and_restart_behave_as_with_kubernetes(cc):
             for c in cc.json("get", "deployment", "web")["status"]["conditions"]
         ),
         "the Progressing condition to say the deployment is paused",
+        interval=KUBECTL_POLL,
     )
     assert len(cc.json("get", "replicasets", "-l", "app=web")["items"]) == 2  # nothing rolled out
     assert images(cc) == {"nginx:1.25"}
@@ -127,13 +128,21 @@ def test_a_standby_controller_manager_finishes_the_rollout_its_leader_started(cc
         )
 
     first = holder()
-    wait_for(lambda: "caches synced" in cc.log("kcm-b"), "the standby's caches")
+    wait_for(lambda: "caches synced" in cc.log("kcm-b"), "the standby's caches", interval=KUBECTL_POLL)
     cc.kubectl("set", "image", "deployment/web", "nginx=nginx:1.26")
     wait_for(
-        lambda: len(cc.json("get", "replicasets", "-l", "app=web")["items"]) == 2, "the rollout to start"
+        lambda: len(cc.json("get", "replicasets", "-l", "app=web")["items"]) == 2,
+        "the rollout to start",
+        interval=KUBECTL_POLL,
     )
-    stop(leader, signal.SIGKILL)  # no chance to release the Lease: the standby waits for it to expire
-    wait_for(lambda: holder() not in ("", first), "the standby to take the Lease", timeout=30)
+    leader.kill()  # SIGKILL: no chance to release the Lease, the standby waits for it to expire
+    leader.wait()
+    wait_for(
+        lambda: holder() not in ("", first),
+        "the standby to take the Lease",
+        timeout=30,
+        interval=KUBECTL_POLL,
+    )
     assert 'deployment "web" successfully rolled out' in rollout_status(cc)
     assert images(cc) == {"nginx:1.26"} and len(pods(cc)) == 8
 
@@ -155,7 +164,11 @@ def test_deleting_with_each_propagation_policy(cc):
     assert left("fg") == (0, 0)  # kubectl waited for the deployment, which waited for them
 
     cc.kubectl("delete", "deployment", "bg", "--cascade=background")
-    wait_for(lambda: left("bg") == (0, 0), "the garbage collector to remove the ReplicaSet and pods")
+    wait_for(
+        lambda: left("bg") == (0, 0),
+        "the garbage collector to remove the ReplicaSet and pods",
+        interval=KUBECTL_POLL,
+    )
 
     cc.kubectl("delete", "deployment", "orphan", "--cascade=orphan")
     assert left("orphan") == (1, 2)
