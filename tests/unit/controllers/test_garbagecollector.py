@@ -178,3 +178,17 @@ async def test_custom_resources_found_by_discovery_own_and_are_owned():
         await g.h.settle()
         assert g.names() == set()
         assert (await client.list(namespace="default"))["items"] == []
+
+
+async def test_a_kind_served_after_the_collector_started_is_watched_from_the_next_discovery():
+    g = GC()
+    gadgets = APIResource("example.com", "v1", "gadgets", "Gadget", True)
+    async with g.running():
+        g.h.cluster.add_resource(gadgets, ("create", "delete", "get", "list", "patch", "update", "watch"))
+        client = g.h.client.for_resource(gadgets)
+        gadget = await client.create({"metadata": {"name": "g"}, "spec": {}}, namespace="default")
+        await g.cm("config", ref(gadget))
+        await g.h.advance(31)  # discovery runs every 30 s
+        await client.delete("g", namespace="default")
+        await g.h.settle()
+        assert g.names() == set()
