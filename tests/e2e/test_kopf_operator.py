@@ -126,6 +126,7 @@ def operator(cluster, tmp_path) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+        cluster.kubectl("delete", "crd", f"widgets.{GROUP}", "--ignore-not-found", "--wait=false")
         if os.environ.get("KUBELITE_SHOW_OPERATOR_LOG"):
             print((tmp_path / "operator.log").read_text())
 
@@ -189,3 +190,4 @@ def test_deleting_the_crd_deletes_its_objects(cluster):
         "the CRD to be served again",
     )
     assert get_json(cluster, f"widgets.{group}", "-n", ns)["items"] == []
+    cluster.kubectl("delete", "crd", f"widgets.{group}", "--wait=false")
