@@ -75,6 +75,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         bind_address=args.bind_address,
         advertise_address=args.advertise_address,
         local_node=not args.no_local_node,
+        controller_manager=not args.no_controller_manager,
         scheduler=not args.no_scheduler,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
@@ -105,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--bind-address", default="127.0.0.1")
     up.add_argument("--advertise-address", default="127.0.0.1")
     up.add_argument("--no-local-node", action="store_true", help="no runtime and kubelet on this machine")
+    up.add_argument(
+        "--no-controller-manager",
+        action="store_true",
+        help="do not run the controller manager (no ReplicaSets, Deployments, garbage collection, ...)",
+    )
     up.add_argument(
         "--no-scheduler", action="store_true", help="do not run the scheduler (pods must name nodes)"
     )
@@ -172,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.scheduler.cli import add_subcommands as add_scheduler_subcommands
 
     add_scheduler_subcommands(sub, _run)
+    from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
+
+    add_controller_manager_subcommands(sub, _run)
     return p
 
 

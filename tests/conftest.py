@@ -8,6 +8,8 @@ The fixtures are thin: what they run is shipped next to what it stands in for
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from kubelite.image.testing import LocalRegistry, build_busybox_layout, missing_tools
 from kubelite.server.testing import LocalCluster
+from kubelite.util.process import stop_process
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +27,34 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     c.start()
     yield c
     c.stop()
+
+
+@pytest.fixture(scope="session")
+def controller_manager(cluster: LocalCluster) -> Iterator[subprocess.Popen[bytes]]:
+    """`kubelite controller-manager` on the shared cluster with the controllers that are part
+    of API semantics - namespace teardown and disruption budgets - and not the workload
+    controllers, so the objects other tests make stay as they made them."""
+    assert cluster.log_path is not None
+    log = open(cluster.log_path.parent / "controller-manager.log", "ab")
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "controller-manager",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--controllers",
+            "namespace-controller,disruption-controller",
+            "--no-leader-elect",
+            "--secure-port",
+            "0",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield p
+    stop_process(p)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api.meta import parse_time
 from kubelite.api.quantity import Quantity, QuantityError, parse_quantity
 from kubelite.api.types import Object
 
@@ -45,6 +46,40 @@ def is_static(pod: Object) -> bool:
 def is_mirror(pod: Object) -> bool:
     """The API's read-only copy of a static pod."""
     return CONFIG_MIRROR in (pod["metadata"].get("annotations") or {})
+
+
+def condition(pod: Object, type_: str) -> Object | None:
+    """The pod's status condition of `type_` (Ready, PodScheduled, ...), if it has one."""
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return c  # type: ignore[no-any-return]
+    return None
+
+
+def is_ready(pod: Object) -> bool:
+    """Condition Ready is True (podutil.IsPodReady)."""
+    c = condition(pod, "Ready")
+    return c is not None and bool(c.get("status") == "True")
+
+
+def ready_since(pod: Object) -> str:
+    """When the pod last became Ready (the condition's lastTransitionTime), or ""."""
+    c = condition(pod, "Ready")
+    return (c.get("lastTransitionTime") or "") if c is not None and c.get("status") == "True" else ""
+
+
+def is_available(pod: Object, min_ready_seconds: int, now: float) -> bool:
+    """Ready for at least `min_ready_seconds` at wall time `now` (podutil.IsPodAvailable):
+    with 0 any Ready pod is available; otherwise the Ready transition must lie strictly
+    more than that many seconds in the past."""
+    if not is_ready(pod):
+        return False
+    if min_ready_seconds <= 0:
+        return True
+    since = ready_since(pod)
+    if not since:
+        return False
+    return parse_time(since).timestamp() + min_ready_seconds < now
 
 
 def restart_policy(pod: Object) -> str:

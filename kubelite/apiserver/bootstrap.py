@@ -3,15 +3,14 @@
 * The four system namespaces: default, kube-system, kube-public, kube-node-lease.
 * The `kubernetes` Service in `default` (the first ClusterIP of the range, port 443)
   and its Endpoints/EndpointSlice pointing at this API server's advertised address.
-* Namespace teardown: a namespace being deleted has its content deleted, then its
-  `kubernetes` finalizer removed, which lets it go. (Kubernetes runs this loop in the
-  controller manager; kubelite runs it beside the registry until the controller manager
-  exists, and it uses only registry calls, the same verbs a controller would use.)
+
+Namespace teardown (emptying a deleted namespace, then removing its `kubernetes`
+finalizer) is the namespace controller's work, in `kubelite controller-manager`, as in
+Kubernetes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver.allocator import ServiceAllocator
-from kubelite.apiserver.registry import DeleteOptions, ListOptions, Registry, RequestContext
+from kubelite.apiserver.registry import Registry, RequestContext
 
 log = logging.getLogger("kubelite.apiserver.bootstrap")
 
@@ -127,65 +126,3 @@ async def _put(registry: Registry, rt: ResourceType, namespace: str, obj: dict[s
         return cur
 
     await registry.update(rt, namespace, name, mutate, _SYSTEM)
-
-
-class NamespaceTeardown:
-    """Deletes the content of terminating namespaces, then finalizes them."""
-
-    def __init__(self, registry: Registry, interval: float = 1.0) -> None:
-        self.registry = registry
-        self.interval = interval
-        self._kick = asyncio.Event()
-
-    async def run(self) -> None:
-        ns_rt = _rt(self.registry, "", "namespaces")
-        rc = self.registry.cache.resource(ns_rt.key_prefix)
-        while True:
-            terminating = [
-                co.obj["metadata"]["name"]
-                for co in list(rc.objects.values())
-                if co.obj["metadata"].get("deletionTimestamp")
-            ]
-            for name in terminating:
-                try:
-                    await self._teardown(ns_rt, name)
-                except errors.APIError as err:
-                    log.info("namespace teardown will retry", extra={"namespace": name, "error": err.message})
-                except Exception:
-                    log.exception("namespace teardown failed", extra={"namespace": name})
-            await asyncio.sleep(self.interval)
-
-    async def _teardown(self, ns_rt: ResourceType, name: str) -> None:
-        remaining = 0
-        for rt in self.registry.catalog:
-            if not rt.namespaced or "delete" not in rt.verbs or "list" not in rt.verbs:
-                continue
-            if rt.storage_prefix and rt.group != rt.stored_group:
-                continue  # another version of a resource already handled (events.k8s.io)
-            page = await self.registry.list(rt, name, ListOptions(resource_version="0"))
-            for co in page.items:
-                remaining += 1
-                if (
-                    co.obj["metadata"].get("deletionTimestamp")
-                    and co.obj["metadata"].get("deletionGracePeriodSeconds", 0) == 0
-                ):
-                    continue  # waiting on its finalizers
-                try:
-                    await self.registry.delete(rt, name, co.obj["metadata"]["name"], DeleteOptions(), _SYSTEM)
-                except errors.NotFound:
-                    pass
-        if remaining:
-            return
-        cur = self.registry.peek(ns_rt, "", name)
-        if cur is None or "kubernetes" not in ((cur.obj.get("spec") or {}).get("finalizers") or []):
-            return
-
-        def finalize(obj: dict[str, Any]) -> dict[str, Any]:
-            fins = [f for f in obj.get("spec", {}).get("finalizers", []) if f != "kubernetes"]
-            if fins:
-                obj["spec"]["finalizers"] = fins
-            else:
-                obj.get("spec", {}).pop("finalizers", None)
-            return obj
-
-        await self.registry.update(ns_rt, "", name, finalize, _SYSTEM, subresource="finalize")

@@ -168,7 +168,6 @@ class APIServer:
                 ready.set()
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.crds.run(), name="crds")
-                tg.create_task(bootstrap.NamespaceTeardown(self.registry).run(), name="namespaces")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")
         finally:

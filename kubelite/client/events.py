@@ -179,6 +179,13 @@ class EventRecorder:
         self.correlator = EventCorrelator(self.clock)
         self._queue: asyncio.Queue[Object] = asyncio.Queue(queue_size)
         self.dropped = 0
+        self._last_nanos = 0
+
+    def _unique_nanos(self) -> int:
+        """The wall clock in nanoseconds, as Kubernetes names events, but never the same
+        twice from one recorder (two events at one clock reading would collide)."""
+        self._last_nanos = max(int(self.clock.wall() * 1e9), self._last_nanos + 1)
+        return self._last_nanos
 
     def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
         """Record that `reason` happened to `obj`; returns at once."""
@@ -186,7 +193,7 @@ class EventRecorder:
         now = dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC)
         stamp = format_time(now)
         namespace = ref.get("namespace") or "default"
-        name = f"{ref.get('name', 'unknown')}.{int(self.clock.wall() * 1e9):x}"
+        name = f"{ref.get('name', 'unknown')}.{self._unique_nanos():x}"
         ev = {
             "apiVersion": "v1",
             "kind": "Event",

@@ -18,6 +18,13 @@ based: it compares desired with observed state, not "what just happened"). Outco
 - raise anything else (`TemporaryError`, an APIError, a bug): retried with the queue's
   rate limiter (5 ms doubling to 1000 s per key, 10/s overall).
 
+Feeding the queue: `watch(informer, key_of)` enqueues the keys an object maps to on every
+add, update and delete; an update enqueues the keys of the old and of the new state, so an
+object that moves from one owner to another wakes both. A controller that must do more
+in its handlers (count what it expected to see, as the ReplicaSet controller's
+expectations do) registers them itself and calls `track(informer)` so `run` still waits
+for that cache.
+
 `run(ready)` waits for the informers' caches, starts the workers, sets `ready`, and on
 cancellation shuts the queue and lets the workers finish their current keys (bounded,
 shielded drain).
@@ -30,11 +37,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from kubelite.api.errors import APIError, Conflict
 from kubelite.api.types import Object
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.ratelimit import RateLimiter
 from kubelite.client.store import object_key
-from kubelite.client.workqueue import ShutDown, WorkQueue
+from kubelite.client.workqueue import QueueMetrics, ShutDown, WorkQueue
 from kubelite.util.clock import Clock, RealClock
 
 
@@ -64,12 +72,15 @@ class Controller:
         clock: Clock | None = None,
         rate_limiter: RateLimiter | None = None,
         drain_timeout: float = 10.0,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self.name = name
         self.reconcile = reconcile
         self.workers = workers
         self.clock = clock or RealClock()
-        self.queue: WorkQueue[str] = WorkQueue(rate_limiter=rate_limiter, clock=self.clock, name=name)
+        self.queue: WorkQueue[str] = WorkQueue(
+            rate_limiter=rate_limiter, clock=self.clock, name=name, metrics=metrics
+        )
         self.drain_timeout = drain_timeout
         self.log = logging.getLogger(f"kubelite.controller.{name}")
         self._informers: list[SharedInformer] = []
@@ -78,19 +89,31 @@ class Controller:
         self, informer: SharedInformer, key_of: Callable[[Object], Iterable[str]] | None = None
     ) -> None:
         """Enqueue keys for every change `informer` sees: the object's own key by default,
-        or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...)."""
-        self._informers.append(informer)
+        or the keys `key_of(obj)` returns (an owner's key, the pods on a node, ...); an
+        update enqueues the keys of both the old and the new state."""
+        self.track(informer)
+        keys = key_of or (lambda obj: (object_key(obj),))
 
         def enqueue(obj: Object) -> None:
-            for key in key_of(obj) if key_of else (object_key(obj),):
+            for key in keys(obj):
                 self.queue.add(key)
 
-        informer.add_event_handler(
-            Handlers(add=enqueue, update=lambda old, new: enqueue(new), delete=enqueue)
-        )
+        def update(old: Object, new: Object) -> None:
+            for key in {*keys(old), *keys(new)}:
+                self.queue.add(key)
+
+        informer.add_event_handler(Handlers(add=enqueue, update=update, delete=enqueue))
+
+    def track(self, informer: SharedInformer) -> None:
+        """Wait for `informer`'s cache before starting workers (its handlers are the caller's)."""
+        if informer not in self._informers:
+            self._informers.append(informer)
 
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
+
+    def enqueue_after(self, key: str, delay: float) -> None:
+        self.queue.add_after(key, delay)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         """Process keys until cancelled."""
@@ -137,13 +160,15 @@ class Controller:
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            level = logging.INFO if isinstance(err, TemporaryError) else logging.WARNING
+            # Expected outcomes (a stale cache's Conflict, a refusal from the server) are one
+            # line; only the unexpected gets its traceback.
+            expected = isinstance(err, TemporaryError | Conflict)
             self.log.log(
-                level,
+                logging.INFO if expected else logging.WARNING,
                 "reconcile failed, will retry: %s",
                 err,
                 extra={"key": key, "retries": self.queue.num_requeues(key)},
-                exc_info=not isinstance(err, TemporaryError),
+                exc_info=not (expected or isinstance(err, APIError)),
             )
             self.queue.add_rate_limited(key)
         else:

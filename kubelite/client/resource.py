@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubelite.api.resources import ResourceType, default_catalog
 from kubelite.api.types import Object
@@ -84,6 +84,22 @@ def _selector(value: str | dict[str, str] | None) -> str | None:
     if isinstance(value, dict):
         return ",".join(f"{k}={v}" for k, v in value.items())
     return value
+
+
+class APIClient(Protocol):
+    """What components need of a client: typed access per resource. `Client` is one;
+    `kubelite.client.testing.FakeClient` is another, backed by an in-memory cluster."""
+
+    @property
+    def namespace(self) -> str: ...
+
+    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> ResourceClient: ...
+
+    def for_resource(self, resource: APIResource) -> ResourceClient: ...
+
+    def derive(self, *, user_agent: str, qps: float, burst: int) -> APIClient:
+        """A client sharing this one's connections, with its own rate limit and user agent."""
+        ...
 
 
 class ResourceClient:

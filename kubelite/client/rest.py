@@ -13,14 +13,17 @@ the APIError tree (`kubelite.client.errors`). Typed access per resource is
         await pods.create({"metadata": {"name": "p"}, "spec": ...}, namespace="default")
 
 A 429 with Retry-After is retried a few times after the wait the server asked for, as
-client-go does; other errors go to the caller.
+client-go does; other errors go to the caller. Each request (watches included) can be
+reported to a `RequestMetrics` (client-go's rest_client_requests_total and
+rest_client_request_duration_seconds); clients made by `derive` report to their parent's.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
@@ -46,6 +49,12 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
+class RequestMetrics(Protocol):
+    def observe(self, method: str, code: int, seconds: float) -> None:
+        """A request ended with HTTP `code` (0: no reply) after `seconds`. Must not block."""
+        ...
+
+
 class Client:
     """An async Kubernetes API client; use as `async with` or call `close()`."""
 
@@ -57,19 +66,34 @@ class Client:
         )
         self._session: aiohttp.ClientSession | None = None
         self._watch_session: aiohttp.ClientSession | None = None
+        self._parent: Client | None = None
+        self.metrics: RequestMetrics | None = None
 
     @property
     def namespace(self) -> str:
         return self.config.namespace
 
+    def derive(self, *, user_agent: str, qps: float, burst: int) -> Client:
+        """A client for one part of a component that shares this client's connections but
+        has its own rate limit and user agent: kube-controller-manager gives each
+        controller such a client, so one busy controller cannot starve the others."""
+        child = Client(replace(self.config, user_agent=user_agent, qps=qps, burst=burst), clock=self.clock)
+        child._parent = self
+        child.metrics = self.metrics
+        return child
+
     def session(self) -> aiohttp.ClientSession:
         """The session for requests: a bounded pool of keep-alive connections."""
+        if self._parent is not None:
+            return self._parent.session()
         if self._session is None or self._session.closed:
             self._session = self._new_session(self.config.max_connections)
         return self._session
 
     def _watches(self) -> aiohttp.ClientSession:
         """The session for watches: one connection per watch, as many as there are watches."""
+        if self._parent is not None:
+            return self._parent._watches()
         if self._watch_session is None or self._watch_session.closed:
             self._watch_session = self._new_session(0)
         return self._watch_session
@@ -89,6 +113,8 @@ class Client:
         )
 
     async def close(self) -> None:
+        if self._parent is not None:
+            return  # the connections are the parent's to close
         for session in (self._session, self._watch_session):
             if session is not None:
                 await session.close()
@@ -110,6 +136,8 @@ class Client:
 
     def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = {}
+        if self._parent is not None:
+            headers["User-Agent"] = self.config.user_agent  # the shared session carries the parent's
         token = self.config.bearer_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -149,18 +177,25 @@ class Client:
         t = self.config.timeout
         timeout = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=t, sock_read=t)
         headers = self._headers(content_type if data is not None else None)
-        for attempt in (1, 2):
-            try:
-                async with self.session().request(
-                    method, path, params=_query(params), data=data, timeout=timeout, headers=headers
-                ) as resp:
-                    return resp.status, await resp.read(), dict(resp.headers)
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                # A pooled keep-alive connection the server closed (it restarted, or idled it
-                # out) fails on first use; like Go's transport, try once on a new connection.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        started = self.clock.now()
+        code = 0
+        try:
+            for attempt in (1, 2):
+                try:
+                    async with self.session().request(
+                        method, path, params=_query(params), data=data, timeout=timeout, headers=headers
+                    ) as resp:
+                        code = resp.status
+                        return resp.status, await resp.read(), dict(resp.headers)
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                    # A pooled keep-alive connection the server closed (it restarted, or idled
+                    # it out) fails on first use; like Go's transport, try once on a new one.
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            if self.metrics is not None:
+                self.metrics.observe(method, code, self.clock.now() - started)
 
     @contextlib.asynccontextmanager
     async def watch_stream(
@@ -173,6 +208,8 @@ class Client:
         async with self._watches().get(
             path, params=query, timeout=timeout, headers=self._headers(None)
         ) as resp:
+            if self.metrics is not None:
+                self.metrics.observe("GET", resp.status, 0.0)
             if resp.status >= 400:
                 raise error_from_response(resp.status, await resp.read(), dict(resp.headers))
             yield read_events(resp)

@@ -1,5 +1,7 @@
 """Fakes of the client's seams, for tests of components built on it.
 
+`FakeCluster` (its own module, `fakecluster.py`) is an in-memory API server behind the
+client's interfaces: informers, workqueues and controllers run on it in virtual time.
 `InMemoryLeaseLock` is a `LeaseLock` whose record lives in memory, with a switch to make
 every call fail (an API server that cannot be reached) and a counter-based version, so
 leader election runs in virtual time with a `FakeClock` (kubelite.util.clock).
@@ -8,10 +10,11 @@ leader election runs in virtual time with a `FakeClock` (kubelite.util.clock).
 from __future__ import annotations
 
 from kubelite.api.errors import AlreadyExists, Conflict, ServiceUnavailable
+from kubelite.client.fakecluster import Action, FakeClient, FakeCluster
 from kubelite.client.leaderelection import LeaderElectionRecord
 from kubelite.util.clock import FakeClock
 
-__all__ = ["FakeClock", "InMemoryLeaseLock"]
+__all__ = ["Action", "FakeClient", "FakeClock", "FakeCluster", "InMemoryLeaseLock"]
 
 
 class InMemoryLeaseLock:

@@ -19,6 +19,11 @@ queue promises:
 are still handed out, so workers can drain); `add` after shut-down is ignored. Time
 (delays) comes from the injected clock; no background task is needed because `get`
 itself waits for the earliest delayed key.
+
+Metrics, as client-go's workqueue reports them, go to an optional `QueueMetrics` (the
+process that serves /metrics supplies one): every add, how long an item waited in the
+queue and how long its processing took, every rate-limited retry. The gauges (depth,
+unfinished work, longest-running processor) are read from the queue when scraped.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from kubelite.client.ratelimit import RateLimiter, default_controller_rate_limiter
 from kubelite.util.clock import Clock, RealClock
@@ -44,13 +49,48 @@ class QueueEmpty(Exception):
     """`get_nowait` found nothing ready."""
 
 
+class QueueMetrics(Protocol):
+    """Where a queue reports what happens to its items. Called on the event loop; must not block."""
+
+    def added(self) -> None:
+        """An item entered the queue (client-go's adds_total)."""
+        ...
+
+    def taken(self, waited: float) -> None:
+        """A worker took an item that had waited `waited` seconds (queue_duration_seconds)."""
+        ...
+
+    def finished(self, worked: float) -> None:
+        """A worker finished an item after `worked` seconds (work_duration_seconds)."""
+        ...
+
+    def retried(self) -> None:
+        """An item was re-added with the rate limiter's delay (retries_total)."""
+        ...
+
+    def attach(self, queue: WorkQueue[Any]) -> None:
+        """The queue whose gauges (depth, unfinished work, longest-running processor) are
+        read when the metrics are scraped; called once, by the queue's constructor."""
+        ...
+
+
 class WorkQueue(Generic[T]):
     def __init__(
-        self, *, rate_limiter: RateLimiter | None = None, clock: Clock | None = None, name: str = ""
+        self,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        clock: Clock | None = None,
+        name: str = "",
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self.name = name
         self.clock = clock or RealClock()
         self.rate_limiter = rate_limiter or default_controller_rate_limiter(self.clock)
+        self.metrics = metrics
+        self._queued_at: dict[T, float] = {}
+        self._started_at: dict[T, float] = {}
+        if metrics is not None:
+            metrics.attach(self)
         self._queue: deque[T] = deque()
         self._dirty: set[T] = set()
         self._processing: set[T] = set()
@@ -66,6 +106,9 @@ class WorkQueue(Generic[T]):
         if self._shutting_down or item in self._dirty:
             return
         self._dirty.add(item)
+        if self.metrics is not None:
+            self.metrics.added()
+            self._queued_at.setdefault(item, self.clock.now())
         if item not in self._processing:
             self._queue.append(item)
             self._notify()
@@ -85,6 +128,8 @@ class WorkQueue(Generic[T]):
         self._notify()
 
     def add_rate_limited(self, item: T) -> None:
+        if self.metrics is not None:
+            self.metrics.retried()
         self.add_after(item, self.rate_limiter.when(item))
 
     def forget(self, item: T) -> None:
@@ -102,6 +147,10 @@ class WorkQueue(Generic[T]):
             item = self._queue.popleft()
             self._processing.add(item)
             self._dirty.discard(item)
+            if self.metrics is not None:
+                now = self.clock.now()
+                self.metrics.taken(now - self._queued_at.pop(item, now))
+                self._started_at[item] = now
             return item
         if self._shutting_down:
             raise ShutDown(self.name)
@@ -130,6 +179,8 @@ class WorkQueue(Generic[T]):
     def done(self, item: T) -> None:
         """Processing of `item` finished; if it was added meanwhile, queue it again."""
         self._processing.discard(item)
+        if self.metrics is not None and (started := self._started_at.pop(item, None)) is not None:
+            self.metrics.finished(self.clock.now() - started)
         if item in self._dirty:
             self._queue.append(item)
             self._notify()
@@ -162,6 +213,16 @@ class WorkQueue(Generic[T]):
 
     def waiting(self) -> int:
         return len(self._waiting_at)
+
+    def unfinished_work_seconds(self) -> float:
+        """Seconds of work in progress not yet done, summed over workers (metrics only)."""
+        now = self.clock.now()
+        return sum(now - t for t in self._started_at.values())
+
+    def longest_running_processor_seconds(self) -> float:
+        """How long the longest-running worker has been at its item (metrics only)."""
+        now = self.clock.now()
+        return max((now - t for t in self._started_at.values()), default=0.0)
 
     # ---- internals ----
 

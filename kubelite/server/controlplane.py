@@ -7,9 +7,13 @@ own from the cluster CA, with the user name Kubernetes gives it:
     DIR/scheduler.kubeconfig       its kubeconfig
     kubelite scheduler --kubeconfig DIR/scheduler.kubeconfig --secure-port 10259
 
-The health port is Kubernetes' (10259 for the scheduler, which `kubectl get
-componentstatuses` probes) when it is free; a second cluster on the same machine gets a
-free port instead, and `up` says which.
+    DIR/pki/controller-manager.crt/.key   CN system:kube-controller-manager
+    DIR/controller-manager.kubeconfig     its kubeconfig
+    kubelite controller-manager --kubeconfig DIR/controller-manager.kubeconfig --secure-port 10257
+
+The health ports are Kubernetes' (10259 for the scheduler, 10257 for the controller
+manager, which `kubectl get componentstatuses` probes) when they are free; a second cluster
+on the same machine gets free ports instead, and `up` says which.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from kubelite.util.net import free_port
 from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key
 
 SCHEDULER_PORT = 10259
+CONTROLLER_MANAGER_PORT = 10257
 
 
 def component_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str, user: str) -> Path:
@@ -69,6 +74,22 @@ def scheduler_argv(kubeconfig: Path, port: int, extra: list[str]) -> list[str]:
         "-m",
         "kubelite",
         "scheduler",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--bind-address",
+        "127.0.0.1",
+        "--secure-port",
+        str(port),
+        *extra,
+    ]
+
+
+def controller_manager_argv(kubeconfig: Path, port: int, extra: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "controller-manager",
         "--kubeconfig",
         str(kubeconfig),
         "--bind-address",

@@ -2,9 +2,9 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-`kubelite scheduler` (see `controlplane.py`), then a local node: `kubelite runtime` and
-`kubelite kubelet`, see `localnode.py` - or only the kubelet, on another CRI runtime, with
---container-runtime-endpoint; and
+`kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
+node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
+another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
@@ -16,6 +16,7 @@ gets the control plane only, with a message naming what is missing and how to in
     DIR/state.db      the SQLite store (unless --store etcd://...)
     DIR/kubeconfig    admin kubeconfig for kubectl and clients
     DIR/scheduler.kubeconfig  the scheduler's (controlplane.py)
+    DIR/controller-manager.kubeconfig  the controller manager's (controlplane.py)
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
 
 Stopping (SIGINT/SIGTERM) stops every component; so does `up` dying any other way (SIGKILL
@@ -41,7 +42,7 @@ from pathlib import Path
 
 from kubelite.server import controlplane, localnode
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.pki import CertPair, ensure_cluster_pki
+from kubelite.util.pki import CertPair, ClusterPKI, ensure_cluster_pki
 from kubelite.util.process import exit_with_parent
 
 log = logging.getLogger("kubelite.up")
@@ -62,6 +63,7 @@ class UpOptions:
     registry_mirrors: tuple[str, ...] = ()
     simulated_nodes: int = 0
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
+    controller_manager: bool = True  # `kubelite controller-manager` as a child
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -145,6 +147,8 @@ def prepare(options: UpOptions) -> list[Component]:
         components.append(
             Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
         )
+    if options.controller_manager:
+        components.append(_controller_manager(d, pki, server, extra.get("controller-manager", [])))
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
@@ -182,6 +186,20 @@ def prepare(options: UpOptions) -> list[Component]:
             )
         )
     return components
+
+
+def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str]) -> Component:
+    user = "system:kube-controller-manager"
+    kubeconfig = controlplane.component_kubeconfig(d, pki, server, "controller-manager", user)
+    port = controlplane.port_or_free(controlplane.CONTROLLER_MANAGER_PORT)
+    if port != controlplane.CONTROLLER_MANAGER_PORT:
+        print(
+            f"kubelite up: port {controlplane.CONTROLLER_MANAGER_PORT} is taken; the controller manager "
+            f"serves its health and metrics on {port}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Component("controller-manager", controlplane.controller_manager_argv(kubeconfig, port, extra))
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:

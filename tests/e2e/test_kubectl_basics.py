@@ -275,12 +275,12 @@ def test_get_watch_prints_changes_as_they_happen(cluster, ns):
     assert ["DELETED", "w"] in events
 
 
-def test_deleting_a_namespace_deletes_its_content(cluster):
+def test_deleting_a_namespace_deletes_its_content(cluster, controller_manager):
     name = "del-" + uuid.uuid4().hex[:6]
     cluster.kubectl("create", "namespace", name)
     cluster.kubectl("create", "configmap", "a", "-n", name)
     cluster.kubectl("create", "deployment", "d", "-n", name, "--image=busybox")
-    cluster.kubectl("delete", "namespace", name, "--timeout=30s")
+    cluster.kubectl("delete", "namespace", name, "--timeout=60s")
     r = cluster.kubectl("get", "namespace", name, check=False)
     assert r.returncode == 1 and "not found" in r.stderr
     cluster.kubectl("create", "namespace", name)

@@ -316,10 +316,14 @@ def test_edit_round_trips_through_an_editor(cluster, ns, tmp_path, binary):
     assert os.path.exists(editor)
 
 
-def test_eviction_is_refused_when_the_disruption_budget_has_no_room(cluster, ns):
+def test_eviction_is_refused_when_the_disruption_budget_has_no_room(cluster, ns, controller_manager):
     for name in ("a", "b"):
         running_pod(cluster, ns, name, "node-e", {"app": "guarded"})
     cluster.kubectl("create", "pdb", "guard", "-n", ns, "--selector=app=guarded", "--min-available=1")
+    # The disruption controller computes the budget's room; the eviction reads it.
+    cluster.kubectl(
+        "wait", "pdb/guard", "-n", ns, "--for=jsonpath={.status.disruptionsAllowed}=1", "--timeout=30s"
+    )
     body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"namespace": ns}}
     url = f"/api/v1/namespaces/{ns}/pods/%s/eviction"
     body["metadata"]["name"] = "a"
@@ -333,11 +337,13 @@ def test_eviction_is_refused_when_the_disruption_budget_has_no_room(cluster, ns)
 
 
 @pytest.mark.parametrize("binary", [BINARIES[0], BINARIES[2]])
-def test_drain_evicts_pods_through_the_eviction_subresource(cluster, ns, binary):
+def test_drain_evicts_pods_through_the_eviction_subresource(cluster, ns, binary, controller_manager):
     node = "drain-" + ns
     create(cluster, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
     running_pod(cluster, ns, "only", node, {"app": "solo"})
-    cluster.kubectl("create", "pdb", "solo", "-n", ns, "--selector=app=solo", "--max-unavailable=1")
+    # A number, not maxUnavailable: the pod has no controller whose scale a percentage or
+    # maxUnavailable could be taken from (Kubernetes would allow no disruption at all).
+    cluster.kubectl("create", "pdb", "solo", "-n", ns, "--selector=app=solo", "--min-available=0")
     res = cluster.kubectl("drain", node, "--force", "--grace-period=0", "--timeout=20s", binary=binary)
     assert f"evicting pod {ns}/only" in res.stdout and f"node/{node} drained" in res.stdout
     assert cluster.kubectl("get", "pod/only", "-n", ns, check=False).returncode == 1

@@ -113,6 +113,34 @@ def test_up_runs_the_scheduler_which_places_pods_on_the_simulated_nodes(tmp_path
     assert (data / "scheduler.kubeconfig").exists()
 
 
+def test_up_runs_the_controller_manager_which_makes_a_deployments_pods(tmp_path: Path):
+    data, port = tmp_path / "data", free_port()
+    kubeconfig = data / "kubeconfig"
+    up = _up(data, port, "--no-local-node", "--no-scheduler")
+    try:
+        _wait_ready(kubeconfig)
+        wait_for(
+            lambda: any(" controller-manager --kubeconfig " in cmd for cmd in _descendants(up.pid).values()),
+            "up to start the controller manager",
+        )
+        _kubectl(kubeconfig, "create", "deployment", "web", "--image=busybox", "--replicas=2")
+
+        def pods() -> int:
+            out = _kubectl(kubeconfig, "get", "pods", "-l", "app=web", "-o", "json").stdout
+            return len(json.loads(out)["items"])
+
+        wait_for(lambda: pods() == 2, "the deployment's pods", timeout=60, interval=KUBECTL_POLL)
+        lease = _kubectl(
+            kubeconfig, "get", "lease", "-n", "kube-system", "kube-controller-manager", "-o", "json"
+        )
+        assert json.loads(lease.stdout)["spec"]["holderIdentity"]
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, out
+    assert (data / "controller-manager.kubeconfig").exists()
+
+
 @pytest.mark.skipif(bool(localnode.missing()), reason="the local node needs root, runc and CNI plugins")
 def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: str):
     data, port = tmp_path / "data", free_port()

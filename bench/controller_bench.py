@@ -1,0 +1,233 @@
+"""Controller benchmark: a Deployment of N replicas until every pod is Ready, then rolled to a
+new image until every new pod is Ready and every old one gone.
+
+python bench/controller_bench.py [--replicas 1000,5000] [--nodes 100] [--qps 20,200]
+
+For each replica count and client budget: a real API server (SQLite), one `kubelite kubelet
+--simulated N` process (100 nodes; a bound pod is Running and Ready as soon as its node
+sees it, so the time measured is the control plane's), one `kubelite scheduler` and one
+`kubelite controller-manager` (leader election off; `--kube-api-qps Q --kube-api-burst 1.5Q`,
+the budget each controller's own client gets - Kubernetes' default is 20/30). This process
+creates the Deployment and watches its status.
+
+    create   Deployment created → status.readyReplicas = N (every pod bound and Ready)
+    rollout  image changed → updatedReplicas = availableReplicas = replicas = N and the
+             observed generation current (what `kubectl rollout status` waits for)
+
+`req/s` is the API requests the controllers made per second over the phase (the controller
+manager's rest_client_requests_total, watches included), `requests` their number. Because
+the simulated nodes can join a real Kubernetes control plane (they are API clients only),
+the same phases can be timed against kube-controller-manager: with its defaults (20 QPS per
+controller) it needs at least N/20 s to create N pods, the bound of the `--qps 20` rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kubelite.client.config import load_kubeconfig
+from kubelite.client.rest import Client
+from kubelite.server.testing import LocalCluster
+from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for, wait_for_async
+
+NAMESPACE = "bench"
+
+
+def deployment(replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "registry.k8s.io/pause:3.9",
+                            "resources": {"requests": {"cpu": "10m", "memory": "10Mi"}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+def get(port: int, path: str) -> str:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", context=ctx, timeout=10) as r:
+        return str(r.read().decode())
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 300) -> None:
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited")
+        get(port, "/readyz")
+        return True
+
+    wait_for(ready, f"{what} to be ready", timeout=timeout, interval=0.5, ignoring=(OSError,))
+
+
+def requests_made(port: int) -> float:
+    """The controller manager's API requests so far (rest_client_requests_total)."""
+    total = 0.0
+    for line in get(port, "/metrics").splitlines():
+        if line.startswith("rest_client_requests_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def wait_status(client: Client, done: Any, what: str, timeout: float) -> None:
+    deployments = client.resource("deployments", group="apps")
+
+    async def there() -> bool:
+        return bool(done(await deployments.get("web", namespace=NAMESPACE)))
+
+    await wait_for_async(there, what, timeout=timeout, interval=0.25)
+
+
+def rolled_out(replicas: int) -> Any:
+    def check(d: dict[str, Any]) -> bool:
+        s = d.get("status") or {}
+        return bool(
+            s.get("observedGeneration", 0) >= d["metadata"]["generation"]
+            and s.get("updatedReplicas") == replicas
+            and s.get("availableReplicas") == replicas
+            and s.get("replicas") == replicas
+            and s.get("readyReplicas") == replicas
+        )
+
+    return check
+
+
+def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kubelite", *argv], stdout=open(log, "ab"), stderr=subprocess.STDOUT
+    )
+
+
+async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="kubelite-controller-bench-"))
+    cluster = LocalCluster(tmp / "cluster").start()
+    kc = str(cluster.kubeconfig)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(start(["kubelet", "--kubeconfig", kc, "--simulated", str(nodes)], tmp / "kubelet.log"))
+        sched_port, kcm_port = free_port(), free_port()
+        procs.append(
+            start(
+                ["scheduler", "--kubeconfig", kc, "--no-leader-elect", "--secure-port", str(sched_port)],
+                tmp / "scheduler.log",
+            )
+        )
+        kcm = start(
+            [
+                "controller-manager",
+                "--kubeconfig",
+                kc,
+                "--no-leader-elect",
+                "--secure-port",
+                str(kcm_port),
+                "--kube-api-qps",
+                str(qps),
+                "--kube-api-burst",
+                str(int(qps * 1.5)),
+            ],
+            tmp / "controller-manager.log",
+        )
+        procs.append(kcm)
+        wait_ready(sched_port, procs[1], "the scheduler")
+        wait_ready(kcm_port, kcm, "the controller manager")
+        config = load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 100)
+        async with Client(config) as client:
+            while len((await client.resource("nodes").list())["items"]) < nodes:
+                await asyncio.sleep(1)
+            await client.resource("namespaces").create({"metadata": {"name": NAMESPACE}})
+            deployments = client.resource("deployments", group="apps")
+
+            before, t0 = requests_made(kcm_port), time.monotonic()
+            await deployments.create(deployment(replicas), namespace=NAMESPACE)
+            await wait_status(
+                client,
+                lambda d: (d.get("status") or {}).get("readyReplicas") == replicas,
+                "every pod Ready",
+                3600,
+            )
+            create_s, create_req = time.monotonic() - t0, requests_made(kcm_port) - before
+
+            before, t0 = requests_made(kcm_port), time.monotonic()
+            patch = {
+                "spec": {
+                    "template": {
+                        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}
+                    }
+                }
+            }
+            await deployments.patch("web", patch, namespace=NAMESPACE)
+            await wait_status(client, rolled_out(replicas), "the rollout", 3600)
+            rollout_s, rollout_req = time.monotonic() - t0, requests_made(kcm_port) - before
+    finally:
+        for p in reversed(procs):
+            stop_process(p, grace=30)
+        cluster.stop()
+    return {
+        "create_s": create_s,
+        "create_req": create_req,
+        "rollout_s": rollout_s,
+        "rollout_req": rollout_req,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--replicas", default="1000,5000")
+    ap.add_argument("--nodes", type=int, default=100)
+    ap.add_argument("--qps", default="20,200", help="each controller's client QPS (burst 1.5x)")
+    args = ap.parse_args()
+    rows = []
+    for qps in (int(q) for q in args.qps.split(",")):
+        for replicas in (int(r) for r in args.replicas.split(",")):
+            r = asyncio.run(run_case(replicas, args.nodes, qps))
+            rows.append((replicas, qps, r))
+            print(f"done: {replicas} replicas, qps {qps}: {r}", file=sys.stderr, flush=True)
+    print(
+        f"\nDeployment on {args.nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n"
+    )
+    head = ("replicas", "qps", "create s", "req", "req/s", "rollout s", "req", "req/s")
+    widths = (8, 5, 9, 7, 7, 10, 7, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+    for replicas, qps, r in rows:
+        cells = (
+            f"{replicas}",
+            f"{qps}",
+            f"{r['create_s']:.1f}",
+            f"{r['create_req']:.0f}",
+            f"{r['create_req'] / r['create_s']:.1f}",
+            f"{r['rollout_s']:.1f}",
+            f"{r['rollout_req']:.0f}",
+            f"{r['rollout_req'] / r['rollout_s']:.1f}",
+        )
+        print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

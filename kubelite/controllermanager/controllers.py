@@ -1,0 +1,142 @@
+"""Which controllers exist, under which names, and which `--controllers` turns on.
+
+The names are kube-controller-manager's (1.32), with the older names still accepted as
+aliases (`replicaset` for `replicaset-controller`, ...), so a kube-controller-manager
+command line works unchanged. Every name Kubernetes knows is known here; the ones kubelite
+does not have yet are reported in the log when enabled, not refused.
+
+    --controllers '*'                          every controller on by default
+    --controllers '*,-garbage-collector-controller'   all but the garbage collector
+    --controllers 'replicaset,deployment'      only these two
+    --controllers 'bootstrap-signer-controller,*'     the defaults plus one that is off by default
+
+The first entry that names a controller decides; `*` counts only for controllers no entry
+names, and never for the disabled-by-default ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kubelite.controllers.context import ControllerContext, RunnableController
+from kubelite.controllers.deployment import DeploymentController
+from kubelite.controllers.disruption import DisruptionController
+from kubelite.controllers.garbagecollector import GarbageCollector
+from kubelite.controllers.namespace import NamespaceController
+from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+
+Constructor = Callable[[ControllerContext], RunnableController]
+
+
+@dataclass(slots=True, frozen=True)
+class ControllerDescriptor:
+    name: str
+    aliases: tuple[str, ...] = ()
+    new: Constructor | None = None  # None: not in kubelite yet
+    disabled_by_default: bool = False
+
+
+def _rc(ctx: ControllerContext) -> RunnableController:
+    return ReplicaSetController(ctx, REPLICATION_CONTROLLER)
+
+
+# In kube-controller-manager's order.
+KNOWN: tuple[ControllerDescriptor, ...] = (
+    ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
+    ControllerDescriptor("endpoints-controller", ("endpoint",)),
+    ControllerDescriptor("endpointslice-controller", ("endpointslice",)),
+    ControllerDescriptor("endpointslice-mirroring-controller", ("endpointslicemirroring",)),
+    ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
+    ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
+    ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
+    ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
+    ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
+    ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
+    ControllerDescriptor("daemonset-controller", ("daemonset",)),
+    ControllerDescriptor("job-controller", ("job",)),
+    ControllerDescriptor("deployment-controller", ("deployment",), DeploymentController),
+    ControllerDescriptor("replicaset-controller", ("replicaset",), ReplicaSetController),
+    ControllerDescriptor("horizontal-pod-autoscaler-controller", ("horizontalpodautoscaling",)),
+    ControllerDescriptor("disruption-controller", ("disruption",), DisruptionController),
+    ControllerDescriptor("statefulset-controller", ("statefulset",)),
+    ControllerDescriptor("cronjob-controller", ("cronjob",)),
+    ControllerDescriptor("certificatesigningrequest-signing-controller", ("csrsigning",)),
+    ControllerDescriptor("certificatesigningrequest-approving-controller", ("csrapproving",)),
+    ControllerDescriptor("certificatesigningrequest-cleaner-controller", ("csrcleaner",)),
+    ControllerDescriptor("ttl-controller", ("ttl",)),
+    ControllerDescriptor("bootstrap-signer-controller", ("bootstrapsigner",), disabled_by_default=True),
+    ControllerDescriptor("token-cleaner-controller", ("tokencleaner",), disabled_by_default=True),
+    ControllerDescriptor("node-ipam-controller", ("nodeipam",)),
+    ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",)),
+    ControllerDescriptor("taint-eviction-controller"),
+    ControllerDescriptor("service-lb-controller", ("service",)),
+    ControllerDescriptor("node-route-controller", ("route",)),
+    ControllerDescriptor("persistentvolume-binder-controller", ("persistentvolume-binder",)),
+    ControllerDescriptor("persistentvolume-attach-detach-controller", ("attachdetach",)),
+    ControllerDescriptor("persistentvolume-expander-controller", ("persistentvolume-expander",)),
+    ControllerDescriptor("clusterrole-aggregation-controller", ("clusterrole-aggregation",)),
+    ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
+    ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
+    ControllerDescriptor("ttl-after-finished-controller", ("ttl-after-finished",)),
+    ControllerDescriptor("root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",)),
+    ControllerDescriptor("ephemeral-volume-controller", ("ephemeral-volume",)),
+    ControllerDescriptor("storageversion-garbage-collector-controller", ("storage-version-gc",)),
+    ControllerDescriptor("resourceclaim-controller", ("resource-claim-controller",)),
+    ControllerDescriptor(
+        "legacy-serviceaccount-token-cleaner-controller", ("legacy-service-account-token-cleaner",)
+    ),
+    ControllerDescriptor("validatingadmissionpolicy-status-controller"),
+    ControllerDescriptor("service-cidr-controller"),
+    ControllerDescriptor("storage-version-migrator-controller", disabled_by_default=True),
+)
+
+_BY_NAME = {d.name: d for d in KNOWN}
+_ALIASES = {alias: d.name for d in KNOWN for alias in d.aliases}
+
+
+def canonical(name: str) -> str:
+    """The controller's name for a name or alias (unchanged if unknown)."""
+    return _ALIASES.get(name, name)
+
+
+class UnknownController(ValueError):
+    pass
+
+
+def validate(selection: Iterable[str]) -> None:
+    """Raise UnknownController for an entry that names no controller (as Kubernetes does)."""
+    for entry in selection:
+        if entry == "*":
+            continue
+        bare = entry.removeprefix("-")
+        if canonical(bare) not in _BY_NAME:
+            raise UnknownController(f'"{bare}" is not in the list of known controllers')
+
+
+def is_enabled(descriptor: ControllerDescriptor, selection: Iterable[str]) -> bool:
+    star = False
+    for entry in selection:
+        if entry == "*":
+            star = True
+            continue
+        negated = entry.startswith("-")
+        if canonical(entry.removeprefix("-")) == descriptor.name:
+            return not negated
+    return star and not descriptor.disabled_by_default
+
+
+def enabled(selection: Iterable[str]) -> list[ControllerDescriptor]:
+    chosen = list(selection)
+    validate(chosen)
+    return [d for d in KNOWN if is_enabled(d, chosen)]
+
+
+def help_text() -> str:
+    names = ", ".join(sorted(d.name for d in KNOWN))
+    off = ", ".join(sorted(d.name for d in KNOWN if d.disabled_by_default))
+    return (
+        "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables "
+        "the controller named 'foo', '-foo' disables the controller named 'foo'. "
+        f"All controllers: {names}. Disabled-by-default controllers: {off}"
+    )
