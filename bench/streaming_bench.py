@@ -9,7 +9,8 @@ busybox, a runtime (kubelite's, or containerd configured as the e2e tests config
 measures, every request going client → API server → kubelet (HTTPS) → runtime streaming server:
 
 - exec sessions: `true` run to its exit code, one session after another (or C at once), over
-  WebSocket v5 (kubectl ≥ 1.30) and SPDY/3.1 (kubectl ≤ 1.29); sessions/s and p50/p99 latency.
+  WebSocket v5 (kubectl ≥ 1.30) and SPDY/3.1 (kubectl ≤ 1.29); sessions/s (each closed before
+  the next) and p50/p99 latency to the exit code.
 - round trips in one session: a line written to `cat`'s stdin and read back from its stdout,
   the next line only after the previous one came back (what an interactive shell costs).
 - log follow: `kubectl logs -f`'s request (pods/log?follow=true) open while the container
@@ -83,18 +84,25 @@ class Streams:
         query += [("stdin", str(stdin).lower()), ("stdout", "true"), ("stderr", "true")]
         return f"{self.pod_url}/exec?{urlencode(query)}"
 
-    async def exec_websocket(self) -> None:
+    async def exec_websocket(self) -> float:
+        """One `true` session; seconds until its exit code arrived (closing comes after)."""
+        t0 = time.perf_counter()
         async with rc.RemoteCommand(self.exec_url(["true"]), protocols=(rc.V5,), session=self.http) as s:
             result = await s.wait()
+            elapsed = time.perf_counter() - t0
         assert result.exit_code == 0, result.status
+        return elapsed
 
-    async def exec_spdy(self) -> None:
+    async def exec_spdy(self) -> float:
         options = rcs.StreamOptions(stdout=True, stderr=True)
+        t0 = time.perf_counter()
         async with rcs.SpdyRemoteCommand(
             self.exec_url(["true"]), options, ssl_context=self.ssl, headers=self.headers
         ) as s:
             result = await s.wait()
+            elapsed = time.perf_counter() - t0
         assert result.exit_code == 0, result.status
+        return elapsed
 
     async def echo_session(self, protocol: str, lines: int) -> list[float]:
         """Round-trip times of `lines` lines through `cat` in one session."""
@@ -151,17 +159,16 @@ class Streams:
 
 
 async def _sessions(
-    run: Callable[[], Awaitable[None]], total: int, concurrency: int
+    run: Callable[[], Awaitable[float]], total: int, concurrency: int
 ) -> tuple[float, list[float]]:
-    """`total` sessions, `concurrency` at a time: (wall seconds, each session's seconds)."""
+    """`total` sessions, `concurrency` at a time: (wall seconds, each session's seconds to
+    its exit code)."""
     latencies: list[float] = []
     queue = iter(range(total))
 
     async def worker() -> None:
         for _ in queue:
-            t0 = time.perf_counter()
-            await run()
-            latencies.append(time.perf_counter() - t0)
+            latencies.append(await run())
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
