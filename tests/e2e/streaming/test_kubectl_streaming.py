@@ -408,3 +408,59 @@ def test_every_kubectl_version_execs_with_stdin_and_port_forwards(pods: UpCluste
     finally:
         forward.terminate()
         forward.wait(10)
+
+
+@pytest.fixture(scope="module")
+def deployment(pods: UpCluster, registry: str) -> str:
+    """A Deployment of one busybox httpd (the controller manager makes its pod) behind a
+    Service selecting it."""
+    script = "mkdir -p /www && echo hello-from-deployment > /www/index.html && exec httpd -f -p 8080 -h /www"
+    template = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": json.loads(pod_manifest("", registry, script))["spec"],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": template},
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-svc"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    items = {"kind": "List", "apiVersion": "v1", "items": [deployment, service]}
+    pods.kubectl("apply", "-f", "-", input=json.dumps(items))
+    pods.kubectl("rollout", "status", "deployment/web", "--timeout=120s", timeout=150)
+    return "web"
+
+
+@pytest.mark.parametrize("target", ["deployment/web", "svc/web-svc"])
+def test_workloads_and_services_resolve_to_their_pod_for_logs_exec_and_port_forward(
+    pods: UpCluster, deployment: str, kubectl: str, target: str
+):
+    if target.startswith("deployment/"):
+        assert pods.kubectl("exec", target, "--", "cat", "/www/index.html", binary=kubectl).stdout == (
+            "hello-from-deployment\n"
+        )
+        assert pods.kubectl("logs", target, binary=kubectl).stdout == ""
+    port = free_port()
+    remote = "80" if target.startswith("svc/") else "8080"  # a Service's port maps to its target port
+    forward = subprocess.Popen(
+        [kubectl, "port-forward", target, f"{port}:{remote}"],
+        env=pods.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        Lines(forward.stdout).wait_for(  # type: ignore[arg-type]
+            lambda line: line.startswith("Forwarding from 127.0.0.1"), "kubectl to listen"
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=20) as resp:
+            assert resp.read() == b"hello-from-deployment\n"
+    finally:
+        forward.terminate()
+        forward.wait(10)
