@@ -464,3 +464,40 @@ def test_workloads_and_services_resolve_to_their_pod_for_logs_exec_and_port_forw
     finally:
         forward.terminate()
         forward.wait(10)
+
+
+def test_the_python_clients_stream_attaches(pods: UpCluster, registry: str):
+    from kubernetes import client, config
+    from kubernetes.stream import stream
+
+    name = "py-attach"
+    script = "while read l; do echo got:$l; done"
+    pods.kubectl("apply", "-f", "-", input=pod_manifest(name, registry, script, stdin=True))
+    wait_running(pods, name)
+    api = client.CoreV1Api(config.new_client_from_config(str(pods.kubeconfig)))
+    resp = stream(
+        api.connect_get_namespaced_pod_attach,
+        name,
+        "default",
+        stdin=True,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        _preload_content=False,
+    )
+    try:
+        seen = ""
+        for word in ("one", "two"):
+            resp.write_stdin(f"{word}\n")
+            for _ in range(100):  # each update waits up to 1 s for a message
+                if f"got:{word}\n" in seen:
+                    break
+                resp.update(timeout=1)
+                assert resp.is_open(), seen
+                seen += resp.read_stdout(timeout=0) or ""
+        assert seen == "got:one\ngot:two\n"
+    finally:
+        resp.close()
+    phase = pods.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}").stdout
+    assert phase == "Running"  # the container outlives the session (no stdinOnce)
+    pods.kubectl("delete", "pod", name, "--wait=false")
