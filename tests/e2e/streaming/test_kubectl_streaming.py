@@ -86,6 +86,16 @@ def test_logs_options_tail_timestamps_and_limit_bytes(pods: UpCluster, kubectl: 
     assert text and stamp.endswith("Z") and len(stamp.split(".")[1]) == 10  # nine digits and Z
     missing = pods.kubectl("logs", TALKER, "-c", "nope", binary=kubectl, check=False)
     assert missing.returncode != 0 and "container nope is not valid for pod talker" in missing.stderr
+    # since: every line is stamped within the last hour; from the last line's stamp, that line
+    assert pods.kubectl("logs", TALKER, "--since=1h", binary=kubectl).stdout.startswith("started\n")
+    assert pods.kubectl("logs", TALKER, f"--since-time={stamp}", binary=kubectl).stdout.endswith(text + "\n")
+    assert pods.kubectl("logs", TALKER, "--since-time=2999-01-01T00:00:00Z", binary=kubectl).stdout == ""
+    both = f"/api/v1/namespaces/default/pods/{TALKER}/log?sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z"
+    bad = pods.kubectl("get", "--raw", both, check=False)
+    assert bad.stderr == (
+        f'The PodLogOptions "{TALKER}" is invalid: : Forbidden: '  # Kubernetes' field path is empty
+        "at most one of `sinceTime` or `sinceSeconds` may be specified\n"
+    )
 
 
 def test_logs_of_every_container_by_label_with_prefixes(pods: UpCluster, kubectl: str, registry: str):
