@@ -1,6 +1,8 @@
 """`kubectl logs`, `exec`, `attach`, `port-forward` and `cp` on real containers of `kubelite
 up`'s local node (on kubelite's runtime, then on containerd), each with the kubectl on the
-PATH (WebSocket) and kubectl 1.27 (SPDY); the Python client's `stream()` too."""
+PATH (WebSocket) and kubectl 1.27 (SPDY); a smoke test for every kubectl 1.27-1.33; the
+refusals as Kubernetes words them; the proxy subresources; deployments and services as
+targets; the Python client's `stream()` and `portforward()` too."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ HTTPD = "httpd"
 
 @pytest.fixture(scope="module")
 def pods(cluster: UpCluster, registry: str) -> UpCluster:
+    """The cluster with its two long-lived pods running: TALKER and HTTPD."""
     reg = registry
     cluster.kubectl("apply", "-f", "-", input=pod_manifest(TALKER, reg, "echo started; exec sleep 100000"))
     web = (  # on 8080 for every address, and on 8081 for the pod's loopback only
