@@ -8,6 +8,8 @@
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
       ├─ PLEG relist                   container changes → wake that pod's worker
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
+      ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
+      │                                port goes into the Node's daemonEndpoints
       └─ ready is set once the Node is registered and the pod cache has synced
 
 The kubelet reaches the runtime only through the CRI Protocols (`kubelite.cri`), here the
@@ -21,6 +23,7 @@ import logging
 from typing import Any
 
 from kubelite.api.pods import is_mirror
+from kubelite.api.types import Object
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
@@ -33,6 +36,7 @@ from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.pleg import PLEG
 from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_pod_status
 from kubelite.kubelet.prober.manager import ProbeManager
+from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
@@ -40,6 +44,8 @@ log = logging.getLogger("kubelite.kubelet")
 
 
 class Kubelet:
+    """Also the `KubeletHost` its HTTPS server reads (node_name, runtime, pods, pod_by_name)."""
+
     def __init__(
         self,
         client: Any,
@@ -62,6 +68,45 @@ class Kubelet:
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
+        self.server: KubeletServer | None = None
+
+    # ---- KubeletHost: what the HTTPS server reads
+    def pods(self) -> list[Object]:
+        """The pods the workers run, each with the status last computed for it."""
+        if self.pod_workers is None:
+            return []
+        out = []
+        for w in list(self.pod_workers.workers.values()):
+            status = w.last_status if w.last_status is not None else w.pod.get("status")
+            out.append({**w.pod, "status": status or {}})
+        return out
+
+    def pod_by_name(self, namespace: str, name: str) -> Object | None:
+        for pod in self.pods():
+            md = pod["metadata"]
+            if md.get("name") == name and md.get("namespace", "default") == namespace:
+                return pod
+        return None
+
+    async def _start_server(self) -> None:
+        o = self.options
+        if o.port < 0:
+            return
+        self.server = KubeletServer(
+            self,
+            ServerOptions(
+                address=o.address,
+                port=o.port,
+                tls_cert_file=o.tls_cert_file,
+                tls_private_key_file=o.tls_private_key_file,
+                client_ca_file=o.client_ca_file,
+                authorization_mode=o.authorization_mode,
+                authentication_token_webhook=o.authentication_token_webhook,
+            ),
+            client=self.client,
+            clock=self.clock,
+        )
+        await self.server.start()
 
     async def _runtime_version(self) -> str:
         while True:
@@ -138,10 +183,20 @@ class Kubelet:
             log.warning("could not pass the pod CIDR to the runtime: %s", err, extra={"cidr": cidr})
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
-        o = self.options
         version = await self._runtime_version()
         await self.health.refresh()
+        await self._start_server()
+        try:
+            await self._run(version, ready)
+        finally:
+            if self.server is not None:
+                await asyncio.shield(self.server.stop())
+
+    async def _run(self, version: str, ready: asyncio.Event | None) -> None:
+        o = self.options
         facts = node_facts(o, self.host, version)
+        if self.server is not None:
+            facts.kubelet_port = self.server.port
         self.agent = agent = NodeAgent(
             self.client,
             facts,
