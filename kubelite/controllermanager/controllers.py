@@ -24,7 +24,9 @@ from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
+from kubelite.controllers.nodelifecycle import NodeLifecycleController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.tainteviction import TaintEvictionController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -68,8 +70,8 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("bootstrap-signer-controller", ("bootstrapsigner",), disabled_by_default=True),
     ControllerDescriptor("token-cleaner-controller", ("tokencleaner",), disabled_by_default=True),
     ControllerDescriptor("node-ipam-controller", ("nodeipam",)),
-    ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",)),
-    ControllerDescriptor("taint-eviction-controller"),
+    ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",), NodeLifecycleController),
+    ControllerDescriptor("taint-eviction-controller", (), TaintEvictionController),
     ControllerDescriptor("service-lb-controller", ("service",)),
     ControllerDescriptor("node-route-controller", ("route",)),
     ControllerDescriptor("persistentvolume-binder-controller", ("persistentvolume-binder",)),

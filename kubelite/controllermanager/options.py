@@ -8,6 +8,13 @@
     --concurrent-namespace-syncs 10
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
+    --node-monitor-period 5s                  node-lifecycle-controller: how often node health
+    --node-monitor-grace-period 40s             is checked, how long a silent node stays Ready,
+    --node-startup-grace-period 1m              or a new node that never posted status
+    --node-eviction-rate 0.1                  nodes tainted NoExecute per second in a zone,
+    --secondary-node-eviction-rate 0.01         and in an unhealthy zone larger than
+    --large-cluster-size-threshold 50           this many nodes (smaller: none);
+    --unhealthy-zone-threshold 0.55             the share of not-Ready nodes that makes it so
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -17,11 +24,14 @@ defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kubelite.componentbase import ComponentDefaults, ComponentOptions, add_flags, options_from_args
 from kubelite.componentbase.options import parse_bool, parse_duration
 from kubelite.controllermanager import controllers
+from kubelite.controllers.context import ControllerSettings
 
 DEFAULTS = ComponentDefaults(
     name="kube-controller-manager",
@@ -48,6 +58,7 @@ class ControllerManagerOptions:
     workers: dict[str, int] = field(default_factory=dict)
     namespace_sync_period: float = 300.0
     enable_garbage_collector: bool = True
+    settings: ControllerSettings = field(default_factory=ControllerSettings)
 
 
 def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +95,54 @@ def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
         metavar="BOOL",
         help="run the garbage collector (ownerReferences); --enable-garbage-collector=false: not",
     )
+    add_settings_flags(g)
+
+
+# flag -> (ControllerSettings field, parser, help); the defaults are ControllerSettings'.
+SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "--node-monitor-period": (
+        "node_monitor_period",
+        parse_duration,
+        "how often the node lifecycle controller looks at every node's health",
+    ),
+    "--node-monitor-grace-period": (
+        "node_monitor_grace_period",
+        parse_duration,
+        "how long a running node may go without a Lease renewal or status before it is Unknown",
+    ),
+    "--node-startup-grace-period": (
+        "node_startup_grace_period",
+        parse_duration,
+        "how long a new node may go without posting status before it is Unknown",
+    ),
+    "--node-eviction-rate": (
+        "node_eviction_rate",
+        float,
+        "nodes per second whose pods are evicted when a zone is healthy",
+    ),
+    "--secondary-node-eviction-rate": (
+        "secondary_node_eviction_rate",
+        float,
+        "nodes per second whose pods are evicted when a zone is unhealthy "
+        "(0 for zones of at most --large-cluster-size-threshold nodes)",
+    ),
+    "--unhealthy-zone-threshold": (
+        "unhealthy_zone_threshold",
+        float,
+        "the share of a zone's nodes (at least 3) not Ready that makes the zone unhealthy",
+    ),
+    "--large-cluster-size-threshold": (
+        "large_cluster_size_threshold",
+        int,
+        "zones of more nodes than this keep evicting at the secondary rate when unhealthy",
+    ),
+}
+
+
+def add_settings_flags(g: argparse._ArgumentGroup) -> None:
+    defaults = ControllerSettings()
+    for flag, (attr, parse, text) in SETTINGS_FLAGS.items():
+        g.add_argument(flag, dest=attr, type=parse, default=getattr(defaults, attr), help=text)
 
 
 def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
@@ -94,4 +153,8 @@ def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
         workers={name: getattr(args, flag) for flag, (name, _) in CONCURRENCY_FLAGS.items()},
         namespace_sync_period=args.namespace_sync_period,
         enable_garbage_collector=args.enable_garbage_collector,
+        settings=ControllerSettings(
+            namespace_sync_period=args.namespace_sync_period,
+            **{attr: getattr(args, attr) for attr, _, _ in SETTINGS_FLAGS.values()},
+        ),
     )

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry
+
 from kubelite.client.discovery import DiscoveryResult
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import SharedInformerFactory
@@ -42,6 +44,14 @@ class ControllerSettings:
     """The per-controller settings of kube-controller-manager's component config."""
 
     namespace_sync_period: float = 300.0  # --namespace-sync-period
+    # node-lifecycle-controller
+    node_monitor_period: float = 5.0  # --node-monitor-period
+    node_monitor_grace_period: float = 40.0  # --node-monitor-grace-period
+    node_startup_grace_period: float = 60.0  # --node-startup-grace-period
+    node_eviction_rate: float = 0.1  # --node-eviction-rate (nodes per second, per zone)
+    secondary_node_eviction_rate: float = 0.01  # --secondary-node-eviction-rate
+    unhealthy_zone_threshold: float = 0.55  # --unhealthy-zone-threshold
+    large_cluster_size_threshold: int = 50  # --large-cluster-size-threshold
 
 
 @dataclass(slots=True)
@@ -55,6 +65,8 @@ class ControllerContext:
     # Every resource the server serves (the garbage collector watches them all).
     discover: Callable[[], Awaitable[DiscoveryResult]] | None = None
     recorders: list[EventRecorder] = field(default_factory=list)
+    # The process's /metrics registry, for controllers with metrics of their own (None: none).
+    registry: CollectorRegistry | None = None
     # Each controller's own client limit (--kube-api-qps / --kube-api-burst); 0: share `client`.
     client_qps: float = 0.0
     client_burst: int = 0
