@@ -24,6 +24,7 @@ from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
+from kubelite.controllers.nodeipam import NodeIPAMController
 from kubelite.controllers.nodelifecycle import NodeLifecycleController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 from kubelite.controllers.tainteviction import TaintEvictionController
@@ -69,7 +70,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("ttl-controller", ("ttl",)),
     ControllerDescriptor("bootstrap-signer-controller", ("bootstrapsigner",), disabled_by_default=True),
     ControllerDescriptor("token-cleaner-controller", ("tokencleaner",), disabled_by_default=True),
-    ControllerDescriptor("node-ipam-controller", ("nodeipam",)),
+    ControllerDescriptor("node-ipam-controller", ("nodeipam",), NodeIPAMController),
     ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",), NodeLifecycleController),
     ControllerDescriptor("taint-eviction-controller", (), TaintEvictionController),
     ControllerDescriptor("service-lb-controller", ("service",)),

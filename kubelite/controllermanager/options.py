@@ -15,6 +15,10 @@
     --secondary-node-eviction-rate 0.01         and in an unhealthy zone larger than
     --large-cluster-size-threshold 50           this many nodes (smaller: none);
     --unhealthy-zone-threshold 0.55             the share of not-Ready nodes that makes it so
+    --allocate-node-cidrs (default true)      node-ipam-controller: a pod CIDR per node,
+    --cluster-cidr 10.244.0.0/16                cut from this range
+    --node-cidr-mask-size 24                    in pieces of this size
+    --service-cluster-ip-range                  (never overlapping the Services' range)
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -136,13 +140,32 @@ SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         int,
         "zones of more nodes than this keep evicting at the secondary rate when unhealthy",
     ),
+    "--cluster-cidr": ("cluster_cidr", str, "the pod CIDR(s) of the cluster, comma-separated for dual-stack"),
+    "--node-cidr-mask-size": ("node_cidr_mask_size", int, "the size of each node's IPv4 pod CIDR"),
+    "--node-cidr-mask-size-ipv6": ("node_cidr_mask_size_ipv6", int, "the size of each node's IPv6 pod CIDR"),
+    "--service-cluster-ip-range": (
+        "service_cluster_ip_range",
+        str,
+        "the Services' CIDR(s); no node gets a pod CIDR overlapping them",
+    ),
 }
 
 
 def add_settings_flags(g: argparse._ArgumentGroup) -> None:
     defaults = ControllerSettings()
     for flag, (attr, parse, text) in SETTINGS_FLAGS.items():
-        g.add_argument(flag, dest=attr, type=parse, default=getattr(defaults, attr), help=text)
+        names = [flag, "--node-cidr-mask-size-ipv4"] if attr == "node_cidr_mask_size" else [flag]
+        g.add_argument(*names, dest=attr, type=parse, default=getattr(defaults, attr), help=text)
+    g.add_argument(
+        "--allocate-node-cidrs",
+        dest="allocate_node_cidrs",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=defaults.allocate_node_cidrs,
+        metavar="BOOL",
+        help="give every node a pod CIDR from --cluster-cidr (node-ipam-controller)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
@@ -155,6 +178,7 @@ def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
         enable_garbage_collector=args.enable_garbage_collector,
         settings=ControllerSettings(
             namespace_sync_period=args.namespace_sync_period,
+            allocate_node_cidrs=args.allocate_node_cidrs,
             **{attr: getattr(args, attr) for attr, _, _ in SETTINGS_FLAGS.values()},
         ),
     )

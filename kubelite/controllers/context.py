@@ -52,6 +52,12 @@ class ControllerSettings:
     secondary_node_eviction_rate: float = 0.01  # --secondary-node-eviction-rate
     unhealthy_zone_threshold: float = 0.55  # --unhealthy-zone-threshold
     large_cluster_size_threshold: int = 50  # --large-cluster-size-threshold
+    # node-ipam-controller
+    allocate_node_cidrs: bool = True  # --allocate-node-cidrs (Kubernetes: false unless asked)
+    cluster_cidr: str = "10.244.0.0/16"  # --cluster-cidr (Kubernetes: none; kubeadm's usual one)
+    node_cidr_mask_size: int = 24  # --node-cidr-mask-size / --node-cidr-mask-size-ipv4
+    node_cidr_mask_size_ipv6: int = 64  # --node-cidr-mask-size-ipv6
+    service_cluster_ip_range: str = ""  # --service-cluster-ip-range: never handed to nodes
 
 
 @dataclass(slots=True)

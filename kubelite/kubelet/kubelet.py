@@ -80,6 +80,17 @@ class Kubelet:
                 await agent.post_status()
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.node_name})
+            await self._follow_pod_cidr(agent)
+
+    async def _follow_pod_cidr(self, agent: NodeAgent) -> None:
+        """Until the node has a podCIDR (node IPAM sets it once, it never changes), read the
+        node each status period; pods started from then on get IPs from it."""
+        if agent.pod_cidr:
+            return
+        await agent.refresh()
+        if agent.pod_cidr:
+            log.info("the node has a pod CIDR now", extra={"node": self.node_name, "podCIDR": agent.pod_cidr})
+            await self._configure_pod_cidr(agent)
 
     def _build_pod_path(self, runtime_name: str) -> None:
         o = self.options

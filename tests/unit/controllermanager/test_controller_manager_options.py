@@ -22,6 +22,7 @@ IMPLEMENTED = {
     "namespace-controller",
     "node-lifecycle-controller",
     "taint-eviction-controller",
+    "node-ipam-controller",
 }
 
 
