@@ -36,6 +36,7 @@ from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
+POD_CIDR_QUICK_WINDOW = 30.0  # seconds after start in which a missing podCIDR is looked for every second
 log = logging.getLogger("kubelite.kubelet")
 
 
@@ -58,6 +59,7 @@ class Kubelet:
         self.health = NodeHealth(runtime, options)
         self.agent: NodeAgent | None = None
         self.lease: NodeLease | None = None
+        self._pod_cidr = ""  # the node's spec.podCIDR the runtime was given ("": the default)
         self.pods_informer = SharedInformer(
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
@@ -80,15 +82,17 @@ class Kubelet:
                 await agent.post_status()
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.node_name})
-            await self._follow_pod_cidr(agent)
 
     async def _follow_pod_cidr(self, agent: NodeAgent) -> None:
-        """Until the node has a podCIDR (node IPAM sets it once, it never changes), read the
-        node each status period; pods started from then on get IPs from it."""
-        if agent.pod_cidr:
-            return
-        await agent.refresh()
-        if agent.pod_cidr:
+        """Until the node has a podCIDR (node IPAM sets it once, right after registration;
+        it never changes), read the node every second for the first 30 s, then every status
+        period; the runtime gets it at once, so pods started from then on get IPs from it."""
+        started = self.clock.now()
+        while not agent.pod_cidr:
+            quick = self.clock.now() - started < POD_CIDR_QUICK_WINDOW
+            await self.clock.sleep(1.0 if quick else self.options.node_status_update_frequency)
+            await agent.refresh()
+        if agent.pod_cidr != self._pod_cidr:
             log.info("the node has a pod CIDR now", extra={"node": self.node_name, "podCIDR": agent.pod_cidr})
             await self._configure_pod_cidr(agent)
 
@@ -141,6 +145,7 @@ class Kubelet:
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
         cidr = agent.pod_cidr or self.options.default_pod_cidr
+        self._pod_cidr = agent.pod_cidr
         try:
             await self.runtime.update_runtime_config(
                 pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr))
@@ -189,6 +194,7 @@ class Kubelet:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.lease.run())
                 tg.create_task(self._status_loop(agent))
+                tg.create_task(self._follow_pod_cidr(agent))
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
                 tg.create_task(self.pleg.run())
