@@ -97,10 +97,8 @@ async def ensure_kubernetes_service(
         "metadata": {
             "name": "kubernetes",
             "namespace": "default",
-            "labels": {
-                "kubernetes.io/service-name": "kubernetes",
-                "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
-            },
+            # As Kubernetes' API server labels it: no managed-by, so no controller claims it.
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
         },
         "addressType": "IPv4",
         "endpoints": [{"addresses": [advertise_address], "conditions": {"ready": True}}],
@@ -122,7 +120,7 @@ async def _put(registry: Registry, rt: ResourceType, namespace: str, obj: dict[s
         for k, v in obj.items():
             if k != "metadata":
                 cur[k] = v
-        cur["metadata"].setdefault("labels", {}).update(obj["metadata"].get("labels", {}))
+        cur["metadata"]["labels"] = dict(obj["metadata"].get("labels", {}))  # ours, as written
         return cur
 
     await registry.update(rt, namespace, name, mutate, _SYSTEM)

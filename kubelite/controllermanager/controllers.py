@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
+from kubelite.controllers.endpoints import EndpointsController
+from kubelite.controllers.endpointslice import EndpointSliceController
+from kubelite.controllers.endpointslicemirroring import EndpointSliceMirroringController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.nodeipam import NodeIPAMController
@@ -47,9 +50,11 @@ def _rc(ctx: ControllerContext) -> RunnableController:
 # In kube-controller-manager's order.
 KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
-    ControllerDescriptor("endpoints-controller", ("endpoint",)),
-    ControllerDescriptor("endpointslice-controller", ("endpointslice",)),
-    ControllerDescriptor("endpointslice-mirroring-controller", ("endpointslicemirroring",)),
+    ControllerDescriptor("endpoints-controller", ("endpoint",), EndpointsController),
+    ControllerDescriptor("endpointslice-controller", ("endpointslice",), EndpointSliceController),
+    ControllerDescriptor(
+        "endpointslice-mirroring-controller", ("endpointslicemirroring",), EndpointSliceMirroringController
+    ),
     ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
     ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
     ControllerDescriptor("resourcequota-controller", ("resourcequota",)),

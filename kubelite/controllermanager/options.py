@@ -52,6 +52,9 @@ CONCURRENCY_FLAGS = {
     "concurrent_deployment_syncs": ("deployment-controller", 5),
     "concurrent_gc_syncs": ("garbage-collector-controller", 20),
     "concurrent_namespace_syncs": ("namespace-controller", 10),
+    "concurrent_endpoint_syncs": ("endpoints-controller", 5),
+    "concurrent_service_endpoint_syncs": ("endpointslice-controller", 5),
+    "mirroring_concurrent_service_endpoint_syncs": ("endpointslice-mirroring-controller", 5),
 }
 
 
@@ -139,6 +142,16 @@ SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "large_cluster_size_threshold",
         int,
         "zones of more nodes than this keep evicting at the secondary rate when unhealthy",
+    ),
+    "--max-endpoints-per-slice": (
+        "max_endpoints_per_slice",
+        int,
+        "the most endpoints an EndpointSlice made from a Service's pods holds",
+    ),
+    "--mirroring-max-endpoints-per-subset": (
+        "mirroring_max_endpoints_per_subset",
+        int,
+        "the most addresses of one Endpoints subset mirrored into EndpointSlices",
     ),
     "--cluster-cidr": ("cluster_cidr", str, "the pod CIDR(s) of the cluster, comma-separated for dual-stack"),
     "--node-cidr-mask-size": ("node_cidr_mask_size", int, "the size of each node's IPv4 pod CIDR"),

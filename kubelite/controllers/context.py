@@ -52,6 +52,9 @@ class ControllerSettings:
     secondary_node_eviction_rate: float = 0.01  # --secondary-node-eviction-rate
     unhealthy_zone_threshold: float = 0.55  # --unhealthy-zone-threshold
     large_cluster_size_threshold: int = 50  # --large-cluster-size-threshold
+    # endpointslice-controller, endpointslice-mirroring-controller
+    max_endpoints_per_slice: int = 100  # --max-endpoints-per-slice
+    mirroring_max_endpoints_per_subset: int = 1000  # --mirroring-max-endpoints-per-subset
     # node-ipam-controller
     allocate_node_cidrs: bool = True  # --allocate-node-cidrs (Kubernetes: false unless asked)
     cluster_cidr: str = "10.244.0.0/16"  # --cluster-cidr (Kubernetes: none; kubeadm's usual one)

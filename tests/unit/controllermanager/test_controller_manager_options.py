@@ -23,6 +23,9 @@ IMPLEMENTED = {
     "node-lifecycle-controller",
     "taint-eviction-controller",
     "node-ipam-controller",
+    "endpoints-controller",
+    "endpointslice-controller",
+    "endpointslice-mirroring-controller",
 }
 
 
@@ -68,6 +71,9 @@ def test_flags_have_kube_controller_manager_defaults():
         "deployment-controller": 5,
         "garbage-collector-controller": 20,
         "namespace-controller": 10,
+        "endpoints-controller": 5,
+        "endpointslice-controller": 5,
+        "endpointslice-mirroring-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
