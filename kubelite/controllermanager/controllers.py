@@ -29,6 +29,7 @@ from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.nodeipam import NodeIPAMController
 from kubelite.controllers.nodelifecycle import NodeLifecycleController
+from kubelite.controllers.podgc import PodGCController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 from kubelite.controllers.tainteviction import TaintEvictionController
 
@@ -56,7 +57,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
         "endpointslice-mirroring-controller", ("endpointslicemirroring",), EndpointSliceMirroringController
     ),
     ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
-    ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
+    ControllerDescriptor("pod-garbage-collector-controller", ("podgc",), PodGCController),
     ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),

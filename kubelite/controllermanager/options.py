@@ -143,6 +143,11 @@ SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         int,
         "zones of more nodes than this keep evicting at the secondary rate when unhealthy",
     ),
+    "--terminated-pod-gc-threshold": (
+        "terminated_pod_gc_threshold",
+        int,
+        "how many terminated pods may exist before the oldest are deleted (0: no limit)",
+    ),
     "--max-endpoints-per-slice": (
         "max_endpoints_per_slice",
         int,

@@ -52,6 +52,8 @@ class ControllerSettings:
     secondary_node_eviction_rate: float = 0.01  # --secondary-node-eviction-rate
     unhealthy_zone_threshold: float = 0.55  # --unhealthy-zone-threshold
     large_cluster_size_threshold: int = 50  # --large-cluster-size-threshold
+    # pod-garbage-collector-controller
+    terminated_pod_gc_threshold: int = 12500  # --terminated-pod-gc-threshold (0: off)
     # endpointslice-controller, endpointslice-mirroring-controller
     max_endpoints_per_slice: int = 100  # --max-endpoints-per-slice
     mirroring_max_endpoints_per_subset: int = 1000  # --mirroring-max-endpoints-per-subset

@@ -26,6 +26,7 @@ IMPLEMENTED = {
     "endpoints-controller",
     "endpointslice-controller",
     "endpointslice-mirroring-controller",
+    "pod-garbage-collector-controller",
 }
 
 
