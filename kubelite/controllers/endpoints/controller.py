@@ -138,17 +138,16 @@ class EndpointsController:
         self.pod_informer.add_event_handler(
             Handlers(add=self._pod_changed, update=self._pod_updated, delete=self._pod_changed)
         )
-        self.endpoints_informer.add_event_handler(
-            Handlers(add=self._leftover, delete=lambda ep: self.controller.enqueue(object_key(ep)))
-        )
+        self.endpoints_informer.add_event_handler(_EndpointsEvents(self))
         self.controller.track(self.pod_informer)
         self.controller.track(self.endpoints_informer)
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         await self.controller.run(ready)
 
-    def _leftover(self, ep: Object) -> None:
-        """Every Endpoints seen is looked at once: one whose Service is gone is deleted."""
+    def leftover(self, ep: Object) -> None:
+        """Every Endpoints of the first list is looked at once: one whose Service is gone is
+        deleted (Endpoints created later without a Service are the user's business)."""
         if LEADER_ANNOTATION not in (ep["metadata"].get("annotations") or {}):
             self.controller.enqueue(object_key(ep))
 
@@ -259,3 +258,21 @@ class EndpointsController:
             reason,
             f"Failed to {verb} endpoint for service {md.get('namespace')}/{md['name']}: {err.message}",
         )
+
+
+class _EndpointsEvents:
+    """The Endpoints informer's events: the first list checked for leftovers; a deletion
+    brings the Service's Endpoints back."""
+
+    def __init__(self, owner: EndpointsController) -> None:
+        self.owner = owner
+
+    def on_add(self, obj: Object, is_initial_list: bool) -> None:
+        if is_initial_list and not self.owner.endpoints_informer.has_synced():  # not a relist
+            self.owner.leftover(obj)
+
+    def on_update(self, old: Object, new: Object) -> None:
+        pass
+
+    def on_delete(self, obj: Object) -> None:
+        self.owner.controller.enqueue(object_key(obj))

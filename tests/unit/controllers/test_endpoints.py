@@ -109,6 +109,9 @@ async def test_endpoints_go_with_their_service_and_leftovers_without_one_are_del
         await c.pod("a", "10.1.0.1")
         await c.h.settle()
         assert c.endpoints("orphan") is None and c.endpoints() is not None
+        await endpoints.create({"metadata": {"name": "later"}, "subsets": []})  # the user's own
+        await c.h.settle()
+        assert c.endpoints("later") is not None
         await c.services.delete("web")
         await c.h.settle()
         assert c.endpoints() is None
