@@ -73,10 +73,10 @@ class PodGCMetrics:
 _FAMILIES: weakref.WeakKeyDictionary[CollectorRegistry, PodGCMetrics] = weakref.WeakKeyDictionary()
 
 
-def _eviction_then_age(pod: Object) -> tuple[bool, str]:
-    """Evicted pods first, then the oldest (Kubernetes' byEvictionAndCreationTimestamp)."""
+def _eviction_then_age(pod: Object) -> tuple[bool, str, str]:
+    """Evicted pods first, then the oldest, then by name (Kubernetes' byEvictionAndCreationTimestamp)."""
     evicted = (pod.get("status") or {}).get("reason") == "Evicted"
-    return not evicted, str(pod["metadata"].get("creationTimestamp") or "")
+    return not evicted, str(pod["metadata"].get("creationTimestamp") or ""), pod["metadata"]["name"]
 
 
 class PodGCController:
