@@ -113,7 +113,7 @@ class NodeIPAMController:
                         cidr_set.release(cidr)
                     except CIDROutOfRange:
                         pass
-        log.info("released the node's CIDRs", extra={"node": name})
+        log.info("released the CIDRs of node %s", name, extra={"node": name})
 
     async def sync(self, name: str) -> None:
         node = self.informer.lister.get(name)
@@ -166,4 +166,4 @@ class NodeIPAMController:
                 "failed to update the node's pod CIDR: %s", err, extra={"node": name, "podCIDRs": texts}
             )
             raise
-        log.info("set the node's pod CIDR", extra={"node": name, "podCIDRs": texts})
+        log.info("set the pod CIDR of node %s to %s", name, ",".join(texts), extra={"node": name})

@@ -218,7 +218,7 @@ class NodeLifecycleController:
         names = {n["metadata"]["name"] for n in nodes}
         for name in [n for n in self.known if n not in names]:
             gone = self.known.pop(name)
-            log.info("controller observed a node deletion", extra={"node": name})
+            log.info("controller observed the deletion of node %s", name, extra={"node": name})
             self._node_event(gone, "RemovingNode", f"Removing Node {name} from Controller")
             self.health.forget(name)
             self.retry_pods_of.discard(name)
@@ -326,7 +326,9 @@ class NodeLifecycleController:
             queue.remove(node["metadata"]["name"])
         if queue.add(node["metadata"]["name"], node["metadata"].get("uid", "")):
             log.info(
-                "node is not ready, adding it to the taint queue",
+                "node %s is not ready (Ready %s), adding it to the taint queue",
+                node["metadata"]["name"],
+                status,
                 extra={"node": node["metadata"]["name"], "ready": status},
             )
 
@@ -410,7 +412,11 @@ class NodeLifecycleController:
         for zone, state in list(self.zone_states.items()):
             if zone in new_states and state is not new_states[zone]:
                 log.info(
-                    "controller detected that zone is now in new state",
+                    "controller detected that zone %r is now in state %s (%d of %d nodes not Ready)",
+                    zone,
+                    new_states[zone],
+                    sum(1 for s in by_zone[zone] if s != "True"),
+                    len(by_zone[zone]),
                     extra={"zone": zone, "newState": str(new_states[zone])},
                 )
                 self._set_zone(zone, len(by_zone[zone]), new_states[zone])

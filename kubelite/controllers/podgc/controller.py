@@ -186,7 +186,13 @@ class PodGCController:
     async def _force_delete(self, pod: Object, reason: str, cond: Object | None) -> None:
         md = pod["metadata"]
         namespace, name = md.get("namespace", ""), md["name"]
-        log.info("PodGC is force deleting pod", extra={"pod": f"{namespace}/{name}", "reason": reason})
+        log.info(
+            "PodGC is force deleting pod %s/%s (%s)",
+            namespace,
+            name,
+            reason,
+            extra={"pod": f"{namespace}/{name}"},
+        )
         try:
             if not is_terminal(pod):
                 status: Object = {"phase": "Failed"}

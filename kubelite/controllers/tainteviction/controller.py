@@ -194,7 +194,7 @@ class TaintEvictionController:
     # ---- the eviction ----
 
     async def _evict(self, key: str, fire_at: float) -> None:
-        log.info("deleting pod", extra={"controller": NAME, "pod": key})
+        log.info("deleting pod %s", key, extra={"controller": NAME, "pod": key})
         self._pod_event(key, f"Marking for deletion Pod {key}")
         namespace, name = split_key(key)
         for attempt in range(DELETE_RETRIES):
