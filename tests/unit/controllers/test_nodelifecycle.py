@@ -301,3 +301,48 @@ async def test_no_node_is_tainted_when_every_zone_goes_dark_at_once():
         assert all(taint_times(c, zone) == [] for zone in ZONES)
         assert set(c.lifecycle.zone_states.values()) == {"FullDisruption"}
         assert all(c.condition(f"{z}-00", "Ready")["status"] == "Unknown" for z in ZONES)
+
+
+async def test_a_node_reporting_not_ready_is_tainted_not_ready_and_swapped_to_unreachable_when_it_goes_dark():
+    c = Cluster()
+    for name in ("a", "b", "c"):
+        await c.node(name)
+    async with c.running():
+        status = {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "lastHeartbeatTime": c.now(),
+                    "lastTransitionTime": c.now(),
+                }
+            ]
+        }
+        await c.nodes.patch(
+            "a", {"status": status}, subresource="status", patch_type="application/strategic-merge-patch+json"
+        )
+        await c.run_for(10)
+        assert c.taints("a") == {
+            ("node.kubernetes.io/not-ready", "NoSchedule"),
+            ("node.kubernetes.io/not-ready", "NoExecute"),
+        }
+        c.alive.discard("a")
+        await c.run_for(60)
+        assert c.taints("a") == {(UNREACHABLE, "NoSchedule"), (UNREACHABLE, "NoExecute")}
+
+
+async def test_a_node_that_never_posted_status_goes_unknown_after_the_startup_grace_period():
+    c = Cluster()
+    for name in ("b", "c"):
+        await c.node(name)
+    await c.nodes.create({"metadata": {"name": "silent"}})
+    async with c.running():
+        await c.run_for(50)
+        assert "conditions" not in c.get_node("silent").get("status", {})
+        await c.run_for(20)
+        ready = c.condition("silent", "Ready")
+        assert (ready["status"], ready["reason"], ready["message"]) == (
+            "Unknown",
+            "NodeStatusNeverUpdated",
+            "Kubelet never posted node status.",
+        )
