@@ -31,6 +31,7 @@ from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
+from kubelite.apiserver.endpointreconciler import EndpointReconciler
 from kubelite.apiserver.kubeletclient import DEFAULT_ADDRESS_TYPES, KubeletClientOptions
 from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
@@ -166,8 +167,12 @@ class APIServer:
             log.info("API server listening", extra={"port": self.port})
             if ready is not None:
                 ready.set()
+            endpoints = EndpointReconciler(
+                self.store, self.registry, self.options.advertise_address, self.port
+            )
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.crds.run(), name="crds")
+                tg.create_task(endpoints.run(), name="kubernetes-endpoints")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")
         finally:

@@ -40,6 +40,7 @@ from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
+POD_CIDR_QUICK_WINDOW = 30.0  # seconds after start in which a missing podCIDR is looked for every second
 log = logging.getLogger("kubelite.kubelet")
 
 
@@ -64,6 +65,7 @@ class Kubelet:
         self.health = NodeHealth(runtime, options)
         self.agent: NodeAgent | None = None
         self.lease: NodeLease | None = None
+        self._pod_cidr = ""  # the node's spec.podCIDR the runtime was given ("": the default)
         self.pods_informer = SharedInformer(
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
@@ -126,6 +128,19 @@ class Kubelet:
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.node_name})
 
+    async def _follow_pod_cidr(self, agent: NodeAgent) -> None:
+        """Until the node has a podCIDR (node IPAM sets it once, right after registration;
+        it never changes), read the node every second for the first 30 s, then every status
+        period; the runtime gets it at once, so pods started from then on get IPs from it."""
+        started = self.clock.now()
+        while not agent.pod_cidr:
+            quick = self.clock.now() - started < POD_CIDR_QUICK_WINDOW
+            await self.clock.sleep(1.0 if quick else self.options.node_status_update_frequency)
+            await agent.refresh()
+        if agent.pod_cidr != self._pod_cidr:
+            log.info("the node has a pod CIDR now", extra={"node": self.node_name, "podCIDR": agent.pod_cidr})
+            await self._configure_pod_cidr(agent)
+
     def _build_pod_path(self, runtime_name: str) -> None:
         o = self.options
         pods = self.client.resource("pods")
@@ -175,6 +190,7 @@ class Kubelet:
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
         cidr = agent.pod_cidr or self.options.default_pod_cidr
+        self._pod_cidr = agent.pod_cidr
         try:
             await self.runtime.update_runtime_config(
                 pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr))
@@ -233,6 +249,7 @@ class Kubelet:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.lease.run())
                 tg.create_task(self._status_loop(agent))
+                tg.create_task(self._follow_pod_cidr(agent))
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
                 tg.create_task(self.pleg.run())
