@@ -37,6 +37,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+import aiohttp
+
 from kubelite.api.errors import APIError, Conflict
 from kubelite.api.types import Object
 from kubelite.client.informer import Handlers, SharedInformer
@@ -160,15 +162,15 @@ class Controller:
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            # Expected outcomes (a stale cache's Conflict, a refusal from the server) are one
-            # line; only the unexpected gets its traceback.
+            # Expected outcomes (a stale cache's Conflict, a refusal from the server, the
+            # server out of reach) are one line; only the unexpected gets its traceback.
             expected = isinstance(err, TemporaryError | Conflict)
             self.log.log(
                 logging.INFO if expected else logging.WARNING,
                 "reconcile failed, will retry: %s",
                 err,
                 extra={"key": key, "retries": self.queue.num_requeues(key)},
-                exc_info=not (expected or isinstance(err, APIError)),
+                exc_info=not (expected or isinstance(err, APIError | aiohttp.ClientError | OSError)),
             )
             self.queue.add_rate_limited(key)
         else:

@@ -180,7 +180,8 @@ def test_kubectl_creates_applies_labels_patches_and_deletes_against_a_fresh_inst
     assert got["metadata"]["annotations"]["owner"] == "ops"
     # strategic merge: the container list is merged by name, and its env by name too
     (container,) = got["spec"]["template"]["spec"]["containers"]
-    assert [(e["name"], e["value"]) for e in container["env"]] == [("A", "1"), ("B", "2")]
+    # (B is new to the list, so Kubernetes puts it first)
+    assert [(e["name"], e["value"]) for e in container["env"]] == [("B", "2"), ("A", "1")]
 
     assert kubectl("delete", "-f", str(manifest)).strip() == 'deployment.apps "web" deleted'
     r = subprocess.run(["kubectl", "get", "deploy", "web"], env=kubectl.env, capture_output=True, text=True)

@@ -41,3 +41,25 @@ async def test_controller_retries_with_back_off_forgets_on_success_and_requeues_
     assert controller.queue.num_requeues("flaky") == 0
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_server_out_of_reach_is_logged_in_one_line_and_a_bug_with_its_traceback(caplog):
+    clock = FakeClock()
+    raised = {"unreachable": ConnectionRefusedError(111, "Connect call failed"), "bug": KeyError("spec")}
+
+    async def reconcile(key: str) -> None:
+        err = raised.pop(key, None)
+        if err is not None:
+            raise err
+
+    controller = Controller("test", reconcile, clock=clock)
+    controller.enqueue("unreachable")
+    controller.enqueue("bug")
+    with caplog.at_level("INFO", logger="kubelite.controller.test"):
+        task = asyncio.ensure_future(controller.run())
+        await clock.advance(1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    failed = {r.key: r for r in caplog.records if r.getMessage().startswith("reconcile failed")}
+    assert not failed["unreachable"].exc_info
+    assert failed["bug"].exc_info and failed["bug"].exc_info[0] is KeyError
