@@ -29,9 +29,25 @@ def _port_range(text: str) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 def cmd_apiserver(args: argparse.Namespace) -> int:
+    from kubelite.apiserver.admission.chain import enabled_plugins
+    from kubelite.apiserver.admission.plugins import AdmissionOptions
     from kubelite.apiserver.process import APIServer, APIServerOptions
 
+    admission = AdmissionOptions(
+        enable_plugins=_names(args.enable_admission_plugins),
+        disable_plugins=_names(args.disable_admission_plugins),
+        default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
+    )
+    try:
+        enabled_plugins(admission.enable_plugins, admission.disable_plugins)
+    except ValueError as err:
+        raise SystemExit(f"kubelite apiserver: {err}") from None
     options = APIServerOptions(
         store=args.store,
         cert_dir=Path(args.cert_dir),
@@ -42,6 +58,7 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=_port_range(args.service_node_port_range),
         compaction_interval=args.compaction_interval,
+        admission=admission,
     )
 
     from kubelite.util.process import run_until_signalled
@@ -126,6 +143,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=300.0,
         help="seconds between store compactions (0 disables)",
+    )
+    api.add_argument(
+        "--enable-admission-plugins",
+        default="",
+        metavar="NAMES",
+        help="admission plugins to enable besides the default ones (comma-separated); they run in "
+        "kube-apiserver's order whatever order they are named in",
+    )
+    api.add_argument(
+        "--disable-admission-plugins",
+        default="",
+        metavar="NAMES",
+        help="admission plugins to disable although they are on by default (comma-separated)",
+    )
+    api.add_argument(
+        "--default-not-ready-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod",
+    )
+    api.add_argument(
+        "--default-unreachable-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod",
     )
     api.set_defaults(func=cmd_apiserver)
 

@@ -27,11 +27,12 @@ from aiohttp import web
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
 from kubelite.apiserver import apiservices, bootstrap
+from kubelite.apiserver.admission.plugins import AdmissionOptions, new_chain
+from kubelite.apiserver.admission.priority import ensure_system_priority_classes
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
-from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
@@ -53,6 +54,7 @@ class APIServerOptions:
     compaction_interval: float = 300.0  # seconds; 0 disables (Kubernetes: 5 min)
     watch_cache_window: int = 10_000
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
+    admission: AdmissionOptions = field(default_factory=AdmissionOptions)
 
 
 def _defaults() -> Callable[[ResourceType, dict[str, Any]], None]:
@@ -84,11 +86,10 @@ class APIServer:
             self.store,
             self.cache,
             self.catalog,
-            admission=[self.allocator],
             defaults=_defaults(),
             validate=_validator(),
         )
-        self.registry.admission.append(PriorityAdmission(self.registry))
+        self.registry.admission = new_chain(self.registry, options.admission, storage=[self.allocator])
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"

@@ -3,6 +3,11 @@
 `LocalCluster` runs `kubelite apiserver` as a child process exactly as `kubelite up`
 would (same certificates, token file and kubeconfig), on a free loopback port, and can
 stop it gracefully, kill it with SIGKILL and start it again on the same state.
+
+The API server runs alone, without the controller manager whose service account controller
+gives every namespace its `default` ServiceAccount; so unless `service_accounts` is set (a
+test that runs that controller too), the ServiceAccount admission plugin is left out, as a
+kube-apiserver run without a controller manager would need.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class LocalCluster:
     store: str = ""  # "" = SQLite in data_dir; or etcd://...
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    service_accounts: bool = False
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -40,10 +46,15 @@ class LocalCluster:
             data_dir=self.data_dir,
             port=self.port,
             store=self.store,
-            extra_args={"apiserver": self.extra_args},
+            extra_args={"apiserver": self._apiserver_args()},
         )
         self.argv = prepare(opts)[0].argv
         self.log_path = self.data_dir / "apiserver.log"
+
+    def _apiserver_args(self) -> list[str]:
+        if self.service_accounts or any(a.startswith("--disable-admission-plugins") for a in self.extra_args):
+            return list(self.extra_args)
+        return ["--disable-admission-plugins=ServiceAccount", *self.extra_args]
 
     @property
     def kubeconfig(self) -> Path:
