@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from kubelite.controllers.context import ControllerContext, RunnableController
+from kubelite.controllers.context import ControllerContext, NotStarted, RunnableController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.rootcacertpublisher import RootCACertPublisher
+from kubelite.controllers.serviceaccount import ServiceAccountsController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -41,6 +43,12 @@ def _rc(ctx: ControllerContext) -> RunnableController:
     return ReplicaSetController(ctx, REPLICATION_CONTROLLER)
 
 
+def _root_ca_publisher(ctx: ControllerContext) -> RunnableController:
+    if not ctx.settings.root_ca:
+        return NotStarted("root-ca-certificate-publisher-controller", "no --root-ca-file")
+    return RootCACertPublisher(ctx)
+
+
 # In kube-controller-manager's order.
 KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
@@ -51,7 +59,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
     ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
-    ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
+    ControllerDescriptor("serviceaccount-controller", ("serviceaccount",), ServiceAccountsController),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
     ControllerDescriptor("daemonset-controller", ("daemonset",)),
     ControllerDescriptor("job-controller", ("job",)),
@@ -79,7 +87,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
     ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
     ControllerDescriptor("ttl-after-finished-controller", ("ttl-after-finished",)),
-    ControllerDescriptor("root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",)),
+    ControllerDescriptor(
+        "root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",), _root_ca_publisher
+    ),
     ControllerDescriptor("ephemeral-volume-controller", ("ephemeral-volume",)),
     ControllerDescriptor("storageversion-garbage-collector-controller", ("storage-version-gc",)),
     ControllerDescriptor("resourceclaim-controller", ("resource-claim-controller",)),

@@ -8,6 +8,8 @@
     --concurrent-namespace-syncs 10
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
+    --root-ca-file FILE                       the CA the root CA publisher puts in every namespace
+    --service-account-private-key-file FILE   the key legacy service account tokens are signed with
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -48,6 +50,8 @@ class ControllerManagerOptions:
     workers: dict[str, int] = field(default_factory=dict)
     namespace_sync_period: float = 300.0
     enable_garbage_collector: bool = True
+    root_ca_file: str = ""
+    service_account_private_key_file: str = ""
 
 
 def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +88,20 @@ def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
         metavar="BOOL",
         help="run the garbage collector (ownerReferences); --enable-garbage-collector=false: not",
     )
+    g.add_argument(
+        "--root-ca-file",
+        default="",
+        metavar="FILE",
+        help="the cluster CA, published in every namespace's kube-root-ca.crt ConfigMap and in "
+        "service account token Secrets",
+    )
+    g.add_argument(
+        "--service-account-private-key-file",
+        default="",
+        metavar="FILE",
+        help="PEM private key that signs legacy service account tokens (the tokens controller runs "
+        "only with it)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
@@ -94,4 +112,6 @@ def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
         workers={name: getattr(args, flag) for flag, (name, _) in CONCURRENCY_FLAGS.items()},
         namespace_sync_period=args.namespace_sync_period,
         enable_garbage_collector=args.enable_garbage_collector,
+        root_ca_file=args.root_ca_file,
+        service_account_private_key_file=args.service_account_private_key_file,
     )

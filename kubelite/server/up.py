@@ -180,7 +180,15 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
             file=sys.stderr,
             flush=True,
         )
-    return Component("controller-manager", controlplane.controller_manager_argv(kubeconfig, port, extra))
+    pki_args = [
+        "--root-ca-file",
+        str(pki.ca.cert),
+        "--service-account-private-key-file",
+        str(pki.service_account_key),
+    ]
+    return Component(
+        "controller-manager", controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra])
+    )
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:

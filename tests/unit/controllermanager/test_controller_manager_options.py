@@ -20,6 +20,8 @@ IMPLEMENTED = {
     "garbage-collector-controller",
     "disruption-controller",
     "namespace-controller",
+    "serviceaccount-controller",
+    "root-ca-certificate-publisher-controller",
 }
 
 

@@ -1,0 +1,6 @@
+"""Service accounts: every namespace's `default` ServiceAccount (`serviceaccounts.py`) and
+the legacy token Secrets (`tokens.py`)."""
+
+from kubelite.controllers.serviceaccount.serviceaccounts import ServiceAccountsController
+
+__all__ = ["ServiceAccountsController"]
