@@ -37,12 +37,24 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
     from kubelite.apiserver.admission.chain import enabled_plugins
     from kubelite.apiserver.admission.plugins import AdmissionOptions
     from kubelite.apiserver.process import APIServer, APIServerOptions
+    from kubelite.apiserver.serviceaccounts import DEFAULT_ISSUER, ServiceAccountOptions
 
     admission = AdmissionOptions(
         enable_plugins=_names(args.enable_admission_plugins),
         disable_plugins=_names(args.disable_admission_plugins),
         default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
+    )
+    service_accounts = ServiceAccountOptions(
+        issuers=tuple(args.service_account_issuer or [DEFAULT_ISSUER]),
+        signing_key_file=Path(args.service_account_signing_key_file)
+        if args.service_account_signing_key_file
+        else None,
+        key_files=tuple(Path(p) for p in args.service_account_key_file),
+        api_audiences=_names(args.api_audiences),
+        max_token_expiration=int(args.service_account_max_token_expiration),
+        extend_token_expiration=args.service_account_extend_token_expiration,
+        jwks_uri=args.service_account_jwks_uri,
     )
     try:
         enabled_plugins(admission.enable_plugins, admission.disable_plugins)
@@ -59,6 +71,7 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         service_node_port_range=_port_range(args.service_node_port_range),
         compaction_interval=args.compaction_interval,
         admission=admission,
+        service_accounts=service_accounts,
     )
 
     from kubelite.util.process import run_until_signalled
@@ -89,6 +102,57 @@ def cmd_up(args: argparse.Namespace) -> int:
         registry_mirrors=tuple(args.registry_mirror),
     )
     return _run(run_up(options))
+
+
+def _add_service_account_flags(api: argparse.ArgumentParser) -> None:
+    from kubelite.componentbase.options import parse_bool, parse_duration
+
+    api.add_argument(
+        "--service-account-issuer",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="the issuer of service account tokens (repeatable: the first signs, all are accepted; "
+        "default https://kubernetes.default.svc.cluster.local)",
+    )
+    api.add_argument(
+        "--service-account-signing-key-file",
+        default="",
+        metavar="FILE",
+        help="PEM private key service account tokens are signed with (default: CERT_DIR/service-account.key)",
+    )
+    api.add_argument(
+        "--service-account-key-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="PEM file of further keys service account tokens are accepted from (repeatable)",
+    )
+    api.add_argument(
+        "--api-audiences", default="", metavar="AUDIENCES", help="the API's audiences (default: the issuers)"
+    )
+    api.add_argument(
+        "--service-account-max-token-expiration",
+        type=parse_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="the longest a requested service account token may live (0: no maximum)",
+    )
+    api.add_argument(
+        "--service-account-extend-token-expiration",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="BOOL",
+        help="make kubelet-requested 3607 s tokens last a year, warning after the 3607 s",
+    )
+    api.add_argument(
+        "--service-account-jwks-uri",
+        default="",
+        metavar="URL",
+        help="the jwks_uri of /.well-known/openid-configuration (default: https://ADVERTISE:PORT/openid/v1/jwks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod",
     )
+    _add_service_account_flags(api)
     api.set_defaults(func=cmd_apiserver)
 
     from kubelite.runtime.cli import add_subcommands as add_runtime_subcommands

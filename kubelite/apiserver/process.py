@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import ssl
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
-from kubelite.apiserver import apiservices, bootstrap
+from kubelite.apiserver import apiservices, bootstrap, oidc
 from kubelite.apiserver.admission.plugins import AdmissionOptions, new_chain
 from kubelite.apiserver.admission.priority import ensure_system_priority_classes
 from kubelite.apiserver.allocator import ServiceAllocator
@@ -34,6 +35,8 @@ from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
 from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.serviceaccounts import ServiceAccountOptions, TokenIssuer
+from kubelite.apiserver.tokenrequest import TOKEN_ISSUER
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
 from kubelite.storage.interface import Store
@@ -55,6 +58,7 @@ class APIServerOptions:
     watch_cache_window: int = 10_000
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
     admission: AdmissionOptions = field(default_factory=AdmissionOptions)
+    service_accounts: ServiceAccountOptions = field(default_factory=ServiceAccountOptions)
 
 
 def _defaults() -> Callable[[ResourceType, dict[str, Any]], None]:
@@ -67,6 +71,19 @@ def _validator() -> Callable[..., list[errors.FieldError]]:
     from kubelite.api.validation import validate
 
     return validate
+
+
+def _token_issuer(registry: Registry, options: APIServerOptions) -> TokenIssuer | None:
+    """The service account token issuer, signing with --service-account-signing-key-file
+    (default: the cert dir's service-account.key, which `kubelite up` makes); None without a key."""
+    sa = options.service_accounts
+    if sa.signing_key_file is None:
+        default = options.cert_dir / "service-account.key"
+        if not default.exists():
+            log.warning("no service account signing key: TokenRequest and service account tokens are off")
+            return None
+        sa = dataclasses.replace(sa, signing_key_file=default)
+    return TokenIssuer(registry, sa)
 
 
 class APIServer:
@@ -91,9 +108,13 @@ class APIServer:
         )
         self.registry.admission = new_chain(self.registry, options.admission, storage=[self.allocator])
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
-        self.authn = Authenticator(tokens)
+        self.token_issuer = _token_issuer(self.registry, options)
+        self.authn = Authenticator(tokens, [self.token_issuer] if self.token_issuer else [])
         address = f"{options.advertise_address}:{options.port}"
         self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health)
+        if self.token_issuer is not None:
+            self.app.app[TOKEN_ISSUER] = self.token_issuer
+            oidc.add_routes(self.app.app, self.token_issuer, address)
         self.crds = CRDController(self.registry)
         self.port = options.port
 

@@ -26,7 +26,7 @@ from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 from kubelite.controllers.rootcacertpublisher import RootCACertPublisher
-from kubelite.controllers.serviceaccount import ServiceAccountsController
+from kubelite.controllers.serviceaccount import ServiceAccountsController, TokensController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -49,9 +49,15 @@ def _root_ca_publisher(ctx: ControllerContext) -> RunnableController:
     return RootCACertPublisher(ctx)
 
 
+def _tokens(ctx: ControllerContext) -> RunnableController:
+    if not ctx.settings.service_account_private_key:
+        return NotStarted("serviceaccount-token-controller", "no --service-account-private-key-file")
+    return TokensController(ctx)
+
+
 # In kube-controller-manager's order.
 KNOWN: tuple[ControllerDescriptor, ...] = (
-    ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
+    ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",), _tokens),
     ControllerDescriptor("endpoints-controller", ("endpoint",)),
     ControllerDescriptor("endpointslice-controller", ("endpointslice",)),
     ControllerDescriptor("endpointslice-mirroring-controller", ("endpointslicemirroring",)),

@@ -2,5 +2,6 @@
 the legacy token Secrets (`tokens.py`)."""
 
 from kubelite.controllers.serviceaccount.serviceaccounts import ServiceAccountsController
+from kubelite.controllers.serviceaccount.tokens import TokensController
 
-__all__ = ["ServiceAccountsController"]
+__all__ = ["ServiceAccountsController", "TokensController"]

@@ -1,9 +1,12 @@
 """Service accounts through the real kubectl, with `kubelite controller-manager` running the
 service account controllers: a new namespace gets its `default` ServiceAccount and its
-`kube-root-ca.crt` ConfigMap, and a pod can be created there at once."""
+`kube-root-ca.crt` ConfigMap; `kubectl create token` issues tokens the API server believes
+(`kubectl --token ... auth whoami`) while what they are bound to exists; legacy token Secrets
+are filled; the OIDC discovery documents describe the signing key."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -15,7 +18,9 @@ from kubelite.server.testing import LocalCluster
 from kubelite.util.process import stop_process
 from kubelite.util.testing import wait_for
 
-CONTROLLERS = "serviceaccount-controller,root-ca-certificate-publisher-controller"
+CONTROLLERS = (
+    "serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller"
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +72,131 @@ def test_a_new_namespace_gets_its_default_service_account_and_root_ca(sa_cluster
     )
     assert cm["data"]["ca.crt"] == (sa_cluster.data_dir / "pki" / "ca.crt").read_text()
     sa_cluster.kubectl("run", "p", "--image=busybox", "-n", "fresh")
+
+
+def _as(cluster: LocalCluster, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """kubectl with nothing but the token (no client certificate to fall back on)."""
+    return subprocess.run(
+        [
+            "kubectl",
+            "--kubeconfig=/dev/null",
+            f"--server={cluster.url}",
+            f"--certificate-authority={cluster.data_dir / 'pki' / 'ca.crt'}",
+            f"--token={token}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cluster.env(),
+    )
+
+
+def _whoami(cluster: LocalCluster, token: str) -> dict | None:
+    r = _as(cluster, token, "auth", "whoami", "-o", "json")
+    return json.loads(r.stdout)["status"]["userInfo"] if r.returncode == 0 else None
+
+
+def test_kubectl_create_token_issues_a_token_that_authenticates_as_the_service_account(sa_cluster):
+    sa_cluster.kubectl("create", "namespace", "tok")
+    sa = wait_for(
+        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "tok"), "the default service account"
+    )
+    token = sa_cluster.kubectl("create", "token", "default", "-n", "tok").stdout.strip()
+    user = _whoami(sa_cluster, token)
+    assert user["username"] == "system:serviceaccount:tok:default"
+    assert user["uid"] == sa["metadata"]["uid"]
+    assert user["groups"] == ["system:serviceaccounts", "system:serviceaccounts:tok", "system:authenticated"]
+    assert user["extra"]["authentication.kubernetes.io/credential-id"][0].startswith("JTI=")
+    assert _as(sa_cluster, token + "x", "auth", "whoami").stderr.strip() == (
+        "error: You must be logged in to the server (Unauthorized)"
+    )
+
+
+def test_a_token_request_answers_with_its_defaults_and_kubernetes_bounds(sa_cluster):
+    sa_cluster.kubectl("create", "namespace", "req")
+    wait_for(
+        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "req"), "the default service account"
+    )
+    out = json.loads(sa_cluster.kubectl("create", "token", "default", "-n", "req", "-o", "json").stdout)
+    assert out["metadata"] == {"name": "default", "namespace": "req", "creationTimestamp": None}
+    assert out["spec"] == {
+        "audiences": ["https://kubernetes.default.svc.cluster.local"],
+        "expirationSeconds": 3600,
+        "boundObjectRef": None,
+    }
+    r = sa_cluster.kubectl("create", "token", "default", "-n", "req", "--duration=5m", check=False)
+    assert r.stderr.strip() == (
+        'error: failed to create token: TokenRequest.authentication.k8s.io "default" is invalid: '
+        "spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes"
+    )
+    r = sa_cluster.kubectl("create", "token", "ghost", "-n", "req", check=False)
+    assert r.stderr.strip() == 'error: failed to create token: serviceaccounts "ghost" not found'
+
+
+def test_a_token_bound_to_a_pod_dies_with_the_pod(sa_cluster):
+    sa_cluster.kubectl("create", "namespace", "bound")
+    wait_for(
+        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "bound"), "the default service account"
+    )
+    sa_cluster.kubectl("run", "p", "--image=busybox", "-n", "bound")
+    pod = _get(sa_cluster, "pod", "p", "-n", "bound")
+    token = sa_cluster.kubectl(
+        "create", "token", "default", "-n", "bound", "--bound-object-kind=Pod", "--bound-object-name=p"
+    ).stdout.strip()
+    extra = _whoami(sa_cluster, token)["extra"]
+    assert extra["authentication.kubernetes.io/pod-name"] == ["p"]
+    assert extra["authentication.kubernetes.io/pod-uid"] == [pod["metadata"]["uid"]]
+    sa_cluster.kubectl("delete", "pod", "p", "-n", "bound", "--grace-period=0", "--force")
+    assert _whoami(sa_cluster, token) is None
+
+
+def test_a_legacy_token_secret_is_filled_and_its_token_authenticates(sa_cluster):
+    sa_cluster.kubectl("create", "namespace", "legacy")
+    wait_for(
+        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "legacy"), "the default service account"
+    )
+    sa_cluster.kubectl(
+        "apply",
+        "-n",
+        "legacy",
+        "-f",
+        "-",
+        input="""
+apiVersion: v1
+kind: Secret
+metadata:
+  name: default-token
+  annotations: {kubernetes.io/service-account.name: default}
+type: kubernetes.io/service-account-token
+""",
+    )
+    secret = wait_for(
+        lambda: (
+            (s := _get(sa_cluster, "secret", "default-token", "-n", "legacy"))
+            and s.get("data", {}).get("token")
+            and s
+        ),
+        "the token in the secret",
+    )
+    assert sorted(secret["data"]) == ["ca.crt", "namespace", "token"]
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    assert _whoami(sa_cluster, token)["username"] == "system:serviceaccount:legacy:default"
+    sa_cluster.kubectl("delete", "secret", "default-token", "-n", "legacy")
+    assert _whoami(sa_cluster, token) is None
+
+
+def test_oidc_discovery_describes_the_issuer_and_its_keys(sa_cluster):
+    config = json.loads(sa_cluster.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout)
+    assert config == {
+        "issuer": "https://kubernetes.default.svc.cluster.local",
+        "jwks_uri": f"https://127.0.0.1:{sa_cluster.port}/openid/v1/jwks",
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+    }
+    [key] = json.loads(sa_cluster.kubectl("get", "--raw", "/openid/v1/jwks").stdout)["keys"]
+    assert (key["use"], key["kty"], key["crv"], key["alg"]) == ("sig", "EC", "P-256", "ES256")
+    token = sa_cluster.kubectl("create", "token", "default").stdout.strip()
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "ES256", "kid": key["kid"], "typ": "JWT"}

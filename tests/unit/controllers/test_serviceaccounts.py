@@ -54,3 +54,54 @@ async def test_every_namespace_gets_the_root_ca_configmap_and_it_is_put_back_whe
         await h.client.resource("configmaps").delete("kube-root-ca.crt", namespace="a")
         await h.settle()
         assert h.cluster.get_object("configmaps", "kube-root-ca.crt", "a") is not None
+
+
+def _key_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+async def test_a_token_secret_is_filled_with_a_legacy_token_and_goes_with_its_service_account():
+    import base64
+
+    from kubelite.api import serviceaccounttoken as sat
+    from kubelite.controllers.serviceaccount import TokensController
+
+    pem = _key_pem()
+    h = ControllerHarness()
+    h.ctx.settings = replace(ControllerSettings(), root_ca=CA, service_account_private_key=pem)
+    sa = await h.create("serviceaccounts", {"metadata": {"name": "robot"}})
+    async with h.running(TokensController(h.ctx)):
+        await h.create(
+            "secrets",
+            {
+                "metadata": {
+                    "name": "robot-token",
+                    "annotations": {"kubernetes.io/service-account.name": "robot"},
+                },
+                "type": "kubernetes.io/service-account-token",
+            },
+        )
+        await h.settle()
+        secret = h.cluster.get_object("secrets", "robot-token", "default")
+        assert secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == sa["metadata"]["uid"]
+        data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+        assert data["ca.crt"] == CA.decode() and data["namespace"] == "default"
+        verifier = sat.Verifier(sat.load_public_keys(pem), [], [])
+        claims = verifier.verify(data["token"])
+        assert claims == {
+            "iss": "kubernetes/serviceaccount",
+            "kubernetes.io/serviceaccount/namespace": "default",
+            "kubernetes.io/serviceaccount/secret.name": "robot-token",
+            "kubernetes.io/serviceaccount/service-account.name": "robot",
+            "kubernetes.io/serviceaccount/service-account.uid": sa["metadata"]["uid"],
+            "sub": "system:serviceaccount:default:robot",
+        }
+        await h.client.resource("serviceaccounts").delete("robot")
+        await h.settle()
+        assert h.cluster.get_object("secrets", "robot-token", "default") is None
