@@ -25,6 +25,7 @@ from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.resourcequota import ResourceQuotaController
 from kubelite.controllers.rootcacertpublisher import RootCACertPublisher
 from kubelite.controllers.serviceaccount import ServiceAccountsController, TokensController
 
@@ -63,7 +64,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("endpointslice-mirroring-controller", ("endpointslicemirroring",)),
     ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
     ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
-    ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
+    ControllerDescriptor("resourcequota-controller", ("resourcequota",), ResourceQuotaController),
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",), ServiceAccountsController),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),

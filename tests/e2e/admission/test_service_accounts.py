@@ -9,52 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
-
-import pytest
 
 from kubelite.server.testing import LocalCluster
-from kubelite.util.process import stop_process
 from kubelite.util.testing import wait_for
-
-CONTROLLERS = (
-    "serviceaccount-controller,root-ca-certificate-publisher-controller,serviceaccount-token-controller"
-)
-
-
-@pytest.fixture(scope="module")
-def sa_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    tmp = tmp_path_factory.mktemp("serviceaccounts")
-    cluster = LocalCluster(tmp / "cluster", service_accounts=True).start()
-    pki = cluster.data_dir / "pki"
-    log = open(tmp / "controller-manager.log", "ab")
-    kcm = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubelite",
-            "controller-manager",
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--secure-port",
-            "0",
-            "--no-leader-elect",
-            "--controllers",
-            CONTROLLERS,
-            "--root-ca-file",
-            str(pki / "ca.crt"),
-            "--service-account-private-key-file",
-            str(pki / "service-account.key"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield cluster
-    finally:
-        stop_process(kcm)
-        cluster.stop()
 
 
 def _get(cluster: LocalCluster, *args: str) -> dict | None:
@@ -62,16 +19,16 @@ def _get(cluster: LocalCluster, *args: str) -> dict | None:
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
-def test_a_new_namespace_gets_its_default_service_account_and_root_ca(sa_cluster):
-    sa_cluster.kubectl("create", "namespace", "fresh")
+def test_a_new_namespace_gets_its_default_service_account_and_root_ca(controlled):
+    controlled.kubectl("create", "namespace", "fresh")
     wait_for(
-        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "fresh"), "the default service account"
+        lambda: _get(controlled, "serviceaccount", "default", "-n", "fresh"), "the default service account"
     )
     cm = wait_for(
-        lambda: _get(sa_cluster, "configmap", "kube-root-ca.crt", "-n", "fresh"), "kube-root-ca.crt"
+        lambda: _get(controlled, "configmap", "kube-root-ca.crt", "-n", "fresh"), "kube-root-ca.crt"
     )
-    assert cm["data"]["ca.crt"] == (sa_cluster.data_dir / "pki" / "ca.crt").read_text()
-    sa_cluster.kubectl("run", "p", "--image=busybox", "-n", "fresh")
+    assert cm["data"]["ca.crt"] == (controlled.data_dir / "pki" / "ca.crt").read_text()
+    controlled.kubectl("run", "p", "--image=busybox", "-n", "fresh")
 
 
 def _as(cluster: LocalCluster, token: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -97,66 +54,66 @@ def _whoami(cluster: LocalCluster, token: str) -> dict | None:
     return json.loads(r.stdout)["status"]["userInfo"] if r.returncode == 0 else None
 
 
-def test_kubectl_create_token_issues_a_token_that_authenticates_as_the_service_account(sa_cluster):
-    sa_cluster.kubectl("create", "namespace", "tok")
+def test_kubectl_create_token_issues_a_token_that_authenticates_as_the_service_account(controlled):
+    controlled.kubectl("create", "namespace", "tok")
     sa = wait_for(
-        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "tok"), "the default service account"
+        lambda: _get(controlled, "serviceaccount", "default", "-n", "tok"), "the default service account"
     )
-    token = sa_cluster.kubectl("create", "token", "default", "-n", "tok").stdout.strip()
-    user = _whoami(sa_cluster, token)
+    token = controlled.kubectl("create", "token", "default", "-n", "tok").stdout.strip()
+    user = _whoami(controlled, token)
     assert user["username"] == "system:serviceaccount:tok:default"
     assert user["uid"] == sa["metadata"]["uid"]
     assert user["groups"] == ["system:serviceaccounts", "system:serviceaccounts:tok", "system:authenticated"]
     assert user["extra"]["authentication.kubernetes.io/credential-id"][0].startswith("JTI=")
-    assert _as(sa_cluster, token + "x", "auth", "whoami").stderr.strip() == (
+    assert _as(controlled, token + "x", "auth", "whoami").stderr.strip() == (
         "error: You must be logged in to the server (Unauthorized)"
     )
 
 
-def test_a_token_request_answers_with_its_defaults_and_kubernetes_bounds(sa_cluster):
-    sa_cluster.kubectl("create", "namespace", "req")
+def test_a_token_request_answers_with_its_defaults_and_kubernetes_bounds(controlled):
+    controlled.kubectl("create", "namespace", "req")
     wait_for(
-        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "req"), "the default service account"
+        lambda: _get(controlled, "serviceaccount", "default", "-n", "req"), "the default service account"
     )
-    out = json.loads(sa_cluster.kubectl("create", "token", "default", "-n", "req", "-o", "json").stdout)
+    out = json.loads(controlled.kubectl("create", "token", "default", "-n", "req", "-o", "json").stdout)
     assert out["metadata"] == {"name": "default", "namespace": "req", "creationTimestamp": None}
     assert out["spec"] == {
         "audiences": ["https://kubernetes.default.svc.cluster.local"],
         "expirationSeconds": 3600,
         "boundObjectRef": None,
     }
-    r = sa_cluster.kubectl("create", "token", "default", "-n", "req", "--duration=5m", check=False)
+    r = controlled.kubectl("create", "token", "default", "-n", "req", "--duration=5m", check=False)
     assert r.stderr.strip() == (
         'error: failed to create token: TokenRequest.authentication.k8s.io "default" is invalid: '
         "spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes"
     )
-    r = sa_cluster.kubectl("create", "token", "ghost", "-n", "req", check=False)
+    r = controlled.kubectl("create", "token", "ghost", "-n", "req", check=False)
     assert r.stderr.strip() == 'error: failed to create token: serviceaccounts "ghost" not found'
 
 
-def test_a_token_bound_to_a_pod_dies_with_the_pod(sa_cluster):
-    sa_cluster.kubectl("create", "namespace", "bound")
+def test_a_token_bound_to_a_pod_dies_with_the_pod(controlled):
+    controlled.kubectl("create", "namespace", "bound")
     wait_for(
-        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "bound"), "the default service account"
+        lambda: _get(controlled, "serviceaccount", "default", "-n", "bound"), "the default service account"
     )
-    sa_cluster.kubectl("run", "p", "--image=busybox", "-n", "bound")
-    pod = _get(sa_cluster, "pod", "p", "-n", "bound")
-    token = sa_cluster.kubectl(
+    controlled.kubectl("run", "p", "--image=busybox", "-n", "bound")
+    pod = _get(controlled, "pod", "p", "-n", "bound")
+    token = controlled.kubectl(
         "create", "token", "default", "-n", "bound", "--bound-object-kind=Pod", "--bound-object-name=p"
     ).stdout.strip()
-    extra = _whoami(sa_cluster, token)["extra"]
+    extra = _whoami(controlled, token)["extra"]
     assert extra["authentication.kubernetes.io/pod-name"] == ["p"]
     assert extra["authentication.kubernetes.io/pod-uid"] == [pod["metadata"]["uid"]]
-    sa_cluster.kubectl("delete", "pod", "p", "-n", "bound", "--grace-period=0", "--force")
-    assert _whoami(sa_cluster, token) is None
+    controlled.kubectl("delete", "pod", "p", "-n", "bound", "--grace-period=0", "--force")
+    assert _whoami(controlled, token) is None
 
 
-def test_a_legacy_token_secret_is_filled_and_its_token_authenticates(sa_cluster):
-    sa_cluster.kubectl("create", "namespace", "legacy")
+def test_a_legacy_token_secret_is_filled_and_its_token_authenticates(controlled):
+    controlled.kubectl("create", "namespace", "legacy")
     wait_for(
-        lambda: _get(sa_cluster, "serviceaccount", "default", "-n", "legacy"), "the default service account"
+        lambda: _get(controlled, "serviceaccount", "default", "-n", "legacy"), "the default service account"
     )
-    sa_cluster.kubectl(
+    controlled.kubectl(
         "apply",
         "-n",
         "legacy",
@@ -173,7 +130,7 @@ type: kubernetes.io/service-account-token
     )
     secret = wait_for(
         lambda: (
-            (s := _get(sa_cluster, "secret", "default-token", "-n", "legacy"))
+            (s := _get(controlled, "secret", "default-token", "-n", "legacy"))
             and s.get("data", {}).get("token")
             and s
         ),
@@ -181,22 +138,22 @@ type: kubernetes.io/service-account-token
     )
     assert sorted(secret["data"]) == ["ca.crt", "namespace", "token"]
     token = base64.b64decode(secret["data"]["token"]).decode()
-    assert _whoami(sa_cluster, token)["username"] == "system:serviceaccount:legacy:default"
-    sa_cluster.kubectl("delete", "secret", "default-token", "-n", "legacy")
-    assert _whoami(sa_cluster, token) is None
+    assert _whoami(controlled, token)["username"] == "system:serviceaccount:legacy:default"
+    controlled.kubectl("delete", "secret", "default-token", "-n", "legacy")
+    assert _whoami(controlled, token) is None
 
 
-def test_oidc_discovery_describes_the_issuer_and_its_keys(sa_cluster):
-    config = json.loads(sa_cluster.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout)
+def test_oidc_discovery_describes_the_issuer_and_its_keys(controlled):
+    config = json.loads(controlled.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout)
     assert config == {
         "issuer": "https://kubernetes.default.svc.cluster.local",
-        "jwks_uri": f"https://127.0.0.1:{sa_cluster.port}/openid/v1/jwks",
+        "jwks_uri": f"https://127.0.0.1:{controlled.port}/openid/v1/jwks",
         "response_types_supported": ["id_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
     }
-    [key] = json.loads(sa_cluster.kubectl("get", "--raw", "/openid/v1/jwks").stdout)["keys"]
+    [key] = json.loads(controlled.kubectl("get", "--raw", "/openid/v1/jwks").stdout)["keys"]
     assert (key["use"], key["kty"], key["crv"], key["alg"]) == ("sig", "EC", "P-256", "ES256")
-    token = sa_cluster.kubectl("create", "token", "default").stdout.strip()
+    token = controlled.kubectl("create", "token", "default").stdout.strip()
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header == {"alg": "ES256", "kid": key["kid"], "typ": "JWT"}

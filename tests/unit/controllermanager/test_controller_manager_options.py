@@ -21,6 +21,7 @@ IMPLEMENTED = {
     "disruption-controller",
     "namespace-controller",
     "serviceaccount-controller",
+    "resourcequota-controller",
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
 }
