@@ -5,7 +5,8 @@ On pod creation (mirror pods of static pods are left alone):
 1. a pod naming no `spec.serviceAccountName` runs as `default`;
 2. the service account must exist, else `pods "p" is forbidden: error looking up service
    account ns/default: serviceaccount "default" not found` (the service account controller
-   creates `default` in every namespace);
+   creates `default` in every namespace; for `default` the plugin looks ten times, 100-200 ms
+   apart, as Kubernetes' does, so a pod sent right after its namespace is not refused);
 3. unless the pod (first) or the service account says `automountServiceAccountToken: false`,
    every container and init container without a mount at
    /var/run/secrets/kubernetes.io/serviceaccount gets one (read-only) of a projected volume
@@ -21,6 +22,8 @@ On pod creation (mirror pods of static pods are left alone):
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
 from typing import Any
 
@@ -32,6 +35,7 @@ DEFAULT_SERVICE_ACCOUNT = "default"
 MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 VOLUME_PREFIX = "kube-api-access-"
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+DEFAULT_ACCOUNT_ATTEMPTS = 10
 # A bound token the kubelet asks for lives this long (3607 s: one hour and seven seconds,
 # the "warn only" expiry Kubernetes picks so that old clients' use of it can be spotted).
 TOKEN_EXPIRATION_SECONDS = 3607
@@ -94,6 +98,17 @@ class ServiceAccount(Plugin):
         self.objects = objects
         self.accounts = objects.type("", "v1", "serviceaccounts")
 
+    async def _account(self, namespace: str, name: str) -> dict[str, Any] | None:
+        attempts = DEFAULT_ACCOUNT_ATTEMPTS if name == DEFAULT_SERVICE_ACCOUNT else 1
+        pause = random.uniform(0.1, 0.2)
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(pause)
+            sa = await self.objects.get(self.accounts, namespace, name)
+            if sa is not None:
+                return sa
+        return None
+
     async def admit(self, attrs: AdmissionAttributes) -> None:
         rt = attrs.rt
         if attrs.operation != "CREATE" or attrs.subresource or rt.group != "" or rt.kind != "Pod":
@@ -106,7 +121,7 @@ class ServiceAccount(Plugin):
             spec["serviceAccountName"] = DEFAULT_SERVICE_ACCOUNT
         name = spec["serviceAccountName"]
         spec["serviceAccount"] = name  # the deprecated mirror v1 always shows
-        sa = await self.objects.get(self.accounts, attrs.namespace, name)
+        sa = await self._account(attrs.namespace, name)
         if sa is None:
             why = f'serviceaccount "{name}" not found'
             raise forbidden(attrs, f"error looking up service account {attrs.namespace}/{name}: {why}")
