@@ -6,7 +6,8 @@
     pod-security.kubernetes.io/<mode>-version: latest | v1.X                  named in messages
 
 A missing label means privileged; `warn` follows `enforce` when only enforce is set. A pod
-(created, or updated in a way that matters) that violates the enforce level is refused:
+(created, or updated in a way that matters: an image, the containers, a seccomp annotation)
+that violates the enforce level is refused:
 
     pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation
     != false (container "c" must set securityContext.allowPrivilegeEscalation=false), ...
@@ -105,7 +106,24 @@ _TEMPLATES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any] | No
 
 
 def _significant_pod_update(new: dict[str, Any], old: dict[str, Any]) -> bool:
-    return new.get("spec") != old.get("spec")
+    """Whether an update can change what the pod is allowed to do: as Kubernetes judges it,
+    a different image, number of containers, or seccomp annotation (the other fields that
+    matter cannot change on a pod)."""
+    annotations = (new.get("metadata") or {}).get("annotations") or {}
+    old_annotations = (old.get("metadata") or {}).get("annotations") or {}
+    seccomp = "seccomp.security.alpha.kubernetes.io/pod"
+    if annotations.get(seccomp) != old_annotations.get(seccomp):
+        return True
+    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+    for field in ("containers", "initContainers"):
+        mine, theirs = spec.get(field) or [], old_spec.get(field) or []
+        if len(mine) != len(theirs):
+            return True
+        for c, o in zip(mine, theirs, strict=True):
+            key = "container.seccomp.security.alpha.kubernetes.io/" + str(c.get("name", ""))
+            if c.get("image") != o.get("image") or annotations.get(key) != old_annotations.get(key):
+                return True
+    return False
 
 
 class PodSecurity(Plugin):

@@ -240,6 +240,10 @@ def test_enforcing_a_level_warns_about_existing_pods(admitting, namespace):
         '"baseline:latest"'
     ) in r.stderr
     assert "Warning: p: privileged" in r.stderr
+    # Updates that cannot change what the pod may do pass; a new image is judged again.
+    admitting.kubectl("label", "pod", "p", "-n", namespace, "touched=yes")
+    r = admitting.kubectl("set", "image", "pod/p", "p=busybox:1.36", "-n", namespace, check=False)
+    assert 'pods "p" is forbidden: violates PodSecurity "baseline:latest": privileged' in r.stderr
 
 
 def test_a_bad_pod_security_label_is_invalid(admitting, namespace):
