@@ -7,8 +7,8 @@
 
 `sync` recounts the namespace for the quota: every object of the kinds its `spec.hard`
 names (kubelite.api.quota counts them the way the ResourceQuota admission plugin charges
-them; `count/<resource>.<group>` kinds without an informer here are listed from the API
-server), restricted to what its scopes select, and writes
+them; a `count/<resource>.<group>` kind gets an informer of its own the first time a quota
+names it), restricted to what its scopes select, and writes
 
     status.hard = spec.hard
     status.used = {every hard resource: its usage, 0 when nothing uses it}
@@ -39,6 +39,7 @@ NAME = "resourcequota-controller"
 QUEUE_NAME = "resourcequota_primary"
 DEFAULT_WORKERS = 5  # --concurrent-resource-quota-syncs
 RESYNC = 300.0  # --resource-quota-sync-period
+MONITOR_SYNC_TIMEOUT = 10.0
 # Kinds counted from an informer of their own; their changes replenish quotas.
 WATCHED = (
     "pods",
@@ -77,6 +78,8 @@ def kinds_for(hard: dict[str, object]) -> set[tuple[str, str]]:
 class ResourceQuotaController:
     def __init__(self, ctx: ControllerContext) -> None:
         self.client = ctx.client
+        self.factory = ctx.informers
+        self.monitors: dict[tuple[str, str], SharedInformer] = {}
         self.quotas = ctx.client.resource("resourcequotas")
         self.informers: dict[str, SharedInformer] = {p: ctx.informers.informer(p) for p in WATCHED}
         self.quota_informer = self.informers["resourcequotas"]
@@ -116,9 +119,29 @@ class ResourceQuotaController:
     async def run(self, ready: asyncio.Event | None = None) -> None:
         await self.controller.run(ready)
 
-    async def _objects(self, group: str, plural: str, namespace: str) -> list[Object]:
+    async def _monitor(self, group: str, plural: str) -> SharedInformer | None:
+        """The informer of a kind a quota counts: one of the watched kinds, or one started the
+        first time a quota names it (`count/<resource>.<group>`), whose deletions then
+        replenish too, as Kubernetes' quota monitors do. None while it cannot sync (a kind
+        the server does not serve)."""
         if not group and plural in self.informers:
-            cached: list[Object] = self.informers[plural].lister.list(namespace)
+            return self.informers[plural]
+        informer = self.monitors.get((group, plural))
+        if informer is None:
+            informer = self.factory.informer(plural, group=group)
+            informer.add_event_handler(Handlers(delete=self._replenish))
+            self.monitors[(group, plural)] = informer
+            self.factory.start()
+        try:
+            await asyncio.wait_for(informer.wait_for_sync(), MONITOR_SYNC_TIMEOUT)
+        except TimeoutError:
+            return None
+        return informer
+
+    async def _objects(self, group: str, plural: str, namespace: str) -> list[Object]:
+        informer = await self._monitor(group, plural)
+        if informer is not None:
+            cached: list[Object] = informer.lister.list(namespace)
             return cached
         items, _ = await self.client.resource(plural, group=group).list_all(namespace=namespace)
         return items

@@ -89,3 +89,17 @@ async def test_scopes_choose_the_pods_a_quota_counts():
         await h.settle()
         assert status(h, "be")["used"] == {"pods": "2"}
         assert status(h, "term")["used"] == {"pods": "1"}
+
+
+async def test_objects_counted_by_count_names_are_watched_and_their_deletion_given_back():
+    h = ControllerHarness()
+    await h.create("replicasets", {"metadata": {"name": "rs"}, "spec": {}}, group="apps")
+    async with h.running(ResourceQuotaController(h.ctx)):
+        await h.create(
+            "resourcequotas", {"metadata": {"name": "q"}, "spec": {"hard": {"count/replicasets.apps": "3"}}}
+        )
+        await h.settle()
+        assert status(h)["used"] == {"count/replicasets.apps": "1"}
+        await h.client.resource("replicasets", group="apps").delete("rs")
+        await h.settle()
+        assert status(h)["used"] == {"count/replicasets.apps": "0"}
