@@ -70,8 +70,6 @@ def apply_defaults(pod: dict[str, Any], limit_range: dict[str, Any]) -> list[str
             phrases.append(f"{', '.join(sorted(set_requests))} request for {kind} {c.get('name', '')}")
         if set_limits:
             phrases.append(f"{', '.join(sorted(set_limits))} limit for {kind} {c.get('name', '')}")
-        if not res:
-            del c["resources"]
     return phrases
 
 
