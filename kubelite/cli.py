@@ -72,6 +72,16 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         compaction_interval=args.compaction_interval,
         admission=admission,
         service_accounts=service_accounts,
+        kubelet_client_certificate=Path(args.kubelet_client_certificate)
+        if args.kubelet_client_certificate
+        else None,
+        kubelet_client_key=Path(args.kubelet_client_key) if args.kubelet_client_key else None,
+        kubelet_certificate_authority=(
+            Path(args.kubelet_certificate_authority) if args.kubelet_certificate_authority else None
+        ),
+        kubelet_preferred_address_types=tuple(
+            t for t in args.kubelet_preferred_address_types.split(",") if t
+        ),
     )
 
     from kubelite.util.process import run_until_signalled
@@ -100,6 +110,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
+        extra_args={
+            name: values
+            for name, values in (
+                ("apiserver", args.apiserver_arg),
+                ("scheduler", args.scheduler_arg),
+                ("runtime", args.runtime_arg),
+                ("kubelet", args.kubelet_arg),
+            )
+            if values
+        },
     )
     return _run(run_up(options))
 
@@ -191,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
+    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+        up.add_argument(
+            f"--{component}-arg",
+            action="append",
+            default=[],
+            metavar="--FLAG=VALUE",
+            help=f"one more flag for `kubelite {component}` (repeatable)",
+        )
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="run the API server")
@@ -207,6 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=300.0,
         help="seconds between store compactions (0 disables)",
+    )
+    api.add_argument(
+        "--kubelet-client-certificate", default="", help="the API server's client certificate to kubelets"
+    )
+    api.add_argument("--kubelet-client-key", default="")
+    api.add_argument(
+        "--kubelet-certificate-authority", default="", help="verify kubelets' serving certificates"
+    )
+    api.add_argument(
+        "--kubelet-preferred-address-types",
+        default="Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP",
+        help="which of a Node's addresses reaches its kubelet, in order",
     )
     api.add_argument(
         "--enable-admission-plugins",

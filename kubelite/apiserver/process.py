@@ -34,6 +34,8 @@ from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
+from kubelite.apiserver.endpointreconciler import EndpointReconciler
+from kubelite.apiserver.kubeletclient import DEFAULT_ADDRESS_TYPES, KubeletClientOptions
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.serviceaccounts import ServiceAccountOptions, TokenIssuer
 from kubelite.apiserver.tokenrequest import TOKEN_ISSUER
@@ -59,6 +61,11 @@ class APIServerOptions:
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
     admission: AdmissionOptions = field(default_factory=AdmissionOptions)
     service_accounts: ServiceAccountOptions = field(default_factory=ServiceAccountOptions)
+    # How the API server reaches kubelets (logs, exec, attach, port-forward, nodes/proxy).
+    kubelet_client_certificate: Path | None = None
+    kubelet_client_key: Path | None = None
+    kubelet_certificate_authority: Path | None = None
+    kubelet_preferred_address_types: tuple[str, ...] = DEFAULT_ADDRESS_TYPES
 
 
 def _defaults() -> Callable[[ResourceType, dict[str, Any]], None]:
@@ -111,7 +118,13 @@ class APIServer:
         self.token_issuer = _token_issuer(self.registry, options)
         self.authn = Authenticator(tokens, [self.token_issuer] if self.token_issuer else [])
         address = f"{options.advertise_address}:{options.port}"
-        self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health)
+        kubelets = KubeletClientOptions(
+            client_certificate=options.kubelet_client_certificate,
+            client_key=options.kubelet_client_key,
+            certificate_authority=options.kubelet_certificate_authority,
+            preferred_address_types=options.kubelet_preferred_address_types,
+        )
+        self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health, kubelets)
         if self.token_issuer is not None:
             self.app.app[TOKEN_ISSUER] = self.token_issuer
             oidc.add_routes(self.app.app, self.token_issuer, address)
@@ -176,8 +189,12 @@ class APIServer:
             log.info("API server listening", extra={"port": self.port})
             if ready is not None:
                 ready.set()
+            endpoints = EndpointReconciler(
+                self.store, self.registry, self.options.advertise_address, self.port
+            )
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.crds.run(), name="crds")
+                tg.create_task(endpoints.run(), name="kubernetes-endpoints")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")
         finally:

@@ -16,6 +16,7 @@ selected controllers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from kubelite.componentbase.process import health_server
 from kubelite.controllermanager import controllers
 from kubelite.controllermanager.metrics import WorkqueueMetrics
 from kubelite.controllermanager.options import ControllerManagerOptions
-from kubelite.controllers.context import ControllerContext, ControllerSettings, RunnableController
+from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.controllermanager")
@@ -50,6 +51,7 @@ class ControllerManager:
         self.options = options
         self.client = client
         self.clock = clock or RealClock()
+        self.registry = registry
         self.metrics = WorkqueueMetrics(registry)
         self.informers = SharedInformerFactory(client, clock=self.clock)
         self.selected = [
@@ -71,14 +73,15 @@ class ControllerManager:
             self.informers,
             self.clock,
             workers=dict(self.options.workers),
-            settings=ControllerSettings(
-                namespace_sync_period=self.options.namespace_sync_period,
+            settings=dataclasses.replace(
+                self.options.settings,
                 root_ca=_read(self.options.root_ca_file),
                 service_account_private_key=_read(self.options.service_account_private_key_file),
             ),
             queue_metrics=self.metrics.for_queue,
             client_qps=component.kube_api_qps,
             client_burst=component.kube_api_burst,
+            registry=self.registry,
         )
         built: list[tuple[str, RunnableController]] = []
         for d in self.selected:
