@@ -43,10 +43,8 @@ ORDER = (
     "DefaultTolerationSeconds",
     "ResourceQuota",
 )
-# Kubernetes 1.32 turns all of these on by default, TaintNodesByCondition included. Until
-# the node lifecycle controller removes the not-ready taint from Ready nodes, kubelite
-# leaves it off by default (see docs/compatibility.md).
-DEFAULT_ON = frozenset(ORDER) - {"TaintNodesByCondition"}
+# Kubernetes 1.32 turns all of these on by default.
+DEFAULT_ON = frozenset(ORDER)
 # Plugins kube-apiserver knows that kubelite does not have: naming them is not an error
 # (manifests written for kubeadm name them), they are ignored with a log line.
 KNOWN_ELSEWHERE = frozenset(

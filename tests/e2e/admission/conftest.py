@@ -16,7 +16,7 @@ from kubelite.util.process import stop_process
 
 @pytest.fixture(scope="module")
 def admitting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    c = LocalCluster(tmp_path_factory.mktemp("admission"), service_accounts=True)
+    c = LocalCluster(tmp_path_factory.mktemp("admission"), controller_manager=True)
     c.start()
     yield c
     c.stop()
@@ -40,7 +40,7 @@ CONTROLLERS = (
 @pytest.fixture(scope="module")
 def controlled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     tmp = tmp_path_factory.mktemp("controlled")
-    cluster = LocalCluster(tmp / "cluster", service_accounts=True).start()
+    cluster = LocalCluster(tmp / "cluster", controller_manager=True).start()
     pki = cluster.data_dir / "pki"
     log = open(tmp / "controller-manager.log", "ab")
     kcm = subprocess.Popen(

@@ -315,3 +315,14 @@ def test_priority_comes_from_the_class_and_a_second_default_class_is_refused(adm
         ) in r.stderr
     finally:
         admitting.kubectl("delete", "priorityclass", "t-high")
+
+
+def test_a_new_node_starts_tainted_not_ready_no_schedule(admitting):
+    admitting.kubectl(
+        "apply", "-f", "-", input="apiVersion: v1\nkind: Node\nmetadata: {name: t-fresh-node}\n"
+    )
+    try:
+        node = json.loads(admitting.kubectl("get", "node", "t-fresh-node", "-o", "json").stdout)
+        assert node["spec"]["taints"] == [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]
+    finally:
+        admitting.kubectl("delete", "node", "t-fresh-node")

@@ -12,6 +12,7 @@ def test_the_default_chain_is_kubernetes_order_of_the_default_on_plugins():
         "NamespaceLifecycle",
         "LimitRanger",
         "ServiceAccount",
+        "TaintNodesByCondition",
         "PodSecurity",
         "Priority",
         "DefaultTolerationSeconds",
@@ -21,7 +22,9 @@ def test_the_default_chain_is_kubernetes_order_of_the_default_on_plugins():
 
 
 def test_enabled_plugins_run_in_chain_order_whatever_order_the_flag_names_them_in():
-    names = enabled_plugins(enable=["ResourceQuota", "TaintNodesByCondition"], disable=["LimitRanger"])
+    names = enabled_plugins(enable=["AlwaysDeny", "ResourceQuota"], disable=["LimitRanger"])
+    assert names == [n for n in ORDER if n != "LimitRanger"] + ["AlwaysDeny"]
+    names = enabled_plugins(enable=["ResourceQuota"], disable=["LimitRanger"])
     assert names == [n for n in ORDER if n != "LimitRanger"]
 
 
