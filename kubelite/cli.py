@@ -29,9 +29,37 @@ def _port_range(text: str) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def cmd_apiserver(args: argparse.Namespace) -> int:
-    from kubelite.apiserver.process import APIServer, APIServerOptions
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
+
+def cmd_apiserver(args: argparse.Namespace) -> int:
+    from kubelite.apiserver.admission.chain import enabled_plugins
+    from kubelite.apiserver.admission.plugins import AdmissionOptions
+    from kubelite.apiserver.process import APIServer, APIServerOptions
+    from kubelite.apiserver.serviceaccounts import DEFAULT_ISSUER, ServiceAccountOptions
+
+    admission = AdmissionOptions(
+        enable_plugins=_names(args.enable_admission_plugins),
+        disable_plugins=_names(args.disable_admission_plugins),
+        default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
+    )
+    service_accounts = ServiceAccountOptions(
+        issuers=tuple(args.service_account_issuer or [DEFAULT_ISSUER]),
+        signing_key_file=Path(args.service_account_signing_key_file)
+        if args.service_account_signing_key_file
+        else None,
+        key_files=tuple(Path(p) for p in args.service_account_key_file),
+        api_audiences=_names(args.api_audiences),
+        max_token_expiration=int(args.service_account_max_token_expiration),
+        extend_token_expiration=args.service_account_extend_token_expiration,
+        jwks_uri=args.service_account_jwks_uri,
+    )
+    try:
+        enabled_plugins(admission.enable_plugins, admission.disable_plugins)
+    except ValueError as err:
+        raise SystemExit(f"kubelite apiserver: {err}") from None
     options = APIServerOptions(
         store=args.store,
         cert_dir=Path(args.cert_dir),
@@ -42,6 +70,8 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=_port_range(args.service_node_port_range),
         compaction_interval=args.compaction_interval,
+        admission=admission,
+        service_accounts=service_accounts,
         kubelet_client_certificate=Path(args.kubelet_client_certificate)
         if args.kubelet_client_certificate
         else None,
@@ -92,6 +122,57 @@ def cmd_up(args: argparse.Namespace) -> int:
         },
     )
     return _run(run_up(options))
+
+
+def _add_service_account_flags(api: argparse.ArgumentParser) -> None:
+    from kubelite.componentbase.options import parse_bool, parse_duration
+
+    api.add_argument(
+        "--service-account-issuer",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="the issuer of service account tokens (repeatable: the first signs, all are accepted; "
+        "default https://kubernetes.default.svc.cluster.local)",
+    )
+    api.add_argument(
+        "--service-account-signing-key-file",
+        default="",
+        metavar="FILE",
+        help="PEM private key service account tokens are signed with (default: CERT_DIR/service-account.key)",
+    )
+    api.add_argument(
+        "--service-account-key-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="PEM file of further keys service account tokens are accepted from (repeatable)",
+    )
+    api.add_argument(
+        "--api-audiences", default="", metavar="AUDIENCES", help="the API's audiences (default: the issuers)"
+    )
+    api.add_argument(
+        "--service-account-max-token-expiration",
+        type=parse_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="the longest a requested service account token may live (0: no maximum)",
+    )
+    api.add_argument(
+        "--service-account-extend-token-expiration",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="BOOL",
+        help="make kubelet-requested 3607 s tokens last a year, warning after the 3607 s",
+    )
+    api.add_argument(
+        "--service-account-jwks-uri",
+        default="",
+        metavar="URL",
+        help="the jwks_uri of /.well-known/openid-configuration (default: https://ADVERTISE:PORT/openid/v1/jwks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +248,32 @@ def build_parser() -> argparse.ArgumentParser:
         default="Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP",
         help="which of a Node's addresses reaches its kubelet, in order",
     )
+    api.add_argument(
+        "--enable-admission-plugins",
+        default="",
+        metavar="NAMES",
+        help="admission plugins to enable besides the default ones (comma-separated); they run in "
+        "kube-apiserver's order whatever order they are named in",
+    )
+    api.add_argument(
+        "--disable-admission-plugins",
+        default="",
+        metavar="NAMES",
+        help="admission plugins to disable although they are on by default (comma-separated)",
+    )
+    api.add_argument(
+        "--default-not-ready-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod",
+    )
+    api.add_argument(
+        "--default-unreachable-toleration-seconds",
+        type=int,
+        default=300,
+        help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod",
+    )
+    _add_service_account_flags(api)
     api.set_defaults(func=cmd_apiserver)
 
     from kubelite.runtime.cli import add_subcommands as add_runtime_subcommands

@@ -316,7 +316,20 @@ def builtin_resources() -> list[ResourceType]:
             subresources=(_status("ResourceQuota"),),
         ),
         R("", "v1", "secrets", "secret", "Secret", True, field_selectors=("type",)),
-        R("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, short_names=("sa",)),
+        R(
+            "",
+            "v1",
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            True,
+            short_names=("sa",),
+            subresources=(
+                Subresource(
+                    "token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"
+                ),
+            ),
+        ),
         R(
             "",
             "v1",

@@ -1,5 +1,6 @@
 """ClusterIP and NodePort allocation for Services, done by the API server as Kubernetes does.
 
+The write path runs it after the admission chain (see kubelite/apiserver/admission/chain.py).
 Each allocated address or port is a key in storage (`/registry/ipaddresses/<ip>`,
 `/registry/servicenodeports/<port>`), created with create-if-absent, so two API servers
 sharing one etcd can never hand out the same one (the manner of Kubernetes' IPAddress
@@ -16,7 +17,7 @@ import orjson
 
 from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
-from kubelite.apiserver.registry import Admission, RequestContext
+from kubelite.apiserver.registry import Admission, AdmissionAttributes
 from kubelite.storage.interface import KeyExistsError, KeyNotFoundError, Store
 
 IP_PREFIX = "/registry/ipaddresses/"
@@ -45,25 +46,27 @@ class ServiceAllocator(Admission):
         """The address of the `kubernetes` Service: the first one in the range."""
         return str(self.network.network_address + 1)
 
-    # ---- admission hooks ---------------------------------------------------------------
+    # ---- the write path's hooks (run after the admission chain) ---------------------------
 
-    async def on_create(self, rt: ResourceType, obj: dict[str, Any], ctx: RequestContext) -> None:
-        if not _is_service(rt):
+    async def validate(self, attrs: AdmissionAttributes) -> None:
+        if attrs.obj is None or attrs.subresource or not _is_service(attrs.rt):
             return
+        if attrs.operation == "CREATE":
+            await self._on_create(attrs.obj, attrs.dry_run)
+        elif attrs.operation == "UPDATE" and attrs.old is not None:
+            await self._on_update(attrs.obj, attrs.old, attrs.dry_run)
+
+    async def _on_create(self, obj: dict[str, Any], dry_run: bool) -> None:
         spec = obj.setdefault("spec", {})
         owner = _owner(obj)
         if spec.get("type") != "ExternalName":
-            await self._assign_ip(spec, owner, ctx.dry_run)
+            await self._assign_ip(spec, owner, dry_run)
         else:
             spec.pop("clusterIP", None)
             spec.pop("clusterIPs", None)
-        await self._assign_node_ports(spec, owner, ctx.dry_run, previous=set())
+        await self._assign_node_ports(spec, owner, dry_run, previous=set())
 
-    async def on_update(
-        self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any], ctx: RequestContext
-    ) -> None:
-        if not _is_service(rt):
-            return
+    async def _on_update(self, new: dict[str, Any], old: dict[str, Any], dry_run: bool) -> None:
         spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
         # Values the server allocated survive an update that leaves them out.
         if not spec.get("clusterIP") and old_spec.get("clusterIP") and spec.get("type") != "ExternalName":
@@ -75,10 +78,10 @@ class ServiceAllocator(Admission):
                 if not p.get("nodePort") and old_ports.get(p.get("port")):
                     p["nodePort"] = old_ports[p.get("port")]
         if spec.get("type") != "ExternalName" and not spec.get("clusterIP"):
-            await self._assign_ip(spec, _owner(new), ctx.dry_run)
+            await self._assign_ip(spec, _owner(new), dry_run)
         before = {p for p in old_ports.values() if p}
-        await self._assign_node_ports(spec, _owner(new), ctx.dry_run, previous=before)
-        if not ctx.dry_run:
+        await self._assign_node_ports(spec, _owner(new), dry_run, previous=before)
+        if not dry_run:
             now = {p.get("nodePort") for p in spec.get("ports") or [] if p.get("nodePort")}
             for port in before - now:
                 await self._release(PORT_PREFIX + str(port))
@@ -87,11 +90,11 @@ class ServiceAllocator(Admission):
             ):
                 await self._release(IP_PREFIX + old_spec["clusterIP"])
 
-    async def on_create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    async def create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         if _is_service(rt):
             await self.release_all(obj)
 
-    async def on_delete(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    async def deleted(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         if _is_service(rt):
             await self.release_all(obj)
 

@@ -6,7 +6,9 @@ Tried in order, as Kubernetes chains its authenticators:
    (user = subject CN, groups = subject O values);
 2. a bearer token from the static token file (`token,user,uid,"group1,group2"` per line,
    the format of kube-apiserver's --token-auth-file);
-3. otherwise the request is anonymous (`system:anonymous`), which only the public
+3. a bearer token that is a service account token (serviceaccounts.py: signed by the
+   cluster's service account key, and what it is bound to still there);
+4. otherwise the request is anonymous (`system:anonymous`), which only the public
    paths (/version, /healthz, /livez, /readyz) accept until RBAC lands.
 
 Every authenticated user also belongs to `system:authenticated`.
@@ -23,10 +25,10 @@ import csv
 import hmac
 import io
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -72,11 +74,20 @@ def load_token_file(path: Path) -> list[StaticToken]:
     return out
 
 
+class TokenAuthenticator(Protocol):
+    def authenticate_token(self, token: str) -> UserInfo | None:
+        """The user the token stands for, or None when it is not one of this kind's."""
+        ...
+
+
 class Authenticator:
     """Who a request comes from: its client certificate, else its bearer token."""
 
-    def __init__(self, tokens: list[StaticToken] | None = None) -> None:
+    def __init__(
+        self, tokens: list[StaticToken] | None = None, authenticators: Sequence[TokenAuthenticator] = ()
+    ) -> None:
         self._tokens = tokens or []
+        self.authenticators = list(authenticators)
 
     def authenticate(self, request: web.Request) -> UserInfo:
         user = self._from_certificate(request)
@@ -122,6 +133,10 @@ class Authenticator:
         for st in self._tokens:
             if hmac.compare_digest(st.token, token):
                 return with_authenticated(st.user)
+        for a in self.authenticators:
+            user = a.authenticate_token(token)
+            if user is not None:
+                return user
         return None
 
 

@@ -39,6 +39,7 @@ from kubelite.apiserver.handlers import (
 )
 from kubelite.apiserver.patchhandler import patch_object
 from kubelite.apiserver.request import RequestInfo, method_not_allowed
+from kubelite.apiserver.tokenrequest import create_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ SUBRESOURCES: dict[str, Verbs] = {
     "proxy": connect(proxy.proxy, "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
     # A CertificateSigningRequest's conditions (approve, deny), restricted by the strategy.
     "approval": Verbs(get=get_object, update=update_object, patch=patch_object),
+    # serviceaccounts/token: a signed, bound service account token.
+    "token": Verbs(create=create_token),
 }
 
 _REVIEW = Verbs(create=reviews.create_review)

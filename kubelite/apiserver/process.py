@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import ssl
@@ -26,15 +27,18 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType, default_catalog
-from kubelite.apiserver import apiservices, bootstrap
+from kubelite.apiserver import apiservices, bootstrap, oidc
+from kubelite.apiserver.admission.plugins import AdmissionOptions, new_chain
+from kubelite.apiserver.admission.priority import ensure_system_priority_classes
 from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
 from kubelite.apiserver.endpointreconciler import EndpointReconciler
 from kubelite.apiserver.kubeletclient import DEFAULT_ADDRESS_TYPES, KubeletClientOptions
-from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.serviceaccounts import ServiceAccountOptions, TokenIssuer
+from kubelite.apiserver.tokenrequest import TOKEN_ISSUER
 from kubelite.apiserver.watchcache import WatchCache
 from kubelite.storage import open_store
 from kubelite.storage.interface import Store
@@ -55,6 +59,8 @@ class APIServerOptions:
     compaction_interval: float = 300.0  # seconds; 0 disables (Kubernetes: 5 min)
     watch_cache_window: int = 10_000
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
+    admission: AdmissionOptions = field(default_factory=AdmissionOptions)
+    service_accounts: ServiceAccountOptions = field(default_factory=ServiceAccountOptions)
     # How the API server reaches kubelets (logs, exec, attach, port-forward, nodes/proxy).
     kubelet_client_certificate: Path | None = None
     kubelet_client_key: Path | None = None
@@ -74,6 +80,19 @@ def _validator() -> Callable[..., list[errors.FieldError]]:
     return validate
 
 
+def _token_issuer(registry: Registry, options: APIServerOptions) -> TokenIssuer | None:
+    """The service account token issuer, signing with --service-account-signing-key-file
+    (default: the cert dir's service-account.key, which `kubelite up` makes); None without a key."""
+    sa = options.service_accounts
+    if sa.signing_key_file is None:
+        default = options.cert_dir / "service-account.key"
+        if not default.exists():
+            log.warning("no service account signing key: TokenRequest and service account tokens are off")
+            return None
+        sa = dataclasses.replace(sa, signing_key_file=default)
+    return TokenIssuer(registry, sa)
+
+
 class APIServer:
     def __init__(self, options: APIServerOptions, store: Store | None = None) -> None:
         self.options = options
@@ -91,13 +110,13 @@ class APIServer:
             self.store,
             self.cache,
             self.catalog,
-            admission=[self.allocator],
             defaults=_defaults(),
             validate=_validator(),
         )
-        self.registry.admission.append(PriorityAdmission(self.registry))
+        self.registry.admission = new_chain(self.registry, options.admission, storage=[self.allocator])
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
-        self.authn = Authenticator(tokens)
+        self.token_issuer = _token_issuer(self.registry, options)
+        self.authn = Authenticator(tokens, [self.token_issuer] if self.token_issuer else [])
         address = f"{options.advertise_address}:{options.port}"
         kubelets = KubeletClientOptions(
             client_certificate=options.kubelet_client_certificate,
@@ -106,6 +125,9 @@ class APIServer:
             preferred_address_types=options.kubelet_preferred_address_types,
         )
         self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health, kubelets)
+        if self.token_issuer is not None:
+            self.app.app[TOKEN_ISSUER] = self.token_issuer
+            oidc.add_routes(self.app.app, self.token_issuer, address)
         self.crds = CRDController(self.registry)
         self.port = options.port
 

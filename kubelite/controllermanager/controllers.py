@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from kubelite.controllers.context import ControllerContext, RunnableController
+from kubelite.controllers.context import ControllerContext, NotStarted, RunnableController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.endpoints import EndpointsController
@@ -31,6 +31,9 @@ from kubelite.controllers.nodeipam import NodeIPAMController
 from kubelite.controllers.nodelifecycle import NodeLifecycleController
 from kubelite.controllers.podgc import PodGCController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.resourcequota import ResourceQuotaController
+from kubelite.controllers.rootcacertpublisher import RootCACertPublisher
+from kubelite.controllers.serviceaccount import ServiceAccountsController, TokensController
 from kubelite.controllers.tainteviction import TaintEvictionController
 
 Constructor = Callable[[ControllerContext], RunnableController]
@@ -48,9 +51,21 @@ def _rc(ctx: ControllerContext) -> RunnableController:
     return ReplicaSetController(ctx, REPLICATION_CONTROLLER)
 
 
+def _root_ca_publisher(ctx: ControllerContext) -> RunnableController:
+    if not ctx.settings.root_ca:
+        return NotStarted("root-ca-certificate-publisher-controller", "no --root-ca-file")
+    return RootCACertPublisher(ctx)
+
+
+def _tokens(ctx: ControllerContext) -> RunnableController:
+    if not ctx.settings.service_account_private_key:
+        return NotStarted("serviceaccount-token-controller", "no --service-account-private-key-file")
+    return TokensController(ctx)
+
+
 # In kube-controller-manager's order.
 KNOWN: tuple[ControllerDescriptor, ...] = (
-    ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
+    ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",), _tokens),
     ControllerDescriptor("endpoints-controller", ("endpoint",), EndpointsController),
     ControllerDescriptor("endpointslice-controller", ("endpointslice",), EndpointSliceController),
     ControllerDescriptor(
@@ -58,9 +73,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ),
     ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
     ControllerDescriptor("pod-garbage-collector-controller", ("podgc",), PodGCController),
-    ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
+    ControllerDescriptor("resourcequota-controller", ("resourcequota",), ResourceQuotaController),
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
-    ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
+    ControllerDescriptor("serviceaccount-controller", ("serviceaccount",), ServiceAccountsController),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
     ControllerDescriptor("daemonset-controller", ("daemonset",)),
     ControllerDescriptor("job-controller", ("job",)),
@@ -88,7 +103,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
     ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
     ControllerDescriptor("ttl-after-finished-controller", ("ttl-after-finished",)),
-    ControllerDescriptor("root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",)),
+    ControllerDescriptor(
+        "root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",), _root_ca_publisher
+    ),
     ControllerDescriptor("ephemeral-volume-controller", ("ephemeral-volume",)),
     ControllerDescriptor("storageversion-garbage-collector-controller", ("storage-version-gc",)),
     ControllerDescriptor("resourceclaim-controller", ("resource-claim-controller",)),

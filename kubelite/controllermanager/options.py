@@ -19,6 +19,8 @@
     --cluster-cidr 10.244.0.0/16                cut from this range
     --node-cidr-mask-size 24                    in pieces of this size
     --service-cluster-ip-range                  (never overlapping the Services' range)
+    --root-ca-file FILE                       the CA the root CA publisher puts in every namespace
+    --service-account-private-key-file FILE   the key legacy service account tokens are signed with
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -65,6 +67,8 @@ class ControllerManagerOptions:
     workers: dict[str, int] = field(default_factory=dict)
     namespace_sync_period: float = 300.0
     enable_garbage_collector: bool = True
+    root_ca_file: str = ""
+    service_account_private_key_file: str = ""
     settings: ControllerSettings = field(default_factory=ControllerSettings)
 
 
@@ -101,6 +105,20 @@ def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
         default=True,
         metavar="BOOL",
         help="run the garbage collector (ownerReferences); --enable-garbage-collector=false: not",
+    )
+    g.add_argument(
+        "--root-ca-file",
+        default="",
+        metavar="FILE",
+        help="the cluster CA, published in every namespace's kube-root-ca.crt ConfigMap and in "
+        "service account token Secrets",
+    )
+    g.add_argument(
+        "--service-account-private-key-file",
+        default="",
+        metavar="FILE",
+        help="PEM private key that signs legacy service account tokens (the tokens controller runs "
+        "only with it)",
     )
     add_settings_flags(g)
 
@@ -194,6 +212,8 @@ def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
         workers={name: getattr(args, flag) for flag, (name, _) in CONCURRENCY_FLAGS.items()},
         namespace_sync_period=args.namespace_sync_period,
         enable_garbage_collector=args.enable_garbage_collector,
+        root_ca_file=args.root_ca_file,
+        service_account_private_key_file=args.service_account_private_key_file,
         settings=ControllerSettings(
             namespace_sync_period=args.namespace_sync_period,
             allocate_node_cidrs=args.allocate_node_cidrs,

@@ -16,7 +16,9 @@ selected controllers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
@@ -71,7 +73,11 @@ class ControllerManager:
             self.informers,
             self.clock,
             workers=dict(self.options.workers),
-            settings=self.options.settings,
+            settings=dataclasses.replace(
+                self.options.settings,
+                root_ca=_read(self.options.root_ca_file),
+                service_account_private_key=_read(self.options.service_account_private_key_file),
+            ),
             queue_metrics=self.metrics.for_queue,
             client_qps=component.kube_api_qps,
             client_burst=component.kube_api_burst,
@@ -137,3 +143,7 @@ async def run_controller_manager(
     finally:
         await manager.stop()
         await client.close()
+
+
+def _read(path: str) -> bytes:
+    return Path(path).read_bytes() if path else b""

@@ -15,6 +15,7 @@ others wait.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -35,6 +36,20 @@ class RunnableController(Protocol):
         ...
 
 
+class NotStarted:
+    """A controller that cannot work without a setting it was not given (as
+    kube-controller-manager skips the root CA publisher without a CA): ready at once, idle."""
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name, self.why = name, why
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        logging.getLogger("kubelite.controllers").warning("not starting %s: %s", self.name, self.why)
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()
+
+
 def _no_metrics(name: str) -> QueueMetrics | None:
     return None
 
@@ -44,6 +59,8 @@ class ControllerSettings:
     """The per-controller settings of kube-controller-manager's component config."""
 
     namespace_sync_period: float = 300.0  # --namespace-sync-period
+    root_ca: bytes = b""  # PEM of --root-ca-file (the root CA publisher's, the tokens' ca.crt)
+    service_account_private_key: bytes = b""  # PEM of --service-account-private-key-file
     # node-lifecycle-controller
     node_monitor_period: float = 5.0  # --node-monitor-period
     node_monitor_grace_period: float = 40.0  # --node-monitor-grace-period

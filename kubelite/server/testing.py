@@ -4,6 +4,13 @@
 would (same certificates, token file and kubeconfig), on a free loopback port, and can
 stop it gracefully, kill it with SIGKILL and start it again on the same state.
 `UpCluster` runs `kubelite up` itself, with its local node on a runtime the test owns.
+
+LocalCluster's API server runs alone, without the controller manager whose controllers two
+admission plugins rely on: the service account controller (every namespace's `default`
+ServiceAccount, which ServiceAccount admission requires of pods) and the node lifecycle
+controller (which takes TaintNodesByCondition's not-ready taint off Ready nodes). So unless
+`controller_manager` is set (a test that runs those controllers too), both plugins are left
+out, as a kube-apiserver run without a controller manager would need.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class LocalCluster:
     store: str = ""  # "" = SQLite in data_dir; or etcd://...
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    controller_manager: bool = False
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -42,10 +50,17 @@ class LocalCluster:
             data_dir=self.data_dir,
             port=self.port,
             store=self.store,
-            extra_args={"apiserver": self.extra_args},
+            extra_args={"apiserver": self._apiserver_args()},
         )
         self.argv = prepare(opts)[0].argv
         self.log_path = self.data_dir / "apiserver.log"
+
+    def _apiserver_args(self) -> list[str]:
+        if self.controller_manager or any(
+            a.startswith("--disable-admission-plugins") for a in self.extra_args
+        ):
+            return list(self.extra_args)
+        return ["--disable-admission-plugins=ServiceAccount,TaintNodesByCondition", *self.extra_args]
 
     @property
     def kubeconfig(self) -> Path:

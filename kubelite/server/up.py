@@ -8,8 +8,9 @@ another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
-runtime its socket). A machine that cannot run pods (not root, no runc, no CNI plugins)
-gets the control plane only, with a message naming what is missing and how to install it.
+controller manager once the `default` ServiceAccount it makes exists, the runtime its
+socket). A machine that cannot run pods (not root, no runc, no CNI plugins) gets the
+control plane only, with a message naming what is missing and how to install it.
 
     DIR/pki/          cluster CA, API server serving cert, admin client cert
     DIR/tokens.csv    static bearer tokens (admin)
@@ -134,6 +135,8 @@ def prepare(options: UpOptions) -> list[Component]:
     server = f"https://{host}:{options.port}"
     components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
     extra = options.extra_args
+    if options.controller_manager:
+        components.append(_controller_manager(d, pki, server, extra.get("controller-manager", [])))
     if options.scheduler:
         kubeconfig = controlplane.component_kubeconfig(d, pki, server, "scheduler", "system:kube-scheduler")
         port = controlplane.port_or_free(controlplane.SCHEDULER_PORT)
@@ -147,8 +150,6 @@ def prepare(options: UpOptions) -> list[Component]:
         components.append(
             Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
         )
-    if options.controller_manager:
-        components.append(_controller_manager(d, pki, server, extra.get("controller-manager", [])))
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
@@ -199,7 +200,17 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
             file=sys.stderr,
             flush=True,
         )
-    return Component("controller-manager", controlplane.controller_manager_argv(kubeconfig, port, extra))
+    pki_args = [
+        "--root-ca-file",
+        str(pki.ca.cert),
+        "--service-account-private-key-file",
+        str(pki.service_account_key),
+    ]
+    return Component(
+        "controller-manager",
+        controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra]),
+        _default_service_account(server, pki.ca.cert, pki.admin),
+    )
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:
@@ -212,6 +223,31 @@ def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awa
             with urllib.request.urlopen(f"{server}/readyz", context=context, timeout=2) as r:
                 return bool(r.status == 200)
         except OSError:
+            return False
+
+    return lambda: asyncio.to_thread(get)
+
+
+def _default_service_account(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:
+    """Ready once the `default` namespace has its `default` ServiceAccount (as kind waits for
+    it): pods sent as soon as `up` is ready are then admitted. Given up on after a minute (a
+    controller manager told not to run the service account controller never makes it)."""
+    started: list[float] = []
+
+    def get() -> bool:
+        import urllib.error
+        import urllib.request
+
+        started.append(time.monotonic())
+        if started[-1] - started[0] > 60:
+            return True
+        context = ssl.create_default_context(cafile=str(ca))
+        context.load_cert_chain(str(admin.cert), str(admin.key))
+        url = f"{server}/api/v1/namespaces/default/serviceaccounts/default"
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=2) as r:
+                return bool(r.status == 200)
+        except (OSError, urllib.error.HTTPError):
             return False
 
     return lambda: asyncio.to_thread(get)

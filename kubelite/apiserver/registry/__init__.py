@@ -1,11 +1,11 @@
 """The generic registry: create, read, update, delete and watch any resource type.
 
 Every kind goes through the same steps; per-kind differences are data (`strategy.py`),
-admission hooks (`Admission`, e.g. `allocator.py`) and the defaulting and validation
+the admission chain (`Admission`, see `kubelite.apiserver.admission`) and the defaulting and validation
 functions of `kubelite.api`. One module per concept:
 
     options.py   what a request hands the registry: RequestContext, ListOptions,
-                 DeleteOptions, the Admission hook shape; ListPage
+                 DeleteOptions, AdmissionAttributes and the Admission seam; ListPage
     core.py      the dependencies and consistent reads of the watch cache
     reads.py     get, paged list (cache, or store at the snapshot), watch registration
     writes.py    create and update (defaults, strategy, managedFields, validation,
@@ -20,6 +20,7 @@ from __future__ import annotations
 from kubelite.apiserver.registry.deletion import RETURNS_DELETED_OBJECT, Deletion
 from kubelite.apiserver.registry.options import (
     Admission,
+    AdmissionAttributes,
     DeleteOptions,
     ListOptions,
     ListPage,
@@ -31,6 +32,7 @@ from kubelite.apiserver.registry.writes import Writes
 __all__ = [
     "RETURNS_DELETED_OBJECT",
     "Admission",
+    "AdmissionAttributes",
     "DeleteOptions",
     "ListOptions",
     "ListPage",

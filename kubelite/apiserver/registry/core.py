@@ -29,14 +29,14 @@ class RegistryCore:
         store: Store,
         cache: WatchCache,
         catalog: ResourceCatalog,
-        admission: list[Admission] | None = None,
+        admission: Admission | None = None,
         defaults: Defaulter | None = None,
         validate: Validator | None = None,
     ) -> None:
         self.store = store
         self.cache = cache
         self.catalog = catalog
-        self.admission = admission or []
+        self.admission = admission or Admission()
         self._defaults = defaults
         self._validate = validate
 

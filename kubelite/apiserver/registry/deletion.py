@@ -1,12 +1,12 @@
 """Delete: preconditions, then either a final delete or a mark for deletion.
 
-    preconditions (uid, resourceVersion: 409)
+    preconditions (uid, resourceVersion: 409) -> validating admission (DELETE)
       -> propagation policy recorded as garbage-collector finalizers
       -> finalizers left, a Namespace's spec.finalizers, or a grace period (a pod on a node)?
            yes: set deletionTimestamp (+ deletionGracePeriodSeconds); the object stays
                 until the finalizers are gone (writes.py deletes it then) or the kubelet
                 deletes it with grace 0
-           no:  store.delete; admission's on_delete hooks (release a ClusterIP, ...)
+           no:  store.delete; admission's `deleted` (release a ClusterIP, ...)
 
 Kinds in `RETURNS_DELETED_OBJECT` answer a DELETE with the object, the rest with a Status.
 """
@@ -22,7 +22,7 @@ from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import strategy
 from kubelite.apiserver.registry.core import RegistryCore, encode_for_store, namespace_finalizers
-from kubelite.apiserver.registry.options import DeleteOptions, RequestContext
+from kubelite.apiserver.registry.options import AdmissionAttributes, DeleteOptions, RequestContext
 from kubelite.apiserver.registry.writes import MAX_UPDATE_RETRIES
 from kubelite.apiserver.watchcache import CachedObject
 from kubelite.storage.interface import KeyNotFoundError, RevisionMismatchError
@@ -53,6 +53,7 @@ class Deletion(RegistryCore):
                 raise errors.not_found(rt.plural, rt.group, name)
             _check_preconditions(rt, cur, opts)
             obj = orjson.loads(cur.json())
+            await self.admission.validate(AdmissionAttributes("DELETE", rt, namespace, name, None, obj, ctx))
             md = obj["metadata"]
             grace = _grace_period(rt, obj, opts)
             gc_changed = _garbage_collection_finalizers(obj, opts.propagation_policy)
@@ -81,8 +82,7 @@ class Deletion(RegistryCore):
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(rt.plural, rt.group, name) from None
-            for a in self.admission:
-                await a.on_delete(rt, obj)
+            await self.admission.deleted(rt, obj)
             md["resourceVersion"] = str(kv.mod_revision)
             return obj, True
         raise errors.conflict(rt.plural, rt.group, name, "too many concurrent updates")

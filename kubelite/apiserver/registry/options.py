@@ -2,8 +2,8 @@
 
 `RequestContext` carries who asks and how (dry run, field manager, field validation,
 whether apply already computed managedFields); `ListOptions` and `DeleteOptions` are the
-parsed query and body options; `Admission` is the shape of the per-kind hooks the write
-path runs (ClusterIP allocation is one).
+parsed query and body options; `AdmissionAttributes` and `Admission` are what the write
+path hands the admission chain and the chain's shape.
 """
 
 from __future__ import annotations
@@ -54,23 +54,45 @@ class DeleteOptions:
     dry_run: bool = False
 
 
-class Admission:
-    """Per-kind hooks run inside the write path (mutating, then validating).
+@dataclass(slots=True)
+class AdmissionAttributes:
+    """What admission sees of one write: Kubernetes' admission.Attributes.
 
-    `on_create(rt, obj, ctx)` and `on_update(rt, new, old, ctx)` may change the object or
-    raise an APIError; `on_delete(rt, obj)` runs after an object is gone from storage.
+    `obj` is the object being written (None for DELETE), `old` the stored one (UPDATE and
+    DELETE). Mutating plugins may change `obj`; validating plugins must not.
     """
 
-    async def on_create(self, rt: ResourceType, obj: dict[str, Any], ctx: RequestContext) -> None:
+    operation: str  # CREATE | UPDATE | DELETE
+    rt: ResourceType
+    namespace: str
+    name: str
+    obj: dict[str, Any] | None
+    old: dict[str, Any] | None
+    ctx: RequestContext
+    subresource: str = ""
+
+    @property
+    def dry_run(self) -> bool:
+        return self.ctx.dry_run
+
+
+class Admission:
+    """The admission seam of the write path (the chain in `kubelite.apiserver.admission`).
+
+    `admit` runs the mutating plugins before validation, `validate` the validating ones
+    after it; either may raise an APIError to refuse the write. `create_failed` undoes what
+    admission reserved for an object that was then not stored (a ClusterIP, quota usage);
+    `deleted` runs after an object is gone from storage. This base admits everything.
+    """
+
+    async def admit(self, attrs: AdmissionAttributes) -> None:
         return None
 
-    async def on_update(
-        self, rt: ResourceType, new: dict[str, Any], old: dict[str, Any], ctx: RequestContext
-    ) -> None:
+    async def validate(self, attrs: AdmissionAttributes) -> None:
         return None
 
-    async def on_create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    async def create_failed(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         return None
 
-    async def on_delete(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    async def deleted(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         return None

@@ -1,11 +1,15 @@
 """Create and update: every kind through the same steps.
 
-    create:  namespace exists and is not terminating -> generateName -> server-set metadata
-             -> prepare_for_create -> defaults -> managedFields -> validation -> admission
-             -> validation -> store.create
+    create:  generateName -> server-set metadata -> prepare_for_create -> defaults
+             -> managedFields -> mutating admission -> validation -> validating admission
+             -> store.create
     update:  read fresh -> precondition (resourceVersion) -> mutate -> defaults
-             -> prepare_for_update -> server-owned metadata -> managedFields -> validation
-             -> admission -> store.update (compare-and-swap)
+             -> prepare_for_update -> server-owned metadata -> managedFields
+             -> mutating admission -> validation -> validating admission
+             -> store.update (compare-and-swap)
+
+Admission is `kubelite.apiserver.admission`'s chain (NamespaceLifecycle refuses a write into
+a missing or terminating namespace first, as in Kubernetes).
 
 Defaults come before the strategy on update because Kubernetes defaults a body when it
 decodes it: the strategy then compares old and new with both defaulted, so a PUT that
@@ -28,7 +32,7 @@ from kubelite.api import errors, meta
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import conversion, managedfields, strategy
 from kubelite.apiserver.registry.core import RegistryCore, encode_for_store, namespace_finalizers
-from kubelite.apiserver.registry.options import RequestContext
+from kubelite.apiserver.registry.options import AdmissionAttributes, RequestContext
 from kubelite.storage.interface import KeyExistsError, KeyNotFoundError, KeyValue, RevisionMismatchError
 
 MAX_UPDATE_RETRIES = 16
@@ -38,34 +42,6 @@ _GENERATE_NAME_ATTEMPTS = 8
 class Writes(RegistryCore):
     # ---- create ------------------------------------------------------------------------
 
-    async def check_namespace(self, rt: ResourceType, namespace: str, name: str = "") -> None:
-        if not rt.namespaced:
-            return
-        ns_rt = self.catalog.get("", "v1", "namespaces")
-        assert ns_rt is not None
-        cur = self.peek(ns_rt, "", namespace)
-        if cur is None:
-            await self.fresh()
-            cur = self.peek(ns_rt, "", namespace)
-        if cur is None:
-            raise errors.not_found("namespaces", "", namespace)
-        if cur.obj["metadata"].get("deletionTimestamp"):
-            raise errors.Forbidden(
-                f'{rt.plural} "{name}" is forbidden: unable to create new '
-                f"content in namespace {namespace} because it is being terminated",
-                details={
-                    "kind": rt.plural,
-                    "group": rt.group,
-                    "causes": [
-                        {
-                            "reason": "NamespaceTerminating",
-                            "field": "metadata.namespace",
-                            "message": f"namespace {namespace} is being terminated",
-                        }
-                    ],
-                },
-            )
-
     async def create(
         self, rt: ResourceType, namespace: str, obj: dict[str, Any], ctx: RequestContext
     ) -> dict[str, Any]:
@@ -74,7 +50,6 @@ class Writes(RegistryCore):
             md["namespace"] = namespace
         else:
             md.pop("namespace", None)
-        await self.check_namespace(rt, namespace, md.get("name") or md.get("generateName") or "")
         generate = not md.get("name") and md.get("generateName")
         attempts = _GENERATE_NAME_ATTEMPTS if generate else 1
         for attempt in range(attempts):
@@ -102,11 +77,11 @@ class Writes(RegistryCore):
             self._defaults(rt, obj)
         if ctx.operation != managedfields.APPLY:
             managedfields.record_update(rt, obj, None, ctx.field_manager)
-        self._check(rt, obj, None)
-        for a in self.admission:
-            await a.on_create(rt, obj, ctx)
-        self._check(rt, obj, None)
         name = md.get("name", "")
+        attrs = AdmissionAttributes("CREATE", rt, md.get("namespace", ""), name, obj, None, ctx)
+        await self.admission.admit(attrs)
+        self._check(rt, obj, None)
+        await self.admission.validate(attrs)
         if ctx.dry_run:
             if self.peek(rt, md.get("namespace", ""), name) is not None:
                 raise errors.already_exists(rt.plural, rt.group, name)
@@ -114,12 +89,10 @@ class Writes(RegistryCore):
         try:
             kv = await self.store.create(rt.key(md.get("namespace", ""), name), encode_for_store(obj))
         except KeyExistsError:
-            for a in self.admission:
-                await a.on_create_failed(rt, obj)
+            await self.admission.create_failed(rt, obj)
             raise errors.already_exists(rt.plural, rt.group, name) from None
         except BaseException:
-            for a in self.admission:
-                await a.on_create_failed(rt, obj)
+            await self.admission.create_failed(rt, obj)
             raise
         md["resourceVersion"] = str(kv.mod_revision)
         return obj
@@ -220,9 +193,12 @@ class Writes(RegistryCore):
         md.pop("selfLink", None)
         if ctx.operation != managedfields.APPLY:
             managedfields.record_update(rt, new, old, ctx.field_manager, subresource)
+        attrs = AdmissionAttributes(
+            "UPDATE", rt, old_md.get("namespace", ""), old_md["name"], new, old, ctx, subresource
+        )
+        await self.admission.admit(attrs)
         self._check(rt, new, old, subresource)
-        for a in self.admission:
-            await a.on_update(rt, new, old, ctx)
+        await self.admission.validate(attrs)
         return new
 
     async def _write_update(
@@ -242,8 +218,7 @@ class Writes(RegistryCore):
                 await self.store.delete(key, expected_revision=expected)
             except KeyNotFoundError:
                 raise errors.not_found(rt.plural, rt.group, name) from None
-            for a in self.admission:
-                await a.on_delete(rt, new)
+            await self.admission.deleted(rt, new)
             return None
         try:
             return await self.store.update(key, encode_for_store(new), expected_revision=expected)

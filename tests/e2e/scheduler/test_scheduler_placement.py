@@ -246,13 +246,14 @@ def test_a_higher_priority_pod_preempts_a_lower_priority_one(sched: SchedulerClu
             "get", "events", "-n", ns, "--field-selector", f"involvedObject.name={victim}"
         ).stdout
         assert "Preempted" in events and f"on node {node}" in events
-        never = f"  priorityClassName: {ns}-high\n  preemptionPolicy: Never"
-        apply_pod(sched, ns, "polite", spec=never, cpu="20")
+        # A pod's preemptionPolicy comes from its class (Priority admission refuses another).
+        sched.kubectl("create", "priorityclass", f"{ns}-polite", "--value=1000", "--preemption-policy=Never")
+        apply_pod(sched, ns, "polite", spec=f"  priorityClassName: {ns}-polite", cpu="20")
         assert sched.failed_scheduling("polite", ns).endswith(
             "preemption: not eligible due to preemptionPolicy=Never."
         )
     finally:
-        sched.kubectl("delete", "priorityclass", f"{ns}-low", f"{ns}-high", check=False)
+        sched.kubectl("delete", "priorityclass", f"{ns}-low", f"{ns}-high", f"{ns}-polite", check=False)
 
 
 def test_the_scheduler_serves_health_and_metrics(sched: SchedulerCluster, ns: str):
