@@ -23,6 +23,7 @@ from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
+from kubelite.controllers.job import JobController
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 
@@ -54,7 +55,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
     ControllerDescriptor("daemonset-controller", ("daemonset",)),
-    ControllerDescriptor("job-controller", ("job",)),
+    ControllerDescriptor("job-controller", ("job",), JobController),
     ControllerDescriptor("deployment-controller", ("deployment",), DeploymentController),
     ControllerDescriptor("replicaset-controller", ("replicaset",), ReplicaSetController),
     ControllerDescriptor("horizontal-pod-autoscaler-controller", ("horizontalpodautoscaling",)),

@@ -6,6 +6,7 @@
     --concurrent-deployment-syncs 5
     --concurrent-gc-syncs 20
     --concurrent-namespace-syncs 10
+    --concurrent-job-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
 
@@ -38,6 +39,7 @@ CONCURRENCY_FLAGS = {
     "concurrent_deployment_syncs": ("deployment-controller", 5),
     "concurrent_gc_syncs": ("garbage-collector-controller", 20),
     "concurrent_namespace_syncs": ("namespace-controller", 10),
+    "concurrent_job_syncs": ("job-controller", 5),
 }
 
 

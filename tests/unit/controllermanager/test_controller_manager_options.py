@@ -20,6 +20,7 @@ IMPLEMENTED = {
     "garbage-collector-controller",
     "disruption-controller",
     "namespace-controller",
+    "job-controller",
 }
 
 
@@ -65,6 +66,7 @@ def test_flags_have_kube_controller_manager_defaults():
         "deployment-controller": 5,
         "garbage-collector-controller": 20,
         "namespace-controller": 10,
+        "job-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
