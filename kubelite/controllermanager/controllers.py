@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kubelite.controllers.context import ControllerContext, RunnableController
+from kubelite.controllers.cronjob import CronJobController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
@@ -61,7 +62,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("horizontal-pod-autoscaler-controller", ("horizontalpodautoscaling",)),
     ControllerDescriptor("disruption-controller", ("disruption",), DisruptionController),
     ControllerDescriptor("statefulset-controller", ("statefulset",)),
-    ControllerDescriptor("cronjob-controller", ("cronjob",)),
+    ControllerDescriptor("cronjob-controller", ("cronjob",), CronJobController),
     ControllerDescriptor("certificatesigningrequest-signing-controller", ("csrsigning",)),
     ControllerDescriptor("certificatesigningrequest-approving-controller", ("csrapproving",)),
     ControllerDescriptor("certificatesigningrequest-cleaner-controller", ("csrcleaner",)),

@@ -7,6 +7,7 @@
     --concurrent-gc-syncs 20
     --concurrent-namespace-syncs 10
     --concurrent-job-syncs 5
+    --concurrent-cron-job-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
 
@@ -40,6 +41,7 @@ CONCURRENCY_FLAGS = {
     "concurrent_gc_syncs": ("garbage-collector-controller", 20),
     "concurrent_namespace_syncs": ("namespace-controller", 10),
     "concurrent_job_syncs": ("job-controller", 5),
+    "concurrent_cron_job_syncs": ("cronjob-controller", 5),
 }
 
 

@@ -21,6 +21,7 @@ IMPLEMENTED = {
     "disruption-controller",
     "namespace-controller",
     "job-controller",
+    "cronjob-controller",
 }
 
 
@@ -67,6 +68,7 @@ def test_flags_have_kube_controller_manager_defaults():
         "garbage-collector-controller": 20,
         "namespace-controller": 10,
         "job-controller": 5,
+        "cronjob-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
