@@ -27,6 +27,7 @@ from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.job import JobController
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.ttlafterfinished import TTLAfterFinishedController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -80,7 +81,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("clusterrole-aggregation-controller", ("clusterrole-aggregation",)),
     ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
     ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
-    ControllerDescriptor("ttl-after-finished-controller", ("ttl-after-finished",)),
+    ControllerDescriptor(
+        "ttl-after-finished-controller", ("ttl-after-finished",), TTLAfterFinishedController
+    ),
     ControllerDescriptor("root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",)),
     ControllerDescriptor("ephemeral-volume-controller", ("ephemeral-volume",)),
     ControllerDescriptor("storageversion-garbage-collector-controller", ("storage-version-gc",)),

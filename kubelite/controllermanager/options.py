@@ -8,6 +8,7 @@
     --concurrent-namespace-syncs 10
     --concurrent-job-syncs 5
     --concurrent-cron-job-syncs 5
+    --concurrent-ttl-after-finished-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
 
@@ -42,6 +43,7 @@ CONCURRENCY_FLAGS = {
     "concurrent_namespace_syncs": ("namespace-controller", 10),
     "concurrent_job_syncs": ("job-controller", 5),
     "concurrent_cron_job_syncs": ("cronjob-controller", 5),
+    "concurrent_ttl_after_finished_syncs": ("ttl-after-finished-controller", 5),
 }
 
 

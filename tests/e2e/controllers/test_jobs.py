@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.controllers.conftest import ControllersCluster
+from kubelite.util.testing import wait_for
+from tests.e2e.controllers.conftest import KUBECTL_POLL, ControllersCluster
 
 INDEXED = {
     "apiVersion": "batch/v1",
@@ -57,3 +58,24 @@ def test_an_indexed_job_completes_every_index_once(cc):
     indexes = sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] for p in pods)
     assert indexes == ["0", "1", "2", "3", "4"]
     assert {p["spec"]["hostname"] for p in pods} == {f"indexed-{i}" for i in range(5)}
+
+
+def test_a_finished_job_with_a_ttl_is_deleted_with_its_pods(cc):
+    cc.controller_manager()
+    path = cc.tmp / "ttl.json"
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "brief"},
+        "spec": {
+            "ttlSecondsAfterFinished": 3,
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "busybox"}]}
+            },
+        },
+    }
+    path.write_text(json.dumps(job))
+    cc.kubectl("create", "-f", str(path))
+    cc.kubectl("wait", "--for=condition=complete", "job/brief", "--timeout=90s")
+    cc.kubectl("wait", "--for=delete", "job/brief", "--timeout=60s")
+    wait_for(lambda: not job_pods(cc, "brief"), "the Job's pods to go", timeout=60, interval=KUBECTL_POLL)

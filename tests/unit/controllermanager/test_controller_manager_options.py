@@ -22,6 +22,7 @@ IMPLEMENTED = {
     "namespace-controller",
     "job-controller",
     "cronjob-controller",
+    "ttl-after-finished-controller",
 }
 
 
@@ -69,6 +70,7 @@ def test_flags_have_kube_controller_manager_defaults():
         "namespace-controller": 10,
         "job-controller": 5,
         "cronjob-controller": 5,
+        "ttl-after-finished-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
