@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.controllers.cronjob import CronJobController
+from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.garbagecollector import GarbageCollector
@@ -56,7 +57,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
-    ControllerDescriptor("daemonset-controller", ("daemonset",)),
+    ControllerDescriptor("daemonset-controller", ("daemonset",), DaemonSetController),
     ControllerDescriptor("job-controller", ("job",), JobController),
     ControllerDescriptor("deployment-controller", ("deployment",), DeploymentController),
     ControllerDescriptor("replicaset-controller", ("replicaset",), ReplicaSetController),

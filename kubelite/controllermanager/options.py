@@ -9,6 +9,7 @@
     --concurrent-job-syncs 5
     --concurrent-cron-job-syncs 5
     --concurrent-ttl-after-finished-syncs 5
+    --concurrent-daemonset-syncs 2
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
 
@@ -44,6 +45,7 @@ CONCURRENCY_FLAGS = {
     "concurrent_job_syncs": ("job-controller", 5),
     "concurrent_cron_job_syncs": ("cronjob-controller", 5),
     "concurrent_ttl_after_finished_syncs": ("ttl-after-finished-controller", 5),
+    "concurrent_daemonset_syncs": ("daemonset-controller", 2),
 }
 
 

@@ -23,6 +23,7 @@ IMPLEMENTED = {
     "job-controller",
     "cronjob-controller",
     "ttl-after-finished-controller",
+    "daemonset-controller",
 }
 
 
@@ -71,6 +72,7 @@ def test_flags_have_kube_controller_manager_defaults():
         "job-controller": 5,
         "cronjob-controller": 5,
         "ttl-after-finished-controller": 5,
+        "daemonset-controller": 2,
     }
     parsed = options_from(
         parser.parse_args(
