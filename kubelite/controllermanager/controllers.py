@@ -28,6 +28,7 @@ from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.job import JobController
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
+from kubelite.controllers.statefulset import StatefulSetController
 from kubelite.controllers.ttlafterfinished import TTLAfterFinishedController
 
 Constructor = Callable[[ControllerContext], RunnableController]
@@ -63,7 +64,7 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", ("replicaset",), ReplicaSetController),
     ControllerDescriptor("horizontal-pod-autoscaler-controller", ("horizontalpodautoscaling",)),
     ControllerDescriptor("disruption-controller", ("disruption",), DisruptionController),
-    ControllerDescriptor("statefulset-controller", ("statefulset",)),
+    ControllerDescriptor("statefulset-controller", ("statefulset",), StatefulSetController),
     ControllerDescriptor("cronjob-controller", ("cronjob",), CronJobController),
     ControllerDescriptor("certificatesigningrequest-signing-controller", ("csrsigning",)),
     ControllerDescriptor("certificatesigningrequest-approving-controller", ("csrapproving",)),

@@ -10,6 +10,7 @@
     --concurrent-cron-job-syncs 5
     --concurrent-ttl-after-finished-syncs 5
     --concurrent-daemonset-syncs 2
+    --concurrent-statefulset-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
 
@@ -46,6 +47,7 @@ CONCURRENCY_FLAGS = {
     "concurrent_cron_job_syncs": ("cronjob-controller", 5),
     "concurrent_ttl_after_finished_syncs": ("ttl-after-finished-controller", 5),
     "concurrent_daemonset_syncs": ("daemonset-controller", 2),
+    "concurrent_statefulset_syncs": ("statefulset-controller", 5),
 }
 
 

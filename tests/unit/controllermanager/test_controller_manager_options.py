@@ -24,6 +24,7 @@ IMPLEMENTED = {
     "cronjob-controller",
     "ttl-after-finished-controller",
     "daemonset-controller",
+    "statefulset-controller",
 }
 
 
@@ -73,6 +74,7 @@ def test_flags_have_kube_controller_manager_defaults():
         "cronjob-controller": 5,
         "ttl-after-finished-controller": 5,
         "daemonset-controller": 2,
+        "statefulset-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
