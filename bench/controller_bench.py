@@ -279,9 +279,14 @@ def main() -> None:
             r = asyncio.run(run_case(replicas, args.nodes, qps))
             rows.append((replicas, qps, r))
             print(f"done: {replicas} replicas, qps {qps}: {r}", file=sys.stderr, flush=True)
-    print(
-        f"\nDeployment on {args.nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n"
-    )
+    if rows:
+        print_deployment_rows(args.nodes, rows)
+    if job_rows:
+        print_job_rows(args.nodes, args.jobs, job_rows)
+
+
+def print_deployment_rows(nodes: int, rows: list[tuple[int, int, dict[str, float]]]) -> None:
+    print(f"\nDeployment on {nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n")
     head = ("replicas", "qps", "create s", "req", "req/s", "rollout s", "req", "req/s")
     widths = (8, 5, 9, 7, 7, 10, 7, 7)
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
@@ -297,21 +302,23 @@ def main() -> None:
             f"{r['rollout_req'] / r['rollout_s']:.1f}",
         )
         print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
-    if job_rows:
-        print(f"\nJobs of one pod each on {args.nodes} simulated nodes: created, then every one Complete\n")
-        head = ("jobs", "qps", "created s", "complete s", "req", "jobs/s")
-        widths = (6, 5, 10, 11, 7, 7)
-        print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
-        for qps, r in job_rows:
-            cells = (
-                f"{args.jobs}",
-                f"{qps}",
-                f"{r['created_s']:.1f}",
-                f"{r['complete_s']:.1f}",
-                f"{r['req']:.0f}",
-                f"{args.jobs / r['complete_s']:.1f}",
-            )
-            print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+
+
+def print_job_rows(nodes: int, count: int, rows: list[tuple[int, dict[str, float]]]) -> None:
+    print(f"\nJobs of one pod each on {nodes} simulated nodes: created, then every one Complete\n")
+    head = ("jobs", "qps", "created s", "complete s", "req", "jobs/s")
+    widths = (6, 5, 10, 11, 7, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+    for qps, r in rows:
+        cells = (
+            f"{count}",
+            f"{qps}",
+            f"{r['created_s']:.1f}",
+            f"{r['complete_s']:.1f}",
+            f"{r['req']:.0f}",
+            f"{count / r['complete_s']:.1f}",
+        )
+        print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
 
 
 if __name__ == "__main__":
