@@ -140,12 +140,14 @@ class CNI:
         try:
             net = load(self.conf_dir)
         except CNIError:
+            # The default network; its bridge may still carry another range's gateway from
+            # an earlier run on this host, which the plugin would refuse.
             self.conf_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(self.conf_dir / DEFAULT_FILE, default_network(cidr))
-            return
-        data = json.loads(net.source.read_text())
-        if with_pod_cidr(data, cidr):
-            _write_atomically(net.source, data)
+        else:
+            data = json.loads(net.source.read_text())
+            if with_pod_cidr(data, cidr):
+                _write_atomically(net.source, data)
         self.reconcile_bridges(in_use)
 
     def reconcile_bridges(self, in_use: Iterable[str]) -> None:

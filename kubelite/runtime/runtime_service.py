@@ -62,6 +62,9 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         for rec in list(self.containers.values()):
             if rec.sandbox_id not in self.sandboxes:  # a half-removed sandbox's leftovers
                 await self._destroy(rec)
+        # A bridge may carry the gateway of a range this runtime no longer has (it ran with
+        # another pod CIDR and was killed); the bridge plugin would refuse every new pod.
+        await self._prune_old_gateways()
 
     async def version(self, api_version: str = "v1") -> pb.VersionResponse:
         return pb.VersionResponse(

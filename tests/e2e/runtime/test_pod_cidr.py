@@ -65,3 +65,21 @@ async def test_a_pod_cidr_change_with_no_pod_left_in_the_old_range_moves_the_gat
     assert bridge_addresses(rt.bridge) == [f"{new[1]}/{new.prefixlen}"]
     _, cid, _ = await run_pod(cri, image, "moved")
     assert await pings(cri, cid, str(new[1]))
+
+
+async def test_a_bridge_left_with_another_range_s_gateway_is_put_right_when_the_runtime_starts(
+    cri, image, runtime_process
+):
+    # A runtime that ran with another pod CIDR (then was killed, or its node's CIDR changed
+    # while it was down) left its gateway on the bridge; the plugin would refuse every ADD.
+    rt = runtime_process
+    rt.stop()
+    subprocess.run(["ip", "link", "add", "name", rt.bridge, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", "10.255.254.1/24", "dev", rt.bridge], check=True)
+    rt.start()
+
+    subnet = ipaddress.ip_network(rt.subnet)
+    assert bridge_addresses(rt.bridge) == [f"{subnet[1]}/{subnet.prefixlen}"]
+    _, cid, ip = await run_pod(cri, image, "after-stale")
+    assert ipaddress.ip_address(ip) in subnet
+    assert await pings(cri, cid, str(subnet[1]))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.runtime import bridge
 from kubelite.runtime.cni import CNI, CNIError, pod_ip
 
 # A plugin that records how it was called and answers like a real one: ADD returns the
@@ -158,11 +159,17 @@ def test_a_network_without_host_local_ipam_is_left_alone(tmp_path):
     assert conf.read_text() == text
 
 
-def test_an_empty_directory_gets_a_default_bridge_network_on_the_pod_cidr(tmp_path):
+def test_an_empty_directory_gets_a_default_bridge_network_on_the_pod_cidr(tmp_path, monkeypatch):
+    reconciled = []
+    monkeypatch.setattr(bridge, "reconcile", lambda b, in_use: reconciled.append((b, list(in_use))))
     net_d = tmp_path / "net.d"
     cni = CNI(net_d, ())
     assert cni.ready()[0] is False
-    cni.set_pod_cidr("10.88.0.0/16")
+    cni.set_pod_cidr("10.88.0.0/16", ["10.88.0.5"])
+    # A bridge of that name left by an earlier run with another range is put right too.
+    assert [(str(b.gateway), b.name, ips) for b, ips in reconciled] == [
+        ("10.88.0.1/16", "kubelite0", ["10.88.0.5"])
+    ]
     assert cni.ready() == (True, "")
     plugins = json.loads((net_d / "10-kubelite.conflist").read_text())["plugins"]
     assert [p["type"] for p in plugins] == ["bridge", "portmap", "loopback"]
