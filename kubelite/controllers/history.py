@@ -3,7 +3,8 @@
 Each distinct template a workload has had is kept as a ControllerRevision named
 `<owner>-<hash>`, controlled by the owner, labelled like its pods plus
 `controller-revision-hash: <hash>`, with a `revision` number (the newest is the highest)
-and as `data` the strategic merge patch that puts the template back:
+and as `data` the strategic merge patch that puts the template back (keys sorted, as Go
+writes them, since clients compare it byte for byte with the patch they compute):
 
     data: {"spec": {"template": {<the pod template>, "$patch": "replace"}}}
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.types import Object
@@ -32,10 +34,21 @@ from kubelite.controllers.ownership import new_controller_ref
 REVISION_HASH_LABEL = "controller-revision-hash"
 
 
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
 def revision_data(owner: Object) -> Object:
+    """The patch, its keys sorted at every level: Kubernetes' clients compare a revision's
+    data byte for byte with the patch they compute (Go writes map keys sorted)."""
     template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+    template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
     template["$patch"] = "replace"
-    return {"spec": {"template": template}}
+    return {"spec": {"template": _sorted(template)}}
 
 
 def revision_number(rev: Object) -> int:
