@@ -114,6 +114,8 @@ async def _startup(
             qps=500,
             burst=1000,
             max_pods=pods + 10,
+            address="127.0.0.1",
+            port=0,
         )
         kubelet = Kubelet(client, runtime, options)
         ready = asyncio.Event()

@@ -42,6 +42,16 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=_port_range(args.service_node_port_range),
         compaction_interval=args.compaction_interval,
+        kubelet_client_certificate=Path(args.kubelet_client_certificate)
+        if args.kubelet_client_certificate
+        else None,
+        kubelet_client_key=Path(args.kubelet_client_key) if args.kubelet_client_key else None,
+        kubelet_certificate_authority=(
+            Path(args.kubelet_certificate_authority) if args.kubelet_certificate_authority else None
+        ),
+        kubelet_preferred_address_types=tuple(
+            t for t in args.kubelet_preferred_address_types.split(",") if t
+        ),
     )
 
     from kubelite.util.process import run_until_signalled
@@ -70,6 +80,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
+        extra_args={
+            name: values
+            for name, values in (
+                ("apiserver", args.apiserver_arg),
+                ("scheduler", args.scheduler_arg),
+                ("runtime", args.runtime_arg),
+                ("kubelet", args.kubelet_arg),
+            )
+            if values
+        },
     )
     return _run(run_up(options))
 
@@ -110,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
+    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+        up.add_argument(
+            f"--{component}-arg",
+            action="append",
+            default=[],
+            metavar="--FLAG=VALUE",
+            help=f"one more flag for `kubelite {component}` (repeatable)",
+        )
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="run the API server")
@@ -126,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=300.0,
         help="seconds between store compactions (0 disables)",
+    )
+    api.add_argument(
+        "--kubelet-client-certificate", default="", help="the API server's client certificate to kubelets"
+    )
+    api.add_argument("--kubelet-client-key", default="")
+    api.add_argument(
+        "--kubelet-certificate-authority", default="", help="verify kubelets' serving certificates"
+    )
+    api.add_argument(
+        "--kubelet-preferred-address-types",
+        default="Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP",
+        help="which of a Node's addresses reaches its kubelet, in order",
     )
     api.set_defaults(func=cmd_apiserver)
 

@@ -27,6 +27,9 @@ class Subresource:
     verbs: tuple[str, ...]
     group: str | None = None  # response group when it differs from the parent's
     version: str | None = None
+    # A connect subresource (log, exec, attach, portforward, proxy): no object is read or
+    # written; the request is carried on to a kubelet or a pod.
+    connect: bool = False
 
 
 STATUS_VERBS = ("get", "patch", "update")
@@ -157,6 +160,20 @@ def _status(kind: str) -> Subresource:
 
 
 _SCALE = Subresource("scale", "Scale", STATUS_VERBS, group="autoscaling", version="v1")
+PROXY_VERBS = ("create", "delete", "get", "patch", "update")
+
+
+def _proxy(kind: str) -> Subresource:
+    return Subresource("proxy", f"{kind}ProxyOptions", PROXY_VERBS, connect=True)
+
+
+_POD_CONNECT = (
+    Subresource("attach", "PodAttachOptions", ("create", "get"), connect=True),
+    Subresource("exec", "PodExecOptions", ("create", "get"), connect=True),
+    Subresource("log", "Pod", ("get",), connect=True),
+    Subresource("portforward", "PodPortForwardOptions", ("create", "get"), connect=True),
+    _proxy("Pod"),
+)
 
 _POD_FIELDS = (
     "spec.nodeName",
@@ -235,7 +252,7 @@ def builtin_resources() -> list[ResourceType]:
             "Node",
             False,
             short_names=("no",),
-            subresources=(_status("Node"),),
+            subresources=(_proxy("Node"), _status("Node")),
             field_selectors=("spec.unschedulable",),
         ),
         R(
@@ -270,6 +287,7 @@ def builtin_resources() -> list[ResourceType]:
             subresources=(
                 Subresource("binding", "Binding", ("create",)),
                 Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
+                *_POD_CONNECT,
                 _status("Pod"),
             ),
             field_selectors=_POD_FIELDS,
@@ -308,7 +326,7 @@ def builtin_resources() -> list[ResourceType]:
             True,
             short_names=("svc",),
             categories=("all",),
-            subresources=(_status("Service"),),
+            subresources=(_proxy("Service"), _status("Service")),
             field_selectors=("spec.clusterIP", "spec.type"),
         ),
     ]

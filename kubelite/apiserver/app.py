@@ -22,6 +22,7 @@ from kubelite.api.resources import ResourceCatalog
 from kubelite.apiserver import discovery, openapi, openapi_v2
 from kubelite.apiserver.authn import AUTHENTICATOR, PUBLIC_PATHS, Authenticator, impersonate
 from kubelite.apiserver.dispatch import handler_for
+from kubelite.apiserver.kubeletclient import KUBELET_CLIENT, KubeletClientOptions
 from kubelite.apiserver.metrics import metrics_handler
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.request import MAX_REQUEST_BODY_BYTES, method_not_allowed, parse_path
@@ -111,6 +112,7 @@ class APIApp:
         authn: Authenticator,
         server_address: str,
         health: Callable[[], Awaitable[dict[str, bool]]],
+        kubelets: KubeletClientOptions | None = None,
     ) -> None:
         self.registry = registry
         self.catalog = catalog
@@ -119,6 +121,7 @@ class APIApp:
         self.app = web.Application(
             middlewares=[error_middleware, auth_middleware(authn)], client_max_size=MAX_REQUEST_BODY_BYTES
         )
+        self.app[KUBELET_CLIENT] = kubelets or KubeletClientOptions()
         self.app[AUTHENTICATOR] = authn
         r = self.app.router
         r.add_get("/version", self.version)

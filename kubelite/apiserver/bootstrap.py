@@ -1,8 +1,8 @@
 """What the API server makes sure exists, and keeps true, while it runs.
 
 * The four system namespaces: default, kube-system, kube-public, kube-node-lease.
-* The `kubernetes` Service in `default` (the first ClusterIP of the range, port 443)
-  and its Endpoints/EndpointSlice pointing at this API server's advertised address.
+* The `kubernetes` Service in `default` (the first ClusterIP of the range, port 443); its
+  Endpoints and EndpointSlice are endpointreconciler.py's (every live API server).
 
 Namespace teardown (emptying a deleted namespace, then removing its `kubernetes`
 finalizer) is the namespace controller's work, in `kubelite controller-manager`, as in
@@ -11,9 +11,7 @@ Kubernetes.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.resources import ResourceType
@@ -70,59 +68,3 @@ async def ensure_kubernetes_service(
             await registry.create(svc_rt, "default", svc, _SYSTEM)
         except errors.AlreadyExists:
             pass
-    if ipaddress.ip_address(advertise_address).is_loopback:
-        # Kubernetes refuses loopback endpoints (pods could not reach them). An API server
-        # bound to loopback only is for this machine's own clients: no endpoints to publish.
-        log.warning("advertise address is loopback; the kubernetes Service gets no endpoints")
-        return
-    ep = {
-        "apiVersion": "v1",
-        "kind": "Endpoints",
-        "metadata": {
-            "name": "kubernetes",
-            "namespace": "default",
-            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
-        },
-        "subsets": [
-            {
-                "addresses": [{"ip": advertise_address}],
-                "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
-            }
-        ],
-    }
-    await _put(registry, _rt(registry, "", "endpoints"), "default", ep)
-    slice_ = {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": "kubernetes",
-            "namespace": "default",
-            "labels": {
-                "kubernetes.io/service-name": "kubernetes",
-                "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
-            },
-        },
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [advertise_address], "conditions": {"ready": True}}],
-        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
-    }
-    await _put(registry, _rt(registry, "discovery.k8s.io", "endpointslices"), "default", slice_)
-
-
-async def _put(registry: Registry, rt: ResourceType, namespace: str, obj: dict[str, Any]) -> None:
-    name = obj["metadata"]["name"]
-    if registry.peek(rt, namespace, name) is None:
-        try:
-            await registry.create(rt, namespace, obj, _SYSTEM)
-            return
-        except errors.AlreadyExists:
-            pass
-
-    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-        for k, v in obj.items():
-            if k != "metadata":
-                cur[k] = v
-        cur["metadata"].setdefault("labels", {}).update(obj["metadata"].get("labels", {}))
-        return cur
-
-    await registry.update(rt, namespace, name, mutate, _SYSTEM)

@@ -14,15 +14,17 @@ that are not stored.
 
 A new subresource (log, exec, proxy, token, ...) or a resource with its own semantics (the
 review APIs) is one entry here; a method the entry does not list answers 405, as Kubernetes
-does. The path has already been matched to a served resource (`request.parse_path`), and a
-subresource to one the resource declares (`ResourceType.has_subresource`).
+does. A connect subresource (log, exec, attach, portforward, proxy) has one handler for the
+methods Kubernetes' connecter takes. The path has already been matched to a served resource
+(`request.parse_path`), and a subresource to one the resource declares
+(`ResourceType.has_subresource`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubelite.apiserver import componentstatus, reviews, scale
+from kubelite.apiserver import componentstatus, podlog, podstreams, proxy, reviews, scale
 from kubelite.apiserver.binding import bind
 from kubelite.apiserver.eviction import evict
 from kubelite.apiserver.finalize import finalize_namespace
@@ -50,6 +52,12 @@ class Verbs:
     patch: Handler | None = None  # PATCH
     delete: Handler | None = None  # DELETE with a name
     delete_collection: Handler | None = None  # DELETE without a name
+    connect: Handler | None = None  # a connect subresource: this handler for `connect_methods`
+    connect_methods: frozenset[str] = frozenset()
+
+
+def connect(handler: Handler, *methods: str) -> Verbs:
+    return Verbs(connect=handler, connect_methods=frozenset(methods))
 
 
 STORED = Verbs(
@@ -69,6 +77,12 @@ SUBRESOURCES: dict[str, Verbs] = {
     "binding": Verbs(create=bind),
     "eviction": Verbs(create=evict),
     "finalize": Verbs(update=finalize_namespace),
+    # carried on to the pod's kubelet (podlog.py, podstreams.py) or to a pod, service or node
+    "log": connect(podlog.pod_log, "GET"),
+    "exec": connect(podstreams.pod_exec, "GET", "POST"),
+    "attach": connect(podstreams.pod_attach, "GET", "POST"),
+    "portforward": connect(podstreams.pod_portforward, "GET", "POST"),
+    "proxy": connect(proxy.proxy, "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
     # A CertificateSigningRequest's conditions (approve, deny), restricted by the strategy.
     "approval": Verbs(get=get_object, update=update_object, patch=patch_object),
 }
@@ -94,7 +108,10 @@ def handler_for(method: str, info: RequestInfo) -> Handler:
     by_method: dict[str, Handler | None]
     if info.subresource:
         sub = SUBRESOURCES.get(info.subresource, Verbs())
-        by_method = {"GET": sub.get, "POST": sub.create, "PUT": sub.update, "PATCH": sub.patch}
+        if sub.connect is not None:
+            by_method = {m: sub.connect for m in sub.connect_methods}
+        else:
+            by_method = {"GET": sub.get, "POST": sub.create, "PUT": sub.update, "PATCH": sub.patch}
     else:
         verbs = SPECIAL_RESOURCES.get((info.rt.group, info.rt.plural), STORED)
         if info.name:

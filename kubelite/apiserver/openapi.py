@@ -524,7 +524,8 @@ class _PathBuilder:
                 smp=self._has_schema(rt.group, rt.version, rt.kind),
             )
         for sub in rt.subresources:
-            self._add_subresource(rt, sub, f"{item}/{sub.name}", name_id, ns_params)
+            if not sub.connect:  # connect operations (log, exec, proxy) are not published yet
+                self._add_subresource(rt, sub, f"{item}/{sub.name}", name_id, ns_params)
 
     def _has_schema(self, group: str, version: str, kind: str) -> bool:
         # Strategic merge patch needs patch metadata: built-in kinds only (as upstream).

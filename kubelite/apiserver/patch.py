@@ -154,10 +154,14 @@ def _merge_field(
         else:
             out[k] = merged
     elif isinstance(v, list):
-        out[k] = _merge_list(out.get(k), v, meta, sub)
-        order = patch.get(f"$setElementOrder/{k}")
-        if isinstance(order, list):
-            out[k] = _apply_order(out[k], order, meta(sub)[1])
+        original = out.get(k)
+        merged = _merge_list(original, v, meta, sub)
+        strategy, key = meta(sub)
+        if "merge" in strategy.split(","):
+            order = patch.get(f"$setElementOrder/{k}")
+            order = order if isinstance(order, list) else v
+            merged = _element_order(merged, order, original if isinstance(original, list) else [], key)
+        out[k] = merged
     else:
         out[k] = copy.deepcopy(v)
 
@@ -198,9 +202,36 @@ def _merge_list(current: Any, patch: list[Any], meta: PatchMetaLookup, path: tup
     return [x for x in out if not (isinstance(x, dict) and x.get(key) in deleted)]
 
 
-def _apply_order(items: list[Any], order: list[Any], key: str) -> list[Any]:
-    if not key:
-        by_repr = {repr(v): i for i, v in enumerate(order)}
-        return sorted(items, key=lambda x: by_repr.get(repr(x), len(by_repr)))
-    rank: dict[Any, int] = {o.get(key): i for i, o in enumerate(order) if isinstance(o, dict)}
-    return sorted(items, key=lambda x: rank.get(x.get(key) if isinstance(x, dict) else None, len(rank)))
+def _element_order(merged: list[Any], order: list[Any], original: list[Any], key: str) -> list[Any]:
+    """The order Kubernetes gives a merged list: the items the patch names (or its
+    `$setElementOrder` names) in the patch's order, the live object's other items in their
+    live order, the two interleaved by their live positions where both have one; an item
+    that is new to the list goes before a live-only item it cannot be compared with."""
+
+    def ident(x: Any) -> Any:
+        if key:
+            return repr(x.get(key)) if isinstance(x, dict) else None
+        return repr(x)
+
+    order_pos: dict[Any, int] = {}
+    for i, x in enumerate(order):
+        if not (key and isinstance(x, dict) and "$patch" in x):
+            order_pos.setdefault(ident(x), i)
+    live_pos: dict[Any, int] = {}
+    for i, x in enumerate(original):
+        live_pos.setdefault(ident(x), i)
+    named = sorted((x for x in merged if ident(x) in order_pos), key=lambda x: order_pos[ident(x)])
+    live_only = sorted(
+        (x for x in merged if ident(x) not in order_pos), key=lambda x: live_pos.get(ident(x), -1)
+    )
+    out: list[Any] = []
+    i = j = 0
+    while i < len(live_only) and j < len(named):
+        li, ni = live_pos.get(ident(live_only[i]), -1), live_pos.get(ident(named[j]), -1)
+        if li >= 0 and ni >= 0 and li < ni:
+            out.append(live_only[i])
+            i += 1
+        else:
+            out.append(named[j])
+            j += 1
+    return out + live_only[i:] + named[j:]

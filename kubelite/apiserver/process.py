@@ -31,6 +31,8 @@ from kubelite.apiserver.allocator import ServiceAllocator
 from kubelite.apiserver.app import APIApp
 from kubelite.apiserver.authn import Authenticator, load_token_file
 from kubelite.apiserver.crd.controller import CRDController
+from kubelite.apiserver.endpointreconciler import EndpointReconciler
+from kubelite.apiserver.kubeletclient import DEFAULT_ADDRESS_TYPES, KubeletClientOptions
 from kubelite.apiserver.priority import PriorityAdmission, ensure_system_priority_classes
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.watchcache import WatchCache
@@ -53,6 +55,11 @@ class APIServerOptions:
     compaction_interval: float = 300.0  # seconds; 0 disables (Kubernetes: 5 min)
     watch_cache_window: int = 10_000
     extra_sans: tuple[str, ...] = field(default_factory=tuple)
+    # How the API server reaches kubelets (logs, exec, attach, port-forward, nodes/proxy).
+    kubelet_client_certificate: Path | None = None
+    kubelet_client_key: Path | None = None
+    kubelet_certificate_authority: Path | None = None
+    kubelet_preferred_address_types: tuple[str, ...] = DEFAULT_ADDRESS_TYPES
 
 
 def _defaults() -> Callable[[ResourceType, dict[str, Any]], None]:
@@ -92,7 +99,13 @@ class APIServer:
         tokens = load_token_file(options.token_auth_file) if options.token_auth_file else []
         self.authn = Authenticator(tokens)
         address = f"{options.advertise_address}:{options.port}"
-        self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health)
+        kubelets = KubeletClientOptions(
+            client_certificate=options.kubelet_client_certificate,
+            client_key=options.kubelet_client_key,
+            certificate_authority=options.kubelet_certificate_authority,
+            preferred_address_types=options.kubelet_preferred_address_types,
+        )
+        self.app = APIApp(self.registry, self.catalog, self.authn, address, self.health, kubelets)
         self.crds = CRDController(self.registry)
         self.port = options.port
 
@@ -154,8 +167,12 @@ class APIServer:
             log.info("API server listening", extra={"port": self.port})
             if ready is not None:
                 ready.set()
+            endpoints = EndpointReconciler(
+                self.store, self.registry, self.options.advertise_address, self.port
+            )
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.crds.run(), name="crds")
+                tg.create_task(endpoints.run(), name="kubernetes-endpoints")
                 if self.options.compaction_interval > 0:
                     tg.create_task(self._compact_loop(), name="compactor")
         finally:

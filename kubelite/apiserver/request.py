@@ -2,6 +2,7 @@
 
     /api/v1[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]
     /apis/{group}/{version}[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]
+    …/{resource}/{name}/proxy/{path…}      a proxy subresource keeps the rest as its path
 
 `/api/v1/namespaces/{name}` and its subresources name the Namespace itself.
 
@@ -49,6 +50,7 @@ class RequestInfo:
     namespace: str
     name: str
     subresource: str
+    subpath: str = ""  # after a proxy subresource: the path to carry on (without its leading /)
 
 
 def parse_path(catalog: ResourceCatalog, path: str) -> RequestInfo | None:
@@ -72,13 +74,14 @@ def parse_path(catalog: ResourceCatalog, path: str) -> RequestInfo | None:
         if candidate is not None and candidate.namespaced:
             namespace, rest = rest[1], rest[2:]
     rt = catalog.get(group, version, rest[0])
-    if rt is None or len(rest) > 3:
+    if rt is None or (len(rest) > 3 and rest[2] != "proxy"):
         return None
     name = rest[1] if len(rest) > 1 else ""
     sub = rest[2] if len(rest) > 2 else ""
     if sub and not rt.has_subresource(sub):
         return None
-    return RequestInfo(rt, namespace, name, sub)
+    subpath = "/".join(rest[3:]) + ("/" if len(rest) > 3 and path.endswith("/") else "")
+    return RequestInfo(rt, namespace, name, sub, subpath)
 
 
 _TRUE = {"1", "t", "T", "true", "TRUE", "True"}

@@ -24,11 +24,18 @@ from kubelite.controllers.cronjob import CronJobController
 from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
+from kubelite.controllers.endpoints import EndpointsController
+from kubelite.controllers.endpointslice import EndpointSliceController
+from kubelite.controllers.endpointslicemirroring import EndpointSliceMirroringController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.job import JobController
 from kubelite.controllers.namespace import NamespaceController
+from kubelite.controllers.nodeipam import NodeIPAMController
+from kubelite.controllers.nodelifecycle import NodeLifecycleController
+from kubelite.controllers.podgc import PodGCController
 from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 from kubelite.controllers.statefulset import StatefulSetController
+from kubelite.controllers.tainteviction import TaintEvictionController
 from kubelite.controllers.ttlafterfinished import TTLAfterFinishedController
 
 Constructor = Callable[[ControllerContext], RunnableController]
@@ -49,11 +56,13 @@ def _rc(ctx: ControllerContext) -> RunnableController:
 # In kube-controller-manager's order.
 KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("serviceaccount-token-controller", ("serviceaccount-token",)),
-    ControllerDescriptor("endpoints-controller", ("endpoint",)),
-    ControllerDescriptor("endpointslice-controller", ("endpointslice",)),
-    ControllerDescriptor("endpointslice-mirroring-controller", ("endpointslicemirroring",)),
+    ControllerDescriptor("endpoints-controller", ("endpoint",), EndpointsController),
+    ControllerDescriptor("endpointslice-controller", ("endpointslice",), EndpointSliceController),
+    ControllerDescriptor(
+        "endpointslice-mirroring-controller", ("endpointslicemirroring",), EndpointSliceMirroringController
+    ),
     ControllerDescriptor("replicationcontroller-controller", ("replicationcontroller",), _rc),
-    ControllerDescriptor("pod-garbage-collector-controller", ("podgc",)),
+    ControllerDescriptor("pod-garbage-collector-controller", ("podgc",), PodGCController),
     ControllerDescriptor("resourcequota-controller", ("resourcequota",)),
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",)),
@@ -72,9 +81,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("ttl-controller", ("ttl",)),
     ControllerDescriptor("bootstrap-signer-controller", ("bootstrapsigner",), disabled_by_default=True),
     ControllerDescriptor("token-cleaner-controller", ("tokencleaner",), disabled_by_default=True),
-    ControllerDescriptor("node-ipam-controller", ("nodeipam",)),
-    ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",)),
-    ControllerDescriptor("taint-eviction-controller"),
+    ControllerDescriptor("node-ipam-controller", ("nodeipam",), NodeIPAMController),
+    ControllerDescriptor("node-lifecycle-controller", ("nodelifecycle",), NodeLifecycleController),
+    ControllerDescriptor("taint-eviction-controller", (), TaintEvictionController),
     ControllerDescriptor("service-lb-controller", ("service",)),
     ControllerDescriptor("node-route-controller", ("route",)),
     ControllerDescriptor("persistentvolume-binder-controller", ("persistentvolume-binder",)),

@@ -13,6 +13,17 @@
     --concurrent-statefulset-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
+    --node-monitor-period 5s                  node-lifecycle-controller: how often node health
+    --node-monitor-grace-period 40s             is checked, how long a silent node stays Ready,
+    --node-startup-grace-period 1m              or a new node that never posted status
+    --node-eviction-rate 0.1                  nodes tainted NoExecute per second in a zone,
+    --secondary-node-eviction-rate 0.01         and in an unhealthy zone larger than
+    --large-cluster-size-threshold 50           this many nodes (smaller: none);
+    --unhealthy-zone-threshold 0.55             the share of not-Ready nodes that makes it so
+    --allocate-node-cidrs (default true)      node-ipam-controller: a pod CIDR per node,
+    --cluster-cidr 10.244.0.0/16                cut from this range
+    --node-cidr-mask-size 24                    in pieces of this size
+    --service-cluster-ip-range                  (never overlapping the Services' range)
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -22,11 +33,14 @@ defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kubelite.componentbase import ComponentDefaults, ComponentOptions, add_flags, options_from_args
 from kubelite.componentbase.options import parse_bool, parse_duration
 from kubelite.controllermanager import controllers
+from kubelite.controllers.context import ControllerSettings
 
 DEFAULTS = ComponentDefaults(
     name="kube-controller-manager",
@@ -48,6 +62,9 @@ CONCURRENCY_FLAGS = {
     "concurrent_ttl_after_finished_syncs": ("ttl-after-finished-controller", 5),
     "concurrent_daemonset_syncs": ("daemonset-controller", 2),
     "concurrent_statefulset_syncs": ("statefulset-controller", 5),
+    "concurrent_endpoint_syncs": ("endpoints-controller", 5),
+    "concurrent_service_endpoint_syncs": ("endpointslice-controller", 5),
+    "mirroring_concurrent_service_endpoint_syncs": ("endpointslice-mirroring-controller", 5),
 }
 
 
@@ -58,6 +75,7 @@ class ControllerManagerOptions:
     workers: dict[str, int] = field(default_factory=dict)
     namespace_sync_period: float = 300.0
     enable_garbage_collector: bool = True
+    settings: ControllerSettings = field(default_factory=ControllerSettings)
 
 
 def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +112,88 @@ def add_controller_manager_flags(parser: argparse.ArgumentParser) -> None:
         metavar="BOOL",
         help="run the garbage collector (ownerReferences); --enable-garbage-collector=false: not",
     )
+    add_settings_flags(g)
+
+
+# flag -> (ControllerSettings field, parser, help); the defaults are ControllerSettings'.
+SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "--node-monitor-period": (
+        "node_monitor_period",
+        parse_duration,
+        "how often the node lifecycle controller looks at every node's health",
+    ),
+    "--node-monitor-grace-period": (
+        "node_monitor_grace_period",
+        parse_duration,
+        "how long a running node may go without a Lease renewal or status before it is Unknown",
+    ),
+    "--node-startup-grace-period": (
+        "node_startup_grace_period",
+        parse_duration,
+        "how long a new node may go without posting status before it is Unknown",
+    ),
+    "--node-eviction-rate": (
+        "node_eviction_rate",
+        float,
+        "nodes per second whose pods are evicted when a zone is healthy",
+    ),
+    "--secondary-node-eviction-rate": (
+        "secondary_node_eviction_rate",
+        float,
+        "nodes per second whose pods are evicted when a zone is unhealthy "
+        "(0 for zones of at most --large-cluster-size-threshold nodes)",
+    ),
+    "--unhealthy-zone-threshold": (
+        "unhealthy_zone_threshold",
+        float,
+        "the share of a zone's nodes (at least 3) not Ready that makes the zone unhealthy",
+    ),
+    "--large-cluster-size-threshold": (
+        "large_cluster_size_threshold",
+        int,
+        "zones of more nodes than this keep evicting at the secondary rate when unhealthy",
+    ),
+    "--terminated-pod-gc-threshold": (
+        "terminated_pod_gc_threshold",
+        int,
+        "how many terminated pods may exist before the oldest are deleted (0: no limit)",
+    ),
+    "--max-endpoints-per-slice": (
+        "max_endpoints_per_slice",
+        int,
+        "the most endpoints an EndpointSlice made from a Service's pods holds",
+    ),
+    "--mirroring-max-endpoints-per-subset": (
+        "mirroring_max_endpoints_per_subset",
+        int,
+        "the most addresses of one Endpoints subset mirrored into EndpointSlices",
+    ),
+    "--cluster-cidr": ("cluster_cidr", str, "the pod CIDR(s) of the cluster, comma-separated for dual-stack"),
+    "--node-cidr-mask-size": ("node_cidr_mask_size", int, "the size of each node's IPv4 pod CIDR"),
+    "--node-cidr-mask-size-ipv6": ("node_cidr_mask_size_ipv6", int, "the size of each node's IPv6 pod CIDR"),
+    "--service-cluster-ip-range": (
+        "service_cluster_ip_range",
+        str,
+        "the Services' CIDR(s); no node gets a pod CIDR overlapping them",
+    ),
+}
+
+
+def add_settings_flags(g: argparse._ArgumentGroup) -> None:
+    defaults = ControllerSettings()
+    for flag, (attr, parse, text) in SETTINGS_FLAGS.items():
+        names = [flag, "--node-cidr-mask-size-ipv4"] if attr == "node_cidr_mask_size" else [flag]
+        g.add_argument(*names, dest=attr, type=parse, default=getattr(defaults, attr), help=text)
+    g.add_argument(
+        "--allocate-node-cidrs",
+        dest="allocate_node_cidrs",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=defaults.allocate_node_cidrs,
+        metavar="BOOL",
+        help="give every node a pod CIDR from --cluster-cidr (node-ipam-controller)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
@@ -104,4 +204,9 @@ def options_from(args: argparse.Namespace) -> ControllerManagerOptions:
         workers={name: getattr(args, flag) for flag, (name, _) in CONCURRENCY_FLAGS.items()},
         namespace_sync_period=args.namespace_sync_period,
         enable_garbage_collector=args.enable_garbage_collector,
+        settings=ControllerSettings(
+            namespace_sync_period=args.namespace_sync_period,
+            allocate_node_cidrs=args.allocate_node_cidrs,
+            **{attr: getattr(args, attr) for attr, _, _ in SETTINGS_FLAGS.values()},
+        ),
     )

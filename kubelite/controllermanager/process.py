@@ -29,7 +29,7 @@ from kubelite.componentbase.process import health_server
 from kubelite.controllermanager import controllers
 from kubelite.controllermanager.metrics import WorkqueueMetrics
 from kubelite.controllermanager.options import ControllerManagerOptions
-from kubelite.controllers.context import ControllerContext, ControllerSettings, RunnableController
+from kubelite.controllers.context import ControllerContext, RunnableController
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.controllermanager")
@@ -49,6 +49,7 @@ class ControllerManager:
         self.options = options
         self.client = client
         self.clock = clock or RealClock()
+        self.registry = registry
         self.metrics = WorkqueueMetrics(registry)
         self.informers = SharedInformerFactory(client, clock=self.clock)
         self.selected = [
@@ -70,10 +71,11 @@ class ControllerManager:
             self.informers,
             self.clock,
             workers=dict(self.options.workers),
-            settings=ControllerSettings(namespace_sync_period=self.options.namespace_sync_period),
+            settings=self.options.settings,
             queue_metrics=self.metrics.for_queue,
             client_qps=component.kube_api_qps,
             client_burst=component.kube_api_burst,
+            registry=self.registry,
         )
         built: list[tuple[str, RunnableController]] = []
         for d in self.selected:

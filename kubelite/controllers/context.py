@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry
+
 from kubelite.client.discovery import DiscoveryResult
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import SharedInformerFactory
@@ -42,6 +44,25 @@ class ControllerSettings:
     """The per-controller settings of kube-controller-manager's component config."""
 
     namespace_sync_period: float = 300.0  # --namespace-sync-period
+    # node-lifecycle-controller
+    node_monitor_period: float = 5.0  # --node-monitor-period
+    node_monitor_grace_period: float = 40.0  # --node-monitor-grace-period
+    node_startup_grace_period: float = 60.0  # --node-startup-grace-period
+    node_eviction_rate: float = 0.1  # --node-eviction-rate (nodes per second, per zone)
+    secondary_node_eviction_rate: float = 0.01  # --secondary-node-eviction-rate
+    unhealthy_zone_threshold: float = 0.55  # --unhealthy-zone-threshold
+    large_cluster_size_threshold: int = 50  # --large-cluster-size-threshold
+    # pod-garbage-collector-controller
+    terminated_pod_gc_threshold: int = 12500  # --terminated-pod-gc-threshold (0: off)
+    # endpointslice-controller, endpointslice-mirroring-controller
+    max_endpoints_per_slice: int = 100  # --max-endpoints-per-slice
+    mirroring_max_endpoints_per_subset: int = 1000  # --mirroring-max-endpoints-per-subset
+    # node-ipam-controller
+    allocate_node_cidrs: bool = True  # --allocate-node-cidrs (Kubernetes: false unless asked)
+    cluster_cidr: str = "10.244.0.0/16"  # --cluster-cidr (Kubernetes: none; kubeadm's usual one)
+    node_cidr_mask_size: int = 24  # --node-cidr-mask-size / --node-cidr-mask-size-ipv4
+    node_cidr_mask_size_ipv6: int = 64  # --node-cidr-mask-size-ipv6
+    service_cluster_ip_range: str = ""  # --service-cluster-ip-range: never handed to nodes
 
 
 @dataclass(slots=True)
@@ -55,6 +76,8 @@ class ControllerContext:
     # Every resource the server serves (the garbage collector watches them all).
     discover: Callable[[], Awaitable[DiscoveryResult]] | None = None
     recorders: list[EventRecorder] = field(default_factory=list)
+    # The process's /metrics registry, for controllers with metrics of their own (None: none).
+    registry: CollectorRegistry | None = None
     # Each controller's own client limit (--kube-api-qps / --kube-api-burst); 0: share `client`.
     client_qps: float = 0.0
     client_burst: int = 0

@@ -11,22 +11,135 @@ in both directions, and the error channel carries text if the connection failed.
 
 Either side closing the WebSocket ends the connection. This is the protocol of
 Kubernetes' `v4.channel.k8s.io` port-forward (also offered as `portforward.k8s.io`, or
-with no subprotocol at all); kubectl's SPDY port-forward is not spoken.
+with no subprotocol at all); kubectl's SPDY port-forward is in `portforward_spdy`.
+
+Both ends live here: `serve_websocket` relays each requested port to an `Upstream` a
+`Dial` opens (a TCP connection in the pod's network namespace in the runtime, a SPDY
+stream pair to the kubelet in the API server); `PortForwardStream` is the client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import urlencode
 
 import aiohttp
+from aiohttp import web
+
+from kubelite.cri.remotecommand import message_bytes
 
 PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
+CHUNK = 32 * 1024
 
 
 def port_prefix(port: int) -> bytes:
     return struct.pack("<H", port)
+
+
+class Upstream(Protocol):
+    """One forwarded connection to a pod port, as the side relaying it sees it."""
+
+    async def read(self) -> bytes:
+        """Bytes from the pod's port; b"" once it stopped sending."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def write_eof(self) -> None:
+        """The client stopped sending: half-close toward the pod."""
+        ...
+
+    async def error(self) -> str:
+        """After the end: what went wrong on the way to the port ("" when nothing did)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+Dial = Callable[[int], Awaitable[Upstream]]  # raises OSError (its text goes to the client)
+
+
+class TcpUpstream:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def read(self) -> bytes:
+        try:
+            return await self._reader.read(CHUNK)
+        except ConnectionError:
+            return b""
+
+    async def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def write_eof(self) -> None:
+        if self._writer.can_write_eof() and not self._writer.is_closing():
+            self._writer.write_eof()
+
+    async def error(self) -> str:
+        return ""
+
+    async def close(self) -> None:
+        self._writer.close()
+
+
+def forwarding_error(port: int, pod: str, uid: str, err: object) -> str:
+    """The kubelet's wording of a connection it could not make to a pod port."""
+    return f"error forwarding port {port} to pod {pod}, uid {uid}: {err}"
+
+
+async def serve_websocket(ws: web.WebSocketResponse, ports: list[int], dial: Dial, *, pod: str = "") -> None:
+    """Run one port-forward WebSocket (prepared already): one upstream per requested port."""
+    upstreams: dict[int, Upstream] = {}
+    pumps: list[asyncio.Task[None]] = []
+    for i, port in enumerate(ports):
+        data_ch, err_ch = 2 * i, 2 * i + 1
+        await ws.send_bytes(bytes([data_ch]) + port_prefix(port))
+        await ws.send_bytes(bytes([err_ch]) + port_prefix(port))
+        try:
+            upstream = await dial(port)
+        except OSError as err:
+            await ws.send_bytes(bytes([err_ch]) + forwarding_error(port, pod, "", err).encode())
+            continue
+        upstreams[data_ch] = upstream
+        pumps.append(asyncio.create_task(_to_client(ws, data_ch, upstream)))
+    if not upstreams:
+        await ws.close()
+        return
+    from_client = asyncio.create_task(_from_client(ws, upstreams))
+    try:
+        await asyncio.wait([from_client, *pumps], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        from_client.cancel()
+        for t in pumps:
+            t.cancel()
+        for u in upstreams.values():
+            await u.close()
+        await ws.close()
+
+
+async def _to_client(ws: web.WebSocketResponse, channel: int, upstream: Upstream) -> None:
+    while data := await upstream.read():
+        await ws.send_bytes(bytes([channel]) + data)
+    if message := await upstream.error():
+        with contextlib.suppress(ConnectionError):
+            await ws.send_bytes(bytes([channel + 1]) + message.encode())
+
+
+async def _from_client(ws: web.WebSocketResponse, upstreams: dict[int, Upstream]) -> None:
+    async for msg in ws:
+        data = message_bytes(msg)
+        if not data:
+            continue
+        upstream = upstreams.get(data[0])
+        if upstream is not None and len(data) > 1:
+            await upstream.write(data[1:])
 
 
 class PortForwardError(Exception):

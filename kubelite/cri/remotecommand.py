@@ -15,18 +15,23 @@ The session ends with one status message, then a normal close: `{"status": "Succ
 or a `Failure` whose reason `NonZeroExitCode` carries the exit code as a cause `ExitCode`.
 `v4.channel.k8s.io` is the same without the close channel (stdin cannot be half-closed).
 
-`RemoteCommand` is the client end, used by kubelite's kubelet (to relay `kubectl exec`)
-and by tests: write stdin, close it, resize, read output, wait for the exit code.
+Both ends live here: a `Session` is whatever runs the command (a `runc exec` in the runtime,
+a SPDY session to the kubelet in the API server); `serve_websocket` runs one session for a
+client over an accepted WebSocket. `RemoteCommand` is the client end, used by tests and
+benchmarks: write stdin, close it, resize, read output, wait for the exit code. The same
+sessions over SPDY are in `remotecommand_spdy`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
+from aiohttp import web
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 V5, V4 = "v5.channel.k8s.io", "v4.channel.k8s.io"
@@ -34,6 +39,10 @@ PROTOCOLS = (V5, V4)
 
 NON_ZERO_EXIT = "NonZeroExitCode"
 EXIT_CODE_CAUSE = "ExitCode"
+
+Status = dict[str, Any]  # a metav1.Status as JSON
+
+log = logging.getLogger("kubelite.cri.remotecommand")
 
 
 def success_status() -> dict[str, Any]:
@@ -55,7 +64,14 @@ def exit_status(code: int) -> dict[str, Any]:
 
 def error_status(message: str) -> dict[str, Any]:
     """The status for a session that failed for another reason (no such container...)."""
-    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError", "code": 500}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: {message}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
+    }
 
 
 def exit_code_of(status: dict[str, Any]) -> int | None:
@@ -73,8 +89,90 @@ def frame(channel: int, data: bytes = b"") -> bytes:
     return bytes([channel]) + data
 
 
+def message_bytes(msg: aiohttp.WSMessage) -> bytes | None:
+    """A data message's bytes: binary, or text (the Python client sends a str as text, its
+    first character the channel, and Kubernetes takes both); None for anything else."""
+    if msg.type == aiohttp.WSMsgType.BINARY:
+        return bytes(msg.data)
+    if msg.type == aiohttp.WSMsgType.TEXT:
+        return str(msg.data).encode()
+    return None
+
+
 def resize_message(width: int, height: int) -> bytes:
     return frame(RESIZE, json.dumps({"Width": width, "Height": height}).encode())
+
+
+class Session(Protocol):
+    """One running exec or attach, whichever protocol its client speaks."""
+
+    async def write_stdin(self, data: bytes) -> None:
+        """Pass bytes to the command's stdin; dropped if it has none or it was closed."""
+        ...
+
+    async def close_stdin(self) -> None:
+        """EOF on the command's stdin. Idempotent."""
+        ...
+
+    async def resize(self, width: int, height: int) -> None:
+        """Set the terminal size; ignored without a terminal."""
+        ...
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next output as (STDOUT or STDERR, data); None once all output ended."""
+        ...
+
+    async def status(self) -> Status:
+        """After the output ended: how the session ended (`exit_status`, `error_status`)."""
+        ...
+
+    async def close(self) -> None:
+        """End the session early (client gone): kill or detach. Idempotent."""
+        ...
+
+
+async def _from_client(ws: web.WebSocketResponse, session: Session) -> None:
+    async for msg in ws:
+        data = message_bytes(msg)
+        if not data:
+            continue
+        channel, payload = data[0], data[1:]
+        if channel == STDIN:
+            await session.write_stdin(payload)
+        elif channel == RESIZE:
+            try:
+                size = json.loads(payload)
+                await session.resize(int(size["Width"]), int(size["Height"]))
+            except (ValueError, KeyError, TypeError):
+                log.info("ignoring a malformed resize message")
+        elif channel == CLOSE and payload[:1] == bytes([STDIN]):
+            await session.close_stdin()
+
+
+async def serve_websocket(ws: web.WebSocketResponse, session: Session) -> None:
+    """Run `session` for the client of `ws` (already prepared): client messages go to the
+    session; its output to the client; its status on the status channel once the output
+    ends, then a normal close. A client that leaves first closes the session."""
+    reader = asyncio.create_task(_from_client(ws, session))
+    try:
+        while not reader.done():
+            out = asyncio.create_task(session.read())
+            await asyncio.wait({out, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not out.done():  # the client left before the output ended
+                out.cancel()
+                await session.close()
+                return
+            item = out.result()
+            if item is None:
+                status = await session.status()
+                await ws.send_bytes(frame(ERROR, json.dumps(status).encode()))
+                return
+            await ws.send_bytes(frame(*item))
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        await session.close()
+    finally:
+        reader.cancel()
+        await ws.close()
 
 
 @dataclass(slots=True)

@@ -50,6 +50,13 @@ def options_from_args(args: argparse.Namespace) -> Any:
         pleg_relist_period=args.pleg_relist_period,
         cgroups_per_qos=args.cgroups_per_qos,
         cgroup_root=args.cgroup_root,
+        address=args.address,
+        port=args.port,
+        tls_cert_file=Path(args.tls_cert_file) if args.tls_cert_file else None,
+        tls_private_key_file=Path(args.tls_private_key_file) if args.tls_private_key_file else None,
+        client_ca_file=Path(args.client_ca_file) if args.client_ca_file else None,
+        authorization_mode=args.authorization_mode,
+        authentication_token_webhook=args.authentication_token_webhook,
     )
 
 
@@ -91,6 +98,23 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
         help="put each pod in <cgroup root>/kubepods/<qos class>/pod<uid>",
     )
     p.add_argument("--cgroup-root", default="/", help="where the kubepods cgroup is made")
+    p.add_argument("--address", default="0.0.0.0", help="the address the HTTPS server listens on")
+    p.add_argument("--port", type=int, default=10250, help="the HTTPS server's port (0: a free one)")
+    p.add_argument("--tls-cert-file", default="", help="serving certificate (default: self-signed)")
+    p.add_argument("--tls-private-key-file", default="")
+    p.add_argument("--client-ca-file", default="", help="CA that signs the client certificates accepted")
+    p.add_argument(
+        "--authorization-mode",
+        default="Webhook",
+        choices=("Webhook", "AlwaysAllow"),
+        help="Webhook: every request is a SubjectAccessReview to the API server",
+    )
+    p.add_argument(
+        "--authentication-token-webhook",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="authenticate bearer tokens with a TokenReview to the API server",
+    )
     p.add_argument("--simulated", type=int, default=0, metavar="N", help="run N simulated nodes instead")
     p.add_argument("--simulated-name-prefix", default="sim-node-")
     p.add_argument("--simulated-start-latency", type=float, default=0.0, help="seconds before a pod runs")

@@ -37,7 +37,7 @@ import ipaddress
 import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import AlreadyExists, CRIError, FailedPrecondition, NotFound, Unavailable
@@ -123,6 +123,11 @@ class FakeRuntime:
         self.pull_hooks: dict[str, Hook] = {}  # image → awaited before the pull is done
         self.sandbox_hooks: dict[str, Hook] = {}  # pod name → awaited before its sandbox runs
         self.exec_hook: ExecHook | None = None  # default: exit 0, no output
+        # Where Exec/Attach/PortForward URLs point: a streaming server the test runs (one with
+        # get_exec/get_attach/get_port_forward, as kubelite.runtime.streaming's); None: nowhere.
+        self.streaming: Any = None
+        self.cpu_ns: dict[str, int] = {}  # container id → cumulative CPU time its stats report
+        self.memory_bytes: dict[str, int] = {}  # container id → working set its stats report
         self.calls: list[Call] = []
         self.starting = 0
         self.most_starting = 0
@@ -439,7 +444,7 @@ class FakeRuntime:
             image_id=c.image_ref,
             labels=c.config.labels,
             annotations=c.config.annotations,
-            log_path=c.config.log_path,
+            log_path=self._log_path(c),
         )
         if c.started is not None:
             st.started_at = self._ns(c.started)
@@ -461,6 +466,58 @@ class FakeRuntime:
         if self.exec_hook is None:
             return pb.ExecSyncResponse(exit_code=0)
         return await self.exec_hook(container_id, list(cmd))
+
+    def _log_path(self, c: _Container) -> str:
+        """Relative to the sandbox's log directory in the request; absolute in the status."""
+        directory = self._sandbox(c.sandbox_id).config.log_directory if c.sandbox_id in self.sandboxes else ""
+        if not (directory and c.config.log_path):
+            return c.config.log_path
+        return f"{directory.rstrip('/')}/{c.config.log_path}"
+
+    def _running(self, container_id: str) -> _Container:
+        c = self._container(container_id)
+        if self._state(c) != pb.CONTAINER_RUNNING:
+            raise FailedPrecondition(f"container {container_id} is not running")
+        return c
+
+    async def exec(self, request: pb.ExecRequest) -> pb.ExecResponse:
+        await self._enter("exec", self._subject(self._running(request.container_id)))
+        return pb.ExecResponse(
+            url=self.streaming.get_exec(request) if self.streaming else "http://127.0.0.1:1/"
+        )
+
+    async def attach(self, request: pb.AttachRequest) -> pb.AttachResponse:
+        await self._enter("attach", self._subject(self._running(request.container_id)))
+        return pb.AttachResponse(
+            url=self.streaming.get_attach(request) if self.streaming else "http://127.0.0.1:1/"
+        )
+
+    async def port_forward(self, request: pb.PortForwardRequest) -> pb.PortForwardResponse:
+        if not self._sandbox(request.pod_sandbox_id).ready:
+            raise FailedPrecondition(f"pod sandbox {request.pod_sandbox_id} is not ready")
+        await self._enter("port_forward", request.pod_sandbox_id)
+        url = self.streaming.get_port_forward(request) if self.streaming else "http://127.0.0.1:1/"
+        return pb.PortForwardResponse(url=url)
+
+    async def list_container_stats(
+        self, filter: pb.ContainerStatsFilter | None = None
+    ) -> list[pb.ContainerStats]:
+        await self._enter("list_container_stats", "")
+        out = []
+        now = self._ns(self.clock.now())
+        for c in self.containers.values():
+            if self._state(c) != pb.CONTAINER_RUNNING:
+                continue
+            stats = pb.ContainerStats(
+                attributes=pb.ContainerAttributes(id=c.id, metadata=c.config.metadata, labels=c.config.labels)
+            )
+            stats.cpu.timestamp = stats.memory.timestamp = now
+            stats.cpu.usage_core_nano_seconds.value = self.cpu_ns.get(c.id, 0)
+            stats.memory.working_set_bytes.value = stats.memory.usage_bytes.value = self.memory_bytes.get(
+                c.id, 0
+            )
+            out.append(stats)
+        return out
 
     # ---- ImageManagerService ----------------------------------------------------------------
 

@@ -8,6 +8,8 @@
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
       ├─ PLEG relist                   container changes → wake that pod's worker
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
+      ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
+      │                                port goes into the Node's daemonEndpoints
       └─ ready is set once the Node is registered and the pod cache has synced
 
 The kubelet reaches the runtime only through the CRI Protocols (`kubelite.cri`), here the
@@ -21,6 +23,7 @@ import logging
 from typing import Any
 
 from kubelite.api.pods import is_mirror
+from kubelite.api.types import Object
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
@@ -33,13 +36,17 @@ from kubelite.kubelet.options import KubeletOptions
 from kubelite.kubelet.pleg import PLEG
 from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_pod_status
 from kubelite.kubelet.prober.manager import ProbeManager
+from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
 from kubelite.util.clock import Clock, RealClock
 
+POD_CIDR_QUICK_WINDOW = 30.0  # seconds after start in which a missing podCIDR is looked for every second
 log = logging.getLogger("kubelite.kubelet")
 
 
 class Kubelet:
+    """Also the `KubeletHost` its HTTPS server reads (node_name, runtime, pods, pod_by_name)."""
+
     def __init__(
         self,
         client: Any,
@@ -58,10 +65,50 @@ class Kubelet:
         self.health = NodeHealth(runtime, options)
         self.agent: NodeAgent | None = None
         self.lease: NodeLease | None = None
+        self._pod_cidr = ""  # the node's spec.podCIDR the runtime was given ("": the default)
         self.pods_informer = SharedInformer(
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
+        self.server: KubeletServer | None = None
+
+    # ---- KubeletHost: what the HTTPS server reads
+    def pods(self) -> list[Object]:
+        """The pods the workers run, each with the status last computed for it."""
+        if self.pod_workers is None:
+            return []
+        out = []
+        for w in list(self.pod_workers.workers.values()):
+            status = w.last_status if w.last_status is not None else w.pod.get("status")
+            out.append({**w.pod, "status": status or {}})
+        return out
+
+    def pod_by_name(self, namespace: str, name: str) -> Object | None:
+        for pod in self.pods():
+            md = pod["metadata"]
+            if md.get("name") == name and md.get("namespace", "default") == namespace:
+                return pod
+        return None
+
+    async def _start_server(self) -> None:
+        o = self.options
+        if o.port < 0:
+            return
+        self.server = KubeletServer(
+            self,
+            ServerOptions(
+                address=o.address,
+                port=o.port,
+                tls_cert_file=o.tls_cert_file,
+                tls_private_key_file=o.tls_private_key_file,
+                client_ca_file=o.client_ca_file,
+                authorization_mode=o.authorization_mode,
+                authentication_token_webhook=o.authentication_token_webhook,
+            ),
+            client=self.client,
+            clock=self.clock,
+        )
+        await self.server.start()
 
     async def _runtime_version(self) -> str:
         while True:
@@ -80,6 +127,19 @@ class Kubelet:
                 await agent.post_status()
             except Exception as err:
                 log.warning("unable to update node status: %s", err, extra={"node": self.node_name})
+
+    async def _follow_pod_cidr(self, agent: NodeAgent) -> None:
+        """Until the node has a podCIDR (node IPAM sets it once, right after registration;
+        it never changes), read the node every second for the first 30 s, then every status
+        period; the runtime gets it at once, so pods started from then on get IPs from it."""
+        started = self.clock.now()
+        while not agent.pod_cidr:
+            quick = self.clock.now() - started < POD_CIDR_QUICK_WINDOW
+            await self.clock.sleep(1.0 if quick else self.options.node_status_update_frequency)
+            await agent.refresh()
+        if agent.pod_cidr != self._pod_cidr:
+            log.info("the node has a pod CIDR now", extra={"node": self.node_name, "podCIDR": agent.pod_cidr})
+            await self._configure_pod_cidr(agent)
 
     def _build_pod_path(self, runtime_name: str) -> None:
         o = self.options
@@ -130,6 +190,7 @@ class Kubelet:
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
         cidr = agent.pod_cidr or self.options.default_pod_cidr
+        self._pod_cidr = agent.pod_cidr
         try:
             await self.runtime.update_runtime_config(
                 pb.RuntimeConfig(network_config=pb.NetworkConfig(pod_cidr=cidr))
@@ -138,10 +199,20 @@ class Kubelet:
             log.warning("could not pass the pod CIDR to the runtime: %s", err, extra={"cidr": cidr})
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
-        o = self.options
         version = await self._runtime_version()
         await self.health.refresh()
+        await self._start_server()
+        try:
+            await self._run(version, ready)
+        finally:
+            if self.server is not None:
+                await asyncio.shield(self.server.stop())
+
+    async def _run(self, version: str, ready: asyncio.Event | None) -> None:
+        o = self.options
         facts = node_facts(o, self.host, version)
+        if self.server is not None:
+            facts.kubelet_port = self.server.port
         self.agent = agent = NodeAgent(
             self.client,
             facts,
@@ -178,6 +249,7 @@ class Kubelet:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.lease.run())
                 tg.create_task(self._status_loop(agent))
+                tg.create_task(self._follow_pod_cidr(agent))
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
                 tg.create_task(self.pleg.run())

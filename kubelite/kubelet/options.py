@@ -61,3 +61,11 @@ class KubeletOptions:
     simulated_stages_file: Path | None = None
     qps: float = 50.0
     burst: int = 100
+    # The HTTPS server (kubelet/server/): logs, exec, attach, port-forward, stats, metrics.
+    address: str = "0.0.0.0"
+    port: int = 10250  # 0: a free port; -1: no server
+    tls_cert_file: Path | None = None  # without one, a self-signed certificate is made in memory
+    tls_private_key_file: Path | None = None
+    client_ca_file: Path | None = None  # client certificates are verified against it
+    authorization_mode: str = "Webhook"  # or AlwaysAllow; see kubelet/server/auth.py
+    authentication_token_webhook: bool = True  # bearer tokens checked with a TokenReview

@@ -17,7 +17,7 @@ from kubelite.api.mergepatch import merge_patch
 from kubelite.api.types import Object
 from kubelite.kubelet.fakeruntime import Behaviour, Call, FakeRuntime
 
-__all__ = ["Behaviour", "Call", "FakeAPI", "FakeResource", "FakeRuntime"]
+__all__ = ["Behaviour", "Call", "FakeAPI", "FakeResource", "FakeReviews", "FakeRuntime"]
 
 
 class FakeAPI:
@@ -92,3 +92,34 @@ class FakeResource:
         if obj is None:
             raise NotFound(f'{self.plural} "{name}" not found')
         return obj
+
+
+class FakeReviews:
+    """An API server's review APIs for the kubelet's webhooks: TokenReviews answered from
+    `tokens` (token → user, groups), SubjectAccessReviews by `allow(review spec)`; every
+    review asked is kept in `asked`; `unreachable` makes them fail."""
+
+    def __init__(self, allow: Any, tokens: dict[str, tuple[str, list[str]]] | None = None) -> None:
+        self.allow = allow
+        self.tokens = tokens or {}
+        self.asked: list[Object] = []
+        self.unreachable = False
+
+    def resource(self, plural: str, *, group: str = "", version: str | None = None) -> Any:
+        return _Reviews(self, plural)
+
+
+class _Reviews:
+    def __init__(self, api: FakeReviews, plural: str) -> None:
+        self.api, self.plural = api, plural
+
+    async def create(self, body: Object, **_: Any) -> Object:
+        if self.api.unreachable:
+            raise ServiceUnavailable("the API server is unreachable")
+        self.api.asked.append(copy.deepcopy(body))
+        spec = body["spec"]
+        if self.plural == "tokenreviews":
+            found = self.api.tokens.get(spec["token"])
+            user = {"username": found[0], "groups": found[1]} if found else {}
+            return {**body, "status": {"authenticated": bool(found), "user": user}}
+        return {**body, "status": {"allowed": bool(self.api.allow(spec))}}

@@ -9,8 +9,13 @@ lives under the data directory:
                             bridge network on the pod CIDR the kubelet passes
     DIR/pki/kubelet.*       the kubelet's client certificate from the cluster CA
                             (system:node:NAME in system:nodes), as a node would get it
+    DIR/pki/kubelet-serving.*  the serving certificate of its HTTPS server (port 10250, or a
+                            free one when taken), naming the node and its address
     DIR/kubelet.kubeconfig  the kubelet's kubeconfig with that certificate
     DIR/pods/, DIR/manifests/   pod logs and static pod manifests
+
+With `up` on a loopback address (its default) the node is local too: its kubelet listens on
+127.0.0.1 and the Node's InternalIP is 127.0.0.1, which is where the API server reaches it.
 
 A real node needs root, runc and the CNI plugins; `missing()` says which of them this
 machine lacks, so `up` can tell the user what to install instead of failing later.
@@ -26,11 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key, write_cert, write_key
+from kubelite.util.pki import ClusterPKI, covers, issue, load_cert, load_key, write_cert, write_key
 
 CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
 INSTALL = "apt-get install -y runc containernetworking-plugins"
+KUBELET_PORT = 10250
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,6 +101,33 @@ def kubelet_kubeconfig(d: Path, pki: ClusterPKI, server: str, name: str) -> Path
         client_key=key,
         user=f"system:node:{name}",
     )
+
+
+def kubelet_serving_cert(d: Path, pki: ClusterPKI, name: str, hosts: tuple[str, ...]) -> tuple[Path, Path]:
+    """The kubelet's serving certificate from the cluster CA (made again when its names change)."""
+    cert, key = d / "pki" / "kubelet-serving.crt", d / "pki" / "kubelet-serving.key"
+    names = (name, "localhost", "127.0.0.1", *hosts)
+    if not cert.exists() or not key.exists() or not covers(load_cert(cert), names):
+        c, k = issue(
+            load_cert(pki.ca.cert),
+            load_key(pki.ca.key),
+            common_name=f"system:node:{name}",
+            organizations=("system:nodes",),
+            hosts=names,
+            server=True,
+        )
+        write_key(key, k)
+        write_cert(cert, c)
+    return cert, key
+
+
+def kubelet_server_args(d: Path, pki: ClusterPKI, name: str, address: str, port: int) -> list[str]:
+    """The kubelet's HTTPS server flags: where it listens, its certificate, whom it trusts."""
+    node_ip = "127.0.0.1" if address.startswith("127.") else ""
+    cert, key = kubelet_serving_cert(d, pki, name, (address, node_ip) if node_ip else ())
+    args = ["--address", address, "--port", str(port), "--tls-cert-file", str(cert)]
+    args += ["--tls-private-key-file", str(key), "--client-ca-file", str(pki.ca.cert)]
+    return args + (["--node-ip", node_ip] if node_ip else [])
 
 
 def runtime_argv(d: Path, registry_mirrors: tuple[str, ...], extra: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 `LocalCluster` runs `kubelite apiserver` as a child process exactly as `kubelite up`
 would (same certificates, token file and kubeconfig), on a free loopback port, and can
 stop it gracefully, kill it with SIGKILL and start it again on the same state.
+`UpCluster` runs `kubelite up` itself, with its local node on a runtime the test owns.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import http.client
 import os
 import ssl
 import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,3 +125,90 @@ class LocalCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class UpCluster:
+    """`kubelite up` as a child process, its local node's kubelet on the CRI runtime at
+    `runtime_endpoint` (a test's own kubelite runtime or containerd, see
+    kubelite.runtime.testing), for tests through the real kubectl. `start` returns once the
+    node is Ready; `stop` stops `up` (the runtime is the caller's to clean up)."""
+
+    data_dir: Path
+    runtime_endpoint: str
+    pod_cidr: str
+    cgroup_root: str
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.port = self.port or free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-up.log"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.data_dir)}
+
+    def start(self, timeout: float = 90.0) -> UpCluster:
+        argv = [
+            sys.executable,
+            "-m",
+            "kubelite",
+            "up",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+        ]
+        argv += ["--container-runtime-endpoint", self.runtime_endpoint]
+        argv += [
+            f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
+            f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
+        ]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+        def node_ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"kubelite up exited; log:\n{self.log()}")
+            r = self.kubectl(
+                "get",
+                "nodes",
+                "-o",
+                "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}",
+                check=False,
+            )
+            return r.returncode == 0 and r.stdout.strip() == "True"
+
+        try:
+            wait_for(node_ready, "the local node to be Ready", timeout=timeout, interval=0.3)
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.log()}") from None
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+    def kubectl(
+        self,
+        *args: str,
+        binary: str = "kubectl",
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 60.0,
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [binary, *args], env=self.env(), input=input, capture_output=True, text=True, timeout=timeout
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{binary} {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def stop(self, timeout: float = 30.0) -> None:
+        stop_process(self.process, timeout)

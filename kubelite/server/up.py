@@ -121,6 +121,14 @@ def prepare(options: UpOptions) -> list[Component]:
         options.advertise_address,
         "--token-auth-file",
         str(tokens),
+        "--kubelet-client-certificate",
+        str(pki.kubelet_client.cert),
+        "--kubelet-client-key",
+        str(pki.kubelet_client.key),
+        "--kubelet-certificate-authority",
+        str(pki.ca.cert),
+        "--kubelet-preferred-address-types",  # kubeadm's order: a node's address before its name
+        "InternalIP,ExternalIP,Hostname",
         *options.extra_args.get("apiserver", []),
     ]
     server = f"https://{host}:{options.port}"
@@ -148,13 +156,24 @@ def prepare(options: UpOptions) -> list[Component]:
         else:
             name = localnode.node_name()
             kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
+            port = controlplane.port_or_free(localnode.KUBELET_PORT, options.bind_address)
+            if port != localnode.KUBELET_PORT:
+                print(
+                    f"kubelite up: port {localnode.KUBELET_PORT} is taken; the kubelet serves on {port}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            serving = localnode.kubelet_server_args(d, pki, name, options.bind_address, port)
             if not endpoint:
                 endpoint = f"unix://{d / 'runtime.sock'}"
                 argv = localnode.runtime_argv(d, options.registry_mirrors, extra.get("runtime", []))
                 components.append(Component("runtime", argv, _socket_ready(d / "runtime.sock")))
             components.append(
                 Component(
-                    "kubelet", localnode.kubelet_argv(d, kubeconfig, name, endpoint, extra.get("kubelet", []))
+                    "kubelet",
+                    localnode.kubelet_argv(
+                        d, kubeconfig, name, endpoint, [*serving, *extra.get("kubelet", [])]
+                    ),
                 )
             )
     if options.simulated_nodes:

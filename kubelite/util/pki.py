@@ -7,6 +7,9 @@
                                  given hosts and IPs plus localhost/127.0.0.1 and the
                                  `kubernetes` Service names and ClusterIP
     admin.crt / admin.key        client certificate CN=kubernetes-admin, O=system:masters
+    apiserver-kubelet-client.crt / .key
+                                 the API server's client certificate to kubelets,
+                                 CN=kube-apiserver-kubelet-client, O=system:masters
     service-account.key          key pair that will sign service-account tokens
 
 Kubernetes maps a client certificate to a user by subject: CN is the user name, each O a
@@ -43,6 +46,7 @@ class ClusterPKI:
     apiserver: CertPair
     admin: CertPair
     service_account_key: Path
+    kubelet_client: CertPair
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
@@ -200,6 +204,9 @@ def ensure_cluster_pki(
         apiserver=CertPair(directory / "apiserver.crt", directory / "apiserver.key"),
         admin=CertPair(directory / "admin.crt", directory / "admin.key"),
         service_account_key=directory / "service-account.key",
+        kubelet_client=CertPair(
+            directory / "apiserver-kubelet-client.crt", directory / "apiserver-kubelet-client.key"
+        ),
     )
     if pki.ca.cert.exists() and pki.ca.key.exists():
         ca_cert, ca_key = load_cert(pki.ca.cert), load_key(pki.ca.key)
@@ -208,7 +215,7 @@ def ensure_cluster_pki(
         write_key(pki.ca.key, ca_key)
         write_cert(pki.ca.cert, ca_cert)
     wanted = apiserver_hosts(hosts, service_ip)
-    if not pki.apiserver.cert.exists() or not _covers(load_cert(pki.apiserver.cert), wanted):
+    if not pki.apiserver.cert.exists() or not covers(load_cert(pki.apiserver.cert), wanted):
         cert, key = issue(ca_cert, ca_key, common_name="kube-apiserver", hosts=wanted, server=True)
         write_key(pki.apiserver.key, key)
         write_cert(pki.apiserver.cert, cert)
@@ -218,12 +225,23 @@ def ensure_cluster_pki(
         )
         write_key(pki.admin.key, key)
         write_cert(pki.admin.cert, cert)
+    if not pki.kubelet_client.cert.exists():
+        cert, key = issue(
+            ca_cert,
+            ca_key,
+            common_name="kube-apiserver-kubelet-client",
+            organizations=("system:masters",),
+            client=True,
+        )
+        write_key(pki.kubelet_client.key, key)
+        write_cert(pki.kubelet_client.cert, cert)
     if not pki.service_account_key.exists():
         write_key(pki.service_account_key, _new_key())
     return pki
 
 
-def _covers(cert: x509.Certificate, hosts: tuple[str, ...]) -> bool:
+def covers(cert: x509.Certificate, hosts: tuple[str, ...]) -> bool:
+    """Whether the certificate's SANs name every one of `hosts`."""
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

@@ -227,7 +227,8 @@ def test_kubectl_patch_types_and_strategic_directives(cluster, ns, tmp_path):
     }
     cluster.kubectl("patch", "deploy/p", "-n", ns, "-p", json.dumps(patch))
     env = get(cluster, ns, "deploy/p")["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert [e["name"] for e in env] == ["A", "C", "D"]
+    # B deleted; D, new to the list, goes first as Kubernetes' strategic merge places it.
+    assert [e["name"] for e in env] == ["D", "A", "C"]
     cluster.kubectl("patch", "deploy/p", "-n", ns, "--type=merge", "-p", '{"spec":{"replicas":4}}')
     cluster.kubectl(
         "patch",

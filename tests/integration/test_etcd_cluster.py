@@ -10,7 +10,7 @@ import pytest
 
 from kubelite.server.testing import LocalCluster
 from kubelite.storage.testing import EtcdServer
-from kubelite.util.testing import Lines
+from kubelite.util.testing import Lines, wait_for
 
 pytestmark = pytest.mark.etcd
 
@@ -70,3 +70,37 @@ def test_service_ips_are_unique_across_api_servers(two_apiservers):
     out = json.loads(a.kubectl("get", "svc", "-o", "json").stdout)
     ips = [s["spec"]["clusterIP"] for s in out["items"] if s["metadata"]["name"].startswith("s")]
     assert len(ips) == 10 and len(set(ips)) == 10
+
+
+def _kubernetes_ips(cluster: LocalCluster) -> list[str]:
+    ep = json.loads(cluster.kubectl("get", "endpoints", "kubernetes", "-o", "json").stdout)
+    return sorted(a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or [])
+
+
+def _slice_ips(cluster: LocalCluster) -> list[str]:
+    s = json.loads(cluster.kubectl("get", "endpointslice", "kubernetes", "-o", "json").stdout)
+    return sorted(ep["addresses"][0] for ep in s.get("endpoints") or [])
+
+
+def test_the_kubernetes_service_has_an_endpoint_per_live_api_server(tmp_path: Path):
+    etcd = EtcdServer(tmp_path / "etcd")
+    endpoint = etcd.start()
+    # Addresses from TEST-NET-1: advertised only, nothing connects to them here.
+    a = LocalCluster(
+        tmp_path / "a", store=f"etcd://{endpoint}", extra_args=["--advertise-address", "192.0.2.10"]
+    )
+    b = LocalCluster(
+        tmp_path / "b", store=f"etcd://{endpoint}", extra_args=["--advertise-address", "192.0.2.11"]
+    )
+    try:
+        a.start()
+        b.start()
+        both = ["192.0.2.10", "192.0.2.11"]
+        wait_for(lambda: _kubernetes_ips(a) == both and _slice_ips(a) == both, "both API servers", timeout=30)
+        b.stop()  # a clean stop takes b out at once
+        wait_for(lambda: _kubernetes_ips(a) == ["192.0.2.10"], "b to leave the endpoints", timeout=30)
+        assert _slice_ips(a) == ["192.0.2.10"]
+    finally:
+        a.stop()
+        b.stop()
+        etcd.stop()

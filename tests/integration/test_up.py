@@ -4,6 +4,7 @@ and brings a local node (runtime + kubelet) that runs pods."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -161,6 +162,21 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             return conds.get("Ready") == "True"
 
         wait_for(node_ready, "the local node to be Ready", timeout=60, interval=KUBECTL_POLL)
+        # The controller manager's node IPAM gives the node a pod CIDR; the kubelet hands it to
+        # the runtime, whose CNI configuration then allocates from it.
+        pod_cidr = wait_for(
+            lambda: _kubectl(kubeconfig, "get", "node", node, "-o", "jsonpath={.spec.podCIDR}").stdout,
+            "the node's pod CIDR",
+            timeout=30,
+            interval=KUBECTL_POLL,
+        )
+        assert ipaddress.ip_network(pod_cidr).subnet_of(ipaddress.ip_network("10.244.0.0/16"))
+        wait_for(
+            lambda: any(pod_cidr in f.read_text() for f in (data / "net.d").glob("*.conf*")),
+            "the runtime's network to use the pod CIDR",
+            timeout=30,
+            interval=KUBECTL_POLL,
+        )
         # The scheduler `up` runs places the pod on the node.
         _kubectl(
             kubeconfig,
@@ -188,6 +204,8 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
         except AssertionError:
             raise AssertionError(_kubectl(kubeconfig, "get", "pod", "hello", "-o", "yaml").stdout) from None
         assert _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.spec.nodeName}").stdout == node
+        pod_ip = _kubectl(kubeconfig, "get", "pod", "hello", "-o", "jsonpath={.status.podIP}").stdout
+        assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network(pod_cidr)
         (log,) = (data / "pods").glob("default_hello_*/hello/*.log")  # kubectl logs: not served yet
         assert "hello from kubelite" in log.read_text()
         _kubectl(kubeconfig, "delete", "pod", "hello", "--grace-period=1", "--wait=false")

@@ -15,7 +15,8 @@ see its last creations and deletions - for every node (`placement.py`):
     may keep running, several pods      keep the oldest (with maxSurge: one old and one
                                         new pod while the new one becomes available)
     may not keep running                delete its pods
-    node gone                           delete its pods at once (as pod GC would)
+    node gone                           delete its pods not yet bound (bound ones are the
+                                        pod garbage collector's, as in Kubernetes)
 
 then rolls out a new template (`update.py`; OnDelete: only pods deleted by someone else
 are replaced), deletes old revisions beyond revisionHistoryLimit, and writes the status
@@ -32,7 +33,7 @@ from kubelite.api import errors
 from kubelite.api.pods import is_available, is_deleting, is_ready, is_terminal
 from kubelite.api.selectors import selector_from_label_selector_object
 from kubelite.api.types import Object
-from kubelite.client.events import NORMAL, WARNING
+from kubelite.client.events import WARNING
 from kubelite.client.informer import Handlers
 from kubelite.client.reconcile import Controller, Requeue, TemporaryError
 from kubelite.client.store import object_key, split_key
@@ -327,7 +328,13 @@ class DaemonSetController:
             delete += gone
             if retry is not None:
                 requeue = _earliest(requeue, retry)
-        orphaned = [p for n, pods in by_node.items() if n not in names for p in pods if not is_deleting(p)]
+        orphaned = [
+            p
+            for n, pods in by_node.items()
+            if n not in names
+            for p in pods
+            if not is_deleting(p) and not (p.get("spec") or {}).get("nodeName")
+        ]
         error = await self._sync_nodes(key, ds, delete, create_on, revision_hash, orphaned)
         return requeue, error
 
@@ -368,9 +375,7 @@ class DaemonSetController:
         exp = self.expectations.get(key)
         if exp is not None:
             exp.deleting |= {object_key(p) for p in delete}
-        results = await asyncio.gather(
-            *(self._delete(key, ds, p, grace_zero=p in orphaned) for p in delete), return_exceptions=True
-        )
+        results = await asyncio.gather(*(self._delete(key, ds, p) for p in delete), return_exceptions=True)
         errors_seen = [r for r in results if isinstance(r, BaseException)]
         template = placement.daemon_template(ds, revision_hash)
         ref = new_controller_ref(ds, "apps/v1", "DaemonSet")
@@ -395,14 +400,10 @@ class DaemonSetController:
                 raise r
         return error or (errors_seen[0] if errors_seen else None)
 
-    async def _delete(self, key: str, ds: Object, pod: Object, *, grace_zero: bool) -> None:
+    async def _delete(self, key: str, ds: Object, pod: Object) -> None:
         md = pod["metadata"]
         try:
-            if grace_zero:
-                await self.pods.delete(md["name"], namespace=md.get("namespace"), grace_period_seconds=0)
-                self.recorder.event(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {md['name']}")
-            else:
-                await self.pod_control.delete_pod(md.get("namespace", ""), md["name"], ds)
+            await self.pod_control.delete_pod(md.get("namespace", ""), md["name"], ds)
         except errors.NotFound:
             self.expectations.deletion_observed(key, object_key(pod))
         except Exception:

@@ -10,8 +10,9 @@
                     current stage and, once the stage's delay has passed, patches the
                     status or deletes the pod.
 
-Pod IPs come from the node's spec.podCIDR when node IPAM set one, else from a /24 per
-node carved out of 10.0.0.0/8 by the node's index.
+Pod IPs come from the node's spec.podCIDR when node IPAM set one (one informer of the
+simulated nodes follows it, as a kubelet follows its node), else from a /24 per node carved
+out of 10.0.0.0/8 by the node's index.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import kubelite
 from kubelite.api.errors import Conflict, NotFound
 from kubelite.api.types import Object
-from kubelite.client.informer import SharedInformer
+from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.client.reconcile import Controller, Requeue
 from kubelite.client.resource import PatchType
 from kubelite.kubelet.lease import NodeLease
@@ -85,10 +86,10 @@ def slot_delay(index: int, count: int, start: float, period: float, now: float) 
 class _IPs:
     """Pod IPs per node: the next free host address of the node's pod CIDR."""
 
-    def __init__(self, cidr: str) -> None:
+    def __init__(self, cidr: str, keep: dict[str, str] | None = None) -> None:
         self.net = ipaddress.ip_network(cidr)
         self.next = 2
-        self.by_uid: dict[str, str] = {}
+        self.by_uid: dict[str, str] = dict(keep or {})  # pods keep the IPs they have
 
     def take(self, uid: str) -> str:
         if uid not in self.by_uid:
@@ -143,9 +144,22 @@ class SimulatedKubelet:
         self.informer = pods_informer or SharedInformer(
             self.pods, field_selector="spec.nodeName!=", clock=self.clock
         )
+        self.nodes_informer = SharedInformer(
+            client.resource("nodes"), label_selector=f"{SIMULATED_LABEL}=true", clock=self.clock
+        )
+        self.nodes_informer.add_event_handler(
+            Handlers(add=self._node_seen, update=lambda old, new: self._node_seen(new))
+        )
         self.controller = Controller("simulated-kubelet", self.reconcile, workers=8, clock=self.clock)
         self.controller.watch(self.informer, self._keys_of)
         self._matched_since: dict[tuple[str, str], float] = {}
+
+    def _node_seen(self, node: Object) -> None:
+        """A node's podCIDR set (by node IPAM): its next pods get IPs from it."""
+        name = node["metadata"]["name"]
+        cidr = (node.get("spec") or {}).get("podCIDR")
+        if name in self.ips and cidr and str(self.ips[name].net) != cidr:
+            self.ips[name] = _IPs(cidr, keep=self.ips[name].by_uid)
 
     def _keys_of(self, pod: Object) -> list[str]:
         if (pod.get("spec") or {}).get("nodeName") not in self.agents:
@@ -184,6 +198,7 @@ class SimulatedKubelet:
             await asyncio.gather(*(one(tg, i, a) for i, a in enumerate(self.agents.values())))
             log.info("simulated nodes registered", extra={"nodes": len(self.agents)})
             tg.create_task(self.informer.run())
+            tg.create_task(self.nodes_informer.run())
             tg.create_task(self.controller.run(ready))
 
     async def reconcile(self, key: str) -> Requeue | None:

@@ -71,7 +71,7 @@ class Attach:
     async def close_stdin(self) -> None:
         await self._send(rc.CLOSE, b"")
 
-    def resize(self, width: int, height: int) -> None:
+    async def resize(self, width: int, height: int) -> None:
         if not self._writer.is_closing():  # the monitor ignores it without a terminal
             self._writer.write(HEADER.pack(rc.RESIZE, 4) + struct.pack(">HH", width, height))
 
@@ -82,9 +82,11 @@ class Attach:
         except (asyncio.IncompleteReadError, ConnectionError):
             return None
 
-    async def wait(self) -> int | None:
+    async def status(self) -> rc.Status:
+        """The container's exit status once it exited; Success when the monitor let go first."""
         await self.close()
-        return await self._exit_code()
+        code = await self._exit_code()
+        return rc.success_status() if code is None else rc.exit_status(code)
 
     async def close(self) -> None:
         self._writer.close()

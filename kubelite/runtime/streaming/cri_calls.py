@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import FailedPrecondition, InvalidArgument
+from kubelite.cri.remotecommand import Session
 from kubelite.runtime.records import ContainerRecord, SandboxRecord
 from kubelite.runtime.streaming import attach as attach_
 from kubelite.runtime.streaming.exec import PipeExec, TtyExec
 from kubelite.runtime.streaming.http_server import StreamingServer
-from kubelite.runtime.streaming.stdio import StdioSession
 
 
 class StreamOps:
@@ -65,14 +65,14 @@ class StreamOps:
         return pb.PortForwardResponse(url=self.streaming.get_port_forward(request))
 
     # ---- StreamingBackend: called by the streaming server when a session opens
-    async def open_exec(self, request: pb.ExecRequest, width: int, height: int) -> StdioSession:
+    async def open_exec(self, request: pb.ExecRequest, width: int, height: int) -> Session:
         rec = self._running(request.container_id)
         if request.tty:
             argv = self.runc_cmd("exec", "--tty", rec.id, *request.cmd)
             return await TtyExec.start(argv, width=width, height=height)
         return await PipeExec.start(self.runc_cmd("exec", rec.id, *request.cmd), stdin=request.stdin)
 
-    async def open_attach(self, request: pb.AttachRequest) -> StdioSession:
+    async def open_attach(self, request: pb.AttachRequest) -> Session:
         rec = self._running(request.container_id)
 
         async def exit_code() -> int | None:

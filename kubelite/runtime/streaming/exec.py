@@ -1,4 +1,4 @@
-"""Streaming exec: a `runc exec` process whose stdio is a session (see `stdio.StdioSession`).
+"""Streaming exec: a `runc exec` process whose stdio is a session (`remotecommand.Session`).
 
 Without a terminal the process gets pipes: stdin (or /dev/null), stdout and stderr, each
 relayed on its own channel. With a terminal, `runc exec --tty` allocates the terminal in
@@ -68,14 +68,14 @@ class PipeExec:
         if self._proc.stdin is not None and not self._proc.stdin.is_closing():
             self._proc.stdin.close()
 
-    def resize(self, width: int, height: int) -> None:
+    async def resize(self, width: int, height: int) -> None:
         return None
 
     async def read(self) -> tuple[int, bytes] | None:
         return await self._queue.get()
 
-    async def wait(self) -> int | None:
-        return await self._proc.wait()
+    async def status(self) -> rc.Status:
+        return rc.exit_status(await self._proc.wait())
 
     async def close(self) -> None:
         for t in self._pumps:
@@ -151,17 +151,17 @@ class TtyExec:
     async def close_stdin(self) -> None:
         await self.write_stdin(b"\x04")  # end-of-file on a terminal is ^D
 
-    def resize(self, width: int, height: int) -> None:
+    async def resize(self, width: int, height: int) -> None:
         if not self._eof:
             _set_size(self._master, width, height)
 
     async def read(self) -> tuple[int, bytes] | None:
         return await self._queue.get()
 
-    async def wait(self) -> int | None:
+    async def status(self) -> rc.Status:
         code = await self._proc.wait()
         self._close_master()
-        return code
+        return rc.exit_status(code)
 
     def _close_master(self) -> None:
         if self._master >= 0:

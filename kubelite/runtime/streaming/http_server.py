@@ -5,14 +5,17 @@ this node should reach it) and serves three routes, each taking a token that
 `get_exec`/`get_attach`/`get_port_forward` issued for one CRI request:
 
 ```
-GET /exec/<token>          WebSocket, v5.channel.k8s.io or v4.channel.k8s.io
-GET /attach/<token>        WebSocket, v5.channel.k8s.io or v4.channel.k8s.io
-GET /portforward/<token>   WebSocket, v4.channel.k8s.io / portforward.k8s.io / none;
-                           ports in ?port=P (repeatable) or ?ports=P1,P2, else the request's
+GET|POST /exec/<token>          SPDY/3.1 (v5 to v1 of channel.k8s.io), or WebSocket
+GET|POST /attach/<token>        v5.channel.k8s.io / v4.channel.k8s.io
+GET|POST /portforward/<token>   SPDY/3.1 (portforward.k8s.io), or WebSocket
+                                (v4.channel.k8s.io / portforward.k8s.io / none) with the
+                                ports in ?port=P (repeatable) or ?ports=P1,P2, else the request's
 ```
 
-An unknown, used or expired token is a 404 before any upgrade. Sessions run until their
-command ends or their client leaves; stopping the server cancels them.
+SPDY is what a Kubernetes kubelet relays to a runtime (kubectl's own protocol, passed through
+the API server and the kubelet unchanged); WebSocket is what the Python clients speak. An
+unknown, used or expired token is a 404 before any upgrade. Sessions run until their command
+ends or their client leaves; stopping the server cancels them.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from typing import Protocol
 from aiohttp import web
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.cri import portforward as pf
+from kubelite.cri import portforward_spdy as pf_spdy
 from kubelite.cri import remotecommand as rc
+from kubelite.cri import remotecommand_spdy as rc_spdy
 from kubelite.cri.errors import CRIError
-from kubelite.cri.portforward import PROTOCOLS as PORTFORWARD_PROTOCOLS
-from kubelite.runtime.streaming import portforward, stdio
+from kubelite.httpstream import upgrade
+from kubelite.httpstream.spdy import SpdyConnection
+from kubelite.runtime.streaming import portforward
 from kubelite.runtime.streaming.tokens import RequestCache
 from kubelite.util.clock import Clock
 
@@ -41,9 +48,9 @@ class StreamingBackend(Protocol):
     """What the server needs from the runtime. Each call re-checks the container or pod,
     since it may have gone away between the CRI call and the session."""
 
-    async def open_exec(self, request: pb.ExecRequest, width: int, height: int) -> stdio.StdioSession: ...
+    async def open_exec(self, request: pb.ExecRequest, width: int, height: int) -> rc.Session: ...
 
-    async def open_attach(self, request: pb.AttachRequest) -> stdio.StdioSession: ...
+    async def open_attach(self, request: pb.AttachRequest) -> rc.Session: ...
 
     def pod_netns(self, pod_sandbox_id: str) -> Path | None:
         """The pod's network namespace file; None for a hostNetwork pod."""
@@ -68,9 +75,10 @@ class StreamingServer:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/exec/{token}", self._exec)
-        app.router.add_get("/attach/{token}", self._attach)
-        app.router.add_get("/portforward/{token}", self._port_forward)
+        for method in ("GET", "POST"):
+            app.router.add_route(method, "/exec/{token}", self._exec)
+            app.router.add_route(method, "/attach/{token}", self._attach)
+            app.router.add_route(method, "/portforward/{token}", self._port_forward)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         host, _, port = self.options.address.rpartition(":")
@@ -106,14 +114,21 @@ class StreamingServer:
             raise web.HTTPNotFound(text="unknown or expired streaming token\n")
         return found
 
-    async def _stdio(self, request: web.Request, session: stdio.StdioSession) -> web.StreamResponse:
-        ws = web.WebSocketResponse(protocols=rc.PROTOCOLS, max_msg_size=0)
+    async def _stdio(
+        self, request: web.Request, session: rc.Session, options: rc_spdy.StreamOptions
+    ) -> web.StreamResponse:
         try:
+            if upgrade.is_spdy_upgrade(request):
+                protocol, stream = await upgrade.accept_spdy(request, rc_spdy.PROTOCOLS)
+                async with SpdyConnection(stream, server=True) as conn:
+                    await rc_spdy.serve_spdy(conn, protocol, options, session)
+                return stream.response
+            ws = web.WebSocketResponse(protocols=rc.PROTOCOLS, max_msg_size=0)
             await ws.prepare(request)
         except BaseException:
             await session.close()
             raise
-        await stdio.serve(ws, session)
+        await rc.serve_websocket(ws, session)
         return ws
 
     async def _exec(self, request: web.Request) -> web.StreamResponse:
@@ -123,7 +138,8 @@ class StreamingServer:
             session = await self._backend.open_exec(req, 80, 24)
         except CRIError as err:
             raise web.HTTPNotFound(text=f"{err.message}\n") from None
-        return await self._stdio(request, session)
+        options = rc_spdy.StreamOptions(req.stdin, req.stdout, req.stderr and not req.tty, req.tty)
+        return await self._stdio(request, session, options)
 
     async def _attach(self, request: web.Request) -> web.StreamResponse:
         req = self._take(request, pb.AttachRequest)
@@ -132,21 +148,31 @@ class StreamingServer:
             session = await self._backend.open_attach(req)
         except (CRIError, OSError) as err:
             raise web.HTTPNotFound(text=f"attaching: {err}\n") from None
-        return await self._stdio(request, session)
+        options = rc_spdy.StreamOptions(req.stdin, req.stdout, req.stderr and not req.tty, req.tty)
+        return await self._stdio(request, session, options)
 
     async def _port_forward(self, request: web.Request) -> web.StreamResponse:
         req = self._take(request, pb.PortForwardRequest)
         assert isinstance(req, pb.PortForwardRequest)
-        ports = _ports(request) or list(req.port)
-        if not ports or not all(0 < p < 65536 for p in ports):
-            raise web.HTTPBadRequest(text="port-forward needs ports between 1 and 65535\n")
         try:
             netns = self._backend.pod_netns(req.pod_sandbox_id)
         except CRIError as err:
             raise web.HTTPNotFound(text=f"{err.message}\n") from None
-        ws = web.WebSocketResponse(protocols=PORTFORWARD_PROTOCOLS, max_msg_size=0)
+
+        async def dial(port: int) -> pf.Upstream:
+            return await portforward.dial(netns, port)
+
+        if upgrade.is_spdy_upgrade(request):
+            _, stream = await upgrade.accept_spdy(request, (pf_spdy.PROTOCOL,))
+            async with SpdyConnection(stream, server=True) as conn:
+                await pf_spdy.serve_spdy(conn, dial, pod=req.pod_sandbox_id)
+            return stream.response
+        ports = _ports(request) or list(req.port)
+        if not ports or not all(0 < p < 65536 for p in ports):
+            raise web.HTTPBadRequest(text="port-forward needs ports between 1 and 65535\n")
+        ws = web.WebSocketResponse(protocols=pf.PROTOCOLS, max_msg_size=0)
         await ws.prepare(request)
-        await portforward.serve(ws, netns, ports)
+        await pf.serve_websocket(ws, ports, dial, pod=req.pod_sandbox_id)
         return ws
 
 

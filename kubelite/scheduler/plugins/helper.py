@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kubelite.api.selectors import LabelSelector, Requirement
 from kubelite.api.selectors.labels import DOES_NOT_EXIST, EXISTS, GREATER_THAN, IN, LESS_THAN, NOT_IN
+from kubelite.api.taints import tolerates_any
 from kubelite.api.types import Object
 from kubelite.scheduler.framework.interface import MAX_NODE_SCORE
 
@@ -83,24 +84,6 @@ class NodeSelector:
 
     def matches(self, name: str, labels: dict[str, str]) -> bool:
         return any(t.matches(name, labels) for t in self.terms)
-
-
-def tolerates(toleration: Object, taint: Object) -> bool:
-    """Kubernetes' Toleration.ToleratesTaint."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    op = toleration.get("operator") or "Equal"
-    if op == "Exists":
-        return True
-    return op == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
-
-
-def tolerates_any(tolerations: list[Object], taint: Object) -> bool:
-    return any(tolerates(t, taint) for t in tolerations)
 
 
 def first_untolerated(

@@ -86,8 +86,8 @@ def test_a_daemonset_follows_nodes_added_tainted_and_removed(cc):
     cc.kubectl("delete", "node", "extra-node-0", "extra-node-1")
     wait_for(
         lambda: set(placement(cc)) == {f"sim-node-{i}" for i in range(NODES)},
-        "the removed nodes' pods gone",
-        timeout=60,
+        "the removed nodes' pods gone (the pod garbage collector's, 40 s after their node)",
+        timeout=180,
     )
     row = cc.kubectl("get", "daemonset", "agent").stdout.splitlines()[1].split()
     assert row[:6] == ["agent", str(NODES), str(NODES), str(NODES), str(NODES), str(NODES)]

@@ -67,6 +67,9 @@ async def kubelet(cluster, node_name: str, node_runtime: CRIRuntime, tmp_path):
         pod_manifest_path=tmp_path / "manifests",
         file_check_frequency=0.5,
         cgroup_root=f"/kubelite-e2e-{name}",
+        address="127.0.0.1",
+        port=0,  # a free port: its HTTPS server's, published in the Node's daemonEndpoints
+        client_ca_file=cluster.data_dir / "pki" / "ca.crt",
     )
     (tmp_path / "manifests").mkdir()
     client = Client(load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 200))

@@ -164,9 +164,32 @@ def test_bindings_and_componentstatuses_are_listed_as_kubernetes_does(catalog):
 
 def test_only_catalogued_subresources_are_listed(catalog):
     resources = by_name(discovery.api_resource_list(catalog, "", "v1"))
-    assert "pods/log" not in resources
+    assert "pods/token" not in resources and "pods/ephemeralcontainers" not in resources
     assert "pods/status" in resources
     assert (resources["pods/eviction"]["group"], resources["pods/eviction"]["version"]) == ("policy", "v1")
+
+
+def test_connect_subresources_are_listed_as_kubernetes_lists_them(catalog):
+    resources = by_name(discovery.api_resource_list(catalog, "", "v1"))
+    assert resources["pods/log"] == {
+        "name": "pods/log",
+        "singularName": "",
+        "namespaced": True,
+        "kind": "Pod",
+        "verbs": ["get"],
+    }
+    exec_ = resources["pods/exec"]
+    assert (exec_["kind"], exec_["verbs"]) == ("PodExecOptions", ["create", "get"])
+    assert resources["pods/attach"]["kind"] == "PodAttachOptions"
+    assert resources["pods/portforward"]["kind"] == "PodPortForwardOptions"
+    proxy_verbs = ["create", "delete", "get", "patch", "update"]
+    proxy = resources["pods/proxy"]
+    assert (proxy["kind"], proxy["verbs"]) == ("PodProxyOptions", proxy_verbs)
+    assert (resources["services/proxy"]["kind"], resources["nodes/proxy"]["kind"]) == (
+        "ServiceProxyOptions",
+        "NodeProxyOptions",
+    )
+    assert resources["nodes/proxy"]["namespaced"] is False
 
 
 def test_storage_version_hash_is_the_kubernetes_value():
@@ -195,7 +218,16 @@ def test_aggregated_core_is_one_item_named_empty(catalog):
     assert pods["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert pods["scope"] == "Namespaced" and pods["singularResource"] == "pod"
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
-    assert [s["subresource"] for s in pods["subresources"]] == ["binding", "eviction", "status"]
+    assert [s["subresource"] for s in pods["subresources"]] == [
+        "attach",
+        "binding",
+        "eviction",
+        "exec",
+        "log",
+        "portforward",
+        "proxy",
+        "status",
+    ]
     nodes = aggregated_resources(body, "", "v1")["nodes"]
     assert nodes["scope"] == "Cluster"
 

@@ -74,6 +74,33 @@ def test_strategic_merge_set_element_order():
     assert "$setElementOrder/containers" not in out["spec"]["template"]["spec"]
 
 
+def _names(obj):
+    return [c["name"] for c in obj["spec"]["template"]["spec"]["containers"]]
+
+
+@pytest.mark.parametrize(
+    ("patched", "expected"),
+    [
+        # A container new to the list goes first: Kubernetes cannot place it among the
+        # live ones (the conformance spec "ReplicaSet Replace and Patch" reads containers[0]).
+        ([{"name": "new", "image": "pause"}], ["new", "web", "sidecar"]),
+        # Named live items keep the patch's order; live-only ones interleave by live position.
+        ([{"name": "sidecar", "image": "b2"}, {"name": "new", "image": "x"}], ["web", "sidecar", "new"]),
+        ([{"name": "new", "image": "x"}, {"name": "sidecar", "image": "b2"}], ["new", "web", "sidecar"]),
+    ],
+)
+def test_strategic_merge_orders_a_merged_list_as_kubernetes_does(patched, expected):
+    patch = {"spec": {"template": {"spec": {"containers": patched}}}}
+    assert _names(apply_patch(STRATEGIC_MERGE_PATCH, _deployment(), patch, DEPLOY)) == expected
+
+
+def test_strategic_merge_of_a_primitive_set_puts_new_values_first():
+    pod = {"metadata": {"name": "p", "finalizers": ["a", "b"]}}
+    pods = default_catalog().get("", "v1", "pods")
+    out = apply_patch(STRATEGIC_MERGE_PATCH, pod, {"metadata": {"finalizers": ["c", "b"]}}, pods)
+    assert out["metadata"]["finalizers"] == ["c", "a", "b"]
+
+
 def test_json_patch_failed_test_is_invalid():
     ops = [
         {"op": "test", "path": "/metadata/name", "value": "other"},

@@ -25,6 +25,13 @@ IMPLEMENTED = {
     "ttl-after-finished-controller",
     "daemonset-controller",
     "statefulset-controller",
+    "node-lifecycle-controller",
+    "taint-eviction-controller",
+    "node-ipam-controller",
+    "endpoints-controller",
+    "endpointslice-controller",
+    "endpointslice-mirroring-controller",
+    "pod-garbage-collector-controller",
 }
 
 
@@ -75,6 +82,9 @@ def test_flags_have_kube_controller_manager_defaults():
         "ttl-after-finished-controller": 5,
         "daemonset-controller": 2,
         "statefulset-controller": 5,
+        "endpoints-controller": 5,
+        "endpointslice-controller": 5,
+        "endpointslice-mirroring-controller": 5,
     }
     parsed = options_from(
         parser.parse_args(
@@ -107,3 +117,18 @@ def test_workqueue_metrics_count_adds_waits_work_and_retries():
     assert 'workqueue_queue_duration_seconds_sum{name="replicaset"} 2.0' in text
     assert 'workqueue_work_duration_seconds_sum{name="replicaset"} 3.0' in text
     assert 'workqueue_retries_total{name="replicaset"} 1.0' in text
+
+
+def parse(argv: list[str]):  # type: ignore[no-untyped-def]
+    parser = argparse.ArgumentParser()
+    add_controller_manager_flags(parser)
+    return options_from(parser.parse_args(argv))
+
+
+def test_the_node_lifecycle_flags_default_to_kubernetes_values_and_parse_durations():
+    defaults = parse([]).settings
+    assert (defaults.node_monitor_period, defaults.node_monitor_grace_period) == (5.0, 40.0)
+    assert (defaults.node_eviction_rate, defaults.secondary_node_eviction_rate) == (0.1, 0.01)
+    assert (defaults.unhealthy_zone_threshold, defaults.large_cluster_size_threshold) == (0.55, 50)
+    tuned = parse(["--node-monitor-grace-period", "1m", "--node-eviction-rate", "0.5"]).settings
+    assert (tuned.node_monitor_grace_period, tuned.node_eviction_rate) == (60.0, 0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.taints import tolerates_any
 from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, ClusterEventWithHint, EventResource
@@ -12,7 +13,6 @@ from kubelite.scheduler.framework.events import QueueingHint as Hint
 from kubelite.scheduler.framework.handle import Handle
 from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
-from kubelite.scheduler.plugins.helper import tolerates_any
 
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 ERR_REASON = "node(s) were unschedulable"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kubelite.api.taints import tolerates_any
 from kubelite.api.types import Object
 from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.events import ActionType, ClusterEvent, ClusterEventWithHint, EventResource
@@ -20,7 +21,7 @@ from kubelite.scheduler.framework.events import QueueingHint as Hint
 from kubelite.scheduler.framework.handle import Handle
 from kubelite.scheduler.framework.status import Status
 from kubelite.scheduler.framework.types import NodeInfo, PodInfo
-from kubelite.scheduler.plugins.helper import default_normalize_score, first_untolerated, tolerates_any
+from kubelite.scheduler.plugins.helper import default_normalize_score, first_untolerated
 
 _FILTER_EFFECTS = ("NoSchedule", "NoExecute")
 _PRE_SCORE_KEY = "PreScoreTaintToleration"
