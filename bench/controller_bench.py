@@ -1,7 +1,8 @@
 """Controller benchmark: a Deployment of N replicas until every pod is Ready, then rolled to a
-new image until every new pod is Ready and every old one gone.
+new image until every new pod is Ready and every old one gone; and J Jobs of one pod each
+until every Job is Complete.
 
-python bench/controller_bench.py [--replicas 1000,5000] [--nodes 100] [--qps 20,200]
+python bench/controller_bench.py [--replicas 1000,5000] [--nodes 100] [--qps 20,200] [--jobs 1000]
 
 For each replica count and client budget: a real API server (SQLite), one `kubelite kubelet
 --simulated N` process (100 nodes; a bound pod is Running and Ready as soon as its node
@@ -14,6 +15,11 @@ creates the Deployment and watches its status.
     rollout  image changed → updatedReplicas = availableReplicas = replicas = N and the
              observed generation current (what `kubectl rollout status` waits for)
 
+    jobs     J Jobs created (50 requests at a time) → every Job has its Complete condition
+             (the simulated kubelet completes a Job's pod as soon as it runs it); each Job
+             costs the controllers a pod creation, the tracking-finalizer removal and status
+             writes, and the scheduler a binding
+
 `req/s` is the API requests the controllers made per second over the phase (the controller
 manager's rest_client_requests_total, watches included), `requests` their number. Because
 the simulated nodes can join a real Kubernetes control plane (they are API clients only),
@@ -25,12 +31,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +133,10 @@ def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def control_plane(nodes: int, qps: int) -> AsyncIterator[tuple[Client, int]]:
+    """An API server, simulated nodes, a scheduler and a controller manager; yields a client
+    and the controller manager's metrics port."""
     tmp = Path(tempfile.mkdtemp(prefix="kubelite-controller-bench-"))
     cluster = LocalCluster(tmp / "cluster").start()
     kc = str(cluster.kubeconfig)
@@ -157,38 +168,40 @@ async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
         procs.append(kcm)
         wait_ready(sched_port, procs[1], "the scheduler")
         wait_ready(kcm_port, kcm, "the controller manager")
-        config = load_kubeconfig(cluster.kubeconfig).with_rate_limits(100, 100)
+        config = load_kubeconfig(cluster.kubeconfig).with_rate_limits(500, 500)
         async with Client(config) as client:
             while len((await client.resource("nodes").list())["items"]) < nodes:
                 await asyncio.sleep(1)
             await client.resource("namespaces").create({"metadata": {"name": NAMESPACE}})
-            deployments = client.resource("deployments", group="apps")
-
-            before, t0 = requests_made(kcm_port), time.monotonic()
-            await deployments.create(deployment(replicas), namespace=NAMESPACE)
-            await wait_status(
-                client,
-                lambda d: (d.get("status") or {}).get("readyReplicas") == replicas,
-                "every pod Ready",
-                3600,
-            )
-            create_s, create_req = time.monotonic() - t0, requests_made(kcm_port) - before
-
-            before, t0 = requests_made(kcm_port), time.monotonic()
-            patch = {
-                "spec": {
-                    "template": {
-                        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}
-                    }
-                }
-            }
-            await deployments.patch("web", patch, namespace=NAMESPACE)
-            await wait_status(client, rolled_out(replicas), "the rollout", 3600)
-            rollout_s, rollout_req = time.monotonic() - t0, requests_made(kcm_port) - before
+            yield client, kcm_port
     finally:
         for p in reversed(procs):
             stop_process(p, grace=30)
         cluster.stop()
+
+
+async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
+    async with control_plane(nodes, qps) as (client, kcm_port):
+        deployments = client.resource("deployments", group="apps")
+        before, t0 = requests_made(kcm_port), time.monotonic()
+        await deployments.create(deployment(replicas), namespace=NAMESPACE)
+        await wait_status(
+            client,
+            lambda d: (d.get("status") or {}).get("readyReplicas") == replicas,
+            "every pod Ready",
+            3600,
+        )
+        create_s, create_req = time.monotonic() - t0, requests_made(kcm_port) - before
+
+        before, t0 = requests_made(kcm_port), time.monotonic()
+        patch = {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}
+            }
+        }
+        await deployments.patch("web", patch, namespace=NAMESPACE)
+        await wait_status(client, rolled_out(replicas), "the rollout", 3600)
+        rollout_s, rollout_req = time.monotonic() - t0, requests_made(kcm_port) - before
     return {
         "create_s": create_s,
         "create_req": create_req,
@@ -197,21 +210,83 @@ async def run_case(replicas: int, nodes: int, qps: int) -> dict[str, float]:
     }
 
 
+def job(i: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"job-{i}"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "c", "image": "busybox", "resources": {"requests": {"cpu": "1m"}}}
+                    ],
+                }
+            }
+        },
+    }
+
+
+def complete(j: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Complete" and c.get("status") == "True"
+        for c in (j.get("status") or {}).get("conditions") or []
+    )
+
+
+async def run_jobs(count: int, nodes: int, qps: int) -> dict[str, float]:
+    """`count` Jobs of one pod each: time to create them and until every one is Complete."""
+    async with control_plane(nodes, qps) as (client, kcm_port):
+        jobs = client.resource("jobs", group="batch")
+        before, t0 = requests_made(kcm_port), time.monotonic()
+        gate = asyncio.Semaphore(50)
+
+        async def create(i: int) -> None:
+            async with gate:
+                await jobs.create(job(i), namespace=NAMESPACE)
+
+        await asyncio.gather(*(create(i) for i in range(count)))
+        created_s = time.monotonic() - t0
+
+        async def all_complete() -> bool:
+            items, _ = await jobs.list_all(namespace=NAMESPACE)
+            return sum(map(complete, items)) == count
+
+        await wait_for_async(all_complete, "every Job Complete", timeout=3600, interval=1.0)
+        return {
+            "created_s": created_s,
+            "complete_s": time.monotonic() - t0,
+            "req": requests_made(kcm_port) - before,
+        }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--replicas", default="1000,5000")
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--qps", default="20,200", help="each controller's client QPS (burst 1.5x)")
+    ap.add_argument("--jobs", type=int, default=1000, help="Jobs of one pod each for the Job row (0: none)")
     args = ap.parse_args()
     rows = []
+    job_rows = []
     for qps in (int(q) for q in args.qps.split(",")):
-        for replicas in (int(r) for r in args.replicas.split(",")):
+        if args.jobs:
+            jr = asyncio.run(run_jobs(args.jobs, args.nodes, qps))
+            job_rows.append((qps, jr))
+            print(f"done: {args.jobs} jobs, qps {qps}: {jr}", file=sys.stderr, flush=True)
+        for replicas in (int(r) for r in args.replicas.split(",") if r):
             r = asyncio.run(run_case(replicas, args.nodes, qps))
             rows.append((replicas, qps, r))
             print(f"done: {replicas} replicas, qps {qps}: {r}", file=sys.stderr, flush=True)
-    print(
-        f"\nDeployment on {args.nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n"
-    )
+    if rows:
+        print_deployment_rows(args.nodes, rows)
+    if job_rows:
+        print_job_rows(args.nodes, args.jobs, job_rows)
+
+
+def print_deployment_rows(nodes: int, rows: list[tuple[int, int, dict[str, float]]]) -> None:
+    print(f"\nDeployment on {nodes} simulated nodes (kubelite controller-manager, scheduler, API server)\n")
     head = ("replicas", "qps", "create s", "req", "req/s", "rollout s", "req", "req/s")
     widths = (8, 5, 9, 7, 7, 10, 7, 7)
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
@@ -225,6 +300,23 @@ def main() -> None:
             f"{r['rollout_s']:.1f}",
             f"{r['rollout_req']:.0f}",
             f"{r['rollout_req'] / r['rollout_s']:.1f}",
+        )
+        print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+
+
+def print_job_rows(nodes: int, count: int, rows: list[tuple[int, dict[str, float]]]) -> None:
+    print(f"\nJobs of one pod each on {nodes} simulated nodes: created, then every one Complete\n")
+    head = ("jobs", "qps", "created s", "complete s", "req", "jobs/s")
+    widths = (6, 5, 10, 11, 7, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+    for qps, r in rows:
+        cells = (
+            f"{count}",
+            f"{qps}",
+            f"{r['created_s']:.1f}",
+            f"{r['complete_s']:.1f}",
+            f"{r['req']:.0f}",
+            f"{count / r['complete_s']:.1f}",
         )
         print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
 

@@ -20,12 +20,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kubelite.controllers.context import ControllerContext, NotStarted, RunnableController
+from kubelite.controllers.cronjob import CronJobController
+from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.endpoints import EndpointsController
 from kubelite.controllers.endpointslice import EndpointSliceController
 from kubelite.controllers.endpointslicemirroring import EndpointSliceMirroringController
 from kubelite.controllers.garbagecollector import GarbageCollector
+from kubelite.controllers.job import JobController
 from kubelite.controllers.namespace import NamespaceController
 from kubelite.controllers.nodeipam import NodeIPAMController
 from kubelite.controllers.nodelifecycle import NodeLifecycleController
@@ -34,7 +37,9 @@ from kubelite.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetCo
 from kubelite.controllers.resourcequota import ResourceQuotaController
 from kubelite.controllers.rootcacertpublisher import RootCACertPublisher
 from kubelite.controllers.serviceaccount import ServiceAccountsController, TokensController
+from kubelite.controllers.statefulset import StatefulSetController
 from kubelite.controllers.tainteviction import TaintEvictionController
+from kubelite.controllers.ttlafterfinished import TTLAfterFinishedController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -77,14 +82,14 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("namespace-controller", ("namespace",), NamespaceController),
     ControllerDescriptor("serviceaccount-controller", ("serviceaccount",), ServiceAccountsController),
     ControllerDescriptor("garbage-collector-controller", ("garbagecollector",), GarbageCollector),
-    ControllerDescriptor("daemonset-controller", ("daemonset",)),
-    ControllerDescriptor("job-controller", ("job",)),
+    ControllerDescriptor("daemonset-controller", ("daemonset",), DaemonSetController),
+    ControllerDescriptor("job-controller", ("job",), JobController),
     ControllerDescriptor("deployment-controller", ("deployment",), DeploymentController),
     ControllerDescriptor("replicaset-controller", ("replicaset",), ReplicaSetController),
     ControllerDescriptor("horizontal-pod-autoscaler-controller", ("horizontalpodautoscaling",)),
     ControllerDescriptor("disruption-controller", ("disruption",), DisruptionController),
-    ControllerDescriptor("statefulset-controller", ("statefulset",)),
-    ControllerDescriptor("cronjob-controller", ("cronjob",)),
+    ControllerDescriptor("statefulset-controller", ("statefulset",), StatefulSetController),
+    ControllerDescriptor("cronjob-controller", ("cronjob",), CronJobController),
     ControllerDescriptor("certificatesigningrequest-signing-controller", ("csrsigning",)),
     ControllerDescriptor("certificatesigningrequest-approving-controller", ("csrapproving",)),
     ControllerDescriptor("certificatesigningrequest-cleaner-controller", ("csrcleaner",)),
@@ -102,7 +107,9 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("clusterrole-aggregation-controller", ("clusterrole-aggregation",)),
     ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
     ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
-    ControllerDescriptor("ttl-after-finished-controller", ("ttl-after-finished",)),
+    ControllerDescriptor(
+        "ttl-after-finished-controller", ("ttl-after-finished",), TTLAfterFinishedController
+    ),
     ControllerDescriptor(
         "root-ca-certificate-publisher-controller", ("root-ca-cert-publisher",), _root_ca_publisher
     ),

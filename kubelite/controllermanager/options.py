@@ -6,6 +6,11 @@
     --concurrent-deployment-syncs 5
     --concurrent-gc-syncs 20
     --concurrent-namespace-syncs 10
+    --concurrent-job-syncs 5
+    --concurrent-cron-job-syncs 5
+    --concurrent-ttl-after-finished-syncs 5
+    --concurrent-daemonset-syncs 2
+    --concurrent-statefulset-syncs 5
     --namespace-sync-period 5m
     --enable-garbage-collector (default true)
     --node-monitor-period 5s                  node-lifecycle-controller: how often node health
@@ -54,6 +59,11 @@ CONCURRENCY_FLAGS = {
     "concurrent_deployment_syncs": ("deployment-controller", 5),
     "concurrent_gc_syncs": ("garbage-collector-controller", 20),
     "concurrent_namespace_syncs": ("namespace-controller", 10),
+    "concurrent_job_syncs": ("job-controller", 5),
+    "concurrent_cron_job_syncs": ("cronjob-controller", 5),
+    "concurrent_ttl_after_finished_syncs": ("ttl-after-finished-controller", 5),
+    "concurrent_daemonset_syncs": ("daemonset-controller", 2),
+    "concurrent_statefulset_syncs": ("statefulset-controller", 5),
     "concurrent_endpoint_syncs": ("endpoints-controller", 5),
     "concurrent_service_endpoint_syncs": ("endpointslice-controller", 5),
     "mirroring_concurrent_service_endpoint_syncs": ("endpointslice-mirroring-controller", 5),

@@ -65,9 +65,16 @@ class PodControl:
         self.recorder = recorder
 
     async def create_pod(
-        self, namespace: str, template: Object, owner: Object, controller_ref: Object | None
+        self,
+        namespace: str,
+        template: Object,
+        owner: Object,
+        controller_ref: Object | None,
+        generate_name: str | None = None,
     ) -> Object:
         pod = pod_from_template(template, owner, controller_ref)
+        if generate_name:
+            pod["metadata"]["generateName"] = generate_name
         if not (pod["metadata"].get("labels") or {}):
             raise ValueError("unable to create pods, no labels")
         try:
