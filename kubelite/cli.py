@@ -18,10 +18,15 @@ def _run(coro: Coroutine[Any, Any, int | None]) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency; stay usable without it
         pass
+    from kubelite.util.net import ListenError
+
     try:
         return asyncio.run(coro) or 0
     except KeyboardInterrupt:
         return 130
+    except ListenError as err:
+        logging.getLogger("kubelite").error("%s", err)
+        return 1
 
 
 def _port_range(text: str) -> tuple[int, int]:

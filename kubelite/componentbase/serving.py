@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import serialization
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from kubelite.util.net import ListenError
 from kubelite.util.pki import issue, make_ca
 
 Check = Callable[[], str | None]
@@ -131,7 +132,11 @@ class HealthServer:
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.bind_address, self.requested_port, ssl_context=self._context())
-        await site.start()
+        try:
+            await site.start()
+        except OSError as err:
+            await runner.cleanup()
+            raise ListenError(self.bind_address, self.requested_port, err) from None
         self._runner = runner
         server = site._server  # aiohttp exposes the bound sockets only here
         sockets = getattr(server, "sockets", None) or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 
@@ -11,3 +12,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
+
+
+class ListenError(Exception):
+    """A server could not bind its address (taken, or not ours); the process says so in one
+    line and exits 1, as Kubernetes' components do, instead of printing a traceback."""
+
+    def __init__(self, host: str, port: int, err: OSError) -> None:
+        reason = (os.strerror(err.errno) if err.errno else str(err)).lower()
+        super().__init__(f"failed to create listener: failed to listen on {host}:{port}: bind: {reason}")

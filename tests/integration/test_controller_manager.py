@@ -4,6 +4,7 @@ runs the controllers it was asked for, and reports its workqueues and API reques
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import subprocess
 import sys
@@ -111,3 +112,16 @@ def test_an_unknown_controller_name_is_refused_with_kubernetes_message(fresh_clu
     )
     assert r.returncode != 0
     assert 'kubelite controller-manager: "replicasets" is not in the list of known controllers' in r.stderr
+
+
+def test_a_taken_port_is_one_line_and_exit_code_1_not_a_traceback(fresh_cluster):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [sys.executable, "-m", "kubelite", "controller-manager"]
+        argv += ["--kubeconfig", str(fresh_cluster.kubeconfig), "--secure-port", str(port)]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert f"failed to listen on 127.0.0.1:{port}: bind: address already in use" in r.stderr
+    assert "Traceback" not in r.stderr
