@@ -158,6 +158,7 @@ def container_config(
     host_ip: str = "",
     init: bool = False,
     spec_hash: str = "",
+    mounts: list[pb.Mount] | None = None,
 ) -> pb.ContainerConfig:
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=c["name"], attempt=attempt),
@@ -181,6 +182,7 @@ def container_config(
         stdin=bool(c.get("stdin")),
         stdin_once=bool(c.get("stdinOnce")),
         tty=bool(c.get("tty")),
+        mounts=mounts or [],
     )
     cfg.linux.resources.CopyFrom(_resources(c))
     sc = {**((pod.get("spec") or {}).get("securityContext") or {}), **(c.get("securityContext") or {})}

@@ -7,6 +7,7 @@
       ├─ status loop                   runtime health → conditions → post on change / 5 min
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
       ├─ PLEG relist                   container changes → wake that pod's worker
+      ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
       ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
       │                                port goes into the Node's daemonEndpoints
@@ -38,6 +39,8 @@ from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_po
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
+from kubelite.kubelet.volumes.manager import VolumeManager
+from kubelite.kubelet.volumes.sources import APISources
 from kubelite.util.clock import Clock, RealClock
 
 POD_CIDR_QUICK_WINDOW = 30.0  # seconds after start in which a missing podCIDR is looked for every second
@@ -172,6 +175,7 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
+            volumes=VolumeManager(o.root_dir, APISources(self.client), self.clock),
         )
         self.pod_workers = PodWorkers(
             runtime=self.runtime,
