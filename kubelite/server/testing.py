@@ -155,6 +155,7 @@ class UpCluster:
     cgroup_root: str
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -183,6 +184,7 @@ class UpCluster:
         argv += [
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
+            *(f"--kubelet-arg={a}" for a in self.kubelet_args),
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
