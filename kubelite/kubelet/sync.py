@@ -38,6 +38,7 @@ from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
@@ -253,6 +254,17 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
+        env = None
+        if self.volumes is not None:
+            try:
+                env = await container_env(
+                    pod, c, self.volumes.sources, pod_ip=result.state.pod_ip, host_ip=self.host_ip
+                )
+            except EnvError as err:
+                result.waiting[name] = ("CreateContainerConfigError", str(err))
+                self.record(pod, "Warning", "Failed", f"Error: {err}")
+                result.retry_after(VOLUME_RETRY)
+                return
         cfg = container_config(
             pod,
             c,
@@ -263,6 +275,7 @@ class PodSyncer:
             init=init,
             spec_hash=content_hash(c),
             mounts=self.volumes.mounts(pod, c) if self.volumes is not None else None,
+            env=env,
         )
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)

@@ -279,3 +279,43 @@ def test_a_pod_whose_config_map_is_missing_waits_with_a_failed_mount_event(clust
         cluster, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "absent"}, "data": {"k": "v"}}
     )
     _wait_running(cluster, "no-config")
+
+
+def test_env_comes_from_a_secret_a_config_map_with_a_prefix_and_the_containers_limits(
+    vols: UpCluster, registry: str
+):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "env-pod"},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                _busybox(
+                    registry,
+                    "main",
+                    "exec sleep 100000",
+                    resources={"limits": {"memory": "64Mi"}},
+                    envFrom=[{"configMapRef": {"name": "app"}, "prefix": "APP_"}],
+                    env=[
+                        {
+                            "name": "DB_PASSWORD",
+                            "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}},
+                        },
+                        {
+                            "name": "MEM_MI",
+                            "valueFrom": {
+                                "resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}
+                            },
+                        },
+                        {"name": "GREETING", "value": "say $(APP_greeting)"},
+                    ],
+                )
+            ],
+        },
+    }
+    _apply(vols, pod)
+    _wait_running(vols, "env-pod")
+    env = dict(line.split("=", 1) for line in _exec(vols, "env-pod", "env").splitlines() if "=" in line)
+    assert env["DB_PASSWORD"] == "hunter2" and env["MEM_MI"] == "64"
+    assert env["APP_greeting"] in ("v1", "v2") and env["GREETING"] == f"say {env['APP_greeting']}"

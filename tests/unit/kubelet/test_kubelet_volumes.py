@@ -341,3 +341,68 @@ async def test_a_pod_whose_config_map_is_missing_does_not_start_until_it_appears
         str(_vol(manager, pod, "cfg")),
         True,
     )
+
+
+async def test_env_comes_from_config_maps_secrets_fields_and_resources_with_prefixes_and_expansion(sources):
+    from kubelite.kubelet.envvars import container_env
+
+    sources.config_maps["ns", "cfg"] = {"data": {"MODE": "fast", "LEVEL": "3"}}
+    sources.secrets["ns", "s"] = {"data": {"pw": base64.b64encode(b"hunter2").decode()}}
+    pod = _pod([])
+    c = {
+        "name": "c",
+        "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}},
+        "envFrom": [
+            {"configMapRef": {"name": "cfg"}, "prefix": "APP_"},
+            {"secretRef": {"name": "gone", "optional": True}},
+        ],
+        "env": [
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "s", "key": "pw"}}},
+            {"name": "M", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "MODE"}}},
+            {"name": "NOPE", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "x", "optional": True}}},
+            {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m"}}},
+            {
+                "name": "MEM",
+                "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}},
+            },
+            {"name": "URL", "value": "$(POD):$(APP_LEVEL)/$(UNSET)/$$(POD)"},
+        ],
+    }
+    pod["spec"]["containers"] = [c]
+    env = await container_env(pod, c, sources, pod_ip="10.0.0.5")
+    assert env == {
+        "APP_MODE": "fast",
+        "APP_LEVEL": "3",
+        "PW": "hunter2",
+        "M": "fast",
+        "POD": "p",
+        "CPU": "500",
+        "MEM": "128",
+        "URL": "p:3/$(UNSET)/$(POD)",
+    }
+
+
+async def test_a_missing_env_source_is_create_container_config_error_with_kubernetes_message(
+    manager, sources, clock
+):
+    events: list = []
+    runtime, syncer = _syncer(clock, manager, events)
+    sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
+    pod = _pod([])
+    pod["spec"]["containers"][0].update(
+        imagePullPolicy="IfNotPresent",
+        command=["echo", "$(A)"],
+        env=[
+            {"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "a"}}},
+            {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "b"}}},
+        ],
+    )
+    result = await syncer.sync(pod)
+    assert result.waiting["c"] == ("CreateContainerConfigError", "couldn't find key b in ConfigMap ns/cfg")
+    assert ("Warning", "Failed", "Error: couldn't find key b in ConfigMap ns/cfg") in events
+    sources.config_maps["ns", "cfg"] = {"data": {"a": "1", "b": "2"}}
+    await syncer.sync(pod)
+    [container] = runtime.containers.values()
+    assert list(container.config.command) == ["echo", "1"]
+    assert {kv.key: kv.value for kv in container.config.envs} == {"A": b"1", "B": b"2"}
