@@ -319,3 +319,39 @@ def test_env_comes_from_a_secret_a_config_map_with_a_prefix_and_the_containers_l
     env = dict(line.split("=", 1) for line in _exec(vols, "env-pod", "env").splitlines() if "=" in line)
     assert env["DB_PASSWORD"] == "hunter2" and env["MEM_MI"] == "64"
     assert env["APP_greeting"] in ("v1", "v2") and env["GREETING"] == f"say {env['APP_greeting']}"
+
+
+def test_a_memory_empty_dir_is_a_tmpfs_limited_to_its_size_and_a_deleted_pods_volumes_go(
+    cluster: UpCluster, registry: str
+):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "scratch"},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "volumes": [{"name": "ram", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}],
+            "containers": [
+                _busybox(
+                    registry, "main", "exec sleep 100000", volumeMounts=[{"name": "ram", "mountPath": "/ram"}]
+                )
+            ],
+        },
+    }
+    _apply(cluster, pod)
+    _wait_running(cluster, "scratch")
+    assert "tmpfs /ram tmpfs" in _exec(cluster, "scratch", "cat", "/proc/mounts")
+    _exec(cluster, "scratch", "dd", "if=/dev/zero", "of=/ram/small", "bs=1k", "count=512")
+    full = cluster.kubectl(
+        "exec", "scratch", "--", "dd", "if=/dev/zero", "of=/ram/big", "bs=1k", "count=2048", check=False
+    )
+    assert full.returncode != 0 and "No space left on device" in full.stderr
+    uid = cluster.kubectl("get", "pod", "scratch", "-o", "jsonpath={.metadata.uid}").stdout
+    pod_dir = cluster.data_dir / "kubelet" / "pods" / uid
+    assert (pod_dir / "volumes" / "kubernetes.io~empty-dir" / "ram").is_dir()
+    cluster.kubectl("delete", "pod", "scratch", "--wait=true")
+    wait_for(
+        lambda: not pod_dir.exists(), "the deleted pod's volumes to be removed", timeout=30, interval=0.3
+    )
+    with open("/proc/mounts") as f:
+        assert str(pod_dir) not in f.read()
