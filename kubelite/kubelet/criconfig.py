@@ -13,7 +13,7 @@ from pathlib import Path
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
-from kubelite.kubelet.envvars import expand
+from kubelite.kubelet.volumes.expansion import expand
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"

@@ -10,30 +10,15 @@ the caller shows CreateContainerConfigError with Kubernetes' message.
 
 from __future__ import annotations
 
-import re
-
 from kubelite.api.types import Object
 from kubelite.kubelet.volumes.downwardapi import field_value, resource_value
 from kubelite.kubelet.volumes.errors import VolumeError
+from kubelite.kubelet.volumes.expansion import expand
 from kubelite.kubelet.volumes.sources import VolumeSources, config_map_data, secret_data
-
-_REF = re.compile(r"\$\$|\$\(([^)]*)\)")
 
 
 class EnvError(Exception):
     pass
-
-
-def expand(text: str, env: dict[str, str]) -> str:
-    """`$(VAR)` → its value when defined (else left as written); `$$` → `$`."""
-
-    def one(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group(1)
-        return env[name] if name in env else m.group(0)
-
-    return _REF.sub(one, text)
 
 
 async def _source(sources: VolumeSources, ns: str, kind: str, name: str) -> dict[str, bytes] | None:

@@ -175,7 +175,7 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
-            volumes=VolumeManager(o.root_dir, APISources(self.client), self.clock),
+            volumes=VolumeManager(o.root_dir, APISources(self.client, self.clock), self.clock),
         )
         self.pod_workers = PodWorkers(
             runtime=self.runtime,

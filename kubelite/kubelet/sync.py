@@ -274,7 +274,7 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self.volumes.mounts(pod, c) if self.volumes is not None else None,
+            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
             env=env,
         )
         try:

@@ -32,6 +32,7 @@ from kubelite.kubelet.volumes import (
     secret,
 )
 from kubelite.kubelet.volumes.errors import VolumeError
+from kubelite.kubelet.volumes.expansion import expand
 from kubelite.kubelet.volumes.sources import VolumeSources
 from kubelite.kubelet.volumes.tokens import TokenManager
 from kubelite.util.clock import Clock
@@ -118,7 +119,8 @@ class VolumeManager:
         except ValueError as err:
             raise VolumeError(str(err)) from None
 
-    def mounts(self, pod: Object, container: Object) -> list[pb.Mount]:
+    def mounts(self, pod: Object, container: Object, env: dict[str, str] | None = None) -> list[pb.Mount]:
+        """`env`: the container's environment, for subPathExpr's `$(VAR)` references."""
         volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
         out = []
         for m in container.get("volumeMounts") or []:
@@ -128,8 +130,9 @@ class VolumeManager:
                 continue
             api_data = kind_of(v) in API_DATA
             host = path
-            if m.get("subPath"):
-                host = path / m["subPath"]
+            sub_path = m.get("subPath") or expand(m.get("subPathExpr") or "", env or {})
+            if sub_path:
+                host = path / sub_path
                 if api_data:
                     host = Path(os.path.realpath(host))
                 elif not host.exists():

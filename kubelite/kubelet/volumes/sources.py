@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from kubelite.api.errors import NotFound
 from kubelite.api.types import Object
 from kubelite.kubelet.volumes.errors import VolumeError
+from kubelite.util.clock import Clock
 
 
 class VolumeSources(Protocol):
@@ -18,26 +19,38 @@ class VolumeSources(Protocol):
 
 
 class APISources:
-    """The real ones: GETs and TokenRequest creates through the kubelet's client."""
+    """The real ones: GETs and TokenRequest creates through the kubelet's client. A GET's
+    answer is reused for `ttl` seconds, so a burst of pods starting in one namespace (each
+    with its kube-root-ca.crt) reads the object once, not once per pod and sync step."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, clock: Clock, ttl: float = 1.0) -> None:
         self.config_maps = client.resource("configmaps")
         self.secrets = client.resource("secrets")
         self.accounts = client.resource("serviceaccounts")
+        self.clock = clock
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str, str], tuple[float, Object | None]] = {}
+
+    async def _get(self, kind: str, resource: Any, namespace: str, name: str) -> Object | None:
+        key = (kind, namespace, name)
+        hit = self._cache.get(key)
+        if hit is not None and self.clock.now() - hit[0] < self.ttl:
+            return hit[1]
+        obj: Object | None
+        try:
+            obj = await resource.get(name, namespace=namespace)
+        except NotFound:
+            obj = None
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = (self.clock.now(), obj)
+        return obj
 
     async def config_map(self, namespace: str, name: str) -> Object | None:
-        try:
-            obj: Object = await self.config_maps.get(name, namespace=namespace)
-            return obj
-        except NotFound:
-            return None
+        return await self._get("configmap", self.config_maps, namespace, name)
 
     async def secret(self, namespace: str, name: str) -> Object | None:
-        try:
-            obj: Object = await self.secrets.get(name, namespace=namespace)
-            return obj
-        except NotFound:
-            return None
+        return await self._get("secret", self.secrets, namespace, name)
 
     async def token(self, namespace: str, service_account: str, request: Object) -> Object:
         out: Object = await self.accounts.create(

@@ -290,6 +290,33 @@ async def test_volume_mounts_become_cri_mounts_with_sub_paths_and_api_data_read_
     assert not any(m.selinux_relabel for m in mounts)
 
 
+async def test_sub_path_expr_is_expanded_from_the_containers_environment(manager):
+    pod = _pod(
+        [{"name": "logs", "emptyDir": {}}],
+        mounts=[{"name": "logs", "mountPath": "/l", "subPathExpr": "$(POD)"}],
+    )
+    await manager.set_up(pod)
+    [mount] = manager.mounts(pod, pod["spec"]["containers"][0], {"POD": "p"})
+    assert mount.host_path == str(_vol(manager, pod, "logs") / "p")
+
+
+async def test_api_sources_reuse_an_answer_for_a_second(clock):
+    from kubelite.kubelet.testing import FakeAPI
+    from kubelite.kubelet.volumes.sources import APISources
+
+    api = FakeAPI()
+    await api.resource("configmaps").create(
+        {"metadata": {"name": "c", "namespace": "ns"}, "data": {"k": "1"}}
+    )
+    sources = APISources(api, clock)
+    assert (await sources.config_map("ns", "c"))["data"] == {"k": "1"}
+    await api.resource("configmaps").patch("c", {"data": {"k": "2"}}, namespace="ns")
+    assert (await sources.config_map("ns", "c"))["data"] == {"k": "1"}
+    await clock.advance(1.0)
+    assert (await sources.config_map("ns", "c"))["data"] == {"k": "2"}
+    assert await sources.secret("ns", "none") is None
+
+
 async def test_a_pods_volumes_are_removed_with_it(manager, sources):
     sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
     pod = _pod([{"name": "cache", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}}])
