@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from kubelite.api.pods import is_mirror
@@ -175,7 +176,12 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
-            volumes=VolumeManager(o.root_dir, APISources(self.client, self.clock), self.clock),
+            volumes=VolumeManager(
+                o.root_dir,
+                APISources(self.client, self.clock),
+                self.clock,
+                secrets_in_memory=os.geteuid() == 0,
+            ),
         )
         self.pod_workers = PodWorkers(
             runtime=self.runtime,

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from kubelite.api.types import Object
@@ -60,8 +61,12 @@ def kind_of(volume: Object) -> str:
 
 
 class VolumeManager:
-    def __init__(self, root: Path, sources: VolumeSources, clock: Clock) -> None:
+    def __init__(
+        self, root: Path, sources: VolumeSources, clock: Clock, *, secrets_in_memory: bool = False
+    ) -> None:
         self.root = root
+        # As Kubernetes: secret and projected volumes on a tmpfs, so secrets never reach the disk.
+        self.secrets_in_memory = secrets_in_memory
         self.sources = sources
         self.tokens = TokenManager(sources, clock)
         self._ready: set[str] = set()  # uids whose volumes were all set up once
@@ -113,6 +118,11 @@ class VolumeManager:
             payload = downwardapi.payload(pod, v["downwardAPI"])
         else:
             payload = await projected.payload(self.sources, self.tokens, pod, v["projected"])
+        if self.secrets_in_memory and kind in ("secret", "projected"):
+            try:
+                await asyncio.to_thread(emptydir.mount_tmpfs, path, "mode=0755")
+            except subprocess.CalledProcessError as err:
+                raise VolumeError(f"mount failed: {err.stderr.decode(errors='replace').strip()}") from None
         try:
             if await asyncio.to_thread(atomic_writer.write, path, payload):
                 log.info("volume written", extra={"volume": v["name"], "pod": pod["metadata"]["uid"]})
@@ -153,8 +163,6 @@ class VolumeManager:
         self._ready.discard(uid)
         self.tokens.forget(uid)
         d = self.pod_dir(uid)
-        empty = d / "volumes" / PLUGIN_DIRS["emptyDir"]
-        if empty.is_dir():
-            for vol in empty.iterdir():
-                await asyncio.to_thread(emptydir.tear_down, vol)
+        if d.exists():
+            await asyncio.to_thread(emptydir.unmount_under, d)
         await asyncio.to_thread(shutil.rmtree, d, True)

@@ -218,6 +218,7 @@ def test_a_secret_volume_holds_only_its_items_with_their_mode(vols: UpCluster):
     assert _exec(vols, "vols", "cat", "/etc/creds/db/pw") == "hunter2"
     assert _exec(vols, "vols", "stat", "-L", "-c", "%a", "/etc/creds/db/pw").strip() == "400"
     assert _exec(vols, "vols", "ls", "/etc/creds").split() == ["db"]
+    assert "tmpfs /etc/creds tmpfs ro," in _exec(vols, "vols", "cat", "/proc/mounts")  # never on disk
 
 
 def test_an_empty_dir_is_shared_by_the_pods_containers(vols: UpCluster):

@@ -317,6 +317,25 @@ async def test_api_sources_reuse_an_answer_for_a_second(clock):
     assert await sources.secret("ns", "none") is None
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+async def test_secret_and_projected_volumes_live_on_a_tmpfs_released_with_the_pod(tmp_path, sources, clock):
+    manager = VolumeManager(tmp_path / "kubelet", sources, clock, secrets_in_memory=True)
+    sources.secrets["ns", "s"] = {"data": {"k": base64.b64encode(b"v").decode()}}
+    pod = _pod([{"name": "sec", "secret": {"secretName": "s"}}])
+    try:
+        await manager.set_up(pod)
+        await manager.set_up(pod)
+        d = _vol(manager, pod, "sec")
+        with open("/proc/mounts") as f:
+            assert [line.split()[0] for line in f if line.split()[1] == str(d)] == ["tmpfs"]
+        assert (d / "k").read_bytes() == b"v"
+    finally:
+        await manager.tear_down(pod)
+    with open("/proc/mounts") as f:
+        assert str(tmp_path) not in f.read()
+    assert not manager.pod_dir("uid-1").exists()
+
+
 async def test_a_pods_volumes_are_removed_with_it(manager, sources):
     sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
     pod = _pod([{"name": "cache", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}}])
