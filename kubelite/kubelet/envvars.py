@@ -61,7 +61,13 @@ async def _key_ref(sources: VolumeSources, ns: str, kind: str, ref: Object) -> s
 
 
 async def container_env(
-    pod: Object, c: Object, sources: VolumeSources, *, pod_ip: str = "", host_ip: str = ""
+    pod: Object,
+    c: Object,
+    sources: VolumeSources,
+    *,
+    pod_ip: str = "",
+    host_ip: str = "",
+    allocatable: Object | None = None,
 ) -> dict[str, str]:
     ns = pod["metadata"].get("namespace", "default")
     env: dict[str, str] = {}
@@ -75,7 +81,9 @@ async def container_env(
             if "fieldRef" in src:
                 value = field_value(view, src["fieldRef"].get("fieldPath", ""))
             elif "resourceFieldRef" in src:
-                value = resource_value(pod, src["resourceFieldRef"], container=c["name"])
+                value = resource_value(
+                    pod, src["resourceFieldRef"], container=c["name"], allocatable=allocatable
+                )
             elif "configMapKeyRef" in src:
                 value = await _key_ref(sources, ns, "configmap", src["configMapKeyRef"])
             elif "secretKeyRef" in src:

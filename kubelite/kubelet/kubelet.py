@@ -183,6 +183,8 @@ class Kubelet:
                 secrets_in_memory=os.geteuid() == 0,
             ),
         )
+        if syncer.volumes is not None and self.agent is not None:
+            syncer.volumes.allocatable = dict(self.agent.facts.allocatable)
         self.pod_workers = PodWorkers(
             runtime=self.runtime,
             syncer=syncer,

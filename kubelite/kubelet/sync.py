@@ -258,7 +258,12 @@ class PodSyncer:
         if self.volumes is not None:
             try:
                 env = await container_env(
-                    pod, c, self.volumes.sources, pod_ip=result.state.pod_ip, host_ip=self.host_ip
+                    pod,
+                    c,
+                    self.volumes.sources,
+                    pod_ip=result.state.pod_ip,
+                    host_ip=self.host_ip,
+                    allocatable=self.volumes.allocatable,
                 )
             except EnvError as err:
                 result.waiting[name] = ("CreateContainerConfigError", str(err))

@@ -60,7 +60,7 @@ def resource_value(pod: Object, ref: Object, container: str = "", allocatable: O
     if value is None and kind == "requests":
         value = (resources.get("limits") or {}).get(res)
     if value is None:
-        value = (allocatable or {}).get(res, "0")
+        value = (allocatable or {}).get(res, "0") if kind == "limits" else "0"
     divisor = parse_quantity(str(ref.get("divisor") or "1"))
     q = parse_quantity(str(value))
     if res == "cpu":
@@ -68,14 +68,14 @@ def resource_value(pod: Object, ref: Object, container: str = "", allocatable: O
     return str(math.ceil(q.value() / max(1, divisor.value())))
 
 
-def payload(pod: Object, source: Object) -> Payload:
+def payload(pod: Object, source: Object, allocatable: Object | None = None) -> Payload:
     mode = source.get("defaultMode", DEFAULT_MODE)
     out: Payload = {}
     for item in source.get("items") or []:
         if "fieldRef" in item:
             text = field_value(pod, item["fieldRef"].get("fieldPath", ""))
         elif "resourceFieldRef" in item:
-            text = resource_value(pod, item["resourceFieldRef"])
+            text = resource_value(pod, item["resourceFieldRef"], allocatable=allocatable)
         else:
             continue
         out[item.get("path", "")] = FileProjection(text.encode(), item.get("mode", mode))

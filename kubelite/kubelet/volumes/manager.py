@@ -67,6 +67,8 @@ class VolumeManager:
         self.root = root
         # As Kubernetes: secret and projected volumes on a tmpfs, so secrets never reach the disk.
         self.secrets_in_memory = secrets_in_memory
+        # The node's allocatable resources: a resourceFieldRef to a limit not set gives these.
+        self.allocatable: dict[str, str] = {}
         self.sources = sources
         self.tokens = TokenManager(sources, clock)
         self._ready: set[str] = set()  # uids whose volumes were all set up once
@@ -115,9 +117,11 @@ class VolumeManager:
         elif kind == "secret":
             payload = await secret.payload(self.sources, ns, v["secret"])
         elif kind == "downwardAPI":
-            payload = downwardapi.payload(pod, v["downwardAPI"])
+            payload = downwardapi.payload(pod, v["downwardAPI"], self.allocatable)
         else:
-            payload = await projected.payload(self.sources, self.tokens, pod, v["projected"])
+            payload = await projected.payload(
+                self.sources, self.tokens, pod, v["projected"], self.allocatable
+            )
         if self.secrets_in_memory and kind in ("secret", "projected"):
             try:
                 await asyncio.to_thread(emptydir.mount_tmpfs, path, "mode=0755")

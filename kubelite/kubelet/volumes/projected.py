@@ -12,7 +12,13 @@ from kubelite.kubelet.volumes.sources import VolumeSources, read_config_map, rea
 from kubelite.kubelet.volumes.tokens import TokenManager
 
 
-async def payload(sources: VolumeSources, tokens: TokenManager, pod: Object, source: Object) -> Payload:
+async def payload(
+    sources: VolumeSources,
+    tokens: TokenManager,
+    pod: Object,
+    source: Object,
+    allocatable: Object | None = None,
+) -> Payload:
     ns = pod["metadata"].get("namespace", "default")
     mode = source.get("defaultMode", DEFAULT_MODE)
     out: Payload = {}
@@ -26,7 +32,7 @@ async def payload(sources: VolumeSources, tokens: TokenManager, pod: Object, sou
             if data is not None:
                 out.update(project(data, p["secret"], kind="secret", default_mode=mode))
         elif "downwardAPI" in p:
-            out.update(downwardapi.payload(pod, {"defaultMode": mode, **p["downwardAPI"]}))
+            out.update(downwardapi.payload(pod, {"defaultMode": mode, **p["downwardAPI"]}, allocatable))
         elif "serviceAccountToken" in p:
             t = p["serviceAccountToken"]
             sa = (pod.get("spec") or {}).get("serviceAccountName") or "default"

@@ -416,7 +416,10 @@ async def test_env_comes_from_config_maps_secrets_fields_and_resources_with_pref
         ],
     }
     pod["spec"]["containers"] = [c]
-    env = await container_env(pod, c, sources, pod_ip="10.0.0.5")
+    c["env"].append(
+        {"name": "NODE_MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.ephemeral-storage"}}}
+    )
+    env = await container_env(pod, c, sources, pod_ip="10.0.0.5", allocatable={"ephemeral-storage": "1Ki"})
     assert env == {
         "APP_MODE": "fast",
         "APP_LEVEL": "3",
@@ -426,6 +429,7 @@ async def test_env_comes_from_config_maps_secrets_fields_and_resources_with_pref
         "CPU": "500",
         "MEM": "128",
         "URL": "p:3/$(UNSET)/$(POD)",
+        "NODE_MEM": "1024",
     }
 
 
