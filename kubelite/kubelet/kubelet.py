@@ -7,7 +7,8 @@
       ├─ status loop                   runtime health → conditions → post on change / 5 min
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
       ├─ PLEG relist                   container changes → wake that pod's worker
-      ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync
+      ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync;
+      │                                orphaned pod directories removed every sync period
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
       ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
       │                                port goes into the Node's daemonEndpoints
@@ -199,6 +200,22 @@ class Kubelet:
         )
         self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
 
+    async def _clean_orphaned_volumes(self) -> None:
+        """Every sync period, the volumes of pods that neither a worker, the API (the pods
+        informer) nor a static manifest knows are removed: pods deleted while this kubelet
+        was down. The first pass comes a period after start, once static pods are read."""
+        volumes = self.pod_workers.syncer.volumes
+        while volumes is not None:
+            await self.clock.sleep(self.options.sync_frequency)
+            known = set(self.pod_workers.workers)
+            known |= {p["metadata"].get("uid", "") for p in self.pods_informer.indexer.list()}
+            static = getattr(self, "static_pods", None)
+            known |= set(static.current) if static is not None else set()
+            try:
+                await volumes.remove_orphans(known)
+            except OSError as err:
+                log.warning("could not remove orphaned pod volumes: %s", err)
+
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
         cidr = agent.pod_cidr or self.options.default_pod_cidr
@@ -271,6 +288,7 @@ class Kubelet:
                     self.static_pods = StaticPods(self.client, o, facts.name, agent, workers, self.clock)
                     tg.create_task(self.static_pods.run())
                 await self.pods_informer.wait_for_sync()
+                tg.create_task(self._clean_orphaned_volumes())
                 if ready is not None:
                     ready.set()
         finally:

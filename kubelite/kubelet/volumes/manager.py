@@ -7,6 +7,8 @@
     mounts(pod, c)   the container's volumeMounts as CRI Mounts (subPath resolved; API
                      data volumes always read-only, as Kubernetes mounts them)
     tear_down(pod)   tmpfs unmounted, the pod's directory removed, its tokens forgotten
+    remove_orphans   the directories of pods this kubelet no longer knows (removed while
+                     it was down), as Kubernetes' housekeeping cleans orphaned pod dirs
 
 A volume that cannot be set up raises `MountFailed` with Kubernetes' FailedMount message;
 the pod's containers are not started until every volume was set up once.
@@ -170,3 +172,13 @@ class VolumeManager:
         if d.exists():
             await asyncio.to_thread(emptydir.unmount_under, d)
         await asyncio.to_thread(shutil.rmtree, d, True)
+
+    async def remove_orphans(self, known: set[str]) -> list[str]:
+        """Remove every pod directory whose uid is not in `known`; the uids removed."""
+        pods = self.root / "pods"
+        gone = [d for d in pods.iterdir() if d.is_dir() and d.name not in known] if pods.is_dir() else []
+        for d in gone:
+            log.info("removing the volumes of a pod no longer known", extra={"pod": d.name})
+            await asyncio.to_thread(emptydir.unmount_under, d)
+            await asyncio.to_thread(shutil.rmtree, d, True)
+        return [d.name for d in gone]

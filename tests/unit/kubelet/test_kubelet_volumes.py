@@ -336,6 +336,16 @@ async def test_secret_and_projected_volumes_live_on_a_tmpfs_released_with_the_po
     assert not manager.pod_dir("uid-1").exists()
 
 
+async def test_the_volumes_of_pods_no_longer_known_are_removed(manager, sources):
+    sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
+    keep = _pod([{"name": "cfg", "configMap": {"name": "cfg"}}])
+    orphan = _pod([{"name": "cache", "emptyDir": {}}], uid="uid-2")
+    await manager.set_up(keep)
+    await manager.set_up(orphan)
+    assert await manager.remove_orphans({"uid-1"}) == ["uid-2"]
+    assert manager.pod_dir("uid-1").is_dir() and not manager.pod_dir("uid-2").exists()
+
+
 async def test_a_pods_volumes_are_removed_with_it(manager, sources):
     sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
     pod = _pod([{"name": "cache", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}}])
