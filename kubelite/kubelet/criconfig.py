@@ -13,6 +13,7 @@ from pathlib import Path
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.volumes.expansion import expand
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -128,7 +129,7 @@ def _envs(pod: Object, c: Object, pod_ip: str, host_ip: str) -> list[pb.KeyValue
             out[e["name"]] = _field_value(pod, src["fieldRef"].get("fieldPath", ""), pod_ip, host_ip)
         elif "value" in e or not src:
             out[e["name"]] = str(e.get("value", ""))
-        # configMapKeyRef / secretKeyRef / resourceFieldRef: not yet (volumes and env sources come later)
+        # configMapKeyRef / secretKeyRef / resourceFieldRef: envvars.py, when the kubelet has sources
     return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
 
 
@@ -158,14 +159,27 @@ def container_config(
     host_ip: str = "",
     init: bool = False,
     spec_hash: str = "",
+    mounts: list[pb.Mount] | None = None,
+    env: dict[str, str] | None = None,
 ) -> pb.ContainerConfig:
+    """`env`: the environment already resolved (envvars.py); the command and args are
+    expanded with it. Without it only `value` and fieldRef variables are set."""
+    command, args = c.get("command") or [], c.get("args") or []
+    if env is not None:
+        command = [expand(x, env) for x in command]
+        args = [expand(x, env) for x in args]
+    envs = (
+        _envs(pod, c, pod_ip, host_ip)
+        if env is None
+        else [pb.KeyValue(key=k, value=v.encode()) for k, v in env.items()]
+    )
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=c["name"], attempt=attempt),
         image=pb.ImageSpec(image=image_ref or c.get("image", "")),
-        command=c.get("command") or [],
-        args=c.get("args") or [],
+        command=command,
+        args=args,
         working_dir=c.get("workingDir", ""),
-        envs=_envs(pod, c, pod_ip, host_ip),
+        envs=envs,
         labels={
             POD_NAME: pod["metadata"]["name"],
             POD_NAMESPACE: pod["metadata"].get("namespace", "default"),
@@ -181,6 +195,7 @@ def container_config(
         stdin=bool(c.get("stdin")),
         stdin_once=bool(c.get("stdinOnce")),
         tty=bool(c.get("tty")),
+        mounts=mounts or [],
     )
     cfg.linux.resources.CopyFrom(_resources(c))
     sc = {**((pod.get("spec") or {}).get("securityContext") or {}), **(c.get("securityContext") or {})}

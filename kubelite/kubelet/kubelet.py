@@ -7,6 +7,8 @@
       ├─ status loop                   runtime health → conditions → post on change / 5 min
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
       ├─ PLEG relist                   container changes → wake that pod's worker
+      ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync;
+      │                                orphaned pod directories removed every sync period
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
       ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
       │                                port goes into the Node's daemonEndpoints
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from kubelite.api.pods import is_mirror
@@ -38,6 +41,8 @@ from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_po
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
+from kubelite.kubelet.volumes.manager import VolumeManager
+from kubelite.kubelet.volumes.sources import APISources
 from kubelite.util.clock import Clock, RealClock
 
 POD_CIDR_QUICK_WINDOW = 30.0  # seconds after start in which a missing podCIDR is looked for every second
@@ -172,7 +177,15 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
+            volumes=VolumeManager(
+                o.root_dir,
+                APISources(self.client, self.clock),
+                self.clock,
+                secrets_in_memory=os.geteuid() == 0,
+            ),
         )
+        if syncer.volumes is not None and self.agent is not None:
+            syncer.volumes.allocatable = dict(self.agent.facts.allocatable)
         self.pod_workers = PodWorkers(
             runtime=self.runtime,
             syncer=syncer,
@@ -186,6 +199,22 @@ class Kubelet:
             sync_frequency=o.sync_frequency,
         )
         self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
+
+    async def _clean_orphaned_volumes(self) -> None:
+        """Every sync period, the volumes of pods that neither a worker, the API (the pods
+        informer) nor a static manifest knows are removed: pods deleted while this kubelet
+        was down. The first pass comes a period after start, once static pods are read."""
+        volumes = self.pod_workers.syncer.volumes
+        while volumes is not None:
+            await self.clock.sleep(self.options.sync_frequency)
+            known = set(self.pod_workers.workers)
+            known |= {p["metadata"].get("uid", "") for p in self.pods_informer.indexer.list()}
+            static = getattr(self, "static_pods", None)
+            known |= set(static.current) if static is not None else set()
+            try:
+                await volumes.remove_orphans(known)
+            except OSError as err:
+                log.warning("could not remove orphaned pod volumes: %s", err)
 
     async def _configure_pod_cidr(self, agent: NodeAgent) -> None:
         """Tell the runtime the pod CIDR: the Node's spec.podCIDR, else the default range."""
@@ -259,6 +288,7 @@ class Kubelet:
                     self.static_pods = StaticPods(self.client, o, facts.name, agent, workers, self.clock)
                     tg.create_task(self.static_pods.run())
                 await self.pods_informer.wait_for_sync()
+                tg.create_task(self._clean_orphaned_volumes())
                 if ready is not None:
                     ready.set()
         finally:

@@ -41,6 +41,7 @@ class KubeletOptions:
     default_pod_cidr: str = "10.88.0.0/16"  # when the Node has no spec.podCIDR
     # Pods.
     pod_log_dir: Path = Path("/var/log/pods")
+    root_dir: Path = Path("/var/lib/kubelet")  # per-pod state: <root>/pods/<uid>/volumes/...
     pleg_relist_period: float = 1.0
     sync_frequency: float = 60.0  # every pod is synced at least this often
     parallel_pod_starts: int = 4  # pods started (sandbox + containers) at once

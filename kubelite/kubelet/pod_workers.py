@@ -185,6 +185,7 @@ class PodWorker:
             await o.runtime.remove_pod_sandbox(s.id)
         if cgroup := o.syncer.pod_cgroup(self.pod):
             await asyncio.to_thread(remove_cgroup, cgroup)
+        await o.syncer.tear_down_volumes(self.pod)
         self.gone = True
         o.forget(self.uid)
         log.info("pod terminated and removed", extra={"pod": f"{md.get('namespace')}/{md['name']}"})

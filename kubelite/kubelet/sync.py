@@ -38,6 +38,7 @@ from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
@@ -45,11 +46,13 @@ from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
+from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
 from kubelite.util.clock import Clock
 
 log = logging.getLogger("kubelite.kubelet.sync")
 Recorder = Callable[[Object, str, str, str], None]  # (pod, type, reason, message)
 Pulled = dict[str, str | PullFailure]  # container name → image ref, or why not
+VOLUME_RETRY = 2.0  # seconds between tries to set up a pod's volumes that failed
 SHOW_ERR_IMAGE_PULL = 1.0  # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
 
 
@@ -77,6 +80,7 @@ class PodSyncer:
         host_ip: str,
         parallel_pod_starts: int = 4,
         cgroup_root: str | None = None,
+        volumes: VolumeManager | None = None,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -88,6 +92,7 @@ class PodSyncer:
         self.log_root = log_root
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
+        self.volumes = volumes  # None: no volumes are mounted (fake runtimes in unit tests)
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
@@ -99,6 +104,8 @@ class PodSyncer:
 
     async def sync(self, pod: Object) -> SyncResult:
         uid = pod["metadata"]["uid"]
+        if not await self._volumes_set_up(pod):
+            return SyncResult(await fetch(self.runtime, uid), retry_in=VOLUME_RETRY)
         state = await fetch(self.runtime, uid)
         if state.ready_sandbox is None:
             # A pod starting (sandbox, then its containers) holds one of a few start slots
@@ -111,6 +118,21 @@ class PodSyncer:
                 await self._new_sandbox(pod, state)
                 return await self._sync_containers(pod, await fetch(self.runtime, uid), slot, pulled)
         return await self._sync_containers(pod, state)
+
+    async def _volumes_set_up(self, pod: Object) -> bool:
+        """Set up (or refresh) the pod's volumes; False while one was never set up, so its
+        containers wait (a refresh failing later leaves the running pod alone)."""
+        if self.volumes is None:
+            return True
+        try:
+            await self.volumes.set_up(pod)
+        except MountFailed as err:
+            self.record(pod, "Warning", "FailedMount", str(err))
+        return self.volumes.ready(pod)
+
+    async def tear_down_volumes(self, pod: Object) -> None:
+        if self.volumes is not None:
+            await self.volumes.tear_down(pod)
 
     async def _pull_first(self, pod: Object, state: PodRuntimeState) -> Pulled:
         """The images of the containers a new pod's first step starts (its first init
@@ -232,6 +254,22 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
+        env = None
+        if self.volumes is not None:
+            try:
+                env = await container_env(
+                    pod,
+                    c,
+                    self.volumes.sources,
+                    pod_ip=result.state.pod_ip,
+                    host_ip=self.host_ip,
+                    allocatable=self.volumes.allocatable,
+                )
+            except EnvError as err:
+                result.waiting[name] = ("CreateContainerConfigError", str(err))
+                self.record(pod, "Warning", "Failed", f"Error: {err}")
+                result.retry_after(VOLUME_RETRY)
+                return
         cfg = container_config(
             pod,
             c,
@@ -241,6 +279,8 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
+            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
+            env=env,
         )
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)

@@ -161,6 +161,8 @@ def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, ex
         name,
         "--pod-log-dir",
         str(d / "pods"),
+        "--root-dir",
+        str(d / "kubelet"),
         "--pod-manifest-path",
         str(d / "manifests"),
         *extra,

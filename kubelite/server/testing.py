@@ -155,6 +155,7 @@ class UpCluster:
     cgroup_root: str
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -183,6 +184,7 @@ class UpCluster:
         argv += [
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
+            *(f"--kubelet-arg={a}" for a in self.kubelet_args),
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -226,4 +228,9 @@ class UpCluster:
         return result
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop `up`; the local node's pods stay with the runtime (a kubelet that stops leaves
+        them running), but their volumes' tmpfs mounts under the data dir are released."""
         stop_process(self.process, timeout)
+        from kubelite.runtime.testing import unmount_under
+
+        unmount_under(self.data_dir / "kubelet")

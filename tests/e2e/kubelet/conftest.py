@@ -23,7 +23,7 @@ from kubelite.cri.client import RemoteRuntime
 from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.options import BackOffOptions, KubeletOptions
-from kubelite.runtime.testing import CRIRuntime, remove_all_sandboxes
+from kubelite.runtime.testing import CRIRuntime, remove_all_sandboxes, unmount_under
 
 _nodes = itertools.count(1)
 
@@ -64,6 +64,7 @@ async def kubelet(cluster, node_name: str, node_runtime: CRIRuntime, tmp_path):
         image_pull_backoff=BackOffOptions(1.0, 4.0),
         default_pod_cidr=node_runtime.pod_cidr,
         pod_log_dir=tmp_path / "pods",
+        root_dir=tmp_path / "kubelet",
         pod_manifest_path=tmp_path / "manifests",
         file_check_frequency=0.5,
         cgroup_root=f"/kubelite-e2e-{name}",
@@ -85,6 +86,7 @@ async def kubelet(cluster, node_name: str, node_runtime: CRIRuntime, tmp_path):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        unmount_under(tmp_path / "kubelet")  # tmpfs volumes of pods the kubelet left running
         # With its kubelet gone nothing would ever finish deleting the node's pods (there is no
         # node lifecycle controller here), so the next test could not reuse their names.
         pods = client.resource("pods")
