@@ -1,6 +1,6 @@
-"""A `kubelite up` cluster per runtime for the volume tests (the test's own kubelite
-runtime, then the real containerd), its kubelet syncing every pod each 2 s
-(`--sync-frequency`) so volume updates show quickly."""
+"""A `kubelite up` cluster per runtime (the test's own kubelite runtime, then the real
+containerd) for the tests on the real local node: volumes, endpoints. Its kubelet syncs
+every pod each 2 s (`--sync-frequency`) so volume updates show quickly."""
 
 from __future__ import annotations
 
