@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from kubelite.api import errors
 from kubelite.api.types import Object
 from kubelite.client.resource import PatchType, ResourceClient
+from kubelite.client.store import Indexer
 
 log = logging.getLogger("kubelite.controllers.ownership")
 
@@ -68,6 +69,18 @@ def orphan_index_value(namespace: str) -> str:
     return f"orphan/{namespace}"
 
 
+def claim_candidates(
+    indexer: Indexer, owner: Object, orphan_filter: Callable[[Object], bool] | None = None
+) -> list[Object]:
+    """What `owner` controls, and the orphans of its namespace it might adopt (those
+    `orphan_filter` keeps), from an indexer with the CONTROLLER_UID_INDEX."""
+    md = owner["metadata"]
+    orphans = indexer.by_index(CONTROLLER_UID_INDEX, orphan_index_value(md.get("namespace", "")))
+    if orphan_filter is not None:
+        orphans = [o for o in orphans if orphan_filter(o)]
+    return indexer.by_index(CONTROLLER_UID_INDEX, md["uid"]) + orphans
+
+
 class ControllerRefManager:
     """Claims objects of one resource for one controller object (`owner`)."""
 
@@ -86,6 +99,20 @@ class ControllerRefManager:
         self.kind = kind
         self._can_adopt = can_adopt
         self._adopt_checked: BaseException | None | bool = False
+
+    @classmethod
+    def rechecking(
+        cls, resources: ResourceClient, owner: Object, owners: ResourceClient, *, api_version: str, kind: str
+    ) -> ControllerRefManager:
+        """A manager whose adoptions first read `owner` afresh through `owners` and refuse
+        when it was replaced or is being deleted (recheck_deletion_timestamp)."""
+        md = owner["metadata"]
+
+        def get_fresh() -> Awaitable[Object]:
+            return owners.get(md["name"], namespace=md.get("namespace"))
+
+        recheck = recheck_deletion_timestamp(get_fresh, owner, kind)
+        return cls(resources, owner, api_version=api_version, kind=kind, can_adopt=recheck)
 
     @property
     def owner_uid(self) -> str:

@@ -45,10 +45,9 @@ from kubelite.controllers.ownership import (
     CONTROLLER_UID_INDEX,
     ControllerRefManager,
     by_controller_uid,
+    claim_candidates,
     controller_ref,
     new_controller_ref,
-    orphan_index_value,
-    recheck_deletion_timestamp,
 )
 from kubelite.controllers.podcontrol import (
     NAMESPACE_TERMINATING_CAUSE,
@@ -246,19 +245,9 @@ class DaemonSetController:
         return requeue
 
     async def _claim(self, ds: Object, matches: Callable[[Object], bool]) -> list[Object]:
-        md = ds["metadata"]
-        index = self.pod_informer.indexer
-        candidates = index.by_index(CONTROLLER_UID_INDEX, md["uid"]) + index.by_index(
-            CONTROLLER_UID_INDEX, orphan_index_value(md.get("namespace", ""))
-        )
-        manager = ControllerRefManager(
-            self.pods,
-            ds,
-            api_version="apps/v1",
-            kind="DaemonSet",
-            can_adopt=recheck_deletion_timestamp(
-                lambda: self.daemonsets.get(md["name"], namespace=md.get("namespace")), ds, "DaemonSet"
-            ),
+        candidates = claim_candidates(self.pod_informer.indexer, ds)
+        manager = ControllerRefManager.rechecking(
+            self.pods, ds, self.daemonsets, api_version="apps/v1", kind="DaemonSet"
         )
         return await manager.claim(candidates, matches)
 

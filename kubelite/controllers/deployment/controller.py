@@ -60,7 +60,6 @@ from kubelite.controllers.ownership import (
     ControllerRefManager,
     by_controller_uid,
     controller_ref,
-    recheck_deletion_timestamp,
 )
 
 NAME = "deployment-controller"
@@ -198,20 +197,14 @@ class DeploymentController:
         return out
 
     async def _claim(self, d: Object, selector: LabelSelector) -> list[Object]:
-        ns, name = d["metadata"].get("namespace", ""), d["metadata"]["name"]
+        ns = d["metadata"].get("namespace", "")
         candidates = [
             rs
             for rs in self.rs_informer.lister.list(ns)
             if (ref := controller_ref(rs)) is None or ref.get("uid") == d["metadata"]["uid"]
         ]
-        manager = ControllerRefManager(
-            self.replicasets,
-            d,
-            api_version="apps/v1",
-            kind="Deployment",
-            can_adopt=recheck_deletion_timestamp(
-                lambda: self.deployments.get(name, namespace=ns), d, "Deployment"
-            ),
+        manager = ControllerRefManager.rechecking(
+            self.replicasets, d, self.deployments, api_version="apps/v1", kind="Deployment"
         )
         return await manager.claim(
             candidates, lambda rs: selector.matches(rs["metadata"].get("labels") or {})

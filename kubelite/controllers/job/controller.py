@@ -57,9 +57,8 @@ from kubelite.controllers.ownership import (
     CONTROLLER_UID_INDEX,
     ControllerRefManager,
     by_controller_uid,
+    claim_candidates,
     controller_ref,
-    orphan_index_value,
-    recheck_deletion_timestamp,
 )
 from kubelite.controllers.podcontrol import PodControl
 
@@ -290,22 +289,12 @@ class JobController:
                 pass
 
     async def _claim(self, job: Object, namespace: str, name: str) -> list[Object]:
-        md = job["metadata"]
-        index = self.pod_informer.indexer
-        candidates = index.by_index(CONTROLLER_UID_INDEX, md["uid"]) + [
-            p
-            for p in index.by_index(CONTROLLER_UID_INDEX, orphan_index_value(namespace))
-            if phase(p) not in ("Succeeded", "Failed")
-        ]
+        candidates = claim_candidates(
+            self.pod_informer.indexer, job, lambda p: phase(p) not in ("Succeeded", "Failed")
+        )
         selector = selector_from_label_selector_object((job.get("spec") or {}).get("selector"))
-        manager = ControllerRefManager(
-            self.pods,
-            job,
-            api_version="batch/v1",
-            kind="Job",
-            can_adopt=recheck_deletion_timestamp(
-                lambda: self.jobs.get(name, namespace=namespace), job, "Job"
-            ),
+        manager = ControllerRefManager.rechecking(
+            self.pods, job, self.jobs, api_version="batch/v1", kind="Job"
         )
         return await manager.claim(candidates, lambda p: selector.matches(p["metadata"].get("labels") or {}))
 

@@ -41,10 +41,9 @@ from kubelite.controllers.ownership import (
     CONTROLLER_UID_INDEX,
     ControllerRefManager,
     by_controller_uid,
+    claim_candidates,
     controller_ref,
     new_controller_ref,
-    orphan_index_value,
-    recheck_deletion_timestamp,
 )
 from kubelite.controllers.podcontrol import (
     NAMESPACE_TERMINATING_CAUSE,
@@ -200,14 +199,8 @@ class ReplicaSetController:
             self.log.error("invalid selector: %s", err.message, extra={"key": key})
             return None
         candidates = [p for p in self._candidates(owner) if is_active(p)]
-        manager = ControllerRefManager(
-            self.pods,
-            owner,
-            api_version=self.kind.api_version,
-            kind=self.kind.kind,
-            can_adopt=recheck_deletion_timestamp(
-                lambda: self.owners.get(name, namespace=namespace), owner, self.kind.kind
-            ),
+        manager = ControllerRefManager.rechecking(
+            self.pods, owner, self.owners, api_version=self.kind.api_version, kind=self.kind.kind
         )
         pods = await manager.claim(candidates, lambda p: selector.matches(p["metadata"].get("labels") or {}))
         manage_error: BaseException | None = None
@@ -233,11 +226,7 @@ class ReplicaSetController:
 
     def _candidates(self, owner: Object) -> list[Object]:
         """Pods this owner controls, and the orphans of its namespace it might adopt."""
-        md = owner["metadata"]
-        index = self.pod_informer.indexer
-        return index.by_index(CONTROLLER_UID_INDEX, md["uid"]) + index.by_index(
-            CONTROLLER_UID_INDEX, orphan_index_value(md.get("namespace", ""))
-        )
+        return claim_candidates(self.pod_informer.indexer, owner)
 
     async def manage_replicas(self, key: str, owner: Object, pods: list[Object]) -> BaseException | None:
         """Create or delete pods to reach spec.replicas; the error that stopped it, if any."""

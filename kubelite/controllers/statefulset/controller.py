@@ -36,9 +36,8 @@ from kubelite.controllers.ownership import (
     CONTROLLER_UID_INDEX,
     ControllerRefManager,
     by_controller_uid,
+    claim_candidates,
     controller_ref,
-    orphan_index_value,
-    recheck_deletion_timestamp,
 )
 from kubelite.controllers.statefulset import claims, control, identity, status
 
@@ -180,19 +179,9 @@ class StatefulSetController:
         return Requeue(p.requeue) if p.requeue else None
 
     async def _claim(self, sts: Object, matches: Callable[[Object], bool]) -> list[Object]:
-        md = sts["metadata"]
-        index = self.pod_informer.indexer
-        candidates = index.by_index(CONTROLLER_UID_INDEX, md["uid"]) + index.by_index(
-            CONTROLLER_UID_INDEX, orphan_index_value(md.get("namespace", ""))
-        )
-        manager = ControllerRefManager(
-            self.pods,
-            sts,
-            api_version="apps/v1",
-            kind="StatefulSet",
-            can_adopt=recheck_deletion_timestamp(
-                lambda: self.sets.get(md["name"], namespace=md.get("namespace")), sts, "StatefulSet"
-            ),
+        candidates = claim_candidates(self.pod_informer.indexer, sts)
+        manager = ControllerRefManager.rechecking(
+            self.pods, sts, self.sets, api_version="apps/v1", kind="StatefulSet"
         )
         return await manager.claim(candidates, matches)
 
