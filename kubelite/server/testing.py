@@ -15,12 +15,15 @@ out, as a kube-apiserver run without a controller manager would need.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.client
 import os
 import ssl
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,3 +237,42 @@ class UpCluster:
         from kubelite.runtime.testing import unmount_under
 
         unmount_under(self.data_dir / "kubelet")
+
+
+@contextlib.contextmanager
+def up_on_test_runtime(
+    kind: str, work: Path, registry: str, pause_image: str, kubelet_args: tuple[str, ...] = ()
+) -> Iterator[UpCluster]:
+    """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
+    (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
+    CIDR and cgroup root; pods, sandboxes, the runtime and the cgroups go afterwards."""
+    from kubelite.kubelet.cgroups import remove_cgroup
+    from kubelite.runtime.testing import (
+        ContainerdProcess,
+        RuntimeProcess,
+        next_index,
+        remove_all_sandboxes,
+        set_pod_cidr,
+    )
+
+    index = next_index()
+    runtime: RuntimeProcess | ContainerdProcess
+    if kind == "kubelite":
+        runtime = RuntimeProcess(work / "runtime", index)
+    else:
+        runtime = ContainerdProcess(
+            work / "containerd", index=index, registry=registry, sandbox_image=pause_image
+        )
+    runtime.start()
+    cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
+    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root, kubelet_args=kubelet_args)
+    try:
+        asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
+        up.start()
+        yield up
+    finally:
+        up.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", "--wait=false", check=False)
+        up.stop()
+        asyncio.run(remove_all_sandboxes(runtime.endpoint))
+        runtime.cleanup()
+        remove_cgroup(cgroup_root)

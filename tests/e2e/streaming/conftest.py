@@ -9,7 +9,6 @@ here) and kubectl 1.27 (SPDY only), so both stream protocols are proven on both 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -18,17 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.runtime.testing import (
-    ContainerdProcess,
-    RuntimeProcess,
     containerd_missing,
     missing_tools,
-    next_index,
-    remove_all_sandboxes,
-    set_pod_cidr,
 )
-from kubelite.server.testing import UpCluster
+from kubelite.server.testing import UpCluster, up_on_test_runtime
 from kubelite.util.testing import wait_for
 
 
@@ -59,28 +52,8 @@ def cluster(
     if missing := missing_tools() + (containerd_missing() if request.param == "containerd" else []):
         pytest.fail(f"missing tools: {' '.join(missing)}")
     work = tmp_path_factory.mktemp(f"up-{request.param}")
-    index = next_index()
-    runtime: RuntimeProcess | ContainerdProcess
-    if request.param == "kubelite":
-        runtime = RuntimeProcess(work / "runtime", index)
-        runtime.start()
-    else:
-        runtime = ContainerdProcess(
-            work / "containerd", index=index, registry=registry, sandbox_image=pause_image
-        )
-        runtime.start()
-    cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
-    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root)
-    try:
-        asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
-        up.start()
+    with up_on_test_runtime(request.param, work, registry, pause_image) as up:
         yield up
-    finally:
-        up.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", "--wait=false", check=False)
-        up.stop()
-        asyncio.run(remove_all_sandboxes(runtime.endpoint))
-        runtime.cleanup()
-        remove_cgroup(cgroup_root)
 
 
 def pod_manifest(name: str, registry: str, script: str, **container: object) -> str:
