@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
 
     add_controller_manager_subcommands(sub, _run)
+    from kubelite.proxy.cli import add_subcommands as add_proxy_subcommands
+
+    add_proxy_subcommands(sub, _run)
     return p
 
 
