@@ -112,6 +112,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         local_node=not args.no_local_node,
         controller_manager=not args.no_controller_manager,
         scheduler=not args.no_scheduler,
+        proxy=not args.no_proxy,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -122,6 +123,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                 ("scheduler", args.scheduler_arg),
                 ("runtime", args.runtime_arg),
                 ("kubelet", args.kubelet_arg),
+                ("proxy", args.proxy_arg),
+                ("controller-manager", args.controller_manager_arg),
             )
             if values
         },
@@ -201,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-scheduler", action="store_true", help="do not run the scheduler (pods must name nodes)"
     )
     up.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="do not run the local node's proxy (no Service IPs on this machine)",
+    )
+    up.add_argument(
         "--container-runtime-endpoint",
         default="",
         metavar="ENDPOINT",
@@ -216,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
-    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+    for component in ("apiserver", "scheduler", "controller-manager", "runtime", "kubelet", "proxy"):
         up.add_argument(
             f"--{component}-arg",
             action="append",

@@ -105,6 +105,7 @@ class ProxyServer:
             max_interval=options.sync_period,
             clock=self.clock,
         )
+        self.service_range = servicerange.ServiceRange(options.service_cluster_ip_range, self.net)
         self.last_full = -float("inf")
         self.last_result: SyncResult | None = None
         self.healthz_port = 0
@@ -140,6 +141,9 @@ class ProxyServer:
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(self.proxier.sync, snapshot)
+            if snapshot.changed or result.full:
+                ips = {s.cluster_ip for s in snapshot.services.values()}
+                await asyncio.to_thread(self.service_range.sync, ips)
         except Exception as err:
             log.error("sync of proxy rules failed; retrying: %s", err)
             self.metrics.restore_failures.inc()
@@ -166,7 +170,7 @@ class ProxyServer:
         o = self.options
         cleanup_all(o, self.net, keep=self.proxier.mode)
         try:
-            servicerange.install(o.service_cluster_ip_range, self.net)
+            self.service_range.install()
         except CommandError as err:
             log.warning("cannot make the Services' range unreachable: %s", err)
         runners: list[web.AppRunner] = []

@@ -120,6 +120,7 @@ class RuntimeProcess:
             "ipam": {
                 "type": "host-local",
                 "ranges": [[{"subnet": self.subnet}]],
+                "routes": [{"dst": "0.0.0.0/0"}],  # as a real node's: Service IPs are reached via the node
                 "dataDir": str(root / "ipam"),
             },
         }

@@ -13,6 +13,9 @@ lives under the data directory:
                             free one when taken), naming the node and its address
     DIR/kubelet.kubeconfig  the kubelet's kubeconfig with that certificate
     DIR/pods/, DIR/manifests/   pod logs and static pod manifests
+    DIR/proxy.kubeconfig    the node's kube-proxy (`kubelite proxy`, system:kube-proxy); its
+                            rules stay after `up` stops, as kube-proxy's do (`kubelite proxy
+                            --cleanup` removes them)
 
 With `up` on a loopback address (its default) the node is local too: its kubelet listens on
 127.0.0.1 and the Node's InternalIP is 127.0.0.1, which is where the API server reaches it.
@@ -37,6 +40,8 @@ CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
 INSTALL = "apt-get install -y runc containernetworking-plugins"
 KUBELET_PORT = 10250
+PROXY_HEALTHZ_PORT = 10256
+PROXY_METRICS_PORT = 10249
 
 
 @dataclass(slots=True, frozen=True)
@@ -165,6 +170,27 @@ def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, ex
         str(d / "kubelet"),
         "--pod-manifest-path",
         str(d / "manifests"),
+        *extra,
+    ]
+
+
+def proxy_argv(
+    kubeconfig: Path, name: str, address: str, healthz_port: int, metrics_port: int, extra: list[str]
+) -> list[str]:
+    """The node's kube-proxy: iptables mode unless `extra` says otherwise."""
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "proxy",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--hostname-override",
+        name,
+        "--healthz-bind-address",
+        f"{address}:{healthz_port}",
+        "--metrics-bind-address",
+        f"127.0.0.1:{metrics_port}",
         *extra,
     ]
 

@@ -159,6 +159,8 @@ class UpCluster:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
+    proxy_args: tuple[str, ...] = ()  # more flags for the local node's proxy
+    proxy: bool = True  # False: `up --no-proxy` (a test runs its own `kubelite proxy`)
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -188,7 +190,14 @@ class UpCluster:
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
+            *(f"--proxy-arg={a}" for a in self.proxy_args),
+            # The node's pod CIDR is the runtime's own, not the next /24 of 10.244.0.0/16 that
+            # every other cluster on this machine hands its node too (their pods' IPs would clash).
+            f"--controller-manager-arg=--cluster-cidr={self.pod_cidr}",
+            f"--controller-manager-arg=--node-cidr-mask-size={self.pod_cidr.rsplit('/', 1)[1]}",
         ]
+        if not self.proxy:
+            argv.append("--no-proxy")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
 
@@ -234,14 +243,29 @@ class UpCluster:
         """Stop `up`; the local node's pods stay with the runtime (a kubelet that stops leaves
         them running), but their volumes' tmpfs mounts under the data dir are released."""
         stop_process(self.process, timeout)
+        cleanup_proxy_rules()
         from kubelite.runtime.testing import unmount_under
 
         unmount_under(self.data_dir / "kubelet")
 
 
+def cleanup_proxy_rules(netns: str = "") -> None:
+    """`kubelite proxy --cleanup`: the rules and route a local node's proxy left (they stay
+    after `up` stops, as kube-proxy's do); for every test that ran `up` with a local node."""
+    argv = [sys.executable, "-m", "kubelite", "proxy", "--cleanup", *(["--netns", netns] if netns else [])]
+    subprocess.run(argv, capture_output=True, timeout=60)
+
+
 @contextlib.contextmanager
 def up_on_test_runtime(
-    kind: str, work: Path, registry: str, pause_image: str, kubelet_args: tuple[str, ...] = ()
+    kind: str,
+    work: Path,
+    registry: str,
+    pause_image: str,
+    kubelet_args: tuple[str, ...] = (),
+    *,
+    proxy: bool = True,
+    proxy_args: tuple[str, ...] = (),
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -265,7 +289,15 @@ def up_on_test_runtime(
         )
     runtime.start()
     cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
-    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root, kubelet_args=kubelet_args)
+    up = UpCluster(
+        work / "data",
+        runtime.endpoint,
+        runtime.pod_cidr,
+        cgroup_root,
+        kubelet_args=kubelet_args,
+        proxy_args=proxy_args,
+        proxy=proxy,
+    )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
         up.start()

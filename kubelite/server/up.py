@@ -3,8 +3,8 @@
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
 `kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
-node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
-another CRI runtime, with --container-runtime-endpoint; and
+node: `kubelite runtime`, `kubelite kubelet` and `kubelite proxy`, see `localnode.py` - or
+only the kubelet and the proxy, on another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
@@ -65,6 +65,7 @@ class UpOptions:
     simulated_nodes: int = 0
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
     controller_manager: bool = True  # `kubelite controller-manager` as a child
+    proxy: bool = True  # `kubelite proxy` for the local node (simulated nodes need none)
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -177,6 +178,8 @@ def prepare(options: UpOptions) -> list[Component]:
                     ),
                 )
             )
+            if options.proxy:
+                components.append(_proxy(d, pki, server, name, options.bind_address, extra.get("proxy", [])))
     if options.simulated_nodes:
         components.append(
             Component(
@@ -211,6 +214,26 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra]),
         _default_service_account(server, pki.ca.cert, pki.admin),
     )
+
+
+def _proxy(d: Path, pki: ClusterPKI, server: str, node: str, address: str, extra: list[str]) -> Component:
+    """The local node's `kubelite proxy` (kube-proxy): its own client certificate
+    (system:kube-proxy), health on 10256 and metrics on 10249 (free ones when taken)."""
+    kubeconfig = controlplane.component_kubeconfig(d, pki, server, "proxy", "system:kube-proxy")
+    host = "127.0.0.1" if address.startswith("127.") else address
+    ports = []
+    for preferred, what in (
+        (localnode.PROXY_HEALTHZ_PORT, "health"),
+        (localnode.PROXY_METRICS_PORT, "metrics"),
+    ):
+        port = controlplane.port_or_free(preferred, host if what == "health" else "127.0.0.1")
+        if port != preferred:
+            print(
+                f"kubelite up: port {preferred} is taken; the proxy serves its {what} on {port}",
+                file=sys.stderr,
+            )
+        ports.append(port)
+    return Component("proxy", localnode.proxy_argv(kubeconfig, node, host, ports[0], ports[1], extra))
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:

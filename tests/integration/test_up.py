@@ -17,6 +17,7 @@ import pytest
 
 from kubelite.runtime.testing import unmount_under
 from kubelite.server import localnode
+from kubelite.server.testing import cleanup_proxy_rules
 from kubelite.util.net import free_port
 from kubelite.util.testing import wait_for
 
@@ -177,6 +178,17 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
             timeout=30,
             interval=KUBECTL_POLL,
         )
+        # The node's proxy `up` runs programs the Services (the `kubernetes` one has no
+        # endpoints with a loopback advertise address: rejected in the filter table).
+        wait_for(
+            lambda: (
+                "default/kubernetes:https has no endpoints"
+                in subprocess.run(["iptables-save", "-t", "filter"], capture_output=True, text=True).stdout
+            ),
+            "the proxy's rules for the kubernetes Service",
+            timeout=30,
+            interval=KUBECTL_POLL,
+        )
         # The scheduler `up` runs places the pod on the node.
         _kubectl(
             kubeconfig,
@@ -215,6 +227,7 @@ def test_up_brings_a_ready_local_node_that_runs_a_pod(tmp_path: Path, registry: 
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)
+        cleanup_proxy_rules()
         if not bridge_existed:
             subprocess.run(["ip", "link", "del", localnode_bridge()], capture_output=True)
         unmount_under(data)
@@ -358,6 +371,7 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
                 p.send_signal(signal.SIGTERM)
                 p.communicate(timeout=30)
         subprocess.run(["pkill", "-KILL", "-f", "sleep 987654"], capture_output=True)
+        cleanup_proxy_rules()
         if not bridge_existed:
             subprocess.run(["ip", "link", "del", localnode_bridge()], capture_output=True)
         unmount_under(data)

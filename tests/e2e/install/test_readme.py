@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kubelite.runtime.testing import unmount_under
 from kubelite.server import localnode
+from kubelite.server.testing import cleanup_proxy_rules
 from kubelite.util.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,6 +83,7 @@ def test_the_readme_quickstart_runs_as_written(tmp_path: Path, registry: str):
     finally:
         up.send_signal(signal.SIGTERM)
         out = up.communicate(timeout=60)[0]
+        cleanup_proxy_rules()
         if not bridge_existed:
             subprocess.run(["ip", "link", "del", _bridge()], capture_output=True)
         unmount_under(data)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from kubelite.server import localnode
+from kubelite.server.testing import cleanup_proxy_rules
 from kubelite.util.net import free_port
 from kubelite.util.testing import wait_for
 
@@ -95,4 +96,5 @@ def test_up_runs_the_local_node_on_containerd_when_given_its_endpoint(
     finally:
         up.send_signal(signal.SIGTERM)
         out, _ = up.communicate(timeout=30)
+        cleanup_proxy_rules()
     assert up.returncode == 0, out

@@ -1,0 +1,88 @@
+"""One `kubelite up` cluster (its local node on the test's own kubelite runtime, `--no-proxy`)
+for the module, and `kubelite proxy` started by the test per mode with the command line
+`up` would give it (server/localnode.py proxy_argv): switching modes restarts only the
+proxy. Rules are removed after each proxy (`kubelite proxy --cleanup`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kubelite.runtime.testing import missing_tools
+from kubelite.server import localnode
+from kubelite.server.testing import UpCluster, cleanup_proxy_rules, up_on_test_runtime
+from kubelite.util.net import free_port
+from kubelite.util.process import stop_process
+from kubelite.util.testing import wait_for
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image: str) -> Iterator[UpCluster]:
+    if os.geteuid() != 0:
+        pytest.fail("the proxy e2e tests must run as root (runc, iptables, network namespaces)")
+    if missing := missing_tools():
+        pytest.fail(f"missing tools: {' '.join(missing)}")
+    work = tmp_path_factory.mktemp("up-proxy")
+    with up_on_test_runtime("kubelite", work, registry, pause_image, proxy=False) as up:
+        yield up
+
+
+@dataclass
+class Proxy:
+    mode: str
+    process: subprocess.Popen[bytes]
+    healthz_port: int
+    metrics_port: int
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def start_proxy(cluster: UpCluster, mode: str, *extra: str) -> Iterator[Proxy]:
+    """`kubelite proxy --proxy-mode MODE` for the cluster's node, until the generator closes."""
+    healthz, metrics = free_port(), free_port()
+    flags = [
+        "--proxy-mode",
+        mode,
+        "--cluster-cidr",
+        cluster.pod_cidr,
+        "--iptables-min-sync-period",
+        "0.1s",
+        *extra,
+    ]
+    argv = localnode.proxy_argv(
+        cluster.kubeconfig, localnode.node_name(), "127.0.0.1", healthz, metrics, flags
+    )
+    log_path = cluster.data_dir.parent / f"proxy-{mode}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    proxy = Proxy(mode, process, healthz, metrics, log_path)
+    try:
+        wait_for(lambda: _healthy(proxy), f"the {mode} proxy's /healthz", timeout=30, interval=0.2)
+        yield proxy
+    finally:
+        stop_process(process, 10)
+        cleanup_proxy_rules()
+
+
+def _healthy(proxy: Proxy) -> bool:
+    import urllib.request
+
+    if proxy.process.poll() is not None:
+        raise AssertionError(f"kubelite proxy exited:\n{proxy.log()}")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{proxy.healthz_port}/healthz", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def iptables_proxy(cluster: UpCluster) -> Iterator[Proxy]:
+    yield from start_proxy(cluster, "iptables")
