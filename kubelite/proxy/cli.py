@@ -12,7 +12,7 @@ from typing import Any
 
 from kubelite.util.process import run_until_signalled
 
-IMPLEMENTED = ("iptables",)
+IMPLEMENTED = ("iptables", "userspace")
 
 
 def cmd_proxy(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
@@ -36,7 +36,8 @@ def cmd_proxy(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
             raise SystemExit(message)
     if options.mode not in IMPLEMENTED:
         raise SystemExit(
-            f"kubelite proxy: --proxy-mode {options.mode} is not built yet; use --proxy-mode iptables"
+            f"kubelite proxy: --proxy-mode {options.mode} is not built yet; "
+            "use --proxy-mode iptables or userspace"
         )
     try:
         config = load_config(options.kubeconfig)  # a missing or broken kubeconfig is said now, plainly

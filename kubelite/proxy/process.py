@@ -35,6 +35,7 @@ from kubelite.proxy.runner import BoundedFrequencyRunner
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.proxy")
+MODES = ("iptables", "userspace")  # the modes built, each cleaning up the others on start
 
 
 def make_proxier(options: ProxyOptions, mode: str, runner: Runner) -> Proxier:
@@ -50,6 +51,10 @@ def make_proxier(options: ProxyOptions, mode: str, runner: Runner) -> Proxier:
             node_ips=node_port_ips(options.nodeport_addresses, runner),
         )
         return IptablesProxier(config, runner)
+    if mode == "userspace":
+        from kubelite.proxy.userspace.proxier import UserspaceProxier
+
+        return UserspaceProxier(runner, scheduler=options.ipvs_scheduler, bind=options.bind_address)
     raise ValueError(f"unknown proxy mode {mode!r}")
 
 
@@ -68,7 +73,7 @@ def node_port_ips(cidrs: tuple[str, ...], runner: Runner) -> tuple[str, ...]:
 
 def cleanup_all(options: ProxyOptions, runner: Runner, *, keep: str = "") -> None:
     """Remove every mode's rules but `keep`'s (`--cleanup`: all of them, and the route)."""
-    for mode in ("iptables",):
+    for mode in MODES:
         if mode != keep:
             try:
                 make_proxier(options, mode, runner).cleanup()
@@ -168,6 +173,9 @@ class ProxyServer:
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         o = self.options
+        attach = getattr(self.proxier, "attach", None)
+        if attach is not None:  # the userspace relays live on this loop
+            attach(asyncio.get_running_loop())
         cleanup_all(o, self.net, keep=self.proxier.mode)
         try:
             self.service_range.install()

@@ -43,6 +43,21 @@ class Proxy:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def metric(self, name: str) -> float:
+        """A sample of the proxy's /metrics (0 when absent)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return 0.0
+
+    def synced(self) -> bool:
+        """Every change the proxy has queued is in its rules."""
+        last = self.metric("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
+        return last >= self.metric("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds") > 0
+
 
 def start_proxy(cluster: UpCluster, mode: str, *extra: str) -> Iterator[Proxy]:
     """`kubelite proxy --proxy-mode MODE` for the cluster's node, until the generator closes."""
@@ -83,6 +98,7 @@ def _healthy(proxy: Proxy) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def iptables_proxy(cluster: UpCluster) -> Iterator[Proxy]:
-    yield from start_proxy(cluster, "iptables")
+@pytest.fixture(scope="module", params=["iptables", "userspace"])
+def proxy(request: pytest.FixtureRequest, cluster: UpCluster) -> Iterator[Proxy]:
+    """The proxy in each mode in turn (pytest runs every test of one mode, then the next)."""
+    yield from start_proxy(cluster, request.param)

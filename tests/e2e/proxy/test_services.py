@@ -1,8 +1,10 @@
-"""Services carrying traffic on the real local node, kube-proxy's iptables mode: busybox
-httpd pods behind a ClusterIP reached from another pod (every backend answers; with
-ClientIP affinity one does), a NodePort reached from the host, a Service without endpoints
-refusing, a backend taken out of the Service never answering after the update, and the
-rules shaped as kube-proxy's in iptables-save."""
+"""Services carrying traffic on the real local node, in each proxy mode (the `proxy`
+fixture; the Deployment and the client pod stay while the proxy is restarted in the next
+mode): busybox httpd pods behind a ClusterIP reached from another pod (every backend
+answers; with ClientIP affinity one does), a NodePort reached from the host, a backend
+taken out of the Service never answering after the update. The iptables mode further: the
+rules shaped as kube-proxy's in iptables-save, a Service without endpoints refusing, an
+unassigned service address unreachable; the userspace mode: its redirect chains."""
 
 from __future__ import annotations
 
@@ -106,7 +108,7 @@ class Web:
 
 
 @pytest.fixture(scope="module")
-def web(cluster: UpCluster, registry: str, iptables_proxy: Proxy) -> Iterator[Web]:
+def web(cluster: UpCluster, registry: str) -> Iterator[Web]:
     name = "web-" + uuid.uuid4().hex[:5]
     wait_for(
         lambda: cluster.kubectl("get", "serviceaccount", "default", check=False).returncode == 0,
@@ -132,34 +134,46 @@ def web(cluster: UpCluster, registry: str, iptables_proxy: Proxy) -> Iterator[We
         state = cluster.kubectl("describe", "pods", check=False).stdout[-6000:]
         raise AssertionError(f"{err}\n{state}\n{cluster.log()}") from None
     cluster.kubectl("wait", "--for=condition=Ready", f"pod/{w.client}", "--timeout=60s")
-    wait_for(
-        lambda: all(ip in _iptables_save() for ip in w.pods().values()), "the endpoints' rules", timeout=30
-    )
     yield w
     cluster.kubectl("delete", "deployment,service", name, "--wait=false", check=False)
     cluster.kubectl("delete", "pod", w.client, "--grace-period=0", "--force", "--wait=false", check=False)
+
+
+@pytest.fixture
+def served(web: Web, proxy: Proxy) -> Web:
+    """`web` once the proxy of this mode has programmed it (a request gets a backend)."""
+    wait_for(lambda: web.fetch(web.cluster_ip, 80, 1)[0] in web.pods(), f"{proxy.mode} to serve", timeout=30)
+    wait_for(proxy.synced, "the proxy to catch up", timeout=30)
+    return web
 
 
 def _iptables_save() -> str:
     return subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
 
 
-def test_every_backend_answers_through_the_cluster_ip(web: Web):
-    answers = Counter(web.fetch(web.cluster_ip, 80, 40))
-    assert set(answers) == set(web.pods()), answers
+def _only(proxy: Proxy, mode: str) -> None:
+    if proxy.mode != mode:
+        pytest.skip(f"a check of the {mode} mode")
 
 
-def test_the_rules_are_shaped_as_kube_proxys(web: Web):
-    save = _iptables_save()
-    label = f"default/{web.name}:http"
+def test_every_backend_answers_through_the_cluster_ip(served: Web):
+    answers = Counter(served.fetch(served.cluster_ip, 80, 30))
+    assert set(answers) == set(served.pods()), answers
+
+
+def test_the_rules_are_shaped_as_kube_proxys(served: Web, proxy: Proxy):
+    _only(proxy, "iptables")
+    nat = _iptables_save().split("*nat", 1)[1]
+    label = f"default/{served.name}:http"
     svc = names.service_chain(label, "TCP")
-    nat = save.split("*nat", 1)[1]
     assert re.search(r"-A PREROUTING .*-j KUBE-SERVICES", nat)
-    assert re.search(rf"-A KUBE-SERVICES -d {re.escape(web.cluster_ip)}/32 -p tcp .*--dport 80 -j {svc}", nat)
+    assert re.search(
+        rf"-A KUBE-SERVICES -d {re.escape(served.cluster_ip)}/32 -p tcp .*--dport 80 -j {svc}", nat
+    )
     rules = [line for line in nat.splitlines() if line.startswith(f"-A {svc} ")]
     assert len(rules) == 1 + REPLICAS  # the masquerade rule, then one per endpoint
     assert "--probability 0.33333333349" in rules[1] and "--probability 0.50000000000" in rules[2]
-    for ip in web.pods().values():
+    for ip in served.pods().values():
         sep = names.endpoint_chain(label, "TCP", f"{ip}:8080")
         assert (
             f'-A {sep} -p tcp -m comment --comment "{label}" -m tcp -j DNAT --to-destination {ip}:8080' in nat
@@ -170,20 +184,34 @@ def test_the_rules_are_shaped_as_kube_proxys(web: Web):
     )
 
 
-def test_client_ip_affinity_pins_one_backend(cluster: UpCluster, web: Web):
-    cluster.kubectl("patch", "service", web.name, "-p", '{"spec":{"sessionAffinity":"ClientIP"}}')
+def test_the_userspace_mode_redirects_the_service_ip_to_its_relay(served: Web, proxy: Proxy):
+    _only(proxy, "userspace")
+    nat = _iptables_save().split("*nat", 1)[1]
+    assert re.search(
+        r"-A PREROUTING -m comment --comment \"handle ClusterIPs; .*-j KUBE-PORTALS-CONTAINER", nat
+    )
+    ip = re.escape(served.cluster_ip)
+    pattern = rf"-A KUBE-PORTALS-CONTAINER -d {ip}/32 -p tcp .*--dport 80 -j REDIRECT --to-ports \d+"
+    assert re.search(pattern, nat)
+    assert "KUBE-SVC-" not in nat  # the iptables mode's rules were cleaned up
+
+
+def test_client_ip_affinity_pins_one_backend(cluster: UpCluster, served: Web, proxy: Proxy):
+    cluster.kubectl("patch", "service", served.name, "-p", '{"spec":{"sessionAffinity":"ClientIP"}}')
     try:
-        wait_for(lambda: "--rcheck" in _iptables_save(), "the affinity rules", timeout=30)
-        answers = Counter(web.fetch(web.cluster_ip, 80, 20))
-        assert len(answers) == 1 and set(answers) <= set(web.pods()), answers
+        wait_for(
+            lambda: len(set(served.fetch(served.cluster_ip, 80, 3))) == 1, "the affinity to apply", timeout=30
+        )
+        answers = Counter(served.fetch(served.cluster_ip, 80, 20))
+        assert len(answers) == 1 and set(answers) <= set(served.pods()), answers
     finally:
-        cluster.kubectl("patch", "service", web.name, "-p", '{"spec":{"sessionAffinity":"None"}}')
-        wait_for(lambda: "--rcheck" not in _iptables_save(), "the affinity rules gone", timeout=30)
+        cluster.kubectl("patch", "service", served.name, "-p", '{"spec":{"sessionAffinity":"None"}}')
+    wait_for(lambda: len(set(served.fetch(served.cluster_ip, 80, 12))) > 1, "the affinity to go", timeout=30)
 
 
-def test_a_node_port_answers_from_the_host(cluster: UpCluster, web: Web):
-    name = f"{web.name}-np"
-    _apply(cluster, _service(name, web.name, type="NodePort"))
+def test_a_node_port_answers_from_the_host(cluster: UpCluster, served: Web, proxy: Proxy):
+    name = f"{served.name}-np-{proxy.mode[:4]}"
+    _apply(cluster, _service(name, served.name, type="NodePort"))
     node_port = _json(cluster, "service", name)["spec"]["ports"][0]["nodePort"]
     host_ip = _host_address()
 
@@ -195,7 +223,7 @@ def test_a_node_port_answers_from_the_host(cluster: UpCluster, web: Web):
             return None
 
     answers = {wait_for(get, "the NodePort to answer", timeout=30) for _ in range(12)}
-    assert answers <= set(web.pods()) and answers
+    assert answers <= set(served.pods()) and answers
     cluster.kubectl("delete", "service", name)
 
 
@@ -204,30 +232,41 @@ def _host_address() -> str:
     return next(a["local"] for link in links for a in link["addr_info"] if a.get("scope") == "global")
 
 
-def test_a_service_without_endpoints_refuses_connections(cluster: UpCluster, web: Web):
-    name = f"{web.name}-none"
+def test_a_service_without_endpoints_refuses_connections(cluster: UpCluster, served: Web, proxy: Proxy):
+    _only(proxy, "iptables")
+    name = f"{served.name}-none"
     _apply(cluster, _service(name, "nothing-has-this-label"))
     ip = _json(cluster, "service", name)["spec"]["clusterIP"]
     wait_for(lambda: f"{ip}/32" in _iptables_save().split("*filter", 1)[-1], "the REJECT rule", timeout=30)
-    assert web.fetch(ip, 80, 1) == [f"nc: can't connect to remote host ({ip}): Connection refused"]
+    assert served.fetch(ip, 80, 1) == [f"nc: can't connect to remote host ({ip}): Connection refused"]
     cluster.kubectl("delete", "service", name)
 
 
-def test_an_address_in_the_service_range_that_no_service_holds_is_unreachable(web: Web):
-    assert subprocess.run(
-        ["ip", "route", "show", "table", TABLE], capture_output=True, text=True
-    ).stdout.startswith("unreachable 10.96.0.0/12")
-    assert web.fetch("10.111.222.33", 80, 1) == [
+def test_an_address_in_the_service_range_that_no_service_holds_is_unreachable(served: Web, proxy: Proxy):
+    _only(proxy, "iptables")
+    routes = subprocess.run(["ip", "route", "show", "table", TABLE], capture_output=True, text=True).stdout
+    assert routes.startswith("unreachable 10.96.0.0/12")
+    assert served.fetch("10.111.222.33", 80, 1) == [
         "nc: can't connect to remote host (10.111.222.33): No route to host"
     ]
 
 
-def test_a_backend_taken_out_of_the_service_is_never_hit_after_the_update(cluster: UpCluster, web: Web):
-    pods = web.pods()
+def test_a_backend_taken_out_of_the_service_is_never_hit_after_the_update(
+    cluster: UpCluster, served: Web, proxy: Proxy
+):
+    pods = served.pods()
     gone, gone_ip = sorted(pods.items())[0]
-    cluster.kubectl("label", "pod", gone, f"app={web.name}-out", "--overwrite")  # out, but still serving
-    wait_for(lambda: f"{gone_ip}:8080" not in _iptables_save(), "the endpoint's rules gone", timeout=30)
-    answers = Counter(web.fetch(web.cluster_ip, 80, 40))
+    changes = proxy.metric("kubeproxy_sync_proxy_rules_endpoint_changes_total")
+    cluster.kubectl("label", "pod", gone, f"app={served.name}-out", "--overwrite")  # out, but still serving
+    wait_for(
+        lambda: (
+            proxy.metric("kubeproxy_sync_proxy_rules_endpoint_changes_total") > changes and proxy.synced()
+        ),
+        "the proxy to sync the endpoint's removal",
+        timeout=30,
+    )
+    answers = Counter(served.fetch(served.cluster_ip, 80, 30))
     assert gone not in answers and not any(a.startswith("nc:") for a in answers), answers
-    assert web.fetch(gone_ip, 8080, 1) == [gone]  # it is alive: only the proxy avoids it
+    assert served.fetch(gone_ip, 8080, 1) == [gone]  # it is alive: only the proxy avoids it
     cluster.kubectl("delete", "pod", gone, "--grace-period=0", "--force", "--wait=false", check=False)
+    wait_for(lambda: len(served.pods()) == REPLICAS, "the replacement backend", timeout=60, interval=0.5)
