@@ -17,7 +17,9 @@ def backends(*weights: int) -> list[Backend]:
     return [Backend(f"10.1.0.{i + 1}", 8080, weight=w) for i, w in enumerate(weights)]
 
 
-def pick(name: str, bs: list[Backend], client: str = "10.2.0.1", destination: str = "10.96.0.10") -> str | None:
+def pick(
+    name: str, bs: list[Backend], client: str = "10.2.0.1", destination: str = "10.96.0.10"
+) -> str | None:
     s = new_scheduler(name)
     s.update(bs)
     b = s.pick(bs, client=client, destination=destination)
@@ -81,7 +83,9 @@ def test_sed_weighs_the_expected_delay_and_nq_prefers_an_idle_backend():
 
 async def test_a_relay_pins_a_client_while_its_affinity_lasts_in_virtual_time():
     clock = FakeClock()
-    relay = ServiceRelay("ns/web:http", "TCP", "10.96.0.10", new_scheduler("rr"), affinity_seconds=30, clock=clock)
+    relay = ServiceRelay(
+        "ns/web:http", "TCP", "10.96.0.10", new_scheduler("rr"), affinity_seconds=30, clock=clock
+    )
     relay.set_backends([("10.1.0.1", 80), ("10.1.0.2", 80)])
     first = relay.choose("10.2.0.1")
     assert all(relay.choose("10.2.0.1") is first for _ in range(5))

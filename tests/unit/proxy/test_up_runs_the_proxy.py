@@ -10,7 +10,9 @@ from kubelite.server.up import UpOptions, prepare
 
 
 def _names(tmp_path: Path, **options: object) -> dict[str, list[str]]:
-    components = prepare(UpOptions(data_dir=tmp_path, container_runtime_endpoint="unix:///run/x.sock", **options))
+    components = prepare(
+        UpOptions(data_dir=tmp_path, container_runtime_endpoint="unix:///run/x.sock", **options)
+    )
     return {c.name: c.argv for c in components}
 
 
