@@ -12,7 +12,7 @@ from typing import Any
 
 from kubelite.util.process import run_until_signalled
 
-IMPLEMENTED = ("iptables", "userspace")
+IMPLEMENTED = ("iptables", "nftables", "userspace")
 
 
 def cmd_proxy(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
@@ -37,7 +37,7 @@ def cmd_proxy(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
     if options.mode not in IMPLEMENTED:
         raise SystemExit(
             f"kubelite proxy: --proxy-mode {options.mode} is not built yet; "
-            "use --proxy-mode iptables or userspace"
+            "use --proxy-mode iptables, nftables or userspace"
         )
     try:
         config = load_config(options.kubeconfig)  # a missing or broken kubeconfig is said now, plainly

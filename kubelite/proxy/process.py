@@ -35,7 +35,7 @@ from kubelite.proxy.runner import BoundedFrequencyRunner
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.proxy")
-MODES = ("iptables", "userspace")  # the modes built, each cleaning up the others on start
+MODES = ("iptables", "nftables", "userspace")  # the modes built, each cleaning up the others on start
 
 
 def make_proxier(options: ProxyOptions, mode: str, runner: Runner) -> Proxier:
@@ -51,6 +51,18 @@ def make_proxier(options: ProxyOptions, mode: str, runner: Runner) -> Proxier:
             node_ips=node_port_ips(options.nodeport_addresses, runner),
         )
         return IptablesProxier(config, runner)
+    if mode == "nftables":
+        from kubelite.proxy.nftables.proxier import NftablesProxier
+        from kubelite.proxy.nftables.rules import NftConfig
+
+        nft = NftConfig(
+            cluster_cidr=options.cluster_cidr,
+            service_cidr=options.service_cluster_ip_range,
+            masquerade_mark=options.masquerade_mark,
+            masquerade_all=options.masquerade_all,
+            node_ips=node_port_ips(options.nodeport_addresses, runner),
+        )
+        return NftablesProxier(nft, runner)
     if mode == "userspace":
         from kubelite.proxy.userspace.proxier import UserspaceProxier
 

@@ -98,7 +98,7 @@ def _healthy(proxy: Proxy) -> bool:
         return False
 
 
-@pytest.fixture(scope="module", params=["iptables", "userspace"])
+@pytest.fixture(scope="module", params=["iptables", "nftables", "userspace"])
 def proxy(request: pytest.FixtureRequest, cluster: UpCluster) -> Iterator[Proxy]:
     """The proxy in each mode in turn (pytest runs every test of one mode, then the next)."""
     yield from start_proxy(cluster, request.param)
