@@ -17,7 +17,7 @@ from kubelite.runtime.testing import missing_tools
 from kubelite.server import localnode
 from kubelite.server.testing import UpCluster, cleanup_proxy_rules, up_on_test_runtime
 from kubelite.util.net import free_port
-from kubelite.util.process import stop_process
+from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for
 
 
@@ -76,7 +76,7 @@ def start_proxy(cluster: UpCluster, mode: str, *extra: str) -> Iterator[Proxy]:
     )
     log_path = cluster.data_dir.parent / f"proxy-{mode}.log"
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=exit_with_parent())
     proxy = Proxy(mode, process, healthz, metrics, log_path)
     try:
         wait_for(lambda: _healthy(proxy), f"the {mode} proxy's /healthz", timeout=30, interval=0.2)
