@@ -102,10 +102,28 @@ def affinity_set(svc: ServicePort, ep: Endpoint) -> str:
 
 
 @dataclass(slots=True)
+class ServiceParts:
+    """What one Service (all its ports) adds to the table: a partial sync replaces exactly
+    these for the services that changed."""
+
+    chains: dict[str, list[str]] = field(default_factory=dict)  # name -> its rules
+    sets: dict[str, str] = field(default_factory=dict)  # name -> "{ type ...; }"
+    elements: dict[str, list[str]] = field(default_factory=dict)  # map -> "key : verdict"
+
+    def chain(self, name: str, *rules: str) -> None:
+        self.chains[name] = list(rules)
+
+    def element(self, map_name: str, item: str) -> None:
+        self.elements.setdefault(map_name, []).append(item)
+
+
+@dataclass(slots=True)
 class Ruleset:
     lines: list[str] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)  # every chain, in order
     rules: int = 0
+    parts: dict[str, ServiceParts] = field(default_factory=dict)  # service key -> its parts
+    cluster_ips: list[str] = field(default_factory=list)
 
     def chain(self, name: str, *rules: str, head: str = "") -> None:
         self.chains.append(name)
@@ -149,41 +167,75 @@ def build(services: ServiceMap, endpoints: EndpointsMap, config: NftConfig) -> R
         "masquerading", f"mark and {mark} == 0 return", f"mark set mark xor {mark}", "masquerade fully-random"
     )
     rs.chain("reject-chain", 'reject comment "helper for @no-endpoint-services / @no-endpoint-nodeports"')
-    maps = _Maps()
     for port_name in sorted(services):
-        _service(rs, services[port_name], list(endpoints.get(port_name, ())), config, maps)
-    _write_maps(rs, services, maps)
+        parts = rs.parts.setdefault(port_name.service, ServiceParts())
+        _service(parts, services[port_name], list(endpoints.get(port_name, ())), config)
+    maps: dict[str, list[str]] = {}
+    for parts in rs.parts.values():
+        for name, spec in parts.sets.items():
+            rs.lines.append(f"\tset {name} {spec}")
+        for name, rules in parts.chains.items():
+            rs.chain(name, *rules)
+        for map_name, items in parts.elements.items():
+            maps.setdefault(map_name, []).extend(items)
+    rs.cluster_ips = sorted({s.cluster_ip for s in services.values()})
+    _write_maps(rs, maps)
     _top_chains(rs, config)
     return rs
 
 
-@dataclass(slots=True)
-class _Maps:
-    """The verdict maps' elements, gathered while the services are written."""
+def partial(
+    old: dict[str, ServiceParts],
+    new: dict[str, ServiceParts],
+    changed: frozenset[str],
+    cluster_ips: list[str],
+) -> tuple[str, int]:
+    """The transaction replacing the parts of the `changed` services (old -> new) in the
+    table a previous sync wrote, and how many rules it adds."""
+    t = f"ip {TABLE}"
+    drop: list[str] = []
+    delete: list[str] = []
+    add: list[str] = []
+    rules = 0
+    for key in sorted(changed):
+        before, after = old.get(key, ServiceParts()), new.get(key, ServiceParts())
+        for map_name, items in before.elements.items():
+            drop += [f"delete element {t} {map_name} {{ {item.split(' : ')[0]} }}" for item in items]
+        drop += [f"flush chain {t} {name}" for name in before.chains]
+        delete += [f"delete chain {t} {name}" for name in before.chains if name not in after.chains]
+        delete += [
+            f"delete set {t} {name}" for name, spec in before.sets.items() if after.sets.get(name) != spec
+        ]
+        add += [
+            f"add set {t} {name} {spec}" for name, spec in after.sets.items() if before.sets.get(name) != spec
+        ]
+        add += [f"add chain {t} {name}" for name in after.chains]
+        for name, chain_rules in after.chains.items():
+            add += [f"add rule {t} {name} {rule}" for rule in chain_rules]
+            rules += len(chain_rules)
+        for map_name, items in after.elements.items():
+            add += [f"add element {t} {map_name} {{ {item} }}" for item in items]
+    ips = f"add element {t} cluster-ips {{ {', '.join(cluster_ips)} }}" if cluster_ips else ""
+    return "\n".join([*drop, *delete, *add, f"flush set {t} cluster-ips", ips, ""]), rules
 
-    service_ips: list[str] = field(default_factory=list)
-    node_ports: list[str] = field(default_factory=list)
-    no_endpoints: list[str] = field(default_factory=list)
-    no_endpoint_node_ports: list[str] = field(default_factory=list)
 
-
-def _service(rs: Ruleset, svc: ServicePort, eps: list[Endpoint], config: NftConfig, maps: _Maps) -> None:
+def _service(parts: ServiceParts, svc: ServicePort, eps: list[Endpoint], config: NftConfig) -> None:
     cat = categorize(eps, svc)
     proto = svc.protocol.lower()
     internal = local_chain(svc) if svc.internal_policy_local else service_chain(svc)
     key = f"{svc.cluster_ip} . {proto} . {svc.port}"
     has_internal = cat.has_any and not (svc.internal_policy_local and not cat.local)
     if has_internal:
-        maps.service_ips.append(f"{key} : goto {_q(internal)}")
+        parts.element("service-ips", f"{key} : goto {_q(internal)}")
     else:
-        maps.no_endpoints.append(f"{key} : {'goto reject-chain' if not cat.has_any else 'drop'}")
+        parts.element("no-endpoint-services", f"{key} : {'goto reject-chain' if not cat.has_any else 'drop'}")
     if svc.node_port:
         np_key = f"{proto} . {svc.node_port}"
         if cat.has_any:
-            maps.node_ports.append(f"{np_key} : goto {_q(external_chain(svc))}")
+            parts.element("service-nodeports", f"{np_key} : goto {_q(external_chain(svc))}")
         if not cat.has_any or (svc.external_policy_local and not cat.local):
-            maps.no_endpoint_node_ports.append(
-                f"{np_key} : {'goto reject-chain' if not cat.has_any else 'drop'}"
+            parts.element(
+                "no-endpoint-nodeports", f"{np_key} : {'goto reject-chain' if not cat.has_any else 'drop'}"
             )
     if cat.has_any and svc.externally_accessible():
         target = local_chain(svc) if svc.external_policy_local and cat.local else service_chain(svc)
@@ -192,17 +244,19 @@ def _service(rs: Ruleset, svc: ServicePort, eps: list[Endpoint], config: NftConf
             if svc.external_policy_local
             else ['jump mark-for-masquerade comment "masquerade traffic for external destinations"']
         )
-        rs.chain(external_chain(svc), *masq, f"goto {_q(target)}")
+        parts.chain(external_chain(svc), *masq, f"goto {_q(target)}")
     if cat.cluster and svc.uses_cluster_endpoints():
-        _dispatch(rs, service_chain(svc), svc, cat.cluster, config, masquerade=not svc.internal_policy_local)
+        _dispatch(
+            parts, service_chain(svc), svc, cat.cluster, config, masquerade=not svc.internal_policy_local
+        )
     if cat.local and svc.uses_local_endpoints():
-        _dispatch(rs, local_chain(svc), svc, cat.local, config, masquerade=svc.internal_policy_local)
+        _dispatch(parts, local_chain(svc), svc, cat.local, config, masquerade=svc.internal_policy_local)
     for ep in cat.reachable:
-        _endpoint(rs, svc, ep)
+        _endpoint(parts, svc, ep)
 
 
 def _dispatch(
-    rs: Ruleset,
+    parts: ServiceParts,
     chain: str,
     svc: ServicePort,
     eps: tuple[Endpoint, ...],
@@ -223,34 +277,32 @@ def _dispatch(
         rules += [f"ip saddr @{_q(affinity_set(svc, e))} goto {_q(endpoint_chain(svc, e))}" for e in eps]
     vmap = ", ".join(f"{i} : goto {_q(endpoint_chain(svc, e))}" for i, e in enumerate(eps))
     rules.append(f"numgen random mod {len(eps)} vmap {{ {vmap} }}")
-    rs.chain(chain, *rules)
+    parts.chain(chain, *rules)
 
 
-def _endpoint(rs: Ruleset, svc: ServicePort, ep: Endpoint) -> None:
+def _endpoint(parts: ServiceParts, svc: ServicePort, ep: Endpoint) -> None:
     rules = [f"ip saddr {ep.ip} jump mark-for-masquerade"]
     if svc.session_affinity_seconds:
         name = affinity_set(svc, ep)
-        rs.lines.append(
-            f"\tset {name} {{ type ipv4_addr; flags dynamic,timeout; "
-            f"timeout {svc.session_affinity_seconds}s; }}"
+        parts.sets[name] = (
+            f"{{ type ipv4_addr; flags dynamic,timeout; timeout {svc.session_affinity_seconds}s; }}"
         )
         rules.append(f"update @{_q(name)} {{ ip saddr }}")
     rules.append(f"meta l4proto {svc.protocol.lower()} dnat to {ep.ip}:{ep.port}")
-    rs.chain(endpoint_chain(svc, ep), *rules)
+    parts.chain(endpoint_chain(svc, ep), *rules)
 
 
-def _write_maps(rs: Ruleset, services: ServiceMap, maps: _Maps) -> None:
+def _write_maps(rs: Ruleset, maps: dict[str, list[str]]) -> None:
     ip_proto_port = "type ipv4_addr . inet_proto . inet_service : verdict;"
     proto_port = "type inet_proto . inet_service : verdict;"
-    for name, kind, items in (
-        ("service-ips", ip_proto_port, maps.service_ips),
-        ("service-nodeports", proto_port, maps.node_ports),
-        ("no-endpoint-services", ip_proto_port, maps.no_endpoints),
-        ("no-endpoint-nodeports", proto_port, maps.no_endpoint_node_ports),
+    for name, kind in (
+        ("service-ips", ip_proto_port),
+        ("service-nodeports", proto_port),
+        ("no-endpoint-services", ip_proto_port),
+        ("no-endpoint-nodeports", proto_port),
     ):
-        rs.lines.append(f"\tmap {name} {{ {kind}{_elements(items)} }}")
-    ips = sorted({s.cluster_ip for s in services.values()})
-    rs.lines.append(f"\tset cluster-ips {{ type ipv4_addr;{_elements(ips)} }}")
+        rs.lines.append(f"\tmap {name} {{ {kind}{_elements(maps.get(name, []))} }}")
+    rs.lines.append(f"\tset cluster-ips {{ type ipv4_addr;{_elements(rs.cluster_ips)} }}")
 
 
 def _top_chains(rs: Ruleset, config: NftConfig) -> None:

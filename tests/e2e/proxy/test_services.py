@@ -163,6 +163,12 @@ def test_every_backend_answers_through_the_cluster_ip(served: Web):
 
 def test_the_rules_are_shaped_as_kube_proxys(served: Web, proxy: Proxy):
     _only(proxy, "iptables")
+    # every ready backend, the newest included once the proxy has seen its endpoint
+    wait_for(
+        lambda: all(f"{ip}:8080" in _iptables_save() for ip in served.pods().values()),
+        "endpoints",
+        timeout=30,
+    )
     nat = _iptables_save().split("*nat", 1)[1]
     label = f"default/{served.name}:http"
     svc = names.service_chain(label, "TCP")
@@ -198,13 +204,22 @@ def test_the_userspace_mode_redirects_the_service_ip_to_its_relay(served: Web, p
 
 def test_the_nftables_mode_programs_kube_proxys_table(served: Web, proxy: Proxy):
     _only(proxy, "nftables")
-    table = subprocess.run(
-        ["nft", "list", "table", "ip", "kube-proxy"], capture_output=True, text=True, check=True
-    ).stdout
+
+    def table() -> str:
+        return subprocess.run(
+            ["nft", "list", "table", "ip", "kube-proxy"], capture_output=True, text=True
+        ).stdout
+
+    # every ready backend, the newest included once the proxy has seen its endpoint
+    wait_for(
+        lambda: all(f"dnat to {ip}:8080" in table() for ip in served.pods().values()),
+        "the endpoints",
+        timeout=30,
+    )
     ip = re.escape(served.cluster_ip)
-    assert re.search(rf"{ip} \. tcp \. 80 : goto service-[A-Z2-7]{{8}}-default/{served.name}/tcp/http", table)
-    for pod_ip in served.pods().values():
-        assert f"dnat to {pod_ip}:8080" in table
+    assert re.search(
+        rf"{ip} \. tcp \. 80 : goto service-[A-Z2-7]{{8}}-default/{served.name}/tcp/http", table()
+    )
     assert "KUBE-SVC-" not in _iptables_save()  # the iptables mode's rules were cleaned up
 
 

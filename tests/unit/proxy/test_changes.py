@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from kubelite.proxy.changes import ChangeTracker
 from kubelite.proxy.model import ServicePortName
-
-from .test_iptables_rules import READY, endpoint_slice, service
+from kubelite.proxy.testing import READY, endpoint_slice, service
 
 
 def test_only_services_whose_ports_or_endpoints_changed_are_reported():

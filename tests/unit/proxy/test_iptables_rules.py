@@ -9,32 +9,9 @@ import re
 from kubelite.proxy.changes import ChangeTracker
 from kubelite.proxy.iptables import names
 from kubelite.proxy.iptables.rules import RulesConfig, build
+from kubelite.proxy.testing import READY, endpoint_slice, service
 
 CONFIG = RulesConfig(cluster_cidr="10.244.0.0/16")
-
-
-def service(name: str, *, ip: str = "10.96.0.10", type: str = "ClusterIP", **spec: object) -> dict:
-    ports = spec.pop("ports", [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30080}])
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": "ns"},
-        "spec": {"type": type, "clusterIP": ip, "ports": ports, **spec},
-    }
-
-
-def endpoint_slice(name: str, *endpoints: tuple[str, dict], node: str = "other") -> dict:
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {"name": f"{name}-x", "namespace": "ns", "labels": {"kubernetes.io/service-name": name}},
-        "addressType": "IPv4",
-        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
-        "endpoints": [
-            {"addresses": [ip], "conditions": cond, "nodeName": cond.pop("node", node)}
-            for ip, cond in endpoints
-        ],
-    }
 
 
 def tables(*objs: dict, config: RulesConfig = CONFIG, node: str = "me") -> dict[str, dict[str, list[str]]]:
@@ -64,7 +41,6 @@ HTTP = "ns/web:http"
 SVC = names.service_chain(HTTP, "TCP")
 EXT = names.external_chain(HTTP, "TCP")
 SEP = [names.endpoint_chain(HTTP, "TCP", f"10.244.1.{i}:8080") for i in (1, 2, 3)]
-READY = {"ready": True}
 
 
 def test_chain_names_are_kube_proxys_hashes():

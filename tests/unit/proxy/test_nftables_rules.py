@@ -9,8 +9,7 @@ import re
 
 from kubelite.proxy.changes import ChangeTracker
 from kubelite.proxy.nftables.rules import NftConfig, build
-
-from .test_iptables_rules import READY, endpoint_slice, service
+from kubelite.proxy.testing import READY, endpoint_slice, service
 
 
 def ruleset(*objs: dict) -> str:
