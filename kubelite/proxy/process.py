@@ -124,6 +124,7 @@ class ProxyServer:
         )
         self.service_range = servicerange.ServiceRange(options.service_cluster_ip_range, self.net)
         self.last_full = -float("inf")
+        self._seen_changes = (0, 0)  # the tracker's change counts at the last sync
         self.last_result: SyncResult | None = None
         self.healthz_port = 0
         self.metrics_port = 0
@@ -148,13 +149,14 @@ class ProxyServer:
         """One sync: take the changes, program the node, record how it went."""
         before = (self.tracker.service_changes, self.tracker.endpoint_changes)
         snapshot = self.tracker.take()
-        self.metrics.service_changes.inc(before[0] - getattr(self, "_seen_svc", 0))
-        self.metrics.endpoint_changes.inc(before[1] - getattr(self, "_seen_eps", 0))
-        self._seen_svc, self._seen_eps = before
+        self.metrics.service_changes.inc(before[0] - self._seen_changes[0])
+        self.metrics.endpoint_changes.inc(before[1] - self._seen_changes[1])
+        self._seen_changes = before
         if self.clock.now() - self.last_full >= self.options.sync_period and hasattr(
             self.proxier, "need_full"
         ):
             self.proxier.need_full = True
+        partial = not getattr(self.proxier, "need_full", True)
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(self.proxier.sync, snapshot)
@@ -163,7 +165,13 @@ class ProxyServer:
                 await asyncio.to_thread(self.service_range.sync, ips)
         except Exception as err:
             log.error("sync of proxy rules failed; retrying: %s", err)
-            self.metrics.restore_failures.inc()
+            failures = self.metrics.nftables_failures if self.proxier.mode == "nftables" else None
+            if failures is not None:
+                failures.inc()
+            else:
+                self.metrics.restore_failures.inc()
+                if partial:
+                    self.metrics.partial_restore_failures.inc()
             self.runner.retry_after(self.options.min_sync_period)
             return
         took = time.perf_counter() - started
