@@ -31,6 +31,7 @@ from kubelite.kubelet.volumes import (
     downwardapi,
     emptydir,
     hostpath,
+    persistentclaim,
     projected,
     secret,
 )
@@ -59,7 +60,7 @@ class MountFailed(Exception):
 
 
 def kind_of(volume: Object) -> str:
-    return next((k for k in ("hostPath", *PLUGIN_DIRS) if k in volume), "")
+    return next((k for k in ("hostPath", "persistentVolumeClaim", *PLUGIN_DIRS) if k in volume), "")
 
 
 class VolumeManager:
@@ -74,6 +75,8 @@ class VolumeManager:
         self.sources = sources
         self.tokens = TokenManager(sources, clock)
         self._ready: set[str] = set()  # uids whose volumes were all set up once
+        # (pod uid, volume name) -> the host directory of a claim's PersistentVolume
+        self._claims: dict[tuple[str, str], Path] = {}
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / "pods" / uid
@@ -82,6 +85,8 @@ class VolumeManager:
         kind = kind_of(volume)
         if kind == "hostPath":
             return Path(str(volume["hostPath"].get("path", "")))
+        if kind == "persistentVolumeClaim":
+            return self._claims.get((pod["metadata"]["uid"], volume["name"]))
         if kind in PLUGIN_DIRS:
             return self.pod_dir(pod["metadata"]["uid"]) / "volumes" / PLUGIN_DIRS[kind] / str(volume["name"])
         return None
@@ -105,15 +110,20 @@ class VolumeManager:
 
     async def _set_up_one(self, pod: Object, v: Object) -> None:
         kind, path = kind_of(v), self.path_of(pod, v)
-        if path is None:
-            return  # a kind this node does not mount (persistentVolumeClaim, ...)
-        ns = pod["metadata"].get("namespace", "default")
-        if kind == "hostPath":
+        if kind == "persistentVolumeClaim":
+            if path is None:  # resolved once: a claim's volume never changes while bound
+                await self._resolve_claim(pod, v)
+        elif path is None:
+            return  # a kind this node does not mount
+        elif kind == "hostPath":
             await asyncio.to_thread(hostpath.check, v["hostPath"])
-            return
-        if kind == "emptyDir":
+        elif kind == "emptyDir":
             await asyncio.to_thread(emptydir.set_up, path, v["emptyDir"] or {})
-            return
+        else:
+            await self._write_api_data(pod, v, kind, path)
+
+    async def _write_api_data(self, pod: Object, v: Object, kind: str, path: Path) -> None:
+        ns = pod["metadata"].get("namespace", "default")
         if kind == "configMap":
             payload = await configmap.payload(self.sources, ns, v["configMap"])
         elif kind == "secret":
@@ -135,6 +145,11 @@ class VolumeManager:
         except ValueError as err:
             raise VolumeError(str(err)) from None
 
+    async def _resolve_claim(self, pod: Object, v: Object) -> None:
+        ns = pod["metadata"].get("namespace", "default")
+        found = await persistentclaim.resolve(self.sources, ns, v["persistentVolumeClaim"])
+        self._claims[(pod["metadata"]["uid"], v["name"])] = found
+
     def mounts(self, pod: Object, container: Object, env: dict[str, str] | None = None) -> list[pb.Mount]:
         """`env`: the container's environment, for subPathExpr's `$(VAR)` references."""
         volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
@@ -145,6 +160,7 @@ class VolumeManager:
             if v is None or path is None:
                 continue
             api_data = kind_of(v) in API_DATA
+            claim_read_only = bool((v.get("persistentVolumeClaim") or {}).get("readOnly"))
             host = path
             sub_path = m.get("subPath") or expand(m.get("subPathExpr") or "", env or {})
             if sub_path:
@@ -157,7 +173,7 @@ class VolumeManager:
                 pb.Mount(
                     container_path=m.get("mountPath", ""),
                     host_path=str(host),
-                    readonly=bool(m.get("readOnly")) or api_data,
+                    readonly=bool(m.get("readOnly")) or api_data or claim_read_only,
                     selinux_relabel=False,
                     propagation=pb.PROPAGATION_PRIVATE,
                 )
@@ -168,6 +184,8 @@ class VolumeManager:
         uid = pod["metadata"]["uid"]
         self._ready.discard(uid)
         self.tokens.forget(uid)
+        for key in [k for k in self._claims if k[0] == uid]:
+            del self._claims[key]
         d = self.pod_dir(uid)
         if d.exists():
             await asyncio.to_thread(emptydir.unmount_under, d)

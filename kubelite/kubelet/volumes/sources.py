@@ -1,5 +1,6 @@
 """What the volumes read from the API server, behind a Protocol so unit tests hand in a
-dict-backed fake: configMaps, secrets, and service account tokens (TokenRequest)."""
+dict-backed fake: configMaps, secrets, service account tokens (TokenRequest), and the
+PersistentVolumeClaims and PersistentVolumes of claim volumes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ class VolumeSources(Protocol):
     async def config_map(self, namespace: str, name: str) -> Object | None: ...
     async def secret(self, namespace: str, name: str) -> Object | None: ...
     async def token(self, namespace: str, service_account: str, request: Object) -> Object: ...
+    async def claim(self, namespace: str, name: str) -> Object | None: ...
+    async def persistent_volume(self, name: str) -> Object | None: ...
 
 
 class APISources:
@@ -27,6 +30,8 @@ class APISources:
         self.config_maps = client.resource("configmaps")
         self.secrets = client.resource("secrets")
         self.accounts = client.resource("serviceaccounts")
+        self.claims = client.resource("persistentvolumeclaims")
+        self.volumes = client.resource("persistentvolumes")
         self.clock = clock
         self.ttl = ttl
         self._cache: dict[tuple[str, str, str], tuple[float, Object | None]] = {}
@@ -51,6 +56,12 @@ class APISources:
 
     async def secret(self, namespace: str, name: str) -> Object | None:
         return await self._get("secret", self.secrets, namespace, name)
+
+    async def claim(self, namespace: str, name: str) -> Object | None:
+        return await self._get("claim", self.claims, namespace, name)
+
+    async def persistent_volume(self, name: str) -> Object | None:
+        return await self._get("volume", self.volumes, "", name)
 
     async def token(self, namespace: str, service_account: str, request: Object) -> Object:
         out: Object = await self.accounts.create(

@@ -22,12 +22,20 @@ class FakeSources:
         self.config_maps: dict[tuple[str, str], dict] = {}
         self.secrets: dict[tuple[str, str], dict] = {}
         self.token_requests: list[tuple[str, str, dict]] = []
+        self.claims: dict[tuple[str, str], dict] = {}
+        self.volumes: dict[str, dict] = {}
 
     async def config_map(self, namespace, name):
         return self.config_maps.get((namespace, name))
 
     async def secret(self, namespace, name):
         return self.secrets.get((namespace, name))
+
+    async def claim(self, namespace, name):
+        return self.claims.get((namespace, name))
+
+    async def persistent_volume(self, name):
+        return self.volumes.get(name)
 
     async def token(self, namespace, service_account, request):
         self.token_requests.append((namespace, service_account, request))
@@ -288,6 +296,39 @@ async def test_volume_mounts_become_cri_mounts_with_sub_paths_and_api_data_read_
     assert (cache / "logs").is_dir()
     assert Path(mounts[3].host_path).read_text() == "x" and ".." in mounts[3].host_path
     assert not any(m.selinux_relabel for m in mounts)
+
+
+async def test_a_bound_claim_mounts_its_host_path_volume_read_only_when_the_claim_says_so(
+    manager, sources, tmp_path
+):
+    volumes = [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "www"}},
+        {"name": "ro", "persistentVolumeClaim": {"claimName": "www", "readOnly": True}},
+    ]
+    mounts = [{"name": "data", "mountPath": "/data"}, {"name": "ro", "mountPath": "/ro"}]
+    pod = _pod(volumes, mounts)
+    with pytest.raises(MountFailed) as failed:
+        await manager.set_up(pod)
+    assert str(failed.value) == (
+        'MountVolume.SetUp failed for volume "data" : persistentvolumeclaim "www" not found'
+    )
+    sources.claims["ns", "www"] = {"spec": {}, "status": {"phase": "Pending"}}
+    with pytest.raises(MountFailed) as failed:
+        await manager.set_up(pod)
+    assert str(failed.value).endswith(
+        'PVC ns/www has non-bound phase ("Pending") or empty pvc.Spec.VolumeName ("")'
+    )
+    host = tmp_path / "storage" / "pvc-1"
+    sources.claims["ns", "www"] = {"spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}}
+    sources.volumes["pvc-1"] = {"spec": {"hostPath": {"path": str(host), "type": "DirectoryOrCreate"}}}
+    await manager.set_up(pod)
+    assert host.is_dir() and manager.ready(pod)
+    got = [
+        (m.container_path, m.host_path, m.readonly) for m in manager.mounts(pod, pod["spec"]["containers"][0])
+    ]
+    assert got == [("/data", str(host), False), ("/ro", str(host), True)]
+    await manager.tear_down(pod)
+    assert host.is_dir()  # the claim's data outlives the pod
 
 
 async def test_sub_path_expr_is_expanded_from_the_containers_environment(manager):
