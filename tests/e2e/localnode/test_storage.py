@@ -1,0 +1,169 @@
+"""Storage and pod environment on the real local node through the real kubectl: a
+StatefulSet's claims bound to volumes of the default StorageClass (local-path) whose data
+outlives the pod, and the service link variables a pod's containers get.
+
+One `kubelite up` on kubelite's own runtime for the module."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from kubelite.runtime.testing import missing_tools
+from kubelite.server.testing import UpCluster, up_on_test_runtime
+from kubelite.util.net import free_port
+from kubelite.util.testing import wait_for
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image: str) -> Iterator[UpCluster]:
+    if os.geteuid() != 0:
+        pytest.fail("the local-node e2e tests must run as root (runc, mounts, network namespaces)")
+    if missing := missing_tools():
+        pytest.fail(f"missing tools: {' '.join(missing)}")
+    work = tmp_path_factory.mktemp("up-storage")
+    with up_on_test_runtime(
+        "kubelite", work, registry, pause_image, kubelet_args=("--sync-frequency=2",)
+    ) as up:
+        yield up
+
+
+def _apply(cluster: UpCluster, obj: dict) -> None:
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+def _jsonpath(cluster: UpCluster, *what: str) -> str:
+    return cluster.kubectl("get", *what[:-1], "-o", f"jsonpath={what[-1]}", check=False).stdout
+
+
+def _wait(cluster: UpCluster, check, what: str, timeout: float = 90) -> None:
+    try:
+        wait_for(check, what, timeout=timeout, interval=0.3)
+    except AssertionError:
+        state = cluster.kubectl("get", "pods,pvc,pv", "-o", "wide", check=False).stdout
+        events = cluster.kubectl("get", "events", check=False).stdout
+        raise AssertionError(
+            f"waiting for {what}\n{state}\n{events}\nkubelite up's log:\n{cluster.log()}"
+        ) from None
+
+
+def _running(cluster: UpCluster, pod: str, uid_not: str = "") -> bool:
+    phase, uid = _jsonpath(cluster, "pod", pod, "{.status.phase} {.metadata.uid}").partition(" ")[::2]
+    return phase == "Running" and uid != uid_not
+
+
+def _statefulset(registry: str) -> dict:
+    script = "mkdir -p /data && cat /data/log 2>/dev/null; echo $(hostname) >> /data/log; exec sleep 100000"
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": "db",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": f"{registry}/busybox:latest",
+                            "command": ["sh", "-c", script],
+                            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                        }
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "64Mi"}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def test_a_statefulsets_claim_is_provisioned_bound_and_its_data_survives_the_pod(
+    cluster: UpCluster, registry: str
+):
+    classes = cluster.kubectl("get", "storageclass").stdout.splitlines()
+    assert classes[0].split() == [
+        "NAME",
+        "PROVISIONER",
+        "RECLAIMPOLICY",
+        "VOLUMEBINDINGMODE",
+        "ALLOWVOLUMEEXPANSION",
+        "AGE",
+    ]
+    assert classes[1].split()[:5] == [
+        "local-path",
+        "(default)",
+        "kubelite.io/local-path",
+        "Delete",
+        "WaitForFirstConsumer",
+    ]
+    _apply(cluster, _statefulset(registry))
+    _wait(cluster, lambda: _running(cluster, "db-0"), "db-0 to run with its volume")
+    claim = json.loads(cluster.kubectl("get", "pvc", "data-db-0", "-o", "json").stdout)
+    assert claim["status"]["phase"] == "Bound" and claim["spec"]["storageClassName"] == "local-path"
+    assert claim["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
+    node = _jsonpath(cluster, "pod", "db-0", "{.spec.nodeName}")
+    assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == node
+    volume = claim["spec"]["volumeName"]
+    pvc_table = cluster.kubectl("get", "pvc").stdout.splitlines()
+    assert pvc_table[0].split() == [
+        "NAME",
+        "STATUS",
+        "VOLUME",
+        "CAPACITY",
+        "ACCESS",
+        "MODES",
+        "STORAGECLASS",
+        "VOLUMEATTRIBUTESCLASS",
+        "AGE",
+    ]
+    assert pvc_table[1].split()[:7] == ["data-db-0", "Bound", volume, "64Mi", "RWO", "local-path", "<unset>"]
+    pv_table = cluster.kubectl("get", "pv").stdout.splitlines()
+    assert pv_table[0].split()[:8] == [
+        "NAME",
+        "CAPACITY",
+        "ACCESS",
+        "MODES",
+        "RECLAIM",
+        "POLICY",
+        "STATUS",
+        "CLAIM",
+    ]
+    assert pv_table[1].split()[:7] == [
+        volume,
+        "64Mi",
+        "RWO",
+        "Delete",
+        "Bound",
+        "default/data-db-0",
+        "local-path",
+    ]
+
+    first_uid = _jsonpath(cluster, "pod", "db-0", "{.metadata.uid}")
+    cluster.kubectl("delete", "pod", "db-0", "--wait=false")
+    _wait(cluster, lambda: _running(cluster, "db-0", uid_not=first_uid), "db-0 to be recreated")
+    log = cluster.kubectl("exec", "db-0", "--", "cat", "/data/log").stdout.split()
+    assert log == ["db-0", "db-0"]  # the first pod's line, then the second's
+
+    # A claim in use stays while its pod runs (pvc-protection); removing both frees the volume,
+    # which the Delete policy removes.
+    cluster.kubectl("delete", "pvc", "data-db-0", "--wait=false")
+    assert _jsonpath(cluster, "pvc", "data-db-0", "{.metadata.deletionTimestamp}")
+    cluster.kubectl("delete", "statefulset", "db", "--wait=false")
+    _wait(
+        cluster, lambda: cluster.kubectl("get", "pv", volume, check=False).returncode != 0, "the volume to go"
+    )
