@@ -6,6 +6,7 @@
       ├─ NodeLease.run()               heartbeat every 10 s
       ├─ status loop                   runtime health → conditions → post on change / 5 min
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
+      ├─ services informer             the containers' service link variables (servicelinks.py)
       ├─ PLEG relist                   container changes → wake that pod's worker
       ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync;
       │                                orphaned pod directories removed every sync period
@@ -74,6 +75,8 @@ class Kubelet:
         self.pods_informer = SharedInformer(
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
+        # Every Service, for the containers' service link variables (servicelinks.py).
+        self.services_informer = SharedInformer(client.resource("services"), clock=self.clock)
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
         self.server: KubeletServer | None = None
 
@@ -179,7 +182,7 @@ class Kubelet:
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
             volumes=VolumeManager(
                 o.root_dir,
-                APISources(self.client, self.clock),
+                APISources(self.client, self.clock, service_informer=self.services_informer),
                 self.clock,
                 secrets_in_memory=os.geteuid() == 0,
             ),
@@ -281,6 +284,7 @@ class Kubelet:
                 tg.create_task(self._follow_pod_cidr(agent))
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
+                tg.create_task(self.services_informer.run())
                 tg.create_task(self.pleg.run())
                 if o.pod_manifest_path is not None:
                     from kubelite.kubelet.static_pods import StaticPods

@@ -14,7 +14,6 @@ import pytest
 
 from kubelite.runtime.testing import missing_tools
 from kubelite.server.testing import UpCluster, up_on_test_runtime
-from kubelite.util.net import free_port
 from kubelite.util.testing import wait_for
 
 
@@ -167,3 +166,45 @@ def test_a_statefulsets_claim_is_provisioned_bound_and_its_data_survives_the_pod
     _wait(
         cluster, lambda: cluster.kubectl("get", "pv", volume, check=False).returncode != 0, "the volume to go"
     )
+
+
+def test_containers_get_service_link_variables_of_their_namespace_and_the_master_service(
+    cluster: UpCluster, registry: str
+):
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-front"},
+        "spec": {"selector": {"app": "none"}, "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]},
+    }
+    _apply(cluster, service)
+    ip = _jsonpath(cluster, "service", "web-front", "{.spec.clusterIP}")
+    master = _jsonpath(cluster, "service", "kubernetes", "{.spec.clusterIP}")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "links"},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": f"{registry}/busybox:latest",
+                    "command": ["sh", "-c", "exec sleep 100000"],
+                    "env": [
+                        {"name": "FRONT", "value": "$(WEB_FRONT_SERVICE_HOST):$(WEB_FRONT_SERVICE_PORT_HTTP)"}
+                    ],
+                }
+            ],
+        },
+    }
+    _apply(cluster, pod)
+    _wait(cluster, lambda: _running(cluster, "links"), "the pod to run")
+    env = dict(
+        line.split("=", 1)
+        for line in cluster.kubectl("exec", "links", "--", "env").stdout.splitlines()
+        if "=" in line
+    )
+    assert env["WEB_FRONT_SERVICE_HOST"] == ip and env["WEB_FRONT_SERVICE_PORT"] == "8080"
+    assert env["WEB_FRONT_PORT_8080_TCP"] == f"tcp://{ip}:8080" and env["FRONT"] == f"{ip}:8080"
+    assert env["KUBERNETES_SERVICE_HOST"] == master and env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kubelite.api.meta import format_wall
+from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.volumes import atomic_writer
 from kubelite.kubelet.volumes.atomic_writer import FileProjection
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
@@ -24,12 +25,16 @@ class FakeSources:
         self.token_requests: list[tuple[str, str, dict]] = []
         self.claims: dict[tuple[str, str], dict] = {}
         self.volumes: dict[str, dict] = {}
+        self.service_list: list[dict] | None = []
 
     async def config_map(self, namespace, name):
         return self.config_maps.get((namespace, name))
 
     async def secret(self, namespace, name):
         return self.secrets.get((namespace, name))
+
+    def services(self):
+        return self.service_list
 
     async def claim(self, namespace, name):
         return self.claims.get((namespace, name))
@@ -507,3 +512,48 @@ async def test_a_missing_env_source_is_create_container_config_error_with_kubern
     [container] = runtime.containers.values()
     assert list(container.config.command) == ["echo", "1"]
     assert {kv.key: kv.value for kv in container.config.envs} == {"A": b"1", "B": b"2"}
+
+
+def _svc(name, ns, ip, *ports):
+    return {"metadata": {"name": name, "namespace": ns}, "spec": {"clusterIP": ip, "ports": list(ports)}}
+
+
+async def test_service_links_give_docker_style_variables_below_the_containers_own_env(sources):
+    sources.service_list = [
+        _svc("kubernetes", "default", "10.96.0.1", {"name": "https", "port": 443, "protocol": "TCP"}),
+        _svc("web-front", "ns", "10.96.0.20", {"port": 80}, {"name": "dns", "port": 53, "protocol": "UDP"}),
+        _svc("headless", "ns", "None", {"port": 80}),
+        _svc("elsewhere", "other", "10.96.0.30", {"port": 80}),
+    ]
+    pod = _pod([])
+    c = {
+        "name": "c",
+        "env": [
+            {"name": "URL", "value": "$(WEB_FRONT_SERVICE_HOST):$(WEB_FRONT_SERVICE_PORT)"},
+            {"name": "WEB_FRONT_SERVICE_PORT", "value": "mine"},
+        ],
+    }
+    env = await container_env(pod, c, sources)
+    assert env["URL"] == "10.96.0.20:80" and env["WEB_FRONT_SERVICE_PORT"] == "mine"
+    assert {k: v for k, v in env.items() if k.startswith("WEB_FRONT") and k != "WEB_FRONT_SERVICE_PORT"} == {
+        "WEB_FRONT_SERVICE_HOST": "10.96.0.20",
+        "WEB_FRONT_SERVICE_PORT_DNS": "53",
+        "WEB_FRONT_PORT": "tcp://10.96.0.20:80",
+        "WEB_FRONT_PORT_80_TCP": "tcp://10.96.0.20:80",
+        "WEB_FRONT_PORT_80_TCP_PROTO": "tcp",
+        "WEB_FRONT_PORT_80_TCP_PORT": "80",
+        "WEB_FRONT_PORT_80_TCP_ADDR": "10.96.0.20",
+        "WEB_FRONT_PORT_53_UDP": "udp://10.96.0.20:53",
+        "WEB_FRONT_PORT_53_UDP_PROTO": "udp",
+        "WEB_FRONT_PORT_53_UDP_PORT": "53",
+        "WEB_FRONT_PORT_53_UDP_ADDR": "10.96.0.20",
+    }
+    assert env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443" and env["KUBERNETES_PORT"] == "tcp://10.96.0.1:443"
+    assert not any(k.startswith(("HEADLESS", "ELSEWHERE")) for k in env)
+    pod["spec"]["enableServiceLinks"] = False
+    env = await container_env(pod, {"name": "c"}, sources)
+    assert sorted({k.split("_")[0] for k in env}) == ["KUBERNETES"]
+    sources.service_list = None
+    with pytest.raises(EnvError) as err:
+        await container_env(pod, {"name": "c"}, sources)
+    assert str(err.value) == "services have not yet been read at least once, cannot construct envvars"
