@@ -10,6 +10,7 @@
       ├─ PLEG relist                   container changes → wake that pod's worker
       ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync;
       │                                orphaned pod directories removed every sync period
+      ├─ eviction (eviction.py)        pods whose emptyDir outgrew its sizeLimit are evicted
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
       ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
       │                                port goes into the Node's daemonEndpoints
@@ -32,6 +33,7 @@ from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.backoff import Backoff
+from kubelite.kubelet.eviction import EvictionManager
 from kubelite.kubelet.hostinfo import HostInfo, probe_host
 from kubelite.kubelet.lease import NodeLease
 from kubelite.kubelet.node import NodeHealth, node_facts
@@ -285,6 +287,15 @@ class Kubelet:
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
                 tg.create_task(self.services_informer.run())
+                if syncer_volumes := workers.syncer.volumes:
+                    eviction = EvictionManager(
+                        workers,
+                        syncer_volumes.path_of,
+                        self.recorder.event,
+                        self.clock,
+                        o.eviction_monitoring_period,
+                    )
+                    tg.create_task(eviction.run())
                 tg.create_task(self.pleg.run())
                 if o.pod_manifest_path is not None:
                     from kubelite.kubelet.static_pods import StaticPods

@@ -1,6 +1,7 @@
 """Storage and pod environment on the real local node through the real kubectl: a
 StatefulSet's claims bound to volumes of the default StorageClass (local-path) whose data
-outlives the pod, and the service link variables a pod's containers get.
+outlives the pod, the service link variables a pod's containers get, and the eviction of a
+pod whose emptyDir outgrew its sizeLimit.
 
 One `kubelite up` on kubelite's own runtime for the module."""
 
@@ -208,3 +209,41 @@ def test_containers_get_service_link_variables_of_their_namespace_and_the_master
     assert env["WEB_FRONT_SERVICE_HOST"] == ip and env["WEB_FRONT_SERVICE_PORT"] == "8080"
     assert env["WEB_FRONT_PORT_8080_TCP"] == f"tcp://{ip}:8080" and env["FRONT"] == f"{ip}:8080"
     assert env["KUBERNETES_SERVICE_HOST"] == master and env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443"
+
+
+def test_a_pod_writing_past_its_empty_dir_size_limit_is_evicted(cluster: UpCluster, registry: str):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "hog"},
+        "spec": {
+            "restartPolicy": "Always",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": f"{registry}/busybox:latest",
+                    "command": [
+                        "sh",
+                        "-c",
+                        "dd if=/dev/zero of=/scratch/fill bs=1024 count=3072; exec sleep 100000",
+                    ],
+                    "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+                }
+            ],
+            "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1Mi"}}],
+        },
+    }
+    _apply(cluster, pod)
+    _wait(
+        cluster,
+        lambda: _jsonpath(cluster, "pod", "hog", "{.status.phase}") == "Failed",
+        "the pod to be evicted",
+    )
+    status = json.loads(cluster.kubectl("get", "pod", "hog", "-o", "json").stdout)["status"]
+    assert status["reason"] == "Evicted"
+    assert status["message"] == 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". '
+    assert all("terminated" in c["state"] for c in status["containerStatuses"])
+    events = cluster.kubectl(
+        "get", "events", "--field-selector", "involvedObject.name=hog,reason=Evicted"
+    ).stdout
+    assert "exceeds the limit" in events
