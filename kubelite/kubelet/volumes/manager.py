@@ -31,6 +31,7 @@ from kubelite.kubelet.volumes import (
     downwardapi,
     emptydir,
     hostpath,
+    ownership,
     persistentclaim,
     projected,
     secret,
@@ -77,6 +78,7 @@ class VolumeManager:
         self._ready: set[str] = set()  # uids whose volumes were all set up once
         # (pod uid, volume name) -> the host directory of a claim's PersistentVolume
         self._claims: dict[tuple[str, str], Path] = {}
+        self._owned: set[tuple[str, str]] = set()  # (pod uid, volume) given to the fsGroup once
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / "pods" / uid
@@ -119,6 +121,7 @@ class VolumeManager:
             await asyncio.to_thread(hostpath.check, v["hostPath"])
         elif kind == "emptyDir":
             await asyncio.to_thread(emptydir.set_up, path, v["emptyDir"] or {})
+            await self._own(pod, v, path, read_only=False, changed=False)
         else:
             await self._write_api_data(pod, v, kind, path)
 
@@ -140,15 +143,28 @@ class VolumeManager:
             except subprocess.CalledProcessError as err:
                 raise VolumeError(f"mount failed: {err.stderr.decode(errors='replace').strip()}") from None
         try:
-            if await asyncio.to_thread(atomic_writer.write, path, payload):
-                log.info("volume written", extra={"volume": v["name"], "pod": pod["metadata"]["uid"]})
+            changed = await asyncio.to_thread(atomic_writer.write, path, payload)
         except ValueError as err:
             raise VolumeError(str(err)) from None
+        if changed:
+            log.info("volume written", extra={"volume": v["name"], "pod": pod["metadata"]["uid"]})
+        await self._own(pod, v, path, read_only=True, changed=changed)
+
+    async def _own(self, pod: Object, v: Object, path: Path, *, read_only: bool, changed: bool) -> None:
+        """The fsGroup's ownership, at the first set-up and after each rewrite (ownership.py)."""
+        key = (pod["metadata"]["uid"], v["name"])
+        if (changed or key not in self._owned) and ownership.fs_group(pod) is not None:
+            await asyncio.to_thread(ownership.apply, path, pod, read_only=read_only)
+        self._owned.add(key)
 
     async def _resolve_claim(self, pod: Object, v: Object) -> None:
         ns = pod["metadata"].get("namespace", "default")
-        found = await persistentclaim.resolve(self.sources, ns, v["persistentVolumeClaim"])
+        found, local = await persistentclaim.resolve(self.sources, ns, v["persistentVolumeClaim"])
         self._claims[(pod["metadata"]["uid"], v["name"])] = found
+        if local:
+            await self._own(
+                pod, v, found, read_only=bool(v["persistentVolumeClaim"].get("readOnly")), changed=False
+            )
 
     def mounts(self, pod: Object, container: Object, env: dict[str, str] | None = None) -> list[pb.Mount]:
         """`env`: the container's environment, for subPathExpr's `$(VAR)` references."""
@@ -186,6 +202,7 @@ class VolumeManager:
         self.tokens.forget(uid)
         for key in [k for k in self._claims if k[0] == uid]:
             del self._claims[key]
+        self._owned = {k for k in self._owned if k[0] != uid}
         d = self.pod_dir(uid)
         if d.exists():
             await asyncio.to_thread(emptydir.unmount_under, d)

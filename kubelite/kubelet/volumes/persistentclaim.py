@@ -17,8 +17,9 @@ from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.sources import VolumeSources
 
 
-async def resolve(sources: VolumeSources, namespace: str, source: Object) -> Path:
-    """The host directory of the claim's volume (the claim and volume read through `sources`)."""
+async def resolve(sources: VolumeSources, namespace: str, source: Object) -> tuple[Path, bool]:
+    """The host directory of the claim's volume (the claim and volume read through `sources`),
+    and whether it is a `local` volume (whose ownership fsGroup manages; hostPath's it does not)."""
     name = str(source.get("claimName") or "")
     claim = await sources.claim(namespace, name)
     if claim is None:
@@ -35,12 +36,12 @@ async def resolve(sources: VolumeSources, namespace: str, source: Object) -> Pat
         raise VolumeError(f'persistentvolume "{volume_name}" not found')
     spec = volume.get("spec") or {}
     if spec.get("hostPath"):
-        return hostpath.check(spec["hostPath"])
+        return hostpath.check(spec["hostPath"]), False
     if spec.get("local"):
         path = Path(str(spec["local"].get("path") or ""))
         if not path.exists():
             raise VolumeError(f"path {path} does not exist")
-        return path
+        return path, True
     raise VolumeError(
         f'persistentvolume "{volume_name}": only hostPath and local volumes can be mounted on this node'
     )

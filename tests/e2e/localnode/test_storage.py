@@ -247,3 +247,38 @@ def test_a_pod_writing_past_its_empty_dir_size_limit_is_evicted(cluster: UpClust
         "get", "events", "--field-selector", "involvedObject.name=hog,reason=Evicted"
     ).stdout
     assert "exceeds the limit" in events
+
+
+def test_fs_group_owns_the_pods_volumes_and_joins_its_groups(cluster: UpCluster, registry: str):
+    cluster.kubectl("create", "configmap", "owned", "--from-literal=key=value")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "owned"},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "securityContext": {"runAsUser": 1000, "fsGroup": 2000},
+            "containers": [
+                {
+                    "name": "main",
+                    "image": f"{registry}/busybox:latest",
+                    "command": ["sh", "-c", "exec sleep 100000"],
+                    "volumeMounts": [
+                        {"name": "scratch", "mountPath": "/scratch"},
+                        {"name": "cfg", "mountPath": "/cfg"},
+                    ],
+                }
+            ],
+            "volumes": [{"name": "scratch", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "owned"}}],
+        },
+    }
+    _apply(cluster, pod)
+    _wait(cluster, lambda: _running(cluster, "owned"), "the pod to run")
+
+    def sh(script: str) -> str:
+        return cluster.kubectl("exec", "owned", "--", "sh", "-c", script).stdout.strip()
+
+    assert "2000" in sh("id -G").split()
+    assert sh("stat -c '%g %A' /scratch") == "2000 drwxrwsrwx"
+    assert sh("touch /scratch/new && stat -c '%u %g' /scratch/new") == "1000 2000"
+    assert sh("stat -L -c '%g' /cfg/key") == "2000"

@@ -557,3 +557,33 @@ async def test_service_links_give_docker_style_variables_below_the_containers_ow
     with pytest.raises(EnvError) as err:
         await container_env(pod, {"name": "c"}, sources)
     assert str(err.value) == "services have not yet been read at least once, cannot construct envvars"
+
+
+async def test_fs_group_owns_empty_dir_and_config_map_volumes_with_setgid_directories(manager, sources):
+    import stat
+
+    from kubelite.kubelet.volumes.ownership import supplemental_groups
+
+    sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
+    pod = _pod(
+        [
+            {"name": "scratch", "emptyDir": {}},
+            {"name": "cfg", "configMap": {"name": "cfg", "defaultMode": 0o400}},
+        ]
+    )
+    pod["spec"]["securityContext"] = {"fsGroup": 2345, "supplementalGroups": [7]}
+    await manager.set_up(pod)
+    scratch, cfg = _vol(manager, pod, "scratch"), _vol(manager, pod, "cfg")
+    st = scratch.stat()
+    assert st.st_gid == 2345 and st.st_mode & stat.S_ISGID and st.st_mode & 0o070 == 0o070
+    f = (cfg / "a").resolve().stat()
+    assert f.st_gid == 2345 and stat.S_IMODE(f.st_mode) == 0o440  # defaultMode ORed with group read
+    assert supplemental_groups(pod) == [7, 2345]
+    # OnRootMismatch leaves a volume whose root is already right alone.
+    (scratch / "later").write_text("x")
+    os.chown(scratch / "later", 0, 0)
+    pod["spec"]["securityContext"]["fsGroupChangePolicy"] = "OnRootMismatch"
+    from kubelite.kubelet.volumes.ownership import apply
+
+    assert not apply(scratch, pod)
+    assert (scratch / "later").stat().st_gid == 0
