@@ -183,6 +183,15 @@ class PodSyncer:
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
             if latest is None or will_restart(pod, latest):
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
+        for c in spec.get("ephemeralContainers") or []:
+            # Started once, never restarted; in its target container's PID namespace if it
+            # names one (kubectl debug --target).
+            if state.latest(c["name"]) is None:
+                target = state.latest(c.get("targetContainerName") or "")
+                target_id = target.id if target is not None and target.state == pb.CONTAINER_RUNNING else ""
+                await self._start(
+                    pod, c, None, sandbox.id, sb_config, result, slot, pulled, init=False, target_id=target_id
+                )
         return result
 
     async def _new_sandbox(self, pod: Object, state: PodRuntimeState) -> None:
@@ -217,6 +226,7 @@ class PodSyncer:
         pulled: Pulled | None,
         *,
         init: bool,
+        target_id: str = "",
     ) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
@@ -282,6 +292,9 @@ class PodSyncer:
             mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
             env=env,
         )
+        if target_id:
+            cfg.linux.security_context.namespace_options.pid = pb.TARGET
+            cfg.linux.security_context.namespace_options.target_id = target_id
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
             self.record(pod, "Normal", "Created", f"Created container {name}")

@@ -15,6 +15,7 @@ import pytest
 
 from kubelite.runtime.testing import missing_tools
 from kubelite.server.testing import UpCluster, up_on_test_runtime
+from kubelite.util.net import free_port
 from kubelite.util.testing import wait_for
 
 
@@ -25,9 +26,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image
     if missing := missing_tools():
         pytest.fail(f"missing tools: {' '.join(missing)}")
     work = tmp_path_factory.mktemp("up-storage")
-    with up_on_test_runtime(
-        "kubelite", work, registry, pause_image, kubelet_args=("--sync-frequency=2",)
-    ) as up:
+    # Ports of their own: 10250, 10257 and 10259 may be taken by another cluster on this
+    # machine between up's check and the bind.
+    args = ("--sync-frequency=2", "--eviction-monitoring-period=1", f"--port={free_port()}")
+    ports = (
+        f"--scheduler-arg=--secure-port={free_port()}",
+        f"--controller-manager-arg=--secure-port={free_port()}",
+    )
+    with up_on_test_runtime("kubelite", work, registry, pause_image, kubelet_args=args, up_args=ports) as up:
         yield up
 
 
@@ -282,3 +288,51 @@ def test_fs_group_owns_the_pods_volumes_and_joins_its_groups(cluster: UpCluster,
     assert sh("stat -c '%g %A' /scratch") == "2000 drwxrwsrwx"
     assert sh("touch /scratch/new && stat -c '%u %g' /scratch/new") == "1000 2000"
     assert sh("stat -L -c '%g' /cfg/key") == "2000"
+
+
+def test_kubectl_debug_adds_an_ephemeral_container_and_attaches_to_it(cluster: UpCluster, registry: str):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "debuggee"},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
+                {"name": "main", "image": f"{registry}/busybox:latest", "command": ["sleep", "100000"]}
+            ],
+        },
+    }
+    _apply(cluster, pod)
+    _wait(cluster, lambda: _running(cluster, "debuggee"), "the pod to run")
+    image = f"{registry}/busybox:latest"
+    out = cluster.kubectl(
+        "debug",
+        "-i",
+        "debuggee",
+        f"--image={image}",
+        "--target=main",
+        "-c",
+        "dbg",
+        "--",
+        "sh",
+        input="echo hello-$((40+2))\nexit 0\n",
+        timeout=90,
+    )
+    assert "hello-42" in out.stdout
+    spec = json.loads(cluster.kubectl("get", "pod", "debuggee", "-o", "json").stdout)
+    [ephemeral] = spec["spec"]["ephemeralContainers"]
+    assert ephemeral["name"] == "dbg" and ephemeral["targetContainerName"] == "main"
+    [status] = spec["status"]["ephemeralContainerStatuses"]
+    assert status["name"] == "dbg" and ("running" in status["state"] or "terminated" in status["state"])
+    # Existing ephemeral containers cannot be removed.
+    refused = cluster.kubectl(
+        "replace",
+        "--subresource=ephemeralcontainers",
+        "-f",
+        "-",
+        input=json.dumps({**spec, "spec": {**spec["spec"], "ephemeralContainers": []}}),
+        check=False,
+    )
+    assert (
+        refused.returncode != 0 and 'existing ephemeral containers "dbg" may not be removed' in refused.stderr
+    )
