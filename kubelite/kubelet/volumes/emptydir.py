@@ -27,7 +27,9 @@ def mount_tmpfs(path: Path, opts: str) -> None:
 
 def set_up(path: Path, source: Object) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o777)  # as Kubernetes: any container user may write to it
+    mode = path.stat().st_mode
+    if mode & 0o777 != 0o777:  # as Kubernetes: any container user may write to it
+        path.chmod((mode & 0o7000) | 0o777)  # keeping fsGroup's setgid bit
     if source.get("medium") != "Memory":
         return
     opts = "mode=0777"

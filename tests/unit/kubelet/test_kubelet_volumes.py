@@ -573,6 +573,7 @@ async def test_fs_group_owns_empty_dir_and_config_map_volumes_with_setgid_direct
     )
     pod["spec"]["securityContext"] = {"fsGroup": 2345, "supplementalGroups": [7]}
     await manager.set_up(pod)
+    await manager.set_up(pod)  # a later sync keeps what the first did
     scratch, cfg = _vol(manager, pod, "scratch"), _vol(manager, pod, "cfg")
     st = scratch.stat()
     assert st.st_gid == 2345 and st.st_mode & stat.S_ISGID and st.st_mode & 0o070 == 0o070
