@@ -325,6 +325,7 @@ def test_kubectl_debug_adds_an_ephemeral_container_and_attaches_to_it(cluster: U
     [status] = spec["status"]["ephemeralContainerStatuses"]
     assert status["name"] == "dbg" and ("running" in status["state"] or "terminated" in status["state"])
     # Existing ephemeral containers cannot be removed.
+    spec["metadata"].pop("resourceVersion")  # the kubelet writes the status meanwhile
     refused = cluster.kubectl(
         "replace",
         "--subresource=ephemeralcontainers",
