@@ -120,7 +120,9 @@ class VolumeManager:
         elif kind == "hostPath":
             await asyncio.to_thread(hostpath.check, v["hostPath"])
         elif kind == "emptyDir":
-            await asyncio.to_thread(emptydir.set_up, path, v["emptyDir"] or {})
+            source = v["emptyDir"] or {}
+            size = emptydir.memory_size(source, pod, self.allocatable.get("memory", ""))
+            await asyncio.to_thread(emptydir.set_up, path, source, size)
             await self._own(pod, v, path, read_only=False, changed=False)
         else:
             await self._write_api_data(pod, v, kind, path)

@@ -588,3 +588,19 @@ async def test_fs_group_owns_empty_dir_and_config_map_volumes_with_setgid_direct
 
     assert not apply(scratch, pod)
     assert (scratch / "later").stat().st_gid == 0
+
+
+def test_a_memory_empty_dir_is_sized_by_the_smallest_of_allocatable_pod_limit_and_size_limit():
+    from kubelite.kubelet.volumes.emptydir import memory_size
+
+    def pod_with(*limits):
+        cs = [
+            {"name": f"c{i}", "resources": {"limits": {"memory": m}} if m else {}}
+            for i, m in enumerate(limits)
+        ]
+        return {"spec": {"containers": cs}}
+
+    assert memory_size({"medium": "Memory"}, pod_with(None), "8Gi") == 8 * 2**30
+    assert memory_size({"medium": "Memory"}, pod_with("1Gi", "1Gi"), "8Gi") == 2 * 2**30
+    assert memory_size({"medium": "Memory", "sizeLimit": "64Mi"}, pod_with("1Gi"), "8Gi") == 64 * 2**20
+    assert memory_size({"medium": "Memory"}, pod_with(None), "") == 0
