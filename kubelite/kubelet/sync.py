@@ -46,6 +46,7 @@ from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
+from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
 from kubelite.util.clock import Clock
 
@@ -264,7 +265,7 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        env = None
+        env, mounts = None, None
         if self.volumes is not None:
             try:
                 env = await container_env(
@@ -275,7 +276,8 @@ class PodSyncer:
                     host_ip=self.host_ip,
                     allocatable=self.volumes.allocatable,
                 )
-            except EnvError as err:
+                mounts = self.volumes.mounts(pod, c, env)
+            except (EnvError, VolumeError) as err:
                 result.waiting[name] = ("CreateContainerConfigError", str(err))
                 self.record(pod, "Warning", "Failed", f"Error: {err}")
                 result.retry_after(VOLUME_RETRY)
@@ -289,7 +291,7 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
+            mounts=mounts,
             env=env,
         )
         if target_id:

@@ -37,7 +37,7 @@ from kubelite.kubelet.volumes import (
     secret,
 )
 from kubelite.kubelet.volumes.errors import VolumeError
-from kubelite.kubelet.volumes.expansion import expand
+from kubelite.kubelet.volumes.expansion import check_sub_path, expand_sub_path
 from kubelite.kubelet.volumes.sources import VolumeSources
 from kubelite.kubelet.volumes.tokens import TokenManager
 from kubelite.util.clock import Clock
@@ -169,7 +169,9 @@ class VolumeManager:
             )
 
     def mounts(self, pod: Object, container: Object, env: dict[str, str] | None = None) -> list[pb.Mount]:
-        """`env`: the container's environment, for subPathExpr's `$(VAR)` references."""
+        """`env`: the container's environment, for subPathExpr's `$(VAR)` references. A
+        subPath that is absolute or climbs out (`..`), or a subPathExpr naming an unset
+        variable, raises VolumeError (the container's CreateContainerConfigError)."""
         volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
         out = []
         for m in container.get("volumeMounts") or []:
@@ -180,8 +182,11 @@ class VolumeManager:
             api_data = kind_of(v) in API_DATA
             claim_read_only = bool((v.get("persistentVolumeClaim") or {}).get("readOnly"))
             host = path
-            sub_path = m.get("subPath") or expand(m.get("subPathExpr") or "", env or {})
+            sub_path = m.get("subPath") or ""
+            if not sub_path and m.get("subPathExpr"):
+                sub_path = expand_sub_path(m["subPathExpr"], env or {})
             if sub_path:
+                check_sub_path(sub_path)
                 host = path / sub_path
                 if api_data:
                     host = Path(os.path.realpath(host))

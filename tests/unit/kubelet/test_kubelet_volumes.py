@@ -344,6 +344,18 @@ async def test_sub_path_expr_is_expanded_from_the_containers_environment(manager
     await manager.set_up(pod)
     [mount] = manager.mounts(pod, pod["spec"]["containers"][0], {"POD": "p"})
     assert mount.host_path == str(_vol(manager, pod, "logs") / "p")
+    from kubelite.kubelet.volumes.errors import VolumeError
+
+    container = pod["spec"]["containers"][0]
+    for env, message in (
+        ({}, "missing value for POD"),
+        ({"POD": ""}, "missing value for POD"),
+        ({"POD": ".."}, "must not contain '..'"),
+        ({"POD": "/abs"}, "error SubPath `/abs` must not be an absolute path"),
+    ):
+        with pytest.raises(VolumeError) as err:
+            manager.mounts(pod, container, env)
+        assert str(err.value) == message
 
 
 async def test_api_sources_reuse_an_answer_for_a_second(clock):
