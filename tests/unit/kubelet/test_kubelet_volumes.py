@@ -616,3 +616,17 @@ def test_a_memory_empty_dir_is_sized_by_the_smallest_of_allocatable_pod_limit_an
     assert memory_size({"medium": "Memory"}, pod_with("1Gi", "1Gi"), "8Gi") == 2 * 2**30
     assert memory_size({"medium": "Memory", "sizeLimit": "64Mi"}, pod_with("1Gi"), "8Gi") == 64 * 2**20
     assert memory_size({"medium": "Memory"}, pod_with(None), "") == 0
+
+
+def test_a_zero_divisor_means_one_as_go_clients_send_an_unset_divisor():
+    from kubelite.kubelet.volumes.downwardapi import resource_value
+
+    pod = {
+        "spec": {
+            "containers": [
+                {"name": "c", "resources": {"requests": {"cpu": "250m"}, "limits": {"cpu": "1250m"}}}
+            ]
+        }
+    }
+    assert resource_value(pod, {"resource": "requests.cpu", "divisor": "0"}, container="c") == "1"
+    assert resource_value(pod, {"resource": "limits.cpu", "divisor": "0"}, container="c") == "2"
