@@ -120,6 +120,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             for name, values in (
                 ("apiserver", args.apiserver_arg),
                 ("scheduler", args.scheduler_arg),
+                ("controller-manager", args.controller_manager_arg),
                 ("runtime", args.runtime_arg),
                 ("kubelet", args.kubelet_arg),
             )
@@ -216,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
-    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+    for component in ("apiserver", "scheduler", "controller-manager", "runtime", "kubelet"):
         up.add_argument(
             f"--{component}-arg",
             action="append",

@@ -40,6 +40,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         pod_log_dir=Path(args.pod_log_dir),
         root_dir=Path(args.root_dir),
         sync_frequency=args.sync_frequency,
+        eviction_monitoring_period=args.eviction_monitoring_period,
         crash_loop_backoff=BackOffOptions(args.crash_loop_backoff_initial, args.crash_loop_backoff_max),
         image_pull_backoff=BackOffOptions(args.image_pull_backoff_initial, args.image_pull_backoff_max),
         pod_manifest_path=Path(args.pod_manifest_path) if args.pod_manifest_path else None,
@@ -86,6 +87,12 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--root-dir", default="/var/lib/kubelet", help="the pods' volumes live under ROOT/pods/")
     p.add_argument(
         "--sync-frequency", type=float, default=60.0, help="seconds between syncs of every pod (volumes too)"
+    )
+    p.add_argument(
+        "--eviction-monitoring-period",
+        type=float,
+        default=10.0,
+        help="kubelite: seconds between checks of emptyDir usage against sizeLimit (Kubernetes: 10)",
     )
     p.add_argument("--pod-manifest-path", default="", help="folder of static pod manifests")
     p.add_argument("--file-check-frequency", type=float, default=20.0)

@@ -14,6 +14,7 @@ from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.volumes.expansion import expand
+from kubelite.kubelet.volumes.ownership import supplemental_groups
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -203,6 +204,8 @@ def container_config(
         cfg.linux.security_context.run_as_user.value = int(sc["runAsUser"])
     if sc.get("runAsGroup") is not None:
         cfg.linux.security_context.run_as_group.value = int(sc["runAsGroup"])
+    # fsGroup joins the supplemental groups (volumes/ownership.py).
+    cfg.linux.security_context.supplemental_groups.extend(supplemental_groups(pod))
     if sc.get("privileged"):
         cfg.linux.security_context.privileged = True
     if sc.get("readOnlyRootFilesystem"):

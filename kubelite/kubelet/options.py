@@ -44,6 +44,7 @@ class KubeletOptions:
     root_dir: Path = Path("/var/lib/kubelet")  # per-pod state: <root>/pods/<uid>/volumes/...
     pleg_relist_period: float = 1.0
     sync_frequency: float = 60.0  # every pod is synced at least this often
+    eviction_monitoring_period: float = 10.0  # emptyDir sizeLimit checks (Kubernetes: fixed 10 s)
     parallel_pod_starts: int = 4  # pods started (sandbox + containers) at once
     # Pod cgroups under <cgroup_root>/kubepods/<qos>/pod<uid> (cgroups.py); off: none named.
     cgroups_per_qos: bool = True

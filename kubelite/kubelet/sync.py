@@ -46,6 +46,7 @@ from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
+from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
 from kubelite.util.clock import Clock
 
@@ -183,6 +184,15 @@ class PodSyncer:
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
             if latest is None or will_restart(pod, latest):
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
+        for c in spec.get("ephemeralContainers") or []:
+            # Started once, never restarted; in its target container's PID namespace if it
+            # names one (kubectl debug --target).
+            if state.latest(c["name"]) is None:
+                target = state.latest(c.get("targetContainerName") or "")
+                target_id = target.id if target is not None and target.state == pb.CONTAINER_RUNNING else ""
+                await self._start(
+                    pod, c, None, sandbox.id, sb_config, result, slot, pulled, init=False, target_id=target_id
+                )
         return result
 
     async def _new_sandbox(self, pod: Object, state: PodRuntimeState) -> None:
@@ -217,6 +227,7 @@ class PodSyncer:
         pulled: Pulled | None,
         *,
         init: bool,
+        target_id: str = "",
     ) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
@@ -254,7 +265,7 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        env = None
+        env, mounts = None, None
         if self.volumes is not None:
             try:
                 env = await container_env(
@@ -265,7 +276,8 @@ class PodSyncer:
                     host_ip=self.host_ip,
                     allocatable=self.volumes.allocatable,
                 )
-            except EnvError as err:
+                mounts = self.volumes.mounts(pod, c, env)
+            except (EnvError, VolumeError) as err:
                 result.waiting[name] = ("CreateContainerConfigError", str(err))
                 self.record(pod, "Warning", "Failed", f"Error: {err}")
                 result.retry_after(VOLUME_RETRY)
@@ -279,9 +291,12 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
+            mounts=mounts,
             env=env,
         )
+        if target_id:
+            cfg.linux.security_context.namespace_options.pid = pb.TARGET
+            cfg.linux.security_context.namespace_options.target_id = target_id
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
             self.record(pod, "Normal", "Created", f"Created container {name}")

@@ -163,6 +163,7 @@ class UpCluster:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
+    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (--scheduler-arg=..., ...)
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -192,6 +193,7 @@ class UpCluster:
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
+            *self.up_args,
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -247,7 +249,12 @@ class UpCluster:
 
 @contextlib.contextmanager
 def up_on_test_runtime(
-    kind: str, work: Path, registry: str, pause_image: str, kubelet_args: tuple[str, ...] = ()
+    kind: str,
+    work: Path,
+    registry: str,
+    pause_image: str,
+    kubelet_args: tuple[str, ...] = (),
+    up_args: tuple[str, ...] = (),
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -271,7 +278,14 @@ def up_on_test_runtime(
         )
     runtime.start()
     cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
-    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root, kubelet_args=kubelet_args)
+    up = UpCluster(
+        work / "data",
+        runtime.endpoint,
+        runtime.pod_cidr,
+        cgroup_root,
+        kubelet_args=kubelet_args,
+        up_args=up_args,
+    )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
         up.start()

@@ -19,6 +19,7 @@ control plane only, with a message naming what is missing and how to install it.
     DIR/scheduler.kubeconfig  the scheduler's (controlplane.py)
     DIR/controller-manager.kubeconfig  the controller manager's (controlplane.py)
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
+    DIR/storage/      the volumes of the default StorageClass `local-path`
 
 Stopping (SIGINT/SIGTERM) stops every component; so does `up` dying any other way (SIGKILL
 included: each component gets SIGTERM from the kernel when `up` is gone). Containers keep
@@ -205,6 +206,8 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         str(pki.ca.cert),
         "--service-account-private-key-file",
         str(pki.service_account_key),
+        "--local-path-dir",  # the default StorageClass local-path keeps its volumes here
+        str(d / "storage"),
     ]
     return Component(
         "controller-manager",
