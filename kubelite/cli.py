@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
 
     add_controller_manager_subcommands(sub, _run)
+    from kubelite.dns.cli import add_subcommands as add_dns_subcommands
+
+    add_dns_subcommands(sub, _run)
     return p
 
 
