@@ -52,7 +52,12 @@ def cmd_dns(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
     except ConfigError as err:
         raise SystemExit(f"kubelite dns: {err}") from None
     config.user_agent = "kubelite-dns/kubelite"
-    return run(run_until_signalled(ClusterDNS(options, Client(config)).run()))
+
+    async def main() -> None:
+        async with Client(config) as client:
+            await ClusterDNS(options, client).run()
+
+    return run(run_until_signalled(main()))
 
 
 def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:

@@ -11,12 +11,14 @@
 kubeadm's Service selects CoreDNS pods; kubelite's DNS is a process of `kubelite up` (see
 docs/architecture.md), so the Service has no selector and the server writes its own
 endpoints, as the API server does for `default/kubernetes`. On a clean stop the server
-takes its address back out.
+takes its address back out. A server advertising a loopback address publishes no
+endpoints (the API server refuses them, and pods could not reach it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +152,11 @@ async def publish(client: Any, p: Publication, *, ready: bool) -> None:
         log.info("created the Service", extra={"service": f"{p.namespace}/{p.name}", "ip": p.service_ip})
     except errors.AlreadyExists:
         pass
+    if ipaddress.ip_address(p.address).is_loopback:
+        log.info(
+            "not publishing endpoints: pods cannot reach a loopback address", extra={"address": p.address}
+        )
+        return
     endpoints = client.resource("endpoints")
     for _ in range(5):
         try:

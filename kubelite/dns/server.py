@@ -19,6 +19,7 @@ import random
 import struct
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -157,11 +158,10 @@ class _UDP(asyncio.DatagramProtocol):
     def __init__(self, handler: Handler, family: int) -> None:
         self.handler = handler
         self.family = family
-        self.transport: asyncio.DatagramTransport | None = None
+        self.transport: Any = None  # an asyncio.DatagramTransport (uvloop's is its own class)
         self.tasks: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
