@@ -94,6 +94,8 @@ class Reply:
     answer: Section = field(default_factory=Section)
     extra: Section = field(default_factory=Section)
     authority: Section = field(default_factory=Section)
+    # False when the reply holds more than the cluster's state (an upstream's answer)
+    from_cluster_only: bool = True
 
 
 _RDATA: dict[int, Any] = {
@@ -161,13 +163,13 @@ class ClusterZones:
         except Refused:
             return Reply(dns.rcode.REFUSED)
         if not reply.answer:
-            reply = Reply()
+            reply = Reply(from_cluster_only=reply.from_cluster_only)
             reply.authority.add(_name(zone), min(self.records.ttl, 300), self._soa(zone))
         return reply
 
     async def _by_type(self, reply: Reply, qname: dns.name.Name, name: str, zone: str, qtype: int) -> None:
         if qtype in (T.A, T.AAAA):
-            await self._addresses(reply.answer, qname, name, zone, qtype, [])
+            reply.from_cluster_only = await self._addresses(reply.answer, qname, name, zone, qtype, [])
         elif qtype == T.SRV:
             await self._srv(reply, qname, name, zone)
         elif qtype == T.PTR:
@@ -222,7 +224,9 @@ class ClusterZones:
 
     async def _addresses(
         self, out: Section, qname: dns.name.Name, name: str, zone: str, qtype: int, chain: list[str]
-    ) -> None:
+    ) -> bool:
+        """Adds the addresses; False when an upstream was asked for some of them."""
+        own = True
         family = 6 if qtype == T.AAAA else 4
         for e in self._entries(name, zone, qtype):
             if not e.is_name:
@@ -235,18 +239,20 @@ class ClusterZones:
             if target == zone or target.endswith("." + zone):
                 inner = Section()
                 try:
-                    await self._addresses(inner, _name(e.host), target, zone, qtype, [*chain, target])
+                    own &= await self._addresses(inner, _name(e.host), target, zone, qtype, [*chain, target])
                 except NoSuchName:
                     continue
                 if inner:
                     out.add(qname, e.ttl, self._cname(e.host))
                     out.extend(inner.list())
                 continue
+            own = False
             reply = await self.upstream(e.host, qtype) if self.upstream else None
             if reply is None:
                 continue
             out.add(qname, e.ttl, self._cname(e.host))
             out.extend(reply.answer)
+        return own
 
     async def _srv(self, reply: Reply, qname: dns.name.Name, name: str, zone: str) -> None:
         entries = self._entries(name, zone, T.SRV)

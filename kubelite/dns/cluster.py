@@ -114,10 +114,12 @@ class ClusterIndex:
     namespaces: Indexer = field(default_factory=Indexer)
     synced: Callable[[], bool] = lambda: True
     serial: int = field(default_factory=lambda: int(time.time()))
+    generation: int = 0  # counts changes: replies remembered from before are stale
 
     def touch(self, now: float | None = None) -> None:
         """Something changed: the SOA serial moves on."""
         self.serial = int(time.time() if now is None else now)
+        self.generation += 1
 
     def namespace_exists(self, namespace: str) -> bool:
         return bool(namespace) and self.namespaces.get(namespace) is not None

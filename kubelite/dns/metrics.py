@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.rdatatype
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -44,6 +45,7 @@ class DNSMetrics:
     cache_hits: Counter = field(init=False)
     cache_misses: Counter = field(init=False)
     cache_entries: Gauge = field(init=False)
+    _children: dict[tuple[str, int, int, str, str], tuple[Any, Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -82,10 +84,18 @@ class DNSMetrics:
     def observe(
         self, *, proto: str, family: int, rdtype: int, rcode: str, plugin: str, seconds: float
     ) -> None:
-        s = self.server
-        self.requests.labels(s, ".", "", proto, str(family), type_label(rdtype)).inc()
-        self.responses.labels(s, ".", "", rcode, plugin).inc()
-        self.duration.labels(s, ".", "").observe(seconds)
+        key = (proto, family, rdtype, rcode, plugin)
+        children = self._children.get(key)
+        if children is None:  # looking a labelled child up costs more than counting: once each
+            s = self.server
+            children = self._children[key] = (
+                self.requests.labels(s, ".", "", proto, str(family), type_label(rdtype)),
+                self.responses.labels(s, ".", "", rcode, plugin),
+                self.duration.labels(s, ".", ""),
+            )
+        children[0].inc()
+        children[1].inc()
+        children[2].observe(seconds)
 
     def cache_hit(self, denial: bool) -> None:
         self.cache_hits.labels(self.server, "denial" if denial else "success", ".", "").inc()

@@ -99,59 +99,111 @@ def _copy_header(msg: dns.message.Message) -> dns.message.Message:
 
 
 @dataclass(slots=True)
+class _Memo:
+    """A reply already rendered, for the same question asked again (the id aside)."""
+
+    wire: bytes  # without its first two bytes (the id)
+    rdtype: int
+    rcode: str
+    plugin: str
+    generation: int  # the cluster's state it was made from (-1: not from the cluster)
+    until: float  # perf_counter deadline
+
+
+MEMO_MAX = 10_000
+MEMO_CACHED_FOR = 1.0  # a cached upstream reply's TTLs count down by the second
+
+
+@dataclass(slots=True)
 class Handler:
+    """Questions in, replies out. The same question bytes asked again (same flags, EDNS
+    and case; another id) get the reply rendered the first time while it is still true:
+    a cluster answer until the caches change, a cached upstream answer for a second."""
+
     zones: ClusterZones
     forwarder: Forwarder
     cache: Cache
     metrics: DNSMetrics
+    memo: dict[bytes, _Memo] = field(default_factory=dict)
 
     async def handle(self, wire: bytes, *, tcp: bool, family: int) -> bytes | None:
         started = time.perf_counter()
+        key = (b"t" if tcp else b"u") + wire[2:]
+        memo = self.memo.get(key)
+        if memo is not None and started < memo.until and memo.generation in (-1, self._generation()):
+            if memo.plugin == "cache":
+                self.metrics.cache_hit(denial=memo.rcode == "NXDOMAIN")
+            self._observe(tcp, family, memo.rdtype, memo.rcode, memo.plugin, started)
+            return wire[:2] + memo.wire
         try:
             query = dns.message.from_wire(wire)
         except dns.message.ShortHeader:
             return None  # not even an id to answer to
         except dns.exception.DNSException:
             return _error(wire, dns.rcode.FORMERR)
-        msg, plugin = await self._reply(query, tcp=tcp)
+        generation = self._generation()
+        msg, plugin, remember = await self._reply(query, tcp=tcp)
         max_size = 65535 if tcp else max(UDP_MIN, query.payload if query.edns >= 0 else UDP_MIN)
         out = fit(msg, max_size)
         rdtype = query.question[0].rdtype if query.question else 0
+        rcode = dns.rcode.to_text(msg.rcode())
+        if remember:
+            if len(self.memo) >= MEMO_MAX:
+                self.memo.clear()
+            cluster = plugin == "kubernetes"
+            until = float("inf") if cluster else started + MEMO_CACHED_FOR
+            self.memo[key] = _Memo(out[2:], rdtype, rcode, plugin, generation if cluster else -1, until)
+        self._observe(tcp, family, rdtype, rcode, plugin, started)
+        return out
+
+    def _generation(self) -> int:
+        return self.zones.records.index.generation
+
+    def _observe(self, tcp: bool, family: int, rdtype: int, rcode: str, plugin: str, started: float) -> None:
         self.metrics.observe(
             proto="tcp" if tcp else "udp",
             family=family,
             rdtype=rdtype,
-            rcode=dns.rcode.to_text(msg.rcode()),
+            rcode=rcode,
             plugin=plugin,
             seconds=time.perf_counter() - started,
         )
-        return out
 
-    async def _reply(self, query: dns.message.Message, *, tcp: bool) -> tuple[dns.message.Message, str]:
+    async def _reply(self, query: dns.message.Message, *, tcp: bool) -> tuple[dns.message.Message, str, bool]:
+        """The reply, who made it, and whether it may be given again as it is."""
         if query.opcode() != dns.opcode.QUERY:
             msg = dns.message.make_response(query)
             msg.set_rcode(dns.rcode.NOTIMP)
-            return msg, ""
+            return msg, "", False
         if len(query.question) != 1:
             msg = dns.message.make_response(query)
             msg.set_rcode(dns.rcode.FORMERR)
-            return msg, ""
+            return msg, "", False
         q = query.question[0]
         answer = await self.zones.answer(q.name, q.rdtype)
         if answer is not None:
-            return _reply_message(query, answer), "kubernetes"
+            # answers in random order (loadbalance) and SERVFAIL before the sync are not kept
+            remember = (
+                answer.from_cluster_only
+                and answer.rcode != dns.rcode.SERVFAIL
+                and not any(
+                    len(r) > 1 and r.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
+                    for r in answer.answer.list()
+                )
+            )
+            return _reply_message(query, answer), "kubernetes", remember
         cached = self.cache.get(query)
         if cached is not None:
             self.metrics.cache_hit(denial=cached.rcode() == dns.rcode.NXDOMAIN or not cached.answer)
-            return cached, "cache"
+            return cached, "cache", True
         self.metrics.cache_miss()
         reply = await self.forwarder.forward(query, tcp=tcp)
         if reply is None:
             msg = dns.message.make_response(query)
             msg.set_rcode(dns.rcode.SERVFAIL)
-            return msg, "forward"
+            return msg, "forward", False
         self.cache.put(query, reply)
-        return reply, "forward"
+        return reply, "forward", False
 
 
 class _UDP(asyncio.DatagramProtocol):
