@@ -7,9 +7,13 @@ import dns.message
 import dns.rcode
 import dns.rrset
 
+from kubelite.dns.answer import ClusterZones
 from kubelite.dns.cache import Cache
-from kubelite.dns.forward import parse_upstream, resolv_conf_nameservers, upstreams
-from kubelite.dns.server import fit
+from kubelite.dns.cluster import ClusterIndex
+from kubelite.dns.forward import Forwarder, parse_upstream, resolv_conf_nameservers, upstreams
+from kubelite.dns.metrics import DNSMetrics
+from kubelite.dns.records import Records
+from kubelite.dns.server import Handler, fit
 from kubelite.util.clock import FakeClock
 
 
@@ -82,3 +86,26 @@ def test_upstreams_come_from_resolv_conf_and_never_name_this_server(tmp_path) ->
     assert [str(u) for u in upstreams(names, {("10.96.0.10", 53)})] == ["10.0.0.2:53"]
     assert parse_upstream("127.0.0.1:5353").port == 5353
     assert parse_upstream("[fd00::1]:53").host == "fd00::1"
+
+
+async def test_a_remembered_cluster_reply_is_dropped_when_the_cluster_changes() -> None:
+    index = ClusterIndex()
+    index.namespaces.upsert({"metadata": {"name": "default"}})
+    handler = Handler(
+        ClusterZones(Records(index, "cluster.local.")), Forwarder([]), Cache(), DNSMetrics("dns://:53")
+    )
+    wire = dns.message.make_query("web.default.svc.cluster.local.", "A").to_wire()
+    for _ in range(2):  # the second is served from the remembered reply
+        out = await handler.handle(wire, tcp=False, family=1)
+        assert out is not None and dns.message.from_wire(out).rcode() == dns.rcode.NXDOMAIN
+    assert len(handler.memo) == 1
+    svc = {
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"clusterIP": "10.96.0.9", "ports": []},
+    }
+    index.services.upsert(svc)
+    index.touch()  # what the informers' handlers do on every change
+    out = await handler.handle(b"\x12\x34" + wire[2:], tcp=False, family=1)
+    assert out is not None and out[:2] == b"\x12\x34"
+    reply = dns.message.from_wire(out)
+    assert [rd.to_text() for r in reply.answer for rd in r] == ["10.96.0.9"]
