@@ -35,6 +35,7 @@ from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
 from kubelite.server.testing import LocalCluster
 from kubelite.util.net import free_port
+from kubelite.util.process import exit_with_parent
 
 
 class Upstream(asyncio.DatagramProtocol):
@@ -144,7 +145,9 @@ async def main(args: argparse.Namespace) -> None:
             ]
             argv += ["--http-bind-address", "127.0.0.1", "--health-port", "0", "--ready-port", "0"]
             argv += ["--metrics-port", "0"]
-            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=exit_with_parent()
+            )
             probe = [f"svc-{args.services - 1}.bench.svc.cluster.local."]
             for _ in range(200):  # until the server is up and its caches hold the last Service
                 qps, lat, _ = await workload(dns_port, probe, 0.05, 1)

@@ -2,8 +2,8 @@
 
     kube-system/kube-dns   Service, ClusterIP = --service-ip (the tenth address of the
                            service range, 10.96.0.10), ports dns 53/UDP, dns-tcp 53/TCP,
-                           metrics 9153/TCP, label k8s-app=kube-dns; created when missing,
-                           left as it is when it exists
+                           metrics 9153/TCP, label k8s-app=kube-dns; created when missing;
+                           when it exists only its target ports are brought up to date
     kube-system/kube-dns   Endpoints: this server's address (--advertise-address) with the
                            ports it really listens on, merged with other servers' addresses
     kube-system/kube-dns-<host>   EndpointSlice of this server alone (managed-by kubelite-dns)
@@ -72,6 +72,10 @@ def service(p: Publication) -> Object:
         },
         "spec": spec,
     }
+
+
+def _target_ports(svc: Object) -> list[tuple[str, object]]:
+    return [(q.get("name", ""), q.get("targetPort")) for q in (svc.get("spec") or {}).get("ports") or []]
 
 
 def _ports(p: Publication) -> list[dict[str, Any]]:
@@ -147,11 +151,15 @@ async def _put(resource: Any, obj: Object, namespace: str) -> None:
 async def publish(client: Any, p: Publication, *, ready: bool) -> None:
     """Make sure the Service exists and this server is among its endpoints."""
     services = client.resource("services")
+    want = service(p)
     try:
-        await services.create(service(p), namespace=p.namespace)
+        await services.create(want, namespace=p.namespace)
         log.info("created the Service", extra={"service": f"{p.namespace}/{p.name}", "ip": p.service_ip})
     except errors.AlreadyExists:
-        pass
+        current = await services.get(p.name, namespace=p.namespace)
+        if _target_ports(current) != _target_ports(want):  # this server listens elsewhere now
+            current["spec"]["ports"] = want["spec"]["ports"]
+            await services.update(current, namespace=p.namespace)
     if ipaddress.ip_address(p.address).is_loopback:
         log.info(
             "not publishing endpoints: pods cannot reach a loopback address", extra={"address": p.address}

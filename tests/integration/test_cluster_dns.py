@@ -25,6 +25,7 @@ import pytest
 from kubelite.client.config import load_kubeconfig
 from kubelite.client.rest import Client
 from kubelite.util.net import free_port
+from kubelite.util.process import exit_with_parent
 from kubelite.util.testing import wait_for_async
 
 UPSTREAM_TTL = 300
@@ -74,7 +75,7 @@ def dns_process(cluster: Any, ns: str, ports: dict[str, int], tmp_path_factory: 
     argv += ["--metrics-port", str(ports["metrics"]), "--publish-service", f"{ns}/kube-dns"]
     argv += ["--advertise-address", ADVERTISED]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, preexec_fn=exit_with_parent())
     try:
         yield proc
     finally:
