@@ -32,7 +32,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.net import free_port
+from kubelite.util.net import free_port, primary_address
 from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key
 
 SCHEDULER_PORT = 10259
@@ -138,16 +138,10 @@ def cluster_dns_ip(service_cidr: str) -> str:
 
 def pod_reachable_address(advertise: str) -> str:
     """Where pods reach this machine: the advertise address unless it is loopback, else the
-    address of the interface that holds the default route (no packet is sent); "" if none."""
+    address the default route leaves from; "" if none."""
     if not ipaddress.ip_address(advertise).is_loopback:
         return advertise
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
-        except OSError:
-            return ""
-        address: str = s.getsockname()[0]
-        return address
+    return primary_address()
 
 
 def dns_argv(
