@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubelite.server.controlplane import cluster_dns_ip, service_range
+from kubelite.server.localnode import resolv_conf
 from kubelite.server.up import UpOptions, prepare
 
 
@@ -46,3 +47,13 @@ def test_up_follows_the_service_range_and_the_flags_and_no_dns_runs_none(tmp_pat
     dns = _argv(prepare(opts), "dns")
     assert (_flag(dns, "--service-ip"), _flag(dns, "--cluster-domain")) == ("10.96.0.53", "k8s.test")
     assert "dns" not in [c.name for c in prepare(UpOptions(data_dir=tmp_path, local_node=False, dns=False))]
+
+
+def test_the_kubelet_gets_systemd_resolveds_upstreams_instead_of_its_loopback_stub(tmp_path: Path) -> None:
+    etc, systemd = tmp_path / "resolv.conf", tmp_path / "systemd-resolv.conf"
+    etc.write_text("nameserver 127.0.0.53\noptions edns0\n")
+    assert resolv_conf(etc, systemd) == etc  # no systemd-resolved list to use instead
+    systemd.write_text("nameserver 192.0.2.1\n")
+    assert resolv_conf(etc, systemd) == systemd
+    etc.write_text("nameserver 10.0.0.2\n")
+    assert resolv_conf(etc, systemd) == etc
