@@ -26,6 +26,7 @@ Key = tuple[str, int, int, bool]
 class _Item:
     reply: dns.message.Message
     expires: float
+    denial: bool  # NXDOMAIN or NODATA
 
 
 def key_of(query: dns.message.Message) -> Key | None:
@@ -53,6 +54,11 @@ class Cache:
     _items: OrderedDict[Key, _Item] = field(default_factory=OrderedDict)
     hits: int = 0
     misses: int = 0
+    denials: int = 0  # how many of the entries are negative
+
+    def _drop(self, key: Key) -> None:
+        item = self._items.pop(key)
+        self.denials -= item.denial
 
     def get(self, query: dns.message.Message) -> dns.message.Message | None:
         """A copy of the cached reply to `query` (its id and TTLs adjusted), or None."""
@@ -61,7 +67,7 @@ class Cache:
         now = self.clock.now()
         if item is None or now >= item.expires:
             if item is not None and key is not None:
-                del self._items[key]
+                self._drop(key)
             self.misses += 1
             return None
         self.hits += 1
@@ -84,10 +90,13 @@ class Cache:
             return
         now = self.clock.now()
         ttl = min(max(ttl, self.min_ttl), self.max_ttl)
-        self._items[key] = _Item(reply, now + ttl)
-        self._items.move_to_end(key)
+        if key in self._items:
+            self._drop(key)
+        denial = reply.rcode() == dns.rcode.NXDOMAIN or not reply.answer
+        self._items[key] = _Item(reply, now + ttl, denial)
+        self.denials += denial
         while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+            self._drop(next(iter(self._items)))
 
     def __len__(self) -> int:
         return len(self._items)

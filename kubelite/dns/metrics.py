@@ -102,3 +102,7 @@ class DNSMetrics:
 
     def cache_miss(self) -> None:
         self.cache_misses.labels(self.server, ".", "").inc()
+
+    def cache_size(self, success: int, denial: int) -> None:
+        self.cache_entries.labels(self.server, "success", ".", "").set(success)
+        self.cache_entries.labels(self.server, "denial", ".", "").set(denial)

@@ -60,18 +60,20 @@ class DNSOptions:
     instance: str = field(default_factory=lambda: socket.gethostname().lower())
 
 
-def _touch(index: ClusterIndex) -> Any:
-    class Touch:
-        def on_add(self, obj: Object, is_initial_list: bool) -> None:
-            index.touch()
+@dataclass(slots=True)
+class _Changes:
+    """The informers' handler: any change moves the SOA serial and outdates remembered replies."""
 
-        def on_update(self, old: Object, new: Object) -> None:
-            index.touch()
+    index: ClusterIndex
 
-        def on_delete(self, obj: Object) -> None:
-            index.touch()
+    def on_add(self, obj: Object, is_initial_list: bool) -> None:
+        self.index.touch()
 
-    return Touch()
+    def on_update(self, old: Object, new: Object) -> None:
+        self.index.touch()
+
+    def on_delete(self, obj: Object) -> None:
+        self.index.touch()
 
 
 class ClusterDNS:
@@ -92,7 +94,7 @@ class ClusterDNS:
             synced=lambda: all(i.has_synced() for i in informers),
         )
         for inf in informers:
-            inf.add_event_handler(_touch(self.index))
+            inf.add_event_handler(_Changes(self.index))
         o = options
         zone = o.cluster_domain.strip(".").lower() + "."
         servers = list(o.upstreams) or resolv_conf_nameservers(o.resolv_conf)

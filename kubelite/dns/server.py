@@ -203,6 +203,7 @@ class Handler:
             msg.set_rcode(dns.rcode.SERVFAIL)
             return msg, "forward", False
         self.cache.put(query, reply)
+        self.metrics.cache_size(len(self.cache) - self.cache.denials, self.cache.denials)
         return reply, "forward", False
 
 
