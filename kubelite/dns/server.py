@@ -33,6 +33,7 @@ from kubelite.dns.answer import ClusterZones, Reply
 from kubelite.dns.cache import Cache
 from kubelite.dns.forward import Forwarder
 from kubelite.dns.metrics import DNSMetrics
+from kubelite.util.net import ListenError
 
 log = logging.getLogger("kubelite.dns.server")
 TCP_IDLE = 10.0
@@ -246,12 +247,16 @@ class DNSServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         family = 2 if ":" in self.host else 1
-        self._tcp = await asyncio.start_server(self._stream, self.host, self.port, reuse_address=True)
-        if self.port == 0:
-            self.port = self._tcp.sockets[0].getsockname()[1]
-        transport, protocol = await loop.create_datagram_endpoint(
-            lambda: _UDP(self.handler, family), local_addr=(self.host, self.port)
-        )
+        try:
+            self._tcp = await asyncio.start_server(self._stream, self.host, self.port, reuse_address=True)
+            if self.port == 0:
+                self.port = self._tcp.sockets[0].getsockname()[1]
+            transport, protocol = await loop.create_datagram_endpoint(
+                lambda: _UDP(self.handler, family), local_addr=(self.host, self.port)
+            )
+        except OSError as err:
+            await self.close()
+            raise ListenError(self.host, self.port, err) from None
         self._udp, self._protocol = transport, protocol
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -18,6 +18,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from kubelite.util.net import ListenError
+
 
 @dataclass(slots=True)
 class HTTPEndpoints:
@@ -58,7 +60,11 @@ class HTTPEndpoints:
                 runner = web.AppRunner(app, access_log=None)
                 await runner.setup()
                 site = web.TCPSite(runner, self.host, port)
-                await site.start()
+                try:
+                    await site.start()
+                except OSError as err:
+                    await runner.cleanup()
+                    raise ListenError(self.host, port, err) from None
                 self._runners.append(runner)
                 actual = runner.addresses[0][1]
                 for path in group:
