@@ -60,6 +60,9 @@ def options_from_args(args: argparse.Namespace) -> Any:
         client_ca_file=Path(args.client_ca_file) if args.client_ca_file else None,
         authorization_mode=args.authorization_mode,
         authentication_token_webhook=args.authentication_token_webhook,
+        cluster_dns=tuple(ip.strip() for ip in args.cluster_dns.split(",") if ip.strip()),
+        cluster_domain=args.cluster_domain,
+        resolv_conf=args.resolv_conf,
     )
 
 
@@ -79,6 +82,18 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
     p.add_argument("--node-ip", default="")
     p.add_argument("--max-pods", type=int, default=110)
+    p.add_argument(
+        "--cluster-dns",
+        default="",
+        metavar="IPS",
+        help="the DNS server(s) of ClusterFirst pods (comma-separated)",
+    )
+    p.add_argument(
+        "--cluster-domain", default="", help="the cluster's domain: pods search it (cluster.local)"
+    )
+    p.add_argument(
+        "--resolv-conf", default="/etc/resolv.conf", help='the resolver file Default pods get ("": none)'
+    )
     p.add_argument("--system-reserved", default="", help="cpu=100m,memory=100Mi")
     p.add_argument("--kube-reserved", default="")
     p.add_argument("--node-status-update-frequency", type=float, default=10.0)

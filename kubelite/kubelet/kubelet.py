@@ -33,6 +33,7 @@ from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.backoff import Backoff
+from kubelite.kubelet.dns import DNSConfigurer
 from kubelite.kubelet.eviction import EvictionManager
 from kubelite.kubelet.hostinfo import HostInfo, probe_host
 from kubelite.kubelet.lease import NodeLease
@@ -164,6 +165,15 @@ class Kubelet:
         )
         host_ip = self.host.addresses[0]["address"] if self.host.addresses else ""
         record = self.recorder.event
+        self.dns = DNSConfigurer(
+            cluster_dns=o.cluster_dns,
+            cluster_domain=o.cluster_domain,
+            resolv_conf=o.resolv_conf,
+            node_name=self.node_name,
+            node_ips=tuple(a["address"] for a in self.host.addresses if a.get("type") == "InternalIP"),
+            record=record,
+        )
+        self.dns.check_limits_for_resolv_conf()
         syncer = PodSyncer(
             self.runtime,
             clock=self.clock,
@@ -188,6 +198,7 @@ class Kubelet:
                 self.clock,
                 secrets_in_memory=os.geteuid() == 0,
             ),
+            dns=self.dns,
         )
         if syncer.volumes is not None and self.agent is not None:
             syncer.volumes.allocatable = dict(self.agent.facts.allocatable)

@@ -39,6 +39,10 @@ class KubeletOptions:
     kube_reserved: dict[str, str] = field(default_factory=dict)
     eviction_hard_memory: str = "100Mi"  # subtracted from allocatable memory, as Kubernetes
     default_pod_cidr: str = "10.88.0.0/16"  # when the Node has no spec.podCIDR
+    # Pod DNS (kubelet/dns.py): ClusterFirst pods' nameservers and search domains.
+    cluster_dns: tuple[str, ...] = ()
+    cluster_domain: str = ""
+    resolv_conf: str = "/etc/resolv.conf"  # the host's resolver for Default pods ("": none)
     # Pods.
     pod_log_dir: Path = Path("/var/log/pods")
     root_dir: Path = Path("/var/lib/kubelet")  # per-pod state: <root>/pods/<uid>/volumes/...

@@ -38,6 +38,7 @@ from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.dns import DNSConfigurer
 from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
@@ -82,6 +83,7 @@ class PodSyncer:
         parallel_pod_starts: int = 4,
         cgroup_root: str | None = None,
         volumes: VolumeManager | None = None,
+        dns: DNSConfigurer | None = None,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -94,12 +96,17 @@ class PodSyncer:
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
         self.volumes = volumes  # None: no volumes are mounted (fake runtimes in unit tests)
+        self.dns = dns  # None: the pod's own dnsConfig only (fake runtimes in unit tests)
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
 
-    def _sandbox_config(self, pod: Object, attempt: int) -> pb.PodSandboxConfig:
-        return sandbox_config(pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod))
+    def _sandbox_config(self, pod: Object, attempt: int, *, new: bool = False) -> pb.PodSandboxConfig:
+        """`new`: for a sandbox about to be made, so DNS problems are told in events (once)."""
+        dns = self.dns.pod_dns(pod, events=new) if self.dns is not None else None
+        return sandbox_config(
+            pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod), dns=dns
+        )
 
     # ---- the step -------------------------------------------------------------------------
 
@@ -208,7 +215,7 @@ class PodSyncer:
                 pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
             )
         try:
-            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
+            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt, new=True))
         except CRIError as err:
             self.record(
                 pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {err.message}"

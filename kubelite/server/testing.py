@@ -193,6 +193,9 @@ class UpCluster:
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
+            # cluster DNS on free ports: tests never take fixed ones (53, 8080, 8181, 9153)
+            *(f"--dns-arg=--{p}-port=0" for p in ("health", "ready", "metrics")),
+            "--dns-arg=--port=0",
             *self.up_args,
         ]
         with open(self.log_path, "ab") as log:

@@ -2,7 +2,8 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-`kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
+`kubelite scheduler`, `kubelite controller-manager` and `kubelite dns` (see `controlplane.py`),
+then a local
 node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
 another CRI runtime, with --container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
@@ -66,6 +67,9 @@ class UpOptions:
     simulated_nodes: int = 0
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
     controller_manager: bool = True  # `kubelite controller-manager` as a child
+    dns: bool = True  # `kubelite dns` as a child: the kube-dns Service's server
+    cluster_dns: str = ""  # default: the tenth address of the service range (10.96.0.10)
+    cluster_domain: str = "cluster.local"
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -151,6 +155,12 @@ def prepare(options: UpOptions) -> list[Component]:
         components.append(
             Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
         )
+    cluster_ip = options.cluster_dns or controlplane.cluster_dns_ip(
+        controlplane.service_range(extra.get("apiserver", []))
+    )
+    if options.dns:
+        components.append(_dns(d, pki, server, options, cluster_ip))
+    dns_flags = ["--cluster-dns", cluster_ip, "--cluster-domain", options.cluster_domain]
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
@@ -174,7 +184,7 @@ def prepare(options: UpOptions) -> list[Component]:
                 Component(
                     "kubelet",
                     localnode.kubelet_argv(
-                        d, kubeconfig, name, endpoint, [*serving, *extra.get("kubelet", [])]
+                        d, kubeconfig, name, endpoint, [*serving, *dns_flags, *extra.get("kubelet", [])]
                     ),
                 )
             )
@@ -183,7 +193,7 @@ def prepare(options: UpOptions) -> list[Component]:
             Component(
                 "simulated-nodes",
                 localnode.simulated_argv(
-                    d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", [])
+                    d / "kubeconfig", options.simulated_nodes, [*dns_flags, *extra.get("simulated-nodes", [])]
                 ),
             )
         )
@@ -214,6 +224,24 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra]),
         _default_service_account(server, pki.ca.cert, pki.admin),
     )
+
+
+def _dns(d: Path, pki: ClusterPKI, server: str, options: UpOptions, cluster_ip: str) -> Component:
+    """`kubelite dns` on port 53 of every address (a free port when 53 is taken), publishing
+    itself as kube-system/kube-dns at the address pods reach this machine by."""
+    kubeconfig = controlplane.component_kubeconfig(d, pki, server, "dns", "system:kube-dns")
+    port = controlplane.dns_port_or_free()
+    if port != controlplane.DNS_PORT:
+        print(f"kubelite up: port 53 is taken; cluster DNS serves on {port}", file=sys.stderr, flush=True)
+    argv = controlplane.dns_argv(
+        kubeconfig,
+        port=port,
+        cluster_ip=cluster_ip,
+        cluster_domain=options.cluster_domain,
+        advertise=controlplane.pod_reachable_address(options.advertise_address),
+        extra=options.extra_args.get("dns", []),
+    )
+    return Component("dns", argv)
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:
