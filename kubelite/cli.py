@@ -113,6 +113,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         controller_manager=not args.no_controller_manager,
         scheduler=not args.no_scheduler,
         proxy=not args.no_proxy,
+        dns=not args.no_dns,
+        cluster_dns=args.cluster_dns,
+        cluster_domain=args.cluster_domain,
         simulated_nodes=args.simulated_nodes,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
@@ -121,10 +124,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             for name, values in (
                 ("apiserver", args.apiserver_arg),
                 ("scheduler", args.scheduler_arg),
+                ("controller-manager", args.controller_manager_arg),
                 ("runtime", args.runtime_arg),
                 ("kubelet", args.kubelet_arg),
                 ("proxy", args.proxy_arg),
-                ("controller-manager", args.controller_manager_arg),
+                ("dns", args.dns_arg),
             )
             if values
         },
@@ -224,7 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
-    for component in ("apiserver", "scheduler", "controller-manager", "runtime", "kubelet", "proxy"):
+    up.add_argument("--no-dns", action="store_true", help="do not run cluster DNS (kubelite dns)")
+    up.add_argument(
+        "--cluster-dns",
+        default="",
+        metavar="IP",
+        help="the kube-dns Service's ClusterIP, the pods' nameserver (default: the tenth address of the "
+        "service range, 10.96.0.10)",
+    )
+    up.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
+    for component in ("apiserver", "scheduler", "controller-manager", "runtime", "kubelet", "dns", "proxy"):
         up.add_argument(
             f"--{component}-arg",
             action="append",
@@ -304,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.proxy.cli import add_subcommands as add_proxy_subcommands
 
     add_proxy_subcommands(sub, _run)
+    from kubelite.dns.cli import add_subcommands as add_dns_subcommands
+
+    add_dns_subcommands(sub, _run)
     return p
 
 

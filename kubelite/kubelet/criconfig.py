@@ -13,7 +13,9 @@ from pathlib import Path
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.dns import PodDNS
 from kubelite.kubelet.volumes.expansion import expand
+from kubelite.kubelet.volumes.ownership import supplemental_groups
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -61,8 +63,10 @@ def log_directory(pod: Object, root: Path) -> str:
 
 
 def sandbox_config(
-    pod: Object, attempt: int, *, log_root: Path, cgroup_parent: str = ""
+    pod: Object, attempt: int, *, log_root: Path, cgroup_parent: str = "", dns: PodDNS | None = None
 ) -> pb.PodSandboxConfig:
+    """`dns`: the pod's resolver configuration (kubelet/dns.py); None takes the pod's
+    dnsConfig alone (kubelets built without a DNSConfigurer: fakes in tests)."""
     md, spec = pod["metadata"], pod.get("spec") or {}
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(
@@ -89,14 +93,17 @@ def sandbox_config(
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
-    dns = spec.get("dnsConfig") or {}
-    if dns:
+    if dns is not None:
+        cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.servers, searches=dns.searches, options=dns.options))
+        return cfg
+    own = spec.get("dnsConfig") or {}
+    if own:
         cfg.dns_config.CopyFrom(
             pb.DNSConfig(
-                servers=dns.get("nameservers") or [],
-                searches=dns.get("searches") or [],
+                servers=own.get("nameservers") or [],
+                searches=own.get("searches") or [],
                 options=[
-                    o["name"] + (f":{o['value']}" if o.get("value") else "") for o in dns.get("options") or []
+                    o["name"] + (f":{o['value']}" if o.get("value") else "") for o in own.get("options") or []
                 ],
             )
         )
@@ -203,6 +210,8 @@ def container_config(
         cfg.linux.security_context.run_as_user.value = int(sc["runAsUser"])
     if sc.get("runAsGroup") is not None:
         cfg.linux.security_context.run_as_group.value = int(sc["runAsGroup"])
+    # fsGroup joins the supplemental groups (volumes/ownership.py).
+    cfg.linux.security_context.supplemental_groups.extend(supplemental_groups(pod))
     if sc.get("privileged"):
         cfg.linux.security_context.privileged = True
     if sc.get("readOnlyRootFilesystem"):

@@ -212,4 +212,8 @@ def pod_status(pod: Object, state: PodRuntimeState, inp: StatusInputs) -> Object
     }
     if inits:
         status["initContainerStatuses"] = inits
+    ephemeral = [container_status(pod, c, state, inp, False) for c in spec.get("ephemeralContainers") or []]
+    if ephemeral:
+        # Never probed nor counted for readiness; their state is what the runtime says.
+        status["ephemeralContainerStatuses"] = [{**s, "ready": False, "started": False} for s in ephemeral]
     return status

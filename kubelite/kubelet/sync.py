@@ -38,6 +38,7 @@ from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import pod_cgroup
 from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.dns import DNSConfigurer
 from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
@@ -46,6 +47,7 @@ from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
+from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
 from kubelite.util.clock import Clock
 
@@ -81,6 +83,7 @@ class PodSyncer:
         parallel_pod_starts: int = 4,
         cgroup_root: str | None = None,
         volumes: VolumeManager | None = None,
+        dns: DNSConfigurer | None = None,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -93,12 +96,17 @@ class PodSyncer:
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
         self.volumes = volumes  # None: no volumes are mounted (fake runtimes in unit tests)
+        self.dns = dns  # None: the pod's own dnsConfig only (fake runtimes in unit tests)
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
 
-    def _sandbox_config(self, pod: Object, attempt: int) -> pb.PodSandboxConfig:
-        return sandbox_config(pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod))
+    def _sandbox_config(self, pod: Object, attempt: int, *, new: bool = False) -> pb.PodSandboxConfig:
+        """`new`: for a sandbox about to be made, so DNS problems are told in events (once)."""
+        dns = self.dns.pod_dns(pod, events=new) if self.dns is not None else None
+        return sandbox_config(
+            pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod), dns=dns
+        )
 
     # ---- the step -------------------------------------------------------------------------
 
@@ -183,6 +191,15 @@ class PodSyncer:
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
             if latest is None or will_restart(pod, latest):
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
+        for c in spec.get("ephemeralContainers") or []:
+            # Started once, never restarted; in its target container's PID namespace if it
+            # names one (kubectl debug --target).
+            if state.latest(c["name"]) is None:
+                target = state.latest(c.get("targetContainerName") or "")
+                target_id = target.id if target is not None and target.state == pb.CONTAINER_RUNNING else ""
+                await self._start(
+                    pod, c, None, sandbox.id, sb_config, result, slot, pulled, init=False, target_id=target_id
+                )
         return result
 
     async def _new_sandbox(self, pod: Object, state: PodRuntimeState) -> None:
@@ -198,7 +215,7 @@ class PodSyncer:
                 pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
             )
         try:
-            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
+            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt, new=True))
         except CRIError as err:
             self.record(
                 pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {err.message}"
@@ -217,6 +234,7 @@ class PodSyncer:
         pulled: Pulled | None,
         *,
         init: bool,
+        target_id: str = "",
     ) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
@@ -254,7 +272,7 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        env = None
+        env, mounts = None, None
         if self.volumes is not None:
             try:
                 env = await container_env(
@@ -265,7 +283,8 @@ class PodSyncer:
                     host_ip=self.host_ip,
                     allocatable=self.volumes.allocatable,
                 )
-            except EnvError as err:
+                mounts = self.volumes.mounts(pod, c, env)
+            except (EnvError, VolumeError) as err:
                 result.waiting[name] = ("CreateContainerConfigError", str(err))
                 self.record(pod, "Warning", "Failed", f"Error: {err}")
                 result.retry_after(VOLUME_RETRY)
@@ -279,9 +298,12 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
+            mounts=mounts,
             env=env,
         )
+        if target_id:
+            cfg.linux.security_context.namespace_options.pid = pb.TARGET
+            cfg.linux.security_context.namespace_options.target_id = target_id
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
             self.record(pod, "Normal", "Created", f"Created container {name}")

@@ -135,6 +135,22 @@ def kubelet_server_args(d: Path, pki: ClusterPKI, name: str, address: str, port:
     return args + (["--node-ip", node_ip] if node_ip else [])
 
 
+SYSTEMD_RESOLV_CONF = Path("/run/systemd/resolve/resolv.conf")
+
+
+def resolv_conf(etc: Path = Path("/etc/resolv.conf"), systemd: Path = SYSTEMD_RESOLV_CONF) -> Path:
+    """The resolver file the kubelet hands Default pods: /etc/resolv.conf, unless it names
+    only loopback resolvers (systemd-resolved's stub, unreachable from a pod's network) and
+    systemd-resolved's own list of upstreams exists - kubeadm's choice too."""
+    try:
+        servers = [ln.split()[1] for ln in etc.read_text().splitlines() if ln.startswith("nameserver ")]
+    except (OSError, IndexError):
+        return etc
+    if servers and all(s.startswith("127.") or s == "::1" for s in servers) and systemd.is_file():
+        return systemd
+    return etc
+
+
 def runtime_argv(d: Path, registry_mirrors: tuple[str, ...], extra: list[str]) -> list[str]:
     return [
         sys.executable,
@@ -170,6 +186,8 @@ def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, ex
         str(d / "kubelet"),
         "--pod-manifest-path",
         str(d / "manifests"),
+        "--resolv-conf",
+        str(resolv_conf()),
         *extra,
     ]
 

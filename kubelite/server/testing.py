@@ -165,6 +165,7 @@ class UpCluster:
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
     proxy_args: tuple[str, ...] = ()  # more flags for the local node's proxy
     proxy: bool = True  # False: `up --no-proxy` (a test runs its own `kubelite proxy`)
+    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (--scheduler-arg=..., ...)
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -199,6 +200,10 @@ class UpCluster:
             # every other cluster on this machine hands its node too (their pods' IPs would clash).
             f"--controller-manager-arg=--cluster-cidr={self.pod_cidr}",
             f"--controller-manager-arg=--node-cidr-mask-size={self.pod_cidr.rsplit('/', 1)[1]}",
+            # cluster DNS on free ports: tests never take fixed ones (53, 8080, 8181, 9153)
+            *(f"--dns-arg=--{p}-port=0" for p in ("health", "ready", "metrics")),
+            "--dns-arg=--port=0",
+            *self.up_args,
         ]
         if not self.proxy:
             argv.append("--no-proxy")
@@ -272,6 +277,7 @@ def up_on_test_runtime(
     *,
     proxy: bool = True,
     proxy_args: tuple[str, ...] = (),
+    up_args: tuple[str, ...] = (),
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -303,6 +309,7 @@ def up_on_test_runtime(
         kubelet_args=kubelet_args,
         proxy_args=proxy_args,
         proxy=proxy,
+        up_args=up_args,
     )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))

@@ -2,9 +2,10 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-`kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
-node: `kubelite runtime`, `kubelite kubelet` and `kubelite proxy`, see `localnode.py` - or
-only the kubelet and the proxy, on another CRI runtime, with --container-runtime-endpoint; and
+`kubelite scheduler`, `kubelite controller-manager` and `kubelite dns` (see `controlplane.py`),
+then a local node: `kubelite runtime`, `kubelite kubelet` and `kubelite proxy`, see
+`localnode.py` - or only the kubelet and the proxy, on another CRI runtime, with
+--container-runtime-endpoint; and
 `kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
@@ -19,6 +20,7 @@ control plane only, with a message naming what is missing and how to install it.
     DIR/scheduler.kubeconfig  the scheduler's (controlplane.py)
     DIR/controller-manager.kubeconfig  the controller manager's (controlplane.py)
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
+    DIR/storage/      the volumes of the default StorageClass `local-path`
 
 Stopping (SIGINT/SIGTERM) stops every component; so does `up` dying any other way (SIGKILL
 included: each component gets SIGTERM from the kernel when `up` is gone). Containers keep
@@ -66,6 +68,9 @@ class UpOptions:
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
     controller_manager: bool = True  # `kubelite controller-manager` as a child
     proxy: bool = True  # `kubelite proxy` for the local node (simulated nodes need none)
+    dns: bool = True  # `kubelite dns` as a child: the kube-dns Service's server
+    cluster_dns: str = ""  # default: the tenth address of the service range (10.96.0.10)
+    cluster_domain: str = "cluster.local"
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -151,6 +156,12 @@ def prepare(options: UpOptions) -> list[Component]:
         components.append(
             Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
         )
+    cluster_ip = options.cluster_dns or controlplane.cluster_dns_ip(
+        controlplane.service_range(extra.get("apiserver", []))
+    )
+    if options.dns:
+        components.append(_dns(d, pki, server, options, cluster_ip))
+    dns_flags = ["--cluster-dns", cluster_ip, "--cluster-domain", options.cluster_domain]
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
@@ -174,7 +185,7 @@ def prepare(options: UpOptions) -> list[Component]:
                 Component(
                     "kubelet",
                     localnode.kubelet_argv(
-                        d, kubeconfig, name, endpoint, [*serving, *extra.get("kubelet", [])]
+                        d, kubeconfig, name, endpoint, [*serving, *dns_flags, *extra.get("kubelet", [])]
                     ),
                 )
             )
@@ -185,7 +196,7 @@ def prepare(options: UpOptions) -> list[Component]:
             Component(
                 "simulated-nodes",
                 localnode.simulated_argv(
-                    d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", [])
+                    d / "kubeconfig", options.simulated_nodes, [*dns_flags, *extra.get("simulated-nodes", [])]
                 ),
             )
         )
@@ -208,6 +219,8 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         str(pki.ca.cert),
         "--service-account-private-key-file",
         str(pki.service_account_key),
+        "--local-path-dir",  # the default StorageClass local-path keeps its volumes here
+        str(d / "storage"),
     ]
     return Component(
         "controller-manager",
@@ -234,6 +247,24 @@ def _proxy(d: Path, pki: ClusterPKI, server: str, node: str, address: str, extra
             )
         ports.append(port)
     return Component("proxy", localnode.proxy_argv(kubeconfig, node, host, ports[0], ports[1], extra))
+
+
+def _dns(d: Path, pki: ClusterPKI, server: str, options: UpOptions, cluster_ip: str) -> Component:
+    """`kubelite dns` on port 53 of every address (a free port when 53 is taken), publishing
+    itself as kube-system/kube-dns at the address pods reach this machine by."""
+    kubeconfig = controlplane.component_kubeconfig(d, pki, server, "dns", "system:kube-dns")
+    port = controlplane.dns_port_or_free()
+    if port != controlplane.DNS_PORT:
+        print(f"kubelite up: port 53 is taken; cluster DNS serves on {port}", file=sys.stderr, flush=True)
+    argv = controlplane.dns_argv(
+        kubeconfig,
+        port=port,
+        cluster_ip=cluster_ip,
+        cluster_domain=options.cluster_domain,
+        advertise=controlplane.pod_reachable_address(options.advertise_address),
+        extra=options.extra_args.get("dns", []),
+    )
+    return Component("dns", argv)
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:
