@@ -113,6 +113,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         controller_manager=not args.no_controller_manager,
         scheduler=not args.no_scheduler,
         simulated_nodes=args.simulated_nodes,
+        nodes=args.nodes,
+        node_network=args.node_network,
+        node_bridge=args.node_bridge,
+        node_host_ports=tuple(args.node_host_port),
+        cluster_cidr=args.cluster_cidr,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
         extra_args={
@@ -216,6 +221,35 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
+    up.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N real nodes: the local node and N-1 more, each in a network namespace of its own",
+    )
+    up.add_argument(
+        "--node-network",
+        default="172.31.0.0/24",
+        metavar="CIDR",
+        help="the extra nodes' addresses (the host has the first) with --nodes",
+    )
+    up.add_argument("--node-bridge", default="kl-nodes0", help="the host's bridge to the extra nodes")
+    up.add_argument(
+        "--node-host-port",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PORT",
+        help="the host's 127.0.0.1:PORT answers on 127.0.0.1:PORT in every extra node too (a local "
+        "registry; the API server's port always does); repeatable",
+    )
+    up.add_argument(
+        "--cluster-cidr",
+        default="",
+        metavar="CIDR",
+        help="the pods' range, a podCIDR per node cut from it (default 10.244.0.0/16)",
+    )
     for component in ("apiserver", "scheduler", "runtime", "kubelet"):
         up.add_argument(
             f"--{component}-arg",
@@ -293,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
 
     add_controller_manager_subcommands(sub, _run)
+    from kubelite.hostgw.cli import add_subcommands as add_hostgw_subcommands
+
+    add_hostgw_subcommands(sub, _run)
+    from kubelite.server.nodes import add_subcommands as add_node_subcommands
+
+    add_node_subcommands(sub, _run)
     return p
 
 
