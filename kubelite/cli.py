@@ -127,6 +127,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 ("scheduler", args.scheduler_arg),
                 ("runtime", args.runtime_arg),
                 ("kubelet", args.kubelet_arg),
+                ("node-kubelet", args.node_kubelet_arg),
             )
             if values
         },
@@ -249,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="CIDR",
         help="the pods' range, a podCIDR per node cut from it (default 10.244.0.0/16)",
+    )
+    up.add_argument(
+        "--node-kubelet-arg",
+        action="append",
+        default=[],
+        metavar="--FLAG=VALUE",
+        help="one more flag for the kubelets of the extra nodes (--nodes; repeatable)",
     )
     for component in ("apiserver", "scheduler", "runtime", "kubelet"):
         up.add_argument(

@@ -103,7 +103,13 @@ class RuntimeProcess:
 
     name = "kubelite"
 
-    def __init__(self, root: Path, index: int, extra_plugins: tuple[dict[str, Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        index: int,
+        extra_plugins: tuple[dict[str, Any], ...] = (),
+        default_route: bool = False,  # pods route everything via the bridge (beyond the node)
+    ) -> None:
         self.root = root
         self.index = index
         self.socket = root / "cri.sock"
@@ -122,6 +128,7 @@ class RuntimeProcess:
                 "type": "host-local",
                 "ranges": [[{"subnet": self.subnet}]],
                 "dataDir": str(root / "ipam"),
+                **({"routes": [{"dst": "0.0.0.0/0"}]} if default_route else {}),
             },
         }
         plugins = [bridge, {"type": "loopback"}, *extra_plugins]

@@ -73,13 +73,21 @@ def hostgw_argv(kubeconfig: Path, name: str, cluster_cidr: str) -> list[str]:
     ]
 
 
-def join_argv(d: Path, name: str, index: int, registry_mirrors: tuple[str, ...]) -> list[str]:
+def join_argv(
+    d: Path, name: str, index: int, registry_mirrors: tuple[str, ...], kubelet_args: list[str]
+) -> list[str]:
     argv = [sys.executable, "-m", "kubelite", "node", "join", "--data-dir", str(d), "--name", name]
-    return argv + ["--index", str(index), *(f"--registry-mirror={m}" for m in registry_mirrors)]
+    argv += ["--index", str(index), *(f"--registry-mirror={m}" for m in registry_mirrors)]
+    return argv + [f"--kubelet-arg={a}" for a in kubelet_args]
 
 
 def node_components(
-    d: Path, net: NodeNetwork, name: str, address: str, registry_mirrors: tuple[str, ...]
+    d: Path,
+    net: NodeNetwork,
+    name: str,
+    address: str,
+    registry_mirrors: tuple[str, ...],
+    kubelet_args: tuple[str, ...] = (),
 ) -> list[Component]:
     """An extra node's components, in start order, each run inside the node's namespace.
 
@@ -92,7 +100,11 @@ def node_components(
     serving = localnode.kubelet_server_args(nd, pki, name, address, localnode.KUBELET_PORT, node_ip=address)
     runtime = localnode.runtime_argv(nd, registry_mirrors, [f"--cgroup-parent={cgroup}"])
     kubelet = localnode.kubelet_argv(
-        nd, kubeconfig, name, f"unix://{nd / 'runtime.sock'}", [*serving, f"--cgroup-root={cgroup}"]
+        nd,
+        kubeconfig,
+        name,
+        f"unix://{nd / 'runtime.sock'}",
+        [*serving, f"--cgroup-root={cgroup}", *kubelet_args],
     )
     enter = nodenet.enter_netns(net.netns(name))
     return [
@@ -148,7 +160,9 @@ async def remove_all_pods(endpoint: str) -> None:
         log.warning("could not remove the node's pods through the CRI: %s", err)
 
 
-async def run_join(d: Path, name: str, index: int, registry_mirrors: tuple[str, ...]) -> int:
+async def run_join(
+    d: Path, name: str, index: int, registry_mirrors: tuple[str, ...], kubelet_args: tuple[str, ...] = ()
+) -> int:
     d = d.resolve()
     if not network_file(d).exists():
         print(
@@ -177,7 +191,7 @@ async def run_join(d: Path, name: str, index: int, registry_mirrors: tuple[str, 
     try:
         await asyncio.to_thread(nodenet.add_node, net, name, address)
         print(f"{WHO}: node {name} at {address} (namespace {net.netns(name)})", file=sys.stderr, flush=True)
-        components = node_components(d, net, name, address, registry_mirrors)
+        components = node_components(d, net, name, address, registry_mirrors, kubelet_args)
         tasks += [asyncio.create_task(nodenet.forward(net.netns(name), p)) for p in forwarded_ports(net)]
         for c in components:
             tasks.append(asyncio.create_task(supervise(c, stopping, WHO), name=c.name))
@@ -244,8 +258,13 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     join.add_argument("--name", default="", help="default: <local node>-<n>, the first free n")
     join.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     join.add_argument("--registry-mirror", action="append", default=[], metavar="REGISTRY=ENDPOINT")
+    join.add_argument(
+        "--kubelet-arg", action="append", default=[], metavar="--FLAG=VALUE", help="one more kubelet flag"
+    )
     join.set_defaults(
-        func=lambda a: run(run_join(Path(a.data_dir), a.name, a.index, tuple(a.registry_mirror)))
+        func=lambda a: run(
+            run_join(Path(a.data_dir), a.name, a.index, tuple(a.registry_mirror), tuple(a.kubelet_arg))
+        )
     )
     remove = nsub.add_parser("remove", help="stop a node of this machine and delete its Node object")
     remove.add_argument("name")

@@ -159,6 +159,8 @@ class UpCluster:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
+    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (e.g. --nodes 3)
+    nodes: int = 1  # how many nodes `start` waits to be Ready
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -188,6 +190,7 @@ class UpCluster:
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
+            *self.up_args,
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -202,10 +205,10 @@ class UpCluster:
                 "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}",
                 check=False,
             )
-            return r.returncode == 0 and r.stdout.strip() == "True"
+            return r.returncode == 0 and r.stdout.split() == ["True"] * self.nodes
 
         try:
-            wait_for(node_ready, "the local node to be Ready", timeout=timeout, interval=0.3)
+            wait_for(node_ready, f"{self.nodes} node(s) to be Ready", timeout=timeout, interval=0.3)
         except AssertionError as err:
             raise AssertionError(f"{err}\n{self.log()}") from None
         return self
@@ -241,7 +244,13 @@ class UpCluster:
 
 @contextlib.contextmanager
 def up_on_test_runtime(
-    kind: str, work: Path, registry: str, pause_image: str, kubelet_args: tuple[str, ...] = ()
+    kind: str,
+    work: Path,
+    registry: str,
+    pause_image: str,
+    kubelet_args: tuple[str, ...] = (),
+    up_args: tuple[str, ...] = (),
+    nodes: int = 1,
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -258,14 +267,22 @@ def up_on_test_runtime(
     index = next_index()
     runtime: RuntimeProcess | ContainerdProcess
     if kind == "kubelite":
-        runtime = RuntimeProcess(work / "runtime", index)
+        runtime = RuntimeProcess(work / "runtime", index, default_route=nodes > 1)
     else:
         runtime = ContainerdProcess(
             work / "containerd", index=index, registry=registry, sandbox_image=pause_image
         )
     runtime.start()
     cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
-    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root, kubelet_args=kubelet_args)
+    up = UpCluster(
+        work / "data",
+        runtime.endpoint,
+        runtime.pod_cidr,
+        cgroup_root,
+        kubelet_args=kubelet_args,
+        up_args=up_args,
+        nodes=nodes,
+    )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
         up.start()

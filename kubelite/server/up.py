@@ -240,7 +240,9 @@ def _extra_nodes(options: UpOptions, d: Path, net: NodeNetwork) -> list[Componen
         name = nodes.extra_node_name(local, index)
         removed = nodes.node_dir(d, name) / "removed"
         removed.unlink(missing_ok=True)
-        argv = nodes.join_argv(d, name, index, options.registry_mirrors)
+        argv = nodes.join_argv(
+            d, name, index, options.registry_mirrors, options.extra_args.get("node-kubelet", [])
+        )
         out.append(Component(f"node {name}", argv, done=removed.exists))
     return out
 
