@@ -23,11 +23,11 @@ import ipaddress
 import logging
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from kubelite.api.types import Object
 from kubelite.client.informer import SharedInformer
 from kubelite.client.reconcile import Controller
-from kubelite.client.rest import Client
 from kubelite.hostgw.masquerade import NatRules
 from kubelite.hostgw.routes import UNREACHABLE, Network, RouteTable
 from kubelite.kubelet.simulated.kubelet import SIMULATED_LABEL
@@ -67,9 +67,13 @@ def desired_routes(nodes: list[Object], own: str, cluster: Network) -> dict[Netw
 
 
 class RouteController:
+    """The agent's reconcile loop. `informer`: a nodes informer someone else runs (tests
+    share a factory's); without one the controller makes and runs its own. `ip_forward`:
+    the sysctl file turned on at start (None: left alone)."""
+
     def __init__(
         self,
-        client: Client,
+        client: Any,
         routes: RouteTable,
         nat: NatRules,
         *,
@@ -77,6 +81,7 @@ class RouteController:
         cluster_cidr: str,
         clock: Clock | None = None,
         informer: SharedInformer | None = None,
+        ip_forward: Path | None = IP_FORWARD,
     ) -> None:
         cluster = ipaddress.ip_network(cluster_cidr)
         if not isinstance(cluster, Network):
@@ -85,38 +90,43 @@ class RouteController:
         self.node_name = node_name
         self.routes = routes
         self.nat = nat
+        self.ip_forward = ip_forward
+        self._own_informer = informer is None
         self.informer = informer or SharedInformer(client.resource("nodes"), clock=clock)
         self.controller = Controller("hostgw_routes", self.sync, clock=clock)
         self.controller.watch(self.informer, lambda _node: (KEY,))
 
     async def sync(self, key: str) -> None:
+        # The route table calls are a few milliseconds of `ip` each; nothing else waits on
+        # this loop, so they run inline.
         want = desired_routes(self.informer.lister.list(), self.node_name, self.cluster)
-        have = await asyncio.to_thread(self.routes.routes, self.cluster)
+        have = self.routes.routes(self.cluster)
         for dst in have.keys() - want.keys():
-            await asyncio.to_thread(self.routes.delete, dst)
+            self.routes.delete(dst)
             log.info("route removed", extra={"dst": str(dst), "via": have[dst]})
         for dst, via in want.items():
             if have.get(dst) == via:
                 continue
             try:
-                await asyncio.to_thread(self.routes.replace, dst, via)
+                self.routes.replace(dst, via)
             except subprocess.CalledProcessError as err:
-                log.error(
-                    "route refused: %s", (err.stderr or "").strip(), extra={"dst": str(dst), "via": via}
-                )
+                reason = (err.stderr or "").strip()
+                log.error("route refused: %s", reason, extra={"dst": str(dst), "via": via})
                 continue
             log.info("route set", extra={"dst": str(dst), "via": via or "unreachable"})
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         """Route until cancelled; then remove every route and rule the agent made."""
-        await asyncio.to_thread(enable_forwarding)
-        await asyncio.to_thread(self.nat.ensure)
+        if self.ip_forward is not None:
+            enable_forwarding(self.ip_forward)
+        self.nat.ensure()
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self.informer.run())
+                if self._own_informer:
+                    tg.create_task(self.informer.run())
                 tg.create_task(self.controller.run(ready))
         finally:
-            await asyncio.shield(asyncio.to_thread(self.cleanup))
+            self.cleanup()
 
     def cleanup(self) -> None:
         for dst in self.routes.routes(self.cluster):
@@ -125,7 +135,7 @@ class RouteController:
         log.info("routes removed", extra={"cluster_cidr": str(self.cluster)})
 
 
-def enable_forwarding(path: Path = IP_FORWARD) -> None:
+def enable_forwarding(path: Path) -> None:
     """A node forwards between its pods' bridge and the node network."""
     with contextlib.suppress(OSError):
         if path.read_text().strip() != "1":

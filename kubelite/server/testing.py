@@ -237,7 +237,7 @@ class UpCluster:
         """Stop `up`; the local node's pods stay with the runtime (a kubelet that stops leaves
         them running), but their volumes' tmpfs mounts under the data dir are released."""
         stop_process(self.process, timeout)
-        from kubelite.runtime.testing import unmount_under
+        from kubelite.util.mounts import unmount_under
 
         unmount_under(self.data_dir / "kubelet")
 
