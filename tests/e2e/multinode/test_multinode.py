@@ -19,7 +19,7 @@ from kubelite.hostgw.routes import PROTOCOL
 from kubelite.server.nodenet import NodeNetwork
 from kubelite.util.testing import wait_for
 
-from .conftest import STATUS, MultiNode
+from .conftest import MultiNode
 
 PORT = 8080
 
@@ -152,26 +152,18 @@ def _leftovers(net: NodeNetwork, names: list[str]) -> list[str]:
 def test_a_node_joined_to_the_running_cluster_is_removed_cleanly(multinode: MultiNode):
     net = _network(multinode)
     argv = [sys.executable, "-m", "kubelite", "node", "join", "--data-dir", str(multinode.data_dir)]
-    argv += [f"--kubelet-arg=--node-status-update-frequency={STATUS}"]
     log = multinode.data_dir.parent / "join.log"
     with open(log, "wb") as out:
         join = subprocess.Popen([*argv, "--name", "joined"], stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for(
-            lambda: any(
-                c["type"] == "Ready" and c["status"] == "True"
-                for c in (_nodes(multinode).get("joined") or {}).get("status", {}).get("conditions", [])
-            ),
-            "the joined node to be Ready",
-            timeout=60,
-            interval=0.5,
-        )
-        cidr = _nodes(multinode)["joined"]["spec"]["podCIDR"]
-        wait_for(
-            lambda: cidr in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout,
-            "the host's route to the joined node's pods",
-            timeout=30,
-        )
+        # Joined: registered with its address, given a podCIDR, and routed to by the host's agent.
+        def routed() -> str | None:
+            cidr = (_nodes(multinode).get("joined") or {}).get("spec", {}).get("podCIDR")
+            via = net.address(3)  # the first free index: up's extra nodes hold 1 and 2
+            routes = subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
+            return cidr if cidr and f"{cidr} via {via} " in routes else None
+
+        cidr = wait_for(routed, "the host's route to the joined node's pods", timeout=90, interval=0.5)
         removed = subprocess.run(
             [
                 sys.executable,
@@ -200,6 +192,32 @@ def test_a_node_joined_to_the_running_cluster_is_removed_cleanly(multinode: Mult
         if join.poll() is None:
             join.terminate()
             join.wait(30)
+
+
+def test_a_node_of_up_is_removed_cleanly_and_not_started_again(multinode: MultiNode):
+    net = _network(multinode)
+    name = _by_address(multinode)[-1]
+    cidr = _nodes(multinode)[name]["spec"]["podCIDR"]
+    removed = subprocess.run(
+        [sys.executable, "-m", "kubelite", "node", "remove", name, "--data-dir", str(multinode.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.strip() == f"node/{name} removed"
+    assert name not in _nodes(multinode)
+    assert [x for x in _leftovers(net, [name]) if not x.startswith("route")] == []
+    wait_for(
+        lambda: cidr not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout,
+        "the route to the removed node's pods to go",
+        timeout=30,
+    )
+    wait_for(
+        lambda: f"node {name} is done" in multinode.up.log_path.read_text(errors="replace"),
+        "up to let the removed node be",
+        timeout=30,
+    )
 
 
 def test_stopping_up_leaves_no_namespace_veth_bridge_or_route(multinode: MultiNode):
