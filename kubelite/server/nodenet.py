@@ -109,10 +109,36 @@ def link_exists(name: str, netns: str = "") -> bool:
     return _ip(*(["-n", netns] if netns else []), "link", "show", "dev", name, check=False).returncode == 0
 
 
+class NodeNetworkError(Exception):
+    """The node network cannot be made as asked; the message says what to change."""
+
+
+def _owner(net: NodeNetwork) -> str:
+    return f"kubelite-{net.cluster}"
+
+
 def ensure_bridge(net: NodeNetwork) -> None:
-    """The bridge with the host's address on the node network, up; idempotent."""
+    """The bridge with the host's address on the node network, up; idempotent. A bridge of
+    the same name another cluster made (its alias names the owner), or the node network on
+    another interface, is refused rather than shared."""
+    if link_exists(net.bridge):
+        alias = json.loads(_ip("-j", "link", "show", "dev", net.bridge).stdout)[0].get("ifalias", "")
+        if alias != _owner(net):
+            raise NodeNetworkError(
+                f"the bridge {net.bridge} exists and is not this cluster's ({alias or 'no owner'}); "
+                f"choose another --node-bridge, or delete it (ip link del {net.bridge}) if nothing uses it"
+            )
+    for link in json.loads(_ip("-j", "-4", "addr", "show").stdout or "[]"):
+        for a in link.get("addr_info", []):
+            here = ipaddress.IPv4Interface(f"{a['local']}/{a['prefixlen']}").network
+            if link["ifname"] != net.bridge and here.overlaps(net.network):
+                raise NodeNetworkError(
+                    f"the node network {net.cidr} overlaps {here} on {link['ifname']}; "
+                    "choose another --node-network"
+                )
     if not link_exists(net.bridge):
         _ip("link", "add", "name", net.bridge, "type", "bridge")
+        _ip("link", "set", net.bridge, "alias", _owner(net))
     _ip("addr", "replace", f"{net.host_address}/{net.network.prefixlen}", "dev", net.bridge)
     _ip("link", "set", net.bridge, "up")
     log.info("node network bridge ready", extra={"bridge": net.bridge, "cidr": net.cidr})
@@ -130,6 +156,10 @@ def add_node(net: NodeNetwork, node: str, address: str) -> None:
     """The node's namespace, its veth on the bridge, its address and default route; anything
     a killed earlier run of the same node left is removed first."""
     remove_node(net, node)
+    if not link_exists(net.bridge):
+        raise NodeNetworkError(
+            f"the node bridge {net.bridge} does not exist: is `kubelite up --nodes` running?"
+        )
     ns, veth = net.netns(node), net.veth(node)
     _ip("netns", "add", ns)
     try:
@@ -146,7 +176,7 @@ def add_node(net: NodeNetwork, node: str, address: str) -> None:
         )
     except subprocess.CalledProcessError as err:
         remove_node(net, node)
-        raise OSError(f"could not make the network of node {node}: {err.stderr.strip()}") from err
+        raise NodeNetworkError(f"could not make the network of node {node}: {err.stderr.strip()}") from err
     log.info("node namespace ready", extra={"netns": ns, "address": address, "veth": veth})
 
 

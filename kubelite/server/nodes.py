@@ -189,7 +189,11 @@ async def run_join(
     components: list[Component] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        await asyncio.to_thread(nodenet.add_node, net, name, address)
+        try:
+            await asyncio.to_thread(nodenet.add_node, net, name, address)
+        except nodenet.NodeNetworkError as err:
+            print(f"{WHO}: {err}", file=sys.stderr, flush=True)
+            return 1
         print(f"{WHO}: node {name} at {address} (namespace {net.netns(name)})", file=sys.stderr, flush=True)
         components = node_components(d, net, name, address, registry_mirrors, kubelet_args)
         tasks += [asyncio.create_task(nodenet.forward(net.netns(name), p)) for p in forwarded_ports(net)]

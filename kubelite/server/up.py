@@ -159,7 +159,10 @@ def prepare(options: UpOptions) -> list[Component]:
     net = None
     if options.nodes > 1:
         net = node_network(options, server)
-        nodenet.ensure_bridge(net)  # before the local kubelet listens on it
+        try:
+            nodenet.ensure_bridge(net)  # before the local kubelet listens on it
+        except nodenet.NodeNetworkError as err:
+            raise SystemExit(f"kubelite up: {err}") from None
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
