@@ -4,6 +4,7 @@ clusters apart and fit the kernel's limits, the ports forwarded into every node,
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,10 @@ def test_without_extra_nodes_up_makes_no_node_network(tmp_path: Path):
     components = prepare(UpOptions(data_dir=tmp_path, local_node=False))
     assert not any(c.name == "hostgw" or c.name.startswith("node ") for c in components)
     assert not nodes.network_file(tmp_path).exists()
+
+
+def test_a_joining_node_takes_the_first_index_no_running_node_holds(tmp_path: Path):
+    for name, pid, index in (("vm-2", os.getpid(), 1), ("gone", 999_999_999, 2), ("joined", os.getpid(), 3)):
+        (tmp_path / "nodes" / name).mkdir(parents=True)
+        (tmp_path / "nodes" / name / "pid").write_text(f"{pid} {index}\n")
+    assert nodes.free_index(tmp_path) == 2  # index 2's process is gone
