@@ -228,8 +228,10 @@ async def _take_down(net: NodeNetwork, nd: Path, name: str, components: list[Com
 
 async def run_remove(d: Path, name: str, timeout: float = 60.0) -> int:
     """Stop the node's join process (if it runs here), then delete its Node object."""
+    import aiohttp
+
     from kubelite.api import errors
-    from kubelite.client.config import load_kubeconfig
+    from kubelite.client.config import ConfigError, load_kubeconfig
     from kubelite.client.rest import Client
 
     d = d.resolve()
@@ -245,9 +247,13 @@ async def run_remove(d: Path, name: str, timeout: float = 60.0) -> int:
             return 1
     if network_file(d).exists():  # what a killed join left on this machine
         await asyncio.to_thread(nodenet.remove_node, NodeNetwork.load(network_file(d)), name)
-    async with Client(load_kubeconfig(d / "kubeconfig")) as client:
-        with contextlib.suppress(errors.NotFound):
-            await client.resource("nodes").delete(name)
+    try:
+        async with Client(load_kubeconfig(d / "kubeconfig")) as client:
+            with contextlib.suppress(errors.NotFound):
+                await client.resource("nodes").delete(name)
+    except (errors.APIError, ConfigError, OSError, aiohttp.ClientError) as err:
+        print(f"kubelite node remove: the Node object of {name} is not deleted: {err}", file=sys.stderr)
+        return 1
     print(f"node/{name} removed", flush=True)
     return 0
 

@@ -5,7 +5,8 @@ given on its own command line and runs each as its own process (`kubelite apiser
 `kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
 node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
 another CRI runtime, with --container-runtime-endpoint; and
-`kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
+`kubelite kubelet --simulated N` with --simulated-nodes; with --nodes N, the host's
+`kubelite hostgw` and N-1 `kubelite node join`, see nodes.py), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
 controller manager once the `default` ServiceAccount it makes exists, the runtime its
@@ -194,6 +195,8 @@ def prepare(options: UpOptions) -> list[Component]:
                     ),
                 )
             )
+    # A component every node runs (kube-proxy) joins the local node's list above and the
+    # extra nodes' list in nodes.node_components.
     if net is not None:
         components += _extra_nodes(options, d, net)
     if options.simulated_nodes:
