@@ -32,7 +32,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -94,11 +96,13 @@ def node_components(
     This is the per-node list: a component every node runs (kube-proxy, once `kubelite
     proxy` exists) joins here, and beside the local node's in up.py."""
     nd = node_dir(d, name)
+    (nd / "pki").mkdir(parents=True, exist_ok=True)
     pki = ensure_cluster_pki(d / "pki")
     kubeconfig = localnode.kubelet_kubeconfig(nd, pki, net.server, name)
     cgroup = f"/{net.netns(name)}"
     serving = localnode.kubelet_server_args(nd, pki, name, address, localnode.KUBELET_PORT, node_ip=address)
-    runtime = localnode.runtime_argv(nd, registry_mirrors, [f"--cgroup-parent={cgroup}"])
+    runtime_args = [f"--cgroup-parent={cgroup}", f"--cni-ipam-dir={nd / 'ipam'}"]
+    runtime = localnode.runtime_argv(nd, registry_mirrors, runtime_args)
     kubelet = localnode.kubelet_argv(
         nd,
         kubeconfig,
@@ -160,6 +164,23 @@ async def remove_all_pods(endpoint: str) -> None:
         log.warning("could not remove the node's pods through the CRI: %s", err)
 
 
+def sweep_previous_run(nd: Path) -> None:
+    """What a killed earlier run of this node left (a clean stop leaves none of it): its
+    containers, which runc still runs after their monitors died with the namespace, their
+    mounts, the runtime's records of them and their IP leases. Images stay."""
+    runc_root = nd / "runtime" / "runc"
+    for cid in os.listdir(runc_root) if runc_root.is_dir() else ():
+        subprocess.run(["runc", "--root", str(runc_root), "delete", "--force", cid], capture_output=True)
+    unmount_under(nd)
+    for leftover in (
+        nd / "runtime" / "sandboxes",
+        nd / "runtime" / "containers",
+        nd / "runtime" / "runc",
+        nd / "ipam",
+    ):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 async def run_join(
     d: Path, name: str, index: int, registry_mirrors: tuple[str, ...], kubelet_args: tuple[str, ...] = ()
 ) -> int:
@@ -189,6 +210,7 @@ async def run_join(
     components: list[Component] = []
     tasks: list[asyncio.Task[None]] = []
     try:
+        await asyncio.to_thread(sweep_previous_run, nd)
         try:
             await asyncio.to_thread(nodenet.add_node, net, name, address)
         except nodenet.NodeNetworkError as err:

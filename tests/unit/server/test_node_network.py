@@ -76,3 +76,18 @@ def test_a_joining_node_takes_the_first_index_no_running_node_holds(tmp_path: Pa
         (tmp_path / "nodes" / name).mkdir(parents=True)
         (tmp_path / "nodes" / name / "pid").write_text(f"{pid} {index}\n")
     assert nodes.free_index(tmp_path) == 2  # index 2's process is gone
+
+
+def test_an_extra_nodes_components_are_its_own_and_enter_its_namespace(tmp_path: Path):
+    net = network()
+    runtime, kubelet, hostgw = nodes.node_components(tmp_path, net, "vm-2", "172.31.0.2", ())
+    nd = tmp_path / "nodes" / "vm-2"
+    assert [c.name for c in (runtime, kubelet, hostgw)] == ["runtime", "kubelet", "hostgw"]
+    assert all(c.preexec is not None for c in (runtime, kubelet, hostgw))
+    assert {"--socket", str(nd / "runtime.sock"), f"--cni-ipam-dir={nd / 'ipam'}"} <= set(runtime.argv)
+    assert "--cgroup-parent=/kubelite-abc123-vm-2" in runtime.argv
+    flags = dict(zip(kubelet.argv, kubelet.argv[1:], strict=False))
+    assert flags["--node-ip"] == flags["--address"] == "172.31.0.2"
+    assert flags["--node-name"] == "vm-2" and flags["--root-dir"] == str(nd / "kubelet")
+    assert "--cgroup-root=/kubelite-abc123-vm-2" in kubelet.argv
+    assert hostgw.argv[-4:] == ["--node-name", "vm-2", "--cluster-cidr", "10.244.0.0/16"]
