@@ -20,8 +20,10 @@ on the next start. Node processes enter the namespace with setns(2) before exec
 (`enter_netns`): only the network namespace changes, so mounts the kubelet and the runtime
 make stay visible to each other and to runc.
 
-Nothing here routes out of the machine: a node's only way out is its default route to the
-host's bridge address; the pod networks are routed between nodes by `kubelite hostgw`.
+A node's only way out is its default route to the host's bridge address; what leaves the
+machine from there is masqueraded to the host's address, as the local node's pods are (so
+every node pulls images), and pod ranges never leave unmasqueraded. The pod networks are
+routed between nodes by `kubelite hostgw`.
 """
 
 from __future__ import annotations
@@ -141,10 +143,40 @@ def ensure_bridge(net: NodeNetwork) -> None:
         _ip("link", "set", net.bridge, "alias", _owner(net))
     _ip("addr", "replace", f"{net.host_address}/{net.network.prefixlen}", "dev", net.bridge)
     _ip("link", "set", net.bridge, "up")
+    ensure_host_rules(net)
     log.info("node network bridge ready", extra={"bridge": net.bridge, "cidr": net.cidr})
 
 
+def _host_rules(net: NodeNetwork) -> list[list[str]]:
+    """The host's rules for the node network: its traffic leaving the machine is masqueraded
+    to the host's address (as the local node's pods are by their CNI bridge), so every node
+    pulls images and reaches what the host reaches; and it is forwarded even where the
+    FORWARD policy drops (Docker's)."""
+    comment = ["-m", "comment", "--comment", f"kubelite node network {net.cluster}"]
+    return [
+        ["-t", "nat", "POSTROUTING", "-s", net.cidr, "!", "-o", net.bridge, *comment, "-j", "MASQUERADE"],
+        ["-t", "filter", "FORWARD", "-i", net.bridge, *comment, "-j", "ACCEPT"],
+        ["-t", "filter", "FORWARD", "-o", net.bridge, *comment, "-j", "ACCEPT"],
+    ]
+
+
+def _iptables(op: str, rule: list[str]) -> bool:
+    table, chain, spec = rule[:2], rule[2], rule[3:]
+    argv = ["iptables", "-w", "5", *table, op, chain, *(["1"] if op == "-I" else []), *spec]
+    return subprocess.run(argv, capture_output=True).returncode == 0
+
+
+def ensure_host_rules(net: NodeNetwork) -> None:
+    for rule in _host_rules(net):
+        if not _iptables("-C", rule) and not _iptables("-I", rule):
+            raise NodeNetworkError(f"iptables refused a rule of the node network: {' '.join(rule)}")
+
+
 def remove_bridge(net: NodeNetwork) -> None:
+    """The bridge and the host's rules for the node network."""
+    for rule in _host_rules(net):
+        while _iptables("-D", rule):
+            pass
     _ip("link", "del", net.bridge, check=False)
 
 

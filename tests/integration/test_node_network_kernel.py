@@ -1,6 +1,7 @@
 """The extra nodes' network on the real kernel, inside a network namespace of the test's own
 (so the host's links are never touched): a node namespace joined to the bridge reaches the
-host's address, a loopback port of the host answers inside the node, a second cluster's
+host's address, a loopback port of the host answers inside the node, the host masquerades
+what leaves the node network, a second cluster's
 bridge or an overlapping node network is refused, and removing the node leaves nothing."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ cluster = sys.argv[1]
 net = NodeNetwork(cluster, "kl-t0", "172.31.9.0/24", "10.244.0.0/16", "https://127.0.0.1:1")
 nodenet.ensure_bridge(net)
 nodenet.ensure_bridge(net)  # idempotent
+rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+assert rules.count(f"kubelite node network {cluster}") == 3, rules
 nodenet.add_node(net, "n1", net.address(1))
 ns = net.netns("n1")
 
@@ -73,6 +76,7 @@ assert ns not in run("ip", "netns", "list").stdout
 assert run("ip", "link", "show", net.veth("n1")).returncode != 0
 nodenet.remove_bridge(net)
 assert run("ip", "link", "show", "kl-t0").returncode != 0
+assert f"kubelite node network {cluster}" not in run("iptables-save").stdout
 print("ok")
 """
 

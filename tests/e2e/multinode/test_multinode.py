@@ -133,7 +133,7 @@ def test_logs_and_exec_reach_a_pod_on_an_extra_node(multinode: MultiNode, pods: 
 
 
 def _leftovers(net: NodeNetwork, names: list[str]) -> list[str]:
-    """What of the given nodes' (and, with no names, the bridge's) is still on the machine."""
+    """What of the given nodes' is still on the machine, and the cluster's routes and rules."""
     out = []
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
@@ -147,7 +147,9 @@ def _leftovers(net: NodeNetwork, names: list[str]) -> list[str]:
     routes = subprocess.run(
         ["ip", "route", "show", "root", net.cluster_cidr, "proto", PROTOCOL], capture_output=True, text=True
     ).stdout.splitlines()
-    return out + [f"route {r}" for r in routes]
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines()
+    ours = (f"kubelite node network {net.cluster}", f"pod to pod without NAT in {net.cluster_cidr}")
+    return out + [f"route {r}" for r in routes] + [f"rule {r}" for r in rules if any(o in r for o in ours)]
 
 
 def test_a_node_of_up_is_removed_cleanly_and_not_started_again(multinode: MultiNode):
@@ -163,7 +165,7 @@ def test_a_node_of_up_is_removed_cleanly_and_not_started_again(multinode: MultiN
     assert removed.returncode == 0, removed.stderr
     assert removed.stdout.strip() == f"node/{name} removed"
     assert name not in _nodes(multinode)
-    assert [x for x in _leftovers(net, [name]) if not x.startswith("route")] == []
+    assert [x for x in _leftovers(net, [name]) if x.startswith(("netns", "veth"))] == []
     wait_for(
         lambda: cidr not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout,
         "the route to the removed node's pods to go",
