@@ -94,6 +94,19 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
     return _run(run_until_signalled(APIServer(options).run()))
 
 
+def _check_nodes_flags(args: argparse.Namespace) -> None:
+    import ipaddress
+
+    if args.nodes < 1:
+        raise SystemExit(f"kubelite up: --nodes {args.nodes}: at least 1 (the local node)")
+    for flag, value in (("--node-network", args.node_network), ("--cluster-cidr", args.cluster_cidr)):
+        try:
+            if value and ipaddress.ip_network(value).version != 4:
+                raise ValueError("an IPv4 range is needed")
+        except ValueError as err:
+            raise SystemExit(f"kubelite up: {flag} {value}: {err}") from None
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from kubelite.image.registry import parse_mirror
     from kubelite.server.up import UpOptions, run_up
@@ -103,6 +116,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             parse_mirror(mirror)
         except ValueError as err:
             raise SystemExit(f"kubelite up: --registry-mirror: {err}") from None
+    _check_nodes_flags(args)
     options = UpOptions(
         data_dir=Path(args.data_dir),
         port=args.port,

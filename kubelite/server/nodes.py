@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.server import localnode, nodenet
 from kubelite.server.nodenet import NodeNetwork
 from kubelite.server.supervisor import Component, socket_ready, stop, supervise, until_ready
@@ -235,8 +236,6 @@ async def run_join(
 
 async def _take_down(net: NodeNetwork, nd: Path, name: str, components: list[Component]) -> None:
     """The kubelet (so nothing restarts the pods), the pods, the rest; then the network."""
-    from kubelite.kubelet.cgroups import remove_cgroup
-
     for c in components:
         if c.name == "kubelet":
             await stop(c)
