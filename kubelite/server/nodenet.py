@@ -292,7 +292,11 @@ async def forward(netns: str, port: int) -> None:
             return
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
-    sock = await asyncio.to_thread(listen_in_netns, netns, "127.0.0.1", port)
+    try:
+        sock = await asyncio.to_thread(listen_in_netns, netns, "127.0.0.1", port)
+    except OSError as err:  # the node's kubelet or runtime will say what it misses; say why
+        log.error("cannot forward port %d into %s: %s", port, netns, err)
+        raise
     server = await asyncio.start_server(handle, sock=sock)
     async with server:
         await server.serve_forever()
