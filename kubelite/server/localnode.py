@@ -126,9 +126,12 @@ def kubelet_serving_cert(d: Path, pki: ClusterPKI, name: str, hosts: tuple[str, 
     return cert, key
 
 
-def kubelet_server_args(d: Path, pki: ClusterPKI, name: str, address: str, port: int) -> list[str]:
-    """The kubelet's HTTPS server flags: where it listens, its certificate, whom it trusts."""
-    node_ip = "127.0.0.1" if address.startswith("127.") else ""
+def kubelet_server_args(
+    d: Path, pki: ClusterPKI, name: str, address: str, port: int, node_ip: str = ""
+) -> list[str]:
+    """The kubelet's HTTPS server flags: where it listens, its certificate, whom it trusts;
+    `node_ip`, the Node's InternalIP (default: 127.0.0.1 for a loopback `address`)."""
+    node_ip = node_ip or ("127.0.0.1" if address.startswith("127.") else "")
     cert, key = kubelet_serving_cert(d, pki, name, (address, node_ip) if node_ip else ())
     args = ["--address", address, "--port", str(port), "--tls-cert-file", str(cert)]
     args += ["--tls-private-key-file", str(key), "--client-ca-file", str(pki.ca.cert)]

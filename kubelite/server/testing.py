@@ -165,7 +165,8 @@ class UpCluster:
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
     proxy_args: tuple[str, ...] = ()  # more flags for the local node's proxy
     proxy: bool = True  # False: `up --no-proxy` (a test runs its own `kubelite proxy`)
-    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (--scheduler-arg=..., ...)
+    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (e.g. --nodes 3)
+    nodes: int = 1  # how many nodes `start` waits to be Ready
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -222,10 +223,10 @@ class UpCluster:
                 "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}",
                 check=False,
             )
-            return r.returncode == 0 and r.stdout.strip() == "True"
+            return r.returncode == 0 and r.stdout.split() == ["True"] * self.nodes
 
         try:
-            wait_for(node_ready, "the local node to be Ready", timeout=timeout, interval=0.3)
+            wait_for(node_ready, f"{self.nodes} node(s) to be Ready", timeout=timeout, interval=0.3)
         except AssertionError as err:
             raise AssertionError(f"{err}\n{self.log()}") from None
         return self
@@ -255,7 +256,7 @@ class UpCluster:
         them running), but their volumes' tmpfs mounts under the data dir are released."""
         stop_process(self.process, timeout)
         cleanup_proxy_rules()
-        from kubelite.runtime.testing import unmount_under
+        from kubelite.util.mounts import unmount_under
 
         unmount_under(self.data_dir / "kubelet")
 
@@ -278,6 +279,7 @@ def up_on_test_runtime(
     proxy: bool = True,
     proxy_args: tuple[str, ...] = (),
     up_args: tuple[str, ...] = (),
+    nodes: int = 1,
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -294,7 +296,8 @@ def up_on_test_runtime(
     index = next_index()
     runtime: RuntimeProcess | ContainerdProcess
     if kind == "kubelite":
-        runtime = RuntimeProcess(work / "runtime", index)
+        # a default route, as a real node's CNI gives (other nodes' pods, Service IPs via the node)
+        runtime = RuntimeProcess(work / "runtime", index, default_route=True)
     else:
         runtime = ContainerdProcess(
             work / "containerd", index=index, registry=registry, sandbox_image=pause_image
@@ -310,6 +313,7 @@ def up_on_test_runtime(
         proxy_args=proxy_args,
         proxy=proxy,
         up_args=up_args,
+        nodes=nodes,
     )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
