@@ -164,7 +164,10 @@ class UpCluster:
     process: subprocess.Popen[bytes] | None = None
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
     proxy_args: tuple[str, ...] = ()  # more flags for the local node's proxy
-    proxy: bool = True  # False: `up --no-proxy` (a test runs its own `kubelite proxy`)
+    # `up --no-proxy` unless asked: a node's proxy owns the host's KUBE-* chains, which every
+    # other cluster with a local node on this machine would rewrite too (tests needing Services
+    # run their own `kubelite proxy`, tests/e2e/proxy)
+    proxy: bool = False
     up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (e.g. --nodes 3)
     nodes: int = 1  # how many nodes `start` waits to be Ready
 
@@ -197,15 +200,19 @@ class UpCluster:
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
             *(f"--proxy-arg={a}" for a in self.proxy_args),
-            # The node's pod CIDR is the runtime's own, not the next /24 of 10.244.0.0/16 that
-            # every other cluster on this machine hands its node too (their pods' IPs would clash).
-            f"--controller-manager-arg=--cluster-cidr={self.pod_cidr}",
-            f"--controller-manager-arg=--node-cidr-mask-size={self.pod_cidr.rsplit('/', 1)[1]}",
             # cluster DNS on free ports: tests never take fixed ones (53, 8080, 8181, 9153)
             *(f"--dns-arg=--{p}-port=0" for p in ("health", "ready", "metrics")),
             "--dns-arg=--port=0",
             *self.up_args,
         ]
+        if self.nodes == 1:
+            # The node's pod CIDR is the runtime's own, not the next /24 of 10.244.0.0/16 that
+            # every other cluster on this machine hands its node too (their pods' IPs would clash).
+            mask = self.pod_cidr.rsplit("/", 1)[1]
+            argv += [
+                f"--cluster-cidr={self.pod_cidr}",
+                f"--controller-manager-arg=--node-cidr-mask-size={mask}",
+            ]
         if not self.proxy:
             argv.append("--no-proxy")
         with open(self.log_path, "ab") as log:
@@ -276,7 +283,7 @@ def up_on_test_runtime(
     pause_image: str,
     kubelet_args: tuple[str, ...] = (),
     *,
-    proxy: bool = True,
+    proxy: bool = False,
     proxy_args: tuple[str, ...] = (),
     up_args: tuple[str, ...] = (),
     nodes: int = 1,

@@ -28,7 +28,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image
     if missing := missing_tools():
         pytest.fail(f"missing tools: {' '.join(missing)}")
     work = tmp_path_factory.mktemp("up-proxy")
-    with up_on_test_runtime("kubelite", work, registry, pause_image, proxy=False) as up:
+    with up_on_test_runtime("kubelite", work, registry, pause_image) as up:
         yield up
 
 
