@@ -3,7 +3,8 @@
 `kubelite up` and `kubelite node join` both run their components through this: each
 `Component` is a command line started as a child process (with `preexec`, e.g. entering a
 node's network namespace), started only once the one before it is `ready`, restarted with
-back-off when it exits on its own (and said so) unless it is `done`, and stopped with
+back-off when it exits on its own (and said so) unless it is `done` - on another port when
+one it listens on was taken meanwhile (`ports`) -, and stopped with
 SIGTERM, then SIGKILL after a grace period. Every child gets SIGTERM from the kernel when
 its supervisor dies, however it dies (util/process.exit_with_parent).
 """
@@ -14,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite.util.net import free_port
 from kubelite.util.process import exit_with_parent
 
 log = logging.getLogger("kubelite.up")
@@ -34,6 +37,36 @@ class Component:
     restarts: int = 0
     preexec: Callable[[], None] | None = None  # run in the child before exec (after the death signal)
     done: Callable[[], bool] | None = None  # asked after an exit: True ends its supervision
+    # (flag, host) of each port it listens on that `up` chose: one taken by another process
+    # while the component was down is replaced by a free one at the restart
+    ports: tuple[tuple[str, str], ...] = ()
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def repick_taken_ports(c: Component, who: str = "kubelite up") -> None:
+    """Give `c` a free port for each of its `ports` another process holds now."""
+    for flag, host in c.ports:
+        for i, arg in enumerate(c.argv):
+            if arg == flag and i + 1 < len(c.argv):
+                at, value, prefix = i + 1, c.argv[i + 1], ""
+            elif arg.startswith(flag + "="):
+                at, value, prefix = i, arg[len(flag) + 1 :], flag + "="
+            else:
+                continue
+            if value.isdigit() and int(value) and not _bindable(host, int(value)):
+                port = free_port(host)
+                c.argv[at] = f"{prefix}{port}"
+                print(f"{who}: port {value} is taken; {c.name} serves on {port}", file=sys.stderr, flush=True)
+            break
 
 
 def socket_ready(path: Path) -> Callable[[], Awaitable[bool]]:
@@ -93,6 +126,7 @@ async def supervise(c: Component, stopping: asyncio.Event, who: str = "kubelite 
         backoff = 1.0 if time.monotonic() - started > 30 else min(backoff * 2, 30.0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), backoff)
+        repick_taken_ports(c, who)
 
 
 async def stop(c: Component, grace: float = 10.0) -> None:

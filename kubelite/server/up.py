@@ -161,7 +161,11 @@ def prepare(options: UpOptions) -> list[Component]:
                 flush=True,
             )
         components.append(
-            Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
+            Component(
+                "scheduler",
+                controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])),
+                ports=(("--secure-port", "0.0.0.0"),),
+            )
         )
     cluster_ip = options.cluster_dns or controlplane.cluster_dns_ip(
         controlplane.service_range(extra.get("apiserver", []))
@@ -199,6 +203,7 @@ def prepare(options: UpOptions) -> list[Component]:
                     localnode.kubelet_argv(
                         d, kubeconfig, name, endpoint, [*serving, *dns_flags, *extra.get("kubelet", [])]
                     ),
+                    ports=(("--port", address),),
                 )
             )
             if options.proxy:
@@ -303,6 +308,7 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         "controller-manager",
         controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra]),
         _default_service_account(server, pki.ca.cert, pki.admin),
+        ports=(("--secure-port", "0.0.0.0"),),
     )
 
 
@@ -341,7 +347,9 @@ def _dns(d: Path, pki: ClusterPKI, server: str, options: UpOptions, cluster_ip: 
         advertise=controlplane.pod_reachable_address(options.advertise_address),
         extra=options.extra_args.get("dns", []),
     )
-    return Component("dns", argv)
+    return Component(
+        "dns", argv, ports=tuple((f"--{n}-port", "0.0.0.0") for n in ("health", "ready", "metrics"))
+    )
 
 
 def _apiserver_ready(server: str, ca: Path, admin: CertPair) -> Callable[[], Awaitable[bool]]:

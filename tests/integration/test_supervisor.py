@@ -40,3 +40,28 @@ async def test_the_pre_exec_hook_runs_in_the_child_before_its_program(tmp_path: 
     stopping.set()
     await stop(c, grace=5)
     await asyncio.wait_for(task, 10)
+
+
+async def test_a_restart_moves_a_component_off_a_port_another_process_took(tmp_path: Path):
+    """A component that exits while another process takes its port would otherwise fail to
+    listen at every restart; it is started again on a free port instead."""
+    import socket
+
+    from kubelite.util.net import free_port
+
+    taken = free_port()
+    seen = tmp_path / "ports"
+    script = f"import sys; open({str(seen)!r}, 'a').write(sys.argv[2] + ' ')"
+    c = Component(
+        "server",
+        [sys.executable, "-c", script, "--secure-port", str(taken)],
+        done=lambda: len(seen.read_text().split()) >= 2,
+        ports=(("--secure-port", "127.0.0.1"),),
+    )
+    with socket.socket() as holder:  # another process's listener on the port
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        await asyncio.wait_for(supervise(c, asyncio.Event(), "test"), 30)
+    first, second = seen.read_text().split()
+    assert first == str(taken) and second != first
+    assert c.argv[-1] == second
