@@ -13,6 +13,9 @@ from pathlib import Path
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.podfiles import termination_annotations
+from kubelite.kubelet.security import container_security_context, sandbox_security_context
+from kubelite.kubelet.sysctls import pod_sysctls
 from kubelite.kubelet.volumes.expansion import expand
 
 POD_NAME = "io.kubernetes.pod.name"
@@ -22,6 +25,7 @@ CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 CONTAINER_HASH = "io.kubernetes.container.hash"
 INIT_CONTAINER = "kubelite.io/init-container"
+DEFAULT_SECCOMP_ROOT = Path("/var/lib/kubelet/seccomp")  # <root-dir>/seccomp
 
 _PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
 
@@ -61,7 +65,12 @@ def log_directory(pod: Object, root: Path) -> str:
 
 
 def sandbox_config(
-    pod: Object, attempt: int, *, log_root: Path, cgroup_parent: str = ""
+    pod: Object,
+    attempt: int,
+    *,
+    log_root: Path,
+    cgroup_parent: str = "",
+    seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
 ) -> pb.PodSandboxConfig:
     md, spec = pod["metadata"], pod.get("spec") or {}
     cfg = pb.PodSandboxConfig(
@@ -86,7 +95,9 @@ def sandbox_config(
                         host_ip=p.get("hostIP", ""),
                     )
                 )
+    sandbox_security_context(pod, seccomp_root=seccomp_root, into=cfg.linux.security_context)
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
+    cfg.linux.sysctls.update(pod_sysctls(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
     dns = spec.get("dnsConfig") or {}
@@ -133,7 +144,7 @@ def _envs(pod: Object, c: Object, pod_ip: str, host_ip: str) -> list[pb.KeyValue
     return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
 
 
-def _resources(c: Object) -> pb.LinuxContainerResources:
+def container_resources(c: Object) -> pb.LinuxContainerResources:
     r = c.get("resources") or {}
     limits, requests = r.get("limits") or {}, {**(r.get("limits") or {}), **(r.get("requests") or {})}
     res = pb.LinuxContainerResources()
@@ -161,6 +172,7 @@ def container_config(
     spec_hash: str = "",
     mounts: list[pb.Mount] | None = None,
     env: dict[str, str] | None = None,
+    seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
 ) -> pb.ContainerConfig:
     """`env`: the environment already resolved (envvars.py); the command and args are
     expanded with it. Without it only `value` and fieldRef variables are set."""
@@ -189,6 +201,7 @@ def container_config(
         annotations={
             RESTART_COUNT: str(attempt),
             CONTAINER_HASH: spec_hash,
+            **termination_annotations(c),
             **({INIT_CONTAINER: "true"} if init else {}),
         },
         log_path=f"{c['name']}/{attempt}.log",
@@ -197,15 +210,7 @@ def container_config(
         tty=bool(c.get("tty")),
         mounts=mounts or [],
     )
-    cfg.linux.resources.CopyFrom(_resources(c))
-    sc = {**((pod.get("spec") or {}).get("securityContext") or {}), **(c.get("securityContext") or {})}
-    if sc.get("runAsUser") is not None:
-        cfg.linux.security_context.run_as_user.value = int(sc["runAsUser"])
-    if sc.get("runAsGroup") is not None:
-        cfg.linux.security_context.run_as_group.value = int(sc["runAsGroup"])
-    if sc.get("privileged"):
-        cfg.linux.security_context.privileged = True
-    if sc.get("readOnlyRootFilesystem"):
-        cfg.linux.security_context.readonly_rootfs = True
+    cfg.linux.resources.CopyFrom(container_resources(c))
+    cfg.linux.security_context.CopyFrom(container_security_context(pod, c, seccomp_root=seccomp_root))
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     return cfg

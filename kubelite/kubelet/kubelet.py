@@ -41,6 +41,7 @@ from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_po
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
+from kubelite.kubelet.sysctls import FORBIDDEN_REASON, Allowlist
 from kubelite.kubelet.volumes.manager import VolumeManager
 from kubelite.kubelet.volumes.sources import APISources
 from kubelite.util.clock import Clock, RealClock
@@ -76,6 +77,7 @@ class Kubelet:
         )
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
         self.server: KubeletServer | None = None
+        self.sysctls = Allowlist(options.allowed_unsafe_sysctls)
 
     # ---- KubeletHost: what the HTTPS server reads
     def pods(self) -> list[Object]:
@@ -177,6 +179,9 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
+            pod_pids_limit=o.pod_pids_limit,
+            cluster_domain=getattr(o, "cluster_domain", "") or "cluster.local",
+            seccomp_root=o.root_dir / "seccomp",
             volumes=VolumeManager(
                 o.root_dir,
                 APISources(self.client, self.clock),
@@ -197,8 +202,14 @@ class Kubelet:
             host_ip=host_ip,
             runtime_name=runtime_name,
             sync_frequency=o.sync_frequency,
+            admit=self._admit,
         )
         self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
+
+    def _admit(self, pod: Object) -> tuple[str, str] | None:
+        """(reason, message) when the kubelet refuses to run the pod (kubelet/sysctls.py)."""
+        why = self.sysctls.admit(pod)
+        return None if why is None else (FORBIDDEN_REASON, why)
 
     async def _clean_orphaned_volumes(self) -> None:
         """Every sync period, the volumes of pods that neither a worker, the API (the pods

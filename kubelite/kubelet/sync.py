@@ -29,6 +29,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubelite.api.pods import full_name
@@ -36,14 +37,16 @@ from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
-from kubelite.kubelet.cgroups import pod_cgroup
-from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.cgroups import ensure_pod_cgroup, pod_cgroup, pod_resources
+from kubelite.kubelet.criconfig import DEFAULT_SECCOMP_ROOT, container_config, sandbox_config
 from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
+from kubelite.kubelet.podfiles import hosts_mount, termination_message_mount
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
+from kubelite.kubelet.security import effective, image_user, verify_run_as_non_root
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
@@ -81,6 +84,9 @@ class PodSyncer:
         parallel_pod_starts: int = 4,
         cgroup_root: str | None = None,
         volumes: VolumeManager | None = None,
+        pod_pids_limit: int = -1,
+        cluster_domain: str = "cluster.local",
+        seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -93,12 +99,21 @@ class PodSyncer:
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
         self.volumes = volumes  # None: no volumes are mounted (fake runtimes in unit tests)
+        self.pod_pids_limit = pod_pids_limit
+        self.cluster_domain = cluster_domain
+        self.seccomp_root = seccomp_root
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
 
     def _sandbox_config(self, pod: Object, attempt: int) -> pb.PodSandboxConfig:
-        return sandbox_config(pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod))
+        return sandbox_config(
+            pod,
+            attempt,
+            log_root=self.log_root,
+            cgroup_parent=self.pod_cgroup(pod),
+            seccomp_root=self.seccomp_root,
+        )
 
     # ---- the step -------------------------------------------------------------------------
 
@@ -197,6 +212,8 @@ class PodSyncer:
             self.record(
                 pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
             )
+        if cgroup := self.pod_cgroup(pod):
+            await asyncio.to_thread(ensure_pod_cgroup, cgroup, pod_resources(pod, self.pod_pids_limit))
         try:
             await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
         except CRIError as err:
@@ -270,6 +287,12 @@ class PodSyncer:
                 self.record(pod, "Warning", "Failed", f"Error: {err}")
                 result.retry_after(VOLUME_RETRY)
                 return
+        refused = await self._refused_as_root(pod, c, image_ref)
+        if refused is not None:
+            result.waiting[name] = ("CreateContainerConfigError", refused)
+            self.record(pod, "Warning", "Failed", f"Error: {refused}")
+            result.retry_after(VOLUME_RETRY)
+            return
         cfg = container_config(
             pod,
             c,
@@ -279,8 +302,9 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self.volumes.mounts(pod, c, env) if self.volumes is not None else None,
+            mounts=self._mounts(pod, c, env, result.state.pod_ip),
             env=env,
+            seccomp_root=self.seccomp_root,
         )
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
@@ -307,6 +331,29 @@ class PodSyncer:
                 self.record(pod, "Warning", "FailedPostStartHook", str(err))
                 await self.runtime.stop_container(cid, 0)
         await self._prune(pod, name, result.state)
+
+    async def _refused_as_root(self, pod: Object, c: Object, image_ref: str) -> str | None:
+        """Why runAsNonRoot refuses the container (None: it may run); the image's user
+        decides when the pod names none."""
+        if not effective(pod, c).get("runAsNonRoot"):
+            return None
+        status = await self.runtime.image_status(pb.ImageSpec(image=image_ref))
+        uid, username = image_user(status.image if status.HasField("image") else None)
+        return verify_run_as_non_root(pod, c, uid, username)
+
+    def _mounts(
+        self, pod: Object, c: Object, env: dict[str, str] | None, pod_ip: str
+    ) -> list[pb.Mount] | None:
+        """The volumes' mounts, then the kubelet's own files: /etc/hosts and the
+        termination-message file (podfiles.py)."""
+        if self.volumes is None:
+            return None
+        mounts = self.volumes.mounts(pod, c, env)
+        pod_dir = self.volumes.pod_dir(pod["metadata"]["uid"])
+        ip = self.host_ip if (pod.get("spec") or {}).get("hostNetwork") else pod_ip
+        hosts = hosts_mount(pod, c, pod_dir, [ip] if ip else [], self.cluster_domain)
+        message = termination_message_mount(c, pod_dir)
+        return mounts + [m for m in (hosts, message) if m is not None]
 
     async def _ensure_image(
         self, pod: Object, c: Object, sb_config: pb.PodSandboxConfig, slot: SlotClaim | None

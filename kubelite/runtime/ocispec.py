@@ -9,12 +9,17 @@ What comes from where:
 | process.env              | image Env, then HOSTNAME, then CRI envs (later wins)          |
 | process.cwd              | CRI working_dir, else image WorkingDir, else /                |
 | process.user             | run_as_user/run_as_group, else image User (resolved in /etc/passwd) |
-| process.capabilities     | the default set + add − drop; everything when privileged      |
+| process.capabilities     | the default set + add − drop (ALL: every one); all if privileged |
+| process.noNewPrivileges  | no_new_privs (allowPrivilegeEscalation: false)                |
 | root                     | the container's overlay; read-only if readonly_rootfs         |
-| mounts                   | /proc, /dev, /sys…, the sandbox's hostname/hosts/resolv.conf, CRI mounts |
-| linux.namespaces         | the sandbox's net/ipc/uts by path (none for host network), own pid and mount |
+| mounts                   | /proc, /dev, /sys…, the sandbox's hostname/hosts/resolv.conf  |
+|                          | (but not where a CRI mount goes: the kubelet's /etc/hosts), CRI mounts |
+| linux.namespaces         | the sandbox's net/ipc/uts by path (none for host network/IPC), |
+|                          | own mount; pid: own, the pod's (shared) or none (host PID)    |
 | linux.resources          | CRI memory limit (no swap), cpu shares/quota/period, cpuset   |
 | linux.cgroupsPath        | the sandbox's cgroup parent / kubelite-<container id>         |
+| linux.sysctl             | the sandbox's sysctls (the pod's securityContext.sysctls)     |
+| linux.seccomp            | seccomp.py: RuntimeDefault, Localhost or none                 |
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelite.cri import api_pb2 as pb
+from kubelite.runtime import seccomp
 
 DEFAULT_CAPS = [
     "CAP_CHOWN",
@@ -84,6 +90,34 @@ READONLY = ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "
 def _caps(name: str) -> str:
     name = name.upper()
     return name if name.startswith("CAP_") else f"CAP_{name}"
+
+
+def capabilities(c: pb.Capability) -> list[str]:
+    """The runtime's default set, less what is dropped, plus what is added; `ALL` in drop
+    starts from nothing, in add gives every capability (as containerd does)."""
+    add = [_caps(x) for x in c.add_capabilities]
+    drop = {_caps(x) for x in c.drop_capabilities}
+    if "CAP_ALL" in add:
+        return [x for x in ALL_CAPS if x not in drop or x in add]
+    base = [] if "CAP_ALL" in drop else [x for x in DEFAULT_CAPS if x not in drop]
+    return list(dict.fromkeys(base + [x for x in add if x != "CAP_ALL"]))
+
+
+def namespaces_for(options: pb.NamespaceOption, sandbox: dict[str, Path]) -> list[dict[str, Any]]:
+    """The container's own mount namespace; the sandbox's network, IPC and UTS ones by
+    path unless it uses the node's; and a PID namespace of its own, the pod's, or none."""
+    ns: list[dict[str, Any]] = []
+    if options.pid == pb.POD and "pid" in sandbox:
+        ns.append({"type": "pid", "path": str(sandbox["pid"])})
+    elif options.pid != pb.NODE:
+        ns.append({"type": "pid"})
+    ns.append({"type": "mount"})
+    for kind, oci in (("net", "network"), ("ipc", "ipc"), ("uts", "uts")):
+        if kind == "ipc" and options.ipc == pb.NODE:
+            continue
+        if kind in sandbox:
+            ns.append({"type": oci, "path": str(sandbox[kind])})
+    return ns
 
 
 def process_args(config: pb.ContainerConfig, image: dict[str, Any]) -> list[str]:
@@ -228,21 +262,12 @@ def build(
     namespaces: dict[str, Path],
     hostname: str,
     cgroups_path: str,
+    sysctls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The config.json for one container (see the table in the module docstring)."""
     sc = config.linux.security_context
     privileged = sc.privileged
-    caps = (
-        ALL_CAPS
-        if privileged
-        else [
-            c
-            for c in dict.fromkeys(DEFAULT_CAPS + [_caps(c) for c in sc.capabilities.add_capabilities])
-            if c not in {_caps(d) for d in sc.capabilities.drop_capabilities}
-        ]
-    )
-    if "CAP_ALL" in {_caps(d) for d in sc.capabilities.drop_capabilities}:
-        caps = [_caps(c) for c in sc.capabilities.add_capabilities]
+    caps = ALL_CAPS if privileged else capabilities(sc.capabilities)
     process = {
         "terminal": config.tty,
         "user": resolve_user(rootfs, sc, str(image_config.get("User", ""))),
@@ -254,18 +279,22 @@ def build(
         "oomScoreAdj": config.linux.resources.oom_score_adj,
     }
     mounts = base_mounts()
+    taken = {m.container_path for m in config.mounts}
     for dest, src in sandbox_files.items():
-        mounts.append({"destination": dest, "type": "bind", "source": str(src), "options": ["rbind", "rw"]})
+        if dest not in taken:
+            mounts.append(
+                {"destination": dest, "type": "bind", "source": str(src), "options": ["rbind", "rw"]}
+            )
     mounts += [cri_mount(m) for m in config.mounts]
-    ns: list[dict[str, Any]] = [{"type": "pid"}, {"type": "mount"}]
-    for kind, oci in (("net", "network"), ("ipc", "ipc"), ("uts", "uts")):
-        if kind in namespaces:
-            ns.append({"type": oci, "path": str(namespaces[kind])})
     linux: dict[str, Any] = {
-        "namespaces": ns,
+        "namespaces": namespaces_for(sc.namespace_options, namespaces),
         "cgroupsPath": cgroups_path,
         "resources": resources(config.linux.resources),
     }
+    if sysctls:
+        linux["sysctl"] = dict(sysctls)
+    if (profile := seccomp.for_container(sc, caps)) is not None:
+        linux["seccomp"] = profile
     if not privileged:
         linux["maskedPaths"] = MASKED + list(sc.masked_paths)
         linux["readonlyPaths"] = READONLY + list(sc.readonly_paths)
