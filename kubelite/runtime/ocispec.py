@@ -167,7 +167,15 @@ def resolve_user(rootfs: Path, sc: pb.LinuxContainerSecurityContext, image_user:
         gid = int(group)
     if sc.HasField("run_as_group"):
         gid = sc.run_as_group.value
-    return {"uid": uid, "gid": gid, "additionalGids": list(sc.supplemental_groups)}
+    # As containerd: the primary group, the user's groups in /etc/group, then the pod's.
+    member = [int(f[2]) for f in (x.split(":") for x in _read(rootfs / "etc/group")) if _lists(f, name)]
+    gids = list(dict.fromkeys([gid, *member, *sc.supplemental_groups]))
+    return {"uid": uid, "gid": gid, "additionalGids": gids}
+
+
+def _lists(group: list[str], user: str) -> bool:
+    """Whether an /etc/group entry names `user` among its members."""
+    return bool(user) and len(group) > 3 and group[2].isdigit() and user in group[3].split(",")
 
 
 def _read(path: Path) -> list[str]:

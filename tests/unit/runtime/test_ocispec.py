@@ -73,7 +73,7 @@ def test_run_as_user_and_group_override_the_image_user(rootfs):
     sc.run_as_user.value = 42
     sc.run_as_group.value = 43
     sc.supplemental_groups.extend([7, 8])
-    assert build(rootfs, cfg)["process"]["user"] == {"uid": 42, "gid": 43, "additionalGids": [7, 8]}
+    assert build(rootfs, cfg)["process"]["user"] == {"uid": 42, "gid": 43, "additionalGids": [43, 7, 8]}
     with pytest.raises(ValueError, match="not found"):
         build(rootfs, pb.ContainerConfig(), image={**IMAGE, "User": "ghost"})
 
