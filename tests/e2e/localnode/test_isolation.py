@@ -247,7 +247,8 @@ def test_run_as_non_root_refuses_an_image_that_runs_as_root(iso: UpCluster):
     waiting = _statuses(pod)["main"]["state"]["waiting"]
     uid = pod["metadata"]["uid"]
     assert waiting["message"] == (
-        f'container has runAsNonRoot and image will run as root (pod: "nonroot_default({uid})", container: main)'
+        "container has runAsNonRoot and image will run as root "
+        f'(pod: "nonroot_default({uid})", container: main)'
     )
 
 
