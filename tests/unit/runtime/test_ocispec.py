@@ -147,3 +147,53 @@ def test_sandbox_files_and_cri_mounts_become_bind_mounts(rootfs):
     assert mounts["/data"]["options"] == ["rbind", "ro", "rprivate"]
     assert mounts["/shared"]["options"] == ["rbind", "rw", "rshared"]
     assert mounts["/proc"]["type"] == "proc" and mounts["/sys"]["options"][-1] == "ro"
+
+
+def test_capabilities_drop_from_the_default_set_and_all_starts_from_none():
+    def caps(add=(), drop=()):
+        return ocispec.capabilities(pb.Capability(add_capabilities=add, drop_capabilities=drop))
+
+    assert "CAP_CHOWN" not in caps(drop=["CHOWN"]) and "CAP_KILL" in caps(drop=["CHOWN"])
+    assert caps(add=["NET_ADMIN"], drop=["ALL"]) == ["CAP_NET_ADMIN"]
+    assert set(caps(add=["ALL"])) == set(ocispec.ALL_CAPS)
+
+
+def test_a_shared_process_namespace_is_joined_by_path_and_host_pid_and_ipc_get_none(rootfs):
+    shared = pb.ContainerConfig()
+    shared.linux.security_context.namespace_options.pid = pb.POD
+    namespaces = {"net": Path("/ns/net"), "ipc": Path("/ns/ipc"), "pid": Path("/ns/pid")}
+    ns = build(rootfs, shared, namespaces=namespaces)["linux"]["namespaces"]
+    assert ns[0] == {"type": "pid", "path": "/ns/pid"}
+    host = pb.ContainerConfig()
+    host.linux.security_context.namespace_options.pid = pb.NODE
+    host.linux.security_context.namespace_options.ipc = pb.NODE
+    assert [n["type"] for n in build(rootfs, host)["linux"]["namespaces"]] == ["mount", "network", "uts"]
+
+
+def test_the_kubelets_hosts_file_replaces_the_sandboxes_and_sysctls_are_set(rootfs):
+    cfg = pb.ContainerConfig(mounts=[pb.Mount(container_path="/etc/hosts", host_path="/kubelet/etc-hosts")])
+    spec = build(rootfs, cfg, sysctls={"kernel.shm_rmid_forced": "1"})
+    assert [m["source"] for m in spec["mounts"] if m["destination"] == "/etc/hosts"] == ["/kubelet/etc-hosts"]
+    assert spec["linux"]["sysctl"] == {"kernel.shm_rmid_forced": "1"}
+
+
+def test_runtime_default_seccomp_refuses_what_the_container_may_not_do(rootfs, tmp_path: Path):
+    cfg = pb.ContainerConfig()
+    cfg.linux.security_context.seccomp.profile_type = pb.SecurityProfile.RuntimeDefault
+    profile = build(rootfs, cfg)["linux"]["seccomp"]
+    denied = {n for s in profile["syscalls"] for n in s["names"]}
+    assert profile["defaultAction"] == "SCMP_ACT_ALLOW" and {"mount", "unshare", "keyctl", "ptrace"} <= denied
+    cfg.linux.security_context.capabilities.add_capabilities.append("SYS_PTRACE")
+    assert "ptrace" not in {n for s in build(rootfs, cfg)["linux"]["seccomp"]["syscalls"] for n in s["names"]}
+    assert "seccomp" not in build(rootfs, pb.ContainerConfig())["linux"]  # unset: unconfined
+    local = tmp_path / "profile.json"
+    local.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}'
+    )
+    cfg.linux.security_context.seccomp.CopyFrom(
+        pb.SecurityProfile(profile_type=pb.SecurityProfile.Localhost, localhost_ref=str(local))
+    )
+    assert build(rootfs, cfg)["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+    cfg.linux.security_context.seccomp.localhost_ref = str(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="cannot load seccomp profile"):
+        build(rootfs, cfg)
