@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubelite.api.pods import qos_class
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
@@ -144,6 +145,24 @@ def _envs(pod: Object, c: Object, pod_ip: str, host_ip: str) -> list[pb.KeyValue
     return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
 
 
+GUARANTEED_OOM_SCORE_ADJ, BEST_EFFORT_OOM_SCORE_ADJ = -997, 1000
+
+
+def oom_score_adj(pod: Object, c: Object, memory_capacity: int) -> int:
+    """How readily the kernel's OOM killer picks the container, as Kubernetes sets it:
+    Guaranteed pods last, BestEffort first, Burstable by its share of the node's memory."""
+    qos = qos_class(pod)
+    if qos == "Guaranteed":
+        return GUARANTEED_OOM_SCORE_ADJ
+    if qos == "BestEffort" or memory_capacity <= 0:
+        return BEST_EFFORT_OOM_SCORE_ADJ
+    r = c.get("resources") or {}
+    raw = {**(r.get("limits") or {}), **(r.get("requests") or {})}.get("memory")
+    request = parse_quantity(raw).value() if raw is not None else 0
+    score = 1000 - (1000 * request) // memory_capacity
+    return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
+
+
 def container_resources(c: Object) -> pb.LinuxContainerResources:
     r = c.get("resources") or {}
     limits, requests = r.get("limits") or {}, {**(r.get("limits") or {}), **(r.get("requests") or {})}
@@ -173,6 +192,7 @@ def container_config(
     mounts: list[pb.Mount] | None = None,
     env: dict[str, str] | None = None,
     seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+    memory_capacity: int = 0,
 ) -> pb.ContainerConfig:
     """`env`: the environment already resolved (envvars.py); the command and args are
     expanded with it. Without it only `value` and fieldRef variables are set."""
@@ -211,6 +231,7 @@ def container_config(
         mounts=mounts or [],
     )
     cfg.linux.resources.CopyFrom(container_resources(c))
+    cfg.linux.resources.oom_score_adj = oom_score_adj(pod, c, memory_capacity)
     cfg.linux.security_context.CopyFrom(container_security_context(pod, c, seccomp_root=seccomp_root))
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     return cfg

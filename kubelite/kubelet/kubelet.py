@@ -182,6 +182,7 @@ class Kubelet:
             pod_pids_limit=o.pod_pids_limit,
             cluster_domain=getattr(o, "cluster_domain", "") or "cluster.local",
             seccomp_root=o.root_dir / "seccomp",
+            memory_capacity=self.host.memory_bytes,
             volumes=VolumeManager(
                 o.root_dir,
                 APISources(self.client, self.clock),

@@ -87,6 +87,7 @@ class PodSyncer:
         pod_pids_limit: int = -1,
         cluster_domain: str = "cluster.local",
         seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+        memory_capacity: int = 0,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -102,6 +103,7 @@ class PodSyncer:
         self.pod_pids_limit = pod_pids_limit
         self.cluster_domain = cluster_domain
         self.seccomp_root = seccomp_root
+        self.memory_capacity = memory_capacity  # bytes: a Burstable container's oom_score_adj
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
@@ -305,6 +307,7 @@ class PodSyncer:
             mounts=self._mounts(pod, c, env, result.state.pod_ip),
             env=env,
             seccomp_root=self.seccomp_root,
+            memory_capacity=self.memory_capacity,
         )
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)

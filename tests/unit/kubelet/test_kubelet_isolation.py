@@ -256,3 +256,19 @@ async def test_a_pod_with_a_forbidden_sysctl_is_rejected_before_anything_runs(no
     assert (status["phase"], status["reason"]) == ("Failed", "SysctlForbidden")
     assert status["message"] == 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted'
     assert node.runtime.calls_to("run_pod_sandbox") == []
+
+
+def test_oom_score_adj_follows_the_qos_class_and_a_burstable_containers_memory_request():
+    gib = 1 << 30
+
+    def adj(**resources: Any) -> int:
+        pod = _pod(resources=resources)
+        return container_config(
+            pod, pod["spec"]["containers"][0], 0, image_ref=IMAGE, memory_capacity=4 * gib
+        ).linux.resources.oom_score_adj
+
+    assert adj(limits={"cpu": "1", "memory": "1Gi"}) == -997
+    assert adj() == 1000
+    assert adj(requests={"memory": "1Gi"}) == 750
+    assert adj(requests={"memory": "8Gi"}) == 3
+    assert adj(requests={"cpu": "1"}) == 999
