@@ -78,7 +78,7 @@ def hold_pid_namespace(ns_dir: Path, timeout: float = 10.0) -> int:
         start_new_session=True,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     threading.Thread(target=proc.wait, daemon=True).start()  # reaped whenever it ends
     deadline = time.monotonic() + timeout
