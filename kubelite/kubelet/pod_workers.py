@@ -137,7 +137,7 @@ class PodWorker:
                 return True
         left = deadline.remaining(pod, self.start_time, o.clock.wall())
         if left is not None and left <= 0:
-            o.record(pod, "Warning", deadline.REASON, deadline.MESSAGE)
+            o.record(pod, "Normal", deadline.REASON, deadline.MESSAGE)
             self.failure = (deadline.REASON, deadline.MESSAGE)
             return True
         return False
