@@ -9,7 +9,8 @@ What comes from where:
 | process.env              | image Env, then HOSTNAME, then CRI envs (later wins)          |
 | process.cwd              | CRI working_dir, else image WorkingDir, else /                |
 | process.user             | run_as_user/run_as_group, else image User (resolved in /etc/passwd) |
-| process.capabilities     | the default set + add − drop (ALL: every one); all if privileged |
+| process.capabilities     | the default set + add − drop (ALL: every one the runtime holds); |
+|                          | privileged: every one the runtime holds                       |
 | process.noNewPrivileges  | no_new_privs (allowPrivilegeEscalation: false)                |
 | root                     | the container's overlay; read-only if readonly_rootfs         |
 | mounts                   | /proc, /dev, /sys…, the sandbox's hostname/hosts/resolv.conf  |
@@ -46,15 +47,27 @@ DEFAULT_CAPS = [
     "CAP_KILL",
     "CAP_AUDIT_WRITE",
 ]
-ALL_CAPS = DEFAULT_CAPS + [
+# Every capability, in the order of their numbers (linux/capability.h).
+ALL_CAPS = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
     "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
     "CAP_NET_BROADCAST",
     "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
     "CAP_IPC_LOCK",
     "CAP_IPC_OWNER",
     "CAP_SYS_MODULE",
     "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
     "CAP_SYS_PTRACE",
     "CAP_SYS_PACCT",
     "CAP_SYS_ADMIN",
@@ -63,14 +76,20 @@ ALL_CAPS = DEFAULT_CAPS + [
     "CAP_SYS_RESOURCE",
     "CAP_SYS_TIME",
     "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
     "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
     "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
     "CAP_MAC_OVERRIDE",
     "CAP_MAC_ADMIN",
     "CAP_SYSLOG",
     "CAP_WAKE_ALARM",
     "CAP_BLOCK_SUSPEND",
     "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 ]
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MASKED = [
@@ -92,13 +111,24 @@ def _caps(name: str) -> str:
     return name if name.startswith("CAP_") else f"CAP_{name}"
 
 
+def held_capabilities(status: Path = Path("/proc/self/status")) -> list[str]:
+    """The capabilities in the runtime's own bounding set: all a privileged container gets,
+    as containerd gives it (a runtime in a container may lack some; runc could not grant them)."""
+    try:
+        line = next(x for x in status.read_text().splitlines() if x.startswith("CapBnd:"))
+        mask = int(line.split()[1], 16)
+    except (OSError, StopIteration, ValueError, IndexError):
+        return list(ALL_CAPS)
+    return [c for n, c in enumerate(ALL_CAPS) if mask >> n & 1]
+
+
 def capabilities(c: pb.Capability) -> list[str]:
     """The runtime's default set, less what is dropped, plus what is added; `ALL` in drop
     starts from nothing, in add gives every capability (as containerd does)."""
     add = [_caps(x) for x in c.add_capabilities]
     drop = {_caps(x) for x in c.drop_capabilities}
     if "CAP_ALL" in add:
-        return [x for x in ALL_CAPS if x not in drop or x in add]
+        return [x for x in held_capabilities() if x not in drop or x in add]
     base = [] if "CAP_ALL" in drop else [x for x in DEFAULT_CAPS if x not in drop]
     return list(dict.fromkeys(base + [x for x in add if x != "CAP_ALL"]))
 
@@ -207,6 +237,23 @@ def resources(res: pb.LinuxContainerResources) -> dict[str, Any]:
     return out
 
 
+CAP_SYS_RESOURCE = 24
+
+
+def allowed_oom_score_adj(wanted: int, status: Path = Path("/proc/self/status")) -> int:
+    """The score asked for, but not below the runtime's own when it lacks CAP_SYS_RESOURCE
+    (in a container, say): the kernel would refuse it and runc fail (containerd's
+    `restrict_oom_score_adj` does the same)."""
+    try:
+        caps = next(x for x in status.read_text().splitlines() if x.startswith("CapEff:"))
+        if int(caps.split()[1], 16) >> CAP_SYS_RESOURCE & 1:
+            return wanted
+        own = int((status.parent / "oom_score_adj").read_text())
+    except (OSError, StopIteration, ValueError, IndexError):
+        return wanted
+    return max(wanted, own)
+
+
 def base_mounts() -> list[dict[str, Any]]:
     return [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
@@ -275,7 +322,7 @@ def build(
     """The config.json for one container (see the table in the module docstring)."""
     sc = config.linux.security_context
     privileged = sc.privileged
-    caps = ALL_CAPS if privileged else capabilities(sc.capabilities)
+    caps = held_capabilities() if privileged else capabilities(sc.capabilities)
     process = {
         "terminal": config.tty,
         "user": resolve_user(rootfs, sc, str(image_config.get("User", ""))),
@@ -284,7 +331,7 @@ def build(
         "cwd": config.working_dir or image_config.get("WorkingDir") or "/",
         "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
         "noNewPrivileges": sc.no_new_privs,
-        "oomScoreAdj": config.linux.resources.oom_score_adj,
+        "oomScoreAdj": allowed_oom_score_adj(config.linux.resources.oom_score_adj),
     }
     mounts = base_mounts()
     taken = {m.container_path for m in config.mounts}

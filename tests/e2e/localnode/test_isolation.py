@@ -17,6 +17,7 @@ import pytest
 
 from kubelite.server.testing import UpCluster
 from kubelite.util.testing import wait_for
+from tests.e2e.localnode.conftest import POD_MAX_PIDS
 
 LIMITS = {"limits": {"cpu": "250m", "memory": "32Mi"}}
 
@@ -60,6 +61,13 @@ def _pods(registry: str) -> list[dict]:
                         "allowPrivilegeEscalation": False,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                ),
+                _busybox(
+                    registry,
+                    "privileged",
+                    "exec sleep 100006",
+                    resources=LIMITS,
+                    securityContext={"privileged": True},
                 ),
             ],
             "volumes": [{"name": "scratch", "emptyDir": {}}],
@@ -173,10 +181,14 @@ def test_limits_reach_the_container_and_pod_cgroups_and_the_pod_is_guaranteed(is
     period = _exec(iso, "secure", "ids", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_period_us").stdout
     assert (quota.strip(), period.strip()) == ("25000", "100000")
     pod_cgroup = f"{iso.cgroup_root}/kubepods/pod{pod['metadata']['uid']}"
-    assert Path(f"/sys/fs/cgroup/memory{pod_cgroup}/memory.limit_in_bytes").read_text().strip() == str(
-        64 << 20
-    )
-    assert Path(f"/sys/fs/cgroup/cpu{pod_cgroup}/cpu.cfs_quota_us").read_text().strip() == "50000"
+
+    def pod_file(controller: str, name: str) -> str:
+        return Path(f"/sys/fs/cgroup/{controller}{pod_cgroup}/{name}").read_text().strip()
+
+    # three containers of 250m and 32Mi each
+    assert pod_file("memory", "memory.limit_in_bytes") == str(96 << 20)
+    assert pod_file("cpu", "cpu.cfs_quota_us") == "75000"
+    assert pod_file("pids", "pids.max") == str(POD_MAX_PIDS)
 
 
 def test_a_memory_hog_over_its_limit_is_oom_killed_and_kubectl_shows_it(iso: UpCluster):
@@ -200,6 +212,9 @@ def test_users_groups_capabilities_and_a_read_only_root_come_from_the_security_c
     assert fields["NoNewPrivs"].strip() == "1" and fields["Seccomp"].strip() == "2"
     ids_status = _exec(iso, "secure", "ids", "cat", "/proc/self/status").stdout
     assert "Seccomp:\t0" in ids_status  # no profile asked for: Unconfined
+    mount = ["mount", "-t", "tmpfs", "t", "/tmp"]
+    assert _exec(iso, "secure", "privileged", *mount, check=False).returncode == 0
+    assert _exec(iso, "secure", "locked", *mount, check=False).returncode != 0
     assert _exec(iso, "secure", "ids", "cat", "/proc/sys/kernel/shm_rmid_forced").stdout.strip() == "1"
 
 

@@ -96,7 +96,7 @@ def test_privileged_gets_every_capability_and_no_masked_paths(rootfs):
     cfg = pb.ContainerConfig()
     cfg.linux.security_context.privileged = True
     spec = build(rootfs, cfg)
-    assert spec["process"]["capabilities"]["bounding"] == ocispec.ALL_CAPS
+    assert spec["process"]["capabilities"]["bounding"] == ocispec.held_capabilities()
     assert "maskedPaths" not in spec["linux"] and "readonlyPaths" not in spec["linux"]
     plain = build(rootfs, pb.ContainerConfig())
     assert "/proc/kcore" in plain["linux"]["maskedPaths"]
@@ -149,13 +149,17 @@ def test_sandbox_files_and_cri_mounts_become_bind_mounts(rootfs):
     assert mounts["/proc"]["type"] == "proc" and mounts["/sys"]["options"][-1] == "ro"
 
 
-def test_capabilities_drop_from_the_default_set_and_all_starts_from_none():
+def test_capabilities_drop_from_the_default_set_and_all_starts_from_none(tmp_path: Path):
     def caps(add=(), drop=()):
         return ocispec.capabilities(pb.Capability(add_capabilities=add, drop_capabilities=drop))
 
     assert "CAP_CHOWN" not in caps(drop=["CHOWN"]) and "CAP_KILL" in caps(drop=["CHOWN"])
     assert caps(add=["NET_ADMIN"], drop=["ALL"]) == ["CAP_NET_ADMIN"]
-    assert set(caps(add=["ALL"])) == set(ocispec.ALL_CAPS)
+    assert set(caps(add=["ALL"])) == set(ocispec.held_capabilities())
+    status = tmp_path / "status"
+    status.write_text("Name:\tx\nCapBnd:\t000001fffeffffff\n")
+    held = ocispec.held_capabilities(status)
+    assert "CAP_SYS_RESOURCE" not in held and "CAP_SYS_ADMIN" in held and len(held) == 40
 
 
 def test_a_shared_process_namespace_is_joined_by_path_and_host_pid_and_ipc_get_none(rootfs):
@@ -197,3 +201,13 @@ def test_runtime_default_seccomp_refuses_what_the_container_may_not_do(rootfs, t
     cfg.linux.security_context.seccomp.localhost_ref = str(tmp_path / "missing.json")
     with pytest.raises(ValueError, match="cannot load seccomp profile"):
         build(rootfs, cfg)
+
+
+def test_a_runtime_without_cap_sys_resource_keeps_oom_scores_at_or_above_its_own(tmp_path: Path):
+    status = tmp_path / "status"
+    (tmp_path / "oom_score_adj").write_text("0\n")
+    status.write_text("CapEff:\t000001fffeffffff\n")
+    assert ocispec.allowed_oom_score_adj(-997, status) == 0
+    assert ocispec.allowed_oom_score_adj(500, status) == 500
+    status.write_text("CapEff:\t000001ffffffffff\n")
+    assert ocispec.allowed_oom_score_adj(-997, status) == -997
