@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from kubelite.util.net import free_port
-from kubelite.util.process import stop_process
+from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for_port
 
 BUSYBOX = "/bin/busybox"
@@ -119,6 +119,7 @@ class LocalRegistry:
             ["docker-registry", "serve", str(self.root / "config.yml")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=exit_with_parent(),
         )
         try:
             wait_for_port(self.port, "the registry")

@@ -42,7 +42,7 @@ from kubelite.cri.client import RemoteRuntime
 from kubelite.image.testing import missing_tools as missing_image_tools
 from kubelite.image.testing import push
 from kubelite.kubelet.cgroups import remove_cgroup
-from kubelite.util.process import stop_process
+from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for_async, wait_for_socket
 
 # What kubelite's runtime runs -> the Debian package that has it.
@@ -143,7 +143,9 @@ class RuntimeProcess:
         argv += ["--socket", str(self.socket), "--cni-conf-dir", str(self.net_d)]
         argv += ["--cgroup-parent", self.cgroup_parent]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=exit_with_parent()
+            )
         wait_for_socket(self.proc, self.socket, "the runtime", log=self.log, timeout=20)
         return self
 
@@ -246,7 +248,9 @@ class ContainerdProcess:
     def start(self) -> ContainerdProcess:
         with open(self.log, "ab") as log:
             argv = [CONTAINERD, "--config", str(self.root / "config.toml")]
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=exit_with_parent()
+            )
         wait_for_socket(self.proc, self.socket, "containerd", log=self.log, timeout=30)
         return self
 

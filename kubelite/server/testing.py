@@ -29,7 +29,7 @@ from pathlib import Path
 
 from kubelite.server.up import UpOptions, prepare
 from kubelite.util.net import free_port
-from kubelite.util.process import stop_process
+from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for
 
 # What a server that is starting answers: nothing (refused, reset), or an error status.
@@ -84,7 +84,11 @@ class LocalCluster:
         assert self.log_path is not None
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=exit_with_parent(),
         )
         self.wait_ready(timeout)
         return self
@@ -190,7 +194,9 @@ class UpCluster:
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
         ]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=exit_with_parent()
+            )
 
         def node_ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
