@@ -4,14 +4,17 @@ Each call compares the spec with what the runtime holds (`runtime_state.fetch`) 
 the next thing needed, then returns; the pod worker calls it again when something changes
 (a PLEG event, a probe result, a back-off expiring, a new spec):
 
-    1. no ready sandbox → stop the old one (if any), run a new one (attempt + 1)
+    1. no ready sandbox → stop the old one (if any), make the pod's cgroup with its
+       limits (cgroups.py), run a new sandbox (attempt + 1)
     2. init containers, in order: the first not yet succeeded is started (or restarted,
        with back-off) and the step ends there: one at a time, each to completion
     3. containers: a running one whose liveness (or startup) probe failed is killed;
        an exited one is restarted if the restart policy says so, after its back-off
        (CrashLoopBackOff, 10 s doubling to 5 min from its exit, forgotten when it exits
        more than 10 min after its previous exit);
-       one never started is started: image (pull policy), create, start, postStart
+       one never started is started: image (pull policy), runAsNonRoot checked against
+       the image's user (CreateContainerConfigError), create (with the kubelet's
+       /etc/hosts and termination-message file, podfiles.py), start, postStart
 
 A pod with no ready sandbox takes steps 1-3 in one go while holding a start slot (at
 most `parallel_pod_starts` pods start at once, earliest first; `start_slots.py`). Its
