@@ -94,6 +94,19 @@ def cmd_apiserver(args: argparse.Namespace) -> int:
     return _run(run_until_signalled(APIServer(options).run()))
 
 
+def _check_nodes_flags(args: argparse.Namespace) -> None:
+    import ipaddress
+
+    if args.nodes < 1:
+        raise SystemExit(f"kubelite up: --nodes {args.nodes}: at least 1 (the local node)")
+    for flag, value in (("--node-network", args.node_network), ("--cluster-cidr", args.cluster_cidr)):
+        try:
+            if value and ipaddress.ip_network(value).version != 4:
+                raise ValueError("an IPv4 range is needed")
+        except ValueError as err:
+            raise SystemExit(f"kubelite up: {flag} {value}: {err}") from None
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from kubelite.image.registry import parse_mirror
     from kubelite.server.up import UpOptions, run_up
@@ -103,6 +116,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             parse_mirror(mirror)
         except ValueError as err:
             raise SystemExit(f"kubelite up: --registry-mirror: {err}") from None
+    _check_nodes_flags(args)
     options = UpOptions(
         data_dir=Path(args.data_dir),
         port=args.port,
@@ -112,7 +126,15 @@ def cmd_up(args: argparse.Namespace) -> int:
         local_node=not args.no_local_node,
         controller_manager=not args.no_controller_manager,
         scheduler=not args.no_scheduler,
+        dns=not args.no_dns,
+        cluster_dns=args.cluster_dns,
+        cluster_domain=args.cluster_domain,
         simulated_nodes=args.simulated_nodes,
+        nodes=args.nodes,
+        node_network=args.node_network,
+        node_bridge=args.node_bridge,
+        node_host_ports=tuple(args.node_host_port),
+        cluster_cidr=args.cluster_cidr,
         container_runtime_endpoint=args.container_runtime_endpoint,
         registry_mirrors=tuple(args.registry_mirror),
         extra_args={
@@ -120,8 +142,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             for name, values in (
                 ("apiserver", args.apiserver_arg),
                 ("scheduler", args.scheduler_arg),
+                ("controller-manager", args.controller_manager_arg),
                 ("runtime", args.runtime_arg),
                 ("kubelet", args.kubelet_arg),
+                ("dns", args.dns_arg),
+                ("node-kubelet", args.node_kubelet_arg),
             )
             if values
         },
@@ -216,7 +241,52 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. docker.io=http://10.0.0.5:5000); repeatable",
     )
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N", help="add N simulated nodes")
-    for component in ("apiserver", "scheduler", "runtime", "kubelet"):
+    up.add_argument("--no-dns", action="store_true", help="do not run cluster DNS (kubelite dns)")
+    up.add_argument(
+        "--cluster-dns",
+        default="",
+        metavar="IP",
+        help="the kube-dns Service's ClusterIP, the pods' nameserver (default: the tenth address of the "
+        "service range, 10.96.0.10)",
+    )
+    up.add_argument("--cluster-domain", default="cluster.local", help="the cluster's DNS domain")
+    up.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N real nodes: the local node and N-1 more, each in a network namespace of its own",
+    )
+    up.add_argument(
+        "--node-network",
+        default="172.31.0.0/24",
+        metavar="CIDR",
+        help="the extra nodes' addresses (the host has the first) with --nodes",
+    )
+    up.add_argument("--node-bridge", default="kl-nodes0", help="the host's bridge to the extra nodes")
+    up.add_argument(
+        "--node-host-port",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PORT",
+        help="the host's 127.0.0.1:PORT answers on 127.0.0.1:PORT in every extra node too (a local "
+        "registry; the API server's port always does); repeatable",
+    )
+    up.add_argument(
+        "--cluster-cidr",
+        default="",
+        metavar="CIDR",
+        help="the pods' range, a podCIDR per node cut from it (default 10.244.0.0/16)",
+    )
+    up.add_argument(
+        "--node-kubelet-arg",
+        action="append",
+        default=[],
+        metavar="--FLAG=VALUE",
+        help="one more flag for the kubelets of the extra nodes (--nodes; repeatable)",
+    )
+    for component in ("apiserver", "scheduler", "controller-manager", "runtime", "kubelet", "dns"):
         up.add_argument(
             f"--{component}-arg",
             action="append",
@@ -293,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     from kubelite.controllermanager.cli import add_subcommands as add_controller_manager_subcommands
 
     add_controller_manager_subcommands(sub, _run)
+    from kubelite.dns.cli import add_subcommands as add_dns_subcommands
+
+    add_dns_subcommands(sub, _run)
+    from kubelite.hostgw.cli import add_subcommands as add_hostgw_subcommands
+
+    add_hostgw_subcommands(sub, _run)
+    from kubelite.server.nodes import add_subcommands as add_node_subcommands
+
+    add_node_subcommands(sub, _run)
     return p
 
 

@@ -287,6 +287,7 @@ def builtin_resources() -> list[ResourceType]:
             subresources=(
                 Subresource("binding", "Binding", ("create",)),
                 Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
+                Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
                 *_POD_CONNECT,
                 _status("Pod"),
             ),

@@ -84,6 +84,8 @@ SUBRESOURCES: dict[str, Verbs] = {
     "attach": connect(podstreams.pod_attach, "GET", "POST"),
     "portforward": connect(podstreams.pod_portforward, "GET", "POST"),
     "proxy": connect(proxy.proxy, "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+    # pods/ephemeralcontainers: only spec.ephemeralContainers changes (strategy.py), only by adding.
+    "ephemeralcontainers": Verbs(get=get_object, update=update_object, patch=patch_object),
     # A CertificateSigningRequest's conditions (approve, deny), restricted by the strategy.
     "approval": Verbs(get=get_object, update=update_object, patch=patch_object),
     # serviceaccounts/token: a signed, bound service account token.

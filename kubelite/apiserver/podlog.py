@@ -7,10 +7,14 @@ the request goes on to the kubelet's /containerLogs. Its answer is copied throug
 text/plain while it arrives (flushed per chunk, so `logs -f` shows each line as it is
 written); a kubelet error becomes a Status: 400 with the kubelet's text (`container "c" in
 pod "p" is waiting to start: ContainerCreating`), 500, or 404. A pod not on a node yet has
-an empty log.
+an empty log. A WebSocket request gets the same stream as messages (protocols
+`binary.k8s.io`, or none: binary; `base64.binary.k8s.io`: base64 text), as Kubernetes
+serves every streamed response.
 """
 
 from __future__ import annotations
+
+import base64
 
 import aiohttp
 from aiohttp import web
@@ -21,8 +25,10 @@ from kubelite.apiserver.kubeletclient import kubelet_client, kubelet_path, with_
 from kubelite.apiserver.podlocation import get_object, kubelet_url, validate_container
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.request import RequestInfo, query_bool, query_int
+from kubelite.httpstream import upgrade
 
 MAX_ERROR_BODY = 1024  # how much of a kubelet's error text is kept (maxReadLength)
+BINARY, BASE64 = "binary.k8s.io", "base64.binary.k8s.io"  # a streamed response over WebSocket
 
 
 def _options(request: web.Request, name: str) -> list[tuple[str, str]]:
@@ -79,6 +85,8 @@ async def pod_log(registry: Registry, request: web.Request, info: RequestInfo) -
     pod = await get_object(registry, "pods", info.namespace, info.name)
     container = validate_container(pod, request.query.get("container", ""))
     if not (pod.get("spec") or {}).get("nodeName"):
+        if upgrade.is_websocket(request):
+            return await _copy_websocket(request, None)
         return web.Response(body=b"", content_type="text/plain")
     base = await kubelet_url(registry, request, pod)
     url = with_query(base + kubelet_path("containerLogs", info.namespace, info.name, container), params)
@@ -93,6 +101,8 @@ async def pod_log(registry: Registry, request: web.Request, info: RequestInfo) -
             if not 200 <= upstream.status <= 206:
                 text = (await upstream.content.read(MAX_ERROR_BODY)).decode(errors="replace").strip()
                 raise _kubelet_error(upstream.status, text, info.name)
+            if upgrade.is_websocket(request):
+                return await _copy_websocket(request, upstream)
             return await _copy(request, upstream)
 
 
@@ -108,3 +118,23 @@ async def _copy(request: web.Request, upstream: aiohttp.ClientResponse) -> web.S
         return response  # the client left, or the kubelet: the stream just ends
     await response.write_eof()
     return response
+
+
+async def _copy_websocket(
+    request: web.Request, upstream: aiohttp.ClientResponse | None
+) -> web.StreamResponse:
+    """The same stream as WebSocket messages, one per chunk; a normal close at its end."""
+    ws = web.WebSocketResponse(protocols=(BINARY, BASE64), max_msg_size=0)
+    await ws.prepare(request)
+    encoded = ws.ws_protocol == BASE64
+    try:
+        if upstream is not None:
+            async for chunk in upstream.content.iter_any():
+                if encoded:
+                    await ws.send_str(base64.b64encode(chunk).decode())
+                else:
+                    await ws.send_bytes(chunk)
+    except (ConnectionError, aiohttp.ClientError):
+        pass  # the client left, or the kubelet: the stream just ends
+    await ws.close()
+    return ws

@@ -26,8 +26,6 @@ Kubernetes' translator reports it.
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from kubelite.api import errors
@@ -101,18 +99,18 @@ async def _remote_command(request: web.Request, url: str) -> web.StreamResponse:
     options = _stream_options(request)
     if not (options.stdin or options.stdout or options.stderr):
         raise errors.BadRequest("you must specify at least 1 of stdin, stdout, stderr")
-    ws = web.WebSocketResponse(protocols=rc.PROTOCOLS, max_msg_size=0, heartbeat=None)
+    ws = web.WebSocketResponse(protocols=rc.SERVED_PROTOCOLS, max_msg_size=0, heartbeat=None)
     await ws.prepare(request)
     session = rc_spdy.SpdyRemoteCommand(url, options, ssl_context=kubelet_client(request).ssl_context())
     try:
         await session.__aenter__()
     except (upgrade.UpgradeFailed, OSError) as err:
-        status = rc.error_status(_upgrade_error(err))
-        await ws.send_bytes(rc.frame(rc.ERROR, json.dumps(status).encode()))
+        await rc.Framing.of(ws.ws_protocol or "").send_status(ws, rc.error_status(_upgrade_error(err)))
         await ws.close()
         return ws
     try:
-        await rc.serve_websocket(ws, session)
+        first = rc.first_output_channel(stdout=options.stdout, stderr=options.stderr)
+        await rc.serve_websocket(ws, session, first_channel=first)
     finally:
         await session.close()
     return ws

@@ -159,8 +159,24 @@ def prepare_for_subresource_update(
         prepare_for_finalize(rt, new, old)
     elif subresource == "approval" and _gk(rt) == _CSR:
         csr.prepare_for_approval_update(new, old)
+    elif subresource == "ephemeralcontainers":
+        prepare_for_ephemeral_containers_update(new, old)
     else:
         prepare_for_update(rt, new, old)
+
+
+def prepare_for_ephemeral_containers_update(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """`pods/{name}/ephemeralcontainers`: only spec.ephemeralContainers changes."""
+    containers = (new.get("spec") or {}).get("ephemeralContainers")
+    rv = new["metadata"].get("resourceVersion")
+    new.clear()
+    new.update(copy.deepcopy(old))
+    if containers:
+        new.setdefault("spec", {})["ephemeralContainers"] = containers
+    else:
+        new.setdefault("spec", {}).pop("ephemeralContainers", None)
+    if rv is not None:
+        new["metadata"]["resourceVersion"] = rv
 
 
 def prepare_for_finalize(rt: ResourceType, new: dict[str, Any], old: dict[str, Any]) -> None:

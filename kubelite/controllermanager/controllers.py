@@ -40,6 +40,9 @@ from kubelite.controllers.serviceaccount import ServiceAccountsController, Token
 from kubelite.controllers.statefulset import StatefulSetController
 from kubelite.controllers.tainteviction import TaintEvictionController
 from kubelite.controllers.ttlafterfinished import TTLAfterFinishedController
+from kubelite.controllers.volume.localpath import LocalPathProvisioner
+from kubelite.controllers.volume.persistentvolume import PersistentVolumeController
+from kubelite.controllers.volume.protection import PVCProtectionController, PVProtectionController
 
 Constructor = Callable[[ControllerContext], RunnableController]
 
@@ -60,6 +63,12 @@ def _root_ca_publisher(ctx: ControllerContext) -> RunnableController:
     if not ctx.settings.root_ca:
         return NotStarted("root-ca-certificate-publisher-controller", "no --root-ca-file")
     return RootCACertPublisher(ctx)
+
+
+def _local_path(ctx: ControllerContext) -> RunnableController:
+    if not ctx.settings.local_path_dir:
+        return NotStarted("local-path-provisioner-controller", "no --local-path-dir")
+    return LocalPathProvisioner(ctx)
 
 
 def _tokens(ctx: ControllerContext) -> RunnableController:
@@ -101,12 +110,18 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("taint-eviction-controller", (), TaintEvictionController),
     ControllerDescriptor("service-lb-controller", ("service",)),
     ControllerDescriptor("node-route-controller", ("route",)),
-    ControllerDescriptor("persistentvolume-binder-controller", ("persistentvolume-binder",)),
+    ControllerDescriptor(
+        "persistentvolume-binder-controller", ("persistentvolume-binder",), PersistentVolumeController
+    ),
     ControllerDescriptor("persistentvolume-attach-detach-controller", ("attachdetach",)),
     ControllerDescriptor("persistentvolume-expander-controller", ("persistentvolume-expander",)),
     ControllerDescriptor("clusterrole-aggregation-controller", ("clusterrole-aggregation",)),
-    ControllerDescriptor("persistentvolumeclaim-protection-controller", ("pvc-protection",)),
-    ControllerDescriptor("persistentvolume-protection-controller", ("pv-protection",)),
+    ControllerDescriptor(
+        "persistentvolumeclaim-protection-controller", ("pvc-protection",), PVCProtectionController
+    ),
+    ControllerDescriptor(
+        "persistentvolume-protection-controller", ("pv-protection",), PVProtectionController
+    ),
     ControllerDescriptor(
         "ttl-after-finished-controller", ("ttl-after-finished",), TTLAfterFinishedController
     ),
@@ -122,6 +137,8 @@ KNOWN: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("validatingadmissionpolicy-status-controller"),
     ControllerDescriptor("service-cidr-controller"),
     ControllerDescriptor("storage-version-migrator-controller", disabled_by_default=True),
+    # kubelite's own: the default StorageClass's provisioner (needs --local-path-dir).
+    ControllerDescriptor("local-path-provisioner-controller", (), _local_path),
 )
 
 _BY_NAME = {d.name: d for d in KNOWN}

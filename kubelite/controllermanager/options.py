@@ -26,6 +26,8 @@
     --service-cluster-ip-range                  (never overlapping the Services' range)
     --root-ca-file FILE                       the CA the root CA publisher puts in every namespace
     --service-account-private-key-file FILE   the key legacy service account tokens are signed with
+    --pvclaimbinder-sync-period 15s           persistentvolume-binder-controller's resync
+    --local-path-dir DIR                      kubelite: the local-path provisioner's volumes
 
 and component-base's (`kubelite.componentbase.options`) with kube-controller-manager's
 defaults: --secure-port 10257, the Lease kube-system/kube-controller-manager,
@@ -193,6 +195,17 @@ SETTINGS_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "service_cluster_ip_range",
         str,
         "the Services' CIDR(s); no node gets a pod CIDR overlapping them",
+    ),
+    "--pvclaimbinder-sync-period": (
+        "pvclaimbinder_sync_period",
+        parse_duration,
+        "how often the PersistentVolume controller looks at every claim and volume again",
+    ),
+    "--local-path-dir": (
+        "local_path_dir",
+        str,
+        "kubelite: the directory the local-path provisioner (default StorageClass local-path) keeps "
+        "volumes in; empty: no provisioner",
     ),
 }
 

@@ -80,6 +80,10 @@ class ControllerSettings:
     node_cidr_mask_size: int = 24  # --node-cidr-mask-size / --node-cidr-mask-size-ipv4
     node_cidr_mask_size_ipv6: int = 64  # --node-cidr-mask-size-ipv6
     service_cluster_ip_range: str = ""  # --service-cluster-ip-range: never handed to nodes
+    # persistentvolume-binder-controller
+    pvclaimbinder_sync_period: float = 15.0  # --pvclaimbinder-sync-period
+    # kubelite's local-path provisioner (empty: not started)
+    local_path_dir: str = ""  # --local-path-dir
 
 
 @dataclass(slots=True)

@@ -14,6 +14,12 @@ first byte names the channel:
 The session ends with one status message, then a normal close: `{"status": "Success"}`,
 or a `Failure` whose reason `NonZeroExitCode` carries the exit code as a cause `ExitCode`.
 `v4.channel.k8s.io` is the same without the close channel (stdin cannot be half-closed).
+The older protocols that clients may still ask for (`channel.k8s.io`, or none at all) carry
+the same channels but write on the status channel only when the session failed, as plain
+text; the `base64.` variants (`base64.channel.k8s.io`, `v4.base64.channel.k8s.io`) send
+text messages whose first character is the channel's digit and whose rest is base64. Like
+the kubelet, the server opens every session with an empty message on the lowest output
+channel the client asked for, so a client knows the session is established.
 
 Both ends live here: a `Session` is whatever runs the command (a `runc exec` in the runtime,
 a SPDY session to the kubelet in the API server); `serve_websocket` runs one session for a
@@ -25,6 +31,8 @@ sessions over SPDY are in `remotecommand_spdy`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 from dataclasses import dataclass, field
@@ -35,7 +43,9 @@ from aiohttp import web
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 V5, V4 = "v5.channel.k8s.io", "v4.channel.k8s.io"
-PROTOCOLS = (V5, V4)
+V4_BASE64, V1, V1_BASE64 = "v4.base64.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io"
+PROTOCOLS = (V5, V4)  # what kubelite's own clients offer
+SERVED_PROTOCOLS = (V5, V4, V4_BASE64, V1, V1_BASE64)  # what its servers accept
 
 NON_ZERO_EXIT = "NonZeroExitCode"
 EXIT_CODE_CAUSE = "ExitCode"
@@ -99,6 +109,46 @@ def message_bytes(msg: aiohttp.WSMessage) -> bytes | None:
     return None
 
 
+def first_output_channel(*, stdout: bool, stderr: bool) -> int:
+    """The lowest channel a session writes on, given the output streams asked for."""
+    return STDOUT if stdout else STDERR if stderr else ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How one negotiated protocol puts channels into WebSocket messages."""
+
+    base64: bool  # text messages: the channel as a digit, the data in base64
+    json_status: bool  # v4 and v5: a JSON Status at the end; older: failures only, as text
+
+    @classmethod
+    def of(cls, protocol: str) -> Framing:
+        return cls(base64=protocol in (V4_BASE64, V1_BASE64), json_status=protocol in (V5, V4, V4_BASE64))
+
+    async def send(self, ws: web.WebSocketResponse, channel: int, data: bytes = b"") -> None:
+        if self.base64:
+            await ws.send_str(chr(ord("0") + channel) + base64.b64encode(data).decode())
+        else:
+            await ws.send_bytes(frame(channel, data))
+
+    def decode(self, msg: aiohttp.WSMessage) -> bytes | None:
+        """A client message as the channel byte and the payload (None: not a data message)."""
+        data = message_bytes(msg)
+        if not self.base64 or not data:
+            return data
+        try:
+            return bytes([data[0] - ord("0")]) + base64.b64decode(data[1:], validate=True)
+        except (binascii.Error, ValueError):
+            log.info("ignoring a message that is not base64")
+            return None
+
+    async def send_status(self, ws: web.WebSocketResponse, status: Status) -> None:
+        if self.json_status:
+            await self.send(ws, ERROR, json.dumps(status).encode())
+        elif status.get("status") != "Success":
+            await self.send(ws, ERROR, str(status.get("message", "")).encode())
+
+
 def resize_message(width: int, height: int) -> bytes:
     return frame(RESIZE, json.dumps({"Width": width, "Height": height}).encode())
 
@@ -131,9 +181,9 @@ class Session(Protocol):
         ...
 
 
-async def _from_client(ws: web.WebSocketResponse, session: Session) -> None:
+async def _from_client(ws: web.WebSocketResponse, session: Session, framing: Framing) -> None:
     async for msg in ws:
-        data = message_bytes(msg)
+        data = framing.decode(msg)
         if not data:
             continue
         channel, payload = data[0], data[1:]
@@ -149,12 +199,18 @@ async def _from_client(ws: web.WebSocketResponse, session: Session) -> None:
             await session.close_stdin()
 
 
-async def serve_websocket(ws: web.WebSocketResponse, session: Session) -> None:
-    """Run `session` for the client of `ws` (already prepared): client messages go to the
-    session; its output to the client; its status on the status channel once the output
-    ends, then a normal close. A client that leaves first closes the session."""
-    reader = asyncio.create_task(_from_client(ws, session))
+async def serve_websocket(
+    ws: web.WebSocketResponse, session: Session, *, first_channel: int = STDOUT
+) -> None:
+    """Run `session` for the client of `ws` (already prepared, its protocol negotiated
+    among SERVED_PROTOCOLS): client messages go to the session; its output to the client;
+    its status on the status channel once the output ends, then a normal close. A client
+    that leaves first closes the session. `first_channel` is the lowest output channel the
+    client asked for (the empty opening message goes there)."""
+    framing = Framing.of(ws.ws_protocol or "")
+    reader = asyncio.create_task(_from_client(ws, session, framing))
     try:
+        await framing.send(ws, first_channel)
         while not reader.done():
             out = asyncio.create_task(session.read())
             await asyncio.wait({out, reader}, return_when=asyncio.FIRST_COMPLETED)
@@ -164,10 +220,9 @@ async def serve_websocket(ws: web.WebSocketResponse, session: Session) -> None:
                 return
             item = out.result()
             if item is None:
-                status = await session.status()
-                await ws.send_bytes(frame(ERROR, json.dumps(status).encode()))
+                await framing.send_status(ws, await session.status())
                 return
-            await ws.send_bytes(frame(*item))
+            await framing.send(ws, *item)
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         await session.close()
     finally:
@@ -251,7 +306,7 @@ class RemoteCommand:
         A status message is kept in `.status` and returned like the others."""
         while True:
             msg = await self.ws.receive()
-            if msg.type == aiohttp.WSMsgType.BINARY and msg.data:
+            if msg.type == aiohttp.WSMsgType.BINARY and len(msg.data) > 1:  # skips the opening message
                 channel, payload = msg.data[0], bytes(msg.data[1:])
                 if channel == ERROR and payload:
                     self.status = json.loads(payload)

@@ -40,6 +40,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         pod_log_dir=Path(args.pod_log_dir),
         root_dir=Path(args.root_dir),
         sync_frequency=args.sync_frequency,
+        eviction_monitoring_period=args.eviction_monitoring_period,
         crash_loop_backoff=BackOffOptions(args.crash_loop_backoff_initial, args.crash_loop_backoff_max),
         image_pull_backoff=BackOffOptions(args.image_pull_backoff_initial, args.image_pull_backoff_max),
         pod_manifest_path=Path(args.pod_manifest_path) if args.pod_manifest_path else None,
@@ -61,6 +62,9 @@ def options_from_args(args: argparse.Namespace) -> Any:
         client_ca_file=Path(args.client_ca_file) if args.client_ca_file else None,
         authorization_mode=args.authorization_mode,
         authentication_token_webhook=args.authentication_token_webhook,
+        cluster_dns=tuple(ip.strip() for ip in args.cluster_dns.split(",") if ip.strip()),
+        cluster_domain=args.cluster_domain,
+        resolv_conf=args.resolv_conf,
     )
 
 
@@ -80,6 +84,18 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
     p.add_argument("--node-ip", default="")
     p.add_argument("--max-pods", type=int, default=110)
+    p.add_argument(
+        "--cluster-dns",
+        default="",
+        metavar="IPS",
+        help="the DNS server(s) of ClusterFirst pods (comma-separated)",
+    )
+    p.add_argument(
+        "--cluster-domain", default="", help="the cluster's domain: pods search it (cluster.local)"
+    )
+    p.add_argument(
+        "--resolv-conf", default="/etc/resolv.conf", help='the resolver file Default pods get ("": none)'
+    )
     p.add_argument("--system-reserved", default="", help="cpu=100m,memory=100Mi")
     p.add_argument("--kube-reserved", default="")
     p.add_argument("--node-status-update-frequency", type=float, default=10.0)
@@ -88,6 +104,12 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     p.add_argument("--root-dir", default="/var/lib/kubelet", help="the pods' volumes live under ROOT/pods/")
     p.add_argument(
         "--sync-frequency", type=float, default=60.0, help="seconds between syncs of every pod (volumes too)"
+    )
+    p.add_argument(
+        "--eviction-monitoring-period",
+        type=float,
+        default=10.0,
+        help="kubelite: seconds between checks of emptyDir usage against sizeLimit (Kubernetes: 10)",
     )
     p.add_argument("--pod-manifest-path", default="", help="folder of static pod manifests")
     p.add_argument("--file-check-frequency", type=float, default=20.0)

@@ -14,6 +14,7 @@ from kubelite.api.pods import qos_class
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.dns import PodDNS
 from kubelite.kubelet.podfiles import termination_annotations
 from kubelite.kubelet.security import container_security_context, sandbox_security_context
 from kubelite.kubelet.sysctls import pod_sysctls
@@ -72,7 +73,10 @@ def sandbox_config(
     log_root: Path,
     cgroup_parent: str = "",
     seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+    dns: PodDNS | None = None,
 ) -> pb.PodSandboxConfig:
+    """`dns`: the pod's resolver configuration (kubelet/dns.py); None takes the pod's
+    dnsConfig alone (kubelets built without a DNSConfigurer: fakes in tests)."""
     md, spec = pod["metadata"], pod.get("spec") or {}
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(
@@ -101,14 +105,17 @@ def sandbox_config(
     cfg.linux.sysctls.update(pod_sysctls(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
-    dns = spec.get("dnsConfig") or {}
-    if dns:
+    if dns is not None:
+        cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.servers, searches=dns.searches, options=dns.options))
+        return cfg
+    own = spec.get("dnsConfig") or {}
+    if own:
         cfg.dns_config.CopyFrom(
             pb.DNSConfig(
-                servers=dns.get("nameservers") or [],
-                searches=dns.get("searches") or [],
+                servers=own.get("nameservers") or [],
+                searches=own.get("searches") or [],
                 options=[
-                    o["name"] + (f":{o['value']}" if o.get("value") else "") for o in dns.get("options") or []
+                    o["name"] + (f":{o['value']}" if o.get("value") else "") for o in own.get("options") or []
                 ],
             )
         )

@@ -1,8 +1,9 @@
 """A container's environment as Kubernetes builds it: `envFrom` sources first (every key of
 a configMap or secret, with an optional prefix), then `env` in order (later names win);
 `value` with `$(VAR)` expanded from the variables defined before it, or `valueFrom`:
-fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef. The command and args are
-expanded with the result.
+fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef; last the service link variables
+(kubelite.kubelet.servicelinks) not defined otherwise. `$(VAR)` sees the container's own
+variables first, then the service ones. The command and args are expanded with the result.
 
 A missing source or key that is not optional stops the container from being created:
 the caller shows CreateContainerConfigError with Kubernetes' message.
@@ -11,6 +12,7 @@ the caller shows CreateContainerConfigError with Kubernetes' message.
 from __future__ import annotations
 
 from kubelite.api.types import Object
+from kubelite.kubelet.servicelinks import service_env
 from kubelite.kubelet.volumes.downwardapi import field_value, resource_value
 from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.expansion import expand
@@ -70,6 +72,10 @@ async def container_env(
     allocatable: Object | None = None,
 ) -> dict[str, str]:
     ns = pod["metadata"].get("namespace", "default")
+    services = sources.services()
+    if services is None:
+        raise EnvError("services have not yet been read at least once, cannot construct envvars")
+    links = service_env(services, ns, (pod.get("spec") or {}).get("enableServiceLinks") is not False)
     env: dict[str, str] = {}
     await _env_from(sources, ns, c, env)
     status = {**(pod.get("status") or {}), "podIP": pod_ip, "hostIP": host_ip}
@@ -89,9 +95,9 @@ async def container_env(
             elif "secretKeyRef" in src:
                 value = await _key_ref(sources, ns, "secret", src["secretKeyRef"])
             else:
-                value = expand(str(e.get("value", "")), env)
+                value = expand(str(e.get("value", "")), {**links, **env})
         except VolumeError as err:
             raise EnvError(err.reason) from None
         if value is not None:
             env[e["name"]] = value
-    return env
+    return {**links, **env}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelite.api.quantity import parse_quantity
+from kubelite.util.net import primary_address
 
 
 @dataclass(slots=True)
@@ -55,13 +56,8 @@ def _memory_bytes() -> int:
 
 
 def _primary_ip() -> str:
-    """The address the default route leaves from (no packet is sent)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))
-            return str(s.getsockname()[0])
-    except OSError:
-        return "127.0.0.1"
+    """The address the default route leaves from, else loopback."""
+    return primary_address() or "127.0.0.1"
 
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}

@@ -6,9 +6,11 @@
       ├─ NodeLease.run()               heartbeat every 10 s
       ├─ status loop                   runtime health → conditions → post on change / 5 min
       ├─ pods informer (spec.nodeName=<node>) → PodWorkers.update(pod)
+      ├─ services informer             the containers' service link variables (servicelinks.py)
       ├─ PLEG relist                   container changes → wake that pod's worker
       ├─ volumes (volumes/)            set up before a pod starts, refreshed on every sync;
       │                                orphaned pod directories removed every sync period
+      ├─ eviction (eviction.py)        pods whose emptyDir outgrew its sizeLimit are evicted
       ├─ static pod source             manifests in --pod-manifest-path → PodWorkers + mirrors
       ├─ HTTPS server (server/)        logs, exec, attach, port-forward, stats, metrics; its
       │                                port goes into the Node's daemonEndpoints
@@ -31,6 +33,8 @@ from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Handlers, SharedInformer
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.backoff import Backoff
+from kubelite.kubelet.dns import DNSConfigurer
+from kubelite.kubelet.eviction import EvictionManager
 from kubelite.kubelet.hostinfo import HostInfo, probe_host
 from kubelite.kubelet.lease import NodeLease
 from kubelite.kubelet.node import NodeHealth, node_facts
@@ -75,6 +79,8 @@ class Kubelet:
         self.pods_informer = SharedInformer(
             client.resource("pods"), clock=self.clock, field_selector=f"spec.nodeName={self.node_name}"
         )
+        # Every Service, for the containers' service link variables (servicelinks.py).
+        self.services_informer = SharedInformer(client.resource("services"), clock=self.clock)
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
         self.server: KubeletServer | None = None
         self.sysctls = Allowlist(options.allowed_unsafe_sysctls)
@@ -161,6 +167,15 @@ class Kubelet:
         )
         host_ip = self.host.addresses[0]["address"] if self.host.addresses else ""
         record = self.recorder.event
+        self.dns = DNSConfigurer(
+            cluster_dns=o.cluster_dns,
+            cluster_domain=o.cluster_domain,
+            resolv_conf=o.resolv_conf,
+            node_name=self.node_name,
+            node_ips=tuple(a["address"] for a in self.host.addresses if a.get("type") == "InternalIP"),
+            record=record,
+        )
+        self.dns.check_limits_for_resolv_conf()
         syncer = PodSyncer(
             self.runtime,
             clock=self.clock,
@@ -180,15 +195,16 @@ class Kubelet:
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
             pod_pids_limit=o.pod_pids_limit,
-            cluster_domain=getattr(o, "cluster_domain", "") or "cluster.local",
+            cluster_domain=o.cluster_domain,
             seccomp_root=o.root_dir / "seccomp",
             memory_capacity=self.host.memory_bytes,
             volumes=VolumeManager(
                 o.root_dir,
-                APISources(self.client, self.clock),
+                APISources(self.client, self.clock, service_informer=self.services_informer),
                 self.clock,
                 secrets_in_memory=os.geteuid() == 0,
             ),
+            dns=self.dns,
         )
         if syncer.volumes is not None and self.agent is not None:
             syncer.volumes.allocatable = dict(self.agent.facts.allocatable)
@@ -293,6 +309,16 @@ class Kubelet:
                 tg.create_task(self._follow_pod_cidr(agent))
                 tg.create_task(self.recorder.run())
                 tg.create_task(self.pods_informer.run())
+                tg.create_task(self.services_informer.run())
+                if syncer_volumes := workers.syncer.volumes:
+                    eviction = EvictionManager(
+                        workers,
+                        syncer_volumes.path_of,
+                        self.recorder.event,
+                        self.clock,
+                        o.eviction_monitoring_period,
+                    )
+                    tg.create_task(eviction.run())
                 tg.create_task(self.pleg.run())
                 if o.pod_manifest_path is not None:
                     from kubelite.kubelet.static_pods import StaticPods

@@ -39,11 +39,16 @@ class KubeletOptions:
     kube_reserved: dict[str, str] = field(default_factory=dict)
     eviction_hard_memory: str = "100Mi"  # subtracted from allocatable memory, as Kubernetes
     default_pod_cidr: str = "10.88.0.0/16"  # when the Node has no spec.podCIDR
+    # Pod DNS (kubelet/dns.py): ClusterFirst pods' nameservers and search domains.
+    cluster_dns: tuple[str, ...] = ()
+    cluster_domain: str = ""
+    resolv_conf: str = "/etc/resolv.conf"  # the host's resolver for Default pods ("": none)
     # Pods.
     pod_log_dir: Path = Path("/var/log/pods")
     root_dir: Path = Path("/var/lib/kubelet")  # per-pod state: <root>/pods/<uid>/volumes/...
     pleg_relist_period: float = 1.0
     sync_frequency: float = 60.0  # every pod is synced at least this often
+    eviction_monitoring_period: float = 10.0  # emptyDir sizeLimit checks (Kubernetes: fixed 10 s)
     parallel_pod_starts: int = 4  # pods started (sandbox + containers) at once
     # Pod cgroups under <cgroup_root>/kubepods/<qos>/pod<uid> (cgroups.py); off: none named.
     cgroups_per_qos: bool = True

@@ -7,6 +7,7 @@
                       │◄────────────────────────────────────────────────────┘
                       │ deletionTimestamp set, pod gone from the API, phase terminal,
                       │ or the kubelet fails it (rejected at admission, activeDeadlineSeconds)
+                      │ or evicted (evict(): grace 0, final status Failed with its reason)
                       ▼
                  TERMINATING  preStop hooks and stop every container within the grace
                       │       period (deletionGracePeriodSeconds, else the spec's), stop
@@ -65,6 +66,7 @@ class PodWorker:
         self.start_time = pod.get("status", {}).get("startTime") or format_wall(owner.clock.wall())
         self.last_status: Object | None = None
         self.failure: tuple[str, str] | None = None  # why the kubelet failed the pod itself
+        self.evicted: tuple[str, str] | None = None  # (reason, message) of the eviction manager
         self.task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -102,7 +104,8 @@ class PodWorker:
 
     async def step(self) -> float | None:
         pod = self.pod
-        if self.state is WorkerState.SYNCING and (self.gone or is_deleting(pod) or is_terminal(pod)):
+        ending = self.gone or is_deleting(pod) or is_terminal(pod) or self.evicted is not None
+        if self.state is WorkerState.SYNCING and ending:
             self.state = WorkerState.TERMINATING
         if self.state is WorkerState.SYNCING and self._fail_if_refused():
             self.state = WorkerState.TERMINATING
@@ -175,6 +178,8 @@ class PodWorker:
         )
         base = self.pod if self.last_status is None else {**self.pod, "status": self.last_status}
         status = pod_status(base, state, inputs)
+        if self.evicted is not None:
+            status = {**status, "phase": "Failed", "reason": self.evicted[0], "message": self.evicted[1]}
         if status != self.last_status and not self.gone:
             await o.status_writer(self.pod, status)
             self.last_status = status
@@ -185,7 +190,7 @@ class PodWorker:
         o, pod = self.owner, self.pod
         o.probes.remove_pod(self.uid)
         state = await fetch(o.runtime, self.uid)
-        grace = grace_period(pod)
+        grace = 0 if self.evicted is not None else grace_period(pod)
         spec = pod.get("spec") or {}
         by_name = {
             c["name"]: c for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
@@ -268,6 +273,16 @@ class PodWorkers:
         w = self.workers.get(pod["metadata"].get("uid", ""))
         if w is not None:
             w.gone = True
+            w.kick()
+
+    def running_pods(self) -> list[Object]:
+        return [w.pod for w in self.workers.values() if w.state is WorkerState.SYNCING and w.evicted is None]
+
+    def evict(self, pod: Object, reason: str, message: str) -> None:
+        """Stop the pod at once (grace 0) and leave it Failed with `reason` and `message`."""
+        w = self.workers.get(pod["metadata"].get("uid", ""))
+        if w is not None and w.evicted is None:
+            w.evicted = (reason, message)
             w.kick()
 
     def resend_status(self, uid: str) -> None:

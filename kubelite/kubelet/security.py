@@ -4,11 +4,11 @@ The effective context of a container is the pod's with the container's fields on
 (Kubernetes' DetermineEffectiveSecurityContext): runAsUser, runAsGroup, runAsNonRoot,
 seccompProfile and seLinuxOptions may come from either, the container winning;
 capabilities, privileged, readOnlyRootFilesystem and allowPrivilegeEscalation only from
-the container; supplementalGroups (after fsGroup) and sysctls only from the pod.
+the container; supplementalGroups, fsGroup and sysctls only from the pod.
 
     field                          CRI (LinuxContainerSecurityContext)
     runAsUser / runAsGroup         run_as_user / run_as_group
-    fsGroup, supplementalGroups    supplemental_groups (fsGroup first)
+    supplementalGroups, fsGroup    supplemental_groups (volumes/ownership.py)
     capabilities.add / drop        capabilities.add_capabilities / drop_capabilities
     privileged                     privileged
     readOnlyRootFilesystem         readonly_rootfs
@@ -28,6 +28,7 @@ from typing import Any
 
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
+from kubelite.kubelet.volumes.ownership import supplemental_groups
 
 _POD_AND_CONTAINER = ("runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile", "seLinuxOptions")
 _CONTAINER_ONLY = ("capabilities", "privileged", "readOnlyRootFilesystem", "allowPrivilegeEscalation")
@@ -40,12 +41,6 @@ def effective(pod: Object, container: Object) -> dict[str, Any]:
     out = {k: pod_sc[k] for k in _POD_AND_CONTAINER if pod_sc.get(k) is not None}
     out.update({k: v for k, v in c_sc.items() if v is not None and k in _POD_AND_CONTAINER + _CONTAINER_ONLY})
     return out
-
-
-def supplemental_groups(pod: Object) -> list[int]:
-    pod_sc = (pod.get("spec") or {}).get("securityContext") or {}
-    groups = [int(pod_sc["fsGroup"])] if pod_sc.get("fsGroup") is not None else []
-    return groups + [int(g) for g in pod_sc.get("supplementalGroups") or []]
 
 
 def seccomp_profile(profile: Object | None, seccomp_root: Path) -> pb.SecurityProfile:

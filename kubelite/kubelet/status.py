@@ -223,4 +223,8 @@ def pod_status(pod: Object, state: PodRuntimeState, inp: StatusInputs) -> Object
         status["reason"], status["message"] = inp.failure
     elif old.get("reason") and phase == "Failed":
         status["reason"], status["message"] = old["reason"], old.get("message", "")
+    ephemeral = [container_status(pod, c, state, inp, False) for c in spec.get("ephemeralContainers") or []]
+    if ephemeral:
+        # Never probed nor counted for readiness; their state is what the runtime says.
+        status["ephemeralContainerStatuses"] = [{**s, "ready": False, "started": False} for s in ephemeral]
     return status

@@ -42,6 +42,7 @@ from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
 from kubelite.kubelet.cgroups import ensure_pod_cgroup, pod_cgroup, pod_resources
 from kubelite.kubelet.criconfig import DEFAULT_SECCOMP_ROOT, container_config, sandbox_config
+from kubelite.kubelet.dns import DNSConfigurer
 from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
@@ -52,6 +53,7 @@ from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
 from kubelite.kubelet.security import effective, image_user, verify_run_as_non_root
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
+from kubelite.kubelet.volumes.errors import VolumeError
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
 from kubelite.util.clock import Clock
 
@@ -60,6 +62,10 @@ Recorder = Callable[[Object, str, str, str], None]  # (pod, type, reason, messag
 Pulled = dict[str, str | PullFailure]  # container name → image ref, or why not
 VOLUME_RETRY = 2.0  # seconds between tries to set up a pod's volumes that failed
 SHOW_ERR_IMAGE_PULL = 1.0  # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
+
+
+class ConfigError(Exception):
+    """The container cannot be configured as its spec asks (CreateContainerConfigError)."""
 
 
 @dataclass(slots=True)
@@ -91,6 +97,7 @@ class PodSyncer:
         cluster_domain: str = "cluster.local",
         seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
         memory_capacity: int = 0,
+        dns: DNSConfigurer | None = None,
     ) -> None:
         self.runtime = runtime
         self.start_slots = StartSlots(parallel_pod_starts)
@@ -107,17 +114,21 @@ class PodSyncer:
         self.cluster_domain = cluster_domain
         self.seccomp_root = seccomp_root
         self.memory_capacity = memory_capacity  # bytes: a Burstable container's oom_score_adj
+        self.dns = dns  # None: the pod's own dnsConfig only (fake runtimes in unit tests)
 
     def pod_cgroup(self, pod: Object) -> str:
         return "" if self.cgroup_root is None else pod_cgroup(pod, self.cgroup_root)
 
-    def _sandbox_config(self, pod: Object, attempt: int) -> pb.PodSandboxConfig:
+    def _sandbox_config(self, pod: Object, attempt: int, *, new: bool = False) -> pb.PodSandboxConfig:
+        """`new`: for a sandbox about to be made, so DNS problems are told in events (once)."""
+        dns = self.dns.pod_dns(pod, events=new) if self.dns is not None else None
         return sandbox_config(
             pod,
             attempt,
             log_root=self.log_root,
             cgroup_parent=self.pod_cgroup(pod),
             seccomp_root=self.seccomp_root,
+            dns=dns,
         )
 
     # ---- the step -------------------------------------------------------------------------
@@ -203,6 +214,15 @@ class PodSyncer:
                 result.state.containers = [x for x in result.state.containers if x.id != latest.id] + [latest]
             if latest is None or will_restart(pod, latest):
                 await self._start(pod, c, latest, sandbox.id, sb_config, result, slot, pulled, init=False)
+        for c in spec.get("ephemeralContainers") or []:
+            # Started once, never restarted; in its target container's PID namespace if it
+            # names one (kubectl debug --target).
+            if state.latest(c["name"]) is None:
+                target = state.latest(c.get("targetContainerName") or "")
+                target_id = target.id if target is not None and target.state == pb.CONTAINER_RUNNING else ""
+                await self._start(
+                    pod, c, None, sandbox.id, sb_config, result, slot, pulled, init=False, target_id=target_id
+                )
         return result
 
     async def _new_sandbox(self, pod: Object, state: PodRuntimeState) -> None:
@@ -220,7 +240,7 @@ class PodSyncer:
         if cgroup := self.pod_cgroup(pod):
             await asyncio.to_thread(ensure_pod_cgroup, cgroup, pod_resources(pod, self.pod_pids_limit))
         try:
-            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt))
+            await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt, new=True))
         except CRIError as err:
             self.record(
                 pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {err.message}"
@@ -239,6 +259,7 @@ class PodSyncer:
         pulled: Pulled | None,
         *,
         init: bool,
+        target_id: str = "",
     ) -> None:
         name = c["name"]
         attempt = 0 if latest is None else latest.metadata.attempt + 1
@@ -276,26 +297,11 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        env = None
-        if self.volumes is not None:
-            try:
-                env = await container_env(
-                    pod,
-                    c,
-                    self.volumes.sources,
-                    pod_ip=result.state.pod_ip,
-                    host_ip=self.host_ip,
-                    allocatable=self.volumes.allocatable,
-                )
-            except EnvError as err:
-                result.waiting[name] = ("CreateContainerConfigError", str(err))
-                self.record(pod, "Warning", "Failed", f"Error: {err}")
-                result.retry_after(VOLUME_RETRY)
-                return
-        refused = await self._refused_as_root(pod, c, image_ref)
-        if refused is not None:
-            result.waiting[name] = ("CreateContainerConfigError", refused)
-            self.record(pod, "Warning", "Failed", f"Error: {refused}")
+        try:
+            env, mounts = await self._env_and_mounts(pod, c, image_ref, result.state.pod_ip)
+        except (EnvError, VolumeError, ConfigError) as err:
+            result.waiting[name] = ("CreateContainerConfigError", str(err))
+            self.record(pod, "Warning", "Failed", f"Error: {err}")
             result.retry_after(VOLUME_RETRY)
             return
         cfg = container_config(
@@ -307,11 +313,14 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=self._mounts(pod, c, env, result.state.pod_ip),
+            mounts=self._with_kubelet_files(pod, c, mounts, result.state.pod_ip),
             env=env,
             seccomp_root=self.seccomp_root,
             memory_capacity=self.memory_capacity,
         )
+        if target_id:
+            cfg.linux.security_context.namespace_options.pid = pb.TARGET
+            cfg.linux.security_context.namespace_options.target_id = target_id
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
             self.record(pod, "Normal", "Created", f"Created container {name}")
@@ -338,6 +347,27 @@ class PodSyncer:
                 await self.runtime.stop_container(cid, 0)
         await self._prune(pod, name, result.state)
 
+    async def _env_and_mounts(
+        self, pod: Object, c: Object, image_ref: str, pod_ip: str
+    ) -> tuple[dict[str, str] | None, list[pb.Mount] | None]:
+        """The container's environment and volume mounts (None, None without volumes);
+        raises what makes a CreateContainerConfigError."""
+        env, mounts = None, None
+        if self.volumes is not None:
+            env = await container_env(
+                pod,
+                c,
+                self.volumes.sources,
+                pod_ip=pod_ip,
+                host_ip=self.host_ip,
+                allocatable=self.volumes.allocatable,
+            )
+            mounts = self.volumes.mounts(pod, c, env)
+        refused = await self._refused_as_root(pod, c, image_ref)
+        if refused is not None:
+            raise ConfigError(refused)
+        return env, mounts
+
     async def _refused_as_root(self, pod: Object, c: Object, image_ref: str) -> str | None:
         """Why runAsNonRoot refuses the container (None: it may run); the image's user
         decides when the pod names none."""
@@ -347,14 +377,13 @@ class PodSyncer:
         uid, username = image_user(status.image if status.HasField("image") else None)
         return verify_run_as_non_root(pod, c, uid, username)
 
-    def _mounts(
-        self, pod: Object, c: Object, env: dict[str, str] | None, pod_ip: str
+    def _with_kubelet_files(
+        self, pod: Object, c: Object, mounts: list[pb.Mount] | None, pod_ip: str
     ) -> list[pb.Mount] | None:
         """The volumes' mounts, then the kubelet's own files: /etc/hosts and the
-        termination-message file (podfiles.py)."""
-        if self.volumes is None:
-            return None
-        mounts = self.volumes.mounts(pod, c, env)
+        termination-message file (podfiles.py); None without volumes (fakes in tests)."""
+        if self.volumes is None or mounts is None:
+            return mounts
         pod_dir = self.volumes.pod_dir(pod["metadata"]["uid"])
         ip = self.host_ip if (pod.get("spec") or {}).get("hostNetwork") else pod_ip
         hosts = hosts_mount(pod, c, pod_dir, [ip] if ip else [], self.cluster_domain)

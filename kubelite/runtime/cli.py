@@ -38,6 +38,7 @@ def cmd_runtime(args: argparse.Namespace, run: Callable[[Any], int]) -> int:
         socket=Path(args.socket),
         cni_conf_dir=Path(args.cni_conf_dir),
         cni_bin_dirs=tuple(Path(p) for p in args.cni_bin_dir),
+        cni_ipam_dir=Path(args.cni_ipam_dir) if args.cni_ipam_dir else None,
         runc=args.runc,
         insecure_registries=frozenset(args.insecure_registry),
         registry_mirrors=mirrors,
@@ -69,6 +70,11 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     rt.add_argument("--socket", default="/run/kubelite/runtime.sock", help="the CRI unix socket")
     rt.add_argument("--cni-conf-dir", default="/etc/cni/net.d")
     rt.add_argument("--cni-bin-dir", action="append", default=["/usr/lib/cni", "/opt/cni/bin"])
+    rt.add_argument(
+        "--cni-ipam-dir",
+        default="",
+        help="where the default network's host-local IPAM keeps its leases (default: /var/lib/cni/networks)",
+    )
     rt.add_argument("--runc", default="runc")
     rt.add_argument(
         "--insecure-registry",

@@ -12,7 +12,9 @@ follows it: every `host-local` IPAM section of the configuration is rewritten to
 from that range. A directory with no configuration at all gets a default bridge network
 (bridge, host-local, portmap, loopback) on that range, as containerd does from its
 configuration template; until then the network is not ready. Configurations without
-host-local IPAM (an overlay that allocates its own IPs) are left as they are. A bridge
+host-local IPAM (an overlay that allocates its own IPs) are left as they are. The default
+network keeps host-local's leases in `--cni-ipam-dir` when given (each extra node of
+`up --nodes` has its own), else in the plugin's default place. A bridge
 that is its pods' gateway gets the new range's gateway address (bridge.py).
 """
 
@@ -60,8 +62,10 @@ DEFAULT_FILE = "10-kubelite.conflist"
 DEFAULT_BRIDGE = "kubelite0"
 
 
-def default_network(cidr: str) -> dict[str, Any]:
-    """The bridge network written when the configuration directory has none."""
+def default_network(cidr: str, ipam_dir: Path | None = None) -> dict[str, Any]:
+    """The bridge network written when the configuration directory has none; `ipam_dir`,
+    where host-local keeps its leases (a node of its own per runtime on one machine)."""
+    data_dir = {"dataDir": str(ipam_dir)} if ipam_dir is not None else {}
     return {
         "cniVersion": "0.4.0",
         "name": "kubelite",
@@ -76,6 +80,7 @@ def default_network(cidr: str) -> dict[str, Any]:
                     "type": "host-local",
                     "ranges": [[{"subnet": cidr}]],
                     "routes": [{"dst": "0.0.0.0/0"}],
+                    **data_dir,
                 },
             },
             {"type": "portmap", "capabilities": {"portMappings": True}},
@@ -122,9 +127,10 @@ def _port_mappings(ports: list[pb.PortMapping]) -> list[dict[str, Any]]:
 
 
 class CNI:
-    def __init__(self, conf_dir: Path, bin_dirs: tuple[Path, ...]) -> None:
+    def __init__(self, conf_dir: Path, bin_dirs: tuple[Path, ...], ipam_dir: Path | None = None) -> None:
         self.conf_dir = conf_dir
         self.bin_dirs = bin_dirs
+        self.ipam_dir = ipam_dir
         self.old_gateways_kept = False  # a bridge keeps an old range's gateway for its pods
 
     def ready(self) -> tuple[bool, str]:
@@ -143,7 +149,7 @@ class CNI:
             # The default network; its bridge may still carry another range's gateway from
             # an earlier run on this host, which the plugin would refuse.
             self.conf_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.conf_dir / DEFAULT_FILE, default_network(cidr))
+            _write_atomically(self.conf_dir / DEFAULT_FILE, default_network(cidr, self.ipam_dir))
         else:
             data = json.loads(net.source.read_text())
             if with_pod_cidr(data, cidr):

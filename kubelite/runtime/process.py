@@ -32,6 +32,7 @@ class RuntimeOptions:
     socket: Path
     cni_conf_dir: Path = Path("/etc/cni/net.d")
     cni_bin_dirs: tuple[Path, ...] = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
+    cni_ipam_dir: Path | None = None  # host-local's dataDir in the default network (None: its own default)
     runc: str = "runc"
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     # registry (e.g. docker.io) -> mirror endpoints tried before it, in order

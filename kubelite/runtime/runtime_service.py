@@ -43,7 +43,7 @@ class Runtime(SandboxOps, ContainerOps, StreamOps):
         self.runc = options.runc
         self.cgroup_root = options.cgroup_parent
         self.images = images
-        self.cni = CNI(options.cni_conf_dir, options.cni_bin_dirs)
+        self.cni = CNI(options.cni_conf_dir, options.cni_bin_dirs, options.cni_ipam_dir)
         self.sandboxes: dict[str, SandboxRecord] = {}
         self.containers: dict[str, ContainerRecord] = {}
         self.sandbox_configs: dict[str, pb.PodSandboxConfig] = {}

@@ -42,6 +42,7 @@ from kubelite.cri.client import RemoteRuntime
 from kubelite.image.testing import missing_tools as missing_image_tools
 from kubelite.image.testing import push
 from kubelite.kubelet.cgroups import remove_cgroup
+from kubelite.util.mounts import unmount_under
 from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for_async, wait_for_socket
 
@@ -102,7 +103,13 @@ class RuntimeProcess:
 
     name = "kubelite"
 
-    def __init__(self, root: Path, index: int, extra_plugins: tuple[dict[str, Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        index: int,
+        extra_plugins: tuple[dict[str, Any], ...] = (),
+        default_route: bool = False,  # pods route everything via the bridge (beyond the node)
+    ) -> None:
         self.root = root
         self.index = index
         self.socket = root / "cri.sock"
@@ -121,6 +128,7 @@ class RuntimeProcess:
                 "type": "host-local",
                 "ranges": [[{"subnet": self.subnet}]],
                 "dataDir": str(root / "ipam"),
+                **({"routes": [{"dst": "0.0.0.0/0"}]} if default_route else {}),
             },
         }
         plugins = [bridge, {"type": "loopback"}, *extra_plugins]
@@ -309,15 +317,6 @@ def _kill_tree(pid: int) -> None:
             os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-def unmount_under(root: Path) -> None:
-    """Lazily unmount every mount under `root`, deepest first (a runtime's private mounts
-    outlive it)."""
-    with open("/proc/self/mountinfo") as f:
-        mounts = [line.split()[4] for line in f]
-    for m in sorted((m for m in mounts if m.startswith(str(root))), key=len, reverse=True):
-        subprocess.run(["umount", "-l", m], capture_output=True)
 
 
 async def set_pod_cidr(endpoint: str, pod_cidr: str) -> None:

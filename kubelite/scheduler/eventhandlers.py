@@ -63,6 +63,20 @@ def register(s: Scheduler) -> None:
             update=lambda o, n: _move(s, EventResource.PVC, ActionType.UPDATE_OTHER, o, n),
         )
     )
+    pvs = s.informers.informer("persistentvolumes")
+    pvs.add_event_handler(
+        Handlers(
+            add=lambda p: _move(s, EventResource.PV, ActionType.ADD, None, p),
+            update=lambda o, n: _move(s, EventResource.PV, ActionType.UPDATE_OTHER, o, n),
+        )
+    )
+    classes = s.informers.informer("storageclasses", group="storage.k8s.io")
+    classes.add_event_handler(
+        Handlers(
+            add=lambda c: _move(s, EventResource.STORAGE_CLASS, ActionType.ADD, None, c),
+            update=lambda o, n: _move(s, EventResource.STORAGE_CLASS, ActionType.UPDATE_OTHER, o, n),
+        )
+    )
 
 
 def _move(

@@ -98,6 +98,8 @@ class Scheduler:
             replica_sets=self.informers.lister("replicasets", group="apps"),
             stateful_sets=self.informers.lister("statefulsets", group="apps"),
             pvcs=self.informers.lister("persistentvolumeclaims"),
+            pvs=self.informers.lister("persistentvolumes"),
+            storage_classes=self.informers.lister("storageclasses", group="storage.k8s.io"),
             pdbs=self.informers.lister("poddisruptionbudgets", group="policy"),
         )
         self.queue = SchedulingQueue(

@@ -11,6 +11,11 @@ own from the cluster CA, with the user name Kubernetes gives it:
     DIR/controller-manager.kubeconfig     its kubeconfig
     kubelite controller-manager --kubeconfig DIR/controller-manager.kubeconfig --secure-port 10257
 
+    DIR/pki/dns.crt/.key           CN system:kube-dns
+    DIR/dns.kubeconfig             its kubeconfig
+    kubelite dns --kubeconfig DIR/dns.kubeconfig --port 53 --publish-service kube-system/kube-dns
+                 --service-ip CLUSTER_DNS --advertise-address ADDRESS ...   (cluster DNS)
+
 The health ports are Kubernetes' (10259 for the scheduler, 10257 for the controller
 manager, which `kubectl get componentstatuses` probes) when they are free; a second cluster
 on the same machine gets free ports instead, and `up` says which.
@@ -18,6 +23,7 @@ on the same machine gets free ports instead, and `up` says which.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import sys
@@ -26,7 +32,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from kubelite.util.kubeconfig import write_kubeconfig
-from kubelite.util.net import free_port
+from kubelite.util.net import free_port, primary_address
 from kubelite.util.pki import ClusterPKI, issue, load_cert, load_key
 
 SCHEDULER_PORT = 10259
@@ -96,5 +102,71 @@ def controller_manager_argv(kubeconfig: Path, port: int, extra: list[str]) -> li
         "127.0.0.1",
         "--secure-port",
         str(port),
+        *extra,
+    ]
+
+
+DNS_PORT = 53
+DEFAULT_SERVICE_RANGE = "10.96.0.0/12"
+
+
+def service_range(apiserver_args: list[str]) -> str:
+    """The API server's --service-cluster-ip-range among the extra flags `up` was given."""
+    for i, a in enumerate(apiserver_args):
+        if a.startswith("--service-cluster-ip-range="):
+            return a.split("=", 1)[1].split(",")[0]
+        if a == "--service-cluster-ip-range" and i + 1 < len(apiserver_args):
+            return apiserver_args[i + 1].split(",")[0]
+    return DEFAULT_SERVICE_RANGE
+
+
+def dns_port_or_free(preferred: int = DNS_PORT) -> int:
+    """`preferred` when both its UDP and TCP ports are free on every address, else a free one."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("0.0.0.0", preferred))
+            except OSError:
+                return free_port("0.0.0.0")
+    return preferred
+
+
+def cluster_dns_ip(service_cidr: str) -> str:
+    """The cluster DNS Service's address: the tenth of the service range, as kubeadm picks it."""
+    return str(ipaddress.ip_network(service_cidr, strict=False).network_address + 10)
+
+
+def pod_reachable_address(advertise: str) -> str:
+    """Where pods reach this machine: the advertise address unless it is loopback, else the
+    address the default route leaves from; "" if none."""
+    if not ipaddress.ip_address(advertise).is_loopback:
+        return advertise
+    return primary_address()
+
+
+def dns_argv(
+    kubeconfig: Path, *, port: int, cluster_ip: str, cluster_domain: str, advertise: str, extra: list[str]
+) -> list[str]:
+    http = [f"--{name}-port={port_or_free(preferred, '0.0.0.0')}" for name, preferred in
+            (("health", 8080), ("ready", 8181), ("metrics", 9153))]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "kubelite",
+        "dns",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--bind-address",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--cluster-domain",
+        cluster_domain,
+        "--publish-service",
+        "kube-system/kube-dns",
+        "--service-ip",
+        cluster_ip,
+        *(["--advertise-address", advertise] if advertise else []),
+        *http,
         *extra,
     ]

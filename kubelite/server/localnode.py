@@ -121,13 +121,32 @@ def kubelet_serving_cert(d: Path, pki: ClusterPKI, name: str, hosts: tuple[str, 
     return cert, key
 
 
-def kubelet_server_args(d: Path, pki: ClusterPKI, name: str, address: str, port: int) -> list[str]:
-    """The kubelet's HTTPS server flags: where it listens, its certificate, whom it trusts."""
-    node_ip = "127.0.0.1" if address.startswith("127.") else ""
+def kubelet_server_args(
+    d: Path, pki: ClusterPKI, name: str, address: str, port: int, node_ip: str = ""
+) -> list[str]:
+    """The kubelet's HTTPS server flags: where it listens, its certificate, whom it trusts;
+    `node_ip`, the Node's InternalIP (default: 127.0.0.1 for a loopback `address`)."""
+    node_ip = node_ip or ("127.0.0.1" if address.startswith("127.") else "")
     cert, key = kubelet_serving_cert(d, pki, name, (address, node_ip) if node_ip else ())
     args = ["--address", address, "--port", str(port), "--tls-cert-file", str(cert)]
     args += ["--tls-private-key-file", str(key), "--client-ca-file", str(pki.ca.cert)]
     return args + (["--node-ip", node_ip] if node_ip else [])
+
+
+SYSTEMD_RESOLV_CONF = Path("/run/systemd/resolve/resolv.conf")
+
+
+def resolv_conf(etc: Path = Path("/etc/resolv.conf"), systemd: Path = SYSTEMD_RESOLV_CONF) -> Path:
+    """The resolver file the kubelet hands Default pods: /etc/resolv.conf, unless it names
+    only loopback resolvers (systemd-resolved's stub, unreachable from a pod's network) and
+    systemd-resolved's own list of upstreams exists - kubeadm's choice too."""
+    try:
+        servers = [ln.split()[1] for ln in etc.read_text().splitlines() if ln.startswith("nameserver ")]
+    except (OSError, IndexError):
+        return etc
+    if servers and all(s.startswith("127.") or s == "::1" for s in servers) and systemd.is_file():
+        return systemd
+    return etc
 
 
 def runtime_argv(d: Path, registry_mirrors: tuple[str, ...], extra: list[str]) -> list[str]:
@@ -165,6 +184,8 @@ def kubelet_argv(d: Path, kubeconfig: Path, name: str, runtime_endpoint: str, ex
         str(d / "kubelet"),
         "--pod-manifest-path",
         str(d / "manifests"),
+        "--resolv-conf",
+        str(resolv_conf()),
         *extra,
     ]
 

@@ -163,6 +163,8 @@ class UpCluster:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     kubelet_args: tuple[str, ...] = ()  # more flags for the local node's kubelet
+    up_args: tuple[str, ...] = ()  # more flags for `kubelite up` (e.g. --nodes 3)
+    nodes: int = 1  # how many nodes `start` waits to be Ready
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -192,6 +194,10 @@ class UpCluster:
             f"--kubelet-arg=--default-pod-cidr={self.pod_cidr}",
             f"--kubelet-arg=--cgroup-root={self.cgroup_root}",
             *(f"--kubelet-arg={a}" for a in self.kubelet_args),
+            # cluster DNS on free ports: tests never take fixed ones (53, 8080, 8181, 9153)
+            *(f"--dns-arg=--{p}-port=0" for p in ("health", "ready", "metrics")),
+            "--dns-arg=--port=0",
+            *self.up_args,
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -208,10 +214,10 @@ class UpCluster:
                 "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}",
                 check=False,
             )
-            return r.returncode == 0 and r.stdout.strip() == "True"
+            return r.returncode == 0 and r.stdout.split() == ["True"] * self.nodes
 
         try:
-            wait_for(node_ready, "the local node to be Ready", timeout=timeout, interval=0.3)
+            wait_for(node_ready, f"{self.nodes} node(s) to be Ready", timeout=timeout, interval=0.3)
         except AssertionError as err:
             raise AssertionError(f"{err}\n{self.log()}") from None
         return self
@@ -240,14 +246,20 @@ class UpCluster:
         """Stop `up`; the local node's pods stay with the runtime (a kubelet that stops leaves
         them running), but their volumes' tmpfs mounts under the data dir are released."""
         stop_process(self.process, timeout)
-        from kubelite.runtime.testing import unmount_under
+        from kubelite.util.mounts import unmount_under
 
         unmount_under(self.data_dir / "kubelet")
 
 
 @contextlib.contextmanager
 def up_on_test_runtime(
-    kind: str, work: Path, registry: str, pause_image: str, kubelet_args: tuple[str, ...] = ()
+    kind: str,
+    work: Path,
+    registry: str,
+    pause_image: str,
+    kubelet_args: tuple[str, ...] = (),
+    up_args: tuple[str, ...] = (),
+    nodes: int = 1,
 ) -> Iterator[UpCluster]:
     """`kubelite up` whose local node uses a runtime of the test's own - kubelite's
     (`kind` "kubelite") or the real containerd ("containerd") - with its own bridge, pod
@@ -264,14 +276,22 @@ def up_on_test_runtime(
     index = next_index()
     runtime: RuntimeProcess | ContainerdProcess
     if kind == "kubelite":
-        runtime = RuntimeProcess(work / "runtime", index)
+        runtime = RuntimeProcess(work / "runtime", index, default_route=nodes > 1)
     else:
         runtime = ContainerdProcess(
             work / "containerd", index=index, registry=registry, sandbox_image=pause_image
         )
     runtime.start()
     cgroup_root = f"/kubelite-e2e-up-{os.getpid()}-{index}"
-    up = UpCluster(work / "data", runtime.endpoint, runtime.pod_cidr, cgroup_root, kubelet_args=kubelet_args)
+    up = UpCluster(
+        work / "data",
+        runtime.endpoint,
+        runtime.pod_cidr,
+        cgroup_root,
+        kubelet_args=kubelet_args,
+        up_args=up_args,
+        nodes=nodes,
+    )
     try:
         asyncio.run(set_pod_cidr(runtime.endpoint, runtime.pod_cidr))
         up.start()

@@ -2,10 +2,12 @@
 
 In the manner of k3s, `up` builds exactly the options each standalone component would be
 given on its own command line and runs each as its own process (`kubelite apiserver`,
-`kubelite scheduler` and `kubelite controller-manager` (see `controlplane.py`), then a local
+`kubelite scheduler`, `kubelite controller-manager` and `kubelite dns` (see `controlplane.py`),
+then a local
 node: `kubelite runtime` and `kubelite kubelet`, see `localnode.py` - or only the kubelet, on
 another CRI runtime, with --container-runtime-endpoint; and
-`kubelite kubelet --simulated N` with --simulated-nodes), so they use every core and one
+`kubelite kubelet --simulated N` with --simulated-nodes; with --nodes N, the host's
+`kubelite hostgw` and N-1 `kubelite node join`, see nodes.py), so they use every core and one
 crashing does not take the others down: a crashed component is restarted, and `up` says
 so. Each starts only once the one before it is ready (the API server answers /readyz, the
 controller manager once the `default` ServiceAccount it makes exists, the runtime its
@@ -19,6 +21,7 @@ control plane only, with a message naming what is missing and how to install it.
     DIR/scheduler.kubeconfig  the scheduler's (controlplane.py)
     DIR/controller-manager.kubeconfig  the controller manager's (controlplane.py)
     DIR/runtime*, DIR/net.d, DIR/kubelet.kubeconfig, ...   the local node (localnode.py)
+    DIR/storage/      the volumes of the default StorageClass `local-path`
 
 Stopping (SIGINT/SIGTERM) stops every component; so does `up` dying any other way (SIGKILL
 included: each component gets SIGTERM from the kernel when `up` is gone). Containers keep
@@ -29,7 +32,6 @@ on the same DIR, which resumes from its state.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -40,11 +42,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from kubelite.server import controlplane, localnode
+from kubelite.hostgw.cli import DEFAULT_CLUSTER_CIDR
+from kubelite.server import controlplane, localnode, nodenet, nodes
+from kubelite.server.nodenet import NodeNetwork
+from kubelite.server.supervisor import Component, socket_ready, stop, supervise, until_ready
 from kubelite.util.kubeconfig import write_kubeconfig
 from kubelite.util.pki import CertPair, ClusterPKI, ensure_cluster_pki
-from kubelite.util.process import exit_with_parent
 
 log = logging.getLogger("kubelite.up")
 
@@ -63,18 +68,18 @@ class UpOptions:
     # REGISTRY=ENDPOINT mirrors for kubelite's runtime (another CRI runtime has its own config)
     registry_mirrors: tuple[str, ...] = ()
     simulated_nodes: int = 0
+    # `--nodes N`: the local node plus N-1 extra nodes in network namespaces (nodes.py, nodenet.py)
+    nodes: int = 1
+    node_network: str = nodenet.DEFAULT_NETWORK
+    node_bridge: str = nodenet.DEFAULT_BRIDGE
+    node_host_ports: tuple[int, ...] = ()  # loopback ports of the host the extra nodes see too
+    cluster_cidr: str = ""  # the pods' range (controller manager, hostgw); "": its default
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
     controller_manager: bool = True  # `kubelite controller-manager` as a child
+    dns: bool = True  # `kubelite dns` as a child: the kube-dns Service's server
+    cluster_dns: str = ""  # default: the tenth address of the service range (10.96.0.10)
+    cluster_domain: str = "cluster.local"
     extra_args: dict[str, list[str]] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Component:
-    name: str
-    argv: list[str]
-    ready: Callable[[], Awaitable[bool]] | None = None  # None: ready once started
-    process: asyncio.subprocess.Process | None = None
-    restarts: int = 0
 
 
 def _admin_token(path: Path) -> str:
@@ -89,6 +94,12 @@ def _admin_token(path: Path) -> str:
     return token
 
 
+def _server(options: UpOptions) -> str:
+    """The API server's URL for the kubeconfigs."""
+    host = options.advertise_address if options.bind_address in ("0.0.0.0", "::") else options.bind_address
+    return f"https://{host}:{options.port}"
+
+
 def prepare(options: UpOptions) -> list[Component]:
     """Certificates, tokens, kubeconfig, and the command line of each component."""
     d = options.data_dir.resolve()
@@ -96,7 +107,7 @@ def prepare(options: UpOptions) -> list[Component]:
     pki = ensure_cluster_pki(d / "pki", hosts=(options.advertise_address, options.bind_address))
     tokens = d / "tokens.csv"
     _admin_token(tokens)
-    host = options.advertise_address if options.bind_address in ("0.0.0.0", "::") else options.bind_address
+    host = urlsplit(_server(options)).hostname
     write_kubeconfig(
         d / "kubeconfig",
         server=f"https://{host}:{options.port}",
@@ -132,11 +143,12 @@ def prepare(options: UpOptions) -> list[Component]:
         "InternalIP,ExternalIP,Hostname",
         *options.extra_args.get("apiserver", []),
     ]
-    server = f"https://{host}:{options.port}"
+    server = _server(options)
     components = [Component("apiserver", apiserver, _apiserver_ready(server, pki.ca.cert, pki.admin))]
     extra = options.extra_args
     if options.controller_manager:
-        components.append(_controller_manager(d, pki, server, extra.get("controller-manager", [])))
+        cidr = ["--cluster-cidr", options.cluster_cidr] if options.cluster_cidr else []
+        components.append(_controller_manager(d, pki, server, [*cidr, *extra.get("controller-manager", [])]))
     if options.scheduler:
         kubeconfig = controlplane.component_kubeconfig(d, pki, server, "scheduler", "system:kube-scheduler")
         port = controlplane.port_or_free(controlplane.SCHEDULER_PORT)
@@ -148,8 +160,19 @@ def prepare(options: UpOptions) -> list[Component]:
                 flush=True,
             )
         components.append(
-            Component("scheduler", controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])))
+            Component(
+                "scheduler",
+                controlplane.scheduler_argv(kubeconfig, port, extra.get("scheduler", [])),
+                ports=(("--secure-port", "0.0.0.0"),),
+            )
         )
+    cluster_ip = options.cluster_dns or controlplane.cluster_dns_ip(
+        controlplane.service_range(extra.get("apiserver", []))
+    )
+    if options.dns:
+        components.append(_dns(d, pki, server, options, cluster_ip))
+    dns_flags = ["--cluster-dns", cluster_ip, "--cluster-domain", options.cluster_domain]
+    net = _ensure_node_network(options, server)
     if options.local_node:
         endpoint = options.container_runtime_endpoint
         if not endpoint and (lacking := localnode.missing()):
@@ -157,36 +180,104 @@ def prepare(options: UpOptions) -> list[Component]:
         else:
             name = localnode.node_name()
             kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
-            port = controlplane.port_or_free(localnode.KUBELET_PORT, options.bind_address)
+            # With extra nodes the local node is the host on the node network: its kubelet
+            # listens there and that is its InternalIP, the other nodes' route to its pods.
+            node_ip = net.host_address if net is not None else ""
+            address = node_ip or options.bind_address
+            port = controlplane.port_or_free(localnode.KUBELET_PORT, address)
             if port != localnode.KUBELET_PORT:
                 print(
                     f"kubelite up: port {localnode.KUBELET_PORT} is taken; the kubelet serves on {port}",
                     file=sys.stderr,
                     flush=True,
                 )
-            serving = localnode.kubelet_server_args(d, pki, name, options.bind_address, port)
+            serving = localnode.kubelet_server_args(d, pki, name, address, port, node_ip)
             if not endpoint:
                 endpoint = f"unix://{d / 'runtime.sock'}"
                 argv = localnode.runtime_argv(d, options.registry_mirrors, extra.get("runtime", []))
-                components.append(Component("runtime", argv, _socket_ready(d / "runtime.sock")))
+                components.append(Component("runtime", argv, socket_ready(d / "runtime.sock")))
             components.append(
                 Component(
                     "kubelet",
                     localnode.kubelet_argv(
-                        d, kubeconfig, name, endpoint, [*serving, *extra.get("kubelet", [])]
+                        d, kubeconfig, name, endpoint, [*serving, *dns_flags, *extra.get("kubelet", [])]
                     ),
+                    ports=(("--port", address),),
                 )
             )
+    # A component every node runs (kube-proxy) joins the local node's list above and the
+    # extra nodes' list in nodes.node_components.
+    if net is not None:
+        components += _extra_nodes(options, d, net, dns_flags)
     if options.simulated_nodes:
         components.append(
             Component(
                 "simulated-nodes",
                 localnode.simulated_argv(
-                    d / "kubeconfig", options.simulated_nodes, extra.get("simulated-nodes", [])
+                    d / "kubeconfig", options.simulated_nodes, [*dns_flags, *extra.get("simulated-nodes", [])]
                 ),
             )
         )
     return components
+
+
+def _ensure_node_network(options: UpOptions, server: str) -> NodeNetwork | None:
+    """With --nodes above 1: the extra nodes' network, its bridge made before the local
+    kubelet listens on it."""
+    if options.nodes <= 1:
+        return None
+    net = node_network(options, server)
+    try:
+        nodenet.ensure_bridge(net)
+    except nodenet.NodeNetworkError as err:
+        raise SystemExit(f"kubelite up: {err}") from None
+    return net
+
+
+def node_network(options: UpOptions, server: str) -> NodeNetwork:
+    d = options.data_dir.resolve()
+    return NodeNetwork(
+        cluster=nodenet.cluster_id(d),
+        bridge=options.node_bridge,
+        cidr=options.node_network,
+        cluster_cidr=options.cluster_cidr or DEFAULT_CLUSTER_CIDR,
+        server=server,
+        host_ports=tuple(
+            dict.fromkeys([*options.node_host_ports, *_loopback_ports(options.registry_mirrors)])
+        ),
+    )
+
+
+def _loopback_ports(mirrors: tuple[str, ...]) -> list[int]:
+    """Ports of registry mirrors on the host's loopback, which extra nodes reach forwarded."""
+    ports = []
+    for m in mirrors:
+        url = urlsplit(m.split("=", 1)[-1] if "://" in m else "http://" + m.split("=", 1)[-1])
+        if url.hostname in ("127.0.0.1", "localhost") and url.port:
+            ports.append(url.port)
+    return ports
+
+
+def _extra_nodes(options: UpOptions, d: Path, net: NodeNetwork, dns_flags: list[str]) -> list[Component]:
+    """The host-gateway agent of the host (the local node), then one `kubelite node join`
+    per extra node; the network they share is saved for them (and for later joins)."""
+    net.save(nodes.network_file(d))
+    local = localnode.node_name()
+    kubeconfig = d / "kubelet.kubeconfig" if (d / "kubelet.kubeconfig").exists() else d / "kubeconfig"
+    out = [Component("hostgw", nodes.hostgw_argv(kubeconfig, local, net.cluster_cidr))]
+    for index in range(1, options.nodes):
+        name = nodes.extra_node_name(local, index)
+        removed = nodes.node_dir(d, name) / "removed"
+        removed.unlink(missing_ok=True)
+        argv = nodes.join_argv(
+            d,
+            name,
+            index,
+            options.registry_mirrors,
+            [*dns_flags, *options.extra_args.get("node-kubelet", [])],
+        )
+        out.append(Component(f"node {name}", argv, done=removed.exists))
+    return out
 
 
 def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str]) -> Component:
@@ -205,11 +296,34 @@ def _controller_manager(d: Path, pki: ClusterPKI, server: str, extra: list[str])
         str(pki.ca.cert),
         "--service-account-private-key-file",
         str(pki.service_account_key),
+        "--local-path-dir",  # the default StorageClass local-path keeps its volumes here
+        str(d / "storage"),
     ]
     return Component(
         "controller-manager",
         controlplane.controller_manager_argv(kubeconfig, port, [*pki_args, *extra]),
         _default_service_account(server, pki.ca.cert, pki.admin),
+        ports=(("--secure-port", "0.0.0.0"),),
+    )
+
+
+def _dns(d: Path, pki: ClusterPKI, server: str, options: UpOptions, cluster_ip: str) -> Component:
+    """`kubelite dns` on port 53 of every address (a free port when 53 is taken), publishing
+    itself as kube-system/kube-dns at the address pods reach this machine by."""
+    kubeconfig = controlplane.component_kubeconfig(d, pki, server, "dns", "system:kube-dns")
+    port = controlplane.dns_port_or_free()
+    if port != controlplane.DNS_PORT:
+        print(f"kubelite up: port 53 is taken; cluster DNS serves on {port}", file=sys.stderr, flush=True)
+    argv = controlplane.dns_argv(
+        kubeconfig,
+        port=port,
+        cluster_ip=cluster_ip,
+        cluster_domain=options.cluster_domain,
+        advertise=controlplane.pod_reachable_address(options.advertise_address),
+        extra=options.extra_args.get("dns", []),
+    )
+    return Component(
+        "dns", argv, ports=tuple((f"--{n}-port", "0.0.0.0") for n in ("health", "ready", "metrics"))
     )
 
 
@@ -253,63 +367,6 @@ def _default_service_account(server: str, ca: Path, admin: CertPair) -> Callable
     return lambda: asyncio.to_thread(get)
 
 
-def _socket_ready(path: Path) -> Callable[[], Awaitable[bool]]:
-    async def connect() -> bool:
-        try:
-            _, writer = await asyncio.open_unix_connection(str(path))
-        except OSError:
-            return False
-        writer.close()
-        return True
-
-    return connect
-
-
-async def _until_ready(c: Component, stopping: asyncio.Event) -> None:
-    """Wait for `c` to be ready (or for `up` to be stopped); say so when it is slow."""
-    started = time.monotonic()
-    warned = False
-    while c.ready is not None and not stopping.is_set() and not await c.ready():
-        if not warned and time.monotonic() - started > 30:
-            print(f"kubelite up: still waiting for {c.name} to be ready", file=sys.stderr, flush=True)
-            warned = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), 0.2)
-
-
-async def _supervise(c: Component, stopping: asyncio.Event) -> None:
-    backoff = 1.0
-    while not stopping.is_set():
-        started = time.monotonic()
-        # Each component dies with `up`, however `up` ends (even SIGKILL): see exit_with_parent.
-        c.process = await asyncio.create_subprocess_exec(
-            *c.argv, start_new_session=True, preexec_fn=exit_with_parent()
-        )
-        code = await c.process.wait()
-        if stopping.is_set():
-            return
-        c.restarts += 1
-        log.error("%s exited with code %s; restarting it (restart %d)", c.name, code, c.restarts)
-        print(f"kubelite up: {c.name} exited with code {code}; restarting it", file=sys.stderr, flush=True)
-        backoff = 1.0 if time.monotonic() - started > 30 else min(backoff * 2, 30.0)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), backoff)
-
-
-async def _stop(c: Component, grace: float = 10.0) -> None:
-    p = c.process
-    if p is None or p.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        p.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.wait_for(p.wait(), grace)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            p.kill()
-        await p.wait()
-
-
 async def run_up(options: UpOptions) -> int:
     components = prepare(options)
     stopping = asyncio.Event()
@@ -319,14 +376,20 @@ async def run_up(options: UpOptions) -> int:
     kubeconfig = options.data_dir.resolve() / "kubeconfig"
     print(f"kubelite up: starting; kubeconfig at {kubeconfig}", file=sys.stderr, flush=True)
     print(f"  export KUBECONFIG={kubeconfig}", file=sys.stderr, flush=True)
+    net = node_network(options, _server(options)) if options.nodes > 1 else None
     tasks = []
     for c in components:  # in order, each once the one before is ready, as k3s does
-        tasks.append(asyncio.create_task(_supervise(c, stopping), name=c.name))
-        await _until_ready(c, stopping)
+        tasks.append(asyncio.create_task(supervise(c, stopping), name=c.name))
+        await until_ready(c, stopping)
     await stopping.wait()
     print("kubelite up: stopping", file=sys.stderr, flush=True)
-    await asyncio.gather(*(_stop(c) for c in reversed(components)))
+    await asyncio.gather(*(stop(c) for c in reversed(components)))
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    if net is not None:  # each node removed its own; what a killed one left goes here
+        for index in range(1, options.nodes):
+            name = nodes.extra_node_name(localnode.node_name(), index)
+            await asyncio.to_thread(nodenet.remove_node, net, name)
+        await asyncio.to_thread(nodenet.remove_bridge, net)
     return 0

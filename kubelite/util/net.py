@@ -6,6 +6,16 @@ import os
 import socket
 
 
+def primary_address() -> str:
+    """The IPv4 address the default route leaves from (no packet is sent); "" if none."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+    except OSError:
+        return ""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now (the caller binds it soon after)."""
     with socket.socket() as s:

@@ -271,6 +271,11 @@ def test_a_killed_up_takes_its_components_with_it_and_the_next_up_adopts_the_run
     again = None
     try:
         _wait_ready(kubeconfig)
+
+        def default_service_account() -> bool:  # pods are refused until it exists, as in Kubernetes
+            return _kubectl(kubeconfig, "get", "serviceaccount", "default", check=False).returncode == 0
+
+        wait_for(default_service_account, "the default ServiceAccount", timeout=60, interval=0.3)
         _kubectl(kubeconfig, "create", "configmap", "survivor", "--from-literal=a=b")
         _kubectl(
             kubeconfig,

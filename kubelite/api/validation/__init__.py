@@ -40,6 +40,7 @@ from kubelite.api.validation import (
     coordination,
     core,
     discovery,
+    ephemeral,
     events,
     flowcontrol,
     networking,
@@ -185,6 +186,8 @@ def validate(
                     obj.get("metadata"), as_dict(old).get("metadata"), builtin=builtin
                 )
         check = _VALIDATORS.get(kind)
+        if kind == ("", "Pod") and subresource == "ephemeralcontainers" and old is not None:
+            check = ephemeral.validate_ephemeral_containers_update
         if check is not None:
             errs += check(obj, old)
         aware = _SUBRESOURCE_AWARE.get(kind)

@@ -41,6 +41,8 @@ ORDER = (
     "PodSecurity",
     "Priority",
     "DefaultTolerationSeconds",
+    "DefaultStorageClass",
+    "StorageObjectInUseProtection",
     "ResourceQuota",
 )
 # Kubernetes 1.32 turns all of these on by default.
@@ -56,7 +58,6 @@ KNOWN_ELSEWHERE = frozenset(
         "CertificateSubjectRestriction",
         "ClusterTrustBundleAttest",
         "DefaultIngressClass",
-        "DefaultStorageClass",
         "DenyServiceExternalIPs",
         "EventRateLimit",
         "ExtendedResourceToleration",
@@ -72,7 +73,6 @@ KNOWN_ELSEWHERE = frozenset(
         "PodNodeSelector",
         "PodTolerationRestriction",
         "RuntimeClass",
-        "StorageObjectInUseProtection",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",
     }

@@ -14,6 +14,7 @@ from kubelite.apiserver.admission.podsecurity import PodSecurity
 from kubelite.apiserver.admission.priority import Priority
 from kubelite.apiserver.admission.resourcequota import ResourceQuota
 from kubelite.apiserver.admission.serviceaccount import ServiceAccount
+from kubelite.apiserver.admission.storageclass import DefaultStorageClass, StorageObjectInUseProtection
 from kubelite.apiserver.admission.taintnodesbycondition import TaintNodesByCondition
 from kubelite.apiserver.registry import Admission, Registry
 
@@ -40,6 +41,8 @@ def new_chain(registry: Registry, options: AdmissionOptions, storage: Sequence[A
         "DefaultTolerationSeconds": lambda: DefaultTolerationSeconds(
             options.default_not_ready_toleration_seconds, options.default_unreachable_toleration_seconds
         ),
+        "DefaultStorageClass": lambda: DefaultStorageClass(objects),
+        "StorageObjectInUseProtection": StorageObjectInUseProtection,
         "ResourceQuota": lambda: ResourceQuota(objects),
     }
     names = enabled_plugins(options.enable_plugins, options.disable_plugins)

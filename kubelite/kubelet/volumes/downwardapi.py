@@ -62,6 +62,8 @@ def resource_value(pod: Object, ref: Object, container: str = "", allocatable: O
     if value is None:
         value = (allocatable or {}).get(res, "0") if kind == "limits" else "0"
     divisor = parse_quantity(str(ref.get("divisor") or "1"))
+    if divisor.milli_value() == 0:  # a zero divisor (Go clients send "0" for none) means 1
+        divisor = parse_quantity("1")
     q = parse_quantity(str(value))
     if res == "cpu":
         return str(max(0, math.ceil(q.milli_value() / max(1, divisor.milli_value()))))

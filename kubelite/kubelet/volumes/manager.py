@@ -31,11 +31,13 @@ from kubelite.kubelet.volumes import (
     downwardapi,
     emptydir,
     hostpath,
+    ownership,
+    persistentclaim,
     projected,
     secret,
 )
 from kubelite.kubelet.volumes.errors import VolumeError
-from kubelite.kubelet.volumes.expansion import expand
+from kubelite.kubelet.volumes.expansion import check_sub_path, expand_sub_path
 from kubelite.kubelet.volumes.sources import VolumeSources
 from kubelite.kubelet.volumes.tokens import TokenManager
 from kubelite.util.clock import Clock
@@ -59,7 +61,7 @@ class MountFailed(Exception):
 
 
 def kind_of(volume: Object) -> str:
-    return next((k for k in ("hostPath", *PLUGIN_DIRS) if k in volume), "")
+    return next((k for k in ("hostPath", "persistentVolumeClaim", *PLUGIN_DIRS) if k in volume), "")
 
 
 class VolumeManager:
@@ -74,6 +76,9 @@ class VolumeManager:
         self.sources = sources
         self.tokens = TokenManager(sources, clock)
         self._ready: set[str] = set()  # uids whose volumes were all set up once
+        # (pod uid, volume name) -> the host directory of a claim's PersistentVolume
+        self._claims: dict[tuple[str, str], Path] = {}
+        self._owned: set[tuple[str, str]] = set()  # (pod uid, volume) given to the fsGroup once
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / "pods" / uid
@@ -82,6 +87,8 @@ class VolumeManager:
         kind = kind_of(volume)
         if kind == "hostPath":
             return Path(str(volume["hostPath"].get("path", "")))
+        if kind == "persistentVolumeClaim":
+            return self._claims.get((pod["metadata"]["uid"], volume["name"]))
         if kind in PLUGIN_DIRS:
             return self.pod_dir(pod["metadata"]["uid"]) / "volumes" / PLUGIN_DIRS[kind] / str(volume["name"])
         return None
@@ -105,15 +112,23 @@ class VolumeManager:
 
     async def _set_up_one(self, pod: Object, v: Object) -> None:
         kind, path = kind_of(v), self.path_of(pod, v)
-        if path is None:
-            return  # a kind this node does not mount (persistentVolumeClaim, ...)
-        ns = pod["metadata"].get("namespace", "default")
-        if kind == "hostPath":
+        if kind == "persistentVolumeClaim":
+            if path is None:  # resolved once: a claim's volume never changes while bound
+                await self._resolve_claim(pod, v)
+        elif path is None:
+            return  # a kind this node does not mount
+        elif kind == "hostPath":
             await asyncio.to_thread(hostpath.check, v["hostPath"])
-            return
-        if kind == "emptyDir":
-            await asyncio.to_thread(emptydir.set_up, path, v["emptyDir"] or {})
-            return
+        elif kind == "emptyDir":
+            source = v["emptyDir"] or {}
+            size = emptydir.memory_size(source, pod, self.allocatable.get("memory", ""))
+            await asyncio.to_thread(emptydir.set_up, path, source, size)
+            await self._own(pod, v, path, read_only=False, changed=False)
+        else:
+            await self._write_api_data(pod, v, kind, path)
+
+    async def _write_api_data(self, pod: Object, v: Object, kind: str, path: Path) -> None:
+        ns = pod["metadata"].get("namespace", "default")
         if kind == "configMap":
             payload = await configmap.payload(self.sources, ns, v["configMap"])
         elif kind == "secret":
@@ -130,13 +145,33 @@ class VolumeManager:
             except subprocess.CalledProcessError as err:
                 raise VolumeError(f"mount failed: {err.stderr.decode(errors='replace').strip()}") from None
         try:
-            if await asyncio.to_thread(atomic_writer.write, path, payload):
-                log.info("volume written", extra={"volume": v["name"], "pod": pod["metadata"]["uid"]})
+            changed = await asyncio.to_thread(atomic_writer.write, path, payload)
         except ValueError as err:
             raise VolumeError(str(err)) from None
+        if changed:
+            log.info("volume written", extra={"volume": v["name"], "pod": pod["metadata"]["uid"]})
+        await self._own(pod, v, path, read_only=True, changed=changed)
+
+    async def _own(self, pod: Object, v: Object, path: Path, *, read_only: bool, changed: bool) -> None:
+        """The fsGroup's ownership, at the first set-up and after each rewrite (ownership.py)."""
+        key = (pod["metadata"]["uid"], v["name"])
+        if (changed or key not in self._owned) and ownership.fs_group(pod) is not None:
+            await asyncio.to_thread(ownership.apply, path, pod, read_only=read_only)
+        self._owned.add(key)
+
+    async def _resolve_claim(self, pod: Object, v: Object) -> None:
+        ns = pod["metadata"].get("namespace", "default")
+        found, local = await persistentclaim.resolve(self.sources, ns, v["persistentVolumeClaim"])
+        self._claims[(pod["metadata"]["uid"], v["name"])] = found
+        if local:
+            await self._own(
+                pod, v, found, read_only=bool(v["persistentVolumeClaim"].get("readOnly")), changed=False
+            )
 
     def mounts(self, pod: Object, container: Object, env: dict[str, str] | None = None) -> list[pb.Mount]:
-        """`env`: the container's environment, for subPathExpr's `$(VAR)` references."""
+        """`env`: the container's environment, for subPathExpr's `$(VAR)` references. A
+        subPath that is absolute or climbs out (`..`), or a subPathExpr naming an unset
+        variable, raises VolumeError (the container's CreateContainerConfigError)."""
         volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
         out = []
         for m in container.get("volumeMounts") or []:
@@ -145,9 +180,13 @@ class VolumeManager:
             if v is None or path is None:
                 continue
             api_data = kind_of(v) in API_DATA
+            claim_read_only = bool((v.get("persistentVolumeClaim") or {}).get("readOnly"))
             host = path
-            sub_path = m.get("subPath") or expand(m.get("subPathExpr") or "", env or {})
+            sub_path = m.get("subPath") or ""
+            if not sub_path and m.get("subPathExpr"):
+                sub_path = expand_sub_path(m["subPathExpr"], env or {})
             if sub_path:
+                check_sub_path(sub_path)
                 host = path / sub_path
                 if api_data:
                     host = Path(os.path.realpath(host))
@@ -157,7 +196,7 @@ class VolumeManager:
                 pb.Mount(
                     container_path=m.get("mountPath", ""),
                     host_path=str(host),
-                    readonly=bool(m.get("readOnly")) or api_data,
+                    readonly=bool(m.get("readOnly")) or api_data or claim_read_only,
                     selinux_relabel=False,
                     propagation=pb.PROPAGATION_PRIVATE,
                 )
@@ -168,6 +207,9 @@ class VolumeManager:
         uid = pod["metadata"]["uid"]
         self._ready.discard(uid)
         self.tokens.forget(uid)
+        for key in [k for k in self._claims if k[0] == uid]:
+            del self._claims[key]
+        self._owned = {k for k in self._owned if k[0] != uid}
         d = self.pod_dir(uid)
         if d.exists():
             await asyncio.to_thread(emptydir.unmount_under, d)

@@ -1,5 +1,7 @@
 """What the volumes read from the API server, behind a Protocol so unit tests hand in a
-dict-backed fake: configMaps, secrets, and service account tokens (TokenRequest)."""
+dict-backed fake: configMaps, secrets, service account tokens (TokenRequest), the
+PersistentVolumeClaims and PersistentVolumes of claim volumes, and the Services of the
+service link variables (from an informer)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,11 @@ class VolumeSources(Protocol):
     async def config_map(self, namespace: str, name: str) -> Object | None: ...
     async def secret(self, namespace: str, name: str) -> Object | None: ...
     async def token(self, namespace: str, service_account: str, request: Object) -> Object: ...
+    async def claim(self, namespace: str, name: str) -> Object | None: ...
+    async def persistent_volume(self, name: str) -> Object | None: ...
+    def services(self) -> list[Object] | None:
+        """Every Service from the kubelet's informer; None until its first list arrived."""
+        ...
 
 
 class APISources:
@@ -23,10 +30,13 @@ class APISources:
     answer is reused for `ttl` seconds, so a burst of pods starting in one namespace (each
     with its kube-root-ca.crt) reads the object once, not once per pod and sync step."""
 
-    def __init__(self, client: Any, clock: Clock, ttl: float = 1.0) -> None:
+    def __init__(self, client: Any, clock: Clock, ttl: float = 1.0, service_informer: Any = None) -> None:
+        self.service_informer = service_informer
         self.config_maps = client.resource("configmaps")
         self.secrets = client.resource("secrets")
         self.accounts = client.resource("serviceaccounts")
+        self.claims = client.resource("persistentvolumeclaims")
+        self.volumes = client.resource("persistentvolumes")
         self.clock = clock
         self.ttl = ttl
         self._cache: dict[tuple[str, str, str], tuple[float, Object | None]] = {}
@@ -51,6 +61,19 @@ class APISources:
 
     async def secret(self, namespace: str, name: str) -> Object | None:
         return await self._get("secret", self.secrets, namespace, name)
+
+    def services(self) -> list[Object] | None:
+        informer = self.service_informer
+        if informer is None:
+            return []  # a kubelet without an API server's Services gives no service variables
+        out: list[Object] | None = informer.lister.list() if informer.has_synced() else None
+        return out
+
+    async def claim(self, namespace: str, name: str) -> Object | None:
+        return await self._get("claim", self.claims, namespace, name)
+
+    async def persistent_volume(self, name: str) -> Object | None:
+        return await self._get("volume", self.volumes, "", name)
 
     async def token(self, namespace: str, service_account: str, request: Object) -> Object:
         out: Object = await self.accounts.create(

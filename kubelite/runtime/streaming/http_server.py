@@ -123,12 +123,13 @@ class StreamingServer:
                 async with SpdyConnection(stream, server=True) as conn:
                     await rc_spdy.serve_spdy(conn, protocol, options, session)
                 return stream.response
-            ws = web.WebSocketResponse(protocols=rc.PROTOCOLS, max_msg_size=0)
+            ws = web.WebSocketResponse(protocols=rc.SERVED_PROTOCOLS, max_msg_size=0)
             await ws.prepare(request)
         except BaseException:
             await session.close()
             raise
-        await rc.serve_websocket(ws, session)
+        first = rc.first_output_channel(stdout=options.stdout, stderr=options.stderr)
+        await rc.serve_websocket(ws, session, first_channel=first)
         return ws
 
     async def _exec(self, request: web.Request) -> web.StreamResponse:

@@ -64,6 +64,7 @@ class EventResource(Enum):
     NAMESPACE = "Namespace"
     PVC = "PersistentVolumeClaim"
     PV = "PersistentVolume"
+    STORAGE_CLASS = "StorageClass"
     SERVICE = "Service"
     WILDCARD = "*"
 

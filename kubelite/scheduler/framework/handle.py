@@ -3,7 +3,8 @@
     client       the API client (DefaultBinder binds, DefaultPreemption deletes victims)
     listers      informer caches of the objects some plugins read: namespaces
                  (InterPodAffinity's namespaceSelector), services and workload controllers
-                 (PodTopologySpread's default constraints), claims (VolumeBinding),
+                 (PodTopologySpread's default constraints), claims, volumes and
+                 storage classes (VolumeBinding),
                  disruption budgets and pods (DefaultPreemption)
     snapshot()   the current cycle's Snapshot of nodes
     nominator    pods nominated to nodes by preemption
@@ -52,6 +53,8 @@ class Listers:
     replica_sets: ObjectLister | None = None
     stateful_sets: ObjectLister | None = None
     pvcs: ObjectLister | None = None
+    pvs: ObjectLister | None = None
+    storage_classes: ObjectLister | None = None
     pdbs: ObjectLister | None = None
 
     @staticmethod

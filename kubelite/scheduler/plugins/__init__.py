@@ -9,7 +9,7 @@
     nodeports/          NodePorts                         PreFilter, Filter
     noderesources/      NodeResourcesFit,                 PreFilter, Filter, PreScore, Score
                         NodeResourcesBalancedAllocation   PreScore, Score
-    volumebinding/      VolumeBinding (pods without claims pass; claims must exist, bound)
+    volumebinding/      VolumeBinding                     PreFilter, Filter, Reserve, PreBind
     podtopologyspread/  PodTopologySpread                 PreFilter, Filter, PreScore, Score
     interpodaffinity/   InterPodAffinity                  PreFilter, Filter, PreScore, Score
     imagelocality/      ImageLocality                     Score

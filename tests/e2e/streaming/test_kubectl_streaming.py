@@ -514,3 +514,70 @@ def test_the_python_clients_stream_attaches(pods: UpCluster, registry: str):
     phase = pods.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}").stdout
     assert phase == "Running"  # the container outlives the session (no stdinOnce)
     pods.kubectl("delete", "pod", name, "--wait=false")
+
+
+def _websocket_messages(cluster: UpCluster, path: str, protocol: str) -> list[tuple[str, bytes | str]]:
+    """Every message of a WebSocket opened on the API server at `path` offering `protocol`,
+    with the protocol the server chose, as a client-go or Python client would open it."""
+    import asyncio
+    import ssl
+
+    import aiohttp
+
+    pki = cluster.data_dir / "pki"
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+
+    async def run() -> list[tuple[str, bytes | str]]:
+        url = f"wss://127.0.0.1:{cluster.port}{path}"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(url, protocols=(protocol,), ssl=ctx) as ws,
+        ):
+            got: list[tuple[str, bytes | str]] = []
+            async for msg in ws:
+                got.append((ws.protocol or "", msg.data))
+            return got
+
+    return asyncio.run(asyncio.wait_for(run(), 60))
+
+
+@pytest.mark.parametrize("protocol", ["channel.k8s.io", "base64.channel.k8s.io", "v4.channel.k8s.io"])
+def test_exec_over_each_websocket_protocol_frames_output_and_status_as_kubernetes(
+    pods: UpCluster, protocol: str
+):
+    import base64
+
+    base = f"/api/v1/namespaces/default/pods/{TALKER}/exec?stdout=1&stderr=1&command=sh&command=-c"
+    ok = _websocket_messages(pods, base + "&command=echo+remote+execution+test", protocol)
+    failed = _websocket_messages(pods, base + "&command=exit+3", protocol)
+    assert {p for p, _ in ok + failed} == {protocol}
+
+    def decoded(messages: list[tuple[str, bytes | str]]) -> list[tuple[int, bytes]]:
+        if protocol.startswith("base64."):  # text: the channel's digit, then base64
+            texts = [m for _, m in messages if isinstance(m, str)]
+            return [(ord(m[0]) - ord("0"), base64.b64decode(m[1:])) for m in texts]
+        return [(m[0], bytes(m[1:])) for _, m in messages if isinstance(m, bytes)]
+
+    ok_frames, failed_frames = decoded(ok), decoded(failed)
+    assert ok_frames[0] == (1, b"")  # the opening message, on stdout
+    assert b"".join(d for c, d in ok_frames if c == 1) == b"remote execution test\n"
+    statuses = [d for c, d in ok_frames if c == 3]
+    failure = b"".join(d for c, d in failed_frames if c == 3)
+    if protocol == "v4.channel.k8s.io":  # a JSON Status either way
+        assert json.loads(statuses[0])["status"] == "Success"
+        assert json.loads(failure)["details"]["causes"][0] == {"reason": "ExitCode", "message": "3"}
+    else:  # before v4: nothing on success, the failure's message as text (worded by the runtime)
+        assert statuses == []
+        assert failure.startswith(b"command terminated with non-zero exit code: error executing command")
+        assert failure.endswith(b" 3")
+
+
+@pytest.mark.parametrize("protocol", ["binary.k8s.io", "base64.binary.k8s.io"])
+def test_logs_over_websocket_arrive_as_messages(pods: UpCluster, protocol: str):
+    import base64
+
+    messages = _websocket_messages(pods, f"/api/v1/namespaces/default/pods/{TALKER}/log", protocol)
+    assert messages and {p for p, _ in messages} == {protocol}
+    raw = [base64.b64decode(m) if isinstance(m, str) else m for _, m in messages]
+    assert b"".join(raw).startswith(b"started\n")

@@ -352,3 +352,43 @@ def test_node_affinity_requirements_allow_gt_and_lt_with_one_value_and_any_value
         f'{path}.matchExpressions[1].operator: Invalid value: "Near": not a valid selector operator',
         f"{path}.matchExpressions[2].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
     ]
+
+
+def _ephemeral_messages(old, new):
+    import copy
+
+    from api_validation_builders import resource
+
+    from kubelite.api.defaults import apply_defaults
+    from kubelite.api.validation import validate
+
+    rt = resource("", "Pod")
+    old, new = copy.deepcopy(old), copy.deepcopy(new)
+    apply_defaults(rt, old)
+    apply_defaults(rt, new)
+    return [e.message() for e in validate(rt, new, old, "ephemeralcontainers")]
+
+
+def test_ephemeral_containers_may_only_be_added_with_unique_names_and_without_ports_or_probes():
+    old = pod()
+    debugger = {
+        "name": "debugger",
+        "image": "busybox",
+        "targetContainerName": old["spec"]["containers"][0]["name"],
+    }
+    added = pod(ephemeralContainers=[debugger])
+    assert _ephemeral_messages(old, added) == []
+    clash = pod(ephemeralContainers=[{"name": old["spec"]["containers"][0]["name"], "image": "busybox"}])
+    assert _ephemeral_messages(old, clash)[0].startswith("spec.ephemeralContainers[0].name: Duplicate value:")
+    bad = pod(
+        ephemeralContainers=[
+            {"name": "d", "image": "b", "ports": [{"containerPort": 80}], "targetContainerName": "nope"}
+        ]
+    )
+    assert _ephemeral_messages(old, bad) == [
+        "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container",
+        'spec.ephemeralContainers[0].targetContainerName: Not found: "nope"',
+    ]
+    assert _ephemeral_messages(added, old) == [
+        'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be removed\n'
+    ]

@@ -16,6 +16,8 @@ def test_the_default_chain_is_kubernetes_order_of_the_default_on_plugins():
         "PodSecurity",
         "Priority",
         "DefaultTolerationSeconds",
+        "DefaultStorageClass",
+        "StorageObjectInUseProtection",
         "ResourceQuota",
     ]
     assert set(enabled_plugins()) == DEFAULT_ON

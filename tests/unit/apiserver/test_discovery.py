@@ -164,8 +164,10 @@ def test_bindings_and_componentstatuses_are_listed_as_kubernetes_does(catalog):
 
 def test_only_catalogued_subresources_are_listed(catalog):
     resources = by_name(discovery.api_resource_list(catalog, "", "v1"))
-    assert "pods/token" not in resources and "pods/ephemeralcontainers" not in resources
+    assert "pods/token" not in resources
     assert "pods/status" in resources
+    ephemeral = resources["pods/ephemeralcontainers"]
+    assert (ephemeral["kind"], sorted(ephemeral["verbs"])) == ("Pod", ["get", "patch", "update"])
     assert (resources["pods/eviction"]["group"], resources["pods/eviction"]["version"]) == ("policy", "v1")
 
 
@@ -221,6 +223,7 @@ def test_aggregated_core_is_one_item_named_empty(catalog):
     assert [s["subresource"] for s in pods["subresources"]] == [
         "attach",
         "binding",
+        "ephemeralcontainers",
         "eviction",
         "exec",
         "log",

@@ -36,6 +36,10 @@ IMPLEMENTED = {
     "endpointslice-controller",
     "endpointslice-mirroring-controller",
     "pod-garbage-collector-controller",
+    "persistentvolume-binder-controller",
+    "persistentvolumeclaim-protection-controller",
+    "persistentvolume-protection-controller",
+    "local-path-provisioner-controller",
 }
 
 

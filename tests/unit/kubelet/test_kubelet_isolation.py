@@ -51,7 +51,7 @@ def test_the_container_security_context_wins_over_the_pods_and_reaches_the_cri()
         pod, pod["spec"]["containers"][0], 0, image_ref=IMAGE, seccomp_root=Path("/r")
     ).linux
     sc = sc.security_context
-    assert (sc.run_as_user.value, sc.run_as_group.value, list(sc.supplemental_groups)) == (10, 2, [5, 6])
+    assert (sc.run_as_user.value, sc.run_as_group.value, list(sc.supplemental_groups)) == (10, 2, [6, 5])
     assert list(sc.capabilities.add_capabilities) == ["NET_ADMIN"]
     assert list(sc.capabilities.drop_capabilities) == ["CHOWN"]
     assert sc.no_new_privs and sc.readonly_rootfs and not sc.privileged

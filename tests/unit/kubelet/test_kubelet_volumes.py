@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kubelite.api.meta import format_wall
+from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.volumes import atomic_writer
 from kubelite.kubelet.volumes.atomic_writer import FileProjection
 from kubelite.kubelet.volumes.manager import MountFailed, VolumeManager
@@ -22,12 +23,24 @@ class FakeSources:
         self.config_maps: dict[tuple[str, str], dict] = {}
         self.secrets: dict[tuple[str, str], dict] = {}
         self.token_requests: list[tuple[str, str, dict]] = []
+        self.claims: dict[tuple[str, str], dict] = {}
+        self.volumes: dict[str, dict] = {}
+        self.service_list: list[dict] | None = []
 
     async def config_map(self, namespace, name):
         return self.config_maps.get((namespace, name))
 
     async def secret(self, namespace, name):
         return self.secrets.get((namespace, name))
+
+    def services(self):
+        return self.service_list
+
+    async def claim(self, namespace, name):
+        return self.claims.get((namespace, name))
+
+    async def persistent_volume(self, name):
+        return self.volumes.get(name)
 
     async def token(self, namespace, service_account, request):
         self.token_requests.append((namespace, service_account, request))
@@ -290,6 +303,39 @@ async def test_volume_mounts_become_cri_mounts_with_sub_paths_and_api_data_read_
     assert not any(m.selinux_relabel for m in mounts)
 
 
+async def test_a_bound_claim_mounts_its_host_path_volume_read_only_when_the_claim_says_so(
+    manager, sources, tmp_path
+):
+    volumes = [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "www"}},
+        {"name": "ro", "persistentVolumeClaim": {"claimName": "www", "readOnly": True}},
+    ]
+    mounts = [{"name": "data", "mountPath": "/data"}, {"name": "ro", "mountPath": "/ro"}]
+    pod = _pod(volumes, mounts)
+    with pytest.raises(MountFailed) as failed:
+        await manager.set_up(pod)
+    assert str(failed.value) == (
+        'MountVolume.SetUp failed for volume "data" : persistentvolumeclaim "www" not found'
+    )
+    sources.claims["ns", "www"] = {"spec": {}, "status": {"phase": "Pending"}}
+    with pytest.raises(MountFailed) as failed:
+        await manager.set_up(pod)
+    assert str(failed.value).endswith(
+        'PVC ns/www has non-bound phase ("Pending") or empty pvc.Spec.VolumeName ("")'
+    )
+    host = tmp_path / "storage" / "pvc-1"
+    sources.claims["ns", "www"] = {"spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}}
+    sources.volumes["pvc-1"] = {"spec": {"hostPath": {"path": str(host), "type": "DirectoryOrCreate"}}}
+    await manager.set_up(pod)
+    assert host.is_dir() and manager.ready(pod)
+    got = [
+        (m.container_path, m.host_path, m.readonly) for m in manager.mounts(pod, pod["spec"]["containers"][0])
+    ]
+    assert got == [("/data", str(host), False), ("/ro", str(host), True)]
+    await manager.tear_down(pod)
+    assert host.is_dir()  # the claim's data outlives the pod
+
+
 async def test_sub_path_expr_is_expanded_from_the_containers_environment(manager):
     pod = _pod(
         [{"name": "logs", "emptyDir": {}}],
@@ -298,6 +344,18 @@ async def test_sub_path_expr_is_expanded_from_the_containers_environment(manager
     await manager.set_up(pod)
     [mount] = manager.mounts(pod, pod["spec"]["containers"][0], {"POD": "p"})
     assert mount.host_path == str(_vol(manager, pod, "logs") / "p")
+    from kubelite.kubelet.volumes.errors import VolumeError
+
+    container = pod["spec"]["containers"][0]
+    for env, message in (
+        ({}, "missing value for POD"),
+        ({"POD": ""}, "missing value for POD"),
+        ({"POD": ".."}, "must not contain '..'"),
+        ({"POD": "/abs"}, "error SubPath `/abs` must not be an absolute path"),
+    ):
+        with pytest.raises(VolumeError) as err:
+            manager.mounts(pod, container, env)
+        assert str(err.value) == message
 
 
 async def test_api_sources_reuse_an_answer_for_a_second(clock):
@@ -466,3 +524,109 @@ async def test_a_missing_env_source_is_create_container_config_error_with_kubern
     [container] = runtime.containers.values()
     assert list(container.config.command) == ["echo", "1"]
     assert {kv.key: kv.value for kv in container.config.envs} == {"A": b"1", "B": b"2"}
+
+
+def _svc(name, ns, ip, *ports):
+    return {"metadata": {"name": name, "namespace": ns}, "spec": {"clusterIP": ip, "ports": list(ports)}}
+
+
+async def test_service_links_give_docker_style_variables_below_the_containers_own_env(sources):
+    sources.service_list = [
+        _svc("kubernetes", "default", "10.96.0.1", {"name": "https", "port": 443, "protocol": "TCP"}),
+        _svc("web-front", "ns", "10.96.0.20", {"port": 80}, {"name": "dns", "port": 53, "protocol": "UDP"}),
+        _svc("headless", "ns", "None", {"port": 80}),
+        _svc("elsewhere", "other", "10.96.0.30", {"port": 80}),
+    ]
+    pod = _pod([])
+    c = {
+        "name": "c",
+        "env": [
+            {"name": "URL", "value": "$(WEB_FRONT_SERVICE_HOST):$(WEB_FRONT_SERVICE_PORT)"},
+            {"name": "WEB_FRONT_SERVICE_PORT", "value": "mine"},
+        ],
+    }
+    env = await container_env(pod, c, sources)
+    assert env["URL"] == "10.96.0.20:80" and env["WEB_FRONT_SERVICE_PORT"] == "mine"
+    assert {k: v for k, v in env.items() if k.startswith("WEB_FRONT") and k != "WEB_FRONT_SERVICE_PORT"} == {
+        "WEB_FRONT_SERVICE_HOST": "10.96.0.20",
+        "WEB_FRONT_SERVICE_PORT_DNS": "53",
+        "WEB_FRONT_PORT": "tcp://10.96.0.20:80",
+        "WEB_FRONT_PORT_80_TCP": "tcp://10.96.0.20:80",
+        "WEB_FRONT_PORT_80_TCP_PROTO": "tcp",
+        "WEB_FRONT_PORT_80_TCP_PORT": "80",
+        "WEB_FRONT_PORT_80_TCP_ADDR": "10.96.0.20",
+        "WEB_FRONT_PORT_53_UDP": "udp://10.96.0.20:53",
+        "WEB_FRONT_PORT_53_UDP_PROTO": "udp",
+        "WEB_FRONT_PORT_53_UDP_PORT": "53",
+        "WEB_FRONT_PORT_53_UDP_ADDR": "10.96.0.20",
+    }
+    assert env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443" and env["KUBERNETES_PORT"] == "tcp://10.96.0.1:443"
+    assert not any(k.startswith(("HEADLESS", "ELSEWHERE")) for k in env)
+    pod["spec"]["enableServiceLinks"] = False
+    env = await container_env(pod, {"name": "c"}, sources)
+    assert sorted({k.split("_")[0] for k in env}) == ["KUBERNETES"]
+    sources.service_list = None
+    with pytest.raises(EnvError) as err:
+        await container_env(pod, {"name": "c"}, sources)
+    assert str(err.value) == "services have not yet been read at least once, cannot construct envvars"
+
+
+async def test_fs_group_owns_empty_dir_and_config_map_volumes_with_setgid_directories(manager, sources):
+    import stat
+
+    from kubelite.kubelet.volumes.ownership import supplemental_groups
+
+    sources.config_maps["ns", "cfg"] = {"data": {"a": "1"}}
+    pod = _pod(
+        [
+            {"name": "scratch", "emptyDir": {}},
+            {"name": "cfg", "configMap": {"name": "cfg", "defaultMode": 0o400}},
+        ]
+    )
+    pod["spec"]["securityContext"] = {"fsGroup": 2345, "supplementalGroups": [7]}
+    await manager.set_up(pod)
+    await manager.set_up(pod)  # a later sync keeps what the first did
+    scratch, cfg = _vol(manager, pod, "scratch"), _vol(manager, pod, "cfg")
+    st = scratch.stat()
+    assert st.st_gid == 2345 and st.st_mode & stat.S_ISGID and st.st_mode & 0o070 == 0o070
+    f = (cfg / "a").resolve().stat()
+    assert f.st_gid == 2345 and stat.S_IMODE(f.st_mode) == 0o440  # defaultMode ORed with group read
+    assert supplemental_groups(pod) == [7, 2345]
+    # OnRootMismatch leaves a volume whose root is already right alone.
+    (scratch / "later").write_text("x")
+    os.chown(scratch / "later", 0, 0)
+    pod["spec"]["securityContext"]["fsGroupChangePolicy"] = "OnRootMismatch"
+    from kubelite.kubelet.volumes.ownership import apply
+
+    assert not apply(scratch, pod)
+    assert (scratch / "later").stat().st_gid == 0
+
+
+def test_a_memory_empty_dir_is_sized_by_the_smallest_of_allocatable_pod_limit_and_size_limit():
+    from kubelite.kubelet.volumes.emptydir import memory_size
+
+    def pod_with(*limits):
+        cs = [
+            {"name": f"c{i}", "resources": {"limits": {"memory": m}} if m else {}}
+            for i, m in enumerate(limits)
+        ]
+        return {"spec": {"containers": cs}}
+
+    assert memory_size({"medium": "Memory"}, pod_with(None), "8Gi") == 8 * 2**30
+    assert memory_size({"medium": "Memory"}, pod_with("1Gi", "1Gi"), "8Gi") == 2 * 2**30
+    assert memory_size({"medium": "Memory", "sizeLimit": "64Mi"}, pod_with("1Gi"), "8Gi") == 64 * 2**20
+    assert memory_size({"medium": "Memory"}, pod_with(None), "") == 0
+
+
+def test_a_zero_divisor_means_one_as_go_clients_send_an_unset_divisor():
+    from kubelite.kubelet.volumes.downwardapi import resource_value
+
+    pod = {
+        "spec": {
+            "containers": [
+                {"name": "c", "resources": {"requests": {"cpu": "250m"}, "limits": {"cpu": "1250m"}}}
+            ]
+        }
+    }
+    assert resource_value(pod, {"resource": "requests.cpu", "divisor": "0"}, container="c") == "1"
+    assert resource_value(pod, {"resource": "limits.cpu", "divisor": "0"}, container="c") == "2"

@@ -174,3 +174,13 @@ def test_an_empty_directory_gets_a_default_bridge_network_on_the_pod_cidr(tmp_pa
     plugins = json.loads((net_d / "10-kubelite.conflist").read_text())["plugins"]
     assert [p["type"] for p in plugins] == ["bridge", "portmap", "loopback"]
     assert plugins[0]["ipam"]["ranges"] == [[{"subnet": "10.88.0.0/16"}]]
+
+
+def test_the_default_network_keeps_its_leases_where_the_runtime_is_told(tmp_path, monkeypatch):
+    monkeypatch.setattr(bridge, "reconcile", lambda b, in_use: False)
+    cni = CNI(tmp_path / "net.d", (), tmp_path / "ipam")
+    cni.set_pod_cidr("10.244.1.0/24")
+    cni.set_pod_cidr("10.244.2.0/24")  # the range moves; the leases stay where they are
+    ipam = json.loads((tmp_path / "net.d" / "10-kubelite.conflist").read_text())["plugins"][0]["ipam"]
+    assert ipam["dataDir"] == str(tmp_path / "ipam")
+    assert ipam["ranges"] == [[{"subnet": "10.244.2.0/24"}]]

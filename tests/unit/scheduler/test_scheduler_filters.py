@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubelite.scheduler.framework.handle import Listers
 from kubelite.scheduler.framework.status import Code
 from kubelite.scheduler.framework.types import PodInfo
@@ -210,3 +212,58 @@ def test_volume_binding_passes_pods_without_claims_and_waits_for_missing_or_unbo
     bound = {"metadata": {"name": "data", "namespace": "default"}, "spec": {"volumeName": "pv1"}}
     pl = VolumeBinding(handle=make_handle(listers=Listers(pvcs=FakeLister([bound]))))
     assert filter_with(pl, pod, node) is None
+
+
+def _local_pv(name: str, host: str, size: str = "1Gi", cls: str = "local") -> dict[str, Any]:
+    term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": [host]}]}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "capacity": {"storage": size},
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": cls,
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [term]}},
+        },
+        "status": {"phase": "Available"},
+    }
+
+
+def test_volume_binding_keeps_pods_on_the_node_of_their_bound_local_volume():
+    pod = PodInfo(make_pod(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]))
+    bound = {"metadata": {"name": "data", "namespace": "default"}, "spec": {"volumeName": "pv1"}}
+    listers = Listers(pvcs=FakeLister([bound]), pvs=FakeLister([_local_pv("pv1", "a")]))
+    pl = VolumeBinding(handle=make_handle(listers=listers))
+    a = node_info(make_node("a", labels={"kubernetes.io/hostname": "a"}))
+    b = node_info(make_node("b", labels={"kubernetes.io/hostname": "b"}))
+    assert filter_with(pl, pod, a) is None
+    assert filter_with(pl, pod, b).reasons == ("node(s) had volume node affinity conflict",)
+
+
+def test_volume_binding_delays_wait_for_first_consumer_claims_to_a_node_with_a_volume_or_a_provisioner():
+    pod = PodInfo(make_pod(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]))
+    claim = {
+        "metadata": {"name": "data", "namespace": "default"},
+        "spec": {
+            "storageClassName": "local",
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    }
+    static = {
+        "metadata": {"name": "local"},
+        "provisioner": "kubernetes.io/no-provisioner",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
+    listers = Listers(
+        pvcs=FakeLister([claim]),
+        pvs=FakeLister([_local_pv("pv1", "a")]),
+        storage_classes=FakeLister([static]),
+    )
+    pl = VolumeBinding(handle=make_handle(listers=listers))
+    a = node_info(make_node("a", labels={"kubernetes.io/hostname": "a"}))
+    b = node_info(make_node("b", labels={"kubernetes.io/hostname": "b"}))
+    assert filter_with(pl, pod, a) is None
+    assert filter_with(pl, pod, b).reasons == ("node(s) didn't find available persistent volumes to bind",)
+    dynamic = {**static, "provisioner": "kubelite.io/local-path"}
+    listers.storage_classes = FakeLister([dynamic])
+    assert filter_with(pl, pod, b) is None

@@ -1,5 +1,5 @@
-"""VolumeBinding: as far as kubelite has volumes - pods without claims pass; claims must exist
-and be bound."""
+"""VolumeBinding: claims must exist; bound ones' volumes must fit the node; claims of
+WaitForFirstConsumer classes are bound (or provisioned) for the node chosen."""
 
 from kubelite.scheduler.plugins.volumebinding.volume_binding import VolumeBinding
 
