@@ -53,6 +53,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         pleg_relist_period=args.pleg_relist_period,
         cgroups_per_qos=args.cgroups_per_qos,
         cgroup_root=args.cgroup_root,
+        pod_pids_limit=args.pod_max_pids,
+        allowed_unsafe_sysctls=[x for x in args.allowed_unsafe_sysctls.split(",") if x],
         address=args.address,
         port=args.port,
         tls_cert_file=Path(args.tls_cert_file) if args.tls_cert_file else None,
@@ -126,6 +128,12 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
         help="put each pod in <cgroup root>/kubepods/<qos class>/pod<uid>",
     )
     p.add_argument("--cgroup-root", default="/", help="where the kubepods cgroup is made")
+    p.add_argument("--pod-max-pids", type=int, default=-1, help="pids.max of every pod's cgroup (-1: none)")
+    p.add_argument(
+        "--allowed-unsafe-sysctls",
+        default="",
+        help="sysctls (or 'prefix*') pods may set beyond the safe ones",
+    )
     p.add_argument("--address", default="0.0.0.0", help="the address the HTTPS server listens on")
     p.add_argument("--port", type=int, default=10250, help="the HTTPS server's port (0: a free one)")
     p.add_argument("--tls-cert-file", default="", help="serving certificate (default: self-signed)")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubelite.api.pods import qos_class
 from kubelite.api.quantity import parse_quantity
 from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.kubelet.dns import PodDNS
+from kubelite.kubelet.podfiles import termination_annotations
+from kubelite.kubelet.security import container_security_context, sandbox_security_context
+from kubelite.kubelet.sysctls import pod_sysctls
 from kubelite.kubelet.volumes.expansion import expand
-from kubelite.kubelet.volumes.ownership import supplemental_groups
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -24,6 +27,7 @@ CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 CONTAINER_HASH = "io.kubernetes.container.hash"
 INIT_CONTAINER = "kubelite.io/init-container"
+DEFAULT_SECCOMP_ROOT = Path("/var/lib/kubelet/seccomp")  # <root-dir>/seccomp
 
 _PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
 
@@ -63,7 +67,13 @@ def log_directory(pod: Object, root: Path) -> str:
 
 
 def sandbox_config(
-    pod: Object, attempt: int, *, log_root: Path, cgroup_parent: str = "", dns: PodDNS | None = None
+    pod: Object,
+    attempt: int,
+    *,
+    log_root: Path,
+    cgroup_parent: str = "",
+    seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+    dns: PodDNS | None = None,
 ) -> pb.PodSandboxConfig:
     """`dns`: the pod's resolver configuration (kubelet/dns.py); None takes the pod's
     dnsConfig alone (kubelets built without a DNSConfigurer: fakes in tests)."""
@@ -90,7 +100,9 @@ def sandbox_config(
                         host_ip=p.get("hostIP", ""),
                     )
                 )
+    sandbox_security_context(pod, seccomp_root=seccomp_root, into=cfg.linux.security_context)
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
+    cfg.linux.sysctls.update(pod_sysctls(pod))
     if cgroup_parent:
         cfg.linux.cgroup_parent = cgroup_parent
     if dns is not None:
@@ -140,7 +152,25 @@ def _envs(pod: Object, c: Object, pod_ip: str, host_ip: str) -> list[pb.KeyValue
     return [pb.KeyValue(key=k, value=v.encode()) for k, v in out.items()]
 
 
-def _resources(c: Object) -> pb.LinuxContainerResources:
+GUARANTEED_OOM_SCORE_ADJ, BEST_EFFORT_OOM_SCORE_ADJ = -997, 1000
+
+
+def oom_score_adj(pod: Object, c: Object, memory_capacity: int) -> int:
+    """How readily the kernel's OOM killer picks the container, as Kubernetes sets it:
+    Guaranteed pods last, BestEffort first, Burstable by its share of the node's memory."""
+    qos = qos_class(pod)
+    if qos == "Guaranteed":
+        return GUARANTEED_OOM_SCORE_ADJ
+    if qos == "BestEffort" or memory_capacity <= 0:
+        return BEST_EFFORT_OOM_SCORE_ADJ
+    r = c.get("resources") or {}
+    raw = {**(r.get("limits") or {}), **(r.get("requests") or {})}.get("memory")
+    request = parse_quantity(raw).value() if raw is not None else 0
+    score = 1000 - (1000 * request) // memory_capacity
+    return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
+
+
+def container_resources(c: Object) -> pb.LinuxContainerResources:
     r = c.get("resources") or {}
     limits, requests = r.get("limits") or {}, {**(r.get("limits") or {}), **(r.get("requests") or {})}
     res = pb.LinuxContainerResources()
@@ -168,6 +198,8 @@ def container_config(
     spec_hash: str = "",
     mounts: list[pb.Mount] | None = None,
     env: dict[str, str] | None = None,
+    seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+    memory_capacity: int = 0,
 ) -> pb.ContainerConfig:
     """`env`: the environment already resolved (envvars.py); the command and args are
     expanded with it. Without it only `value` and fieldRef variables are set."""
@@ -196,6 +228,7 @@ def container_config(
         annotations={
             RESTART_COUNT: str(attempt),
             CONTAINER_HASH: spec_hash,
+            **termination_annotations(c),
             **({INIT_CONTAINER: "true"} if init else {}),
         },
         log_path=f"{c['name']}/{attempt}.log",
@@ -204,17 +237,8 @@ def container_config(
         tty=bool(c.get("tty")),
         mounts=mounts or [],
     )
-    cfg.linux.resources.CopyFrom(_resources(c))
-    sc = {**((pod.get("spec") or {}).get("securityContext") or {}), **(c.get("securityContext") or {})}
-    if sc.get("runAsUser") is not None:
-        cfg.linux.security_context.run_as_user.value = int(sc["runAsUser"])
-    if sc.get("runAsGroup") is not None:
-        cfg.linux.security_context.run_as_group.value = int(sc["runAsGroup"])
-    # fsGroup joins the supplemental groups (volumes/ownership.py).
-    cfg.linux.security_context.supplemental_groups.extend(supplemental_groups(pod))
-    if sc.get("privileged"):
-        cfg.linux.security_context.privileged = True
-    if sc.get("readOnlyRootFilesystem"):
-        cfg.linux.security_context.readonly_rootfs = True
+    cfg.linux.resources.CopyFrom(container_resources(c))
+    cfg.linux.resources.oom_score_adj = oom_score_adj(pod, c, memory_capacity)
+    cfg.linux.security_context.CopyFrom(container_security_context(pod, c, seccomp_root=seccomp_root))
     cfg.linux.security_context.namespace_options.CopyFrom(namespace_options(pod))
     return cfg

@@ -45,6 +45,7 @@ from kubelite.kubelet.pod_workers import PodWorkers, delete_pod_object, write_po
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.server.server import KubeletServer, ServerOptions
 from kubelite.kubelet.sync import PodSyncer
+from kubelite.kubelet.sysctls import FORBIDDEN_REASON, Allowlist
 from kubelite.kubelet.volumes.manager import VolumeManager
 from kubelite.kubelet.volumes.sources import APISources
 from kubelite.util.clock import Clock, RealClock
@@ -82,6 +83,7 @@ class Kubelet:
         self.services_informer = SharedInformer(client.resource("services"), clock=self.clock)
         self.pod_workers: Any = None  # built once the Node is registered (_build_pod_path)
         self.server: KubeletServer | None = None
+        self.sysctls = Allowlist(options.allowed_unsafe_sysctls)
 
     # ---- KubeletHost: what the HTTPS server reads
     def pods(self) -> list[Object]:
@@ -192,6 +194,10 @@ class Kubelet:
             host_ip=host_ip,
             parallel_pod_starts=o.parallel_pod_starts,
             cgroup_root=o.cgroup_root if o.cgroups_per_qos else None,
+            pod_pids_limit=o.pod_pids_limit,
+            cluster_domain=o.cluster_domain,
+            seccomp_root=o.root_dir / "seccomp",
+            memory_capacity=self.host.memory_bytes,
             volumes=VolumeManager(
                 o.root_dir,
                 APISources(self.client, self.clock, service_informer=self.services_informer),
@@ -213,8 +219,14 @@ class Kubelet:
             host_ip=host_ip,
             runtime_name=runtime_name,
             sync_frequency=o.sync_frequency,
+            admit=self._admit,
         )
         self.pleg = PLEG(self.runtime, self.clock, self.pod_workers.wake, o.pleg_relist_period)
+
+    def _admit(self, pod: Object) -> tuple[str, str] | None:
+        """(reason, message) when the kubelet refuses to run the pod (kubelet/sysctls.py)."""
+        why = self.sysctls.admit(pod)
+        return None if why is None else (FORBIDDEN_REASON, why)
 
     async def _clean_orphaned_volumes(self) -> None:
         """Every sync period, the volumes of pods that neither a worker, the API (the pods

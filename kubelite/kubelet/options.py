@@ -53,6 +53,9 @@ class KubeletOptions:
     # Pod cgroups under <cgroup_root>/kubepods/<qos>/pod<uid> (cgroups.py); off: none named.
     cgroups_per_qos: bool = True
     cgroup_root: str = "/"
+    pod_pids_limit: int = -1  # --pod-max-pids: pids.max of each pod's cgroup (-1: none)
+    # Sysctls (or `prefix*` patterns) pods may set beyond the safe ones (kubelet/sysctls.py).
+    allowed_unsafe_sysctls: list[str] = field(default_factory=list)
     crash_loop_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     image_pull_backoff: BackOffOptions = field(default_factory=BackOffOptions)
     # A container that ran this long without exiting has its back-off forgotten (2 × max).

@@ -6,6 +6,7 @@
                       │                                                     │ expiring: step again
                       │◄────────────────────────────────────────────────────┘
                       │ deletionTimestamp set, pod gone from the API, phase terminal,
+                      │ or the kubelet fails it (rejected at admission, activeDeadlineSeconds)
                       │ or evicted (evict(): grace 0, final status Failed with its reason)
                       ▼
                  TERMINATING  preStop hooks and stop every container within the grace
@@ -37,6 +38,7 @@ from kubelite.api.types import Object
 from kubelite.client.resource import PatchType
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
+from kubelite.kubelet import deadline
 from kubelite.kubelet.cgroups import remove_cgroup
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import fetch
@@ -63,6 +65,7 @@ class PodWorker:
         self.wake = asyncio.Event()
         self.start_time = pod.get("status", {}).get("startTime") or format_wall(owner.clock.wall())
         self.last_status: Object | None = None
+        self.failure: tuple[str, str] | None = None  # why the kubelet failed the pod itself
         self.evicted: tuple[str, str] | None = None  # (reason, message) of the eviction manager
         self.task: asyncio.Task[None] | None = None
 
@@ -104,6 +107,8 @@ class PodWorker:
         ending = self.gone or is_deleting(pod) or is_terminal(pod) or self.evicted is not None
         if self.state is WorkerState.SYNCING and ending:
             self.state = WorkerState.TERMINATING
+        if self.state is WorkerState.SYNCING and self._fail_if_refused():
+            self.state = WorkerState.TERMINATING
         if self.state is WorkerState.SYNCING:
             result = await self.owner.syncer.sync(pod)
             status = await self.write_status(result.state, result.waiting)
@@ -111,6 +116,9 @@ class PodWorker:
             if status.get("phase") in ("Succeeded", "Failed"):
                 self.state = WorkerState.TERMINATING
                 self.kick()
+            left = deadline.remaining(pod, self.start_time, self.owner.clock.wall())
+            if left is not None:
+                result.retry_after(max(left, 0.0))
             return result.retry_in
         if self.state is WorkerState.TERMINATING:
             await self.terminate()
@@ -118,6 +126,24 @@ class PodWorker:
         if self.state is WorkerState.TERMINATED and (self.gone or is_deleting(pod)):
             await self.finish()
         return None
+
+    def _fail_if_refused(self) -> bool:
+        """Whether the kubelet fails the pod itself: rejected at admission (a forbidden
+        sysctl) before anything of it ran, or past its activeDeadlineSeconds."""
+        o, pod = self.owner, self.pod
+        if self.last_status is None and not (pod.get("status") or {}).get("containerStatuses"):
+            why = o.admit(pod)
+            if why is not None:
+                reason, message = why
+                o.record(pod, "Warning", reason, message)
+                self.failure = (reason, f"Pod was rejected: {message}")
+                return True
+        left = deadline.remaining(pod, self.start_time, o.clock.wall())
+        if left is not None and left <= 0:
+            o.record(pod, "Normal", deadline.REASON, deadline.MESSAGE)
+            self.failure = (deadline.REASON, deadline.MESSAGE)
+            return True
+        return False
 
     def _probe_sync(self, state: Any) -> None:
         running = []
@@ -148,6 +174,7 @@ class PodWorker:
             ready=o.probes.ready,
             started=o.probes.started,
             terminating=terminating,
+            failure=self.failure,
         )
         base = self.pod if self.last_status is None else {**self.pod, "status": self.last_status}
         status = pod_status(base, state, inputs)
@@ -213,6 +240,7 @@ class PodWorkers:
         host_ip: str,
         runtime_name: str = "kubelite",
         sync_frequency: float = 60.0,
+        admit: Callable[[Object], tuple[str, str] | None] = lambda pod: None,
     ) -> None:
         self.runtime = runtime
         self.syncer = syncer
@@ -224,6 +252,7 @@ class PodWorkers:
         self.host_ip = host_ip
         self.runtime_name = runtime_name
         self.sync_frequency = sync_frequency
+        self.admit = admit  # (reason, message) refusing a pod at admission, else None
         self.workers: dict[str, PodWorker] = {}
         self._done: set[str] = set()
 

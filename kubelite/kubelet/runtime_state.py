@@ -15,6 +15,7 @@ from typing import Any
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import NotFound
 from kubelite.kubelet.criconfig import POD_UID
+from kubelite.kubelet.podfiles import with_termination_message
 
 
 @dataclass(slots=True)
@@ -66,7 +67,7 @@ async def fetch(runtime: Any, uid: str) -> PodRuntimeState:
     listed = await runtime.list_containers(pb.ContainerFilter(label_selector={POD_UID: uid}))
     for c in listed:
         try:
-            state.containers.append((await runtime.container_status(c.id)).status)
+            state.containers.append(with_termination_message((await runtime.container_status(c.id)).status))
         except NotFound:
             continue  # removed between the list and the status
     return state

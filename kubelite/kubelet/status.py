@@ -4,6 +4,8 @@
                 Running   a container runs, or one exited and will be restarted
                 Succeeded every container exited 0 and none will be restarted
                 Failed    every container exited, one failed, and none will be restarted
+                Failed    also: rejected by the kubelet or past activeDeadlineSeconds
+                          (status.reason and message say which)
     conditions  PodReadyToStartContainers (sandbox with network), Initialized (init
                 containers done), ContainersReady (every container ready), Ready (the
                 same; readiness gates come later), PodScheduled (always True here)
@@ -44,6 +46,9 @@ class StatusInputs:
     ready: Callable[[str, Object], bool] = lambda cid, c: True
     started: Callable[[str, Object], bool] = lambda cid, c: True
     terminating: bool = False
+    # (reason, message) of a pod the kubelet failed itself: rejected at admission
+    # (SysctlForbidden) or past its activeDeadlineSeconds (DeadlineExceeded)
+    failure: tuple[str, str] | None = None
 
 
 def _terminated(c: pb.ContainerStatus, runtime: str) -> Object:
@@ -174,6 +179,8 @@ def pod_status(pod: Object, state: PodRuntimeState, inp: StatusInputs) -> Object
     inits = [container_status(pod, c, state, inp, True) for c in spec.get("initContainers") or []]
     mains = [container_status(pod, c, state, inp, False) for c in spec.get("containers") or []]
     phase = _phase(pod, inits, mains, inp.terminating)
+    if inp.failure is not None:
+        phase = "Failed"
     if old.get("phase") in ("Succeeded", "Failed"):
         phase = old["phase"]  # terminal phases never change
     not_init = [s["name"] for s in inits if (s["state"].get("terminated") or {}).get("exitCode") != 0]
@@ -212,6 +219,10 @@ def pod_status(pod: Object, state: PodRuntimeState, inp: StatusInputs) -> Object
     }
     if inits:
         status["initContainerStatuses"] = inits
+    if inp.failure is not None:
+        status["reason"], status["message"] = inp.failure
+    elif old.get("reason") and phase == "Failed":
+        status["reason"], status["message"] = old["reason"], old.get("message", "")
     ephemeral = [container_status(pod, c, state, inp, False) for c in spec.get("ephemeralContainers") or []]
     if ephemeral:
         # Never probed nor counted for readiness; their state is what the runtime says.

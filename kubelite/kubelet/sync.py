@@ -4,14 +4,17 @@ Each call compares the spec with what the runtime holds (`runtime_state.fetch`) 
 the next thing needed, then returns; the pod worker calls it again when something changes
 (a PLEG event, a probe result, a back-off expiring, a new spec):
 
-    1. no ready sandbox → stop the old one (if any), run a new one (attempt + 1)
+    1. no ready sandbox → stop the old one (if any), make the pod's cgroup with its
+       limits (cgroups.py), run a new sandbox (attempt + 1)
     2. init containers, in order: the first not yet succeeded is started (or restarted,
        with back-off) and the step ends there: one at a time, each to completion
     3. containers: a running one whose liveness (or startup) probe failed is killed;
        an exited one is restarted if the restart policy says so, after its back-off
        (CrashLoopBackOff, 10 s doubling to 5 min from its exit, forgotten when it exits
        more than 10 min after its previous exit);
-       one never started is started: image (pull policy), create, start, postStart
+       one never started is started: image (pull policy), runAsNonRoot checked against
+       the image's user (CreateContainerConfigError), create (with the kubelet's
+       /etc/hosts and termination-message file, podfiles.py), start, postStart
 
 A pod with no ready sandbox takes steps 1-3 in one go while holding a start slot (at
 most `parallel_pod_starts` pods start at once, earliest first; `start_slots.py`). Its
@@ -29,6 +32,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubelite.api.pods import full_name
@@ -36,15 +40,17 @@ from kubelite.api.types import Object
 from kubelite.cri import api_pb2 as pb
 from kubelite.cri.errors import CRIError
 from kubelite.kubelet.backoff import Backoff, go_duration
-from kubelite.kubelet.cgroups import pod_cgroup
-from kubelite.kubelet.criconfig import container_config, sandbox_config
+from kubelite.kubelet.cgroups import ensure_pod_cgroup, pod_cgroup, pod_resources
+from kubelite.kubelet.criconfig import DEFAULT_SECCOMP_ROOT, container_config, sandbox_config
 from kubelite.kubelet.dns import DNSConfigurer
 from kubelite.kubelet.envvars import EnvError, container_env
 from kubelite.kubelet.hashing import content_hash
 from kubelite.kubelet.images import ImagePuller, PullFailure
 from kubelite.kubelet.lifecycle import HookError, run_handler
+from kubelite.kubelet.podfiles import hosts_mount, termination_message_mount
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.runtime_state import PodRuntimeState, fetch
+from kubelite.kubelet.security import effective, image_user, verify_run_as_non_root
 from kubelite.kubelet.start_slots import SlotClaim, StartSlots
 from kubelite.kubelet.status import will_restart
 from kubelite.kubelet.volumes.errors import VolumeError
@@ -56,6 +62,10 @@ Recorder = Callable[[Object, str, str, str], None]  # (pod, type, reason, messag
 Pulled = dict[str, str | PullFailure]  # container name → image ref, or why not
 VOLUME_RETRY = 2.0  # seconds between tries to set up a pod's volumes that failed
 SHOW_ERR_IMAGE_PULL = 1.0  # seconds a failed pull's ErrImagePull shows before ImagePullBackOff
+
+
+class ConfigError(Exception):
+    """The container cannot be configured as its spec asks (CreateContainerConfigError)."""
 
 
 @dataclass(slots=True)
@@ -83,6 +93,10 @@ class PodSyncer:
         parallel_pod_starts: int = 4,
         cgroup_root: str | None = None,
         volumes: VolumeManager | None = None,
+        pod_pids_limit: int = -1,
+        cluster_domain: str = "cluster.local",
+        seccomp_root: Path = DEFAULT_SECCOMP_ROOT,
+        memory_capacity: int = 0,
         dns: DNSConfigurer | None = None,
     ) -> None:
         self.runtime = runtime
@@ -96,6 +110,10 @@ class PodSyncer:
         self.host_ip = host_ip
         self.cgroup_root = cgroup_root  # None: name no pod cgroup (the runtime picks)
         self.volumes = volumes  # None: no volumes are mounted (fake runtimes in unit tests)
+        self.pod_pids_limit = pod_pids_limit
+        self.cluster_domain = cluster_domain
+        self.seccomp_root = seccomp_root
+        self.memory_capacity = memory_capacity  # bytes: a Burstable container's oom_score_adj
         self.dns = dns  # None: the pod's own dnsConfig only (fake runtimes in unit tests)
 
     def pod_cgroup(self, pod: Object) -> str:
@@ -105,7 +123,12 @@ class PodSyncer:
         """`new`: for a sandbox about to be made, so DNS problems are told in events (once)."""
         dns = self.dns.pod_dns(pod, events=new) if self.dns is not None else None
         return sandbox_config(
-            pod, attempt, log_root=self.log_root, cgroup_parent=self.pod_cgroup(pod), dns=dns
+            pod,
+            attempt,
+            log_root=self.log_root,
+            cgroup_parent=self.pod_cgroup(pod),
+            seccomp_root=self.seccomp_root,
+            dns=dns,
         )
 
     # ---- the step -------------------------------------------------------------------------
@@ -214,6 +237,8 @@ class PodSyncer:
             self.record(
                 pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
             )
+        if cgroup := self.pod_cgroup(pod):
+            await asyncio.to_thread(ensure_pod_cgroup, cgroup, pod_resources(pod, self.pod_pids_limit))
         try:
             await self.runtime.run_pod_sandbox(self._sandbox_config(pod, attempt, new=True))
         except CRIError as err:
@@ -272,23 +297,13 @@ class PodSyncer:
                 retry = min(retry, SHOW_ERR_IMAGE_PULL)
             result.retry_after(retry)
             return
-        env, mounts = None, None
-        if self.volumes is not None:
-            try:
-                env = await container_env(
-                    pod,
-                    c,
-                    self.volumes.sources,
-                    pod_ip=result.state.pod_ip,
-                    host_ip=self.host_ip,
-                    allocatable=self.volumes.allocatable,
-                )
-                mounts = self.volumes.mounts(pod, c, env)
-            except (EnvError, VolumeError) as err:
-                result.waiting[name] = ("CreateContainerConfigError", str(err))
-                self.record(pod, "Warning", "Failed", f"Error: {err}")
-                result.retry_after(VOLUME_RETRY)
-                return
+        try:
+            env, mounts = await self._env_and_mounts(pod, c, image_ref, result.state.pod_ip)
+        except (EnvError, VolumeError, ConfigError) as err:
+            result.waiting[name] = ("CreateContainerConfigError", str(err))
+            self.record(pod, "Warning", "Failed", f"Error: {err}")
+            result.retry_after(VOLUME_RETRY)
+            return
         cfg = container_config(
             pod,
             c,
@@ -298,8 +313,10 @@ class PodSyncer:
             host_ip=self.host_ip,
             init=init,
             spec_hash=content_hash(c),
-            mounts=mounts,
+            mounts=self._with_kubelet_files(pod, c, mounts, result.state.pod_ip),
             env=env,
+            seccomp_root=self.seccomp_root,
+            memory_capacity=self.memory_capacity,
         )
         if target_id:
             cfg.linux.security_context.namespace_options.pid = pb.TARGET
@@ -329,6 +346,49 @@ class PodSyncer:
                 self.record(pod, "Warning", "FailedPostStartHook", str(err))
                 await self.runtime.stop_container(cid, 0)
         await self._prune(pod, name, result.state)
+
+    async def _env_and_mounts(
+        self, pod: Object, c: Object, image_ref: str, pod_ip: str
+    ) -> tuple[dict[str, str] | None, list[pb.Mount] | None]:
+        """The container's environment and volume mounts (None, None without volumes);
+        raises what makes a CreateContainerConfigError."""
+        env, mounts = None, None
+        if self.volumes is not None:
+            env = await container_env(
+                pod,
+                c,
+                self.volumes.sources,
+                pod_ip=pod_ip,
+                host_ip=self.host_ip,
+                allocatable=self.volumes.allocatable,
+            )
+            mounts = self.volumes.mounts(pod, c, env)
+        refused = await self._refused_as_root(pod, c, image_ref)
+        if refused is not None:
+            raise ConfigError(refused)
+        return env, mounts
+
+    async def _refused_as_root(self, pod: Object, c: Object, image_ref: str) -> str | None:
+        """Why runAsNonRoot refuses the container (None: it may run); the image's user
+        decides when the pod names none."""
+        if not effective(pod, c).get("runAsNonRoot"):
+            return None
+        status = await self.runtime.image_status(pb.ImageSpec(image=image_ref))
+        uid, username = image_user(status.image if status.HasField("image") else None)
+        return verify_run_as_non_root(pod, c, uid, username)
+
+    def _with_kubelet_files(
+        self, pod: Object, c: Object, mounts: list[pb.Mount] | None, pod_ip: str
+    ) -> list[pb.Mount] | None:
+        """The volumes' mounts, then the kubelet's own files: /etc/hosts and the
+        termination-message file (podfiles.py); None without volumes (fakes in tests)."""
+        if self.volumes is None or mounts is None:
+            return mounts
+        pod_dir = self.volumes.pod_dir(pod["metadata"]["uid"])
+        ip = self.host_ip if (pod.get("spec") or {}).get("hostNetwork") else pod_ip
+        hosts = hosts_mount(pod, c, pod_dir, [ip] if ip else [], self.cluster_domain)
+        message = termination_message_mount(c, pod_dir)
+        return mounts + [m for m in (hosts, message) if m is not None]
 
     async def _ensure_image(
         self, pod: Object, c: Object, sb_config: pb.PodSandboxConfig, slot: SlotClaim | None

@@ -220,6 +220,7 @@ class ContainerOps:
                 namespaces=self.sandbox_namespaces(sandbox),  # type: ignore[attr-defined]
                 hostname=hostname,
                 cgroups_path=rec.cgroup,
+                sysctls=dict(self.sandbox_config(sandbox.id).linux.sysctls),  # type: ignore[attr-defined]
             )
         except ValueError as err:
             raise InvalidArgument(str(err)) from None

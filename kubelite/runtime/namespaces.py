@@ -6,14 +6,38 @@ inside the UTS one. Containers join them by path in their OCI spec; CNI configur
 network one by path. The namespaces live until `destroy()` unmounts the files, so they
 survive the runtime's restart. The directory holding the files is made a private mount,
 as `ip netns` does, so the binds do not propagate.
+
+A PID namespace is the exception: it dies with its first process, so a pod that shares
+one (shareProcessNamespace) gets a holder, `hold_pid_namespace()`: a tiny init (the pause
+container's job elsewhere) that is PID 1 there, reaps the orphans the containers leave,
+and is stopped with the sandbox, killing every process left in the namespace.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 KINDS = ("net", "ipc", "uts")
+# PID 1 of a shared PID namespace: reap every child, exit on SIGTERM or SIGINT.
+_PAUSE = """
+import os, signal
+wanted = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+while True:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+    if signal.sigwait(wanted) != signal.SIGCHLD:
+        break
+"""
 
 
 def _is_mountpoint(path: Path) -> bool:
@@ -44,9 +68,41 @@ def create(ns_dir: Path, hostname: str, kinds: tuple[str, ...] = KINDS) -> dict[
     return paths
 
 
+def hold_pid_namespace(ns_dir: Path, timeout: float = 10.0) -> int:
+    """A new PID namespace bound at `ns_dir/pid`, held by its own init; returns the pid of
+    the holder (`unshare`, which kills the init when it is stopped)."""
+    path = ns_dir / "pid"
+    path.touch()
+    proc = subprocess.Popen(
+        ["unshare", f"--pid={path}", "--fork", "--kill-child", sys.executable, "-I", "-S", "-c", _PAUSE],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    threading.Thread(target=proc.wait, daemon=True).start()  # reaped whenever it ends
+    deadline = time.monotonic() + timeout
+    while not _is_mountpoint(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            release_pid_namespace(proc.pid)
+            raise RuntimeError("could not create the pod's PID namespace")
+        time.sleep(0.005)
+    return proc.pid
+
+
+def release_pid_namespace(holder: int) -> None:
+    """Stop a PID namespace's holder (its init, and so every process in it, dies)."""
+    if holder <= 0:
+        return
+    try:
+        os.kill(holder, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
 def destroy(ns_dir: Path) -> None:
     """Unmount and remove the namespace files. Idempotent."""
-    for k in KINDS:
+    for k in (*KINDS, "pid"):
         p = ns_dir / k
         if p.exists():
             subprocess.run(["umount", "-l", str(p)], capture_output=True)

@@ -4,7 +4,7 @@
 ROOT/sandboxes/<id>/sandbox.json   SandboxRecord        ROOT/containers/<id>/container.json  ContainerRecord
                     config.pb      the CRI config                         config.pb       the CRI config
                     network.json   the CNI result (DEL)                   bundle/         config.json, rootfs
-                    ns/{net,ipc,uts} bound namespaces                     upper/ work/    overlay layers
+                    ns/{net,ipc,uts,pid} namespaces                  upper/ work/    overlay layers
                     hostname hosts resolv.conf                            monitor.json created pid exit.json
 ```
 
@@ -37,6 +37,7 @@ class SandboxRecord:
     ip: str = ""
     additional_ips: list[str] = field(default_factory=list)
     runtime_handler: str = ""
+    pid_holder: int = 0  # the process holding the pod's shared PID namespace (0: none)
 
     FILE = "sandbox.json"
 

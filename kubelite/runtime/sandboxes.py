@@ -11,7 +11,9 @@ RunPodSandbox ──► READY ──StopPodSandbox──► NOTREADY ──Remov
 ```
 
 A hostNetwork pod (namespace_options.network == NODE) gets only a new IPC namespace: it
-uses the node's network and hostname, and CNI is not called.
+uses the node's network and hostname, and CNI is not called. A pod sharing its process
+namespace (namespace_options.pid == POD) also gets a PID namespace, held by a small init
+process (`namespaces.hold_pid_namespace`) that is stopped with the sandbox.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class SandboxOps:
     def sandbox_namespaces(self, rec: SandboxRecord) -> dict[str, Path]:
         d = self.sandbox_dir(rec.id) / "ns"
         kinds = ("ipc",) if rec.host_network else namespaces.KINDS
-        return {k: d / k for k in kinds if (d / k).exists()}
+        return {k: d / k for k in (*kinds, "pid") if (d / k).exists()}
 
     async def run_pod_sandbox(self, config: pb.PodSandboxConfig, runtime_handler: str = "") -> str:
         md = config.metadata
@@ -134,6 +136,8 @@ class SandboxOps:
         (d / "resolv.conf").write_text(_resolv_conf(config.dns_config))
         kinds = ("ipc",) if rec.host_network else namespaces.KINDS
         await asyncio.to_thread(namespaces.create, d / "ns", hostname, kinds)
+        if config.linux.security_context.namespace_options.pid == pb.POD:
+            rec.pid_holder = await asyncio.to_thread(namespaces.hold_pid_namespace, d / "ns")
         if not rec.host_network:
             try:
                 saved = await self.cni.add(rec.id, d / "ns" / "net", list(config.port_mappings))
@@ -153,6 +157,8 @@ class SandboxOps:
         if net.exists():
             await self.cni.delete(rec.id, d / "ns" / "net", json.loads(net.read_text()))
             net.unlink()
+        namespaces.release_pid_namespace(rec.pid_holder)
+        rec.pid_holder = 0
         await asyncio.to_thread(namespaces.destroy, d / "ns")
 
     async def stop_pod_sandbox(self, pod_sandbox_id: str) -> None:
@@ -206,7 +212,9 @@ class SandboxOps:
             linux=pb.LinuxPodSandboxStatus(
                 namespaces=pb.Namespace(
                     options=pb.NamespaceOption(
-                        network=node if rec.host_network else pod, pid=pb.CONTAINER, ipc=pod
+                        network=node if rec.host_network else pod,
+                        pid=cfg.linux.security_context.namespace_options.pid,
+                        ipc=cfg.linux.security_context.namespace_options.ipc,
                     )
                 )
             ),

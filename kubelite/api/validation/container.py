@@ -26,6 +26,7 @@ from kubelite.api.validation.fields import (
     not_found,
     quantity_errors,
 )
+from kubelite.api.validation.security import validate_container_security_context
 
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
@@ -462,18 +463,7 @@ def validate_container_common(ctr: dict[str, Any], volumes: set[str], path: str)
     elif pull not in PULL_POLICIES:
         errs.append(not_supported(child(path, "imagePullPolicy"), pull, PULL_POLICIES))
     errs += validate_resource_requirements(ctr.get("resources"), child(path, "resources"))
-    errs += _validate_security_context(as_dict(ctr.get("securityContext")), child(path, "securityContext"))
-    return errs
-
-
-def _validate_security_context(sc: dict[str, Any], path: str) -> Errors:
-    errs: Errors = []
-    for field in ("runAsUser", "runAsGroup"):
-        v = sc.get(field)
-        if is_int(v) and not 0 <= v <= 0xFFFFFFFF:
-            errs.append(invalid(child(path, field), v, names.inclusive_range_error(0, 0xFFFFFFFF)))
-    if sc.get("allowPrivilegeEscalation") is False and sc.get("privileged") is True:
-        errs.append(
-            invalid(path, sc, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true")
-        )
+    errs += validate_container_security_context(
+        as_dict(ctr.get("securityContext")), child(path, "securityContext")
+    )
     return errs

@@ -33,6 +33,7 @@ from kubelite.api.validation.meta import (
     validate_object_meta_update,
     validate_requirement,
 )
+from kubelite.api.validation.security import validate_pod_security_context
 from kubelite.api.validation.volumes import validate_volumes
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
@@ -62,6 +63,7 @@ def validate_pod_spec(spec: Any, path: str, *, is_pod: bool) -> Errors:
     errs += _validate_containers(s, volumes, grace, child(path, "containers"))
     errs += _validate_init_containers(s, volumes, grace, child(path, "initContainers"))
     errs += _validate_host_network(s, path, is_pod)
+    errs += validate_pod_security_context(s, child(path, "securityContext"))
     errs += _validate_choice(s.get("restartPolicy"), child(path, "restartPolicy"), RESTART_POLICIES)
     errs += _validate_choice(s.get("dnsPolicy"), child(path, "dnsPolicy"), DNS_POLICIES)
     errs += validate_labels(s.get("nodeSelector"), child(path, "nodeSelector"))

@@ -449,7 +449,7 @@ async def test_a_pod_whose_config_map_is_missing_does_not_start_until_it_appears
     sources.config_maps["ns", "later"] = {"data": {"k": "v"}}
     await syncer.sync(pod)
     [container] = runtime.containers.values()
-    [mount] = container.config.mounts
+    [mount] = [m for m in container.config.mounts if m.container_path == "/etc/x"]
     assert (mount.container_path, mount.host_path, mount.readonly) == (
         "/etc/x",
         str(_vol(manager, pod, "cfg")),

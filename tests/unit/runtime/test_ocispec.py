@@ -73,7 +73,7 @@ def test_run_as_user_and_group_override_the_image_user(rootfs):
     sc.run_as_user.value = 42
     sc.run_as_group.value = 43
     sc.supplemental_groups.extend([7, 8])
-    assert build(rootfs, cfg)["process"]["user"] == {"uid": 42, "gid": 43, "additionalGids": [7, 8]}
+    assert build(rootfs, cfg)["process"]["user"] == {"uid": 42, "gid": 43, "additionalGids": [43, 7, 8]}
     with pytest.raises(ValueError, match="not found"):
         build(rootfs, pb.ContainerConfig(), image={**IMAGE, "User": "ghost"})
 
@@ -96,7 +96,7 @@ def test_privileged_gets_every_capability_and_no_masked_paths(rootfs):
     cfg = pb.ContainerConfig()
     cfg.linux.security_context.privileged = True
     spec = build(rootfs, cfg)
-    assert spec["process"]["capabilities"]["bounding"] == ocispec.ALL_CAPS
+    assert spec["process"]["capabilities"]["bounding"] == ocispec.held_capabilities()
     assert "maskedPaths" not in spec["linux"] and "readonlyPaths" not in spec["linux"]
     plain = build(rootfs, pb.ContainerConfig())
     assert "/proc/kcore" in plain["linux"]["maskedPaths"]
@@ -147,3 +147,67 @@ def test_sandbox_files_and_cri_mounts_become_bind_mounts(rootfs):
     assert mounts["/data"]["options"] == ["rbind", "ro", "rprivate"]
     assert mounts["/shared"]["options"] == ["rbind", "rw", "rshared"]
     assert mounts["/proc"]["type"] == "proc" and mounts["/sys"]["options"][-1] == "ro"
+
+
+def test_capabilities_drop_from_the_default_set_and_all_starts_from_none(tmp_path: Path):
+    def caps(add=(), drop=()):
+        return ocispec.capabilities(pb.Capability(add_capabilities=add, drop_capabilities=drop))
+
+    assert "CAP_CHOWN" not in caps(drop=["CHOWN"]) and "CAP_KILL" in caps(drop=["CHOWN"])
+    assert caps(add=["NET_ADMIN"], drop=["ALL"]) == ["CAP_NET_ADMIN"]
+    assert set(caps(add=["ALL"])) == set(ocispec.held_capabilities())
+    status = tmp_path / "status"
+    status.write_text("Name:\tx\nCapBnd:\t000001fffeffffff\n")
+    held = ocispec.held_capabilities(status)
+    assert "CAP_SYS_RESOURCE" not in held and "CAP_SYS_ADMIN" in held and len(held) == 40
+
+
+def test_a_shared_process_namespace_is_joined_by_path_and_host_pid_and_ipc_get_none(rootfs):
+    shared = pb.ContainerConfig()
+    shared.linux.security_context.namespace_options.pid = pb.POD
+    namespaces = {"net": Path("/ns/net"), "ipc": Path("/ns/ipc"), "pid": Path("/ns/pid")}
+    ns = build(rootfs, shared, namespaces=namespaces)["linux"]["namespaces"]
+    assert ns[0] == {"type": "pid", "path": "/ns/pid"}
+    host = pb.ContainerConfig()
+    host.linux.security_context.namespace_options.pid = pb.NODE
+    host.linux.security_context.namespace_options.ipc = pb.NODE
+    assert [n["type"] for n in build(rootfs, host)["linux"]["namespaces"]] == ["mount", "network", "uts"]
+
+
+def test_the_kubelets_hosts_file_replaces_the_sandboxes_and_sysctls_are_set(rootfs):
+    cfg = pb.ContainerConfig(mounts=[pb.Mount(container_path="/etc/hosts", host_path="/kubelet/etc-hosts")])
+    spec = build(rootfs, cfg, sysctls={"kernel.shm_rmid_forced": "1"})
+    assert [m["source"] for m in spec["mounts"] if m["destination"] == "/etc/hosts"] == ["/kubelet/etc-hosts"]
+    assert spec["linux"]["sysctl"] == {"kernel.shm_rmid_forced": "1"}
+
+
+def test_runtime_default_seccomp_refuses_what_the_container_may_not_do(rootfs, tmp_path: Path):
+    cfg = pb.ContainerConfig()
+    cfg.linux.security_context.seccomp.profile_type = pb.SecurityProfile.RuntimeDefault
+    profile = build(rootfs, cfg)["linux"]["seccomp"]
+    denied = {n for s in profile["syscalls"] for n in s["names"]}
+    assert profile["defaultAction"] == "SCMP_ACT_ALLOW" and {"mount", "unshare", "keyctl", "ptrace"} <= denied
+    cfg.linux.security_context.capabilities.add_capabilities.append("SYS_PTRACE")
+    assert "ptrace" not in {n for s in build(rootfs, cfg)["linux"]["seccomp"]["syscalls"] for n in s["names"]}
+    assert "seccomp" not in build(rootfs, pb.ContainerConfig())["linux"]  # unset: unconfined
+    local = tmp_path / "profile.json"
+    local.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}'
+    )
+    cfg.linux.security_context.seccomp.CopyFrom(
+        pb.SecurityProfile(profile_type=pb.SecurityProfile.Localhost, localhost_ref=str(local))
+    )
+    assert build(rootfs, cfg)["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+    cfg.linux.security_context.seccomp.localhost_ref = str(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="cannot load seccomp profile"):
+        build(rootfs, cfg)
+
+
+def test_a_runtime_without_cap_sys_resource_keeps_oom_scores_at_or_above_its_own(tmp_path: Path):
+    status = tmp_path / "status"
+    (tmp_path / "oom_score_adj").write_text("0\n")
+    status.write_text("CapEff:\t000001fffeffffff\n")
+    assert ocispec.allowed_oom_score_adj(-997, status) == 0
+    assert ocispec.allowed_oom_score_adj(500, status) == 500
+    status.write_text("CapEff:\t000001ffffffffff\n")
+    assert ocispec.allowed_oom_score_adj(-997, status) == -997
