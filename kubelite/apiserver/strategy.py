@@ -14,6 +14,7 @@ from kubelite.api.pods import qos_class
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import csr
 from kubelite.apiserver.crd import rules as crd_rules
+from kubelite.apiserver.servicetype import drop_type_dependent_fields
 
 # Kinds whose metadata.generation starts at 1 and moves with every spec change.
 GENERATION_KINDS = frozenset(
@@ -134,6 +135,8 @@ def prepare_for_update(rt: ResourceType, new: dict[str, Any], old: dict[str, Any
             new.pop("status", None)
     if _gk(rt) == _CSR:
         csr.prepare_for_update(new, old)
+    elif _gk(rt) == ("", "Service"):
+        drop_type_dependent_fields(new, old)
     elif _gk(rt) == _CRD:
         crd_rules.prepare_for_update(new, old)
     _carry_generation(rt, new, old)
