@@ -38,12 +38,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from kubelite.kubelet.cgroups import remove_cgroup
-from kubelite.server import localnode, nodenet
+from kubelite.server import controlplane, localnode, nodenet
 from kubelite.server.nodenet import NodeNetwork
 from kubelite.server.supervisor import Component, socket_ready, stop, supervise, until_ready
 from kubelite.util.mounts import unmount_under
@@ -76,11 +77,27 @@ def hostgw_argv(kubeconfig: Path, name: str, cluster_cidr: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class NodeProxy:
+    """Whether an extra node runs its own `kubelite proxy` (as every Kubernetes node runs
+    kube-proxy), and with which further flags."""
+
+    enabled: bool = True
+    args: tuple[str, ...] = ()
+
+
 def join_argv(
-    d: Path, name: str, index: int, registry_mirrors: tuple[str, ...], kubelet_args: list[str]
+    d: Path,
+    name: str,
+    index: int,
+    registry_mirrors: tuple[str, ...],
+    kubelet_args: list[str],
+    proxy: NodeProxy = NodeProxy(),
 ) -> list[str]:
     argv = [sys.executable, "-m", "kubelite", "node", "join", "--data-dir", str(d), "--name", name]
     argv += ["--index", str(index), *(f"--registry-mirror={m}" for m in registry_mirrors)]
+    argv += [] if proxy.enabled else ["--no-proxy"]
+    argv += [f"--proxy-arg={a}" for a in proxy.args]
     return argv + [f"--kubelet-arg={a}" for a in kubelet_args]
 
 
@@ -91,11 +108,12 @@ def node_components(
     address: str,
     registry_mirrors: tuple[str, ...],
     kubelet_args: tuple[str, ...] = (),
+    proxy: NodeProxy = NodeProxy(),
 ) -> list[Component]:
     """An extra node's components, in start order, each run inside the node's namespace.
 
-    This is the per-node list: a component every node runs (kube-proxy, once `kubelite
-    proxy` exists) joins here, and beside the local node's in up.py."""
+    This is the per-node list: a component every node runs (kube-proxy) is here, and beside
+    the local node's in up.py."""
     nd = node_dir(d, name)
     (nd / "pki").mkdir(parents=True, exist_ok=True)
     pki = ensure_cluster_pki(d / "pki")
@@ -112,11 +130,24 @@ def node_components(
         [*serving, f"--cgroup-root={cgroup}", *kubelet_args],
     )
     enter = nodenet.enter_netns(net.netns(name))
-    return [
+    components = [
         Component("runtime", runtime, socket_ready(nd / "runtime.sock"), preexec=enter),
         Component("kubelet", kubelet, preexec=enter),
         Component("hostgw", hostgw_argv(kubeconfig, name, net.cluster_cidr), preexec=enter),
     ]
+    if proxy.enabled:  # its rules live in the node's namespace, gone with it
+        user = "system:kube-proxy"
+        proxy_kubeconfig = controlplane.component_kubeconfig(nd, pki, net.server, "proxy", user)
+        proxy_argv = localnode.proxy_argv(
+            proxy_kubeconfig,
+            name,
+            address,
+            localnode.PROXY_HEALTHZ_PORT,
+            localnode.PROXY_METRICS_PORT,
+            ["--cluster-cidr", net.cluster_cidr, *proxy.args],
+        )
+        components.append(Component("proxy", proxy_argv, preexec=enter))
+    return components
 
 
 def forwarded_ports(net: NodeNetwork) -> list[int]:
@@ -183,7 +214,12 @@ def sweep_previous_run(nd: Path) -> None:
 
 
 async def run_join(
-    d: Path, name: str, index: int, registry_mirrors: tuple[str, ...], kubelet_args: tuple[str, ...] = ()
+    d: Path,
+    name: str,
+    index: int,
+    registry_mirrors: tuple[str, ...],
+    kubelet_args: tuple[str, ...] = (),
+    proxy: NodeProxy = NodeProxy(),
 ) -> int:
     d = d.resolve()
     if not network_file(d).exists():
@@ -218,7 +254,7 @@ async def run_join(
             print(f"{WHO}: {err}", file=sys.stderr, flush=True)
             return 1
         print(f"{WHO}: node {name} at {address} (namespace {net.netns(name)})", file=sys.stderr, flush=True)
-        components = node_components(d, net, name, address, registry_mirrors, kubelet_args)
+        components = node_components(d, net, name, address, registry_mirrors, kubelet_args, proxy)
         tasks += [asyncio.create_task(nodenet.forward(net.netns(name), p)) for p in forwarded_ports(net)]
         for c in components:
             tasks.append(asyncio.create_task(supervise(c, stopping, WHO), name=c.name))
@@ -292,9 +328,20 @@ def add_subcommands(sub: Any, run: Callable[[Any], int]) -> None:
     join.add_argument(
         "--kubelet-arg", action="append", default=[], metavar="--FLAG=VALUE", help="one more kubelet flag"
     )
+    join.add_argument("--no-proxy", action="store_true", help="run no kubelite proxy on the node")
+    join.add_argument(
+        "--proxy-arg", action="append", default=[], metavar="--FLAG=VALUE", help="one more proxy flag"
+    )
     join.set_defaults(
         func=lambda a: run(
-            run_join(Path(a.data_dir), a.name, a.index, tuple(a.registry_mirror), tuple(a.kubelet_arg))
+            run_join(
+                Path(a.data_dir),
+                a.name,
+                a.index,
+                tuple(a.registry_mirror),
+                tuple(a.kubelet_arg),
+                NodeProxy(not a.no_proxy, tuple(a.proxy_arg)),
+            )
         )
     )
     remove = nsub.add_parser("remove", help="stop a node of this machine and delete its Node object")

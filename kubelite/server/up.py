@@ -280,6 +280,7 @@ def _extra_nodes(options: UpOptions, d: Path, net: NodeNetwork, dns_flags: list[
             index,
             options.registry_mirrors,
             [*dns_flags, *options.extra_args.get("node-kubelet", [])],
+            nodes.NodeProxy(options.proxy, tuple(options.extra_args.get("proxy", []))),
         )
         out.append(Component(f"node {name}", argv, done=removed.exists))
     return out

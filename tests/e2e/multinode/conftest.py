@@ -51,6 +51,13 @@ def multinode(
     )
     kubelet_args = (f"--node-status-update-frequency={STATUS}",)
     with up_on_test_runtime(
-        "kubelite", work, registry, pause_image, kubelet_args=kubelet_args, up_args=up_args, nodes=3
+        "kubelite",
+        work,
+        registry,
+        pause_image,
+        kubelet_args=kubelet_args,
+        up_args=up_args,
+        nodes=3,
+        proxy=True,  # a kubelite proxy on every node (lane A runs one cluster with a proxy at a time)
     ) as up:
         yield MultiNode(up, work / "data", bridge, node_network, cluster_cidr)

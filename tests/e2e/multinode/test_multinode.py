@@ -1,6 +1,8 @@
 """Three real nodes on one machine (`kubelite up --nodes 3`), through the real kubectl: each
 node's pods get IPs from its own podCIDR; pods reach pods on the other nodes by IP (ping and
-HTTP), routed host-gateway style from the Node objects; the host reaches every pod; exec and
+HTTP), routed host-gateway style from the Node objects; the host reaches every pod; a
+Service's name resolves through cluster DNS on any node and its ClusterIP reaches its pods on
+every node through each node's proxy, its NodePort answers on every node address; exec and
 logs reach a pod on an extra node through its kubelet on the node's address; a node (each
 extra node is a `kubelite node join` that `up` supervises) is removed cleanly and not
 started again; and once `up` stops nothing it made is left."""
@@ -44,11 +46,11 @@ def _network(m: MultiNode) -> NodeNetwork:
     return NodeNetwork.load(m.data_dir / "nodes" / "network.json")
 
 
-def _pod(name: str, node: str, image: str, script: str) -> dict[str, Any]:
+def _pod(name: str, node: str, image: str, script: str, role: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": "multinode"}},
+        "metadata": {"name": name, "labels": {"app": "multinode", "role": role}},
         "spec": {
             "nodeSelector": {"kubernetes.io/hostname": node},
             "terminationGracePeriodSeconds": 0,
@@ -66,9 +68,9 @@ def pods(multinode: MultiNode, registry: str) -> dict[str, tuple[str, str]]:
     items = []
     for i, node in enumerate(nodes):
         www = f"mkdir -p /www && echo hello from {node} > /www/index.html && exec httpd -f -p {PORT} -h /www"
-        items.append(_pod(f"web-{i}", node, image, www))
-    items.append(_pod("client-0", nodes[0], image, "echo client ready; exec sleep 3600"))
-    items.append(_pod("client-1", nodes[1], image, "echo client ready; exec sleep 3600"))
+        items.append(_pod(f"web-{i}", node, image, www, "web"))
+    items.append(_pod("client-0", nodes[0], image, "echo client ready; exec sleep 3600", "client"))
+    items.append(_pod("client-1", nodes[1], image, "echo client ready; exec sleep 3600", "client"))
     multinode.up.kubectl(
         "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
     )
@@ -123,6 +125,58 @@ def test_the_host_reaches_every_pod(pods: dict[str, tuple[str, str]]):
         node, ip = pods[web]
         with urllib.request.urlopen(f"http://{ip}:{PORT}/", timeout=5) as r:
             assert r.read().decode().strip() == f"hello from {node}"
+
+
+@pytest.fixture(scope="module")
+def web_service(multinode: MultiNode, pods: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A NodePort Service over the three web pods, once its endpoints list all three."""
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"role": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": PORT}],
+        },
+    }
+    multinode.up.kubectl("apply", "-f", "-", input=json.dumps(service))
+
+    def endpoints() -> bool:
+        got = multinode.up.kubectl("get", "endpoints", "web", "-o", "json", check=False)
+        subsets = json.loads(got.stdout or "{}").get("subsets") or [{}]
+        return got.returncode == 0 and len(subsets[0].get("addresses") or []) == 3
+
+    wait_for(endpoints, "the web Service's three endpoints", timeout=60, interval=0.5)
+    return json.loads(multinode.up.kubectl("get", "service", "web", "-o", "json").stdout)
+
+
+@pytest.mark.parametrize("client", ["client-0", "client-1"])
+def test_a_service_name_resolves_on_any_node_and_its_cluster_ip_reaches_pods_on_every_node(
+    multinode: MultiNode, pods: dict[str, tuple[str, str]], web_service: dict[str, Any], client: str
+):
+    cluster_ip = web_service["spec"]["clusterIP"]
+
+    def resolves() -> bool:
+        got = multinode.up.kubectl(
+            "exec", client, "--", "nslookup", "web.default.svc.cluster.local", check=False
+        )
+        return got.returncode == 0 and cluster_ip in got.stdout
+
+    wait_for(resolves, f"web.default.svc.cluster.local to resolve in {client}", timeout=60, interval=1)
+    request = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {cluster_ip} 80"
+    loop = f"for i in $(seq 30); do {request} | tail -n 1; done"
+    got = multinode.up.kubectl("exec", client, "--", "sh", "-c", loop)
+    answered = {line.strip() for line in got.stdout.splitlines() if line.strip()}
+    assert answered == {f"hello from {pods[w][0]}" for w in ("web-0", "web-1", "web-2")}, got.stdout
+
+
+def test_a_node_port_answers_on_every_node_address(multinode: MultiNode, web_service: dict[str, Any]):
+    node_port = web_service["spec"]["ports"][0]["nodePort"]
+    for name, node in _nodes(multinode).items():
+        (ip,) = [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
+        with urllib.request.urlopen(f"http://{ip}:{node_port}/", timeout=5) as r:
+            assert r.read().decode().startswith("hello from "), (name, ip)
 
 
 def test_logs_and_exec_reach_a_pod_on_an_extra_node(multinode: MultiNode, pods: dict[str, tuple[str, str]]):

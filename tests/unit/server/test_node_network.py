@@ -80,10 +80,10 @@ def test_a_joining_node_takes_the_first_index_no_running_node_holds(tmp_path: Pa
 
 def test_an_extra_nodes_components_are_its_own_and_enter_its_namespace(tmp_path: Path):
     net = network()
-    runtime, kubelet, hostgw = nodes.node_components(tmp_path, net, "vm-2", "172.31.0.2", ())
+    runtime, kubelet, hostgw, proxy = nodes.node_components(tmp_path, net, "vm-2", "172.31.0.2", ())
     nd = tmp_path / "nodes" / "vm-2"
-    assert [c.name for c in (runtime, kubelet, hostgw)] == ["runtime", "kubelet", "hostgw"]
-    assert all(c.preexec is not None for c in (runtime, kubelet, hostgw))
+    assert [c.name for c in (runtime, kubelet, hostgw, proxy)] == ["runtime", "kubelet", "hostgw", "proxy"]
+    assert all(c.preexec is not None for c in (runtime, kubelet, hostgw, proxy))
     assert {"--socket", str(nd / "runtime.sock"), f"--cni-ipam-dir={nd / 'ipam'}"} <= set(runtime.argv)
     assert "--cgroup-parent=/kubelite-abc123-vm-2" in runtime.argv
     flags = dict(zip(kubelet.argv, kubelet.argv[1:], strict=False))
@@ -91,3 +91,16 @@ def test_an_extra_nodes_components_are_its_own_and_enter_its_namespace(tmp_path:
     assert flags["--node-name"] == "vm-2" and flags["--root-dir"] == str(nd / "kubelet")
     assert "--cgroup-root=/kubelite-abc123-vm-2" in kubelet.argv
     assert hostgw.argv[-4:] == ["--node-name", "vm-2", "--cluster-cidr", "10.244.0.0/16"]
+    proxy_flags = dict(zip(proxy.argv, proxy.argv[1:], strict=False))
+    assert proxy_flags["--hostname-override"] == "vm-2" and proxy_flags["--cluster-cidr"] == "10.244.0.0/16"
+    assert proxy_flags["--kubeconfig"] == str(nd / "proxy.kubeconfig")
+
+
+def test_an_extra_node_runs_no_proxy_when_up_runs_none(tmp_path: Path):
+    net = network()
+    names = [
+        c.name
+        for c in nodes.node_components(tmp_path, net, "vm-2", "172.31.0.2", (), (), nodes.NodeProxy(False))
+    ]
+    assert names == ["runtime", "kubelet", "hostgw"]
+    assert "--no-proxy" in nodes.join_argv(tmp_path, "vm-2", 1, (), [], nodes.NodeProxy(False))
