@@ -8,6 +8,12 @@ A reply over UDP fits the client's buffer (512 bytes, or the EDNS0 size it annou
 one that does not is cut to the answers that fit and flagged TC, and the client asks again
 over TCP. Malformed questions get FORMERR, other opcodes NOTIMP, as CoreDNS replies. A
 TCP connection stays open for further questions until it has been idle for 10 s.
+
+A UDP reply leaves from the address its question was sent to (IP_PKTINFO), as CoreDNS's
+does: on a wildcard socket the kernel would otherwise pick the source by the route back -
+for a pod, the pod network's gateway on the host - and a reply to a question that came
+through the kube-dns Service (DNAT to this server's published address) would come from an
+address the pod never asked, which its resolver drops.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -233,6 +240,59 @@ class _UDP(asyncio.DatagramProtocol):
             self.transport.sendto(out, addr)
 
 
+IP_PKTINFO = 8  # Linux: ancillary struct in_pktinfo {ifindex; spec_dst; addr} (not in `socket`)
+_PKTINFO = struct.Struct("=i4s4s")
+
+
+class _UDPv4:
+    """UDP over IPv4 with each reply sent from the address its question arrived at."""
+
+    def __init__(self, handler: Handler, host: str, port: int) -> None:
+        self.handler = handler
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        self.sock.setblocking(False)
+        self.sock.bind((host, port))
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.sock.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        for _ in range(64):  # a burst, then let the loop breathe
+            try:
+                data, ancillary, _, addr = self.sock.recvmsg(65535, socket.CMSG_SPACE(_PKTINFO.size))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                log.exception("could not read a question")
+                return
+            local = b""
+            for level, kind, payload in ancillary:
+                if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(payload) >= _PKTINFO.size:
+                    local = _PKTINFO.unpack_from(payload)[2]  # the header's destination address
+            task = self.loop.create_task(self._answer(data, addr, local))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _answer(self, data: bytes, addr: tuple[str, int], local: bytes) -> None:
+        try:
+            out = await self.handler.handle(data, tcp=False, family=1)
+        except Exception:  # one bad question must not stop the server
+            log.exception("could not answer a question")
+            out = _error(data, dns.rcode.SERVFAIL)
+        if out is None or self.sock.fileno() < 0:
+            return
+        ancillary = [(socket.IPPROTO_IP, IP_PKTINFO, _PKTINFO.pack(0, local, bytes(4)))] if local else []
+        with contextlib.suppress(OSError):  # a full buffer or a vanished client: the client retries
+            self.sock.sendmsg([out], ancillary, 0, addr)
+
+    def close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+
+
 @dataclass(slots=True)
 class DNSServer:
     """Listens on `host:port` over UDP and TCP until `close()`."""
@@ -243,6 +303,7 @@ class DNSServer:
     _udp: asyncio.DatagramTransport | None = None
     _tcp: asyncio.Server | None = None
     _protocol: _UDP | None = field(default=None)
+    _udp4: _UDPv4 | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -251,6 +312,9 @@ class DNSServer:
             self._tcp = await asyncio.start_server(self._stream, self.host, self.port, reuse_address=True)
             if self.port == 0:
                 self.port = self._tcp.sockets[0].getsockname()[1]
+            if family == 1:
+                self._udp4 = _UDPv4(self.handler, self.host, self.port)
+                return
             transport, protocol = await loop.create_datagram_endpoint(
                 lambda: _UDP(self.handler, family), local_addr=(self.host, self.port)
             )
@@ -282,6 +346,10 @@ class DNSServer:
                 await writer.wait_closed()
 
     async def close(self) -> None:
+        if self._udp4 is not None:
+            for t in list(self._udp4.tasks):
+                t.cancel()
+            self._udp4.close()
         if self._udp is not None:
             self._udp.close()
         if self._protocol is not None:

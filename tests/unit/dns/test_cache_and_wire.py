@@ -109,3 +109,33 @@ async def test_a_remembered_cluster_reply_is_dropped_when_the_cluster_changes() 
     assert out is not None and out[:2] == b"\x12\x34"
     reply = dns.message.from_wire(out)
     assert [rd.to_text() for r in reply.answer for rd in r] == ["10.96.0.9"]
+
+
+async def test_a_udp_reply_leaves_from_the_address_the_question_was_sent_to() -> None:
+    """On a wildcard socket the kernel would answer a question sent to 127.0.0.2 from
+    127.0.0.1 (the route back's source); a client - a pod behind the kube-dns Service's DNAT
+    - drops a reply from an address it never asked."""
+    import asyncio
+    import socket
+
+    from kubelite.dns.server import DNSServer
+
+    index = ClusterIndex()
+    index.namespaces.upsert({"metadata": {"name": "default"}})
+    handler = Handler(
+        ClusterZones(Records(index, "cluster.local.")), Forwarder([]), Cache(), DNSMetrics("dns://:53")
+    )
+    server = DNSServer(handler, "0.0.0.0", 0)
+    await server.start()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.setblocking(False)
+            client.bind(("127.0.0.1", 0))
+            query = dns.message.make_query("web.default.svc.cluster.local.", "A")
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendto(client, query.to_wire(), ("127.0.0.2", server.port))
+            data, source = await asyncio.wait_for(loop.sock_recvfrom(client, 65535), 5)
+        assert source == ("127.0.0.2", server.port)
+        assert dns.message.from_wire(data).id == query.id
+    finally:
+        await server.close()
