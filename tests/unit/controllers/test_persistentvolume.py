@@ -3,9 +3,12 @@ cluster in virtual time."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from kubelite.api import volumes as v
 from kubelite.controllers.testing import ControllerHarness
@@ -190,8 +193,11 @@ async def test_a_claim_of_a_class_without_volumes_is_handed_to_the_external_prov
 
 
 async def test_local_path_provisions_a_host_path_volume_on_the_selected_node_and_deletes_it_when_released(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
+    caplog.set_level(
+        logging.INFO, logger="kubelite"
+    )  # as the controller manager logs: its lines must not fail
     h = ControllerHarness()
     h.ctx.settings = replace(h.ctx.settings, local_path_dir=str(tmp_path))
     async with h.running(PersistentVolumeController(h.ctx), LocalPathProvisioner(h.ctx)):

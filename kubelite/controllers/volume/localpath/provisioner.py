@@ -92,7 +92,7 @@ class LocalPathProvisioner:
     async def _ensure_class(self) -> None:
         try:
             await self.classes.create(default_storage_class())
-            log.info("created the default StorageClass", extra={"name": CLASS_NAME})
+            log.info("created the default StorageClass %s", CLASS_NAME)
         except errors.AlreadyExists:
             pass
 
