@@ -26,7 +26,10 @@ from kubelite.api.validation.fields import (
     not_found,
     quantity_errors,
 )
-from kubelite.api.validation.security import validate_container_security_context
+from kubelite.api.validation.security import (
+    validate_container_security_context,
+    validate_local_descending_path,
+)
 
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
@@ -313,15 +316,6 @@ def validate_env_from(sources: Any, path: str) -> Errors:
 
 
 # ---- volume mounts ------------------------------------------------------------------------
-
-
-def validate_local_descending_path(value: str, path: str) -> Errors:
-    errs: Errors = []
-    if value.startswith("/"):
-        errs.append(invalid(path, value, "must be a relative path"))
-    if ".." in value.replace("\\", "/").split("/"):
-        errs.append(invalid(path, value, "must not contain '..'"))
-    return errs
 
 
 def validate_volume_mounts(mounts: Any, volumes: set[str], path: str) -> Errors:

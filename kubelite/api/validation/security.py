@@ -50,7 +50,7 @@ def validate_seccomp_profile(profile: Any, path: str) -> Errors:
                 required(child(path, "localhostProfile"), "must be set when seccomp type is Localhost")
             )
         else:
-            errs += _descending(as_str(local), child(path, "localhostProfile"))
+            errs += validate_local_descending_path(as_str(local), child(path, "localhostProfile"))
     elif local is not None:
         errs.append(
             invalid(child(path, "localhostProfile"), p, "can only be set when seccomp type is Localhost")
@@ -58,8 +58,8 @@ def validate_seccomp_profile(profile: Any, path: str) -> Errors:
     return errs
 
 
-def _descending(value: str, path: str) -> Errors:
-    """A relative path that stays below where it starts."""
+def validate_local_descending_path(value: str, path: str) -> Errors:
+    """A relative path that stays below where it starts (subPath, a Localhost seccomp profile)."""
     errs: Errors = []
     if value.startswith("/"):
         errs.append(invalid(path, value, "must be a relative path"))

@@ -11,7 +11,6 @@ from typing import Any
 
 from kubelite.api import names
 from kubelite.api.errors import duplicate, forbidden, invalid, not_supported, required
-from kubelite.api.validation.container import validate_local_descending_path
 from kubelite.api.validation.fields import (
     Errors,
     as_dict,
@@ -22,6 +21,7 @@ from kubelite.api.validation.fields import (
     is_int,
     parse_quantity,
 )
+from kubelite.api.validation.security import validate_local_descending_path
 
 # Kubernetes checks the sources in this order; the second one found is the one refused.
 VOLUME_SOURCES = (
