@@ -56,11 +56,26 @@ class RuleSet:
 
     def text(self) -> str:
         parts = ["*filter", *self.filter_chains, *self.filter_rules, "COMMIT"]
-        parts += ["*nat", *self.nat_chains, *self.nat_rules, "COMMIT", ""]
+        parts += [*table_header("nat", len(self.nat_chains)), *self.nat_chains, *self.nat_rules, "COMMIT", ""]
         return "\n".join(parts)
 
     def rules_count(self, table: str) -> int:
         return len(self.nat_rules if table == "nat" else self.filter_rules)
+
+
+# A restore naming at least this many chains of a table has iptables read that whole table
+# first (see table_header); below, it reads only the chains named, which keeps partial syncs
+# of a large table small.
+WHOLE_TABLE_CHAINS = 256
+
+
+def table_header(table: str, chains: int) -> list[str]:
+    """The lines opening `table` in a restore that declares `chains` chains. Many chains:
+    a listing (`-S`, its output unused) first, which makes iptables-nft read the whole table
+    at once instead of inserting each chain the input names into a sorted list, one by one -
+    with 11,000 chains that took 8 s of the restore's 9 (iptables 1.8.9), deleting 55,000
+    chains six minutes."""
+    return [f"*{table}", "-S"] if chains >= WHOLE_TABLE_CHAINS else [f"*{table}"]
 
 
 def _chain(name: str) -> str:

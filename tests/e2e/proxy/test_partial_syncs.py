@@ -1,7 +1,9 @@
 """A partial sync leaves the node's rules exactly as a full sync of the same state would:
 each mode's proxier syncs state A fully then state B partially in one network namespace, and
 B fully in another; `iptables-save` / `nft list table` of the two must match (rule order per
-chain included; only the order of map and set elements may differ)."""
+chain included; only the order of map and set elements may differ). A table of hundreds of
+services goes through the restores of many chains (which list the table first) the same way,
+and `--cleanup` takes every chain of it away."""
 
 from __future__ import annotations
 
@@ -67,6 +69,35 @@ def test_an_iptables_partial_sync_ends_where_a_full_sync_does(netns: list[str]):
     saves = [Runner(n).run("iptables-save").stdout for n in netns]
     assert _normal(saves[0]) == _normal(saves[1])
     assert "10.244.3.1" not in saves[0] and "-X" not in saves[0]
+
+
+def large_states(count: int = 300) -> tuple[Snapshot, Snapshot]:
+    tracker = ChangeTracker("me")
+    for i in range(count):
+        ips = (f"10.244.{i // 100}.{2 * (i % 100) + j}" for j in (1, 2))
+        tracker.service_updated(service(f"s{i}", ip=f"10.96.{i // 200}.{i % 200 + 1}"))
+        tracker.slice_updated(endpoint_slice(f"s{i}", *((ip, dict(READY)) for ip in ips)))
+    a = tracker.take()
+    tracker.slice_updated(endpoint_slice("s7", ("10.244.9.9", dict(READY))))
+    return a, tracker.take()
+
+
+def test_a_large_iptables_table_syncs_fully_partially_and_is_cleaned_up(netns: list[str]):
+    a, b = large_states()
+    config = RulesConfig(cluster_cidr="10.244.0.0/16")
+    incremental = IptablesProxier(config, Runner(netns[0]))
+    assert incremental.sync(a).full
+    assert "*nat\n-S\n" in incremental.last_text  # the restore of many chains
+    assert not incremental.sync(b).full
+    IptablesProxier(config, Runner(netns[1])).sync(b)
+    saves = [Runner(n).run("iptables-save", "-t", "nat").stdout for n in netns]
+    assert _normal(saves[0]) == _normal(saves[1])
+    chains = [line.split()[0] for line in saves[0].splitlines() if line.startswith(":KUBE-")]
+    assert sum(c.startswith(":KUBE-SVC-") for c in chains) == 300
+    assert sum(c.startswith(":KUBE-SEP-") for c in chains) == 599
+    assert "10.244.9.9:8080" in saves[0]
+    incremental.cleanup()
+    assert ":KUBE-" not in Runner(netns[0]).run("iptables-save", "-t", "nat").stdout
 
 
 def test_an_nftables_partial_sync_ends_where_a_full_sync_does(netns: list[str]):
