@@ -2,7 +2,10 @@
 node's pods get IPs from its own podCIDR; pods reach pods on the other nodes by IP (ping and
 HTTP), routed host-gateway style from the Node objects; the host reaches every pod; a
 Service's name resolves through cluster DNS on any node and its ClusterIP reaches its pods on
-every node through each node's proxy, its NodePort answers on every node address; exec and
+every node through each node's proxy, its NodePort answers on every node address; a pod fetches
+from a Deployment on the two other nodes through the Service's name, short (the search path)
+or whole; a headless Service resolves to its pods, a StatefulSet pod's stable name to its pod,
+an ExternalName Service to its CNAME; exec and
 logs reach a pod on an extra node through its kubelet on the node's address; a node (each
 extra node is a `kubelite node join` that `up` supervises) is removed cleanly and not
 started again; and once `up` stops nothing it made is left."""
@@ -177,6 +180,168 @@ def test_a_node_port_answers_on_every_node_address(multinode: MultiNode, web_ser
         (ip,) = [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
         with urllib.request.urlopen(f"http://{ip}:{node_port}/", timeout=5) as r:
             assert r.read().decode().startswith("hello from "), (name, ip)
+
+
+def _nslookup(m: MultiNode, client: str, name: str, expect: str) -> str:
+    """`nslookup name` in `client` once its answer holds `expect` (the DNS server learns of a
+    new Service or pod from its informers a moment after the API server has it)."""
+    got: list[str] = []
+
+    def answered() -> bool:
+        out = m.up.kubectl("exec", client, "--", "nslookup", name, check=False)
+        got[:] = [out.stdout + out.stderr]
+        return out.returncode == 0 and expect in out.stdout
+
+    wait_for(answered, f"{name} to resolve to {expect} in {client}", timeout=60, interval=1)
+    return got[0]
+
+
+def _apply(m: MultiNode, *items: dict[str, Any]) -> None:
+    m.up.kubectl(
+        "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(items)})
+    )
+
+
+@pytest.fixture(scope="module")
+def site(multinode: MultiNode, registry: str, pods: dict[str, tuple[str, str]]) -> list[str]:
+    """A Deployment of two httpd pods kept off the local node and apart (required
+    anti-affinity), each answering with its node's name, behind the ClusterIP Service
+    `site`; returns the two nodes."""
+    local = pods["client-0"][0]
+    labels = {"app": "site"}
+    www = 'mkdir -p /www && echo "site on $NODE" > /www/index.html && exec httpd -f -p 8080 -h /www'
+    container = {
+        "name": "httpd",
+        "image": f"{registry}/busybox:latest",
+        "command": ["sh", "-c", www],
+        "env": [{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+        "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
+    }
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [local]}
+                        ]
+                    }
+                ]
+            }
+        },
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
+            ]
+        },
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "site"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"affinity": affinity, "terminationGracePeriodSeconds": 0, "containers": [container]},
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "site"},
+        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+    }
+    _apply(multinode, deployment, service)
+    multinode.up.kubectl("rollout", "status", "deployment/site", "--timeout=120s", timeout=130)
+    listed = json.loads(multinode.up.kubectl("get", "pods", "-l", "app=site", "-o", "json").stdout)["items"]
+    return sorted(p["spec"]["nodeName"] for p in listed)
+
+
+@pytest.mark.parametrize("name", ["site", "site.default", "site.default.svc.cluster.local"])
+def test_a_pod_fetches_from_a_deployment_on_two_other_nodes_through_the_service_name(
+    multinode: MultiNode, pods: dict[str, tuple[str, str]], site: list[str], name: str
+):
+    """`site` and `site.default` resolve through the pod's search path (its resolv.conf)."""
+    assert len(set(site)) == 2 and pods["client-0"][0] not in site
+    request = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {name} 80 | tail -n 1"
+    loop = f"for i in $(seq 30); do {request}; done"
+
+    def both() -> bool:
+        got = multinode.up.kubectl("exec", "client-0", "--", "sh", "-c", loop, check=False)
+        return {line.strip() for line in got.stdout.splitlines() if line.strip()} == {
+            f"site on {n}" for n in site
+        }
+
+    wait_for(both, f"both site pods to answer through {name}", timeout=60, interval=1)
+
+
+def test_a_headless_service_resolves_to_its_pods_on_every_node(
+    multinode: MultiNode, pods: dict[str, tuple[str, str]]
+):
+    headless = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-pods"},
+        "spec": {"clusterIP": "None", "selector": {"role": "web"}, "ports": [{"name": "http", "port": PORT}]},
+    }
+    _apply(multinode, headless)
+    ips = [pods[w][1] for w in ("web-0", "web-1", "web-2")]
+    out = _nslookup(multinode, "client-1", "web-pods.default.svc.cluster.local", ips[0])
+    assert all(ip in out for ip in ips), out
+
+
+def test_a_statefulset_pods_stable_name_resolves_to_it(multinode: MultiNode, registry: str):
+    labels = {"app": "db"}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "db"},
+        "spec": {"clusterIP": "None", "selector": labels, "ports": [{"name": "db", "port": 5432}]},
+    }
+    statefulset = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": "db",
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [
+                        {"name": "db", "image": f"{registry}/busybox:latest", "command": ["sleep", "3600"]}
+                    ],
+                },
+            },
+        },
+    }
+    _apply(multinode, service, statefulset)
+    multinode.up.kubectl("rollout", "status", "statefulset/db", "--timeout=120s", timeout=130)
+    pod = json.loads(multinode.up.kubectl("get", "pod", "db-0", "-o", "json").stdout)
+    assert pod["spec"]["hostname"] == "db-0" and pod["spec"]["subdomain"] == "db"
+    _nslookup(multinode, "client-0", "db-0.db.default.svc.cluster.local", pod["status"]["podIP"])
+    got = multinode.up.kubectl("exec", "db-0", "--", "hostname")
+    assert got.stdout.strip() == "db-0"
+
+
+def test_an_external_name_service_answers_with_its_cname(multinode: MultiNode, web_service: dict[str, Any]):
+    external = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "elsewhere"},
+        "spec": {"type": "ExternalName", "externalName": "web.default.svc.cluster.local"},
+    }
+    _apply(multinode, external)
+    out = _nslookup(
+        multinode, "client-1", "elsewhere.default.svc.cluster.local", "web.default.svc.cluster.local"
+    )
+    assert "canonical name = web.default.svc.cluster.local" in out, out
+    assert web_service["spec"]["clusterIP"] in out, out  # the CNAME's own answer follows it
 
 
 def test_logs_and_exec_reach_a_pod_on_an_extra_node(multinode: MultiNode, pods: dict[str, tuple[str, str]]):
