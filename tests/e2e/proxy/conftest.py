@@ -1,7 +1,8 @@
 """One `kubelite up` cluster (its local node on the test's own kubelite runtime, `--no-proxy`)
 for the module, and `kubelite proxy` started by the test per mode with the command line
 `up` would give it (server/localnode.py proxy_argv): switching modes restarts only the
-proxy. Rules are removed after each proxy (`kubelite proxy --cleanup`)."""
+proxy. Rules are removed after each proxy (`kubelite proxy --cleanup`). A test marked
+`proxy_modes(...)` checks what only those modes do and is collected for them alone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,20 @@ from kubelite.server.testing import UpCluster, cleanup_proxy_rules, up_on_test_r
 from kubelite.util.net import free_port
 from kubelite.util.process import exit_with_parent, stop_process
 from kubelite.util.testing import wait_for
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the runs of a `proxy_modes` test in the modes it does not check."""
+    other: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("proxy_modes")
+        callspec = getattr(item, "callspec", None)
+        mode = callspec.params.get("proxy") if callspec is not None else None
+        if marker is not None and mode is not None and mode not in marker.args:
+            other.append(item)
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if item not in other]
 
 
 @pytest.fixture(scope="module")

@@ -151,18 +151,13 @@ def _iptables_save() -> str:
     return subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
 
 
-def _only(proxy: Proxy, mode: str) -> None:
-    if proxy.mode != mode:
-        pytest.skip(f"a check of the {mode} mode")
-
-
 def test_every_backend_answers_through_the_cluster_ip(served: Web):
     answers = Counter(served.fetch(served.cluster_ip, 80, 30))
     assert set(answers) == set(served.pods()), answers
 
 
+@pytest.mark.proxy_modes("iptables")
 def test_the_rules_are_shaped_as_kube_proxys(served: Web, proxy: Proxy):
-    _only(proxy, "iptables")
     # every ready backend, the newest included once the proxy has seen its endpoint
     wait_for(
         lambda: all(f"{ip}:8080" in _iptables_save() for ip in served.pods().values()),
@@ -190,8 +185,8 @@ def test_the_rules_are_shaped_as_kube_proxys(served: Web, proxy: Proxy):
     )
 
 
+@pytest.mark.proxy_modes("userspace")
 def test_the_userspace_mode_redirects_the_service_ip_to_its_relay(served: Web, proxy: Proxy):
-    _only(proxy, "userspace")
     nat = _iptables_save().split("*nat", 1)[1]
     assert re.search(
         r"-A PREROUTING -m comment --comment \"handle ClusterIPs; .*-j KUBE-PORTALS-CONTAINER", nat
@@ -202,8 +197,8 @@ def test_the_userspace_mode_redirects_the_service_ip_to_its_relay(served: Web, p
     assert "KUBE-SVC-" not in nat  # the iptables mode's rules were cleaned up
 
 
+@pytest.mark.proxy_modes("nftables")
 def test_the_nftables_mode_programs_kube_proxys_table(served: Web, proxy: Proxy):
-    _only(proxy, "nftables")
 
     def table() -> str:
         return subprocess.run(
@@ -259,9 +254,8 @@ def _host_address() -> str:
     return next(a["local"] for link in links for a in link["addr_info"] if a.get("scope") == "global")
 
 
+@pytest.mark.proxy_modes("iptables", "nftables")  # the userspace relay accepts, then closes
 def test_a_service_without_endpoints_refuses_connections(cluster: UpCluster, served: Web, proxy: Proxy):
-    if proxy.mode == "userspace":
-        pytest.skip("the userspace relay accepts and closes instead")
     name = f"{served.name}-none-{proxy.mode[:3]}"
     _apply(cluster, _service(name, "nothing-has-this-label"))
     ip = _json(cluster, "service", name)["spec"]["clusterIP"]
@@ -270,8 +264,8 @@ def test_a_service_without_endpoints_refuses_connections(cluster: UpCluster, ser
     cluster.kubectl("delete", "service", name)
 
 
+@pytest.mark.proxy_modes("iptables")
 def test_an_address_in_the_service_range_that_no_service_holds_is_unreachable(served: Web, proxy: Proxy):
-    _only(proxy, "iptables")
     routes = subprocess.run(["ip", "route", "show", "table", TABLE], capture_output=True, text=True).stdout
     assert routes.startswith("unreachable 10.96.0.0/12")
     assert served.fetch("10.111.222.33", 80, 1) == [
