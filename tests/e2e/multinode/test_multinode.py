@@ -74,9 +74,7 @@ def pods(multinode: MultiNode, registry: str) -> dict[str, tuple[str, str]]:
         items.append(_pod(f"web-{i}", node, image, www, "web"))
     items.append(_pod("client-0", nodes[0], image, "echo client ready; exec sleep 3600", "client"))
     items.append(_pod("client-1", nodes[1], image, "echo client ready; exec sleep 3600", "client"))
-    multinode.up.kubectl(
-        "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
-    )
+    _apply(multinode, *items)
     multinode.up.kubectl(
         "wait", "--for=condition=Ready", "pod", "-l", "app=multinode", "--timeout=120s", timeout=130
     )
