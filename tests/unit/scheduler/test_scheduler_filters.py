@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.scheduler.framework.cycle_state import CycleState
 from kubelite.scheduler.framework.handle import Listers
 from kubelite.scheduler.framework.status import Code
 from kubelite.scheduler.framework.types import PodInfo
@@ -22,6 +23,7 @@ from kubelite.scheduler.testing import (
     make_node,
     make_pod,
     node_info,
+    snapshot_of,
     taint,
     toleration,
 )
@@ -267,3 +269,40 @@ def test_volume_binding_delays_wait_for_first_consumer_claims_to_a_node_with_a_v
     dynamic = {**static, "provisioner": "kubelite.io/local-path"}
     listers.storage_classes = FakeLister([dynamic])
     assert filter_with(pl, pod, b) is None
+
+
+def test_a_volume_reserved_for_one_pods_claim_is_not_offered_to_the_next_pod_until_unreserved():
+    def claim(name: str) -> dict[str, Any]:
+        spec = {"storageClassName": "local", "accessModes": ["ReadWriteOnce"]}
+        return {
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {**spec, "resources": {"requests": {"storage": "1Gi"}}},
+        }
+
+    def pod(claim_name: str) -> PodInfo:
+        return PodInfo(make_pod(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": claim_name}}]))
+
+    static = {
+        "metadata": {"name": "local"},
+        "provisioner": "kubernetes.io/no-provisioner",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
+    listers = Listers(
+        pvcs=FakeLister([claim("one"), claim("two")]),
+        pvs=FakeLister([_local_pv("pv1", "a")]),
+        storage_classes=FakeLister([static]),
+    )
+    a = node_info(make_node("a", labels={"kubernetes.io/hostname": "a"}))
+    pl = VolumeBinding(handle=make_handle(snapshot_of([a]), listers=listers))
+    first = CycleState()
+    assert pl.pre_filter(first, pod("one"), [a])[1] is None
+    assert pl.filter(first, pod("one"), a) is None
+    assert pl.reserve(first, pod("one"), "a") is None
+    # the first pod is binding pv1; the informer does not show it yet
+    second = filter_with(pl, pod("two"), a)
+    assert second is not None and second.reasons == (
+        "node(s) didn't find available persistent volumes to bind",
+    )
+    assert filter_with(pl, pod("one"), a) is None  # still free for the claim it was reserved for
+    pl.unreserve(first, pod("one"), "a")
+    assert filter_with(pl, pod("two"), a) is None

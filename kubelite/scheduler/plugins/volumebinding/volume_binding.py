@@ -16,8 +16,10 @@ chosen.
                claims to provision get volume.kubernetes.io/selected-node; then the pod
                waits until the PV controller has bound every claim (up to 600 s)
 
-kubelite keeps no assume cache: two pods scheduled at once could pick the same free volume;
-the second pod's PreBind then fails on the volume's conflict and it is retried.
+Between a pod's Reserve and the moment the volume's informer shows the claim on it, the
+volume is assumed taken (an assume cache, as the scheduler's): the next pods' scheduling
+cycles, which run while that pod binds, do not pick it for another claim. Unreserve (a
+failed bind) frees it again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class _PodVolumes:
     provision: list[Object] = field(default_factory=list)  # claims to provision (Reserve)
 
 
+def _claim_key(claim: Object) -> str:
+    return f"{claim['metadata'].get('namespace', '')}/{claim['metadata']['name']}"
+
+
 def _fits(node: NodeInfo) -> Any:
     return lambda required: NodeSelector(required).matches(node.name, node.labels)
 
@@ -61,6 +67,7 @@ class VolumeBinding:
 
     def __init__(self, args: dict[str, Any] | None = None, handle: Handle | None = None) -> None:
         self.handle = handle or Handle()
+        self._assumed: dict[str, str] = {}  # volume name -> the claim (ns/name) it was reserved for
 
     def pre_filter(
         self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
@@ -109,7 +116,7 @@ class VolumeBinding:
         some claim can have neither."""
         static: dict[str, Object] = {}
         provision: list[Object] = []
-        volumes = Listers.items(self.handle.listers.pvs)
+        volumes = self._unassumed(found.delayed)
         for claim in found.delayed:
             taken = {id(x) for x in static.values()}
             free = [x for x in volumes if id(x) not in taken]
@@ -123,6 +130,21 @@ class VolumeBinding:
             provision.append(claim)
         return static, provision
 
+    def _unassumed(self, claims: list[Object]) -> list[Object]:
+        """The volumes as the informer has them, less those reserved for claims other than
+        `claims`; an assumption ends once the informer shows the volume claimed."""
+        keys = {_claim_key(c) for c in claims}
+        volumes = []
+        for volume in Listers.items(self.handle.listers.pvs):
+            name = volume["metadata"]["name"]
+            assumed = self._assumed.get(name)
+            if assumed is not None and (volume.get("spec") or {}).get("claimRef"):
+                self._assumed.pop(name, None)  # the claim is on it now: the informer says the rest
+            elif assumed is not None and assumed not in keys:
+                continue
+            volumes.append(volume)
+        return volumes
+
     def reserve(self, state: CycleState, pod: PodInfo, node_name: str) -> Status | None:
         found: _PodVolumes | None = state.get(_STATE)
         if found is None or not found.delayed:
@@ -134,11 +156,16 @@ class VolumeBinding:
         if chosen is None:
             return Status.unschedulable(BIND_CONFLICT)
         found.static, found.provision = chosen
+        claims = {c["metadata"]["name"]: c for c in found.delayed}
+        for claim_name, volume in found.static.items():
+            self._assumed[volume["metadata"]["name"]] = _claim_key(claims[claim_name])
         return None
 
     def unreserve(self, state: CycleState, pod: PodInfo, node_name: str) -> None:
         found: _PodVolumes | None = state.get(_STATE)
         if found is not None:
+            for volume in found.static.values():
+                self._assumed.pop(volume["metadata"]["name"], None)
             found.static, found.provision = {}, []
 
     async def pre_bind(self, state: CycleState, pod: PodInfo, node_name: str) -> Status | None:
