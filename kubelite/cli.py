@@ -105,6 +105,30 @@ def _check_nodes_flags(args: argparse.Namespace) -> None:
                 raise ValueError("an IPv4 range is needed")
         except ValueError as err:
             raise SystemExit(f"kubelite up: {flag} {value}: {err}") from None
+    if args.node_ip:
+        _check_node_ip(args)
+
+
+def _check_node_ip(args: argparse.Namespace) -> None:
+    import ipaddress
+    import socket
+
+    if args.nodes > 1:
+        raise SystemExit(
+            "kubelite up: --node-ip is for a single node; with --nodes the local node's address is "
+            "the first of --node-network"
+        )
+    try:
+        ip = ipaddress.ip_address(args.node_ip)
+    except ValueError as err:
+        raise SystemExit(f"kubelite up: --node-ip {args.node_ip}: {err}") from None
+    if ip.version != 4 or ip.is_unspecified:
+        raise SystemExit(f"kubelite up: --node-ip {ip}: an IPv4 address of this machine is needed")
+    with socket.socket() as probe:  # the kubelet will listen there
+        try:
+            probe.bind((str(ip), 0))
+        except OSError:
+            raise SystemExit(f"kubelite up: --node-ip {ip}: not an address of this machine") from None
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -134,6 +158,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         nodes=args.nodes,
         node_network=args.node_network,
         node_bridge=args.node_bridge,
+        node_ip=args.node_ip,
         node_host_ports=tuple(args.node_host_port),
         cluster_cidr=args.cluster_cidr,
         container_runtime_endpoint=args.container_runtime_endpoint,
@@ -271,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the extra nodes' addresses (the host has the first) with --nodes",
     )
     up.add_argument("--node-bridge", default="kl-nodes0", help="the host's bridge to the extra nodes")
+    up.add_argument(
+        "--node-ip",
+        default="",
+        metavar="IP",
+        help="the local node's InternalIP, where its kubelet listens, e.g. this machine's address (default: "
+        "127.0.0.1 when up listens on loopback; with --nodes, the first address of --node-network)",
+    )
     up.add_argument(
         "--node-host-port",
         type=int,

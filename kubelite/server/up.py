@@ -72,6 +72,7 @@ class UpOptions:
     nodes: int = 1
     node_network: str = nodenet.DEFAULT_NETWORK
     node_bridge: str = nodenet.DEFAULT_BRIDGE
+    node_ip: str = ""  # the local node's InternalIP and kubelet address (default: see prepare)
     node_host_ports: tuple[int, ...] = ()  # loopback ports of the host the extra nodes see too
     cluster_cidr: str = ""  # the pods' range (controller manager, hostgw); "": its default
     scheduler: bool = True  # `kubelite scheduler` as a child (the pods' nodes are chosen)
@@ -181,9 +182,10 @@ def prepare(options: UpOptions) -> list[Component]:
         else:
             name = localnode.node_name()
             kubeconfig = localnode.kubelet_kubeconfig(d, pki, server, name)
-            # With extra nodes the local node is the host on the node network: its kubelet
-            # listens there and that is its InternalIP, the other nodes' route to its pods.
-            node_ip = net.host_address if net is not None else ""
+            # The kubelet listens on the node's InternalIP: --node-ip, or with extra nodes the
+            # host's address on the node network (the other nodes' route to its pods), else
+            # the bind address (on loopback, 127.0.0.1: see localnode.kubelet_server_args).
+            node_ip = net.host_address if net is not None else options.node_ip
             address = node_ip or options.bind_address
             port = controlplane.port_or_free(localnode.KUBELET_PORT, address)
             if port != localnode.KUBELET_PORT:

@@ -1,7 +1,8 @@
 """One `kubelite up` cluster (its local node on the test's own kubelite runtime, `--no-proxy`)
 for the module, and `kubelite proxy` started by the test per mode with the command line
 `up` would give it (server/localnode.py proxy_argv): switching modes restarts only the
-proxy. Rules are removed after each proxy (`kubelite proxy --cleanup`). A test marked
+proxy. The node's InternalIP is a private address of the test's own (`up --node-ip`).
+Rules are removed after each proxy (`kubelite proxy --cleanup`). A test marked
 `proxy_modes(...)` checks what only those modes do and is collected for them alone."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +45,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image
     if missing := missing_tools():
         pytest.fail(f"missing tools: {' '.join(missing)}")
     work = tmp_path_factory.mktemp("up-proxy")
-    with up_on_test_runtime("kubelite", work, registry, pause_image) as up:
+    with (
+        node_address() as ip,
+        up_on_test_runtime("kubelite", work, registry, pause_image, up_args=(f"--node-ip={ip}",)) as up,
+    ):
         yield up
+
+
+@contextmanager
+def node_address() -> Iterator[str]:
+    """A private address of this machine's, on a dummy interface of the test's own: the
+    node's InternalIP (`up --node-ip`), where its kubelet listens and its pods reach it."""
+    pid = os.getpid()
+    link, ip = f"kl-nip{pid % 100000}", f"172.30.{pid % 250}.{1 + pid // 250 % 250}"
+    subprocess.run(["ip", "link", "add", link, "type", "dummy"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", f"{ip}/32", "dev", link], check=True)
+        subprocess.run(["ip", "link", "set", link, "up"], check=True)
+        yield ip
+    finally:
+        subprocess.run(["ip", "link", "del", link], check=False)
 
 
 @dataclass

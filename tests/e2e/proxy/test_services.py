@@ -246,6 +246,12 @@ def test_a_node_port_answers_from_the_host(cluster: UpCluster, served: Web, prox
 
     answers = {wait_for(get, "the NodePort to answer", timeout=30) for _ in range(12)}
     assert answers <= set(served.pods()) and answers
+    # from a pod, at the node's InternalIP (what the NodePort conformance specs dial)
+    node = _json(cluster, "nodes")["items"][0]
+    (internal,) = [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
+    assert not internal.startswith("127."), node["status"]["addresses"]
+    from_pod = served.fetch(internal, node_port, 12)
+    assert set(from_pod) <= set(served.pods()) and from_pod, from_pod
     cluster.kubectl("delete", "service", name)
 
 
