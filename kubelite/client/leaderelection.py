@@ -33,13 +33,14 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from kubelite.api.errors import APIError, NotFound
+from kubelite.api.errors import APIError, Conflict, NotFound
 from kubelite.api.meta import format_micro_wall, parse_time
 from kubelite.util.clock import Clock, RealClock
 
 log = logging.getLogger("kubelite.client.leaderelection")
 
 JITTER_FACTOR = 1.2
+RELEASE_ATTEMPTS = 3  # a release that meets a conflict reads the Lease and tries again
 
 
 @dataclass(slots=True, frozen=True)
@@ -261,12 +262,24 @@ class LeaderElector:
                 self.on_new_leader(record.holder_identity)
 
     async def _release(self) -> None:
-        """Give the Lease up at once so a standby need not wait for it to expire."""
-        if self._observed is None or self._observed.holder_identity != self.config.identity:
-            return
-        now = self.clock.wall()
-        record = LeaderElectionRecord("", 1, now, now, self._observed.leader_transitions)
-        try:
-            await self.lock.update(record, self._observed_version)
-        except (APIError, aiohttp.ClientError, OSError):
-            pass
+        """Give the Lease up at once so a standby need not wait for it to expire. A renewal
+        cut short by the stop may have reached the server unseen (its answer lost): on a
+        conflict the Lease is read again and, while still ours, released at that version."""
+        for _ in range(RELEASE_ATTEMPTS):
+            if self._observed is None or self._observed.holder_identity != self.config.identity:
+                return
+            now = self.clock.wall()
+            record = LeaderElectionRecord("", 1, now, now, self._observed.leader_transitions)
+            try:
+                await self.lock.update(record, self._observed_version)
+                return
+            except Conflict:
+                try:
+                    current = await self.lock.get()
+                except (APIError, aiohttp.ClientError, OSError):
+                    return
+                if current is None:
+                    return
+                self._observed, self._observed_version = current
+            except (APIError, aiohttp.ClientError, OSError):
+                return

@@ -101,3 +101,18 @@ async def test_many_candidates_never_lead_together_and_release_hands_over_at_onc
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_stop_releases_the_lease_even_when_a_renewal_landed_unseen():
+    clock = FakeClock()
+    lock = InMemoryLeaseLock()
+    timeline = Timeline(clock)
+    leader = timeline.elector("a", lock)
+    task = asyncio.ensure_future(leader.run())
+    await clock.advance(1)
+    assert leader.is_leader() and lock.record is not None
+    # a renewal the server applied while its answer was lost to the stop: a newer version
+    lock.version += 1
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert lock.record.holder_identity == ""
