@@ -54,11 +54,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, registry: str, pause_image
 
 @contextmanager
 def node_address() -> Iterator[str]:
-    """A private address of this machine's, on a dummy interface of the test's own: the
-    node's InternalIP (`up --node-ip`), where its kubelet listens and its pods reach it."""
+    """A private address of this machine's, on an interface of the test's own (a bridge
+    without ports: this kernel has no dummy links): the node's InternalIP (`up --node-ip`),
+    where its kubelet listens and its pods reach it."""
     pid = os.getpid()
     link, ip = f"kl-nip{pid % 100000}", f"172.30.{pid % 250}.{1 + pid // 250 % 250}"
-    subprocess.run(["ip", "link", "add", link, "type", "dummy"], check=True)
+    subprocess.run(["ip", "link", "add", link, "type", "bridge"], check=True)
     try:
         subprocess.run(["ip", "addr", "add", f"{ip}/32", "dev", link], check=True)
         subprocess.run(["ip", "link", "set", link, "up"], check=True)
