@@ -1,11 +1,14 @@
-"""Regenerate the CRI v1 Python bindings from `proto/api.proto`.
+"""Regenerate the CRI v1 Python bindings (kubelite/cri/api_pb2*.py*) from
+`kubelite/cri/proto/api.proto`.
 
 The generated `api_pb2.py` and `api_pb2_grpc.py` are committed, so installing kubelite
 needs only the protobuf and grpcio runtimes, never the protobuf compiler (grpcio-tools is
 a 50 MB wheel that CI would otherwise install on every fresh clone). Run this after editing
-the .proto (needs `pip install grpcio-tools`):
+the .proto (needs the dev extra, `pip install -e '.[dev]'`):
 
-    python -m kubelite.cri.generate
+    python scripts/generate_cri.py
+
+It lives outside the package: the product never imports grpcio-tools.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "kubelite" / "cri"
 
 
 def main() -> int:
